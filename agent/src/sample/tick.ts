@@ -1,0 +1,49 @@
+/**
+ * The contract between the agent's I/O shell (live QMP poller, or a transcript
+ * replay) and its pure sample building: everything one fast-group tick of one VM
+ * read, as raw QMP JSON, plus what the host observed.
+ *
+ * Reply keys (`TickCommand`):
+ *   'query-status'            {status, running}
+ *   'query-stats:vm'          StatsResult[] for {target:"vm"}
+ *   'query-stats:vcpu'        StatsResult[] for {target:"vcpu"}  (other targets: 'query-stats:<target>')
+ *   'query-blockstats'        device mode (nested parent/backing)
+ *   'query-blockstats:nodes'  {query-nodes:true} (flat), optional
+ *   'query-block'             slow group, optional in a tick
+ *   'query-named-block-nodes' {flat:true}, slow group, optional in a tick
+ *   'query-block-jobs'        optional
+ */
+import type { NetInterface } from '../../../schemas/src/types.js';
+
+export type TickCommand =
+  | 'query-status'
+  | 'query-blockstats'
+  | 'query-blockstats:nodes'
+  | 'query-block'
+  | 'query-named-block-nodes'
+  | 'query-block-jobs'
+  | `query-stats:${string}`;
+
+/** A QMP error reply to one of the tick's commands. */
+export interface TickError {
+  command: TickCommand;
+  /** QMP error class, e.g. CommandNotFound, GenericError; or 'Timeout'. */
+  errorClass: string;
+  desc: string;
+}
+
+export interface HostObservations {
+  /** Length in bytes of block devices backing host_device nodes, by path (/sys/dev/block/MAJ:MIN/size * 512). */
+  blockdevSizes: Record<string, number>;
+  /** Tap interface counters. */
+  net: NetInterface[];
+}
+
+export interface Tick {
+  /** Sample time, epoch ms: when the device-mode query-blockstats reply arrived (else the tick start). */
+  t: number;
+  /** Raw `return` values by command. A command absent here was not sent this tick (or failed: see errors). */
+  replies: Partial<Record<TickCommand, unknown>>;
+  errors: TickError[];
+  host: HostObservations;
+}

@@ -1,0 +1,47 @@
+/**
+ * `qmpipe <command> [options]`: the single CLI entry point. Each command lives
+ * with its app and is loaded lazily, so `qmpipe --help` stays fast.
+ * Add a command by adding one row to `commands`.
+ */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Runs the command with its own argv; resolves to the process exit code. */
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+export const commands: Command[] = [
+  { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stackCommand.js') },
+];
+
+export function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'qmpipe: watch QEMU/KVM VMs over QMP, stream Avro samples through Kafka, alert and roll up to S3.',
+    '',
+    'Usage: qmpipe <command> [options]      (qmpipe <command> --help for details)',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write('qmpipe 0.1.0\n');
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`qmpipe: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  return mod.run(rest);
+}

@@ -1,0 +1,122 @@
+/**
+ * TypeScript mirror of schemas/avro/raw.avsc. Kept in sync by a round-trip test
+ * (schemas/src/avro.test.ts) that encodes and decodes a value of every type.
+ */
+export interface VmIdentity {
+  host: string;
+  uuid: string;
+  name: string;
+  instanceId: string;
+  qemuVersion: string;
+}
+
+export interface NamedStat { name: string; values: number[] }
+
+export interface StatsResult {
+  target: string;
+  provider: string;
+  qomPath: string | null;
+  /** Values in the snapshot's order; see raw.avsc StatsResult.values. */
+  values: number[];
+  extra: NamedStat[];
+}
+
+export interface StatsValues { schemaHash: string; results: StatsResult[] }
+
+export interface BlockCounters {
+  rdBytes: number; wrBytes: number;
+  rdOps: number; wrOps: number; flushOps: number;
+  rdTimeNs: number; wrTimeNs: number; flushTimeNs: number;
+  unmapBytes: number; unmapOps: number; unmapTimeNs: number;
+  rdMerged: number; wrMerged: number; unmapMerged: number;
+  failedRdOps: number; failedWrOps: number; failedFlushOps: number; failedUnmapOps: number;
+  invalidRdOps: number; invalidWrOps: number; invalidFlushOps: number; invalidUnmapOps: number;
+  idleTimeNs: number | null;
+}
+
+export type PhysicalSource = 'HOST_DEVICE_SIZE' | 'ACTUAL_SIZE' | 'CAPACITY' | 'UNKNOWN';
+
+export interface ChainElement {
+  backingIndex: number;
+  formatNode: string;
+  formatDriver: string;
+  storageNode: string | null;
+  storageDriver: string | null;
+  filename: string;
+  allocation: number;
+  allocationValid: boolean;
+  capacity: number;
+  physical: number | null;
+  physicalSource: PhysicalSource;
+  actualSize: number | null;
+  storageVirtualSize: number | null;
+  writeThreshold: number;
+}
+
+export interface BlockDevice {
+  dev: string;
+  device: string;
+  qdev: string | null;
+  nodeName: string | null;
+  ioStatus: string | null;
+  counters: BlockCounters;
+  extra: Record<string, number>;
+  chain: ChainElement[];
+}
+
+export interface BlockJob {
+  id: string; type: string; status: string;
+  len: number; offset: number;
+  ioStatus: string | null;
+  ready: boolean; paused: boolean;
+}
+
+export interface NetInterface {
+  name: string;
+  rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number;
+  txBytes: number; txPackets: number; txErrors: number; txDropped: number;
+}
+
+export interface Sample {
+  status: string;
+  running: boolean;
+  stats: StatsValues | null;
+  blockDevices: BlockDevice[];
+  jobs: BlockJob[];
+  net: NetInterface[];
+  slowRefresh: boolean;
+  errors: string[];
+}
+
+export type StatType = 'cumulative' | 'instant' | 'peak' | 'linear-histogram' | 'log2-histogram' | (string & {});
+
+export interface StatDescriptor {
+  name: string;
+  type: StatType;
+  unit: string | null;
+  base: number;
+  exponent: number;
+  bucketSize: number | null;
+}
+
+export interface StatsSchema { provider: string; target: string; stats: StatDescriptor[] }
+
+export interface StatsSchemaSnapshot { hash: string; schemas: StatsSchema[] }
+
+export interface QmpEvent { event: string; qemuTimeUs: number; data: string }
+
+export interface AgentNotice { kind: string; message: string; count: number }
+
+export type RawBody =
+  | { kind: 'Sample'; value: Sample }
+  | { kind: 'StatsSchemaSnapshot'; value: StatsSchemaSnapshot }
+  | { kind: 'QmpEvent'; value: QmpEvent }
+  | { kind: 'AgentNotice'; value: AgentNotice };
+
+/** The decoded record of the raw topic. */
+export interface RawRecord {
+  vm: VmIdentity;
+  seq: number;
+  t: number;
+  body: RawBody;
+}
