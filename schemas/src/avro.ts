@@ -42,7 +42,7 @@ export function rabin64(bytes: Uint8Array): bigint {
 
 /** Parsing Canonical Form of a type, as avsc renders it. */
 export function canonicalForm(type: AvroType): string {
-  return JSON.stringify(type.getSchema());
+  return JSON.stringify(type.schema());
 }
 
 /** The 8-byte little-endian fingerprint of a type's canonical form. */
@@ -70,7 +70,7 @@ export class SingleObjectCodec<T> {
   readonly fingerprint: Buffer;
   readonly fingerprintHex: string;
   private readonly writers = new Map<string, AvroType>();
-  private readonly resolvers = new Map<string, avro.types.Type | ReturnType<AvroType['createResolver']>>();
+  private readonly resolvers = new Map<string, avro.Resolver>();
 
   constructor(readonly type: AvroType) {
     this.fingerprint = fingerprintOf(type);
@@ -113,7 +113,7 @@ export class SingleObjectCodec<T> {
         resolver = this.type.createResolver(writer);
         this.resolvers.set(fp, resolver);
       }
-      return this.type.fromBuffer(buf.subarray(HEADER_LENGTH), resolver as never, false) as T;
+      return this.type.fromBuffer(buf.subarray(HEADER_LENGTH), resolver, false) as T;
     } catch (cause) {
       throw new SchemaError('AVRO_CORRUPT', `corrupt Avro body (${(cause as Error).message})`, { cause, context: { fingerprint: fp } });
     }
