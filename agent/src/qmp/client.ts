@@ -1,0 +1,263 @@
+/**
+ * QmpClient: the thin socket shell around the pure framing and parsing.
+ *
+ * Lifecycle (mirrors QEMU's python qmp_client.py):
+ *   connect (unix or tcp) → greeting → qmp_capabilities → execute()* → close
+ *
+ * Contracts:
+ * - Every command gets a fresh `id`; replies are routed by it. A reply whose id is
+ *   unknown is dropped and logged (qmp-spec 2.4). Events are separated from replies
+ *   and handed to `onEvent` in arrival order, even between a command and its reply.
+ * - At most `maxInFlight` (8) commands are on the wire; more wait in a FIFO queue.
+ *   A timed-out command keeps its slot until its late reply arrives (QEMU still
+ *   runs it), so the server is never sent more than 8 commands to read.
+ * - The allowlist is checked before a command is queued: a refused command never
+ *   reaches the socket.
+ * - EOF, reset, a protocol error or `close()` fail every pending and queued command
+ *   with `QmpDisconnectedError` (cause: the protocol error, if any), then `onClose`
+ *   runs once. The client does not reconnect: the poller owns that policy.
+ */
+import { createConnection, type Socket } from 'node:net';
+import { silentLogger, type Logger } from '../../../common/src/log.js';
+import { isAllowed, readOnlyAllowlist, type Allowlist } from './allowlist.js';
+import {
+  QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpNegotiationError,
+  QmpProtocolError, QmpRefusedError, QmpTimeoutError, type QmpError,
+} from './errors.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
+import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
+
+export type QmpTransport = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export interface QmpClientOptions {
+  allowlist?: Allowlist;
+  maxLineBytes?: number;
+  maxInFlight?: number;
+  connectTimeoutMs?: number;
+  /** Time allowed for the greeting and for qmp_capabilities each. */
+  handshakeTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  logger?: Logger;
+  onEvent?: (ev: QmpEventMessage) => void;
+  onClose?: (err: QmpError) => void;
+  /** Sees every message read and command written (for `qmpipe record`). */
+  onTraffic?: (dir: 'in' | 'out', msg: unknown) => void;
+}
+
+export interface ExecuteOptions { timeoutMs?: number }
+
+interface Pending {
+  id: string;
+  command: string;
+  resolve: (v: unknown) => void;
+  reject: (e: QmpError) => void;
+  timer?: NodeJS.Timeout;
+  sentAt: number;
+}
+
+interface Queued { pending: Pending; bytes: Buffer; timeoutMs: number }
+
+export function describeTransport(t: QmpTransport): string {
+  return t.kind === 'unix' ? t.path : `${t.host}:${t.port}`;
+}
+
+export class QmpClient {
+  greeting!: QmpGreeting;
+  private frame: FrameState = initialFrameState;
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+  /** Ids that timed out locally: their slot stays taken until the reply (or EOF). */
+  private readonly abandoned = new Set<string>();
+  private readonly queue: Queued[] = [];
+  private closedWith: QmpError | undefined;
+  private greetingWaiter: ((m: QmpMessage | QmpError) => void) | undefined;
+  private readonly log: Logger;
+  private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
+
+  private constructor(private readonly socket: Socket, readonly transport: QmpTransport, opts: QmpClientOptions) {
+    this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
+    this.log = (opts.logger ?? silentLogger).child({ qmp: describeTransport(transport) });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.shutdown(new QmpDisconnectedError('QMP peer closed the connection (EOF)')));
+    socket.on('close', () => this.shutdown(new QmpDisconnectedError('QMP connection closed')));
+    socket.on('error', (err) => this.shutdown(new QmpDisconnectedError(`QMP socket error: ${err.message}`, { cause: err })));
+  }
+
+  /** Connects, reads the greeting and negotiates capabilities. Rejects with a phase-typed error. */
+  static async connect(transport: QmpTransport, opts: QmpClientOptions = {}): Promise<QmpClient> {
+    const socket = await openSocket(transport, opts.connectTimeoutMs ?? 2000);
+    const client = new QmpClient(socket, transport, opts);
+    try {
+      await client.handshake(opts.handshakeTimeoutMs ?? 2000);
+      return client;
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Commands sent and not yet answered (including abandoned ones). */
+  get inFlight(): number {
+    return this.pending.size + this.abandoned.size;
+  }
+
+  /**
+   * Runs one allowlisted command and resolves with its `return` value. Rejects with
+   * QmpRefusedError, QmpExecuteError, QmpTimeoutError or QmpDisconnectedError.
+   */
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, eo: ExecuteOptions = {}): Promise<T> {
+    if (!isAllowed(this.opts.allowlist ?? readOnlyAllowlist, command)) return Promise.reject(new QmpRefusedError(command));
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const id = `q${this.nextId++}`;
+    const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0 };
+      this.queue.push({ pending, bytes: encodeCommand(msg), timeoutMs: eo.timeoutMs ?? this.opts.commandTimeoutMs });
+      this.opts.onTraffic?.('out', msg);
+      this.pump();
+    });
+  }
+
+  /** Closes the connection; pending commands fail with QmpDisconnectedError. */
+  close(): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.destroy();
+    });
+  }
+
+  private destroy(): void {
+    this.shutdown(new QmpDisconnectedError('QMP connection closed locally'));
+    this.socket.destroy();
+  }
+
+  private async handshake(timeoutMs: number): Promise<void> {
+    const first = await this.nextMessage(timeoutMs);
+    if (first instanceof Error) throw new QmpGreetingError(`no valid QMP greeting: ${first.message}`, { cause: first });
+    if (first.kind !== 'greeting') throw new QmpGreetingError(`expected the QMP greeting, got a ${first.kind} message`);
+    this.greeting = first;
+    try {
+      await this.send('qmp_capabilities', undefined, timeoutMs);
+    } catch (err) {
+      throw new QmpNegotiationError(`qmp_capabilities failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private nextMessage(timeoutMs: number): Promise<QmpMessage | QmpError> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.greetingWaiter = undefined;
+        resolve(new QmpTimeoutError('greeting', timeoutMs));
+      }, timeoutMs);
+      this.greetingWaiter = (m) => {
+        clearTimeout(timer);
+        this.greetingWaiter = undefined;
+        resolve(m);
+      };
+      if (this.closedWith) this.greetingWaiter(this.closedWith);
+    });
+  }
+
+  private send(command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+    return this.execute(command, args, { timeoutMs });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
+      const { pending, bytes, timeoutMs } = this.queue.shift()!;
+      pending.sentAt = performance.now();
+      pending.timer = setTimeout(() => this.onTimeout(pending, timeoutMs), timeoutMs);
+      this.pending.set(pending.id, pending);
+      this.socket.write(bytes);
+    }
+  }
+
+  private onTimeout(p: Pending, timeoutMs: number): void {
+    if (!this.pending.delete(p.id)) return;
+    this.abandoned.add(p.id);
+    p.reject(new QmpTimeoutError(p.command, timeoutMs));
+  }
+
+  private onData(chunk: Buffer): void {
+    const { state, frames } = pushBytes(this.frame, chunk, this.opts.maxLineBytes);
+    this.frame = state;
+    for (const f of frames) {
+      if (this.closedWith) return;
+      if (f.kind === 'error') return this.fail(f.error);
+      let msg: QmpMessage;
+      try {
+        msg = parseMessage(f.text);
+      } catch (err) {
+        return this.fail(err as QmpProtocolError);
+      }
+      this.dispatch(msg, f.text);
+    }
+  }
+
+  private dispatch(msg: QmpMessage, text: string): void {
+    if (this.opts.onTraffic) this.opts.onTraffic('in', JSON.parse(text));
+    if (this.greetingWaiter) return this.greetingWaiter(msg);
+    if (msg.kind === 'event') return this.opts.onEvent?.(msg);
+    if (msg.kind === 'greeting') return this.fail(new QmpProtocolError('unknown-message', 'unexpected second QMP greeting'));
+    const id = typeof msg.id === 'string' ? msg.id : JSON.stringify(msg.id);
+    const p = this.pending.get(id);
+    if (!p) {
+      if (this.abandoned.delete(id)) {
+        this.log.debug('late QMP reply after timeout dropped', { id });
+        this.pump();
+      } else {
+        this.log.warn('QMP reply with unknown id dropped', { id: msg.id ?? null, kind: msg.kind });
+      }
+      return;
+    }
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (msg.kind === 'return') p.resolve(msg.value);
+    else p.reject(new QmpExecuteError(p.command, msg.errorClass, msg.desc));
+    this.pump();
+  }
+
+  private fail(err: QmpProtocolError): void {
+    this.log.warn('QMP protocol error; closing', { problem: err.problem, error: err.message });
+    this.shutdown(new QmpDisconnectedError(`QMP protocol error: ${err.message}`, { cause: err }));
+    this.socket.destroy();
+  }
+
+  private shutdown(err: QmpDisconnectedError): void {
+    if (this.closedWith) return;
+    this.closedWith = err;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    this.abandoned.clear();
+    for (const q of this.queue.splice(0)) q.pending.reject(err);
+    this.greetingWaiter?.(err);
+    this.opts.onClose?.(err);
+  }
+}
+
+function openSocket(t: QmpTransport, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = t.kind === 'unix' ? createConnection({ path: t.path }) : createConnection({ host: t.host, port: t.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new QmpConnectError(`connect to ${describeTransport(t)} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new QmpConnectError(`connect to ${describeTransport(t)} failed: ${err.message}`, { cause: err, context: { errno: (err as NodeJS.ErrnoException).code } }));
+    });
+  });
+}

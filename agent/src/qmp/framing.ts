@@ -1,0 +1,98 @@
+/**
+ * QMP framing, pure (qmp-spec.rst "Protocol Specification"): the server sends one
+ * JSON object per line, terminated by CRLF (we also accept a bare LF); its output is
+ * ASCII, our input must be UTF-8.
+ *
+ *   bytes ──pushBytes──▶ Frame[]   (a line of text, or a typed protocol error)
+ *   Message ──encodeCommand──▶ Buffer
+ *
+ * A line longer than `maxLineBytes` (without its terminator) yields one
+ * `line-too-long` error and is discarded up to its newline, so a flood or garbage
+ * never grows memory past the limit. Invalid UTF-8 yields `invalid-utf8`. No I/O and
+ * no clock here: `QmpClient` is the shell that feeds socket chunks in.
+ */
+import { QmpProtocolError } from './errors.js';
+
+export interface FrameState {
+  /** Bytes of the current, unterminated line. */
+  readonly partial: Buffer;
+  /** True while skipping the rest of a line that exceeded the limit. */
+  readonly discarding: boolean;
+}
+
+export type Frame = { kind: 'line'; text: string } | { kind: 'error'; error: QmpProtocolError };
+
+export const initialFrameState: FrameState = { partial: Buffer.alloc(0), discarding: false };
+
+/** The python qmp client caps reads at 10 MB; our replies are ~10 KB. */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Splits `chunk` (appended to what `state` holds) into complete lines and errors. */
+export function pushBytes(state: FrameState, chunk: Uint8Array, maxLineBytes: number): { state: FrameState; frames: Frame[] } {
+  const frames: Frame[] = [];
+  let discarding = state.discarding;
+  let start = 0;
+  let carry: Buffer | undefined = state.partial.length > 0 ? state.partial : undefined;
+  for (;;) {
+    const nl = chunk.indexOf(LF, start);
+    if (nl < 0) break;
+    const piece = chunk.subarray(start, nl);
+    start = nl + 1;
+    if (discarding) {
+      discarding = false;
+      carry = undefined;
+      continue;
+    }
+    const line = carry ? Buffer.concat([carry, piece]) : piece;
+    carry = undefined;
+    const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+    if (end > maxLineBytes) {
+      frames.push({ kind: 'error', error: tooLong(maxLineBytes) });
+      continue;
+    }
+    const frame = decodeLine(line.subarray(0, end));
+    if (frame) frames.push(frame);
+  }
+  const rest = chunk.subarray(start);
+  if (discarding) return { state: { partial: EMPTY, discarding: true }, frames };
+  const pendingLength = (carry?.length ?? 0) + rest.length;
+  if (pendingLength > maxLineBytes + 1) {
+    // +1: a CR may still be waiting for its LF.
+    frames.push({ kind: 'error', error: tooLong(maxLineBytes) });
+    return { state: { partial: EMPTY, discarding: true }, frames };
+  }
+  const partial = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+  return { state: { partial, discarding: false }, frames };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function tooLong(max: number): QmpProtocolError {
+  return new QmpProtocolError('line-too-long', `QMP line exceeds ${max} bytes; discarded`);
+}
+
+function decodeLine(bytes: Uint8Array): Frame | undefined {
+  if (bytes.length === 0) return undefined; // blank lines are not messages
+  let asciiOnly = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) {
+      asciiOnly = false;
+      break;
+    }
+  }
+  if (asciiOnly) return { kind: 'line', text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') };
+  try {
+    return { kind: 'line', text: utf8.decode(bytes) };
+  } catch (cause) {
+    return { kind: 'error', error: new QmpProtocolError('invalid-utf8', 'QMP line is not valid UTF-8', { cause }) };
+  }
+}
+
+/** The bytes of one command, CRLF-terminated. */
+export function encodeCommand(msg: object): Buffer {
+  return Buffer.from(`${JSON.stringify(msg)}\r\n`, 'utf8');
+}
