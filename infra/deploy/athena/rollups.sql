@@ -1,0 +1,48 @@
+-- Athena / Glue table over qmpipe's Parquet rollups.
+--   s3://<bucket>/<prefix>/resolution=1m/date=YYYY-MM-DD/hour=HH/part-<partition>-<windowStart>.parquet
+-- Partition projection: no MSCK REPAIR or crawler needed as new hours arrive.
+-- Replace ${BUCKET} and ${PREFIX} (e.g. qmpipe-rollups, rollups).
+CREATE EXTERNAL TABLE IF NOT EXISTS qmpipe_rollups (
+  window_start   timestamp COMMENT 'window start (UTC, inclusive)',
+  window_end     timestamp COMMENT 'window end (UTC, exclusive)',
+  resolution_s   int       COMMENT 'window length in seconds',
+  `partition`    int       COMMENT 'input Kafka partition that produced the row',
+  vm             string    COMMENT 'VM name',
+  series         string    COMMENT 'dotted series name (libvirt domstats vocabulary)',
+  kind           string    COMMENT 'gauge | counter | histogram | chain',
+  unit           string,
+  `count`        bigint    COMMENT 'points folded into the row',
+  `min`          double, `max` double, `avg` double, `last` double,
+  increase       double    COMMENT 'counter: sum of deltas across resets',
+  mean_rate      double    COMMENT 'counter: increase / covered seconds',
+  peak_rate      double    COMMENT 'counter: highest per-interval rate',
+  resets         bigint    COMMENT 'counter resets seen in the window',
+  p50 double, p90 double, p99 double,
+  buckets        string    COMMENT 'histogram: merged bucket deltas as a JSON array',
+  max_allocation double    COMMENT 'chain: highest allocation (bytes)',
+  min_free       double    COMMENT 'chain: lowest physical - allocation (bytes)',
+  max_growth     double    COMMENT 'chain: highest smoothed growth (bytes/s)',
+  physical_end   double    COMMENT 'chain: physical size at window end (bytes)'
+)
+PARTITIONED BY (resolution string, `date` string, `hour` string)
+STORED AS PARQUET
+LOCATION 's3://${BUCKET}/${PREFIX}/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.resolution.type' = 'enum',
+  'projection.resolution.values' = '1m,1h',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2026-01-01,NOW',
+  'projection.hour.type' = 'integer',
+  'projection.hour.range' = '0,23',
+  'projection.hour.digits' = '2',
+  'storage.location.template' = 's3://${BUCKET}/${PREFIX}/resolution=${resolution}/date=${date}/hour=${hour}/'
+);
+
+-- Example: peak write rate and max allocation per VM and minute.
+-- SELECT vm, window_start,
+--        max(CASE WHEN series LIKE 'block.%.wr.bytes' THEN peak_rate END) AS peak_wr_bytes_per_s,
+--        max(max_allocation) AS max_allocation
+-- FROM qmpipe_rollups WHERE resolution = '1m' AND "date" = '2026-11-22'
+-- GROUP BY vm, window_start ORDER BY window_start;
