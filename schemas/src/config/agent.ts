@@ -1,0 +1,167 @@
+/**
+ * The agent's config (`qmpipe agent --config agent.json`), validated once at startup.
+ * Every object is `.strict()` (unknown keys are errors, like serde's
+ * deny_unknown_fields) and every default lives here. Secrets may come from the
+ * environment instead (see agent/src/config.ts).
+ */
+import { z } from 'zod';
+
+const ms = z.number().int().positive();
+
+/** Capped exponential backoff with jitter (common/src/retry.ts). `retries` is unused for reconnects: they go on forever. */
+export const BackoffConfig = z
+  .object({
+    /** First delay, ms. */
+    initialRetryTime: ms.default(300),
+    multiplier: z.number().min(1).default(2),
+    /** Jitter, ± this fraction of the delay. */
+    factor: z.number().min(0).max(1).default(0.2),
+    /** Cap, ms. */
+    maxRetryTime: ms.default(30_000),
+    retries: z.number().int().nonnegative().default(5),
+  })
+  .strict();
+
+export const SocketEntry = z
+  .object({
+    /** Path of the VM's dedicated QMP unix socket (-qmp unix:PATH,server=on,wait=off). */
+    path: z.string().min(1).optional(),
+    /** Or a TCP QMP endpoint (loopback only in practice). */
+    tcp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict().optional(),
+    /** Tap interfaces of this VM, read from /sys/class/net/<if>/statistics. */
+    net: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/)).default([]),
+  })
+  .strict()
+  .refine((s) => (s.path === undefined) !== (s.tcp === undefined), { message: 'give exactly one of path or tcp' });
+
+export const VmsConfig = z
+  .object({
+    /** Explicit sockets. */
+    sockets: z.array(SocketEntry).default([]),
+    /** Directory globs such as /run/qmp/*.sock (only `*` and `?` in the last path segment), re-scanned periodically. */
+    globs: z.array(z.string().min(1)).default([]),
+    /** How often the globs are re-scanned: new sockets picked up, vanished ones dropped. */
+    rescanIntervalMs: ms.default(5_000),
+    /** Tap interfaces by socket base name without extension (e.g. "vm1" for /run/qmp/vm1.sock), for globbed VMs. */
+    net: z.record(z.string(), z.array(z.string())).default({}),
+  })
+  .strict();
+
+export const StatsProviderFilter = z.object({ provider: z.string().min(1), names: z.array(z.string()).optional() }).strict();
+
+export const QmpConfig = z
+  .object({
+    connectTimeoutMs: ms.default(2_000),
+    /** Time allowed for the greeting and for qmp_capabilities. */
+    handshakeTimeoutMs: ms.default(2_000),
+    /** Per-command timeout. A command that times out counts as a missed tick. */
+    commandTimeoutMs: ms.default(2_000),
+    /** Longest QMP line accepted; longer lines are a protocol error (flood/garbage guard). */
+    maxLineBytes: z.number().int().min(4096).default(1 << 20),
+    /** After this many consecutive failed ticks the VM is marked stale and the connection is re-opened. */
+    staleAfterMissedTicks: z.number().int().min(1).default(3),
+    /** Reconnect backoff. */
+    reconnect: BackoffConfig.prefault({}),
+    /** `on` adds block-set-write-threshold to the allowlist. The agent itself never sends it yet; it is for operators' tooling built on the client. */
+    writeThreshold: z.enum(['off', 'on']).default('off'),
+  })
+  .strict();
+
+export const SamplingConfig = z
+  .object({
+    /** Fast group: query-status, query-stats, query-blockstats (+ query-nodes), query-block-jobs. */
+    fastIntervalMs: ms.default(1_000),
+    /** Slow group: query-named-block-nodes {flat:true} and query-block. */
+    slowIntervalMs: ms.default(10_000),
+    /** query-stats targets; `auto` = every target query-stats-schemas offers (vm, vcpu, cryptodev, ...). */
+    statsTargets: z.union([z.literal('auto'), z.array(z.string().min(1))]).default('auto'),
+    /** Optional query-stats provider/name filters, passed as `providers`. */
+    statsProviders: z.array(StatsProviderFilter).optional(),
+    /** Also send query-blockstats {query-nodes:true} each fast tick. */
+    blockstatsNodes: z.enum(['on', 'off']).default('on'),
+  })
+  .strict()
+  .refine((s) => s.slowIntervalMs >= s.fastIntervalMs, { message: 'slowIntervalMs must be >= fastIntervalMs' });
+
+export const KafkaSasl = z
+  .object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().default(''),
+    /** Prefer QMPIPE_KAFKA_SASL_PASSWORD in the environment. */
+    password: z.string().default(''),
+  })
+  .strict();
+
+export const KafkaTls = z
+  .object({
+    /** PEM file paths. */
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+export const KafkaConfig = z
+  .object({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
+    clientId: z.string().default('qmpipe-agent'),
+    rawTopic: z.string().min(1).default('qmpipe.raw'),
+    /** Compacted topic of writer schemas keyed by fingerprint. */
+    schemaTopic: z.string().min(1).default('qmpipe.schemas'),
+    /** Create the topics on start (existing ones are left as they are). */
+    createTopics: z.enum(['on', 'off']).default('on'),
+    partitions: z.number().int().min(1).default(6),
+    replicationFactor: z.number().int().min(1).default(1),
+    /** How long records wait in the spool to form a batch. */
+    lingerMs: z.number().int().min(0).default(50),
+    /** Most records per produce request. */
+    batchMaxRecords: z.number().int().min(1).default(1_000),
+    batchMaxBytes: z.number().int().min(1024).default(1 << 20),
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** Per produce request. */
+    requestTimeoutMs: ms.default(30_000),
+    connectionTimeoutMs: ms.default(3_000),
+    tls: KafkaTls.optional(),
+    sasl: KafkaSasl.optional(),
+  })
+  .strict();
+
+export const SpoolConfig = z
+  .object({
+    /** Bytes of encoded records held in memory before they are written to disk segments. */
+    memoryBytes: z.number().int().min(1024).default(16 << 20),
+    /** Directory of on-disk segments. Unset: memory only (past memoryBytes the oldest are dropped). */
+    dir: z.string().optional(),
+    /** Bound of the on-disk part; past it the oldest segment is dropped and counted. */
+    diskBytes: z.number().int().min(0).default(1 << 30),
+  })
+  .strict();
+
+export const MetricsConfig = z
+  .object({
+    /** host:port of the /metrics endpoint; `off` disables it. */
+    listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9464'),
+  })
+  .strict();
+
+export const AgentConfig = z
+  .object({
+    /** Host name put in every record; default os.hostname(). */
+    host: z.string().min(1).optional(),
+    vms: VmsConfig.prefault({}),
+    qmp: QmpConfig.prefault({}),
+    sampling: SamplingConfig.prefault({}),
+    kafka: KafkaConfig,
+    spool: SpoolConfig.prefault({}),
+    metrics: MetricsConfig.prefault({}),
+    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().prefault({}),
+    /** SIGTERM: how long to keep flushing the spool to Kafka before writing the rest to disk and exiting. */
+    drainTimeoutMs: ms.default(10_000),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type AgentConfigInput = z.input<typeof AgentConfig>;
+export type SocketEntry = z.infer<typeof SocketEntry>;
+export type BackoffConfig = z.infer<typeof BackoffConfig>;
