@@ -1,0 +1,74 @@
+/**
+ * What the agent measures on the host itself, not through QMP (the agent runs on
+ * the hypervisor):
+ *
+ *   blockdev size   stat(path).rdev → /sys/dev/block/MAJ:MIN/size × 512
+ *                   (the physical size of a thin LV; QEMU's virtual-size of a
+ *                   host_device node lags behind a grown device)
+ *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
+ *
+ * Reads are synchronous: sysfs attributes are in-memory and never block on I/O.
+ * A missing path or interface is skipped (undefined), never an error. `root`
+ * defaults to '/' and is a parameter so tests can point it at a fixture tree.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NetInterface } from '../../../schemas/src/types.js';
+
+/** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
+export function splitDev(rdev: number): { major: number; minor: number } {
+  const hi = Math.floor(rdev / 2 ** 32);
+  const lo = rdev >>> 0;
+  const major = ((lo >>> 8) & 0xfff) | ((hi & 0xfffff000) >>> 0);
+  const minor = (lo & 0xff) | ((lo >>> 12) & 0xffffff00);
+  return { major, minor: minor >>> 0 };
+}
+
+export interface HostReader {
+  /** Length in bytes of the block device at `path`, or undefined if it is not one. */
+  blockdevSize(path: string): number | undefined;
+  /** Tap counters of `ifname`, or undefined if the interface does not exist. */
+  netStats(ifname: string): NetInterface | undefined;
+}
+
+const NET_FIELDS = [
+  ['rxBytes', 'rx_bytes'], ['rxPackets', 'rx_packets'], ['rxErrors', 'rx_errors'], ['rxDropped', 'rx_dropped'],
+  ['txBytes', 'tx_bytes'], ['txPackets', 'tx_packets'], ['txErrors', 'tx_errors'], ['txDropped', 'tx_dropped'],
+] as const;
+
+export function sysfsReader(root = '/'): HostReader {
+  const read = (p: string): string | undefined => {
+    try {
+      return readFileSync(join(root, p), 'latin1');
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    blockdevSize(path) {
+      let rdev: number;
+      try {
+        const st = statSync(path);
+        if (!st.isBlockDevice()) return undefined;
+        rdev = st.rdev;
+      } catch {
+        return undefined;
+      }
+      const { major, minor } = splitDev(rdev);
+      const sectors = read(`sys/dev/block/${major}:${minor}/size`);
+      const n = sectors === undefined ? NaN : Number.parseInt(sectors, 10);
+      return Number.isFinite(n) ? n * 512 : undefined;
+    },
+    netStats(ifname) {
+      if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(ifname)) return undefined;
+      const base = `sys/class/net/${ifname}/statistics`;
+      const out: Record<string, number> = {};
+      for (const [field, file] of NET_FIELDS) {
+        const v = read(`${base}/${file}`);
+        if (v === undefined) return undefined;
+        out[field] = Number.parseInt(v, 10) || 0;
+      }
+      return { name: ifname, ...out } as unknown as NetInterface;
+    },
+  };
+}
