@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Shared helpers for the infra/ scripts. Source it; it defines paths and functions only.
+#
+# Paths (override with the env var in brackets):
+#   QMPIPE_ROOT      repo root
+#   QMPIPE_CACHE     downloaded jars, built guest            [.cache]
+#   QMPIPE_RUN_DIR   pid files, configs, data, sockets, logs [.run]
+#   QMPIPE_LOG_DIR   component logs                          [$QMPIPE_RUN_DIR/logs]
+# Everything listens on 127.0.0.1 on ports picked free at start-up.
+
+QMPIPE_ROOT="${QMPIPE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+QMPIPE_CACHE="${QMPIPE_CACHE:-$QMPIPE_ROOT/.cache}"
+QMPIPE_RUN_DIR="${QMPIPE_RUN_DIR:-$QMPIPE_ROOT/.run}"
+QMPIPE_LOG_DIR="${QMPIPE_LOG_DIR:-$QMPIPE_RUN_DIR/logs}"
+export QMPIPE_ROOT QMPIPE_CACHE QMPIPE_RUN_DIR QMPIPE_LOG_DIR
+
+KAFKA_LIB="$QMPIPE_CACHE/kafka/lib"
+S3PROXY_LIB="$QMPIPE_CACHE/s3proxy/lib"
+STACK_ENV="$QMPIPE_RUN_DIR/stack.env"
+
+log() { printf '[%s] %s\n' "${QMPIPE_COMPONENT:-infra}" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "${QMPIPE_COMPONENT:-infra}" "$*" >&2; exit 1; }
+
+# Seconds since the epoch with milliseconds, for stage timings.
+now() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+# elapsed START -> "12.3" seconds since START.
+elapsed() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# A TCP port that is free on 127.0.0.1 right now (the kernel picks it).
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+}
+
+random_hex() { od -An -N"${1:-16}" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# True when PID is alive and its command line contains MARK (guards against pid reuse).
+pid_matches() {
+  local pid="$1" mark="$2"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$mark"
+}
+
+# stop_pidfile PIDFILE MARK [TIMEOUT_S]: TERM the recorded pid (only if it still is ours),
+# KILL it after TIMEOUT_S, then remove the pid file.
+stop_pidfile() {
+  local pidfile="$1" mark="$2" timeout="${3:-20}" pid i
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  if pid_matches "$pid" "$mark"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < timeout * 10; i++)); do
+      pid_matches "$pid" "$mark" || break
+      sleep 0.1
+    done
+    if pid_matches "$pid" "$mark"; then
+      log "pid $pid did not stop in ${timeout}s; sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# start_bg NAME LOGFILE CMD...: start CMD detached (own session, no inherited fds, so a
+# caller such as vitest's spawnSync is not kept waiting) and print its pid.
+start_bg() {
+  local name="$1" logfile="$2"
+  shift 2
+  mkdir -p "$(dirname "$logfile")"
+  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  local pid=$!
+  printf '%s' "$pid"
+  log "started $name (pid $pid, log $logfile)"
+}
+
+# Extra JVM flags: a small heap and fast start-up (C1 only) suit a 2-core test machine.
+jvm_opts() {
+  printf '%s' "-Xms128m -Xmx${1:-512m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true"
+}
