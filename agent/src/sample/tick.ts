@@ -12,6 +12,9 @@
  *   'query-block'             slow group, optional in a tick
  *   'query-named-block-nodes' {flat:true}, slow group, optional in a tick
  *   'query-block-jobs'        optional
+ *   'query-stats-schemas'     optional: the reply of the connection's query-stats-schemas,
+ *                             carried by the first tick after it was (re)read; the sample
+ *                             builder keeps it until the next one
  */
 import type { NetInterface } from '../../../schemas/src/types.js';
 
@@ -22,6 +25,7 @@ export type TickCommand =
   | 'query-block'
   | 'query-named-block-nodes'
   | 'query-block-jobs'
+  | 'query-stats-schemas'
   | `query-stats:${string}`;
 
 /** A QMP error reply to one of the tick's commands. */

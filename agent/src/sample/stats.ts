@@ -1,0 +1,130 @@
+/**
+ * query-stats replies ↔ `StatsValues` in snapshot order (raw.avsc StatsResult).
+ *
+ * Wire shape (qapi/stats.json, since 7.1), reply to {target, providers?, vcpus?}:
+ *   [{ provider: "kvm", "qom-path"?: "/machine/unattached/device[0]",
+ *      stats: [{ name, value: uint64 | bool | [uint64] }] }]
+ * `[]` under TCG (no kvm provider); CommandNotFound before 7.1.
+ *
+ * Encoding, per stat of the snapshot's (provider, target) list, in order: a scalar
+ * takes one slot, a boolean one slot (0/1), a histogram 1+n slots (n, then the n
+ * buckets); a stat missing from the reply is -1 (values are uint64, so -1 is free).
+ * Stats the snapshot does not list, or whose shape disagrees with it, go to `extra`
+ * by name. Names are looked up in the index's maps; nothing is built per value.
+ */
+import type { NamedStat, StatDescriptor, StatsResult, StatsSchemaSnapshot, StatsValues } from '../../../schemas/src/types.js';
+import { arr, long, obj, objects, str } from './json.js';
+import { findStatList, indexSnapshot, type StatList, type StatsIndex } from './statsSchema.js';
+
+/** One query-stats reply and the target it was asked for (`query-stats:<target>`). */
+export interface StatsReply { target: string; reply: unknown }
+
+type RawValue = number | number[];
+
+/** A StatsValue as slots: uint64 → n, bool → 0/1, list → buckets; undefined if malformed. */
+function toRawValue(v: unknown): RawValue | undefined {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  const list = arr(v);
+  if (list) {
+    const buckets = list.map(long);
+    return buckets.every((b): b is number => b !== undefined && b >= 0) ? buckets : undefined;
+  }
+  const n = long(v);
+  return n !== undefined && n >= 0 ? n : undefined;
+}
+
+function writeSlots(list: StatList, byPos: (RawValue | undefined)[]): number[] {
+  const values: number[] = [];
+  for (let i = 0; i < list.stats.length; i++) {
+    const v = byPos[i];
+    if (v === undefined) values.push(-1);
+    else if (typeof v === 'number') values.push(v);
+    else {
+      values.push(v.length);
+      for (const b of v) values.push(b);
+    }
+  }
+  return values;
+}
+
+/** Encodes one StatsResult of a reply; undefined when the entry is malformed. */
+export function encodeStatsResult(index: StatsIndex | null, target: string, entry: unknown): StatsResult | undefined {
+  const e = obj(entry);
+  const provider = str(e?.['provider']);
+  const stats = objects(e?.['stats']);
+  if (!e || provider === undefined || !stats) return undefined;
+  const list = index ? findStatList(index, provider, target) : undefined;
+  const byPos: (RawValue | undefined)[] = new Array<RawValue | undefined>(list?.stats.length ?? 0);
+  const extra: NamedStat[] = [];
+  for (const s of stats) {
+    const name = str(s['name']);
+    const value = name === undefined ? undefined : toRawValue(s['value']);
+    if (name === undefined || value === undefined) continue;
+    const pos = list?.position.get(name);
+    if (list && pos !== undefined && list.histogram[pos] === Array.isArray(value)) byPos[pos] = value;
+    else extra.push({ name, values: typeof value === 'number' ? [value] : value });
+  }
+  return { target, provider, qomPath: str(e['qom-path']) ?? null, values: list ? writeSlots(list, byPos) : [], extra };
+}
+
+/**
+ * Encodes a tick's query-stats replies. `stats` is null when there is nothing to
+ * report (every reply empty, as under TCG). Without a snapshot, everything goes to
+ * `extra` and schemaHash is ''. `malformed` lists targets whose reply was not an array
+ * or had malformed entries (those entries are dropped).
+ */
+export function encodeStats(index: StatsIndex | null, replies: readonly StatsReply[]): { stats: StatsValues | null; malformed: string[] } {
+  const results: StatsResult[] = [];
+  const malformed: string[] = [];
+  for (const { target, reply } of replies) {
+    const entries = arr(reply);
+    if (!entries) { malformed.push(target); continue; }
+    let bad = false;
+    for (const entry of entries) {
+      const r = encodeStatsResult(index, target, entry);
+      if (r) results.push(r);
+      else bad = true;
+    }
+    if (bad) malformed.push(target);
+  }
+  const stats = results.length === 0 ? null : { schemaHash: index?.snapshot.hash ?? '', results };
+  return { stats, malformed };
+}
+
+/** A decoded stat. `descriptor` is null for stats that travelled in `extra`. */
+export type DecodedStat =
+  | { name: string; kind: 'scalar'; value: number; descriptor: StatDescriptor | null }
+  | { name: string; kind: 'boolean'; value: boolean; descriptor: StatDescriptor | null }
+  | { name: string; kind: 'histogram'; buckets: number[]; descriptor: StatDescriptor | null };
+
+function decodeSlots(list: StatList, values: readonly number[], out: DecodedStat[]): void {
+  let p = 0;
+  for (let i = 0; i < list.stats.length && p < values.length; i++) {
+    const descriptor = list.stats[i]!;
+    const v = values[p++]!;
+    if (v < 0) continue;
+    if (list.histogram[i]) {
+      out.push({ name: descriptor.name, kind: 'histogram', buckets: values.slice(p, p + v), descriptor });
+      p += v;
+    } else if (list.boolean[i]) out.push({ name: descriptor.name, kind: 'boolean', value: v !== 0, descriptor });
+    else out.push({ name: descriptor.name, kind: 'scalar', value: v, descriptor });
+  }
+}
+
+/**
+ * Inverse of the encoding: the stats present in a StatsResult, in snapshot order,
+ * then the `extra` ones (one value → scalar, else histogram). The caller checks that
+ * the snapshot's hash is the StatsValues' schemaHash. Pass the StatsIndex when
+ * decoding many results of the same snapshot.
+ */
+export function decodeStats(snapshot: StatsSchemaSnapshot | StatsIndex, result: StatsResult): DecodedStat[] {
+  const index = 'lists' in snapshot ? snapshot : indexSnapshot(snapshot);
+  const out: DecodedStat[] = [];
+  const list = findStatList(index, result.provider, result.target);
+  if (list) decodeSlots(list, result.values, out);
+  for (const e of result.extra) {
+    if (e.values.length === 1) out.push({ name: e.name, kind: 'scalar', value: e.values[0]!, descriptor: null });
+    else out.push({ name: e.name, kind: 'histogram', buckets: [...e.values], descriptor: null });
+  }
+  return out;
+}
