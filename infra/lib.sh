@@ -66,6 +66,7 @@ start_bg() {
   local name="$1" logfile="$2"
   shift 2
   mkdir -p "$(dirname "$logfile")"
+  [[ -s "$logfile" ]] && mv -f "$logfile" "$logfile.1"
   setsid "$@" </dev/null >>"$logfile" 2>&1 &
   local pid=$!
   printf '%s' "$pid"

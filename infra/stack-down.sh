@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# `qmpipe stack down`: see infra/stack.sh and infra/README.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
+stack_down
