@@ -55,7 +55,7 @@ interface Pending {
   sentAt: number;
 }
 
-interface Queued { pending: Pending; bytes: Buffer; timeoutMs: number }
+interface Queued { pending: Pending; bytes: Buffer; msg: object }
 
 export function describeTransport(t: QmpTransport): string {
   return t.kind === 'unix' ? t.path : `${t.host}:${t.port}`;
@@ -114,10 +114,12 @@ export class QmpClient {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = `q${this.nextId++}`;
     const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
+    const timeoutMs = eo.timeoutMs ?? this.opts.commandTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0 };
-      this.queue.push({ pending, bytes: encodeCommand(msg), timeoutMs: eo.timeoutMs ?? this.opts.commandTimeoutMs });
-      this.opts.onTraffic?.('out', msg);
+      // The timeout covers waiting for a free slot as well as the round trip.
+      pending.timer = setTimeout(() => this.onTimeout(pending, timeoutMs), timeoutMs);
+      this.queue.push({ pending, bytes: encodeCommand(msg), msg });
       this.pump();
     });
   }
@@ -169,17 +171,22 @@ export class QmpClient {
 
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
-      const { pending, bytes, timeoutMs } = this.queue.shift()!;
+      const { pending, bytes, msg } = this.queue.shift()!;
       pending.sentAt = performance.now();
-      pending.timer = setTimeout(() => this.onTimeout(pending, timeoutMs), timeoutMs);
       this.pending.set(pending.id, pending);
+      this.opts.onTraffic?.('out', msg);
       this.socket.write(bytes);
     }
   }
 
   private onTimeout(p: Pending, timeoutMs: number): void {
-    if (!this.pending.delete(p.id)) return;
-    this.abandoned.add(p.id);
+    if (this.pending.delete(p.id)) {
+      this.abandoned.add(p.id); // on the wire: its slot stays taken until the late reply
+    } else {
+      const i = this.queue.findIndex((q) => q.pending === p);
+      if (i < 0) return;
+      this.queue.splice(i, 1); // never sent
+    }
     p.reject(new QmpTimeoutError(p.command, timeoutMs));
   }
 
@@ -237,7 +244,10 @@ export class QmpClient {
     }
     this.pending.clear();
     this.abandoned.clear();
-    for (const q of this.queue.splice(0)) q.pending.reject(err);
+    for (const q of this.queue.splice(0)) {
+      clearTimeout(q.pending.timer);
+      q.pending.reject(err);
+    }
     this.greetingWaiter?.(err);
     this.opts.onClose?.(err);
   }

@@ -75,7 +75,11 @@ function onLines(sock: Socket, fn: (line: string) => void): void {
 }
 
 export interface ReplayOptions {
-  /** Wrap around to the first matching command when the transcript runs out (default true). */
+  /**
+   * Default true: a command not among the next few recorded ones is looked for
+   * further on, then from the start (the transcript loops). False: strict replay,
+   * such a command gets a GenericError reply (or its last reply, if it had one).
+   */
   loop?: boolean;
   /** Write each reply in pieces of this many bytes (to exercise framing). */
   chunkBytes?: number;
@@ -85,6 +89,7 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
   const greeting = lines.find((l) => l.dir === 'in' && 'QMP' in l.msg);
   return startServer((sock, fake) => {
     let cursor = 0;
+    const last = new Map<string, Record<string, unknown>>();
     const write = (text: string): void => {
       if (!opts.chunkBytes) return void sock.write(text);
       for (let i = 0; i < text.length; i += opts.chunkBytes) sock.write(text.slice(i, i + opts.chunkBytes));
@@ -93,18 +98,35 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
     onLines(sock, (line) => {
       const cmd = JSON.parse(line) as Record<string, unknown>;
       fake.received.push(cmd);
-      let at = findOut(lines, cursor, cmd);
-      if (at < 0 && opts.loop !== false) at = findOut(lines, 0, cmd);
+      const key = JSON.stringify([cmd.execute, cmd.arguments ?? null]);
+      let at = findOut(lines, cursor, cmd, LOOKAHEAD);
+      if (at < 0 && last.has(key)) {
+        // Not in the next few commands (the caller polls it more often than the
+        // recorder did): answer with its latest reply, without moving on.
+        write(`${JSON.stringify({ ...last.get(key)!, id: cmd.id })}\r\n`);
+        return;
+      }
+      if (at < 0 && opts.loop === false) {
+        // Strict replay never jumps ahead over recorded traffic (it would skip events).
+        write(`${JSON.stringify({ error: { class: 'GenericError', desc: `${String(cmd.execute)} was not recorded at this point` }, id: cmd.id })}\r\n`);
+        return;
+      }
+      if (at < 0) at = findOut(lines, cursor, cmd, Infinity);
+      if (at < 0) at = findOut(lines, 0, cmd, Infinity);
       if (at < 0) {
         write(`${JSON.stringify({ error: { class: 'CommandNotFound', desc: `The command ${String(cmd.execute)} has not been found` }, id: cmd.id })}\r\n`);
         return;
       }
       const origId = lines[at]!.msg.id;
       let out = '';
+      // Events recorded in the commands skipped over are still delivered, in order.
+      if (at > cursor) for (let i = cursor; i < at; i++) if (lines[i]!.dir === 'in' && 'event' in lines[i]!.msg) out += `${JSON.stringify(lines[i]!.msg)}\r\n`;
       for (cursor = at + 1; cursor < lines.length && lines[cursor]!.dir !== 'out'; cursor++) {
         const l = lines[cursor]!;
         if (l.dir !== 'in') continue;
-        const msg = 'id' in l.msg && l.msg.id === origId ? { ...l.msg, id: cmd.id } : l.msg;
+        const isReply = 'id' in l.msg && l.msg.id === origId;
+        if (isReply) last.set(key, l.msg);
+        const msg = isReply ? { ...l.msg, id: cmd.id } : l.msg;
         out += `${JSON.stringify(msg)}\r\n`;
       }
       write(out);
@@ -112,8 +134,16 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
   }, path);
 }
 
-function findOut(lines: TranscriptLine[], from: number, cmd: Record<string, unknown>): number {
-  for (let i = from; i < lines.length; i++) if (lines[i]!.dir === 'out' && sameCommand(lines[i]!.msg, cmd)) return i;
+/** How many recorded commands ahead a command is looked for before its last reply is reused. */
+const LOOKAHEAD = 12;
+
+function findOut(lines: TranscriptLine[], from: number, cmd: Record<string, unknown>, maxOuts: number): number {
+  let outs = 0;
+  for (let i = from; i < lines.length && outs <= maxOuts; i++) {
+    if (lines[i]!.dir !== 'out') continue;
+    if (sameCommand(lines[i]!.msg, cmd)) return i;
+    outs++;
+  }
   return -1;
 }
 

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { loadFixture } from '../qmp/testing/transcript.js';
+import { hostDevicePaths, planTick, statsTargets } from './tickPlan.js';
+
+const v72 = { major: 7, minor: 2, micro: 22 };
+const replyTo = (fixture: string, execute: string): unknown => {
+  const fx = loadFixture(fixture);
+  const out = fx.find((l) => l.dir === 'out' && l.msg.execute === execute)!;
+  return fx.find((l) => l.dir === 'in' && l.msg.id === out.msg.id)!.msg.return;
+};
+
+describe('planTick', () => {
+  it('fast tick: the fixtures recorder order, stats per target', () => {
+    const p = planTick({ version: v72, statsTargets: ['vm', 'vcpu'], blockstatsNodes: true, slow: false });
+    expect(p.map((c) => c.key)).toEqual(['query-status', 'query-stats:vm', 'query-stats:vcpu', 'query-blockstats', 'query-blockstats:nodes', 'query-block-jobs']);
+    expect(p[1]).toEqual({ key: 'query-stats:vm', execute: 'query-stats', arguments: { target: 'vm' } });
+    expect(p[4]!.arguments).toEqual({ 'query-nodes': true });
+  });
+
+  it('slow tick adds query-block and query-named-block-nodes {flat}; providers filter is passed through', () => {
+    const p = planTick({ version: v72, statsTargets: ['vm'], statsProviders: [{ provider: 'kvm', names: ['exits'] }], blockstatsNodes: false, slow: true });
+    expect(p.map((c) => c.key)).toEqual(['query-status', 'query-stats:vm', 'query-blockstats', 'query-block-jobs', 'query-block', 'query-named-block-nodes']);
+    expect(p[1]!.arguments).toEqual({ target: 'vm', providers: [{ provider: 'kvm', names: ['exits'] }] });
+    expect(p[5]!.arguments).toEqual({ flat: true });
+  });
+
+  it('QEMU < 5.0 gets query-named-block-nodes without flat', () => {
+    const p = planTick({ version: { major: 4, minor: 2, micro: 0 }, statsTargets: [], blockstatsNodes: false, slow: true });
+    expect(p.find((c) => c.key === 'query-named-block-nodes')!.arguments).toBeUndefined();
+  });
+});
+
+describe('statsTargets', () => {
+  it('auto: vm and vcpu from the KVM fixture schemas', () => {
+    expect(statsTargets('auto', replyTo('kvm-vcpu-stats.jsonl', 'query-stats-schemas'))).toEqual(['vm', 'vcpu']);
+  });
+  it('auto: TCG (empty schemas) still asks vm and vcpu, which answer []', () => {
+    expect(statsTargets('auto', [])).toEqual(['vm', 'vcpu']);
+  });
+  it('auto: a newer QEMU offering cryptodev adds it', () => {
+    expect(statsTargets('auto', [{ provider: 'cryptodev', target: 'cryptodev', stats: [] }])).toEqual(['vm', 'vcpu', 'cryptodev']);
+  });
+  it('no query-stats-schemas (QEMU < 7.1): none', () => {
+    expect(statsTargets('auto', undefined)).toEqual([]);
+    expect(statsTargets(['vm'], undefined)).toEqual([]);
+  });
+});
+
+describe('hostDevicePaths', () => {
+  it('finds the loop device under lv0-storage in the thin-LV fixture', () => {
+    expect(hostDevicePaths(replyTo('thin-lv-enospc-commit.jsonl', 'query-named-block-nodes'))).toEqual(['/dev/loop2']);
+  });
+  it('tolerates garbage', () => {
+    expect(hostDevicePaths({})).toEqual([]);
+    expect(hostDevicePaths([null, 1, { drv: 'host_device', file: 'relative' }])).toEqual([]);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Which QMP commands one tick sends, pure. Wire shapes:
+ *
+ *   fast  query-status
+ *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer)
+ *         query-blockstats                       device mode: nested parent/backing
+ *         query-blockstats {query-nodes:true}    flat node list (optional)
+ *         query-block-jobs
+ *   slow  query-block
+ *         query-named-block-nodes {flat:true}    (`flat` since 5.0)
+ *
+ * The commands go out in this order on one connection (QMP runs in-band commands
+ * in order), so a recorded transcript replays the same way.
+ */
+import type { TickCommand } from '../sample/tick.js';
+import { atLeast, type QemuVersion } from '../qmp/messages.js';
+
+export interface PlannedCommand {
+  key: TickCommand;
+  execute: string;
+  arguments?: Record<string, unknown>;
+}
+
+export interface TickPlanInput {
+  version: QemuVersion;
+  /** Targets to query with query-stats; empty when query-stats is unavailable. */
+  statsTargets: readonly string[];
+  statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined }> | undefined;
+  blockstatsNodes: boolean;
+  slow: boolean;
+}
+
+export function planTick(p: TickPlanInput): PlannedCommand[] {
+  const cmds: PlannedCommand[] = [{ key: 'query-status', execute: 'query-status' }];
+  for (const target of p.statsTargets) {
+    const args: Record<string, unknown> = { target };
+    if (p.statsProviders && p.statsProviders.length > 0) args.providers = p.statsProviders.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
+    cmds.push({ key: `query-stats:${target}`, execute: 'query-stats', arguments: args });
+  }
+  cmds.push({ key: 'query-blockstats', execute: 'query-blockstats' });
+  if (p.blockstatsNodes) cmds.push({ key: 'query-blockstats:nodes', execute: 'query-blockstats', arguments: { 'query-nodes': true } });
+  cmds.push({ key: 'query-block-jobs', execute: 'query-block-jobs' });
+  if (p.slow) {
+    cmds.push({ key: 'query-block', execute: 'query-block' });
+    cmds.push(
+      atLeast(p.version, 5, 0)
+        ? { key: 'query-named-block-nodes', execute: 'query-named-block-nodes', arguments: { flat: true } }
+        : { key: 'query-named-block-nodes', execute: 'query-named-block-nodes' },
+    );
+  }
+  return cmds;
+}
+
+/**
+ * query-stats targets: `auto` = vm and vcpu plus every other target in the
+ * query-stats-schemas reply; an explicit list is used as is. No schemas (QEMU < 7.1)
+ * → none.
+ */
+export function statsTargets(config: 'auto' | readonly string[], schemas: unknown): string[] {
+  if (schemas === undefined) return [];
+  if (config !== 'auto') return [...config];
+  const found = new Set<string>(['vm', 'vcpu']);
+  if (Array.isArray(schemas)) for (const s of schemas) if (s && typeof s === 'object' && typeof (s as { target?: unknown }).target === 'string') found.add((s as { target: string }).target);
+  return [...found];
+}
+
+/** Paths of host_device nodes in a query-named-block-nodes reply: the block devices to measure on the host. */
+export function hostDevicePaths(namedNodes: unknown): string[] {
+  if (!Array.isArray(namedNodes)) return [];
+  const paths = new Set<string>();
+  for (const n of namedNodes) {
+    if (!n || typeof n !== 'object') continue;
+    const node = n as { drv?: unknown; file?: unknown; image?: { filename?: unknown } };
+    if (node.drv !== 'host_device') continue;
+    const p = typeof node.file === 'string' ? node.file : node.image?.filename;
+    if (typeof p === 'string' && p.startsWith('/')) paths.add(p);
+  }
+  return [...paths];
+}

@@ -1,0 +1,322 @@
+/**
+ * VmPoller: one VM, one QMP connection, one loop. The imperative shell around the
+ * pure tick plan and sample builder.
+ *
+ *   connect ─▶ identify (query-uuid, -name, -cpus-fast, -stats-schemas) ─▶ tick every fastIntervalMs
+ *      ▲                                                                        │
+ *      └──── backoff (common/src/retry.ts, jittered, capped) ◀── EOF / stale ◀──┘
+ *
+ * Isolation: each VM has its own loop and timers; a VM that stops answering only
+ * makes its own commands time out. After `staleAfterMissedTicks` failed ticks in a
+ * row the VM is marked stale (AgentNotice + metric) and its connection re-opened.
+ *
+ * Ordering: events, snapshots, samples and notices are published to the sink in the
+ * order they happen, with one `seq` counter per VM for the agent's lifetime.
+ *
+ * `stop()` ends the loop, closes the connection and resolves when the loop has
+ * exited; no record is published after it resolves.
+ */
+import { hostname } from 'node:os';
+import { describeError } from '../../../common/src/errors.js';
+import { silentLogger, type Logger } from '../../../common/src/log.js';
+import { backoffDelay, type RetryPolicy } from '../../../common/src/retry.js';
+import type { RawBody, VmIdentity } from '../../../schemas/src/types.js';
+import type { HostReader } from '../host/sysfs.js';
+import { readOnlyAllowlist, type Allowlist } from '../qmp/allowlist.js';
+import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
+import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
+import { versionString, type QmpEventMessage } from '../qmp/messages.js';
+import type { Tick, TickError } from '../sample/tick.js';
+import type { AgentTelemetry } from '../telemetry.js';
+import type { ConnectInfo, SampleBuilder } from './builder.js';
+import type { RecordSink } from './sink.js';
+import { hostDevicePaths, planTick, statsTargets } from './tickPlan.js';
+import type { VmTarget } from './vmTarget.js';
+
+export interface PollerOptions {
+  host?: string;
+  fastIntervalMs: number;
+  slowIntervalMs: number;
+  statsTargets: 'auto' | string[];
+  statsProviders?: Array<{ provider: string; names?: string[] | undefined }> | undefined;
+  blockstatsNodes: boolean;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  maxLineBytes: number;
+  staleAfterMissedTicks: number;
+  reconnect: RetryPolicy;
+  allowlist?: Allowlist;
+}
+
+export interface PollerDeps<S> {
+  builder: SampleBuilder<S>;
+  sink: RecordSink;
+  hostReader: HostReader;
+  telemetry: AgentTelemetry;
+  logger?: Logger;
+  now?: () => number;
+  /** Sees every QMP message and host observation (for `qmpipe record`). */
+  onTraffic?: (dir: 'in' | 'out' | 'host', msg: unknown) => void;
+}
+
+export type PollerState = 'connecting' | 'up' | 'stale' | 'stopped';
+
+class StaleError extends Error {}
+
+export class VmPoller<S = unknown> {
+  state: PollerState = 'connecting';
+  identity: VmIdentity | undefined;
+  private seq = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private client: QmpClient | undefined;
+  private wake: (() => void) | undefined;
+  private builderState: S | undefined;
+  private readonly published = new Set<string>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly labels: { vm: string };
+
+  constructor(readonly target: VmTarget, private readonly opts: PollerOptions, private readonly deps: PollerDeps<S>) {
+    this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
+    this.now = deps.now ?? Date.now;
+    this.labels = { vm: target.label };
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.client?.close();
+    await this.loop;
+    this.setStale(false);
+    this.state = 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    let lastCode = '';
+    while (!this.stopped) {
+      try {
+        const { client, statsSchemas } = await this.connect();
+        attempt = 0;
+        lastCode = '';
+        await this.serve(client, statsSchemas);
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof QmpDisconnectedError && this.state !== 'connecting') {
+          this.publish({ kind: 'AgentNotice', value: { kind: 'disconnected', message: describeError(err), count: 0 } }, this.now());
+        }
+        if (this.state === 'up') this.state = 'connecting';
+        const cls = err instanceof StaleError ? 'stale' : qmpErrorClass(err);
+        this.deps.telemetry.pollErrors.inc({ ...this.labels, class: cls });
+        const code = `${cls}:${(err as Error).message}`;
+        if (code !== lastCode) this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt });
+        lastCode = code;
+        if (attempt >= 1 || this.state === 'stale') this.setStale(true);
+      } finally {
+        const c = this.client;
+        this.client = undefined;
+        await c?.close();
+      }
+      if (this.stopped) break;
+      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(attempt++, 30)));
+    }
+  }
+
+  private async connect(): Promise<{ client: QmpClient; statsSchemas: unknown }> {
+    const pendingEvents: QmpEventMessage[] = [];
+    let ready = false;
+    const traffic = this.deps.onTraffic;
+    const clientOpts: QmpClientOptions = {
+      allowlist: this.opts.allowlist ?? readOnlyAllowlist,
+      maxLineBytes: this.opts.maxLineBytes,
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
+      commandTimeoutMs: this.opts.commandTimeoutMs,
+      logger: this.log,
+      onEvent: (ev) => (ready ? this.publishEvent(ev) : pendingEvents.push(ev)),
+      onClose: () => this.wake?.(),
+      ...(traffic ? { onTraffic: traffic } : {}),
+    };
+    const client = await QmpClient.connect(this.target.transport, clientOpts);
+    this.client = client;
+    const connectedAt = this.now();
+    const [uuid, name, statsSchemas, cpus] = await Promise.all([
+      this.tryExec(client, 'query-uuid'),
+      this.tryExec(client, 'query-name'),
+      this.tryExec(client, 'query-stats-schemas'),
+      this.tryExec(client, 'query-cpus-fast'),
+    ]);
+    const info: ConnectInfo = { host: this.opts.host ?? hostname(), socketName: this.target.label, greeting: client.greeting, uuid, name, cpus, statsSchemas, connectedAt };
+    const r = this.deps.builder.connect(info, this.builderState);
+    if (this.identity?.instanceId !== r.identity.instanceId) this.published.clear();
+    this.identity = r.identity;
+    this.builderState = r.state;
+    this.deps.telemetry.reconnects.inc(this.labels);
+    this.publish({ kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } }, connectedAt);
+    if (r.snapshot) this.publishSnapshot(r.snapshot, connectedAt);
+    if (statsSchemas === undefined) this.publish({ kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } }, connectedAt);
+    this.log.info('VM connected', { uuid: r.identity.uuid, name: r.identity.name, instanceId: r.identity.instanceId, qemu: r.identity.qemuVersion, queryStats: statsSchemas !== undefined });
+    ready = true;
+    for (const ev of pendingEvents) this.publishEvent(ev);
+    return { client, statsSchemas };
+  }
+
+  private async serve(client: QmpClient, statsSchemas: unknown): Promise<void> {
+    let targets = statsTargets(this.opts.statsTargets, statsSchemas);
+    let missed = 0;
+    let nextAt = this.now();
+    let nextSlowAt = nextAt;
+    let lastNamedNodes: unknown;
+    if (this.state !== 'stale') this.state = 'up';
+    while (!this.stopped) {
+      if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
+      const slow = nextAt >= nextSlowAt;
+      const started = performance.now();
+      try {
+        const tick = await this.runTick(client, targets, slow, lastNamedNodes);
+        if (slow) {
+          nextSlowAt += this.opts.slowIntervalMs * Math.max(1, Math.ceil((this.now() - nextSlowAt + 1) / this.opts.slowIntervalMs));
+          if ('query-named-block-nodes' in tick.replies) lastNamedNodes = tick.replies['query-named-block-nodes'];
+        }
+        if (targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) targets = [];
+        this.emitSample(tick);
+        missed = 0;
+        if (this.state === 'stale') this.recover();
+      } catch (err) {
+        if (this.stopped || err instanceof QmpDisconnectedError) throw err;
+        missed++;
+        this.deps.telemetry.ticksMissed.inc(this.labels);
+        this.deps.telemetry.pollErrors.inc({ ...this.labels, class: qmpErrorClass(err) });
+        if (missed >= this.opts.staleAfterMissedTicks) {
+          this.markStale(`${missed} ticks without an answer (${describeError(err)})`);
+          throw new StaleError(`stale after ${missed} missed ticks`);
+        }
+      }
+      this.deps.telemetry.tickDuration.observe({}, (performance.now() - started) / 1000);
+      nextAt += this.opts.fastIntervalMs;
+      const now = this.now();
+      if (nextAt < now) {
+        const skip = Math.ceil((now - nextAt) / this.opts.fastIntervalMs);
+        this.deps.telemetry.ticksSkipped.inc(this.labels, skip);
+        nextAt += skip * this.opts.fastIntervalMs;
+      }
+      await this.sleep(nextAt - this.now());
+    }
+  }
+
+  /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
+  private async runTick(client: QmpClient, targets: string[], slow: boolean, lastNamedNodes: unknown): Promise<Tick> {
+    const plan = planTick({ version: client.greeting.version, statsTargets: targets, statsProviders: this.opts.statsProviders, blockstatsNodes: this.opts.blockstatsNodes, slow });
+    const tick: Tick = { t: this.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
+    const errors: TickError[] = tick.errors;
+    let timeout: unknown;
+    await Promise.all(
+      plan.map(async (c) => {
+        const t0 = performance.now();
+        try {
+          tick.replies[c.key] = await client.execute(c.execute, c.arguments);
+          if (c.key === 'query-blockstats') tick.t = this.now();
+          this.deps.telemetry.qmpLatency.observe({ command: c.execute }, (performance.now() - t0) / 1000);
+        } catch (err) {
+          if (err instanceof QmpExecuteError) {
+            errors.push({ command: c.key, errorClass: err.errorClass, desc: err.desc });
+            this.deps.telemetry.pollErrors.inc({ ...this.labels, class: err.errorClass });
+          } else timeout ??= err;
+        }
+      }),
+    );
+    if (timeout) throw timeout;
+    const named = slow ? tick.replies['query-named-block-nodes'] : lastNamedNodes;
+    for (const p of hostDevicePaths(named)) {
+      const bytes = this.deps.hostReader.blockdevSize(p);
+      if (bytes !== undefined) {
+        tick.host.blockdevSizes[p] = bytes;
+        this.deps.onTraffic?.('host', { 'blockdev-size': { path: p, bytes } });
+      }
+    }
+    for (const ifname of this.target.net) {
+      const n = this.deps.hostReader.netStats(ifname);
+      if (n) {
+        tick.host.net.push(n);
+        this.deps.onTraffic?.('host', { 'net-stats': n });
+      }
+    }
+    return tick;
+  }
+
+  private emitSample(tick: Tick): void {
+    const r = this.deps.builder.build(this.builderState as S, tick);
+    this.builderState = r.state;
+    if (r.snapshot) this.publishSnapshot(r.snapshot, tick.t);
+    this.publish({ kind: 'Sample', value: r.sample }, tick.t);
+    this.deps.telemetry.polls.inc(this.labels);
+  }
+
+  private async tryExec(client: QmpClient, command: string): Promise<unknown> {
+    try {
+      return await client.execute(command);
+    } catch (err) {
+      if (err instanceof QmpExecuteError) return undefined;
+      throw err;
+    }
+  }
+
+  private publishEvent(ev: QmpEventMessage): void {
+    this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, this.now());
+  }
+
+  private publishSnapshot(snap: { hash: string } & object, t: number): void {
+    if (this.published.has(snap.hash)) return;
+    this.published.add(snap.hash);
+    this.publish({ kind: 'StatsSchemaSnapshot', value: snap } as RawBody, t);
+  }
+
+  private publish(body: RawBody, t: number): void {
+    if (!this.identity || this.stopped) return;
+    this.deps.sink.publish(this.identity.uuid, { vm: this.identity, seq: this.seq++, t, body });
+    this.deps.telemetry.recordsQueued.inc({ kind: body.kind });
+  }
+
+  private markStale(message: string): void {
+    this.log.warn('VM stale', { message });
+    this.publish({ kind: 'AgentNotice', value: { kind: 'stale', message, count: 0 } }, this.now());
+    this.setStale(true);
+  }
+
+  private recover(): void {
+    this.log.info('VM answering again');
+    this.publish({ kind: 'AgentNotice', value: { kind: 'recovered', message: 'QMP answering again', count: 0 } }, this.now());
+    this.setStale(false);
+    this.state = 'up';
+  }
+
+  private setStale(stale: boolean): void {
+    const was = this.state === 'stale';
+    if (stale) this.state = 'stale';
+    else if (was) this.state = 'up';
+    if (was !== stale) this.deps.telemetry.vmsStale.inc({}, stale ? 1 : -1);
+    this.deps.telemetry.vmStale.set(this.labels, stale ? 1 : 0);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const closed = this.client;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        if (this.stopped || closed?.closed) done();
+      };
+    });
+  }
+}
+

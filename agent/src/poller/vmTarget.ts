@@ -1,0 +1,21 @@
+import { basename } from 'node:path';
+import type { QmpTransport } from '../qmp/client.js';
+
+/** One VM to watch: where its QMP socket is and what the host knows about it. */
+export interface VmTarget {
+  /** Stable key: the socket path, or host:port. */
+  id: string;
+  transport: QmpTransport;
+  /** Socket base name without extension: the `vm` metric label and the name of last resort. */
+  label: string;
+  /** Tap interfaces to read from /sys/class/net. */
+  net: string[];
+}
+
+export function unixTarget(path: string, net: string[] = []): VmTarget {
+  return { id: path, transport: { kind: 'unix', path }, label: basename(path).replace(/\.[^.]*$/, ''), net };
+}
+
+export function tcpTarget(host: string, port: number, net: string[] = []): VmTarget {
+  return { id: `${host}:${port}`, transport: { kind: 'tcp', host, port }, label: `${host}_${port}`, net };
+}

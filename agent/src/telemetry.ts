@@ -1,0 +1,57 @@
+/**
+ * The agent's fixed list of metrics (served at /metrics). Labels stay bounded:
+ * `vm` is the socket's base name (one per VM on this host), `class` a QMP error
+ * class or phase, `command` a QMP command name.
+ */
+import { LATENCY_BUCKETS, Registry, type Counter, type Gauge, type Histogram } from '../../common/src/metrics.js';
+
+export interface AgentTelemetry {
+  registry: Registry;
+  /** Fast ticks that produced a sample. */
+  polls: Counter;
+  /** Errors by VM and class (QMP class, or connect/greeting/timeout/...). */
+  pollErrors: Counter;
+  /** Ticks that failed (timeout or disconnect) and count towards stale. */
+  ticksMissed: Counter;
+  /** Ticks skipped because the previous one overran its interval. */
+  ticksSkipped: Counter;
+  qmpLatency: Histogram;
+  tickDuration: Histogram;
+  reconnects: Counter;
+  /** 1 while a VM is stale (not answering), by VM. */
+  vmStale: Gauge;
+  vmsStale: Gauge;
+  vms: Gauge;
+  /** Records handed to the spool, by kind (Sample, QmpEvent, ...). */
+  recordsQueued: Counter;
+  /** Records acknowledged by Kafka. */
+  recordsPublished: Counter;
+  publishLatency: Histogram;
+  publishErrors: Counter;
+  spoolRecords: Gauge;
+  spoolBytes: Gauge;
+  spoolDropped: Counter;
+}
+
+export function createTelemetry(registry = new Registry()): AgentTelemetry {
+  return {
+    registry,
+    polls: registry.counter('qmpipe_agent_polls_total', 'Fast-group ticks that produced a sample, by VM.'),
+    pollErrors: registry.counter('qmpipe_agent_poll_errors_total', 'QMP errors by VM and class (QMP error class, or connect, greeting, negotiation, timeout, disconnected, protocol).'),
+    ticksMissed: registry.counter('qmpipe_agent_ticks_missed_total', 'Ticks that got no complete answer (timeout or disconnect), by VM.'),
+    ticksSkipped: registry.counter('qmpipe_agent_ticks_skipped_total', 'Tick slots skipped because the previous tick overran, by VM.'),
+    qmpLatency: registry.histogram('qmpipe_agent_qmp_latency_seconds', 'QMP command round-trip time, by command.', LATENCY_BUCKETS),
+    tickDuration: registry.histogram('qmpipe_agent_tick_seconds', 'Wall time of one fast tick (all round trips).', LATENCY_BUCKETS),
+    reconnects: registry.counter('qmpipe_agent_qmp_connects_total', 'Successful QMP connections (first and re-), by VM.'),
+    vmStale: registry.gauge('qmpipe_agent_vm_stale', '1 while the VM is not answering QMP (connect failing or ticks missed), by VM.'),
+    vmsStale: registry.gauge('qmpipe_agent_vms_stale', 'VMs currently stale.'),
+    vms: registry.gauge('qmpipe_agent_vms', 'VMs being watched.'),
+    recordsQueued: registry.counter('qmpipe_agent_records_queued_total', 'Records handed to the spool, by kind.'),
+    recordsPublished: registry.counter('qmpipe_agent_records_published_total', 'Records acknowledged by Kafka (acks=all).'),
+    publishLatency: registry.histogram('qmpipe_agent_publish_latency_seconds', 'Kafka produce request latency.', LATENCY_BUCKETS),
+    publishErrors: registry.counter('qmpipe_agent_publish_errors_total', 'Failed produce attempts (retried), by error name.'),
+    spoolRecords: registry.gauge('qmpipe_agent_spool_records', 'Records waiting for Kafka, by tier (memory, disk).'),
+    spoolBytes: registry.gauge('qmpipe_agent_spool_bytes', 'Bytes waiting for Kafka, by tier (memory, disk).'),
+    spoolDropped: registry.counter('qmpipe_agent_spool_dropped_total', 'Records dropped because the spool was full (oldest first).'),
+  };
+}
