@@ -7,9 +7,10 @@
  * counted as `malformed` and skipped (blank lines are skipped silently). Input with
  * no valid transcript line at all throws a `TranscriptError`.
  *
- * `until` (epoch ms) cuts the replay as a reader at that instant would have seen it:
- * it ends at the last tick whose t (device-mode query-blockstats arrival) is <= until,
- * including that tick's replies and host lines that arrive just after the cut.
+ * `until` (epoch ms) cuts the replay: it ends at the last tick whose t (device-mode
+ * query-blockstats arrival) is <= until. That tick is completed with the rest of its
+ * poll (slow group, host lines) even when those lines come just after the cut; no
+ * event or new tick after the cut is read.
  */
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';

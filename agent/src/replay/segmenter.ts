@@ -156,12 +156,17 @@ export function endSegments(s: SegmenterState): Step {
 }
 
 /**
- * Whether a line continues the open tick (a reply to one of its commands, or a host
- * line) — used to finish a tick whose last replies arrive just after a `until` cut.
+ * Whether a line continues the open tick, which already holds its blockstats reply:
+ * a further tick command that does not start a new tick, a reply to one, or a host
+ * line. Used to complete a tick whose slow group is read just after a `until` cut.
  */
 export function continuesOpenTick(s: SegmenterState, line: TranscriptLine): boolean {
   if (!s.tick || s.tick.t === null) return false;
   if (line.dir === 'host') return true;
-  const key = line.dir === 'in' ? idKey(line.msg) : undefined;
+  if (line.dir === 'out') {
+    const routed = routeCommand(line.msg);
+    return routed.kind === 'tick' && routed.command !== 'query-status';
+  }
+  const key = idKey(line.msg);
   return key !== undefined && s.pending.get(key)?.kind === 'tick';
 }

@@ -25,6 +25,7 @@
  * - writeThreshold: the storage node's write_threshold (0 = off).
  * - Filter nodes (commit_top/mirror_top during block jobs, throttle, copy-on-read, …)
  *   are not images: they are skipped and the walk continues into their child.
+ * - A device without a medium (no node-name) has an empty chain.
  */
 import type { ChainElement, PhysicalSource } from '../../../schemas/src/types.js';
 import { long, obj, str, type JsonObject } from './json.js';
@@ -72,11 +73,13 @@ export function walkChain(top: JsonObject, ctx: ChainContext): ChainElement[] {
   const chain: ChainElement[] = [];
   let node: JsonObject | undefined = top;
   for (let steps = 0; node && steps < MAX_STEPS; steps++) {
+    const name = str(node['node-name']);
+    if (name === undefined) break; // no medium (empty CD-ROM) or malformed
     if (isFilterNode(node, ctx.named)) {
       node = obj(node['backing']) ?? obj(node['parent']);
       continue;
     }
-    chain.push(toChainElement(node, chain.length, ctx));
+    chain.push(toChainElement(node, name, chain.length, ctx));
     node = obj(node['backing']);
   }
   return chain;
@@ -120,8 +123,7 @@ function physicalOf(driver: string | null, path: string | null, actualSize: numb
   return { physical: null, physicalSource: 'UNKNOWN' };
 }
 
-function toChainElement(node: JsonObject, depth: number, ctx: ChainContext): ChainElement {
-  const formatNode = str(node['node-name']) ?? '';
+function toChainElement(node: JsonObject, formatNode: string, depth: number, ctx: ChainContext): ChainElement {
   const format = ctx.named.get(formatNode);
   const image: ImageInfo | undefined = format?.image ?? ctx.images[depth];
   const storage = findStorage(node, format, ctx);
