@@ -5,14 +5,14 @@
  * Athena/Glue table under infra/.
  */
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { ClosedWindow } from './window.js';
+import type { ClosedWindow } from './buffer.js';
 
 type ColumnType = 'STRING' | 'DOUBLE' | 'INT64' | 'INT32' | 'TIMESTAMP';
 
 /** Column name, type, and how to read it from a row. Order is the file's column order. */
 export const ROLLUP_COLUMNS = [
   ['window_start', 'TIMESTAMP'], ['window_end', 'TIMESTAMP'], ['resolution_s', 'INT32'], ['partition', 'INT32'],
-  ['vm', 'STRING'], ['series', 'STRING'], ['kind', 'STRING'], ['unit', 'STRING'], ['count', 'INT64'],
+  ['vm', 'STRING'], ['vm_uuid', 'STRING'], ['series', 'STRING'], ['kind', 'STRING'], ['unit', 'STRING'], ['count', 'INT64'],
   ['min', 'DOUBLE'], ['max', 'DOUBLE'], ['avg', 'DOUBLE'], ['last', 'DOUBLE'],
   ['increase', 'DOUBLE'], ['mean_rate', 'DOUBLE'], ['peak_rate', 'DOUBLE'], ['resets', 'INT64'],
   ['p50', 'DOUBLE'], ['p90', 'DOUBLE'], ['p99', 'DOUBLE'], ['buckets', 'STRING'],
@@ -29,12 +29,12 @@ export function encodeRollupParquet(win: ClosedWindow, partition: number): Uint8
     window_end: col(() => new Date(win.windowStart + win.resolutionMs)),
     resolution_s: col(() => Math.round(win.resolutionMs / 1000)),
     partition: col(() => partition),
-    vm: col((i) => r[i]!.vm), series: col((i) => r[i]!.series), kind: col((i) => r[i]!.kind), unit: col((i) => r[i]!.unit),
+    vm: col((i) => r[i]!.vm), vm_uuid: col((i) => r[i]!.vmUuid), series: col((i) => r[i]!.series), kind: col((i) => r[i]!.type), unit: col((i) => r[i]!.unit),
     count: col((i) => BigInt(r[i]!.count)),
     min: col((i) => r[i]!.min), max: col((i) => r[i]!.max), avg: col((i) => r[i]!.avg), last: col((i) => r[i]!.last),
     increase: col((i) => r[i]!.increase), mean_rate: col((i) => r[i]!.meanRate), peak_rate: col((i) => r[i]!.peakRate),
     resets: col((i) => bigOrNull(r[i]!.resets)),
-    p50: col((i) => r[i]!.p50), p90: col((i) => r[i]!.p90), p99: col((i) => r[i]!.p99), buckets: col((i) => r[i]!.buckets),
+    p50: col((i) => r[i]!.p50), p90: col((i) => r[i]!.p90), p99: col((i) => r[i]!.p99), buckets: col((i) => (r[i]!.buckets === null ? null : JSON.stringify(r[i]!.buckets))),
     max_allocation: col((i) => r[i]!.maxAllocation), min_free: col((i) => r[i]!.minFree),
     max_growth: col((i) => r[i]!.maxGrowth), physical_end: col((i) => r[i]!.physicalEnd),
   };
