@@ -1,0 +1,101 @@
+/**
+ * The alert state machine every rule shares. A rule observes a level each time its
+ * input changes (none, warning, critical), applying its own hysteresis (it gets the
+ * current level, so entering and leaving use different thresholds). The machine
+ * de-duplicates: it emits `firing` when an alert starts or changes severity,
+ * `resolved` (with endsAt) when it ends, and nothing while the level holds.
+ * Times are the records' times. Ids are stable: a hash of the type and labels.
+ */
+import { createHash } from 'node:crypto';
+import type { AlertType } from '../../../../schemas/src/config/processor.js';
+import type { Alert, AlertLabels, Severity } from '../outputs.js';
+
+export const NONE = 0;
+export const WARNING = 1;
+export const CRITICAL = 2;
+export type Level = typeof NONE | typeof WARNING | typeof CRITICAL;
+
+/** What a rule saw. `level` NONE resolves a firing alert. */
+export interface Observation {
+  level: Level;
+  value: number;
+  threshold: number;
+  message: string;
+  eta?: number | null;
+  pausedMs?: number | null;
+}
+
+/** A firing alert, as held in the VM's state (plain JSON). */
+export interface AlertState {
+  id: string;
+  type: AlertType;
+  labels: AlertLabels;
+  level: Level;
+  startsAt: number;
+  value: number;
+  /** Rule-specific memory (quiet intervals, event counts, pause start…). */
+  memo: Record<string, number>;
+}
+
+export type AlertTable = Record<string, AlertState>;
+
+/** The VM-local key of an alert (cheap; the stable id is only hashed when it fires). */
+export function alertKey(type: AlertType, l: Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'job'>): string {
+  return `${type}|${l.device}|${l.backingIndex ?? ''}|${l.node}|${l.job}`;
+}
+
+/** Stable alert id: sha256 of the type and labels, 16 hex digits. */
+export function alertId(type: AlertType, l: AlertLabels): string {
+  const text = [type, l.host, l.vmUuid, l.device, l.backingIndex ?? '', l.node, l.job].join('\u0000');
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+function severityOf(level: Level): Severity {
+  return level === CRITICAL ? 'critical' : 'warning';
+}
+
+function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, t: number): Alert {
+  return {
+    kind: 'alert', id: s.id, type: s.type, state, severity: severityOf(s.level), labels: s.labels,
+    t, startsAt: s.startsAt, endsAt: state === 'resolved' ? t : null,
+    value: obs.value, threshold: obs.threshold, message: obs.message,
+    eta: obs.eta ?? null, pausedMs: obs.pausedMs ?? null,
+  };
+}
+
+/** Applies an observation to the alert `key` of `table`, pushing a transition to `out` if there is one. */
+export function observe(table: AlertTable, key: string, type: AlertType, labels: AlertLabels, obs: Observation, t: number, out: Alert[]): AlertState | undefined {
+  const cur = table[key];
+  if (obs.level === NONE) {
+    if (cur) {
+      delete table[key];
+      out.push(toAlert(cur, 'resolved', obs, t));
+    }
+    return undefined;
+  }
+  if (!cur) {
+    const s: AlertState = { id: alertId(type, labels), type, labels, level: obs.level, startsAt: t, value: obs.value, memo: {} };
+    table[key] = s;
+    out.push(toAlert(s, 'firing', obs, t));
+    return s;
+  }
+  cur.value = obs.value;
+  if (cur.level !== obs.level) {
+    cur.level = obs.level;
+    out.push(toAlert(cur, 'firing', obs, t));
+  }
+  return cur;
+}
+
+/** Current level of an alert (NONE when not firing). */
+export function levelOf(table: AlertTable, key: string): Level {
+  return table[key]?.level ?? NONE;
+}
+
+/** Resolves every alert of a table (eviction), with one message. */
+export function resolveAll(table: AlertTable, message: string, t: number, out: Alert[]): void {
+  for (const key of Object.keys(table).sort()) {
+    const s = table[key]!;
+    observe(table, key, s.type, s.labels, { level: NONE, value: s.value, threshold: 0, message }, t, out);
+  }
+}

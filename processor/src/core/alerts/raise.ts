@@ -1,0 +1,49 @@
+/**
+ * Glue between rules and the state machine: skips disabled alert types, builds
+ * labels from the VM only when an alert starts, and resolves alerts whose subject
+ * went away (a node left its chain position, a job ended, the VM was evicted).
+ */
+import type { AlertType } from '../../../../schemas/src/config/processor.js';
+import type { CoreContext } from '../context.js';
+import type { Alert, AlertLabels } from '../outputs.js';
+import type { VmState } from '../state.js';
+import { NONE, alertKey, observe, type AlertState, type Level, type Observation } from './machine.js';
+
+/** What an alert is about, within its VM. */
+export type Subject = Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'job'>;
+
+export const VM_SUBJECT: Subject = { device: '', backingIndex: null, node: '', job: '' };
+
+export function labelsOf(vm: VmState, s: Subject): AlertLabels {
+  return { host: vm.host, vm: vm.name, vmUuid: vm.uuid, device: s.device, backingIndex: s.backingIndex, node: s.node, job: s.job };
+}
+
+/** Current level of the alert of this type and subject. */
+export function currentLevel(vm: VmState, type: AlertType, s: Subject): Level {
+  return vm.alerts[alertKey(type, s)]?.level ?? NONE;
+}
+
+export function current(vm: VmState, type: AlertType, s: Subject): AlertState | undefined {
+  return vm.alerts[alertKey(type, s)];
+}
+
+/** Feeds an observation (or null: the rule does not apply, which resolves) to the alert's machine. */
+export function raise(ctx: CoreContext, vm: VmState, type: AlertType, s: Subject, obs: Observation | null, t: number, out: Alert[]): AlertState | undefined {
+  if (ctx.disabled.has(type)) return undefined;
+  const key = alertKey(type, s);
+  if (obs === null || obs.level === NONE) {
+    if (!(key in vm.alerts)) return undefined;
+    const last = vm.alerts[key]!;
+    obs ??= { level: NONE, value: last.value, threshold: 0, message: 'no longer applies' };
+  }
+  return observe(vm.alerts, key, type, labelsOf(vm, s), obs, t, out);
+}
+
+/** Resolves the VM's alerts matching `pred`, in key order, with one message. */
+export function resolveWhere(vm: VmState, pred: (a: AlertState) => boolean, message: string, t: number, out: Alert[], extra: Partial<Observation> = {}): void {
+  for (const key of Object.keys(vm.alerts).sort()) {
+    const a = vm.alerts[key]!;
+    if (!pred(a)) continue;
+    observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, t, out);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Event- and VM-level alerts:
+ * - paused-enospc (critical): BLOCK_IO_ERROR with nospace, or a sample in run state
+ *   io-error with a device at io-status nospace (a missed event). Resolves on RESUME
+ *   (or a running sample, if RESUME was missed), reporting how long the VM was paused
+ *   (STOP → RESUME by QEMU's event clock).
+ * - threshold-crossed (warning): BLOCK_WRITE_THRESHOLD. QEMU disarms the threshold
+ *   when it fires (one-shot), so the alert holds until a slow-group sample shows it
+ *   re-armed on that node; a second event while firing means it was re-armed and
+ *   crossed again.
+ * - io-errors (warning): Δfailed_wr_operations > 0; resolves after N quiet intervals.
+ * - stale (warning): no Sample from a VM that did not shut down for N intervals of
+ *   the partition's event-time clock.
+ */
+import type { Sample } from '../../../../schemas/src/types.js';
+import type { CoreContext } from '../context.js';
+import type { CoreEvent } from '../events.js';
+import { locateIoError, locateNode } from '../locate.js';
+import type { Alert } from '../outputs.js';
+import type { VmState } from '../state.js';
+import { fmtBytes, fmtSeconds } from './levels.js';
+import { CRITICAL, NONE, WARNING } from './machine.js';
+import { VM_SUBJECT, current, raise, resolveWhere, type Subject } from './raise.js';
+
+type IoError = Extract<CoreEvent, { event: 'BLOCK_IO_ERROR' }>;
+type Threshold = Extract<CoreEvent, { event: 'BLOCK_WRITE_THRESHOLD' }>;
+
+function hasType(vm: VmState, type: string): boolean {
+  for (const k in vm.alerts) if (vm.alerts[k]!.type === type) return true;
+  return false;
+}
+
+export function pauseOnNospace(ctx: CoreContext, vm: VmState, ev: IoError, t: number, us: number, out: Alert[]): void {
+  if (!ev.nospace) return;
+  const loc = locateIoError(vm, ev.node, ev.device, ev.qomPath);
+  const s: Subject = { device: loc?.dev ?? ev.device, backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
+  vm.pause ??= { t, us };
+  const msg = `${s.device || ev.qomPath}: ${ev.operation} to ${ev.node || 'the disk'} failed with ENOSPC (action ${ev.action}): the VM is paused until the volume is extended and the VM resumed`;
+  raise(ctx, vm, 'paused-enospc', s, { level: CRITICAL, value: 0, threshold: 0, message: msg }, t, out);
+}
+
+/** STOP: the pause starts now, if an ENOSPC error caused it. */
+export function stopped(vm: VmState, t: number, us: number): void {
+  vm.running = false;
+  if (vm.pause) vm.pause = { t, us };
+}
+
+export function resumed(vm: VmState, t: number, us: number, out: Alert[]): void {
+  vm.running = true;
+  const p = vm.pause;
+  vm.pause = null;
+  if (!p) return;
+  const pausedMs = us > 0 && p.us > 0 ? Math.round((us - p.us) / 1000) : t - p.t;
+  resolveWhere(vm, (a) => a.type === 'paused-enospc', `resumed after ${fmtSeconds(pausedMs / 1000)} paused on ENOSPC`, t, out, { value: pausedMs / 1000, pausedMs });
+}
+
+/** A sample's run state: io-error with io-status nospace fires (missed event); running resolves (missed RESUME). */
+export function pauseFromSample(ctx: CoreContext, vm: VmState, s: Sample, t: number, out: Alert[]): void {
+  vm.status = s.status;
+  if (s.running) {
+    if (vm.pause && hasType(vm, 'paused-enospc')) resumed(vm, t, 0, out);
+    vm.running = true;
+    return;
+  }
+  vm.running = false;
+  if (s.status !== 'io-error' || hasType(vm, 'paused-enospc')) return;
+  const d = s.blockDevices.find((x) => x.ioStatus === 'nospace');
+  if (!d) return;
+  vm.pause ??= { t, us: t * 1000 };
+  const subject: Subject = { device: d.dev, backingIndex: 0, node: d.nodeName ?? '', job: '' };
+  const msg = `${d.dev}: VM in run state io-error with io-status nospace: paused until the volume is extended and the VM resumed`;
+  raise(ctx, vm, 'paused-enospc', subject, { level: CRITICAL, value: 0, threshold: 0, message: msg }, t, out);
+}
+
+export function thresholdCrossed(ctx: CoreContext, vm: VmState, ev: Threshold, t: number, out: Alert[]): void {
+  const loc = locateNode(vm, ev.node);
+  const s: Subject = { device: loc?.dev ?? '', backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
+  const offset = ev.threshold + ev.exceeded;
+  if (loc) {
+    const cs = vm.chains[loc.dev]![loc.backingIndex]!;
+    cs.eventFloor = Math.max(cs.eventFloor, offset);
+  }
+  const again = current(vm, 'threshold-crossed', s) !== undefined;
+  if (again) raise(ctx, vm, 'threshold-crossed', s, { level: NONE, value: offset, threshold: ev.threshold, message: `${ev.node}: threshold was re-armed and crossed again` }, t, out);
+  const msg = `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${ev.threshold}; `
+    + `QEMU disarmed it (one-shot): ${again ? 'it had been re-armed, ' : ''}not re-armed since: re-arm it after extending`;
+  raise(ctx, vm, 'threshold-crossed', s, { level: WARNING, value: offset, threshold: ev.threshold, message: msg }, t, out);
+}
+
+/** Resolves threshold-crossed alerts whose node shows a threshold again in a fresh slow-group sample. */
+export function thresholdRearmed(vm: VmState, s: Sample, t: number, out: Alert[]): void {
+  if (!s.slowRefresh || !hasType(vm, 'threshold-crossed')) return;
+  for (const d of s.blockDevices) {
+    for (const el of d.chain) {
+      if (el.writeThreshold <= 0) continue;
+      resolveWhere(vm, (a) => a.type === 'threshold-crossed' && a.startsAt < t && (a.labels.node === el.storageNode || a.labels.node === el.formatNode),
+        `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${el.writeThreshold}`, t, out);
+    }
+  }
+}
+
+export function ioErrors(ctx: CoreContext, vm: VmState, dev: string, delta: number, t: number, out: Alert[]): void {
+  if (delta < 0) return;
+  const s: Subject = { device: dev, backingIndex: null, node: '', job: '' };
+  if (delta > 0) {
+    const a = raise(ctx, vm, 'io-errors', s, { level: WARNING, value: delta, threshold: 0, message: `${dev}: ${delta} failed write operations in the last interval` }, t, out);
+    if (a) a.memo.quiet = 0;
+    return;
+  }
+  const a = current(vm, 'io-errors', s);
+  if (!a) return;
+  a.memo.quiet = (a.memo.quiet ?? 0) + 1;
+  if (a.memo.quiet >= ctx.config.alerts.ioErrorsClearIntervals) {
+    raise(ctx, vm, 'io-errors', s, { level: NONE, value: 0, threshold: 0, message: `${dev}: no failed writes for ${a.memo.quiet} intervals` }, t, out);
+  }
+}
+
+export function staleCheck(ctx: CoreContext, vm: VmState, clock: number, out: Alert[]): void {
+  if (vm.lastT < 0) return;
+  const limit = ctx.config.alerts.staleIntervals * ctx.config.rates.sampleIntervalMs;
+  const silent = clock - vm.lastT;
+  if (vm.shutdown || silent <= limit) return;
+  const msg = `no sample for ${fmtSeconds(silent / 1000)} (more than ${ctx.config.alerts.staleIntervals} intervals): agent, QMP socket or VM unresponsive`;
+  raise(ctx, vm, 'stale', VM_SUBJECT, { level: WARNING, value: silent / 1000, threshold: limit / 1000, message: msg }, clock, out);
+}
+
+export function staleResolved(ctx: CoreContext, vm: VmState, t: number, out: Alert[]): void {
+  const a = current(vm, 'stale', VM_SUBJECT);
+  if (a) raise(ctx, vm, 'stale', VM_SUBJECT, { level: NONE, value: (t - vm.lastT) / 1000, threshold: 0, message: 'samples arrive again' }, t, out);
+}

@@ -1,0 +1,79 @@
+/**
+ * The CoreContext: config and derived, rebuildable data for one core instance.
+ * Nothing here is state: a context rebuilt after a restore behaves identically.
+ */
+import type { AlertType, ProcessorConfig } from '../../../schemas/src/config/processor.js';
+import type { StatsSchemaSnapshot } from '../../../schemas/src/types.js';
+import { BLOCK_LAYOUT, NET_LAYOUT } from './fixedLayouts.js';
+import { fitsLayout, type Layout } from './layout.js';
+import { buildStatsLayout, descriptorsOf } from './statsLayout.js';
+
+export interface CoreOptions {
+  /** Build a Rate per derived value (replay, rates topic). Off, the core only accumulates rollups and alerts. */
+  emitRates?: boolean;
+}
+
+export interface CoreContext {
+  config: ProcessorConfig;
+  emitRates: boolean;
+  resolutions: readonly number[];
+  disabled: ReadonlySet<AlertType>;
+  /** Stats layouts by snapshot hash|provider|target; variants for other value shapes. */
+  layouts: Map<string, Layout[]>;
+  /** Per-slot deltas of the block being folded. */
+  scratch: Float64Array;
+}
+
+export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): CoreContext {
+  return {
+    config,
+    emitRates: opts.emitRates ?? false,
+    resolutions: config.rollup.resolutionsMs,
+    disabled: new Set(config.alerts.disabled),
+    layouts: new Map(),
+    scratch: new Float64Array(1024),
+  };
+}
+
+/** A scratch array of at least n slots. */
+export function scratchFor(ctx: CoreContext, n: number): Float64Array {
+  if (ctx.scratch.length < n) ctx.scratch = new Float64Array(Math.max(n, ctx.scratch.length * 2));
+  return ctx.scratch;
+}
+
+/**
+ * The layout of one StatsResult's values under a snapshot, from the cache when the
+ * shape fits. Null when the snapshot has no schema for (provider, target) or the
+ * values do not fit it.
+ */
+export function statsLayoutFor(ctx: CoreContext, snapshot: StatsSchemaSnapshot, provider: string, target: string, values: readonly number[]): Layout | null {
+  const key = `${snapshot.hash}|${provider}|${target}`;
+  let variants = ctx.layouts.get(key);
+  if (variants) {
+    for (const l of variants) if (fitsLayout(l, values)) return l;
+  } else {
+    variants = [];
+    ctx.layouts.set(key, variants);
+  }
+  const descriptors = descriptorsOf(snapshot, provider, target);
+  if (!descriptors) return null;
+  const layout = buildStatsLayout(key, descriptors, values);
+  if (layout) variants.push(layout);
+  return layout;
+}
+
+/**
+ * The layout of an existing block: fixed for block and net counters; for stats,
+ * rebuilt from the snapshot and the block's previous values, which have the shape
+ * of the values they came from (layout ids name the shape, so a rebuilt layout is
+ * the same layout). Undefined when the snapshot is gone.
+ */
+export function layoutOfBlock(ctx: CoreContext, snapshots: Record<string, StatsSchemaSnapshot>, id: string, prev: readonly number[]): Layout | undefined {
+  if (id === BLOCK_LAYOUT.id) return BLOCK_LAYOUT;
+  if (id === NET_LAYOUT.id) return NET_LAYOUT;
+  const [hash, provider, target] = id.split('|') as [string, string, string];
+  const snapshot = snapshots[hash];
+  if (!snapshot) return undefined;
+  const l = statsLayoutFor(ctx, snapshot, provider, target, prev);
+  return l?.id === id ? l : undefined;
+}

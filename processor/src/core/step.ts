@@ -1,0 +1,78 @@
+/**
+ * `step(state, records, ctx) -> { state, outputs }`: the processor core. Pure
+ * apart from updating `state` in place (it is returned; keep an old state only as a
+ * checkpoint). No I/O, no clock: time comes from the records. Records of one VM
+ * must arrive in order (they share a partition); VMs may interleave.
+ *
+ * Determinism: everything, including the stale/TTL sweep, is driven record by
+ * record by record times, so splitting the input into batches at any point, and
+ * resuming from a checkpoint, gives the same outputs as one long run.
+ */
+import type { RawRecord } from '../../../schemas/src/types.js';
+import { createContext, type CoreContext, type CoreOptions } from './context.js';
+import { stepEvent } from './eventStep.js';
+import { emptyOutputs, type StepOutputs } from './outputs.js';
+import { stepSample } from './sampleStep.js';
+import { newVm, type CoreState, type VmState } from './state.js';
+import { evictVm, sweep } from './sweep.js';
+import { resetInstance } from './instance.js';
+import type { ProcessorConfig } from '../../../schemas/src/config/processor.js';
+
+export interface StepResult {
+  state: CoreState;
+  outputs: StepOutputs;
+}
+
+function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs): VmState {
+  const id = rec.vm;
+  let vm = state.vms[id.uuid];
+  if (!vm) {
+    vm = newVm(id.host, id.name, id.uuid, id.instanceId);
+    state.vms[id.uuid] = vm;
+  } else if (vm.instanceId !== id.instanceId) {
+    resetInstance(state, vm, id.instanceId, rec.t, ctx, out);
+  }
+  vm.host = id.host;
+  vm.name = id.name;
+  return vm;
+}
+
+function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs): void {
+  state.counters.records++;
+  if (rec.t > state.clock) state.clock = rec.t;
+  if (state.clock >= state.nextSweep) sweep(state, ctx, out);
+  const body = rec.body;
+  if (body.kind === 'StatsSchemaSnapshot') {
+    state.snapshots[body.value.hash] ??= body.value;
+  }
+  const vm = vmOf(state, rec, ctx, out);
+  if (rec.t > vm.lastRecordT) vm.lastRecordT = rec.t;
+  if (body.kind === 'Sample') stepSample(state, vm, body.value, rec.t, ctx, out);
+  else if (body.kind === 'QmpEvent') stepEvent(state, vm, body.value, rec.t, ctx, out);
+  else if (body.kind === 'StatsSchemaSnapshot') vm.schemaHash = body.value.hash;
+}
+
+export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext): StepResult {
+  const outputs = emptyOutputs();
+  for (const rec of records) stepRecord(state, rec, ctx, outputs);
+  return { state, outputs };
+}
+
+/** End of input (a replay, a shutdown flush): closes every open window. Alerts stay as they are. */
+export function flush(state: CoreState, ctx: CoreContext): StepOutputs {
+  const out = emptyOutputs();
+  for (const uuid of Object.keys(state.vms).sort()) evictVm(state, state.vms[uuid]!, ctx, out, { keep: true });
+  return out;
+}
+
+/** A core bound to one config: what shells use. */
+export interface ProcessorCore {
+  readonly ctx: CoreContext;
+  step(state: CoreState, records: Iterable<RawRecord>): StepResult;
+  flush(state: CoreState): StepOutputs;
+}
+
+export function createCore(config: ProcessorConfig, opts: CoreOptions = {}): ProcessorCore {
+  const ctx = createContext(config, opts);
+  return { ctx, step: (s, r) => step(s, r, ctx), flush: (s) => flush(s, ctx) };
+}

@@ -1,0 +1,145 @@
+/**
+ * The processor's config (`qmpipe replay --config FILE`, `qmpipe processor --config FILE`),
+ * validated once at the edge. Every object is `.strict()` and every default lives here.
+ *
+ * Alert defaults follow oVirt VDSM (lib/vdsm/virt/thinp.py, vmdevices/storage.py):
+ * extension chunk 2560 MiB, utilization 20 % → watermark limit 0.8·chunk = 2048 MiB,
+ * maximum size capacity·1.1. The ratio form (allocation/physical ≥ 80 % / 95 %) makes
+ * small devices, such as test LVs smaller than one chunk, alert meaningfully too.
+ */
+import { z } from 'zod';
+
+const posInt = z.number().int().positive();
+const fraction = z.number().gt(0).lt(1);
+
+export const AlertType = z.enum([
+  'watermark', 'time-to-full', 'commit-growth', 'paused-enospc', 'threshold-crossed',
+  'block-job-error', 'improbable-allocation', 'stale', 'io-errors',
+]);
+export type AlertType = z.infer<typeof AlertType>;
+
+export const RateConfig = z
+  .object({
+    /** The agent's fast-group interval (agent sampling.fastIntervalMs). */
+    sampleIntervalMs: posInt.default(1_000),
+    /** A gap longer than gapMultiple × sampleIntervalMs breaks every rate: nothing is averaged across missing data. */
+    gapMultiple: z.number().min(1).default(3),
+  })
+  .strict();
+
+export const StateConfig = z
+  .object({
+    /** A VM with no record for this long (event time of the partition) is evicted: windows flushed, alerts resolved. */
+    ttlSeconds: posInt.default(900),
+    /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). */
+    maxSeries: posInt.default(2_000_000),
+    /** How often (partition event time) stale detection and TTL eviction run. */
+    sweepIntervalMs: posInt.default(1_000),
+  })
+  .strict();
+
+export const GrowthConfig = z
+  .object({
+    /**
+     * `window`: mean growth over the last windowSeconds (chosen on the fixtures; see
+     * processor/src/core/growth.ts). `ewma`: exponentially weighted per-interval growth.
+     */
+    method: z.enum(['window', 'ewma']).default('window'),
+    windowSeconds: z.number().positive().default(5),
+    /** Weight of the newest interval for `ewma`. */
+    ewmaAlpha: fraction.default(0.5),
+  })
+  .strict();
+
+export const RollupConfig = z
+  .object({
+    /** Tumbling event-time windows, ms. */
+    resolutionsMs: z.array(posInt).min(1).max(4).default([60_000, 3_600_000]),
+  })
+  .strict();
+
+export const WatermarkConfig = z
+  .object({
+    /** `limit`: free < limit (VDSM). `ratio`: allocation/physical ≥ ratio. `auto`: ratio for devices smaller than one chunk, else limit. */
+    mode: z.enum(['auto', 'limit', 'ratio']).default('auto'),
+    /** VDSM volume_utilization_chunk_mb. */
+    chunkMiB: posInt.default(2_560),
+    /** VDSM volume_utilization_percent: limit = (100 − percent)·chunk/100. */
+    utilizationPercent: z.number().int().min(1).max(99).default(20),
+    /** Critical below this much free space (VDSM's pre-2022 trigger, 512 MiB). */
+    criticalFreeMiB: posInt.default(512),
+    warningRatio: fraction.default(0.8),
+    criticalRatio: fraction.default(0.95),
+    /** Resolve only once the ratio is this much below the threshold it crossed. */
+    hysteresisRatio: z.number().min(0).max(0.5).default(0.02),
+    /** Resolve only once free is this much above the limit it crossed. */
+    hysteresisMiB: z.number().int().min(0).default(128),
+  })
+  .strict()
+  .refine((w) => w.criticalRatio > w.warningRatio, { message: 'criticalRatio must be above warningRatio' });
+
+export const TimeToFullConfig = z
+  .object({
+    /** How long an extension takes (VDSM measured 2.2–6.2 s). */
+    extendLatencySeconds: z.number().positive().default(5),
+    /** Warning when time-to-full < warningFactor × extendLatencySeconds. */
+    warningFactor: z.number().min(1).default(3),
+    /** Critical when time-to-full < criticalFactor × extendLatencySeconds. */
+    criticalFactor: z.number().positive().default(1),
+    /** Resolve once time-to-full is above clearFactor × the horizon it crossed. */
+    clearFactor: z.number().min(1).default(1.25),
+    /** Growth below this (bytes/s) counts as no growth. */
+    minGrowthBytesPerSecond: z.number().min(0).default(4_096),
+  })
+  .strict();
+
+export const CommitGrowthConfig = z
+  .object({
+    /** Smoothed growth of a backing element above this (bytes/s) during a block job fires. */
+    minGrowthBytesPerSecond: z.number().min(0).default(4_096),
+  })
+  .strict();
+
+export const ImprobableConfig = z
+  .object({
+    /** allocation > physical + margin is improbable (VDSM: allocation beyond the next extension). Default: one chunk. */
+    marginMiB: posInt.optional(),
+    /** allocation > capacity × this is improbable (VDSM VOLWM_COW_OVERHEAD). */
+    capacityFactor: z.number().min(1).default(1.1),
+  })
+  .strict();
+
+export const AlertsConfig = z
+  .object({
+    /** Alert types to skip entirely. */
+    disabled: z.array(AlertType).default([]),
+    watermark: WatermarkConfig.prefault({}),
+    timeToFull: TimeToFullConfig.prefault({}),
+    commitGrowth: CommitGrowthConfig.prefault({}),
+    improbable: ImprobableConfig.prefault({}),
+    /** `stale` fires after this many sample intervals without a Sample from a running VM. */
+    staleIntervals: posInt.default(5),
+    /** `io-errors` resolves after this many intervals without new failed writes. */
+    ioErrorsClearIntervals: posInt.default(3),
+  })
+  .strict();
+
+export const ProcessorConfig = z
+  .object({
+    rates: RateConfig.prefault({}),
+    state: StateConfig.prefault({}),
+    growth: GrowthConfig.prefault({}),
+    rollup: RollupConfig.prefault({}),
+    alerts: AlertsConfig.prefault({}),
+  })
+  .strict();
+
+export type ProcessorConfig = z.infer<typeof ProcessorConfig>;
+export type ProcessorConfigInput = z.input<typeof ProcessorConfig>;
+export type WatermarkConfig = z.infer<typeof WatermarkConfig>;
+export type TimeToFullConfig = z.infer<typeof TimeToFullConfig>;
+
+/** The config with every default. */
+export function defaultProcessorConfig(): ProcessorConfig {
+  return ProcessorConfig.parse({});
+}
