@@ -55,14 +55,26 @@ function has(tick: Tick, command: TickCommand): boolean {
   return Object.hasOwn(tick.replies, command);
 }
 
-function withSchemas(stats: StatsIndex | null, tick: Tick, errors: string[]): StatsIndex | null {
-  if (!has(tick, 'query-stats-schemas')) return stats;
-  const snapshot = toStatsSchemaSnapshot(tick.replies['query-stats-schemas']);
+function indexSchemas(stats: StatsIndex | null, reply: unknown, errors: string[]): StatsIndex | null {
+  const snapshot = toStatsSchemaSnapshot(reply);
   if (!snapshot) {
     errors.push(`query-stats-schemas: ${MALFORMED}`);
     return stats;
   }
   return stats?.snapshot.hash === snapshot.hash ? stats : indexSnapshot(snapshot);
+}
+
+function withSchemas(stats: StatsIndex | null, tick: Tick, errors: string[]): StatsIndex | null {
+  return has(tick, 'query-stats-schemas') ? indexSchemas(stats, tick.replies['query-stats-schemas'], errors) : stats;
+}
+
+/**
+ * Takes a query-stats-schemas reply read outside a tick (at connect). Same as a tick
+ * carrying it: the snapshot is handed out with the first sample that references it.
+ */
+export function withStatsSchemas(state: BuilderState, reply: unknown): { state: BuilderState; errors: string[] } {
+  const errors: string[] = [];
+  return { state: { ...state, stats: indexSchemas(state.stats, reply, errors) }, errors };
 }
 
 function withSlowGroup(slow: SlowGroup, tick: Tick, errors: string[]): { slow: SlowGroup; refreshed: boolean } {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { ConnectInfo } from '../poller/builder.js';
+import { fixtureTicks } from '../replay/fixtures.js';
+import { instanceIdOf } from './identity.js';
+import { sampleBuilder } from './sampleBuilder.js';
+import { buildAll } from './testing.js';
+
+const ticks = fixtureTicks('qmp', 'kvm-vcpu-stats.jsonl');
+const schemas = ticks[0]!.replies['query-stats-schemas'];
+const cpus = [{ 'thread-id': 4826, 'qom-path': '/machine/unattached/device[0]' }, { 'thread-id': 4827, 'qom-path': '/machine/unattached/device[2]' }];
+const info: ConnectInfo = {
+  host: 'h1', socketName: 'cap-kvm.sock', connectedAt: 1795310962300,
+  greeting: { kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'Debian', capabilities: ['oob'] },
+  uuid: undefined, name: { name: 'cap-kvm' }, cpus, statsSchemas: schemas,
+};
+
+describe('sampleBuilder (the poller seam)', () => {
+  it('connects with the identity and the schemas read at connect', () => {
+    const { identity, state, snapshot } = sampleBuilder.connect(info, undefined);
+    expect(identity).toEqual({ host: 'h1', uuid: 'name:cap-kvm', name: 'cap-kvm', instanceId: instanceIdOf([4826, 4827], 1795310962300), qemuVersion: '7.2.22' });
+    expect(snapshot).toBeUndefined(); // handed out with the first sample that references it
+    expect(state.stats?.snapshot.schemas).toHaveLength(2);
+  });
+
+  it('builds the same samples as ticks that carry the schemas themselves', () => {
+    let state = sampleBuilder.connect(info, undefined).state;
+    const viaSeam = ticks.map((t) => {
+      const { ['query-stats-schemas']: _schemas, ...replies } = t.replies;
+      const r = sampleBuilder.build(state, { ...t, replies });
+      state = r.state;
+      return r;
+    });
+    const direct = buildAll(ticks);
+    expect(viaSeam.map((r) => r.sample)).toEqual(direct.samples);
+    expect(viaSeam.flatMap((r) => (r.snapshot ? [r.snapshot] : []))).toEqual(direct.snapshots);
+  });
+
+  it('falls back to the socket name and maps parsed events', () => {
+    const { identity } = sampleBuilder.connect({ ...info, name: undefined, statsSchemas: undefined }, undefined);
+    expect(identity.name).toBe('cap-kvm.sock');
+    const ev = sampleBuilder.event({ kind: 'event', event: 'RESUME', data: {}, timestamp: { seconds: 1, microseconds: 5 } });
+    expect(ev).toEqual({ event: 'RESUME', qemuTimeUs: 1000005, data: '{}' });
+  });
+});
