@@ -1,0 +1,60 @@
+/**
+ * Agent config → kafkajs options, pure. Producer settings and why:
+ *
+ * - `idempotent: true` with `acks: -1` (all): kafkajs refuses other acks for an
+ *   idempotent producer (messageProducer.js) and the broker dedupes retries by
+ *   producer id + per-partition sequence.
+ * - `maxInFlightRequests: 1`: kafkajs does not implement the client-side sequence
+ *   re-assignment that KIP-98 / KAFKA-5494 need for up to 5 in-flight idempotent
+ *   requests (kafkajs PR #980 was declined for that reason), so one request at a
+ *   time keeps order and dedupe sound. The publisher also sends one batch at a time.
+ * - kafkajs retries are bounded so a dead broker surfaces as an error the publisher
+ *   can see; the publisher then re-sends the *same* batch (the spool's stable
+ *   in-flight batch), and kafkajs rolls its sequence back on a failed request
+ *   (sendMessages.js), so the re-send reuses the sequence numbers and is deduped.
+ * - gzip; batching comes from the spool's linger (kafkajs has no linger.ms).
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { logLevel, type KafkaConfig as KafkaJsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { AgentConfig } from '../../../schemas/src/config/agent.js';
+
+type KafkaCfg = AgentConfig['kafka'];
+
+export function kafkaClientConfig(cfg: KafkaCfg, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
+  const out: KafkaJsConfig = {
+    clientId: cfg.clientId,
+    brokers: cfg.brokers,
+    connectionTimeout: cfg.connectionTimeoutMs,
+    requestTimeout: cfg.requestTimeoutMs,
+    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
+    logLevel: logLevel.WARN,
+  };
+  if (logCreator) out.logCreator = logCreator;
+  if (cfg.tls) out.ssl = tlsOptions(cfg.tls);
+  if (cfg.sasl) out.sasl = { mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions;
+  return out;
+}
+
+function tlsOptions(t: NonNullable<KafkaCfg['tls']>): ConnectionOptions {
+  const o: ConnectionOptions = { rejectUnauthorized: t.rejectUnauthorized };
+  if (t.caFile) o.ca = [readFileSync(t.caFile, 'utf8')];
+  if (t.certFile) o.cert = readFileSync(t.certFile, 'utf8');
+  if (t.keyFile) o.key = readFileSync(t.keyFile, 'utf8');
+  return o;
+}
+
+export const producerConfig: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
+};
+
+/** Topics created on start: the raw union topic, and the compacted writer-schema topic. */
+export function topicsToCreate(cfg: KafkaCfg): Array<{ topic: string; numPartitions: number; replicationFactor: number; configEntries?: Array<{ name: string; value: string }> }> {
+  return [
+    { topic: cfg.rawTopic, numPartitions: cfg.partitions, replicationFactor: cfg.replicationFactor },
+    { topic: cfg.schemaTopic, numPartitions: 1, replicationFactor: cfg.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ];
+}

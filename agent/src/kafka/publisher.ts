@@ -1,0 +1,169 @@
+/**
+ * KafkaPublisher: drains the spool into Kafka. The imperative shell around kafkajs.
+ *
+ *   start:  (in the background, retried with backoff until it works)
+ *           connect admin → create topics (raw + compacted schemas) → publish the
+ *           writer schema keyed by fingerprint → connect the idempotent producer
+ *   loop:   wait for records (+ linger) → peek one batch → send (acks=all, gzip)
+ *           → commit on success; on failure back off and re-send the same batch
+ *   stop:   keep draining until the spool is empty or `drainTimeoutMs` passes,
+ *           then persist what is left to disk and disconnect
+ *
+ * Only one batch is in flight at a time, so per-key order holds across retries.
+ * Pollers never wait for Kafka: `RecordSink.publish` only appends to the spool.
+ */
+import { CompressionTypes, Kafka, type Admin, type Producer } from 'kafkajs';
+import { describeError } from '../../../common/src/errors.js';
+import { silentLogger, type Logger } from '../../../common/src/log.js';
+import { backoffDelay, defaultRetryPolicy } from '../../../common/src/retry.js';
+import { schemaTopicMessage } from '../../../schemas/src/avro.js';
+import { encodeRaw, rawCodec } from '../../../schemas/src/raw.js';
+import type { AgentConfig } from '../../../schemas/src/config/agent.js';
+import type { RawRecord } from '../../../schemas/src/types.js';
+import type { RecordSink } from '../poller/sink.js';
+import type { Spool } from '../spool/spool.js';
+import type { AgentTelemetry } from '../telemetry.js';
+import { kafkaClientConfig, producerConfig, topicsToCreate } from './options.js';
+import { kafkaLogCreator } from './logs.js';
+
+type KafkaCfg = AgentConfig['kafka'];
+
+export class KafkaPublisher implements RecordSink {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private ready = false;
+  private stopping = false;
+  private deadline = Infinity;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly cfg: KafkaCfg, private readonly spool: Spool, private readonly telemetry: AgentTelemetry, logger: Logger = silentLogger) {
+    this.log = logger.child({ component: 'kafka' });
+    this.kafka = new Kafka(kafkaClientConfig(cfg, kafkaLogCreator(this.log)));
+  }
+
+  /** Appends one record to the spool (never blocks, never throws). */
+  publish(key: string, record: RawRecord): void {
+    let value: Buffer;
+    try {
+      value = encodeRaw(record);
+    } catch (err) {
+      this.telemetry.publishErrors.inc({ error: 'encode' });
+      this.log.error('record does not encode; dropped', { error: describeError(err), kind: record.body.kind });
+      return;
+    }
+    this.spool.push({ key, value });
+    this.updateGauges();
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Drains for at most `drainTimeoutMs`, persists the rest, disconnects. */
+  async stop(drainTimeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.deadline = Date.now() + drainTimeoutMs;
+    this.wake?.();
+    await this.loop;
+    this.spool.persist();
+    this.updateGauges();
+    await this.producer?.disconnect().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.done()) {
+      try {
+        if (!this.ready) await this.connect();
+        attempt = 0;
+        if (!(await this.sendOne())) await this.idle();
+      } catch (err) {
+        this.telemetry.publishErrors.inc({ error: (err as Error).name || 'Error' });
+        if (attempt === 0 || attempt % 10 === 0) this.log.warn('Kafka unavailable; records wait in the spool', { error: describeError(err), attempt, spooled: this.spool.records });
+        await this.sleep(Math.min(backoffDelay(defaultRetryPolicy, Math.min(attempt++, 10)), Math.max(0, this.deadline - Date.now())));
+      }
+    }
+  }
+
+  private done(): boolean {
+    return this.stopping && (this.spool.records === 0 || Date.now() >= this.deadline || !this.ready);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.cfg.createTopics === 'on') await this.createTopics();
+    this.producer ??= this.kafka.producer(producerConfig);
+    await this.producer.connect();
+    const schema = schemaTopicMessage(rawCodec().type);
+    await this.producer.send({ topic: this.cfg.schemaTopic, acks: -1, messages: [schema] });
+    this.ready = true;
+    this.log.info('Kafka producer ready', { rawTopic: this.cfg.rawTopic, schemaTopic: this.cfg.schemaTopic, fingerprint: schema.key });
+  }
+
+  private async createTopics(): Promise<void> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topicsToCreate(this.cfg).filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        this.log.info('created topics', { topics: missing.map((t) => t.topic) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Sends one batch; false when the spool was empty. */
+  private async sendOne(): Promise<boolean> {
+    const batch = this.spool.peek(this.cfg.batchMaxRecords, this.cfg.batchMaxBytes);
+    if (batch.length === 0) return false;
+    const t0 = performance.now();
+    await this.producer!.send({
+      topic: this.cfg.rawTopic,
+      acks: -1,
+      timeout: this.cfg.requestTimeoutMs,
+      compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      messages: batch.map((e) => ({ key: e.key, value: e.value })),
+    });
+    this.spool.commit();
+    this.telemetry.publishLatency.observe({}, (performance.now() - t0) / 1000);
+    this.telemetry.recordsPublished.inc({}, batch.length);
+    this.updateGauges();
+    return true;
+  }
+
+  /** Waits for the first record, then lingers so a batch can form. */
+  private async idle(): Promise<void> {
+    if (this.stopping) return;
+    while (this.spool.records === 0 && !this.stopping) await this.sleep(60_000);
+    if (!this.stopping && this.cfg.lingerMs > 0) await this.sleep(this.cfg.lingerMs, false);
+  }
+
+  private sleep(ms: number, wakeable = true): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      if (wakeable) {
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      }
+    });
+  }
+
+  private updateGauges(): void {
+    const t = this.spool.tiers();
+    this.telemetry.spoolRecords.set({ tier: 'memory' }, t.memory.records);
+    this.telemetry.spoolRecords.set({ tier: 'disk' }, t.disk.records);
+    this.telemetry.spoolBytes.set({ tier: 'memory' }, t.memory.bytes);
+    this.telemetry.spoolBytes.set({ tier: 'disk' }, t.disk.bytes);
+  }
+}
