@@ -55,7 +55,7 @@ main() {
   out="$QMPIPE_CACHE/guest/$kver"
   stamp="$out/.built-$init_hash"
   if [[ -f "$stamp" && -f "$out/vmlinuz" && -f "$out/initramfs.cpio.gz" ]]; then
-    log "cached guest for kernel $kver"
+    :  # cached
   else
     local t0; t0="$(now)"
     rm -rf "$out" && mkdir -p "$out"
