@@ -4,7 +4,7 @@ import { sysfsReader } from '../host/sysfs.js';
 import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '../qmp/testing/fakeQmpServer.js';
 import { loadFixture, type TranscriptLine } from '../qmp/testing/transcript.js';
 import { createTelemetry } from '../telemetry.js';
-import { standinBuilder } from './standinBuilder.js';
+import { sampleBuilder } from '../sample/sampleBuilder.js';
 import { VmPoller, type PollerOptions } from './vmPoller.js';
 import { unixTarget } from './vmTarget.js';
 
@@ -28,7 +28,7 @@ function poll(srv: FakeServer, over: Partial<PollerOptions> = {}) {
   const records: RawRecord[] = [];
   const telemetry = createTelemetry();
   const p = new VmPoller(unixTarget(srv.path, ['lo']), { ...opts, ...over }, {
-    builder: standinBuilder, sink: { publish: (_k, r) => records.push(r) }, hostReader: sysfsReader(), telemetry,
+    builder: sampleBuilder, sink: { publish: (_k, r) => records.push(r) }, hostReader: sysfsReader(), telemetry,
   });
   pollers.push(p);
   p.start();
@@ -49,7 +49,13 @@ describe('VmPoller on a replayed KVM guest', () => {
     expect(ss.length).toBeLessThanOrEqual(13);
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
     expect(records[0]!.vm).toMatchObject({ host: 'test-host', name: 'cap-kvm', qemuVersion: '7.2.22' });
-    expect(records[0]!.vm.instanceId).toMatch(/^[0-9a-f]{16}$/);
+    expect(records[0]!.vm.instanceId).toMatch(/^[0-9a-f]{8,}$/);
+    // the stats schema snapshot is published once, before the first sample that references it
+    const snaps = records.filter((r) => r.body.kind === 'StatsSchemaSnapshot');
+    expect(snaps).toHaveLength(1);
+    const withStats = ss.find((r) => (r.body.value as { stats: unknown }).stats !== null)!;
+    expect(withStats.seq).toBeGreaterThan(snaps[0]!.seq);
+    expect((withStats.body.value as { stats: { schemaHash: string } }).stats.schemaHash).toBe((snaps[0]!.body.value as { hash: string }).hash);
     const s0 = ss[0]!.body.value as { status: string; running: boolean; net: Array<{ name: string }> };
     expect(s0.status).toBe('running');
     expect(s0.net.map((n) => n.name)).toEqual(['lo']);
