@@ -107,3 +107,43 @@ describe('toQmpEvent', () => {
     expect(toQmpEvent({ return: {} })).toBeUndefined();
   });
 });
+
+describe('buildSample on corrupted replies (seeded fuzz)', () => {
+  const WEIRD: unknown[] = [null, 0, -1, 1e300, 'x', true, [], [null], {}, { 'node-name': 7 }, [[1]], { stats: 'x' }];
+
+  /** xorshift32: deterministic, so a failure reproduces. */
+  function rng(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+
+  function corrupt(v: unknown, rand: () => number, depth = 0): unknown {
+    if (rand() < 0.04 || depth > 8) return WEIRD[Math.floor(rand() * WEIRD.length)];
+    if (Array.isArray(v)) return v.map((x) => corrupt(x, rand, depth + 1));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, corrupt(x, rand, depth + 1)]));
+    return v;
+  }
+
+  it('never throws, and the result still encodes as Avro', async () => {
+    const { encodeRaw } = await import('../../../schemas/src/raw.js');
+    const vm = { host: 'h', uuid: 'u', name: 'n', instanceId: 'i', qemuVersion: '7.2.22' };
+    const rand = rng(0x5eed);
+    let state = initialBuilderState();
+    let seq = 0;
+    let flagged = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const tick of [...thin, ...kvm.slice(0, 3)]) {
+        const bad = { ...tick, replies: corrupt(tick.replies, rand) as Tick['replies'] };
+        const r = buildSample(state, bad);
+        state = r.state;
+        if (r.sample.errors.length > 0) flagged++;
+        expect(() => encodeRaw({ vm, seq: ++seq, t: tick.t, body: { kind: 'Sample', value: r.sample } })).not.toThrow();
+      }
+    }
+    expect(seq).toBe(3 * (thin.length + 3));
+    expect(flagged).toBeGreaterThan(seq / 4); // the corruption did hit the mappers (49 of 132 flagged)
+  });
+});
