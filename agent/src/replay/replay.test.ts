@@ -129,3 +129,46 @@ describe('replay of garbage', () => {
     }
   });
 });
+
+describe('replay across connections (synthetic transcript)', () => {
+  const L = (t: number, dir: string, msg: unknown) => JSON.stringify({ t, dir, msg });
+  const greeting = { QMP: { version: { qemu: { major: 9, minor: 2, micro: 0 }, package: '' }, capabilities: [] } };
+  const poll = (t: number, id: string, threads: number[]) => [
+    L(t, 'out', { execute: 'query-cpus-fast', id: `${id}c` }),
+    L(t, 'in', { return: threads.map((x) => ({ 'thread-id': x })), id: `${id}c` }),
+    L(t, 'out', { execute: 'query-status', id: `${id}s` }),
+    L(t, 'in', { return: { status: 'running', running: true }, id: `${id}s` }),
+    L(t + 1, 'out', { execute: 'query-blockstats', id: `${id}b` }),
+    L(t + 2, 'in', { return: [], id: `${id}b` }),
+  ];
+  const ev = (t: number, event: string) => L(t, 'in', { event, timestamp: { seconds: t, microseconds: 0 } });
+
+  it('stamps startup events with the identity found later, and starts a new instance on reconnect', () => {
+    const lines = [
+      L(100, 'in', greeting), ev(101, 'RESUME'), ...poll(102, 'a', [11, 12]),
+      L(200, 'in', greeting), ...poll(202, 'b', [21, 22]), ev(205, 'SHUTDOWN'),
+    ];
+    const { records, stats } = drain(replayLines(lines));
+    expect(stats).toEqual({ lines: 16, malformed: 0, ignoredCommands: 0, ticks: 2, events: 2 });
+    expect(records.map((r) => `${r.seq}:${r.body.kind}:${r.t}`)).toEqual(['1:QmpEvent:101', '2:Sample:104', '3:Sample:204', '4:QmpEvent:205']);
+    expect(records[0]!.vm).toEqual(records[1]!.vm);
+    expect(records[2]!.vm.instanceId).not.toBe(records[1]!.vm.instanceId);
+    expect(records[2]!.vm).toEqual(records[3]!.vm);
+    expect(records[0]!.vm).toMatchObject({ qemuVersion: '9.2.0', uuid: 'name:unknown' });
+  });
+
+  it('routes replies by id: an error reply to a tick command lands in the sample errors; unknown ids are dropped', () => {
+    const lines = [
+      L(1, 'in', greeting),
+      L(2, 'out', { execute: 'query-status', id: 1 }),
+      L(3, 'in', { return: { status: 'paused', running: false }, id: 99 }),
+      L(4, 'in', { return: { status: 'running', running: true }, id: 1 }),
+      L(5, 'out', { execute: 'query-block', id: { n: 2 } }),
+      L(6, 'in', { error: { class: 'GenericError', desc: 'boom' }, id: { n: 2 } }),
+      L(7, 'out', { execute: 'query-blockstats', id: 3 }),
+      L(8, 'in', { return: [], id: 3 }),
+    ];
+    const { records } = drain(replayLines(lines));
+    expect(samples(records)).toEqual([expect.objectContaining({ status: 'running', errors: ['query-block: GenericError'], slowRefresh: false })]);
+  });
+});
