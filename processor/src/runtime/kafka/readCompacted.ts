@@ -1,0 +1,67 @@
+/**
+ * Reads a (compacted) topic from the beginning up to its end as of the call, with
+ * read_committed isolation, and returns the last value per key. Used to load
+ * partition checkpoints and the agent's writer schemas.
+ *
+ * kafkajs has no manual partition assignment, so this joins a throwaway consumer
+ * group (random id, never committed) and stops once every wanted partition has
+ * been read to the high watermark measured at the start. `batch.lastOffset()`
+ * covers transaction control records, so a partition ending in a commit marker
+ * still counts as read to the end.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { QmpipeError } from '../../../../common/src/errors.js';
+
+export interface CompactedValue { partition: number; offset: number; value: Buffer | null }
+
+export class CompactedReadError extends QmpipeError {
+  constructor(message: string, cause?: unknown) {
+    super('KAFKA_COMPACTED_READ', message, { retriable: true, cause });
+  }
+}
+
+export async function readCompacted(kafka: Kafka, topic: string, opts: { partitions?: number[]; timeoutMs?: number } = {}): Promise<Map<string, CompactedValue>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, number>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.filter((o) => (!opts.partitions || opts.partitions.includes(o.partition)) && Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const out = new Map<string, CompactedValue>();
+  if (ends.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `qmpipe-reader-${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CompactedReadError(`reading ${topic} did not reach its end within ${timeoutMs} ms (left: ${[...ends.keys()].join(',')})`)), timeoutMs);
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const end = ends.get(batch.partition);
+          if (end === undefined) return;
+          for (const m of batch.messages) {
+            if (Number(m.offset) >= end || !m.key) continue;
+            out.set(m.key.toString('utf8'), { partition: batch.partition, offset: Number(m.offset), value: m.value });
+          }
+          if (Number(batch.lastOffset()) + 1 >= end) ends.delete(batch.partition);
+          if (ends.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      }).catch((err: unknown) => {
+        clearTimeout(timer);
+        reject(new CompactedReadError(`reading ${topic} failed`, err));
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * Exactly-once output for one input partition: a read-process-write Kafka
+ * transaction holding the partition's outputs (alerts, rates, dead letters), its
+ * state checkpoint and its consumed offset.
+ *
+ * kafkajs gaps, and how they are handled here:
+ * - No KIP-447 (consumer-group-aware fencing). So each input partition gets its own
+ *   transactional id, `<prefix>-<topic>-<partition>`: whichever instance owns the
+ *   partition now calls initTransactions with that id and fences the previous owner
+ *   (its open transaction is aborted, its later commits fail with a fencing error).
+ * - `sendOffsets` does not retry CONCURRENT_TRANSACTIONS (the coordinator is still
+ *   completing the previous transaction's markers). It is retriable by Kafka's
+ *   protocol, so we retry the same call with backoff (`retryConcurrent`).
+ * - Any other failure aborts the transaction; the caller then restores the
+ *   partition's state from its last committed checkpoint and re-reads from the
+ *   committed offset, so nothing is half-applied.
+ */
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { retry } from '../../../../common/src/retry.js';
+
+export interface PartitionTxnMessages {
+  /** topic → messages (key/value already encoded). */
+  outputs: Map<string, Message[]>;
+  checkpoint: { topic: string; partition: number; key: string; value: Buffer };
+  offsets: { groupId: string; topic: string; partition: number; nextOffset: number };
+}
+
+export function transactionalId(prefix: string, topic: string, partition: number): string {
+  return `${prefix}-${topic}-${partition}`;
+}
+
+export function isConcurrentTransactions(err: unknown): boolean {
+  const e = err as { type?: unknown; cause?: { type?: unknown } } | null;
+  return e?.type === 'CONCURRENT_TRANSACTIONS' || e?.cause?.type === 'CONCURRENT_TRANSACTIONS';
+}
+
+/** Producer fencing: another instance now owns this transactional id. */
+export function isFenced(err: unknown): boolean {
+  const t = (err as { type?: unknown } | null)?.type;
+  return t === 'INVALID_PRODUCER_EPOCH' || t === 'PRODUCER_FENCED' || t === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+}
+
+const retryConcurrent = <T>(fn: () => Promise<T>) =>
+  retry(() => fn(), {
+    policy: { initialRetryTime: 50, multiplier: 2, factor: 0.2, maxRetryTime: 1_000, retries: 8 },
+    shouldRetry: isConcurrentTransactions,
+  });
+
+export async function createTransactionalProducer(kafka: Kafka, id: string, timeoutMs = 60_000): Promise<Producer> {
+  const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, transactionTimeout: timeoutMs });
+  await producer.connect();
+  return producer;
+}
+
+/** Runs one transaction; aborts and rethrows on any failure. */
+export async function commitPartitionTransaction(producer: Producer, m: PartitionTxnMessages): Promise<void> {
+  const txn = await retryConcurrent(() => producer.transaction());
+  try {
+    for (const [topic, messages] of m.outputs) {
+      if (messages.length > 0) await retryConcurrent(() => txn.send({ topic, messages }));
+    }
+    const c = m.checkpoint;
+    await retryConcurrent(() => txn.send({ topic: c.topic, messages: [{ key: c.key, value: c.value, partition: c.partition }] }));
+    const o = m.offsets;
+    await retryConcurrent(() =>
+      txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.nextOffset) }] }] }));
+    await retryConcurrent(() => txn.commit());
+  } catch (err) {
+    await txn.abort().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,21 @@
+/** The processor runtime's named metrics (style §10): a fixed list, never a log line per record. */
+import { LATENCY_BUCKETS, Registry } from '../../../common/src/metrics.js';
+
+export function processorTelemetry(registry = new Registry()) {
+  return {
+    registry,
+    records: registry.counter('processor_records_total', 'Raw-topic messages processed'),
+    deadLetters: registry.counter('processor_dead_letters_total', 'Messages sent to the dead-letter topic, by code'),
+    alerts: registry.counter('processor_alerts_total', 'Alert transitions published, by type and state'),
+    rollupObjects: registry.counter('processor_rollup_objects_total', 'Rollup objects written to S3'),
+    rollupLate: registry.gauge('processor_rollup_late_rows', 'Rollup rows that arrived after their window was written, by partition'),
+    transactions: registry.counter('processor_transactions_total', 'Kafka transactions, by result'),
+    txnSeconds: registry.histogram('processor_transaction_seconds', 'Time to commit one partition transaction', LATENCY_BUCKETS),
+    s3Failures: registry.counter('processor_s3_failures_total', 'S3 writes that failed after their retries'),
+    pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while S3 is unavailable'),
+    ownedPartitions: registry.gauge('processor_owned_partitions', 'Input partitions this instance owns'),
+    counterResets: registry.gauge('processor_counter_resets', 'Counter resets seen, by partition (from the core state)'),
+  };
+}
+
+export type ProcessorTelemetry = ReturnType<typeof processorTelemetry>;

@@ -1,0 +1,87 @@
+/**
+ * The long-running processor's config (`qmpipe processor --config processor.json`):
+ * where to read and write (Kafka, S3) around the core's config (`core`, see
+ * processor.ts). `.strict()` everywhere, defaults here, secrets from the environment
+ * (see processor/src/runtime/config.ts).
+ */
+import { z } from 'zod';
+import { KafkaSasl, KafkaTls } from './agent.js';
+import { ProcessorConfig } from './processor.js';
+
+const ms = z.number().int().positive();
+
+export const ProcessorKafkaConfig = z
+  .object({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
+    clientId: z.string().default('qmpipe-processor'),
+    /** Consumer group: every instance of one deployment shares it. */
+    groupId: z.string().min(1).default('qmpipe-processor'),
+    rawTopic: z.string().min(1).default('qmpipe.raw'),
+    /** The agent's compacted topic of Avro writer schemas (fingerprint → canonical form). */
+    schemaTopic: z.string().min(1).default('qmpipe.schemas'),
+    alertsTopic: z.string().min(1).default('qmpipe.alerts'),
+    /** Per-series rates; `off` publishes none. */
+    ratesTopic: z.union([z.literal('off'), z.string().min(1)]).default('off'),
+    deadLetterTopic: z.string().min(1).default('qmpipe.dlq'),
+    /** Compacted; one partition per raw-topic partition, keyed by "<rawTopic>:<partition>". */
+    checkpointTopic: z.string().min(1).default('qmpipe.checkpoints'),
+    /** Prefix of the per-input-partition transactional ids (one producer per input partition). */
+    transactionalIdPrefix: z.string().min(1).default('qmpipe-processor'),
+    createTopics: z.enum(['on', 'off']).default('on'),
+    replicationFactor: z.number().int().min(1).default(1),
+    /** Most messages folded into one transaction per partition. */
+    maxBatchMessages: z.number().int().min(1).default(5_000),
+    sessionTimeoutMs: ms.default(30_000),
+    connectionTimeoutMs: ms.default(3_000),
+    requestTimeoutMs: ms.default(30_000),
+    tls: KafkaTls.optional(),
+    sasl: KafkaSasl.optional(),
+  })
+  .strict();
+
+export const ProcessorS3Config = z
+  .object({
+    bucket: z.string().min(3),
+    /** Key prefix of rollup objects. */
+    prefix: z.string().default('rollups'),
+    region: z.string().default('us-east-1'),
+    /** S3-compatible endpoint (S3Proxy, MinIO); unset for AWS S3. */
+    endpoint: z.string().url().optional(),
+    forcePathStyle: z.boolean().default(false),
+    /** Prefer AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the default credential chain. */
+    accessKeyId: z.string().optional(),
+    secretAccessKey: z.string().optional(),
+    createBucket: z.enum(['on', 'off']).default('off'),
+  })
+  .strict();
+
+export const ProcessorRuntimeConfig = z
+  .object({
+    kafka: ProcessorKafkaConfig,
+    s3: ProcessorS3Config,
+    rollups: z
+      .object({
+        /** A window's object is written once the partition's event time passes its end by this much. */
+        allowedLatenessMs: z.number().int().min(0).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /** S3 outage: how long one attempt series backs off before pausing the partition and retrying later. */
+    s3Retry: z
+      .object({
+        initialRetryTime: ms.default(300),
+        maxRetryTime: ms.default(10_000),
+        retries: z.number().int().min(0).default(4),
+        /** How long a partition stays paused after its retries ran out, before trying again. */
+        pauseMs: ms.default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    core: ProcessorConfig.prefault({}),
+    metrics: z.object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') }).strict().prefault({}),
+    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().prefault({}),
+  })
+  .strict();
+
+export type ProcessorRuntimeConfig = z.infer<typeof ProcessorRuntimeConfig>;
+export type ProcessorRuntimeConfigInput = z.input<typeof ProcessorRuntimeConfig>;
