@@ -11,6 +11,8 @@ export interface Command {
 }
 
 export const commands: Command[] = [
+  { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('../../agent/src/cli.js') },
+  { name: 'record', summary: 'record one VM\'s QMP poll traffic as a transcript (shared fixture format)', load: () => import('../../agent/src/record.js') },
   { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stackCommand.js') },
 ];
 

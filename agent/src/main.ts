@@ -1,0 +1,122 @@
+/**
+ * The agent's composition root: config → discovery → one VmPoller per VM → spool →
+ * Kafka publisher, plus /metrics. Nothing here decides anything; it wires and
+ * orders start-up and shutdown.
+ *
+ * Shutdown (`stop`, on SIGTERM): stop discovery, stop every poller (no more records),
+ * then drain the spool to Kafka for up to `drainTimeoutMs`, persist the rest to the
+ * spool dir, disconnect, close /metrics.
+ */
+import { hostname } from 'node:os';
+import { silentLogger, type Logger } from '../../common/src/log.js';
+import { serveMetrics } from '../../common/src/metrics.js';
+import type { AgentConfig } from '../../schemas/src/config/agent.js';
+import { Discovery } from './discovery/discovery.js';
+import { sysfsReader, type HostReader } from './host/sysfs.js';
+import { KafkaPublisher } from './kafka/publisher.js';
+import { createAllowlist } from './qmp/allowlist.js';
+import type { SampleBuilder } from './poller/builder.js';
+import { VmPoller, type PollerOptions } from './poller/vmPoller.js';
+import { sampleBuilder } from './sample/sampleBuilder.js';
+import { Spool } from './spool/spool.js';
+import { createTelemetry, type AgentTelemetry } from './telemetry.js';
+
+export interface AgentDeps {
+  logger?: Logger;
+  builder?: SampleBuilder<unknown>;
+  hostReader?: HostReader;
+}
+
+export interface AgentHandle {
+  telemetry: AgentTelemetry;
+  pollers: ReadonlyMap<string, VmPoller<unknown>>;
+  /** Port of /metrics when enabled. */
+  metricsPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+export function pollerOptions(cfg: AgentConfig): PollerOptions {
+  return {
+    host: cfg.host ?? hostname(),
+    fastIntervalMs: cfg.sampling.fastIntervalMs,
+    slowIntervalMs: cfg.sampling.slowIntervalMs,
+    statsTargets: cfg.sampling.statsTargets,
+    statsProviders: cfg.sampling.statsProviders,
+    blockstatsNodes: cfg.sampling.blockstatsNodes === 'on',
+    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
+    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
+    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
+    maxLineBytes: cfg.qmp.maxLineBytes,
+    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
+    reconnect: cfg.qmp.reconnect,
+    allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),
+  };
+}
+
+export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
+  const log = deps.logger ?? silentLogger;
+  const telemetry = createTelemetry();
+  let dropsLogged = 0;
+  let droppedTotal = 0;
+  const spool = new Spool({
+    memoryBytes: cfg.spool.memoryBytes,
+    dir: cfg.spool.dir,
+    diskBytes: cfg.spool.diskBytes,
+    onDrop: (n, reason) => {
+      telemetry.spoolDropped.inc({ reason }, n);
+      // Log the first drop and then every power of ten, never per record.
+      droppedTotal += n;
+      const total = droppedTotal;
+      if (dropsLogged === 0 || total >= dropsLogged * 10) {
+        dropsLogged = Math.max(1, total);
+        log.warn('spool full: oldest records dropped', { reason, dropped: n, droppedTotal: total });
+      }
+    },
+  });
+  if (spool.records > 0) log.info('spool recovered from disk', { records: spool.records, dir: cfg.spool.dir });
+  const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log);
+  publisher.start();
+
+  const opts = pollerOptions(cfg);
+  const builder = deps.builder ?? (sampleBuilder as SampleBuilder<unknown>);
+  const hostReader = deps.hostReader ?? sysfsReader();
+  const pollers = new Map<string, VmPoller<unknown>>();
+  const discovery = new Discovery(cfg.vms, {
+    added: (t) => {
+      const p = new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
+      pollers.set(t.id, p);
+      telemetry.vms.set({}, pollers.size);
+      log.info('watching VM', { socket: t.id, vm: t.label });
+      p.start();
+    },
+    removed: (id) => {
+      const p = pollers.get(id);
+      pollers.delete(id);
+      telemetry.vms.set({}, pollers.size);
+      log.info('VM socket vanished; stopped watching', { socket: id });
+      void p?.stop().then(() => telemetry.vmStale.remove({ vm: p.target.label }));
+    },
+  });
+  discovery.start();
+
+  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (cfg.metrics.listen !== 'off') {
+    const i = cfg.metrics.listen.lastIndexOf(':');
+    metrics = await serveMetrics(telemetry.registry, cfg.metrics.listen.slice(0, i), Number(cfg.metrics.listen.slice(i + 1)));
+  }
+  log.info('agent started', { vms: pollers.size, globs: cfg.vms.globs, metrics: metrics ? `${cfg.metrics.listen.slice(0, cfg.metrics.listen.lastIndexOf(':'))}:${metrics.port}` : 'off' });
+
+  return {
+    telemetry,
+    pollers,
+    metricsPort: metrics?.port,
+    async stop() {
+      discovery.stop();
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      log.info('pollers stopped; draining spool', { records: spool.records });
+      await publisher.stop(cfg.drainTimeoutMs);
+      log.info('agent stopped', { left: spool.records, persisted: cfg.spool.dir !== undefined, dropped: spool.dropped });
+      await metrics?.close();
+    },
+  };
+}
