@@ -48,7 +48,17 @@ ensure_node() {
     return 0
   fi
   log "npm ci"
-  (cd "$QMPIPE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  local out="$QMPIPE_CACHE/npm-ci.log"
+  (cd "$QMPIPE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$out" 2>&1 && return 0
+  # The registry reachable here does not serve other platforms' optional packages
+  # (e.g. @rollup/rollup-android-arm-eabi is a 404), so the committed lock cannot list them
+  # and npm 11's `npm ci` rejects it as "not in sync" (npm/cli#4828). `npm install` honours
+  # the same locked versions and skips the unavailable optional packages; --no-save keeps
+  # package-lock.json untouched.
+  grep -q 'in sync' "$out" || { cat "$out" >&2; die "npm ci failed"; }
+  log "npm ci rejected the lock (missing other platforms' optional packages); npm install --no-save instead"
+  (cd "$QMPIPE_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    die "npm install failed"
 }
 
 # fetch_jars NAME POM LIBDIR: mvn copy-dependencies when LIBDIR is empty or the pom changed.
