@@ -15,6 +15,7 @@ export const commands: Command[] = [
   { name: 'domstats', summary: "print a transcript's (or a live socket's) latest sample like virsh domstats --block [--backing]", load: () => import('../../processor/src/replay/domstatsCommand.js') },
   { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('../../agent/src/cli.js') },
   { name: 'record', summary: 'record one VM\'s QMP poll traffic as a transcript (shared fixture format)', load: () => import('../../agent/src/record.js') },
+  { name: 'processor', summary: 'run the stream processor: Kafka consumer group, exactly-once alerts, checkpoints, Parquet rollups on S3', load: () => import('../../processor/src/runtime/command.js') },
   { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stackCommand.js') },
 ];
 

@@ -1,0 +1,52 @@
+/**
+ * Kafka connection settings (shared by the agent and the processor) → kafkajs client
+ * options, pure. TLS files are read here, once, at startup.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import type { Logger } from './log.js';
+
+export interface KafkaConnection {
+  clientId: string;
+  brokers: string[];
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; rejectUnauthorized: boolean } | undefined;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+}
+
+export function kafkaClientConfig(cfg: KafkaConnection, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
+  const out: KafkaJsConfig = {
+    clientId: cfg.clientId,
+    brokers: cfg.brokers,
+    connectionTimeout: cfg.connectionTimeoutMs,
+    requestTimeout: cfg.requestTimeoutMs,
+    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
+    logLevel: logLevel.WARN,
+  };
+  if (logCreator) out.logCreator = logCreator;
+  if (cfg.tls) out.ssl = tlsOptions(cfg.tls);
+  if (cfg.sasl) out.sasl = { mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions;
+  return out;
+}
+
+function tlsOptions(t: NonNullable<KafkaConnection['tls']>): ConnectionOptions {
+  const o: ConnectionOptions = { rejectUnauthorized: t.rejectUnauthorized };
+  if (t.caFile) o.ca = [readFileSync(t.caFile, 'utf8')];
+  if (t.certFile) o.cert = readFileSync(t.certFile, 'utf8');
+  if (t.keyFile) o.key = readFileSync(t.keyFile, 'utf8');
+  return o;
+}
+
+/** Routes kafkajs's own logs into our structured logger (warn and error only). */
+export function kafkaLogCreator(log: Logger): logCreator {
+  return () => ({ namespace, level, log: entry }) => {
+    const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
+    delete fields.timestamp;
+    delete fields.logger;
+    const f = { kafkajs: namespace, ...fields };
+    if (level === logLevel.ERROR) log.error(message, f);
+    else if (level === logLevel.WARN) log.warn(message, f);
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * `qmpipe processor --config processor.json`: runs the stream processor until
+ * SIGTERM/SIGINT; the batch in progress commits, then it exits. Exit codes: 0 clean
+ * stop, 2 usage or config error, 1 anything else.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, describeError } from '../../../common/src/errors.js';
+import { createLogger } from '../../../common/src/log.js';
+import { loadProcessorRuntimeConfig } from './config.js';
+import { startProcessor } from './main.js';
+
+const help = `Usage: qmpipe processor --config FILE [--check]
+
+Consumes the raw topic as a Kafka consumer group and, per input partition, in one
+Kafka transaction: publishes alerts (and optional rates), dead-letters poison
+records, checkpoints its state and commits the offset. Rollups go to S3 as Parquet
+before the transaction that covers them. Alert consumers must read with
+isolation.level=read_committed. See processor/README.md.
+
+Options:
+  --config FILE   processor config (JSON, validated strictly; see processor/processor.example.json)
+  --check         validate the config and exit
+  -h, --help      this help
+
+Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_USERNAME, QMPIPE_KAFKA_SASL_PASSWORD,
+QMPIPE_S3_ENDPOINT, QMPIPE_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, QMPIPE_LOG_LEVEL.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { config?: string; check?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    process.stderr.write(`qmpipe processor: ${(err as Error).message}\n${help}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (!values.config) {
+    process.stderr.write(`qmpipe processor: --config is required\n${help}`);
+    return 2;
+  }
+  let cfg;
+  try {
+    cfg = loadProcessorRuntimeConfig(values.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`qmpipe processor: ${describeError(err)}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (values.check) {
+    process.stdout.write('config ok\n');
+    return 0;
+  }
+  const log = createLogger({ app: 'qmpipe-processor' }, { level: cfg.log.level });
+  const running = await startProcessor(cfg, log);
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      log.info('stopping', { signal: sig });
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  await running.stop();
+  return 0;
+}

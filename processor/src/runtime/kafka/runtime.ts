@@ -1,0 +1,175 @@
+/**
+ * The long-running processor: a kafkajs consumer group over the raw topic. Each
+ * batch of one partition goes through `processBatch` (pure), then:
+ *
+ *   1. rollup windows it completed are written to S3 (deterministic keys, so a
+ *      retry overwrites the same object);
+ *   2. one Kafka transaction commits the alerts, rates and dead letters, the
+ *      partition's checkpoint and the consumed offset, together.
+ *
+ * Offsets and the checkpoint are therefore never committed before the objects they
+ * cover are in S3. If S3 stays down past the retry policy, the partition rolls back
+ * to its checkpoint, seeks to the committed offset and pauses for a while, then
+ * resumes: nothing is lost and nothing is committed twice. Any instance can take a
+ * partition over, because its state lives only in the checkpoint topic.
+ */
+import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
+import type { Logger } from '../../../../common/src/log.js';
+import type { ProcessorRuntimeConfig } from '../../../../schemas/src/config/processorRuntime.js';
+import { describeError } from '../../../../common/src/errors.js';
+import { checkpointKey, encodeCheckpoint } from '../checkpoint.js';
+import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../partitionStep.js';
+import { alertMessages, deadLetterMessages, rateMessages } from '../outputCodecs.js';
+import type { RollupWriter } from '../rollupWriter.js';
+import type { ProcessorTelemetry } from '../telemetry.js';
+import { rollBack, takeOwnership, type PartitionOwner } from './partitionOwner.js';
+import { commitPartitionTransaction, isFenced } from './transactions.js';
+
+export interface RuntimeDeps {
+  kafka: Kafka;
+  env: PartitionEnv;
+  rollups: RollupWriter;
+  telemetry: ProcessorTelemetry;
+  log: Logger;
+}
+
+export class ProcessorRuntime {
+  private consumer: Consumer | undefined;
+  private readonly owners = new Map<number, PartitionOwner>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly cfg: ProcessorRuntimeConfig, private readonly deps: RuntimeDeps) {}
+
+  async start(): Promise<void> {
+    const k = this.cfg.kafka;
+    const consumer = this.deps.kafka.consumer({ groupId: k.groupId, readUncommitted: false, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => { void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []); });
+    await consumer.connect();
+    await consumer.subscribe({ topic: k.rawTopic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.onBatch(p) });
+  }
+
+  /** Clean shutdown: kafkajs finishes the batch in progress (its transaction commits), then everything disconnects. */
+  async stop(): Promise<void> {
+    for (const t of this.resumeTimers) clearTimeout(t);
+    await this.consumer?.disconnect();
+    await Promise.all([...this.owners.values()].map((o) => o.producer.disconnect().catch(() => undefined)));
+    this.owners.clear();
+    this.deps.telemetry.ownedPartitions.set({}, 0);
+  }
+
+  private async onAssignment(partitions: number[]): Promise<void> {
+    const keep = new Set(partitions);
+    for (const [p, o] of this.owners) {
+      if (keep.has(p)) continue;
+      this.owners.delete(p);
+      await o.producer.disconnect().catch(() => undefined);
+    }
+    this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
+    this.deps.log.info('partitions assigned', { partitions });
+  }
+
+  private async owner(partition: number): Promise<PartitionOwner> {
+    let o = this.owners.get(partition);
+    if (!o) {
+      const k = this.cfg.kafka;
+      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix }, partition, this.deps.log);
+      this.owners.set(partition, o);
+      this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
+    }
+    return o;
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const owner = await this.owner(batch.partition);
+    const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    for (let i = 0; i < msgs.length; i += this.cfg.kafka.maxBatchMessages) {
+      if (!isRunning() || isStale()) return;
+      const chunk = msgs.slice(i, i + this.cfg.kafka.maxBatchMessages);
+      const ok = await this.processChunk(owner, chunk);
+      if (!ok) return;
+      resolveOffset(String(owner.state.nextOffset - 1));
+      await heartbeat();
+    }
+  }
+
+  /** One chunk, all or nothing. False when the partition was paused or lost. */
+  private async processChunk(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
+    const { outputs } = processBatch(owner.state, chunk, this.deps.env);
+    if (outputs.skipped === chunk.length) return true;
+    try {
+      await this.deps.rollups.write(owner.partition, outputs.windows);
+    } catch (err) {
+      this.pauseForS3(owner, err);
+      return false;
+    }
+    const checkpoint = encodeCheckpoint(owner.state);
+    const started = process.hrtime.bigint();
+    try {
+      await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, checkpoint));
+    } catch (err) {
+      await this.onCommitFailure(owner, err);
+      return false;
+    }
+    owner.committed = checkpoint;
+    this.account(owner, chunk.length - outputs.skipped, outputs, Number(process.hrtime.bigint() - started) / 1e9);
+    return true;
+  }
+
+  private transactionOf(owner: PartitionOwner, out: PartitionOutputs, checkpoint: Buffer) {
+    const k = this.cfg.kafka;
+    const outputs = new Map<string, Message[]>([[k.alertsTopic, alertMessages(out.alerts)], [k.deadLetterTopic, deadLetterMessages(out.deadLetters)]]);
+    if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates, uuidsOf(owner)));
+    return {
+      outputs,
+      checkpoint: { topic: k.checkpointTopic, partition: owner.partition, key: checkpointKey(k.rawTopic, owner.partition), value: checkpoint },
+      offsets: { groupId: k.groupId, topic: k.rawTopic, partition: owner.partition, nextOffset: owner.state.nextOffset },
+    };
+  }
+
+  private async onCommitFailure(owner: PartitionOwner, err: unknown): Promise<void> {
+    this.deps.telemetry.transactions.inc({ result: isFenced(err) ? 'fenced' : 'failed' });
+    this.deps.log.warn('transaction failed; partition rolls back to its checkpoint', { partition: owner.partition, error: describeError(err), fenced: isFenced(err) });
+    rollBack(owner, this.cfg.kafka.rawTopic);
+    this.owners.delete(owner.partition);
+    await owner.producer.disconnect().catch(() => undefined);
+    // Re-read from the committed offset; the next batch re-takes ownership and reloads the checkpoint.
+    this.consumer?.seek({ topic: this.cfg.kafka.rawTopic, partition: owner.partition, offset: String(owner.state.nextOffset) });
+  }
+
+  private pauseForS3(owner: PartitionOwner, err: unknown): void {
+    const k = this.cfg.kafka;
+    rollBack(owner, k.rawTopic);
+    const tp = [{ topic: k.rawTopic, partitions: [owner.partition] }];
+    this.consumer?.pause(tp);
+    this.consumer?.seek({ topic: k.rawTopic, partition: owner.partition, offset: String(owner.state.nextOffset) });
+    this.deps.telemetry.s3Failures.inc();
+    this.deps.telemetry.pausedPartitions.inc({});
+    this.deps.log.warn('S3 unavailable: partition paused, nothing committed', { partition: owner.partition, error: describeError(err), resumeInMs: this.cfg.s3Retry.pauseMs });
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      this.deps.telemetry.pausedPartitions.inc({}, -1);
+      this.consumer?.resume(tp);
+    }, this.cfg.s3Retry.pauseMs);
+    this.resumeTimers.add(timer);
+  }
+
+  private account(owner: PartitionOwner, n: number, out: PartitionOutputs, seconds: number): void {
+    const t = this.deps.telemetry;
+    t.records.inc({}, n);
+    t.transactions.inc({ result: 'committed' });
+    t.txnSeconds.observe({}, seconds);
+    t.rollupObjects.inc({}, out.windows.length);
+    t.rollupLate.set({ partition: String(owner.partition) }, owner.state.rollups.late);
+    t.counterResets.set({ partition: String(owner.partition) }, owner.state.core.counters.counterResets);
+    for (const d of out.deadLetters) t.deadLetters.inc({ code: d.code });
+    for (const a of out.alerts) t.alerts.inc({ type: a.type, state: a.state });
+  }
+}
+
+/** VM name → uuid for the rates topic's keys (the core's Rate carries the name). */
+function uuidsOf(owner: PartitionOwner): (vm: string) => string {
+  const byName = new Map(Object.values(owner.state.core.vms).map((v) => [v.name, v.uuid]));
+  return (vm) => byName.get(vm) ?? vm;
+}

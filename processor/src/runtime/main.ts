@@ -1,0 +1,79 @@
+/**
+ * Composition root of the long-running processor: config → Kafka topics and writer
+ * schemas → S3 → core → consumer-group runtime → /metrics. Returns a handle whose
+ * `stop()` finishes the batch in progress (its transaction commits) and disconnects.
+ */
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import kafkajs from 'kafkajs';
+import type { Logger } from '../../../common/src/log.js';
+import { kafkaClientConfig, kafkaLogCreator } from '../../../common/src/kafkaClient.js';
+import { serveMetrics } from '../../../common/src/metrics.js';
+import type { ProcessorRuntimeConfig } from '../../../schemas/src/config/processorRuntime.js';
+import { decodeRaw, rawCodec } from '../../../schemas/src/raw.js';
+import { createCore } from '../core/step.js';
+import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
+import { ProcessorRuntime } from './kafka/runtime.js';
+import { readCompacted } from './kafka/readCompacted.js';
+import { ensureProcessorTopics } from './kafka/topics.js';
+import { createRollupWriter } from './rollupWriter.js';
+import { processorTelemetry } from './telemetry.js';
+
+export interface RunningProcessor { stop(): Promise<void>; metricsPort: number | null }
+
+/** Registers every writer schema the agents published, so their records decode. */
+export async function loadWriterSchemas(kafka: kafkajs.Kafka, topic: string, log: Logger): Promise<number> {
+  const existing = new Set(await withAdmin(kafka, (a) => a.listTopics()));
+  if (!existing.has(topic)) {
+    log.warn('schema topic does not exist yet; only this build\'s own writer schema is known', { topic });
+    return 0;
+  }
+  const values = await readCompacted(kafka, topic);
+  for (const v of values.values()) if (v.value) rawCodec().addWriter(v.value.toString('utf8'));
+  return values.size;
+}
+
+export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): Promise<RunningProcessor> {
+  const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
+  const partitions = await withAdmin(kafka, (a) => ensureProcessorTopics(a, cfg.kafka));
+  const schemas = await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
+  const s3 = createS3Client(cfg.s3);
+  if (cfg.s3.createBucket === 'on') await s3.send(new CreateBucketCommand({ Bucket: cfg.s3.bucket })).catch((e: { name?: string }) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+  const r = cfg.s3Retry;
+  const store = new S3ObjectStore(s3, cfg.s3.bucket, { policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 } });
+  const telemetry = processorTelemetry();
+  const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' });
+  const runtime = new ProcessorRuntime(cfg, {
+    kafka, log, telemetry,
+    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
+    rollups: createRollupWriter(store, cfg.s3.prefix),
+  });
+  const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));
+  await runtime.start();
+  log.info('processor started', { rawTopic: cfg.kafka.rawTopic, partitions, writerSchemas: schemas, group: cfg.kafka.groupId, metrics: metrics?.port ?? null });
+  return {
+    metricsPort: metrics?.port ?? null,
+    async stop() {
+      await runtime.stop();
+      await metrics?.close();
+      s3.destroy();
+      log.info('processor stopped');
+    },
+  };
+}
+
+async function withAdmin<T>(kafka: kafkajs.Kafka, fn: (a: kafkajs.Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function hostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  return [listen.slice(0, i), Number(listen.slice(i + 1))];
+}
