@@ -51,8 +51,3 @@ export function counterStep(prev: number, cur: number): CounterStep {
 export function rateOf(delta: number, dtMs: number, interval: IntervalKind): number | null {
   return interval === 'ok' && dtMs > 0 ? (delta * 1000) / dtMs : null;
 }
-
-/** A per-interval rate rounded to 1/1000 unit/s: what rollup peaks hold, so checkpoints stay short and exact. */
-export function roundRate(rate: number): number {
-  return Math.round(rate * 1000) / 1000;
-}

@@ -70,8 +70,8 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowAcc, res: number, to: 
   if (g.type === 'counter') {
     const inc = w.a[i]!;
     row.increase = inc * s;
-    row.meanRate = w.sec > 0 ? (inc / w.sec) * s : null;
-    row.peakRate = w.b[i]! * s;
+    row.meanRate = w.ms > 0 ? ((inc * 1000) / w.ms) * s : null;
+    row.peakRate = (w.b[i]! / 1000) * s;
     row.resets = w.resets[i] ?? 0;
     return row;
   }

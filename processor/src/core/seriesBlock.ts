@@ -17,11 +17,11 @@ export interface WindowAcc {
   start: number;
   /** Samples folded (gauges). */
   n: number;
-  /** Seconds of the rate intervals folded (counters). */
-  sec: number;
+  /** Milliseconds of the rate intervals folded (counters). */
+  ms: number;
   /** counter/bucket: increase; gauge: min. */
   a: number[];
-  /** counter: peak per-interval rate (raw units/s, rounded to 1e-3); gauge: max. */
+  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. */
   b: number[];
   /** gauge: sum. */
   c: number[];
@@ -58,7 +58,7 @@ function filled(n: number, v: number): number[] {
 }
 
 export function emptyWindow(length: number): WindowAcc {
-  return { start: -1, n: 0, sec: 0, a: filled(length, 0), b: filled(length, 0), c: filled(length, 0), resets: {} };
+  return { start: -1, n: 0, ms: 0, a: filled(length, 0), b: filled(length, 0), c: filled(length, 0), resets: {} };
 }
 
 export function newBlock(layout: Layout, label: string, resolutions: number): SeriesBlock {
@@ -71,7 +71,7 @@ export function newBlock(layout: Layout, label: string, resolutions: number): Se
 export function resetWindow(w: WindowAcc, start: number): void {
   w.start = start;
   w.n = 0;
-  w.sec = 0;
+  w.ms = 0;
   w.a.fill(0);
   w.b.fill(0);
   w.c.fill(0);
@@ -130,12 +130,12 @@ function foldWindows(block: SeriesBlock, layout: Layout, interval: IntervalKind,
   const kinds = layout.kinds;
   const prev = block.prev;
   const n = layout.length;
-  const perSec = 1000 / dtMs;
+  const perSecMilli = 1e6 / dtMs;
   for (const w of block.win) {
     const { a, b, c } = w;
     const first = w.n === 0;
     w.n++;
-    if (interval === 'ok') w.sec += dtMs / 1000;
+    if (interval === 'ok') w.ms += dtMs;
     for (let i = 0; i < n; i++) {
       const k = kinds[i]!;
       if (k === CUMULATIVE || k === BUCKET) {
@@ -143,8 +143,8 @@ function foldWindows(block: SeriesBlock, layout: Layout, interval: IntervalKind,
         if (d >= 0) {
           a[i] += d;
           if (k === CUMULATIVE) {
-            const r = d * perSec;
-            if (r > b[i]!) b[i] = Math.round(r * 1000) / 1000;
+            const r = Math.round(d * perSecMilli);
+            if (r > b[i]!) b[i] = r;
           }
         } else if (d <= -2) {
           a[i] += -2 - d;

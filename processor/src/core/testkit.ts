@@ -2,6 +2,8 @@
  * Builders of hand-made RawRecords for table-driven tests and benchmarks
  * (defaults: one running VM, one qcow2-on-host_device disk `vda`).
  */
+import { join } from 'node:path';
+import { packageRoot } from '../../../common/src/paths.js';
 import type {
   BlockCounters, BlockDevice, ChainElement, QmpEvent, RawRecord, Sample, StatDescriptor, StatsResult, StatsSchemaSnapshot, VmIdentity,
 } from '../../../schemas/src/types.js';
@@ -59,4 +61,33 @@ export function statsResult(target: string, values: number[], qomPath: string | 
 /** A device whose top element has this allocation and counters. */
 export function diskAt(allocation: number, c: Partial<BlockCounters> = {}, e: Partial<ChainElement> = {}): BlockDevice {
   return device({ counters: counters(c), chain: [element({ allocation, ...e })] });
+}
+
+/**
+ * Prometheus-style series: "0+10x3 5 _ 7" → [0, 10, 20, 30, 5, -1, 7]; `a+bxn` is a
+ * then n steps of b, `_` a missing value (-1).
+ */
+export function series(spec: string): number[] {
+  const out: number[] = [];
+  for (const tok of spec.trim().split(/\s+/)) {
+    if (tok === '_') out.push(-1);
+    else {
+      const m = /^(-?\d+(?:\.\d+)?)(?:([+-]\d+(?:\.\d+)?)x(\d+))?$/.exec(tok);
+      if (!m) throw new Error(`bad series token ${tok}`);
+      const a = Number(m[1]);
+      out.push(a);
+      if (m[2] !== undefined) for (let i = 1; i <= Number(m[3]); i++) out.push(a + i * Number(m[2]));
+    }
+  }
+  return out;
+}
+
+/** A tap interface whose rx byte counter is `rx`. */
+export function tap(rx: number, name = 'tap0'): import('../../../schemas/src/types.js').NetInterface {
+  return { name, rxBytes: rx, rxPackets: 0, rxErrors: 0, rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0, txDropped: 0 };
+}
+
+/** A shared fixture (../shared/fixtures beside the package root), e.g. fixturePath('qmp', 'kvm-vcpu-stats.jsonl'). */
+export function fixturePath(...parts: string[]): string {
+  return join(packageRoot(), '..', 'shared', 'fixtures', ...parts);
 }
