@@ -11,7 +11,8 @@
  * row the VM is marked stale (AgentNotice + metric) and its connection re-opened.
  *
  * Ordering: events, snapshots, samples and notices are published to the sink in the
- * order they happen, with one `seq` counter per VM for the agent's lifetime.
+ * order they happen, with one `seq` counter per VM uuid (the Kafka key) for the
+ * agent's lifetime: 0, 1, 2, ... with no gaps, across reconnects.
  *
  * `stop()` ends the loop, closes the connection and resolves when the loop has
  * exited; no record is published after it resolves.
@@ -67,7 +68,8 @@ class StaleError extends Error {}
 export class VmPoller<S = unknown> {
   state: PollerState = 'connecting';
   identity: VmIdentity | undefined;
-  private seq = 0;
+  /** Next seq per VM uuid: a socket may serve another VM after a restart, and come back. */
+  private readonly seqs = new Map<string, number>();
   private stopped = false;
   private loop: Promise<void> | undefined;
   private client: QmpClient | undefined;
@@ -279,7 +281,10 @@ export class VmPoller<S = unknown> {
 
   private publish(body: RawBody, t: number): void {
     if (!this.identity || this.stopped) return;
-    this.deps.sink.publish(this.identity.uuid, { vm: this.identity, seq: this.seq++, t, body });
+    const uuid = this.identity.uuid;
+    const seq = this.seqs.get(uuid) ?? 0;
+    this.seqs.set(uuid, seq + 1);
+    this.deps.sink.publish(uuid, { vm: this.identity, seq, t, body });
     this.deps.telemetry.recordsQueued.inc({ kind: body.kind });
   }
 

@@ -1,0 +1,147 @@
+/**
+ * Fault tests of the agent against the real stack from infra/:
+ * - QEMU killed mid-run and restarted on the same socket: the agent reconnects and the
+ *   records carry a new instance id;
+ * - the Kafka broker frozen for 20 s (SIGSTOP/SIGCONT of the broker started by the
+ *   integration setup): every sample taken meanwhile arrives afterwards, none lost or
+ *   duplicated (seq per VM), with the spool spilling to disk;
+ * - a stuck socket (accepts, never answers) and a garbage socket next to a real VM:
+ *   only they go stale, the real VM keeps its 1 s schedule.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAgent, type AgentHandle } from '../../agent/src/main.js';
+import type { RawRecord, Sample } from '../../schemas/src/types.js';
+import { randomName, stack, startTestVm, type TestVm } from './helpers/index.js';
+import { agentConfig, kindOf, readRaw, seqReport, sleep, waitFor } from './agent-support.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f().catch((e: unknown) => console.error('[agent-faults] cleanup:', e));
+});
+
+async function runAgent(cfg: ReturnType<typeof agentConfig>): Promise<AgentHandle> {
+  const agent = await startAgent(cfg);
+  let stopped = false;
+  cleanup.push(async () => {
+    if (!stopped) await agent.stop();
+  });
+  const stop = agent.stop.bind(agent);
+  agent.stop = async () => {
+    stopped = true;
+    await stop();
+  };
+  return agent;
+}
+
+async function vmUp(name?: string): Promise<TestVm> {
+  const vm = await startTestVm({ noBootWait: true, seconds: 0, ...(name ? { name } : {}) });
+  cleanup.push(() => vm.stop());
+  return vm;
+}
+
+const samples = (rs: RawRecord[], uuid: string): RawRecord[] => rs.filter((r) => r.vm.uuid === uuid && r.body.kind === 'Sample');
+
+describe('agent faults', () => {
+  it('QEMU killed mid-run: reconnects to the restarted VM with a new instance id', async () => {
+    const name = randomName('it-kill');
+    const vm1 = await vmUp(name);
+    const cfg = agentConfig({ sockets: [{ path: vm1.qmpAgent }] });
+    const agent = await runAgent(cfg);
+    await waitFor('samples of the first QEMU', () => agent.telemetry.polls.value({ vm: name }) >= 2, 30_000);
+    await vm1.stop(); // kills QEMU: EOF on the agent's socket
+    await sleep(1500);
+    const vm2 = await vmUp(name); // same socket path, new process (and uuid)
+    expect(vm2.qmpAgent).toBe(vm1.qmpAgent);
+    const before = agent.telemetry.polls.value({ vm: name });
+    await waitFor('samples of the restarted QEMU', () => agent.telemetry.polls.value({ vm: name }) >= before + 2, 30_000);
+    await agent.stop();
+    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => samples(rs, vm2.uuid).length >= 2);
+    const first = rs.filter((r) => r.vm.uuid === vm1.uuid);
+    const second = rs.filter((r) => r.vm.uuid === vm2.uuid);
+    expect(first.map(kindOf)).toContain('notice:disconnected');
+    expect(second.map(kindOf)[0]).toBe('notice:connected');
+    expect(new Set(first.map((r) => r.vm.instanceId)).size).toBe(1);
+    expect(second[0]!.vm.instanceId).not.toBe(first[0]!.vm.instanceId);
+    expect(seqReport(rs, vm1.uuid)).toMatchObject({ duplicates: 0, missing: 0 });
+    expect(seqReport(rs, vm2.uuid)).toMatchObject({ duplicates: 0, missing: 0 });
+    expect(agent.telemetry.reconnects.value({ vm: name })).toBe(2);
+  });
+
+  it('Kafka broker down for 20 s: every sample taken meanwhile arrives, none lost or duplicated', async () => {
+    const pid = Number(/^KAFKA_PID=(\d+)$/m.exec(readFileSync(join(stack().runDir, 'stack.env'), 'utf8'))![1]);
+    // Only ever signal the broker this test run started: its command line names our run dir.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(stack().runDir);
+    const vm = await vmUp();
+    const cfg = agentConfig({ sockets: [{ path: vm.qmpAgent }], spool: { memoryBytes: 2048 } });
+    const agent = await runAgent(cfg);
+    await waitFor('records in Kafka', () => agent.telemetry.recordsPublished.value() >= 3, 60_000);
+    const t0 = Date.now();
+    process.kill(pid, 'SIGSTOP');
+    let resumed = false;
+    const resume = async (): Promise<void> => {
+      if (!resumed) process.kill(pid, 'SIGCONT');
+      resumed = true;
+    };
+    cleanup.push(resume);
+    await sleep(20_000);
+    const spooledDisk = agent.telemetry.spoolRecords.value({ tier: 'disk' });
+    const publishedDuring = agent.telemetry.recordsPublished.value();
+    await resume();
+    const t1 = Date.now();
+    await sleep(3000);
+    await agent.stop(); // drains the spool
+    const queued = ['Sample', 'QmpEvent', 'AgentNotice', 'StatsSchemaSnapshot'].reduce((n, k) => n + agent.telemetry.recordsQueued.value({ kind: k }), 0);
+    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => rs.filter((r) => r.vm.uuid === vm.uuid).length >= queued, 90_000);
+    const report = seqReport(rs, vm.uuid);
+    console.log(`[agent-faults] kafka outage: ${queued} records queued, ${report.count} consumed, ${spooledDisk} on disk at the end of the outage, published before resume ${publishedDuring}, dropped ${agent.telemetry.spoolDropped.value({ reason: 'disk-full' }) + agent.telemetry.spoolDropped.value({ reason: 'memory-full' })}`);
+    expect(report).toEqual({ count: queued, max: queued - 1, duplicates: 0, missing: 0 });
+    expect(spooledDisk).toBeGreaterThan(0); // the memory tier (2 KiB) overflowed to disk segments
+    // samples kept their 1 s schedule through the outage
+    const ts = samples(rs, vm.uuid).map((r) => r.t).filter((t) => t >= t0 && t <= t1);
+    expect(ts.length).toBeGreaterThanOrEqual(18);
+    const gaps = ts.slice(1).map((t, i) => t - ts[i]!);
+    expect(Math.max(...gaps)).toBeLessThan(2500);
+  });
+
+  it('a stuck socket and a garbage socket go stale; the real VM keeps its schedule', async () => {
+    const vm = await vmUp();
+    const dir = join(tmpdir(), randomName('it-bad'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const servers: Server[] = [];
+    const stuck = createServer(() => {}); // accepts, never writes
+    const garbage = createServer((s) => {
+      s.on('error', () => {});
+      s.end(Buffer.from('\x00\xff{"QMP" not json\r\n', 'latin1'));
+    });
+    for (const [srv, file] of [[stuck, 'stuck.sock'], [garbage, 'garbage.sock']] as const) {
+      await new Promise<void>((r) => srv.listen(join(dir, file), () => r()));
+      servers.push(srv);
+    }
+    cleanup.push(async () => {
+      for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+    });
+    const cfg = agentConfig({ sockets: [{ path: vm.qmpAgent }, { path: join(dir, 'stuck.sock') }, { path: join(dir, 'garbage.sock') }] });
+    const agent = await runAgent(cfg);
+    await waitFor('first sample of the real VM', () => agent.telemetry.polls.value({ vm: vm.name }) >= 1, 30_000);
+    const n0 = agent.telemetry.polls.value({ vm: vm.name });
+    await sleep(8000);
+    const n1 = agent.telemetry.polls.value({ vm: vm.name });
+    expect(n1 - n0).toBeGreaterThanOrEqual(7);
+    expect(n1 - n0).toBeLessThanOrEqual(9);
+    expect(agent.telemetry.vmStale.value({ vm: 'stuck' })).toBe(1);
+    expect(agent.telemetry.vmStale.value({ vm: 'garbage' })).toBe(1);
+    expect(agent.telemetry.vmStale.value({ vm: vm.name })).toBe(0);
+    expect(agent.telemetry.pollErrors.value({ vm: 'garbage', class: 'greeting' })).toBeGreaterThan(0);
+    expect(agent.telemetry.pollErrors.value({ vm: 'stuck', class: 'greeting' })).toBeGreaterThan(0);
+    await agent.stop();
+    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => samples(rs, vm.uuid).length >= n1);
+    expect(new Set(rs.map((r) => r.vm.uuid))).toEqual(new Set([vm.uuid])); // the bad sockets published nothing
+    const sample = samples(rs, vm.uuid).at(-1)!.body.value as Sample;
+    expect(sample.running || sample.status === 'prelaunch' || sample.status === 'running').toBe(true);
+  });
+});
