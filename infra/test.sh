@@ -27,14 +27,18 @@ summary() {
   printf '    %-10s %6ss\n' total "$(elapsed "$T_ALL")" >&2
 }
 
-# If vitest is killed before its teardown runs, stop what the integration setup started
-# (only the pids recorded under .run/it).
+# If vitest is killed before its teardown runs, stop what the integration setup started:
+# only pids recorded under .run/it/<vitest pid>/, and only for vitest processes that are gone.
 cleanup_it() {
-  local it="${QMPIPE_IT_RUN_DIR:-$QMPIPE_RUN_DIR/it}" d
-  for d in "$it"/vm/*/; do
-    [[ -f "$d/vm.env" ]] && QMPIPE_RUN_DIR="$it" bash infra/qemu/stop-vm.sh "$(basename "$d")" || true
+  local run v
+  for run in "${QMPIPE_IT_RUN_DIR:-$QMPIPE_RUN_DIR/it}"/*/; do
+    [[ "$(basename "$run")" =~ ^[0-9]+$ ]] || continue
+    kill -0 "$(basename "$run")" 2>/dev/null && continue
+    for v in "$run"vm/*/; do
+      [[ -f "${v}vm.env" ]] && QMPIPE_RUN_DIR="${run%/}" bash infra/qemu/stop-vm.sh "$(basename "$v")" || true
+    done
+    [[ -f "${run}stack.env" ]] && QMPIPE_RUN_DIR="${run%/}" bash infra/stack-down.sh || true
   done
-  [[ -f "$it/stack.env" ]] && QMPIPE_RUN_DIR="$it" bash infra/stack-down.sh || true
 }
 trap cleanup_it EXIT
 trap 'exit 130' INT

@@ -4,6 +4,9 @@
  * (.run/it, so a `npm run demo` stack can keep running), finds out what the machine can do
  * (KVM, loop devices), and hands it all to tests with provide() (see helpers/context.ts for
  * the keys) and as env vars. Teardown stops leftover test VMs and the stack.
+ * Each run gets .run/it/<pid of this vitest process>, so parallel runs in one work tree
+ * (several engineers) never stop each other's servers. Its logs stay until the next run,
+ * which also stops whatever a run whose process died left behind.
  */
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,16 +71,36 @@ async function loopInfo(runDir: string): Promise<Pick<MachineInfo, 'loop' | 'loo
   }
 }
 
+function infraEnv(runDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, QMPIPE_RUN_DIR: runDir, QMPIPE_LOG_DIR: join(runDir, 'logs'), QMPIPE_QMP_DIR: join(runDir, 'qmp') };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops what earlier runs left behind when their vitest process died before teardown. */
+async function reapDeadRuns(base: string): Promise<void> {
+  if (!existsSync(base)) return;
+  for (const name of readdirSync(base)) {
+    if (!/^\d+$/.test(name) || alive(Number(name))) continue;
+    const dir = join(base, name);
+    await stopLeftovers(infraEnv(dir), dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const t0 = Date.now();
-  const runDir = process.env.QMPIPE_IT_RUN_DIR ?? join(root, '.run', 'it');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    QMPIPE_RUN_DIR: runDir,
-    QMPIPE_LOG_DIR: join(runDir, 'logs'),
-    QMPIPE_QMP_DIR: join(runDir, 'qmp'),
-  };
-  await stopLeftovers(env, runDir);
+  const base = process.env.QMPIPE_IT_RUN_DIR ?? join(root, '.run', 'it');
+  const runDir = join(base, String(process.pid));
+  const env = infraEnv(runDir);
+  await reapDeadRuns(base);
   await sh('infra/deps.sh', ['jars', 'guest'], env);
 
   const teardown = async (): Promise<void> => {
