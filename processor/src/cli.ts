@@ -46,7 +46,11 @@ export function parseProcessorConfig(raw: unknown, source = 'processor config'):
   return res.data;
 }
 
-/** Reads and validates a processor config file; undefined → all defaults. */
+/**
+ * Reads and validates a processor config file; undefined → all defaults. A runtime
+ * config (`qmpipe processor --config`, with kafka/s3 and the core's settings under
+ * `core`) is accepted too: its `core` section is used.
+ */
 export function loadProcessorConfig(file: string | undefined): ProcessorConfig {
   if (file === undefined) return ProcessorConfig.parse({});
   let raw: unknown;
@@ -55,7 +59,8 @@ export function loadProcessorConfig(file: string | undefined): ProcessorConfig {
   } catch (cause) {
     throw new ConfigError(`cannot read processor config ${file}: ${describeError(cause)}`, { cause });
   }
-  return parseProcessorConfig(raw, file);
+  const isRuntime = typeof raw === 'object' && raw !== null && 'core' in raw && 'kafka' in raw;
+  return isRuntime ? parseProcessorConfig((raw as { core: unknown }).core, `${file} (core)`) : parseProcessorConfig(raw, file);
 }
 
 /** Runs a command body, turning usage and typed errors into a message and an exit code. */

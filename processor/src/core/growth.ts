@@ -3,9 +3,9 @@
  * time-to-full and commit-growth.
  *
  * Why a window and not an EWMA (measured on thin-lv-enospc-commit.jsonl, 1 s ticks;
- * see growth.fixture.test.ts):
+ * see test/unit/processor-growth.test.ts):
  * - The guest writes 8 MiB/s but stalls for single ticks (t≈9 s, at the pause, at
- *   the snapshot). A 5 s window stays at 6.4–8.0 MiB/s through a one-tick stall;
+ *   the snapshot). A 5 s window stays at 6.3–8.0 MiB/s through a one-tick stall;
  *   EWMA(α=0.5) halves to 3.5 MiB/s on each, so time-to-full would jump 2× and flap.
  * - The block-commit copies in 16 MiB bursts every 3–4 ticks (true mean ≈ 4 MiB/s).
  *   The 5 s window reads 3.2–6.3 MiB/s and never reaches 0 while the job runs;

@@ -3,6 +3,7 @@
  * sample in `virsh domstats --block [--backing]` layout (domstats.ts), from a
  * recorded transcript (cut at --until, epoch ms) or from a live QMP socket.
  */
+import { QmpipeError } from '../../../common/src/errors.js';
 import { UsageError, parseArgs, runCommand, writeOut } from '../cli.js';
 import { formatDomstats } from './domstats.js';
 import { liveSample } from './live.js';
@@ -37,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     if (until !== undefined && !Number.isFinite(until)) throw new UsageError(`--until: not a number: ${untilText}`);
     const { records } = transcriptRecords(args.positional[0]!, until === undefined ? {} : { until });
     const last = lastSample(records);
-    if (!last) throw new UsageError(`no complete sample in ${args.positional[0]}${until === undefined ? '' : ` up to ${until}`}`);
+    if (!last) throw new QmpipeError('DOMSTATS_NO_SAMPLE', `no complete sample in ${args.positional[0]}${until === undefined ? '' : ` up to ${until}`}`);
     writeOut(formatDomstats(last.vm, last.sample, { backing }));
     return 0;
   });

@@ -1,15 +1,21 @@
 /**
- * Partition checkpoints: the whole PartitionState (core state, open rollup rows,
- * next offset) as gzip-compressed JSON. Written to the compacted checkpoint topic
- * (Kafka runtime, in the same transaction as outputs and offsets) or to S3 with a
- * conditional write (Lambda handler). A restored state continues exactly like the
- * original because the state is plain JSON and the core keeps nothing else.
+ * Partition checkpoints: everything a new owner of an input partition needs to
+ * continue exactly where the last committed batch ended. Written to the compacted
+ * checkpoint topic (Kafka runtime, in the same transaction as outputs and offsets)
+ * or to S3 with a conditional write (Lambda handler).
  *
- *   bytes: gzip( JSON {"v":1,"topic","partition","nextOffset","core","rollups","deadLetters"} )
+ *   "QMPC" | u8 version (1) | u32 LE header length | header JSON | core checkpoint
+ *
+ * The header holds the envelope (topic, partition, nextOffset, dead-letter count)
+ * and the rollup buffer's pending rows; the core state uses the core's own compact
+ * binary checkpoint (processor/src/core/checkpoint.ts).
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { QmpipeError } from '../../../common/src/errors.js';
+import { restoreCheckpoint, serializeCheckpoint } from '../core/checkpoint.js';
 import type { PartitionState } from './partitionStep.js';
+
+const MAGIC = Buffer.from('QMPC', 'ascii');
+const VERSION = 1;
 
 export class CheckpointError extends QmpipeError {
   constructor(message: string, cause?: unknown, context: Record<string, unknown> = {}) {
@@ -18,24 +24,31 @@ export class CheckpointError extends QmpipeError {
 }
 
 export function encodeCheckpoint(state: PartitionState): Buffer {
-  return gzipSync(Buffer.from(JSON.stringify(state), 'utf8'), { level: 6 });
+  const { core, ...envelope } = state;
+  const header = Buffer.from(JSON.stringify(envelope), 'utf8');
+  const head = Buffer.alloc(9);
+  MAGIC.copy(head, 0);
+  head[4] = VERSION;
+  head.writeUInt32LE(header.length, 5);
+  return Buffer.concat([head, header, serializeCheckpoint(core)]);
 }
 
 export function decodeCheckpoint(bytes: Buffer, expect: { topic: string; partition: number }): PartitionState {
-  let parsed: unknown;
+  const where = `${expect.topic}[${expect.partition}]`;
+  if (bytes.length < 9 || !bytes.subarray(0, 4).equals(MAGIC)) throw new CheckpointError(`checkpoint for ${where} is not a qmpipe checkpoint`, undefined, expect);
+  if (bytes[4] !== VERSION) throw new CheckpointError(`checkpoint for ${where} has version ${bytes[4]}, this build reads ${VERSION}`, undefined, expect);
+  const len = bytes.readUInt32LE(5);
+  let envelope: Omit<PartitionState, 'core'>;
   try {
-    parsed = JSON.parse(gunzipSync(bytes).toString('utf8'));
+    envelope = JSON.parse(bytes.subarray(9, 9 + len).toString('utf8')) as Omit<PartitionState, 'core'>;
   } catch (cause) {
-    throw new CheckpointError(`checkpoint for ${expect.topic}[${expect.partition}] is not gzip JSON`, cause, expect);
+    throw new CheckpointError(`checkpoint for ${where} has a corrupt header`, cause, expect);
   }
-  const s = parsed as Partial<PartitionState> | null;
-  if (!s || s.v !== 1 || typeof s.nextOffset !== 'number' || !s.core || !s.rollups) {
-    throw new CheckpointError(`checkpoint for ${expect.topic}[${expect.partition}] has an unknown layout`, undefined, expect);
+  if (envelope.topic !== expect.topic || envelope.partition !== expect.partition) {
+    throw new CheckpointError(`checkpoint belongs to ${envelope.topic}[${envelope.partition}], not ${where}`, undefined, expect);
   }
-  if (s.topic !== expect.topic || s.partition !== expect.partition) {
-    throw new CheckpointError(`checkpoint belongs to ${s.topic}[${s.partition}], not ${expect.topic}[${expect.partition}]`, undefined, expect);
-  }
-  return s as PartitionState;
+  const core = restoreCheckpoint(bytes.subarray(9 + len));
+  return { ...envelope, core };
 }
 
 /** The checkpoint topic's message key for an input partition. */

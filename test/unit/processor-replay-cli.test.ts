@@ -1,0 +1,97 @@
+/** `qmpipe replay` and `qmpipe domstats` as users call them: output contract, bad input, malformed lines. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { packageRoot } from '../../common/src/paths.js';
+import { fixturePath } from '../../processor/src/core/testkit.js';
+import { run as domstats } from '../../processor/src/replay/domstatsCommand.js';
+import { run as replay } from '../../processor/src/replay/replayCommand.js';
+
+let stdout = '';
+let stderr = '';
+beforeEach(() => {
+  stdout = '';
+  stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+const thin = fixturePath('qmp', 'thin-lv-enospc-commit.jsonl');
+const jsonLines = () => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const tmp = mkdtempSync(join(tmpdir(), 'qmpipe-replay-'));
+
+describe('qmpipe replay', () => {
+  it('prints rate and alert lines with exactly the contract keys', async () => {
+    expect(await replay([thin])).toBe(0);
+    const lines = jsonLines();
+    const rate = lines.find((l) => l.kind === 'rate')!;
+    const alert = lines.find((l) => l.kind === 'alert')!;
+    expect(Object.keys(rate)).toEqual(['kind', 't', 'vm', 'series', 'value', 'unit']);
+    expect(Object.keys(alert)).toEqual(['kind', 't', 'vm', 'type', 'state', 'severity', 'device', 'backingIndex', 'node', 'value', 'message']);
+    expect(rate.vm).toBe('cap-thin');
+    expect(lines.some((l) => l.series === 'block.vda.wr.bytes' && l.unit === 'bytes/s')).toBe(true);
+    expect(lines.filter((l) => l.kind === 'alert' && l.type === 'paused-enospc').map((l) => l.state)).toEqual(['firing', 'resolved']);
+    expect(JSON.parse(stderr.trim().split('\n').at(-1)!)).toMatchObject({ msg: 'replay done', malformed: 0, ticks: 41 });
+  });
+
+  it('--emit selects kinds (samples, rollups too)', async () => {
+    expect(await replay([thin, '--emit', 'alerts,samples,rollups'])).toBe(0);
+    const kinds = new Set(jsonLines().map((l) => l.kind));
+    expect(kinds).toEqual(new Set(['alert', 'sample', 'rollup']));
+  });
+
+  it('goes on past malformed lines, counting them, with the same alerts', async () => {
+    const text = readFileSync(thin, 'utf8').split('\n');
+    const dirty = text.flatMap((l, i) => (i % 100 === 50 ? ['{"t": oops', l, 'not json at all'] : [l]));
+    const file = join(tmp, 'dirty.jsonl');
+    writeFileSync(file, dirty.join('\n'));
+    expect(await replay([thin, '--emit', 'alerts'])).toBe(0);
+    const clean = stdout;
+    stdout = '';
+    stderr = '';
+    expect(await replay([file, '--emit', 'alerts'])).toBe(0);
+    expect(stdout).toBe(clean);
+    expect(JSON.parse(stderr.trim())).toMatchObject({ malformed: 16 });
+  });
+
+  it('fails with a clear message on a file that is not a transcript', async () => {
+    expect(await replay([join(packageRoot(), 'package.json')])).toBe(1);
+    expect(stderr).toMatch(/^qmpipe replay: not a QMP transcript/);
+    expect(stdout).toBe('');
+  });
+
+  it('rejects bad usage and bad config with the zod path', async () => {
+    expect(await replay([])).toBe(2);
+    expect(await replay([thin, '--emit', 'nonsense'])).toBe(2);
+    const bad = join(tmp, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ alerts: { watermark: { warningRatio: 2 } } }));
+    expect(await replay([thin, '--config', bad])).toBe(1);
+    expect(stderr).toContain('alerts.watermark.warningRatio');
+  });
+
+  it('accepts the processor runtime config (its core section)', async () => {
+    expect(await replay([thin, '--emit', 'alerts', '--config', join(packageRoot(), 'processor', 'processor.example.json')])).toBe(0);
+    expect(jsonLines().length).toBeGreaterThan(10);
+  });
+});
+
+describe('qmpipe domstats', () => {
+  it('prints virsh domstats layout of the latest sample, top only without --backing', async () => {
+    expect(await domstats([thin])).toBe(0);
+    expect(stdout.split('\n').slice(0, 4)).toEqual(["Domain: 'cap-thin'", '  block.count=1', '  block.0.name=vda', '  block.0.path=/var/lib/qmpipe-test/top.qcow2']);
+    stdout = '';
+    expect(await domstats([thin, '--backing'])).toBe(0);
+    expect(stdout).toContain('  block.count=2\n');
+    expect(stdout).toContain('  block.1.path=/dev/loop2\n');
+  });
+
+  it('fails clearly on bad input', async () => {
+    expect(await domstats([join(packageRoot(), 'package.json')])).toBe(1);
+    expect(stderr).toMatch(/not a QMP transcript/);
+    expect(await domstats([])).toBe(2);
+    expect(await domstats([thin, '--until', '5'])).toBe(1);
+    expect(stderr).toContain('no complete sample');
+  });
+});
