@@ -65,9 +65,19 @@ rm -f "$agent_sock" "$op_sock" "$console_log"
 eval "$(bash "$here/build-guest.sh")"
 t0="$(now)"
 
+# On any failure below, undo what was set up: our QEMU pid, our loop device, our files.
+ok=0 loop="" pid=""
+undo() {
+  ((ok)) && return 0
+  [[ -n "$pid" ]] && pid_matches "$pid" "$op_sock" && kill -KILL "$pid" 2>/dev/null
+  [[ -n "$loop" ]] && { sleep 0.2; losetup -d "$loop" 2>/dev/null || true; }
+  rm -f "$agent_sock" "$op_sock"
+  rm -rf "$vmdir"
+}
+trap undo EXIT
+
 # Disk: qcow2 straight on a loop device; without loop devices a sparse file-backed qcow2.
 truncate -s "${backing_mib}M" "$backing"
-loop=""
 if loop="$(losetup --find --show "$backing" 2>"$vmdir/losetup.err")"; then
   disk_mode=loop
   qemu-img create -q -f qcow2 "$loop" "${disk_mib}M"
@@ -100,10 +110,7 @@ qemu-system-x86_64 \
   -device virtio-blk-pci,drive=lv0-format,id=vda,werror=enospc \
   -device virtio-balloon-pci,id=balloon0 \
   -daemonize -pidfile "$pidfile" >>"$qemu_log" 2>&1 ||
-  {
-    [[ -n "$loop" ]] && losetup -d "$loop"
-    die "qemu failed to start: $(tail -3 "$qemu_log")"
-  }
+  die "qemu failed to start: $(tail -3 "$qemu_log")"
 pid="$(cat "$pidfile")"
 
 write_env() {
@@ -142,4 +149,5 @@ else
   log "QMP up ($resolved_accel) in $(elapsed "$t0")s; not waiting for the guest to boot"
 fi
 write_env "$boot_s"
+ok=1
 cat "$vmdir/vm.env"
