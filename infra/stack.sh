@@ -9,7 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 stack_up() {
   local QMPIPE_COMPONENT=stack t0 kafka_out s3_out kpid spid krc=0 src=0 kt st
   mkdir -p "$QMPIPE_RUN_DIR" "$QMPIPE_LOG_DIR"
-  [[ -f "$STACK_ENV" ]] && { log "already up ($STACK_ENV exists); run stack-down.sh first"; return 1; }
+  if [[ -f "$STACK_ENV" ]]; then
+    stack_status >/dev/null 2>&1 && { log "already up ($STACK_ENV); run stack-down.sh first"; return 1; }
+    log "clearing a stale $STACK_ENV"
+    stack_down
+  fi
   t0="$(now)"
   kafka_out="$(mktemp)" s3_out="$(mktemp)"
   { local s; s="$(now)"; bash "$QMPIPE_ROOT/infra/kafka/start.sh" >"$kafka_out" && echo "KAFKA_START_SECONDS=$(elapsed "$s")" >>"$kafka_out"; } &
