@@ -1,0 +1,95 @@
+/**
+ * The serverless processor: one invocation of AWS Lambda's Kafka event source. For
+ * each topic-partition in the event, in offset order:
+ *
+ *   1. load the partition's checkpoint from S3 (with its ETag);
+ *   2. publish the previous invocation's unconfirmed alerts (its outbox), if any;
+ *   3. run the same pure partition step as the long-running processor (messages
+ *      below the checkpoint's nextOffset are skipped: Lambda delivers at least once);
+ *   4. write completed rollup windows and dead letters (deterministic keys, one
+ *      object per window or poison message: rewrites are harmless);
+ *   5. save the checkpoint with a conditional write (If-Match the loaded ETag, or
+ *      If-None-Match * for the first one), holding this batch's alerts as its outbox,
+ *      so two invocations racing on one partition cannot both win;
+ *   6. publish the alerts, then clear the outbox with another conditional write.
+ *
+ * Alerts are therefore delivered at least once and, short of a crash between 6's two
+ * steps, exactly once; a repeat is the same transition with the same id, state and
+ * time, which consumers can drop.
+ */
+import type { Alert } from '../core/outputs.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint.js';
+import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../runtime/partitionStep.js';
+import type { RollupWriter } from '../runtime/rollupWriter.js';
+import { outputCodecs } from '../runtime/outputCodecs.js';
+import type { ObjectStore } from '../sinks/s3Store.js';
+import { parseKafkaEvent, type PartitionBatch } from './event.js';
+
+export interface AlertPublisher {
+  publish(alerts: readonly Alert[]): Promise<void>;
+}
+
+export interface InvokeDeps {
+  env: PartitionEnv;
+  store: ObjectStore;
+  rollups: RollupWriter;
+  alerts: AlertPublisher;
+  checkpointPrefix: string;
+  deadLetterPrefix: string;
+}
+
+export interface PartitionResult {
+  topic: string;
+  partition: number;
+  processed: number;
+  skipped: number;
+  alerts: number;
+  objects: string[];
+  deadLetters: number;
+  nextOffset: number;
+}
+
+/** The checkpoint of a Lambda-processed partition carries the alerts not yet confirmed published. */
+type LambdaState = PartitionState & { outbox?: Alert[] };
+
+export function deadLetterObjectKey(prefix: string, topic: string, partition: number, offset: number): string {
+  return `${prefix.replace(/\/+$/, '')}/${topic}/${partition}/${offset}.avro`;
+}
+
+export function checkpointObjectKey(prefix: string, topic: string, partition: number): string {
+  return `${prefix.replace(/\/+$/, '')}/${topic}/${partition}.ckpt`;
+}
+
+export async function invoke(event: unknown, deps: InvokeDeps): Promise<PartitionResult[]> {
+  const results: PartitionResult[] = [];
+  for (const batch of parseKafkaEvent(event)) results.push(await invokePartition(batch, deps));
+  return results;
+}
+
+async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise<PartitionResult> {
+  const key = checkpointObjectKey(deps.checkpointPrefix, batch.topic, batch.partition);
+  const loaded = await deps.store.get(key);
+  let etag = loaded?.etag ?? null;
+  const state: LambdaState = loaded ? decodeCheckpoint(loaded.body, { topic: batch.topic, partition: batch.partition }) : initialPartitionState(batch.topic, batch.partition);
+  if (state.outbox && state.outbox.length > 0) {
+    await deps.alerts.publish(state.outbox);
+    state.outbox = [];
+    etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
+  }
+  const { outputs } = processBatch(state, batch.messages, deps.env);
+  const objects = await deps.rollups.write(batch.partition, outputs.windows);
+  for (const d of outputs.deadLetters) {
+    await deps.store.put(deadLetterObjectKey(deps.deadLetterPrefix, d.topic, d.partition, d.offset), outputCodecs().deadLetter.encode(d), 'application/octet-stream');
+  }
+  state.outbox = outputs.alerts;
+  etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
+  if (outputs.alerts.length > 0) {
+    await deps.alerts.publish(outputs.alerts);
+    state.outbox = [];
+    await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
+  }
+  return {
+    topic: batch.topic, partition: batch.partition, processed: batch.messages.length - outputs.skipped, skipped: outputs.skipped,
+    alerts: outputs.alerts.length, objects, deadLetters: outputs.deadLetters.length, nextOffset: state.nextOffset,
+  };
+}
