@@ -39,14 +39,25 @@ function tlsOptions(t: NonNullable<KafkaConnection['tls']>): ConnectionOptions {
   return o;
 }
 
-/** Routes kafkajs's own logs into our structured logger (warn and error only). */
+/**
+ * kafkajs messages that are expected and handled by our code, logged at debug:
+ * - CONCURRENT_TRANSACTIONS: retried (kafkajs itself, or our transaction retry);
+ * - the idempotent-retries warning: a transaction that fails is aborted and the
+ *   partition rolls back to its checkpoint, so bounded retries cannot break exactly-once;
+ * - the v2 partitioner notice: producers use the default (murmur2) partitioner on purpose.
+ */
+const EXPECTED = [/another concurrent operation on the same transaction/, /Limiting retries for the idempotent producer/, /switched default partitioner/];
+
+/** Routes kafkajs's own logs into our structured logger (warn and error only; expected ones at debug). */
 export function kafkaLogCreator(log: Logger): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
     delete fields.timestamp;
     delete fields.logger;
     const f = { kafkajs: namespace, ...fields };
-    if (level === logLevel.ERROR) log.error(message, f);
+    const text = `${message} ${String(fields.error ?? '')}`;
+    if (EXPECTED.some((re) => re.test(text))) log.debug(message, f);
+    else if (level === logLevel.ERROR) log.error(message, f);
     else if (level === logLevel.WARN) log.warn(message, f);
   };
 }
