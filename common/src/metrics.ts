@@ -128,6 +128,7 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
+  if (keys.length === 1) return `${keys[0]}\u0000${labels[keys[0]!]}`; // the hot path: {vm} or {command}
   return keys.sort().map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
 }
 

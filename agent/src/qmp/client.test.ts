@@ -68,13 +68,10 @@ describe('QmpClient against replayed QEMU 7.2 transcripts', () => {
 
   it('keeps at most 8 commands in flight and answers all 30 in order', async () => {
     const srv = await serve(replayServer(kvm));
-    const c = await connect(srv.path);
     let maxSeen = 0;
-    const all = Array.from({ length: 30 }, () => {
-      const p = c.execute('query-status');
-      maxSeen = Math.max(maxSeen, c.inFlight);
-      return p;
-    });
+    let client: QmpClient | undefined;
+    const c = (client = await connect(srv.path, { onTraffic: (dir) => { if (dir === 'out') maxSeen = Math.max(maxSeen, client?.inFlight ?? 0); } }));
+    const all = Array.from({ length: 30 }, () => c.execute('query-status'));
     const res = await Promise.all(all);
     expect(maxSeen).toBe(8);
     expect(res.every((r) => (r as { status: string }).status === 'running')).toBe(true);

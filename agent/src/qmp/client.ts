@@ -51,7 +51,9 @@ interface Pending {
   command: string;
   resolve: (v: unknown) => void;
   reject: (e: QmpError) => void;
-  timer?: NodeJS.Timeout;
+  /** performance.now() deadline; one shared timer enforces them (see armTimer). */
+  deadline: number;
+  timeoutMs: number;
   sentAt: number;
 }
 
@@ -70,6 +72,9 @@ export class QmpClient {
   private readonly abandoned = new Set<string>();
   private readonly queue: Queued[] = [];
   private closedWith: QmpError | undefined;
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   private greetingWaiter: ((m: QmpMessage | QmpError) => void) | undefined;
   private readonly log: Logger;
   private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
@@ -116,11 +121,11 @@ export class QmpClient {
     const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
     const timeoutMs = eo.timeoutMs ?? this.opts.commandTimeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0 };
       // The timeout covers waiting for a free slot as well as the round trip.
-      pending.timer = setTimeout(() => this.onTimeout(pending, timeoutMs), timeoutMs);
+      const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0, deadline: performance.now() + timeoutMs, timeoutMs };
       this.queue.push({ pending, bytes: encodeCommand(msg), msg });
-      this.pump();
+      this.armTimer(pending.deadline);
+      this.schedulePump();
     });
   }
 
@@ -169,17 +174,56 @@ export class QmpClient {
     return this.execute(command, args, { timeoutMs });
   }
 
+  /**
+   * Commands issued in the same synchronous run (a whole tick) are written with one
+   * socket write: the pump runs once, in a microtask.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
+    const out: Buffer[] = [];
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
       const { pending, bytes, msg } = this.queue.shift()!;
       pending.sentAt = performance.now();
       this.pending.set(pending.id, pending);
       this.opts.onTraffic?.('out', msg);
-      this.socket.write(bytes);
+      out.push(bytes);
     }
+    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
   }
 
-  private onTimeout(p: Pending, timeoutMs: number): void {
+  /**
+   * One timer per client instead of one per command (a tick sends 6–8): it is armed
+   * for the earliest deadline and, when it fires, expires every command past its
+   * deadline and re-arms for the next one.
+   */
+  private armTimer(deadline: number): void {
+    if (this.timer && this.timerAt <= deadline) return;
+    clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - performance.now()));
+    this.timer.unref?.();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of [...this.pending.values(), ...this.queue.map((q) => q.pending)]) {
+      if (p.deadline <= now) this.onTimeout(p);
+      else next = Math.min(next, p.deadline);
+    }
+    if (next < Infinity && !this.closedWith) this.armTimer(next);
+  }
+
+  private onTimeout(p: Pending): void {
     if (this.pending.delete(p.id)) {
       this.abandoned.add(p.id); // on the wire: its slot stays taken until the late reply
     } else {
@@ -187,7 +231,7 @@ export class QmpClient {
       if (i < 0) return;
       this.queue.splice(i, 1); // never sent
     }
-    p.reject(new QmpTimeoutError(p.command, timeoutMs));
+    p.reject(new QmpTimeoutError(p.command, p.timeoutMs));
   }
 
   private onData(chunk: Buffer): void {
@@ -223,7 +267,6 @@ export class QmpClient {
       return;
     }
     this.pending.delete(id);
-    clearTimeout(p.timer);
     if (msg.kind === 'return') p.resolve(msg.value);
     else p.reject(new QmpExecuteError(p.command, msg.errorClass, msg.desc));
     this.pump();
@@ -238,16 +281,12 @@ export class QmpClient {
   private shutdown(err: QmpDisconnectedError): void {
     if (this.closedWith) return;
     this.closedWith = err;
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.abandoned.clear();
-    for (const q of this.queue.splice(0)) {
-      clearTimeout(q.pending.timer);
-      q.pending.reject(err);
-    }
+    for (const q of this.queue.splice(0)) q.pending.reject(err);
     this.greetingWaiter?.(err);
     this.opts.onClose?.(err);
   }

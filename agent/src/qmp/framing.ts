@@ -11,6 +11,7 @@
  * never grows memory past the limit. Invalid UTF-8 yields `invalid-utf8`. No I/O and
  * no clock here: `QmpClient` is the shell that feeds socket chunks in.
  */
+import { isAscii, isUtf8 } from 'node:buffer';
 import { QmpProtocolError } from './errors.js';
 
 export interface FrameState {
@@ -27,7 +28,6 @@ export const initialFrameState: FrameState = { partial: Buffer.alloc(0), discard
 /** The python qmp client caps reads at 10 MB; our replies are ~10 KB. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -77,19 +77,11 @@ function tooLong(max: number): QmpProtocolError {
 
 function decodeLine(bytes: Uint8Array): Frame | undefined {
   if (bytes.length === 0) return undefined; // blank lines are not messages
-  let asciiOnly = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      asciiOnly = false;
-      break;
-    }
-  }
-  if (asciiOnly) return { kind: 'line', text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') };
-  try {
-    return { kind: 'line', text: utf8.decode(bytes) };
-  } catch (cause) {
-    return { kind: 'error', error: new QmpProtocolError('invalid-utf8', 'QMP line is not valid UTF-8', { cause }) };
-  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // QEMU's output is ASCII; both checks are native, so the common case costs one scan.
+  if (isAscii(buf)) return { kind: 'line', text: buf.toString('latin1') };
+  if (isUtf8(buf)) return { kind: 'line', text: buf.toString('utf8') };
+  return { kind: 'error', error: new QmpProtocolError('invalid-utf8', 'QMP line is not valid UTF-8') };
 }
 
 /** The bytes of one command, CRLF-terminated. */
