@@ -16,6 +16,7 @@ export const commands: Command[] = [
   { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('../../agent/src/cli.js') },
   { name: 'record', summary: 'record one VM\'s QMP poll traffic as a transcript (shared fixture format)', load: () => import('../../agent/src/record.js') },
   { name: 'processor', summary: 'run the stream processor: Kafka consumer group, exactly-once alerts, checkpoints, Parquet rollups on S3', load: () => import('../../processor/src/runtime/command.js') },
+  { name: 'alerts', summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager', load: () => import('../../processor/src/consumers/command.js') },
   { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stackCommand.js') },
 ];
 
