@@ -115,7 +115,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       log.info('pollers stopped; draining spool', { records: spool.records });
       await publisher.stop(cfg.drainTimeoutMs);
-      log.info('agent stopped', { left: spool.records, persisted: cfg.spool.dir !== undefined, dropped: spool.dropped });
+      log.info('agent stopped', { published: telemetry.recordsPublished.value(), left: spool.records, persisted: cfg.spool.dir !== undefined, dropped: spool.dropped });
       await metrics?.close();
     },
   };

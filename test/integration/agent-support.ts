@@ -10,7 +10,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { parseAgentConfig, type AgentConfig } from '../../agent/src/config.js';
 import { decodeRaw } from '../../schemas/src/raw.js';
 import type { RawRecord } from '../../schemas/src/types.js';
-import { consumeUntil, randomName, stack } from './helpers/index.js';
+import { consumeUntil, kafkaClient, randomName, stack } from './helpers/index.js';
 
 export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: string[]; fastIntervalMs?: number; spool?: Record<string, unknown>; kafka?: Record<string, unknown>; qmp?: Record<string, unknown> } = {}): AgentConfig {
   return parseAgentConfig({
@@ -38,8 +38,24 @@ export function decodeAll(messages: KafkaMessage[]): RawRecord[] {
   return messages.map((m) => decodeRaw(m.value!));
 }
 
+/** Waits until the agent has created `topic` (it does so in the background on start). */
+export async function waitForTopic(topic: string, timeoutMs = 60_000): Promise<void> {
+  const admin = kafkaClient('qmpipe-it-agent-admin').admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await admin.listTopics()).includes(topic)) {
+      if (Date.now() > deadline) throw new Error(`topic ${topic} not created within ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Reads the raw topic until `done(records)` holds. */
 export async function readRaw(topic: string, done: (rs: RawRecord[]) => boolean, timeoutMs = 60_000): Promise<RawRecord[]> {
+  await waitForTopic(topic, timeoutMs);
   const msgs = await consumeUntil(topic, (ms) => done(decodeAll(ms)), { timeoutMs });
   return decodeAll(msgs);
 }

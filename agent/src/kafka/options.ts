@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { logLevel, type KafkaConfig as KafkaJsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import { logLevel, Partitioners, type KafkaConfig as KafkaJsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { AgentConfig } from '../../../schemas/src/config/agent.js';
 
 type KafkaCfg = AgentConfig['kafka'];
@@ -45,6 +45,8 @@ function tlsOptions(t: NonNullable<KafkaCfg['tls']>): ConnectionOptions {
 }
 
 export const producerConfig: ProducerConfig = {
+  // murmur2 of the key, like the Java client: consumers in any language agree on the partition of a VM.
+  createPartitioner: Partitioners.DefaultPartitioner,
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
