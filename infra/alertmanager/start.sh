@@ -5,6 +5,7 @@
 # Prints ALERTMANAGER_URL and ALERTMANAGER_PID lines on stdout.
 #   QMPIPE_ALERTMANAGER_BIN      binary              [/usr/bin/prometheus-alertmanager]
 #   QMPIPE_ALERTMANAGER_TIMEOUT  readiness timeout s [30]
+#   QMPIPE_ALERTMANAGER_PORT     port                [a free one] (e.g. to restart on the same URL)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib.sh"
@@ -19,7 +20,7 @@ if [[ -f "$pidfile" ]] && pid_matches "$(cat "$pidfile")" "$dir/data"; then
   die "already running (pid $(cat "$pidfile")); stop it with infra/alertmanager/stop.sh"
 fi
 rm -rf "$dir" && mkdir -p "$dir/data" "$QMPIPE_LOG_DIR"
-port="$(free_port)"
+port="${QMPIPE_ALERTMANAGER_PORT:-$(free_port)}"
 url="http://127.0.0.1:$port"
 logfile="$QMPIPE_LOG_DIR/alertmanager.log"
 

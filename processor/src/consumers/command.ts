@@ -126,8 +126,9 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals.length !== 1 || (sub !== 'tail' && sub !== 'forward')) throw new UsageError("give one subcommand: 'tail' or 'forward'");
     return sub === 'tail' ? await tail(values) : await forward(values);
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`qmpipe alerts: ${describeError(err)}\n${usage ? `\n${help}` : ''}`);
-    return usage ? 2 : 1;
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+    const hint = usage ? `\n${help}` : err instanceof ConfigError ? "(see 'qmpipe alerts --help')\n" : '';
+    process.stderr.write(`qmpipe alerts: ${describeError(err)}\n${hint}`);
+    return usage || err instanceof ConfigError ? 2 : 1;
   }
 }

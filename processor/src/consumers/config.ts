@@ -77,11 +77,11 @@ export function kafkaOptions(brokers: string | undefined, env: NodeJS.ProcessEnv
 }
 
 export function parseTailOptions(raw: unknown): TailOptions {
-  return parseConfig(TailOptions, raw, 'qmpipe alerts tail');
+  return parseConfig(TailOptions, raw, 'tail options');
 }
 
 export function parseForwardOptions(raw: unknown): ForwardOptions {
-  return parseConfig(ForwardOptions, raw, 'qmpipe alerts forward');
+  return parseConfig(ForwardOptions, raw, 'forward options');
 }
 
 /** How long a posted firing alert stays firing in Alertmanager (Prometheus uses 4× its resend delay). */

@@ -79,7 +79,11 @@ async function endOffsets(kafka: InstanceType<typeof Kafka>, topic: string): Pro
 
 export async function startAlertSource(opts: AlertSourceOptions, handlers: AlertHandlers): Promise<AlertSource> {
   const { topic, log } = opts;
-  const kafka = new Kafka(kafkaClientConfig(opts.kafka, kafkaLogCreator(log.child({ component: 'kafkajs' }))));
+  // kafkajs logs errors it retries (e.g. "group coordinator not available" while a fresh
+  // broker creates __consumer_offsets) at ERROR: they are warnings here; what we give up on
+  // is logged as an error by us.
+  const kjs = log.child({ component: 'kafkajs' });
+  const kafka = new Kafka(kafkaClientConfig(opts.kafka, kafkaLogCreator({ ...kjs, error: kjs.warn })));
   const pending = opts.from === 'now' ? new Map<number, number>() : await endOffsets(kafka, topic);
   const ends = new Map(pending);
   const stats: AlertSourceStats = { decoded: 0, undecodable: 0 };

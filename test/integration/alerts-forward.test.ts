@@ -1,0 +1,257 @@
+/**
+ * `qmpipe alerts forward` against a real Alertmanager (Debian's prometheus-alertmanager,
+ * started by infra/alertmanager/start.sh) and `qmpipe alerts tail`, both as child
+ * processes of bin/qmpipe.mjs (run `npm run build` first), on a random alerts topic of
+ * the real broker. The alerts are real: the processor core's transitions over the
+ * thin-LV fixture (watermark, time-to-full, paused-enospc fire and resolve, …), shifted
+ * to end a few seconds ago, encoded with the alert codec and written in committed
+ * transactions, plus an aborted transaction and an undecodable record that must never
+ * show. Skips only when the Alertmanager binary is missing and cannot be installed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertRecord } from '../../processor/src/runtime/alertRecord.js';
+import { fromAlertRecord } from '../../processor/src/runtime/alertRecord.js';
+import { alertMessages } from '../../processor/src/runtime/outputCodecs.js';
+import { fixtureAlerts } from '../../processor/src/consumers/testAlerts.js';
+import { createTopics, kafkaClient, randomName, stack } from './helpers/index.js';
+
+const { Partitioners } = kafkajs;
+const root = join(import.meta.dirname, '..', '..');
+const AM_BIN = process.env.QMPIPE_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
+
+/** The binary, installed through infra/deps.sh when missing; else why not. */
+function alertmanagerAvailable(): { ok: boolean; reason: string } {
+  if (existsSync(AM_BIN)) return { ok: true, reason: '' };
+  try {
+    execFileSync('bash', [join(root, 'infra/deps.sh'), 'apt'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    return { ok: false, reason: `infra/deps.sh apt failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}` };
+  }
+  return existsSync(AM_BIN) ? { ok: true, reason: '' } : { ok: false, reason: `${AM_BIN} missing and the package prometheus-alertmanager could not be installed (not root?)` };
+}
+const am = alertmanagerAvailable();
+if (!am.ok) console.warn(`[alerts-forward] skipped: ${am.reason}`);
+
+interface GettableAlert {
+  labels: Record<string, string>; annotations: Record<string, string>;
+  startsAt: string; endsAt: string; updatedAt: string; status: { state: string };
+}
+
+function infraEnv(): NodeJS.ProcessEnv {
+  const s = stack();
+  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The fixture's transitions moved in time so the last one happened 10 s ago. */
+function recentAlerts(): AlertRecord[] {
+  const alerts = fixtureAlerts();
+  const shift = Date.now() - 10_000 - alerts[alerts.length - 1]!.t;
+  const s = (x: number | null) => (x === null ? null : x + shift);
+  return alerts.map((a) => ({ ...a, t: a.t + shift, startsAt: a.startsAt + shift, endsAt: s(a.endsAt), eta: s(a.eta) }));
+}
+
+async function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit' | 'abort'): Promise<void> {
+  const p = kafkaClient('it-alerts-tx').producer({ transactionalId: randomName('it-alerts-tx'), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await p.connect();
+  try {
+    const tx = await p.transaction();
+    await tx.send({ topic, messages: alertMessages(alerts.map(fromAlertRecord)) });
+    await (outcome === 'commit' ? tx.commit() : tx.abort());
+  } finally {
+    await p.disconnect();
+  }
+}
+
+function qmpipe(args: string[]): ChildProcess & { out: string[]; err: string[] } {
+  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } }) as ChildProcess & { out: string[]; err: string[] };
+  child.out = [];
+  child.err = [];
+  child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => child.err.push(d.toString()));
+  return child;
+}
+
+function exitCode(child: ChildProcess, timeoutMs = 30_000): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`qmpipe ${child.spawnargs.slice(2).join(' ')} still running after ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => { clearTimeout(t); resolve(code); });
+  });
+}
+
+/** Last transition of each alert id whose state is firing: what Alertmanager must show. */
+function expectedFiring(alerts: AlertRecord[]): AlertRecord[] {
+  const last = new Map<string, AlertRecord>();
+  for (const a of alerts) last.set(a.id, a);
+  return [...last.values()].filter((a) => a.state === 'firing');
+}
+
+const amKey = (l: Record<string, string>) => `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.backing_index ?? ''}|${l.node ?? ''}|${l.job ?? ''}`;
+const recKey = (a: AlertRecord) => `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.backingIndex ?? ''}|${a.labels.node}|${a.labels.job}`;
+
+describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts tail', () => {
+  const topic = randomName('it-alerts');
+  const alerts = recentAlerts();
+  const split = alerts.findIndex((a) => a.type === 'paused-enospc' && a.state === 'firing') + 1;
+  const phase1 = alerts.slice(0, split);
+  const aborted: AlertRecord = { ...alerts[0]!, id: 'aborted0000000000', type: 'stale', labels: { ...alerts[0]!.labels, vm: 'aborted-vm', vmUuid: 'aborted-uuid' } };
+  const duringOutage: AlertRecord = { ...phase1[0]!, id: 'outage0000000000', t: Date.now(), startsAt: Date.now(), severity: 'warning', message: 'fired while Alertmanager was down', labels: { ...phase1[0]!.labels, device: 'vdq' } };
+  let amUrl = '';
+  let forwarder: ChildProcess & { out: string[]; err: string[] };
+
+  const amAlerts = async (query = ''): Promise<GettableAlert[]> => (await (await fetch(`${amUrl}/api/v2/alerts${query}`)).json()) as GettableAlert[];
+  /** Alertmanager's alerts once their keys are exactly `want`'s. */
+  const amShows = (want: AlertRecord[]) => until(`Alertmanager to show ${want.map(recKey).join(', ')}`, async () => {
+    const got = await amAlerts();
+    return JSON.stringify(got.map((g) => amKey(g.labels)).sort()) === JSON.stringify(want.map(recKey).sort()) ? got : undefined;
+  });
+
+  beforeAll(async () => {
+    const out = execFileSync('bash', [join(root, 'infra/alertmanager/start.sh')], { env: infraEnv(), encoding: 'utf8' });
+    amUrl = /^ALERTMANAGER_URL=(.*)$/m.exec(out)![1]!;
+    await createTopics([topic], 3);
+    await produceTx(topic, phase1, 'commit');
+    await produceTx(topic, [aborted], 'abort');
+    const p = kafkaClient('it-alerts-poison').producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await p.connect();
+    await p.send({ topic, messages: [{ key: 'poison', value: Buffer.from('not an avro record') }] });
+    await p.disconnect();
+  });
+
+  afterAll(async () => {
+    if (forwarder && forwarder.exitCode === null) forwarder.kill('SIGKILL');
+    execFileSync('bash', [join(root, 'infra/alertmanager/stop.sh')], { env: infraEnv(), stdio: 'inherit' });
+  });
+
+  it('rebuilds the firing set from the topic: firing alerts show up with their labels and annotations', async () => {
+    forwarder = qmpipe(['alerts', 'forward', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic, '--alertmanager', amUrl, '--resend-interval', '2s']);
+    const want = expectedFiring(phase1);
+    expect(want.map((a) => a.type)).toContain('paused-enospc');
+    const got = await amShows(want);
+    const paused = got.find((g) => g.labels.alertname === 'qmpipe_paused_enospc')!;
+    const rec = want.find((a) => a.type === 'paused-enospc')!;
+    expect(paused.labels).toEqual({
+      alertname: 'qmpipe_paused_enospc', severity: 'critical', host: rec.labels.host, vm: 'cap-thin', vm_uuid: rec.labels.vmUuid,
+      device: 'vda', ...(rec.labels.backingIndex === null ? {} : { backing_index: String(rec.labels.backingIndex) }), ...(rec.labels.node ? { node: rec.labels.node } : {}),
+    });
+    expect(paused.annotations).toMatchObject({ description: rec.message, value: String(rec.value), threshold: String(rec.threshold), alert_id: rec.id });
+    expect(paused.status.state).toBe('active');
+    expect(Date.parse(paused.startsAt)).toBe(rec.startsAt);
+    expect(Date.parse(paused.endsAt)).toBeGreaterThan(Date.now());
+    for (const g of got) expect(g.labels.vm).not.toBe('aborted-vm');
+    // A severity change resolved the warning identity of the same alert.
+    const upgraded = phase1.filter((a) => a.state === 'firing' && a.severity === 'critical' && phase1.some((b) => b.id === a.id && b.severity === 'warning'));
+    expect(upgraded.length).toBeGreaterThan(0);
+    const shown = new Set(got.map((g) => amKey(g.labels)));
+    for (const a of upgraded) expect(shown.has(recKey({ ...a, severity: 'warning' }))).toBe(false);
+    console.log(`[alerts-forward] Alertmanager shows ${got.length} firing alerts: ${got.map((g) => `${g.labels.alertname}/${g.labels.severity}`).join(', ')}`);
+  });
+
+  it('re-sends firing alerts (updatedAt and endsAt move on)', async () => {
+    const before = (await amAlerts())[0]!;
+    const after = await until('a re-send', async () => {
+      const g = (await amAlerts()).find((x) => amKey(x.labels) === amKey(before.labels));
+      return g && Date.parse(g.updatedAt) > Date.parse(before.updatedAt) ? g : undefined;
+    }, 15_000);
+    expect(Date.parse(after.endsAt)).toBeGreaterThan(Date.parse(before.endsAt));
+  });
+
+  it('new transitions resolve alerts there: paused-enospc and the others end as the topic says', async () => {
+    const resolvedBefore = await receivedResolved();
+    await produceTx(topic, alerts.slice(split), 'commit');
+    const want = expectedFiring(alerts);
+    const got = await amShows(want);
+    expect(got.some((g) => g.labels.alertname === 'qmpipe_paused_enospc')).toBe(false);
+    expect(await amAlerts('?active=false&silenced=true&inhibited=true')).toEqual([]);
+    expect(await receivedResolved()).toBeGreaterThan(resolvedBefore);
+    console.log(`[alerts-forward] after the rest of the topic: ${got.length} firing (${got.map((g) => `${g.labels.alertname}/${g.labels.severity}`).join(', ') || 'none'}); resolved alerts received by Alertmanager: ${await receivedResolved()}`);
+  });
+
+  it('Alertmanager down and restarted (empty): an error line, no crash, then everything firing is back', async () => {
+    const port = new URL(amUrl).port;
+    execFileSync('bash', [join(root, 'infra/alertmanager/stop.sh')], { env: infraEnv(), stdio: 'inherit' });
+    await produceTx(topic, [duringOutage], 'commit');
+    await until('the forwarder to report Alertmanager down', async () => (forwarder.err.join('').includes('alertmanager unavailable') ? true : undefined));
+    expect(forwarder.exitCode).toBeNull();
+    execFileSync('bash', [join(root, 'infra/alertmanager/start.sh')], { env: { ...infraEnv(), QMPIPE_ALERTMANAGER_PORT: port }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // The restarted Alertmanager holds nothing: the queued transition arrives on the next
+    // attempt, the alerts firing before come back with the next re-send.
+    const got = await amShows([...expectedFiring(alerts), duringOutage]);
+    expect(got.find((g) => g.labels.device === 'vdq')?.annotations.description).toBe('fired while Alertmanager was down');
+    await until('the recovery log line', async () => (forwarder.err.join('').includes('alertmanager reachable again') ? true : undefined));
+  });
+
+  it('stops cleanly on SIGTERM, having logged no line per alert and counted the undecodable record', async () => {
+    forwarder.kill('SIGTERM');
+    expect(await exitCode(forwarder)).toBe(0);
+    const logs = forwarder.err.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ours = logs.filter((l) => l.component !== 'kafkajs');
+    expect(ours.map((l) => l.msg)).toEqual(expect.arrayContaining(['forwarding alerts', 'caught up on the alerts topic', 'alertmanager reachable again', 'stopping', 'alerts forwarder stopped']));
+    const errors = logs.filter((l) => l.level === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatchObject({ msg: 'alertmanager unavailable; alerts kept for the next attempt', url: `${amUrl}/api/v2/alerts` });
+    expect(String(errors[0]!.error)).toContain('ECONNREFUSED');
+    expect(ours.length).toBeLessThan(10 + errors.length);
+    expect(ours.find((l) => l.msg === 'alerts forwarder stopped')).toMatchObject({ undecodable: 1, decoded: alerts.length + 1 });
+    console.log(`[alerts-forward] forwarder log: ${ours.map((l) => `${String(l.level)} ${String(l.msg)}`).join(' | ')}`);
+  });
+
+  it('alerts tail prints every committed transition once, in human form, then exits', async () => {
+    const child = qmpipe(['alerts', 'tail', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
+    expect(await exitCode(child)).toBe(0);
+    const lines = child.out.join('').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(alerts.length + 1); // + the one published during the outage
+    expect(lines.join('\n')).not.toContain('\u001b[');
+    expect(lines.join('\n')).not.toContain('aborted-vm');
+    const paused = alerts.find((a) => a.type === 'paused-enospc' && a.state === 'resolved')!;
+    const line = lines.find((l) => l.includes('RESOLVED') && l.includes('paused-enospc'))!;
+    expect(line.startsWith(new Date(paused.t).toISOString())).toBe(true);
+    expect(line).toMatch(/ RESOLVED critical paused-enospc +cap-thin vda/);
+    expect(line.endsWith(paused.message)).toBe(true);
+    expect(child.err.join('')).toContain('"undecodable":1');
+    console.log(`[alerts-forward] tail:\n${lines.slice(0, 6).join('\n')}\n…`);
+  });
+
+  it('alerts tail --json prints the records themselves', async () => {
+    const child = qmpipe(['alerts', 'tail', '--json', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
+    expect(await exitCode(child)).toBe(0);
+    const got = child.out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AlertRecord);
+    const order = (xs: AlertRecord[]) => [...xs].sort((a, b) => a.t - b.t || a.id.localeCompare(b.id) || a.state.localeCompare(b.state) || a.severity.localeCompare(b.severity));
+    expect(order(got)).toEqual(order([...alerts, duringOutage]));
+  });
+
+  it('alerts tail --follow --from-now prints only new transitions until SIGINT', async () => {
+    const child = qmpipe(['alerts', 'tail', '--follow', '--from-now', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
+    const fresh = { ...alerts[0]!, id: 'fresh00000000000', message: 'a fresh transition', t: Date.now(), labels: { ...alerts[0]!.labels, device: 'vdz' } };
+    // The consumer starts at "latest" once it has joined: publish until it prints one.
+    await until('tail --follow to print a new transition', async () => {
+      await produceTx(topic, [{ ...fresh, t: Date.now() }], 'commit');
+      return child.out.join('').includes('a fresh transition') ? true : undefined;
+    }, 60_000);
+    child.kill('SIGINT');
+    expect(await exitCode(child)).toBe(0);
+    const lines = child.out.join('').split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toContain('a fresh transition');
+  });
+
+  async function receivedResolved(): Promise<number> {
+    const text = await (await fetch(`${amUrl}/metrics`)).text();
+    const m = /^alertmanager_alerts_received_total\{status="resolved",version="v2"\} (\d+)/m.exec(text);
+    return Number(m?.[1] ?? 0);
+  }
+});
