@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../qmp/testing/transcript.js';
-import { hostDevicePaths, planTick, statsTargets } from './tickPlan.js';
+import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 
 const v72 = { major: 7, minor: 2, micro: 22 };
 const replyTo = (fixture: string, execute: string): unknown => {
@@ -53,5 +53,18 @@ describe('hostDevicePaths', () => {
   it('tolerates garbage', () => {
     expect(hostDevicePaths({})).toEqual([]);
     expect(hostDevicePaths([null, 1, { drv: 'host_device', file: 'relative' }])).toEqual([]);
+  });
+});
+
+describe('nextSlot', () => {
+  it.each([
+    // prevAt, now, interval → at, skipped
+    [1_000_250, 1_000_260, 1000, 1_001_000, 0], // first tick off-grid: next on the grid
+    [1_001_000, 1_001_004, 1000, 1_002_000, 0], // on schedule
+    [1_001_000, 1_003_500, 1000, 1_004_000, 2], // overran: 1_002_000 and 1_003_000 skipped
+    [1_001_000, 1_002_000, 1000, 1_002_000, 0], // exactly at the next slot: run it
+    [50, 60, 50, 100, 0],
+  ])('prev %i, now %i, every %i → %i (skipped %i)', (prev, now, iv, at, skipped) => {
+    expect(nextSlot(prev, now, iv)).toEqual({ at, skipped });
   });
 });

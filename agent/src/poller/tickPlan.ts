@@ -77,3 +77,22 @@ export function hostDevicePaths(namedNodes: unknown): string[] {
   }
   return [...paths];
 }
+
+/**
+ * Tick scheduling on a wall-clock grid: ticks fall on multiples of `intervalMs`
+ * (epoch ms), so every VM of the host ticks at the same moments. The agent then
+ * serves all sockets in one event-loop wake-up per interval instead of one per VM
+ * (measurably less CPU), and samples of different VMs share timestamps.
+ *
+ * Returns the first grid point after `prevAt`; when the tick ran past it (`now`
+ * later), the slots in between are skipped and counted.
+ */
+export function nextSlot(prevAt: number, now: number, intervalMs: number): { at: number; skipped: number } {
+  let at = (Math.floor(prevAt / intervalMs) + 1) * intervalMs;
+  let skipped = 0;
+  if (at < now) {
+    skipped = Math.ceil((now - at) / intervalMs);
+    at += skipped * intervalMs;
+  }
+  return { at, skipped };
+}

@@ -31,7 +31,7 @@ import type { Tick, TickError } from '../sample/tick.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import type { ConnectInfo, SampleBuilder } from './builder.js';
 import type { RecordSink } from './sink.js';
-import { hostDevicePaths, planTick, statsTargets } from './tickPlan.js';
+import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 import type { VmTarget } from './vmTarget.js';
 
 export interface PollerOptions {
@@ -172,20 +172,20 @@ export class VmPoller<S = unknown> {
   private async serve(client: QmpClient, statsSchemas: unknown): Promise<void> {
     let targets = statsTargets(this.opts.statsTargets, statsSchemas);
     let missed = 0;
-    let nextAt = this.now();
-    let nextSlowAt = nextAt;
+    // First tick at once; then on the fast grid (see nextSlot). The slow group runs on
+    // the first tick and then on the first tick at or after each slow grid point.
+    let at = this.now();
+    let nextSlowAt = at;
     let lastNamedNodes: unknown;
     if (this.state !== 'stale') this.state = 'up';
     while (!this.stopped) {
       if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
-      const slow = nextAt >= nextSlowAt;
+      const slow = at >= nextSlowAt;
+      if (slow) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
       const started = performance.now();
       try {
         const tick = await this.runTick(client, targets, slow, lastNamedNodes);
-        if (slow) {
-          nextSlowAt += this.opts.slowIntervalMs * Math.max(1, Math.ceil((this.now() - nextSlowAt + 1) / this.opts.slowIntervalMs));
-          if ('query-named-block-nodes' in tick.replies) lastNamedNodes = tick.replies['query-named-block-nodes'];
-        }
+        if (slow && 'query-named-block-nodes' in tick.replies) lastNamedNodes = tick.replies['query-named-block-nodes'];
         if (targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) targets = [];
         this.emitSample(tick);
         missed = 0;
@@ -201,14 +201,10 @@ export class VmPoller<S = unknown> {
         }
       }
       this.deps.telemetry.tickDuration.observe({}, (performance.now() - started) / 1000);
-      nextAt += this.opts.fastIntervalMs;
-      const now = this.now();
-      if (nextAt < now) {
-        const skip = Math.ceil((now - nextAt) / this.opts.fastIntervalMs);
-        this.deps.telemetry.ticksSkipped.inc(this.labels, skip);
-        nextAt += skip * this.opts.fastIntervalMs;
-      }
-      await this.sleep(nextAt - this.now());
+      const next = nextSlot(at, this.now(), this.opts.fastIntervalMs);
+      if (next.skipped > 0) this.deps.telemetry.ticksSkipped.inc(this.labels, next.skipped);
+      at = next.at;
+      await this.sleep(at - this.now());
     }
   }
 
