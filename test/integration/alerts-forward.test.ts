@@ -249,6 +249,15 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
     for (const l of lines) expect(l).toContain('a fresh transition');
   });
 
+  it('alerts tail on a topic that does not exist exits 1 and says so', async () => {
+    const missing = randomName('it-missing');
+    const child = qmpipe(['alerts', 'tail', '--brokers', stack().kafkaBrokers.join(','), '--topic', missing]);
+    expect(await exitCode(child)).toBe(1);
+    const last = child.err.join('').trim().split('\n').pop()!;
+    expect(last).toBe(`qmpipe alerts: topic ${missing} does not exist (the processor creates it on start)`);
+    console.log(`[alerts-forward] missing topic: ${last}`);
+  });
+
   async function receivedResolved(): Promise<number> {
     const text = await (await fetch(`${amUrl}/metrics`)).text();
     const m = /^alertmanager_alerts_received_total\{status="resolved",version="v2"\} (\d+)/m.exec(text);

@@ -3,7 +3,7 @@
  * stopped by SIGINT/SIGTERM), 2 usage or invalid options, 1 anything else.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, describeError } from '../../../common/src/errors.js';
+import { ConfigError, QmpipeError, describeError } from '../../../common/src/errors.js';
 import { createLogger } from '../../../common/src/log.js';
 import { writeOut } from '../cli.js';
 import { kafkaOptions, parseDuration, parseForwardOptions, parseTailOptions } from './config.js';
@@ -20,7 +20,8 @@ isolation.level=read_committed. Records that do not decode are skipped and count
 tail      prints one line per transition: time, FIRING/RESOLVED, severity, type,
           vm device[backing index], value (threshold), message. Colours on a terminal
           (not with NO_COLOR). From the oldest transition the topic holds; exits once
-          it has printed what the topic held at start.
+          it has printed what the topic held at start. Each alert's transitions come
+          in order; partitions interleave (so lines are not globally sorted by time).
   --follow        keep printing new transitions until Ctrl-C
   --from-now      only transitions published from now on
   --json          one JSON object per line (the Avro record's fields)
@@ -95,13 +96,23 @@ function onTermination(): Promise<string> {
   });
 }
 
+/**
+ * After a command has cleaned up: if something still holds the event loop half a second
+ * later (kafkajs retrying a connect to an unreachable broker), exit anyway. The timer is
+ * unref'd, so it never delays a clean exit.
+ */
+function exitSoon(code: number): number {
+  setTimeout(() => process.exit(code), 500).unref();
+  return code;
+}
+
 async function tail(values: Values): Promise<number> {
   const o = parseTailOptions(rawOptions('tail', values, process.env));
   const log = createLogger({ app: 'qmpipe-alerts', command: 'tail' });
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const res = await runTail(o, { write: writeOut, color, log, stop: onTermination().then(() => {}) });
   if (res.undecodable > 0) log.warn('skipped alert records that do not decode', { topic: o.topic, undecodable: res.undecodable, printed: res.printed });
-  return 0;
+  return exitSoon(0);
 }
 
 async function forward(values: Values): Promise<number> {
@@ -112,7 +123,7 @@ async function forward(values: Values): Promise<number> {
   const signal = await onTermination();
   log.info('stopping', { signal });
   await forwarder.stop();
-  return 0;
+  return exitSoon(0);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -128,7 +139,9 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
     const hint = usage ? `\n${help}` : err instanceof ConfigError ? "(see 'qmpipe alerts --help')\n" : '';
-    process.stderr.write(`qmpipe alerts: ${describeError(err)}\n${hint}`);
+    // Our typed errors carry their cause's message already (kafkajs nests its own in each retry).
+    const text = err instanceof QmpipeError ? err.message : describeError(err);
+    process.stderr.write(`qmpipe alerts: ${text}\n${hint}`);
     return usage || err instanceof ConfigError ? 2 : 1;
   }
 }

@@ -164,7 +164,10 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
     for (let attempt = 0; !stopped; attempt++) {
       try {
         source = await (deps.startSource ?? startAlertSource)({ kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-forward'), topic: o.topic, from: 'beginning', mode: 'follow', log }, handlers);
-        if (stopped) break;
+        if (stopped) {
+          await source.stop();
+          break;
+        }
         await Promise.race([source.crashed, stopping]);
       } catch (err) {
         if (stopped) break;
@@ -202,7 +205,9 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
       clearInterval(resendTimer);
       if (retryTimer) clearTimeout(retryTimer);
       for (const wake of [...wakers]) wake();
-      await consuming;
+      // A Kafka connect in progress is not waited for beyond a few seconds (consumeForever
+      // stops the source if it starts after all).
+      await Promise.race([consuming, new Promise((r) => setTimeout(r, 3_000).unref())]);
       await source?.stop();
       await flushing;
       if (live && state.outbox.size > 0) await flush('once');

@@ -23,7 +23,7 @@ import { outputCodecs } from '../runtime/outputCodecs.js';
 
 const { Kafka } = kafkajs;
 
-export type AlertSourceErrorCode = 'ALERTS_TOPIC_UNAVAILABLE' | 'ALERTS_CONSUMER_CRASHED';
+export type AlertSourceErrorCode = 'ALERTS_TOPIC_MISSING' | 'ALERTS_TOPIC_UNAVAILABLE' | 'ALERTS_CONSUMER_CRASHED';
 
 export class AlertSourceError extends QmpipeError {
   constructor(code: AlertSourceErrorCode, message: string, opts: { retriable: boolean; cause?: unknown; topic: string }) {
@@ -63,15 +63,24 @@ export interface AlertSource {
 
 const LOGGED_DECODE_FAILURES = 10;
 
+/** kafkajs nests the same message in its retry errors' causes: the top message is enough. */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Start-time end offsets of partitions that have something to read: partition → end. */
 async function endOffsets(kafka: InstanceType<typeof Kafka>, topic: string): Promise<Map<number, number>> {
   const admin = kafka.admin();
   try {
     await admin.connect();
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new AlertSourceError('ALERTS_TOPIC_MISSING', `topic ${topic} does not exist (the processor creates it on start)`, { retriable: true, topic });
+    }
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]));
   } catch (cause) {
-    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot read the end offsets of topic ${topic}: ${describeError(cause)}`, { retriable: true, cause, topic });
+    if (cause instanceof AlertSourceError) throw cause;
+    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot read the end offsets of topic ${topic}: ${messageOf(cause)}`, { retriable: true, cause, topic });
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -146,7 +155,7 @@ export async function startAlertSource(opts: AlertSourceOptions, handlers: Alert
     await consumer.run({ autoCommit: false, eachBatch });
   } catch (cause) {
     await consumer.disconnect().catch(() => {});
-    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot consume topic ${topic}: ${describeError(cause)}`, { retriable: true, cause, topic });
+    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot consume topic ${topic}: ${messageOf(cause)}`, { retriable: true, cause, topic });
   }
   checkCaughtUp(); // nothing to read at start (empty topic, or from now)
 

@@ -26,7 +26,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailResult> {
   let printed = 0;
   let markEnd: () => void = () => {};
   const end = new Promise<void>((r) => { markEnd = r; });
-  const source = await startAlertSource(
+  const starting = startAlertSource(
     { kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-tail'), topic: o.topic, from: o.from, mode: o.mode, log: io.log },
     {
       onAlerts(alerts) {
@@ -38,6 +38,14 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailResult> {
       },
     },
   );
+  // Ctrl-C while kafkajs is still connecting ends the run at once (the source, should
+  // it start later, is stopped then).
+  const early = await Promise.race([starting, io.stop.then(() => 'stopped' as const)]);
+  if (early === 'stopped') {
+    void starting.then((s) => s.stop(), () => {});
+    return { printed, undecodable: 0 };
+  }
+  const source = early;
   try {
     await Promise.race([end, io.stop, source.crashed]);
   } finally {
