@@ -210,6 +210,22 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
     console.log(`[alerts-forward] forwarder log: ${ours.map((l) => `${String(l.level)} ${String(l.msg)}`).join(' | ')}`);
   });
 
+  it('forward started before its topic exists keeps retrying, then forwards', async () => {
+    const late = randomName('it-alerts-late');
+    const child = qmpipe(['alerts', 'forward', '--brokers', stack().kafkaBrokers.join(','), '--topic', late, '--alertmanager', amUrl, '--resend-interval', '2s']);
+    try {
+      await until('the missing-topic error', async () => (child.err.join('').includes(`topic ${late} does not exist`) ? true : undefined));
+      await createTopics([late], 1);
+      const lateAlert: AlertRecord = { ...duringOutage, id: 'late000000000000', t: Date.now(), startsAt: Date.now(), message: 'on a topic created late', labels: { ...duringOutage.labels, device: 'vdl' } };
+      await produceTx(late, [lateAlert], 'commit');
+      const got = await until('the late alert in Alertmanager', async () => (await amAlerts()).find((g) => g.labels.device === 'vdl'), 60_000);
+      expect(got.annotations.description).toBe('on a topic created late');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exitCode(child)).toBe(0);
+  });
+
   it('alerts tail prints every committed transition once, in human form, then exits', async () => {
     const child = qmpipe(['alerts', 'tail', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
     expect(await exitCode(child)).toBe(0);

@@ -72,6 +72,7 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
   let again = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let down: { since: number; failures: number } | undefined;
+  let readSinceStart = 0;
   const wakers = new Set<() => void>();
   let markCaughtUp: () => void = () => {};
   const caughtUp = new Promise<void>((r) => { markCaughtUp = r; });
@@ -150,11 +151,12 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
   const handlers = {
     onAlerts(alerts: AlertRecord[]): void {
       for (const a of alerts) applyTransition(state, a);
+      readSinceStart += alerts.length;
       kick();
     },
     onCaughtUp(): void {
       live = true;
-      log.info('caught up on the alerts topic', { topic: o.topic, firing: state.firing.size, queued: state.outbox.size, decoded: source?.stats.decoded ?? 0 });
+      log.info('caught up on the alerts topic', { topic: o.topic, transitions: readSinceStart, firing: state.firing.size, queued: state.outbox.size });
       kick();
       void (flushing ?? Promise.resolve()).then(markCaughtUp);
     },
@@ -172,12 +174,14 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
       } catch (err) {
         if (stopped) break;
         const delay = backoffDelay(restartPolicy, Math.min(attempt, 5));
-        log.error('alerts topic unavailable; reading it again from the beginning later', { topic: o.topic, error: describeError(err), retryInMs: delay });
+        const error = err instanceof QmpipeError ? err.message : describeError(err); // kafkajs nests its message in each retry
+        log.error('alerts topic unavailable; reading it again from the beginning later', { topic: o.topic, error, retryInMs: delay });
         await source?.stop();
         source = undefined;
         counts.restarts++;
         live = false;
         firstDrain = true;
+        readSinceStart = 0;
         state.firing.clear(); // rebuilt by the next read; queued transitions stay queued
         await sleep(delay);
       }
