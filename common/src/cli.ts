@@ -17,6 +17,7 @@ export const commands: Command[] = [
   { name: 'record', summary: 'record one VM\'s QMP poll traffic as a transcript (shared fixture format)', load: () => import('../../agent/src/record.js') },
   { name: 'processor', summary: 'run the stream processor: Kafka consumer group, exactly-once alerts, checkpoints, Parquet rollups on S3', load: () => import('../../processor/src/runtime/command.js') },
   { name: 'alerts', summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager', load: () => import('../../processor/src/consumers/command.js') },
+  { name: 'demo', summary: 'the whole pipeline on the local stack: a test VM fills a thin disk (or --replay a transcript), live view, operator, S3 rollups, HTML report', load: () => import('../../infra/demo/command.js') },
   { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stackCommand.js') },
 ];
 

@@ -32,8 +32,20 @@ export function rel(t: number, origin: number | null): string {
   return `t+${((t - origin) / 1000).toFixed(1)}s`;
 }
 
+/** Wall-clock time of day, UTC, to a tenth of a second: "01:46:28.8Z". */
+export function clock(t: number): string {
+  return `${new Date(t).toISOString().slice(11, 21)}Z`;
+}
+
 /** Cuts a string to `width` characters with an ellipsis. */
 export function clip(s: string, width: number): string {
   if (width <= 0) return '';
   return s.length <= width ? s : `${s.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** Columns and rows → an aligned plain-text table (header, rule, rows). */
+export function textTable(columns: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addNote, historyKey } from './demoState.js';
 import { runFixture } from './fixtureRun.js';
-import { esc, renderHtmlReport, type ReportInput } from './htmlReport.js';
+import { esc, layoutLabels, renderHtmlReport, type ReportInput } from './htmlReport.js';
 
 const run = runFixture();
 
@@ -71,5 +71,16 @@ describe('renderHtmlReport over the fixture', () => {
 describe('esc', () => {
   it('escapes the five HTML-special characters', () => {
     expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('layoutLabels', () => {
+  it('puts a label on the first row where it does not overlap the previous one', () => {
+    expect(layoutLabels([0, 10, 55, 200], [50, 50, 50, 50], 1000).map((l) => l.row)).toEqual([0, 1, 2, 0]);
+    expect(layoutLabels([0, 100], [50, 50], 1000).map((l) => l.row)).toEqual([0, 0]);
+  });
+
+  it('anchors a label at its end when it would run past the right edge', () => {
+    expect(layoutLabels([100, 990], [50, 50], 1000)).toEqual([{ row: 0, end: false }, { row: 0, end: true }]);
   });
 });

@@ -78,14 +78,35 @@ function markColor(m: AlertMark): string {
   return m.severity === 'critical' ? '#c62828' : '#e69500';
 }
 
-function marksSvg(f: Frame, marks: readonly AlertMark[]): string {
+const label = (m: AlertMark) => `${m.state === 'firing' ? '▲' : '▼'} ${m.type} ${m.target.split(' ')[0] ?? ''}`;
+const LABEL_CHAR_PX = 5.6;
+
+/**
+ * Rows for the mark labels, so they do not overlap: each label (in time order) goes to
+ * the first row whose previous label ends left of it; a label that would run past the
+ * right edge is anchored at its end instead. Returns, per mark, its row and anchor.
+ */
+export function layoutLabels(xs: readonly number[], widths: readonly number[], right: number): Array<{ row: number; end: boolean }> {
+  const rowEnds: number[] = [];
+  return xs.map((x, i) => {
+    const w = widths[i]!;
+    const end = x + 2 + w > right;
+    const [from, to] = end ? [x - 2 - w, x] : [x, x + 2 + w];
+    let row = rowEnds.findIndex((e) => e + 6 <= from);
+    if (row < 0) row = rowEnds.length;
+    rowEnds[row] = to;
+    return { row, end };
+  });
+}
+
+function marksSvg(f: Frame, marks: readonly AlertMark[], rows: ReadonlyArray<{ row: number; end: boolean }>): string {
   return marks.map((m, i) => {
-    const x = xOf(f, m.t).toFixed(1);
-    const ly = f.T - 6 - (i % 4) * 12;
-    const label = `${m.state === 'firing' ? '▲' : '▼'} ${m.type} ${m.target.split(' ')[0] ?? ''}`;
+    const x = xOf(f, m.t);
+    const { row, end } = rows[i]!;
+    const ly = f.T - 8 - row * 12;
     return `<g class="mark"><title>${esc(`${m.state} ${m.severity} ${m.type} ${m.target}: ${m.message}`)}</title>`
-      + `<line x1="${x}" x2="${x}" y1="${ly + 2}" y2="${f.H - f.B}" stroke="${markColor(m)}" stroke-width="1.2" stroke-dasharray="3 2"/>`
-      + `<text x="${x}" y="${ly}" fill="${markColor(m)}" class="mlab">${esc(label)}</text></g>`;
+      + `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${ly + 2}" y2="${f.H - f.B}" stroke="${markColor(m)}" stroke-width="1.2" stroke-dasharray="3 2"/>`
+      + `<text x="${(end ? x - 2 : x + 2).toFixed(1)}" y="${ly}" fill="${markColor(m)}" class="mlab"${end ? ' text-anchor="end"' : ''}>${esc(label(m))}</text></g>`;
   }).join('');
 }
 
@@ -95,7 +116,12 @@ export function chartSvg(title: string, series: ReadonlyArray<{ index: number; p
   const vs = series.flatMap((s) => s.points.flatMap((p) => [p.allocation ?? 0, p.physical ?? 0]));
   const tMin = Math.min(...ts);
   const tMax = Math.max(...ts, tMin + 1000);
-  const f: Frame = { tMin, tMax, yMax: Math.max(MiB, ...vs) * 1.08, W: 960, H: 380, L: 78, R: 20, T: 70, B: 34 };
+  const sorted = [...marks].sort((a, b) => a.t - b.t);
+  const base = { tMin, tMax, yMax: Math.max(MiB, ...vs) * 1.08, W: 960, L: 78, R: 20, B: 34 };
+  const probe: Frame = { ...base, H: 300, T: 0 };
+  const rows = layoutLabels(sorted.map((m) => xOf(probe, m.t)), sorted.map((m) => label(m).length * LABEL_CHAR_PX), base.W - 2);
+  const T = 36 + 12 * (Math.max(0, ...rows.map((r) => r.row)) + 1);
+  const f: Frame = { ...base, T, H: T + 290 };
   const lines = series.map((s) => {
     const c = COLORS[s.index % COLORS.length]!;
     return `<path d="${pathOf(f, s.points, 'physical')}" stroke="${c}" stroke-width="1.5" stroke-dasharray="6 4" fill="none"/>`
@@ -108,7 +134,7 @@ export function chartSvg(title: string, series: ReadonlyArray<{ index: number; p
       + `<text x="${x + 54}" y="16" class="leg">[${s.index}] allocation / physical</text>`;
   }).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${f.W} ${f.H}" width="${f.W}" height="${f.H}" role="img" aria-label="${esc(title)}">`
-    + `<rect x="0" y="0" width="${f.W}" height="${f.H}" fill="#fff"/>${axes(f, origin)}${lines}${marksSvg(f, marks)}${legend}`
+    + `<rect x="0" y="0" width="${f.W}" height="${f.H}" fill="#fff"/>${axes(f, origin)}${lines}${marksSvg(f, sorted, rows)}${legend}`
     + `<line x1="${f.L}" x2="${f.L}" y1="${f.T}" y2="${f.H - f.B}" class="axis"/><line x1="${f.L}" x2="${f.W - f.R}" y1="${f.H - f.B}" y2="${f.H - f.B}" class="axis"/></svg>`;
 }
 

@@ -10,7 +10,7 @@
  *   renderAlertLine  one line per alert transition.
  */
 import { currentChain, timeToFullSeconds, type AlertMark, type DemoState, type DeviceView, type ElementView, type VmView } from './demoState.js';
-import { clip, duration, mib, rate, rel } from './format.js';
+import { clip, clock, duration, mib, rate, rel } from './format.js';
 
 export interface FrameOptions {
   /** Header text, e.g. "qmpipe demo · live VM demo-1a2b3c". */
@@ -110,7 +110,10 @@ export function renderCompact(s: DemoState, now: number, startedAt: number): str
   return lines.join('\n') + '\n';
 }
 
-/** `ALERT FIRING   critical paused-enospc     cap-thin vda[0] lv0-format t+18.1s: message`. */
-export function renderAlertLine(m: AlertMark, origin: number | null): string {
-  return `ALERT ${m.state.toUpperCase().padEnd(8)} ${m.severity.padEnd(8)} ${m.type.padEnd(17)} ${m.vm} ${m.target} ${rel(m.t, origin)}: ${m.message}`;
+/**
+ * `ALERT FIRING   critical paused-enospc     cap-thin vda[0] lv0-format 01:46:38.9Z: message`, with the
+ * record's time of day (UTC): lines are printed as they arrive, before the first record's time is known.
+ */
+export function renderAlertLine(m: AlertMark): string {
+  return `ALERT ${m.state.toUpperCase().padEnd(8)} ${m.severity.padEnd(8)} ${m.type.padEnd(17)} ${m.vm} ${m.target} ${clock(m.t)}: ${m.message}`;
 }
