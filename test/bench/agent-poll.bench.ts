@@ -10,6 +10,7 @@
  *             replies only JSON.parse-d
  *   agent     VmPoller × N: QmpClient framing/routing, Tick, sampleBuilder, Avro
  *             encodeRaw (records discarded: no Kafka in the measurement)
+ *   shell     the same with a constant minimal Sample: the cost without sample building
  *
  * Then RSS with QMPIPE_BENCH_RSS_VMS (default 100) pollers. Prints JSON lines. Runs
  * with the agent's production V8 flag (see the end of this file).
@@ -25,6 +26,7 @@ import { sysfsReader } from '../../agent/src/host/sysfs.js';
 import { planTick, type PlannedCommand } from '../../agent/src/poller/tickPlan.js';
 import { VmPoller, type PollerOptions } from '../../agent/src/poller/vmPoller.js';
 import { unixTarget } from '../../agent/src/poller/vmTarget.js';
+import type { SampleBuilder } from '../../agent/src/poller/builder.js';
 import { sampleBuilder } from '../../agent/src/sample/sampleBuilder.js';
 import { createTelemetry } from '../../agent/src/telemetry.js';
 import { encodeRaw } from '../../schemas/src/raw.js';
@@ -160,12 +162,19 @@ const pollerOpts: PollerOptions = {
   reconnect: { initialRetryTime: 100, multiplier: 2, factor: 0.2, maxRetryTime: 1000, retries: 5 },
 };
 
-async function agentPhase(socks: string[], ms: number): Promise<{ cpuMs: number; userMs: number; polls: number; bytes: number; records: number; rssMB: number; sysR: number; sysW: number }> {
+/** The real builder's connect/event, with a constant minimal Sample: isolates the shell's cost from sample building. */
+const shellOnly: SampleBuilder<unknown> = {
+  connect: (info, prev) => sampleBuilder.connect(info, prev as never),
+  build: (state) => ({ state, sample: { status: 'running', running: true, stats: null, blockDevices: [], jobs: [], net: [], slowRefresh: false, errors: [] } }),
+  event: (ev) => sampleBuilder.event(ev),
+};
+
+async function agentPhase(socks: string[], ms: number, builder: SampleBuilder<unknown> = sampleBuilder as SampleBuilder<unknown>): Promise<{ cpuMs: number; userMs: number; polls: number; bytes: number; records: number; rssMB: number; sysR: number; sysW: number }> {
   const telemetry = createTelemetry();
   let bytes = 0;
   let records = 0;
   const sink = { publish: (_k: string, r: Parameters<typeof encodeRaw>[0]) => { bytes += encodeRaw(r).length; records++; } };
-  const pollers = socks.map((s) => new VmPoller(unixTarget(s), pollerOpts, { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry }));
+  const pollers = socks.map((s) => new VmPoller(unixTarget(s), pollerOpts, { builder, sink, hostReader: sysfsReader(), telemetry }));
   pollers.forEach((p) => p.start());
   const polls = (): number => socks.reduce((n, s) => n + telemetry.polls.value({ vm: unixTarget(s).label }), 0);
   // warm-up: connect, identify, first ticks (not measured)
@@ -200,9 +209,12 @@ async function main(): Promise<void> {
   const basePerPoll: number[] = [];
   const ratios: number[] = [];
   const bytesPerSample: number[] = [];
+  const shellPerPoll: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const b = await baselinePhase(socks, qemuVersion);
     const a = await agentPhase(socks, PHASE_MS);
+    const sh = await agentPhase(socks, PHASE_MS, shellOnly);
+    shellPerPoll.push(sh.cpuMs / sh.polls);
     const ap = a.cpuMs / a.polls;
     const bp = b.cpuMs / b.polls;
     agentPerPoll.push(ap);
@@ -214,6 +226,7 @@ async function main(): Promise<void> {
   emit(`agent_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(agentPerPoll), 'ms');
   emit(`baseline_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(basePerPoll), 'ms');
   emit('agent_vs_baseline_cpu_ratio', median(ratios), 'x');
+  emit(`agent_without_sample_building_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(shellPerPoll), 'ms');
   emit('agent_avro_bytes_per_record', median(bytesPerSample), 'B');
 
   if (RSS_VMS > CPU_VMS) {
