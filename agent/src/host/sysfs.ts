@@ -14,6 +14,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetInterface } from '../../../schemas/src/types.js';
+import type { HostObservations } from '../sample/tick.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
 export function splitDev(rdev: number): { major: number; minor: number } {
@@ -71,4 +72,26 @@ export function sysfsReader(root = '/'): HostReader {
       return { name: ifname, ...out } as unknown as NetInterface;
     },
   };
+}
+
+/**
+ * One tick's host observations: the size of each host_device path, and the counters of
+ * each tap interface (missing ones skipped). `onTraffic` sees each as a transcript
+ * `host` line (`qmpipe record`).
+ */
+export function observeHost(reader: HostReader, devicePaths: readonly string[], ifnames: readonly string[], onTraffic?: (dir: 'host', msg: unknown) => void): HostObservations {
+  const host: HostObservations = { blockdevSizes: {}, net: [] };
+  for (const path of devicePaths) {
+    const bytes = reader.blockdevSize(path);
+    if (bytes === undefined) continue;
+    host.blockdevSizes[path] = bytes;
+    onTraffic?.('host', { 'blockdev-size': { path, bytes } });
+  }
+  for (const ifname of ifnames) {
+    const n = reader.netStats(ifname);
+    if (!n) continue;
+    host.net.push(n);
+    onTraffic?.('host', { 'net-stats': n });
+  }
+  return host;
 }

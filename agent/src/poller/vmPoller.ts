@@ -20,48 +20,20 @@
 import { hostname } from 'node:os';
 import { describeError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/log.js';
-import { backoffDelay, type RetryPolicy } from '../../../common/src/retry.js';
+import { backoffDelay } from '../../../common/src/retry.js';
 import type { RawBody, VmIdentity } from '../../../schemas/src/types.js';
-import type { HostReader } from '../host/sysfs.js';
-import { readOnlyAllowlist, type Allowlist } from '../qmp/allowlist.js';
+import { observeHost } from '../host/sysfs.js';
+import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
 import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick, TickError } from '../sample/tick.js';
-import type { AgentTelemetry } from '../telemetry.js';
-import type { ConnectInfo, SampleBuilder } from './builder.js';
-import type { RecordSink } from './sink.js';
+import type { ConnectInfo } from './builder.js';
+import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 import type { VmTarget } from './vmTarget.js';
 
-export interface PollerOptions {
-  host?: string;
-  fastIntervalMs: number;
-  slowIntervalMs: number;
-  statsTargets: 'auto' | string[];
-  statsProviders?: Array<{ provider: string; names?: string[] | undefined }> | undefined;
-  blockstatsNodes: boolean;
-  commandTimeoutMs: number;
-  connectTimeoutMs: number;
-  handshakeTimeoutMs: number;
-  maxLineBytes: number;
-  staleAfterMissedTicks: number;
-  reconnect: RetryPolicy;
-  allowlist?: Allowlist;
-}
-
-export interface PollerDeps<S> {
-  builder: SampleBuilder<S>;
-  sink: RecordSink;
-  hostReader: HostReader;
-  telemetry: AgentTelemetry;
-  logger?: Logger;
-  now?: () => number;
-  /** Sees every QMP message and host observation (for `qmpipe record`). */
-  onTraffic?: (dir: 'in' | 'out' | 'host', msg: unknown) => void;
-}
-
-export type PollerState = 'connecting' | 'up' | 'stale' | 'stopped';
+export type { PollerDeps, PollerOptions, PollerState } from './options.js';
 
 class StaleError extends Error {}
 
@@ -231,20 +203,7 @@ export class VmPoller<S = unknown> {
     );
     if (timeout) throw timeout;
     const named = slow ? tick.replies['query-named-block-nodes'] : lastNamedNodes;
-    for (const p of hostDevicePaths(named)) {
-      const bytes = this.deps.hostReader.blockdevSize(p);
-      if (bytes !== undefined) {
-        tick.host.blockdevSizes[p] = bytes;
-        this.deps.onTraffic?.('host', { 'blockdev-size': { path: p, bytes } });
-      }
-    }
-    for (const ifname of this.target.net) {
-      const n = this.deps.hostReader.netStats(ifname);
-      if (n) {
-        tick.host.net.push(n);
-        this.deps.onTraffic?.('host', { 'net-stats': n });
-      }
-    }
+    tick.host = observeHost(this.deps.hostReader, hostDevicePaths(named), this.target.net, this.deps.onTraffic);
     return tick;
   }
 

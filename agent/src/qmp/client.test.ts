@@ -123,6 +123,28 @@ describe('QmpClient failures are typed per phase', () => {
     expect(await rejection(QmpClient.connect({ kind: 'tcp', host: '127.0.0.1', port }))).toBeInstanceOf(QmpConnectError);
   });
 
+  it('TCP transport: greeting, negotiation and a command', async () => {
+    const srv = createServer((sock) => {
+      sock.write('{"QMP":{"version":{"qemu":{"major":8,"minor":2,"micro":1},"package":""},"capabilities":["oob"]}}\r\n');
+      sock.on('data', (d) => {
+        for (const line of d.toString().split('\n').filter(Boolean)) {
+          const { id, execute } = JSON.parse(line) as { id: string; execute: string };
+          sock.write(`${JSON.stringify({ return: execute === 'query-status' ? { status: 'paused', running: false } : {}, id })}\r\n`);
+        }
+      });
+    });
+    const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    try {
+      const c = await QmpClient.connect({ kind: 'tcp', host: '127.0.0.1', port });
+      clients.push(c);
+      expect(c.greeting.version).toEqual({ major: 8, minor: 2, micro: 1 });
+      expect(await c.execute('query-status')).toEqual({ status: 'paused', running: false });
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('greeting: a stuck socket that accepts and never answers times out', async () => {
     const srv = await serve(stuckServer());
     const t0 = Date.now();

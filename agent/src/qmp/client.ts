@@ -17,17 +17,18 @@
  *   with `QmpDisconnectedError` (cause: the protocol error, if any), then `onClose`
  *   runs once. The client does not reconnect: the poller owns that policy.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../../common/src/log.js';
 import { isAllowed, readOnlyAllowlist, type Allowlist } from './allowlist.js';
 import {
-  QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpNegotiationError,
+  QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpNegotiationError,
   QmpProtocolError, QmpRefusedError, QmpTimeoutError, type QmpError,
 } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
 import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
+import { describeTransport, openSocket, type QmpTransport } from './transport.js';
 
-export type QmpTransport = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+export { describeTransport, type QmpTransport } from './transport.js';
 
 export interface QmpClientOptions {
   allowlist?: Allowlist;
@@ -58,10 +59,6 @@ interface Pending {
 }
 
 interface Queued { pending: Pending; bytes: Buffer; msg: object }
-
-export function describeTransport(t: QmpTransport): string {
-  return t.kind === 'unix' ? t.path : `${t.host}:${t.port}`;
-}
 
 export class QmpClient {
   greeting!: QmpGreeting;
@@ -290,23 +287,4 @@ export class QmpClient {
     this.greetingWaiter?.(err);
     this.opts.onClose?.(err);
   }
-}
-
-function openSocket(t: QmpTransport, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = t.kind === 'unix' ? createConnection({ path: t.path }) : createConnection({ host: t.host, port: t.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new QmpConnectError(`connect to ${describeTransport(t)} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new QmpConnectError(`connect to ${describeTransport(t)} failed: ${err.message}`, { cause: err, context: { errno: (err as NodeJS.ErrnoException).code } }));
-    });
-  });
 }

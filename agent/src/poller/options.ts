@@ -1,0 +1,37 @@
+/** VmPoller's options (from the agent config) and dependencies (the I/O seams). */
+import type { Logger } from '../../../common/src/log.js';
+import type { RetryPolicy } from '../../../common/src/retry.js';
+import type { HostReader } from '../host/sysfs.js';
+import type { Allowlist } from '../qmp/allowlist.js';
+import type { AgentTelemetry } from '../telemetry.js';
+import type { SampleBuilder } from './builder.js';
+import type { RecordSink } from './sink.js';
+
+export interface PollerOptions {
+  host?: string;
+  fastIntervalMs: number;
+  slowIntervalMs: number;
+  statsTargets: 'auto' | string[];
+  statsProviders?: Array<{ provider: string; names?: string[] | undefined }> | undefined;
+  blockstatsNodes: boolean;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  maxLineBytes: number;
+  staleAfterMissedTicks: number;
+  reconnect: RetryPolicy;
+  allowlist?: Allowlist;
+}
+
+export interface PollerDeps<S> {
+  builder: SampleBuilder<S>;
+  sink: RecordSink;
+  hostReader: HostReader;
+  telemetry: AgentTelemetry;
+  logger?: Logger;
+  now?: () => number;
+  /** Sees every QMP message and host observation (for `qmpipe record`). */
+  onTraffic?: (dir: 'in' | 'out' | 'host', msg: unknown) => void;
+}
+
+export type PollerState = 'connecting' | 'up' | 'stale' | 'stopped';
