@@ -35,6 +35,22 @@ describe('Registry', () => {
     );
   });
 
+  it('bound children update the same series', () => {
+    const r = new Registry();
+    const c = r.counter('c_total', 'c');
+    const h = r.histogram('h_seconds', 'h', [1]);
+    const inc = c.child({ vm: 'a' });
+    const obs = h.child({ command: 'x' });
+    inc();
+    inc(2);
+    c.inc({ vm: 'a' });
+    obs(0.5);
+    h.observe({ command: 'x' }, 2);
+    expect(c.value({ vm: 'a' })).toBe(4);
+    expect(h.count({ command: 'x' })).toBe(2);
+    expect(() => inc(-1)).toThrow(RangeError);
+  });
+
   it('refuses a decreasing counter and a duplicate name', () => {
     const r = new Registry();
     const c = r.counter('x_total', 'x');

@@ -52,6 +52,14 @@ export class Counter extends Metric {
     if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
     this.get(labels).value += by;
   }
+  /** A bound incrementer for one label set, for hot paths. */
+  child(labels: Labels): (by?: number) => void {
+    const s = this.get(labels);
+    return (by = 1) => {
+      if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
+      s.value += by;
+    };
+  }
   value(labels: Labels = {}): number {
     return this.series.get(labelKey(labels))?.value ?? 0;
   }
@@ -80,7 +88,14 @@ export class Histogram extends Metric {
     return { labels, value: 0, buckets: this.bounds.map(() => 0), sum: 0, count: 0 };
   }
   observe(labels: Labels, v: number): void {
+    this.record(this.get(labels), v);
+  }
+  /** A bound observer for one label set, for hot paths (no label lookup per call). */
+  child(labels: Labels): (v: number) => void {
     const s = this.get(labels);
+    return (v) => this.record(s, v);
+  }
+  private record(s: Series, v: number): void {
     for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) s.buckets![i]!++;
     s.sum! += v;
     s.count!++;

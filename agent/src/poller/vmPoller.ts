@@ -51,11 +51,14 @@ export class VmPoller<S = unknown> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly labels: { vm: string };
+  private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
+  private readonly countPoll: () => void;
 
   constructor(readonly target: VmTarget, private readonly opts: PollerOptions, private readonly deps: PollerDeps<S>) {
     this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
+    this.countPoll = deps.telemetry.polls.child(this.labels);
   }
 
   start(): void {
@@ -148,7 +151,8 @@ export class VmPoller<S = unknown> {
     // the first tick and then on the first tick at or after each slow grid point.
     let at = this.now();
     let nextSlowAt = at;
-    let lastNamedNodes: unknown;
+    /** host_device paths from the latest query-named-block-nodes (slow group), measured every tick. */
+    let devicePaths: string[] = [];
     if (this.state !== 'stale') this.state = 'up';
     while (!this.stopped) {
       if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
@@ -156,8 +160,8 @@ export class VmPoller<S = unknown> {
       if (slow) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
       const started = performance.now();
       try {
-        const tick = await this.runTick(client, targets, slow, lastNamedNodes);
-        if (slow && 'query-named-block-nodes' in tick.replies) lastNamedNodes = tick.replies['query-named-block-nodes'];
+        const tick = await this.runTick(client, targets, slow, devicePaths);
+        if (slow && 'query-named-block-nodes' in tick.replies) devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
         if (targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) targets = [];
         this.emitSample(tick);
         missed = 0;
@@ -181,7 +185,7 @@ export class VmPoller<S = unknown> {
   }
 
   /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
-  private async runTick(client: QmpClient, targets: string[], slow: boolean, lastNamedNodes: unknown): Promise<Tick> {
+  private async runTick(client: QmpClient, targets: string[], slow: boolean, devicePaths: string[]): Promise<Tick> {
     const plan = planTick({ version: client.greeting.version, statsTargets: targets, statsProviders: this.opts.statsProviders, blockstatsNodes: this.opts.blockstatsNodes, slow });
     const tick: Tick = { t: this.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
     const errors: TickError[] = tick.errors;
@@ -192,7 +196,7 @@ export class VmPoller<S = unknown> {
         try {
           tick.replies[c.key] = await client.execute(c.execute, c.arguments);
           if (c.key === 'query-blockstats') tick.t = this.now();
-          this.deps.telemetry.qmpLatency.observe({ command: c.execute }, (performance.now() - t0) / 1000);
+          this.latency(c.execute)((performance.now() - t0) / 1000);
         } catch (err) {
           if (err instanceof QmpExecuteError) {
             errors.push({ command: c.key, errorClass: err.errorClass, desc: err.desc });
@@ -202,8 +206,8 @@ export class VmPoller<S = unknown> {
       }),
     );
     if (timeout) throw timeout;
-    const named = slow ? tick.replies['query-named-block-nodes'] : lastNamedNodes;
-    tick.host = observeHost(this.deps.hostReader, hostDevicePaths(named), this.target.net, this.deps.onTraffic);
+    const paths = slow && 'query-named-block-nodes' in tick.replies ? hostDevicePaths(tick.replies['query-named-block-nodes']) : devicePaths;
+    tick.host = observeHost(this.deps.hostReader, paths, this.target.net, this.deps.onTraffic);
     return tick;
   }
 
@@ -212,7 +216,14 @@ export class VmPoller<S = unknown> {
     this.builderState = r.state;
     if (r.snapshot) this.publishSnapshot(r.snapshot, tick.t);
     this.publish({ kind: 'Sample', value: r.sample }, tick.t);
-    this.deps.telemetry.polls.inc(this.labels);
+    this.countPoll();
+  }
+
+  /** Bound latency observer per command (a tick observes 6–8 of them). */
+  private latency(command: string): (seconds: number) => void {
+    let obs = this.latencyByCommand.get(command);
+    if (!obs) this.latencyByCommand.set(command, (obs = this.deps.telemetry.qmpLatency.child({ command })));
+    return obs;
   }
 
   private async tryExec(client: QmpClient, command: string): Promise<unknown> {
