@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# `npm run demo`: installs what is missing, starts the local stack (Kafka + S3Proxy), shows it
-# is healthy, boots a test VM and shows its wr_bytes growing over QMP, then stops everything
-# it started (also on Ctrl-C or an error). `--hold` (or QMPIPE_DEMO_HOLD=1) keeps it all
-# running until Ctrl-C. An already running stack (.run/stack.env) is reused and left running.
-# Later issues replace the middle part with the full pipeline (agent → Kafka → processor → S3).
+# `npm run demo [-- --replay FILE.jsonl] [--seconds N] [--speed X] [--no-view]`:
+# installs what is missing (Debian packages as root, node_modules, Kafka and S3Proxy jars,
+# the test guest), starts the local stack (Kafka + S3Proxy) unless one is running, builds
+# dist/ when it is stale, then runs `qmpipe demo` (infra/demo/): a test VM fills a thin
+# qcow2 on a loop device while the agent, the processor and a live view run, the demo
+# plays the operator, and at the end it lists the Parquet rollups on S3, queries them
+# with DuckDB and writes an HTML report under .run/demo/<time>/.
+# Every slow step prints a progress line. Ctrl-C (or an error) stops what this script
+# started: `qmpipe demo` stops its VM, agent and processor; the stack is stopped here only
+# if this script started it (an already running .run/stack.env stack is left running).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 QMPIPE_COMPONENT=demo
 cd "$QMPIPE_ROOT"
 
-hold="${QMPIPE_DEMO_HOLD:-0}"
-[[ "${1:-}" == --hold ]] && hold=1
-vm_name="demo-vm"
+# The time the user's command started, for "time to first alert" (epoch ms).
+QMPIPE_DEMO_T0_MS="$(date +%s%3N)"
+export QMPIPE_DEMO_T0_MS
 own_stack=0
-own_vm=0
+ticker=""
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  ((own_vm)) && bash infra/qemu/stop-vm.sh "$vm_name" || true
+  [[ -n "$ticker" ]] && { kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null; } || true
   ((own_stack)) && stack_down || true
   log "done (exit $rc)"
   exit "$rc"
@@ -27,38 +32,51 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# wr_bytes of the VM's disk, from query-blockstats on its QMP socket.
-wr_bytes() {
-  node infra/qemu/qmp.mjs "$1" query-blockstats |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const b=JSON.parse(s).find(x=>String(x.qdev).includes("/vda/"));console.log(b?b.stats.wr_bytes:0)})'
+# with_progress LABEL CMD...: runs CMD in the foreground (so Ctrl-C reaches it) and prints
+# "LABEL… N s" every 5 s until it ends.
+with_progress() {
+  local label="$1" rc=0
+  shift
+  log "$label"
+  (s=0; while sleep 5; do s=$((s + 5)); log "$label… ${s} s"; done) &
+  ticker=$!
+  "$@" || rc=$?
+  kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
+  ticker=""
+  return "$rc"
+}
+
+# dist/ is stale when it lacks the demo or any source, schema or build config is newer.
+dist_stale() {
+  local out="$QMPIPE_ROOT/dist/infra/demo/command.js"
+  [[ -f "$out" ]] || return 0
+  [[ -n "$(find agent/src processor/src schemas common/src infra/demo package.json tsconfig.json tsconfig.build.json \
+    -newer "$out" \( -name '*.ts' -o -name '*.avsc' -o -name '*.json' \) -print -quit 2>/dev/null)" ]]
 }
 
 t0="$(now)"
-bash infra/deps.sh apt node jars guest
+with_progress "Debian packages (QEMU, qemu-img, kernel, busybox, JDK, Maven)" bash infra/deps.sh apt
+with_progress "node_modules" bash infra/deps.sh node
+with_progress "Kafka and S3Proxy jars (Maven Central, first run only)" bash infra/deps.sh jars
+with_progress "test guest (host kernel + busybox initramfs)" bash infra/deps.sh guest
 
-if [[ -f "$STACK_ENV" ]] && stack_status 2>/dev/null; then
-  log "reusing the running stack ($STACK_ENV)"
+if [[ -f "$STACK_ENV" ]] && stack_status >/dev/null 2>&1; then
+  log "reusing the running stack ($STACK_ENV); it stays up afterwards"
 else
-  [[ -f "$STACK_ENV" ]] && stack_down
   own_stack=1
-  stack_up
+  with_progress "starting Kafka and S3Proxy" stack_up
 fi
-stack_status
-log "connection details ($STACK_ENV):"
-grep -E '^(KAFKA_BROKERS|S3_ENDPOINT|S3_REGION)=' "$STACK_ENV" | sed 's/^/    /' >&2
+set -a
+# shellcheck disable=SC1090
+source "$STACK_ENV"
+set +a
+log "stack: kafka $KAFKA_BROKERS, s3 $S3_ENDPOINT"
 
-[[ -f "$QMPIPE_RUN_DIR/vm/$vm_name/vm.env" ]] && bash infra/qemu/stop-vm.sh "$vm_name"
-own_vm=1
-bash infra/qemu/start-vm.sh --name "$vm_name" --rate 4 --seconds 600 --disk-mib 4096 --backing-mib 3072 >/dev/null
-source "$QMPIPE_RUN_DIR/vm/$vm_name/vm.env"
-log "VM $vm_name ($VM_ACCEL, disk on $VM_DISK_MODE ${VM_LOOP}) writes 4 MiB/s; QMP for the agent: $VM_QMP_AGENT"
-for i in 1 2 3 4 5 6; do
-  log "t=${i}s  wr_bytes=$(wr_bytes "$VM_QMP_OPERATOR")"
-  sleep 1
-done
-log "everything up and healthy in $(elapsed "$t0")s"
-
-if ((hold)); then
-  log "holding; Ctrl-C stops the VM$( ((own_stack)) && echo ' and the stack')"
-  while :; do sleep 5; log "wr_bytes=$(wr_bytes "$VM_QMP_OPERATOR")"; done
+if dist_stale; then
+  with_progress "building dist/ (tsc)" npm run --silent build
 fi
+log "ready in $(elapsed "$t0")s; starting the demo"
+
+rc=0
+NODE_NO_WARNINGS=1 node bin/qmpipe.mjs demo "$@" || rc=$?
+exit "$rc"

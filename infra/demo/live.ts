@@ -55,8 +55,19 @@ function operatorConfig(vm: DemoVm): OperatorConfig {
 }
 
 export async function runLive(ctx: DemoContext, viewer: Viewer): Promise<RunOutcome> {
-  const { session, names, args } = ctx;
-  const stopRun = Promise.race([session.interrupted.then(() => 'interrupted'), sleep(args.seconds * 1_000, session.signal).then(() => `the ${args.seconds} s limit`)]);
+  const { session, args } = ctx;
+  const limit = new AbortController();
+  session.signal.addEventListener('abort', () => limit.abort(), { once: true });
+  try {
+    return await runUntilDone(ctx, viewer, sleep(args.seconds * 1_000, limit.signal).then(() => `the ${args.seconds} s limit`));
+  } finally {
+    limit.abort(); // no timer may outlive the run: the process exits when its work is done
+  }
+}
+
+async function runUntilDone(ctx: DemoContext, viewer: Viewer, timeLimit: Promise<string>): Promise<RunOutcome> {
+  const { session, names } = ctx;
+  const stopRun = Promise.race([session.interrupted.then(() => 'interrupted'), timeLimit]);
   const pipeline = await Promise.race([startPipeline(ctx), session.interrupted.then(() => null)]);
   const facts: Array<[string, string]> = [['mode', 'live test VM']];
   if (!pipeline || session.signal.aborted) return { viewer, interrupted: true, reason: 'interrupted', facts };

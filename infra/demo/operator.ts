@@ -13,7 +13,9 @@
  *   snapshotted after `commitAfterMs`: active block-commit of the overlay into the LV
  *   committing  the base grows (commit-growth on backingIndex 1); when it runs out of
  *               space (BLOCK_JOB_ERROR) hold `jobErrorHoldMs`, then grow the base by
- *               commitGrowMiB (commit-retry)
+ *               commitGrowMiB (commit-retry). A job that failed meanwhile (BLOCK_JOB_COMPLETED
+ *               with an error: QEMU's default on-error=report) is started again on the
+ *               grown base, once, at retrySpeedBytes
  *   completing  BLOCK_JOB_READY → block-job-complete
  *   done        BLOCK_JOB_COMPLETED / BLOCK_JOB_CANCELLED; finish after `tailMs`
  * No ENOSPC within `noEnospcAfterMs` (a file-backed disk cannot run out): go on with
@@ -30,6 +32,7 @@ export interface OperatorConfig {
   commitGrowMiB: number;
   thresholdMarginMiB: number;
   commitSpeedBytes: number;
+  retrySpeedBytes: number;
   pauseHoldMs: number;
   snapshotAfterMs: number;
   commitAfterMs: number;
@@ -43,7 +46,7 @@ export interface OperatorConfig {
 }
 
 export const defaultOperatorConfig: OperatorConfig = {
-  backingMiB: 96, diskMiB: 256, growMiB: 64, commitGrowMiB: 128, thresholdMarginMiB: 8, commitSpeedBytes: 4 << 20,
+  backingMiB: 96, diskMiB: 256, growMiB: 64, commitGrowMiB: 128, thresholdMarginMiB: 8, commitSpeedBytes: 4 << 20, retrySpeedBytes: 16 << 20,
   pauseHoldMs: 3_000, snapshotAfterMs: 4_000, commitAfterMs: 8_000, jobErrorHoldMs: 3_000, readyTimeoutMs: 30_000,
   jobTimeoutMs: 120_000, noEnospcAfterMs: 60_000, tailMs: 6_000, overlayPath: 'top.qcow2',
 };
@@ -57,6 +60,10 @@ export interface OperatorState {
   /** When the commit started (ms), for jobTimeoutMs. */
   jobStarted: number | null;
   physicalMiB: number;
+  /** block-commit attempts so far. */
+  attempts: number;
+  /** The current attempt ended with an error (and has not been retried). */
+  jobFailed: boolean;
 }
 
 export type OperatorInput =
@@ -74,7 +81,7 @@ export const JOB_ID = 'commit0';
 export const NODES = { baseFormat: 'lv0-format', baseStorage: 'lv0-storage', topFormat: 'top-format', topStorage: 'top-storage' } as const;
 
 export function initialOperator(cfg: OperatorConfig, now: number): OperatorState {
-  return { phase: 'filling', since: now, jobStarted: null, physicalMiB: cfg.backingMiB };
+  return { phase: 'filling', since: now, jobStarted: null, physicalMiB: cfg.backingMiB, attempts: 0, jobFailed: false };
 }
 
 type Step = { state: OperatorState; actions: OperatorAction[] };
@@ -92,6 +99,7 @@ function onEvent(cfg: OperatorConfig, s: OperatorState, i: Extract<OperatorInput
   }
   const jobEvent = data.device === JOB_ID || data.id === JOB_ID;
   if (!jobEvent) return { state: s, actions: [] };
+  if (event === 'BLOCK_JOB_ERROR' && s.phase === 'committing' && s.attempts >= 2) return cancel(s, now, `${JOB_ID} failed again`);
   if (event === 'BLOCK_JOB_ERROR' && s.phase === 'committing') {
     return { state: to(s, 'commit-error', now), actions: [{ kind: 'note', text: `${JOB_ID}: write error on the base (${s.physicalMiB} MiB full); extending it in ${cfg.jobErrorHoldMs / 1000} s` }] };
   }
@@ -101,11 +109,32 @@ function onEvent(cfg: OperatorConfig, s: OperatorState, i: Extract<OperatorInput
       actions: [{ kind: 'note', text: `${JOB_ID} is ready (top and base in sync): block-job-complete` }, { kind: 'qmp', execute: 'block-job-complete', arguments: { device: JOB_ID } }],
     };
   }
+  const failed = event === 'BLOCK_JOB_COMPLETED' && typeof data.error === 'string';
+  if (failed && (s.phase === 'commit-error' || s.phase === 'commit-retry') && s.attempts < 2) {
+    return { state: { ...s, jobFailed: true }, actions: [{ kind: 'note', text: `${JOB_ID} failed: ${String(data.error)}; it is started again once the base has grown` }] };
+  }
   if (event === 'BLOCK_JOB_COMPLETED' || event === 'BLOCK_JOB_CANCELLED') {
     const how = event === 'BLOCK_JOB_CANCELLED' ? 'cancelled' : typeof data.error === 'string' ? `failed: ${data.error}` : 'completed: the base is the active layer again';
     return { state: to(s, 'done', now), actions: [{ kind: 'note', text: `${JOB_ID} ${how}` }] };
   }
   return { state: s, actions: [] };
+}
+
+function commit(s: OperatorState, now: number, speed: number, why: string): Step {
+  return {
+    state: to(s, 'committing', now, { jobStarted: now, attempts: s.attempts + 1, jobFailed: false }),
+    actions: [
+      { kind: 'note', text: `${why}active block-commit ${JOB_ID}: ${NODES.topFormat} → ${NODES.baseFormat} at ${speed >> 20} MiB/s` },
+      { kind: 'qmp', execute: 'block-commit', arguments: { device: NODES.topFormat, 'job-id': JOB_ID, 'top-node': NODES.topFormat, 'base-node': NODES.baseFormat, speed } },
+    ],
+  };
+}
+
+function cancel(s: OperatorState, now: number, why: string): Step {
+  return {
+    state: to(s, 'cancelling', now),
+    actions: [{ kind: 'note', text: `${why}: block-job-cancel` }, { kind: 'qmp', execute: 'block-job-cancel', arguments: { device: JOB_ID, force: true } }],
+  };
 }
 
 function snapshot(cfg: OperatorConfig, s: OperatorState, now: number, why: string): Step {
@@ -125,10 +154,6 @@ function snapshot(cfg: OperatorConfig, s: OperatorState, now: number, why: strin
 
 function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
   const after = (ms: number) => now - s.since >= ms;
-  const cancel = (why: string): Step => ({
-    state: to(s, 'cancelling', now),
-    actions: [{ kind: 'note', text: `${why}: block-job-cancel` }, { kind: 'qmp', execute: 'block-job-cancel', arguments: { device: JOB_ID, force: true } }],
-  });
   switch (s.phase) {
     case 'filling':
       return after(cfg.noEnospcAfterMs) ? snapshot(cfg, s, now, `no ENOSPC after ${cfg.noEnospcAfterMs / 1000} s (file-backed disk?); `) : { state: s, actions: [] };
@@ -143,14 +168,7 @@ function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
     case 'resumed':
       return after(cfg.snapshotAfterMs) ? snapshot(cfg, s, now, '') : { state: s, actions: [] };
     case 'snapshotted':
-      if (!after(cfg.commitAfterMs)) break;
-      return {
-        state: to(s, 'committing', now, { jobStarted: now }),
-        actions: [
-          { kind: 'note', text: `active block-commit ${JOB_ID}: ${NODES.topFormat} → ${NODES.baseFormat} at ${cfg.commitSpeedBytes >> 20} MiB/s` },
-          { kind: 'qmp', execute: 'block-commit', arguments: { device: NODES.topFormat, 'job-id': JOB_ID, 'top-node': NODES.topFormat, 'base-node': NODES.baseFormat, speed: cfg.commitSpeedBytes } },
-        ],
-      };
+      return after(cfg.commitAfterMs) ? commit(s, now, cfg.commitSpeedBytes, '') : { state: s, actions: [] };
     case 'commit-error': {
       if (!after(cfg.jobErrorHoldMs)) break;
       const size = s.physicalMiB + cfg.commitGrowMiB;
@@ -160,14 +178,15 @@ function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
       };
     }
     case 'commit-retry':
-      if (after(cfg.readyTimeoutMs)) return cancel(`${JOB_ID} not ready ${cfg.readyTimeoutMs / 1000} s after the base grew`);
+      if (s.jobFailed) return commit(s, now, cfg.retrySpeedBytes, 'again on the grown base: ');
+      if (after(cfg.readyTimeoutMs)) return cancel(s, now, `${JOB_ID} not ready ${cfg.readyTimeoutMs / 1000} s after the base grew`);
       break;
     case 'done':
       return after(cfg.tailMs) ? { state: to(s, 'finished', now), actions: [{ kind: 'finish', reason: 'the commit ended' }] } : { state: s, actions: [] };
     default:
       break;
   }
-  if (s.jobStarted !== null && ['committing', 'completing'].includes(s.phase) && now - s.jobStarted >= cfg.jobTimeoutMs) return cancel(`${JOB_ID} still running after ${cfg.jobTimeoutMs / 1000} s`);
+  if (s.jobStarted !== null && ['committing', 'completing'].includes(s.phase) && now - s.jobStarted >= cfg.jobTimeoutMs) return cancel(s, now, `${JOB_ID} still running after ${cfg.jobTimeoutMs / 1000} s`);
   return { state: s, actions: [] };
 }
 

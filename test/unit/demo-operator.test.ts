@@ -96,6 +96,27 @@ describe('operator', () => {
     expect(r.state.phase).toBe('finished');
   });
 
+  it('starts the commit again on the grown base when the job failed (on-error=report), and completes it', () => {
+    const r = drive([
+      ...ticks(0, 11_750), enospc, ...ticks(12_000, 27_000),
+      ev(30_000, 'BLOCK_JOB_ERROR', { device: 'commit0' }), ...ticks(30_250, 33_000),
+      ev(33_500, 'BLOCK_JOB_COMPLETED', { device: 'commit0', error: 'No space left on device' }), ...ticks(33_750, 34_000),
+      ev(40_000, 'BLOCK_JOB_READY', { device: 'commit0' }), ev(40_100, 'BLOCK_JOB_COMPLETED', { device: 'commit0' }), ...ticks(40_250, 47_000),
+    ]);
+    const steps = nonNotes(r.log).map(([t, a]) => `${t} ${a.kind === 'qmp' ? `${a.execute}${a.execute === 'block-commit' ? ` ${String(a.arguments!.speed)}` : ''}` : a.kind === 'grow' ? `grow ${a.toMiB}` : a.kind}`);
+    expect(steps.slice(-5)).toEqual(['27000 block-commit 4194304', '33000 grow 288', '33750 block-commit 16777216', '40000 block-job-complete', '46250 finish']);
+    expect(r.log.map(([, a]) => a).filter((a) => a.kind === 'note').map((a) => (a as { text: string }).text)).toContain('commit0 failed: No space left on device; it is started again once the base has grown');
+  });
+
+  it('cancels when the retried commit fails again', () => {
+    const r = drive([
+      ...ticks(0, 11_750), enospc, ...ticks(12_000, 27_000),
+      ev(30_000, 'BLOCK_JOB_ERROR', { device: 'commit0' }), ev(30_500, 'BLOCK_JOB_COMPLETED', { device: 'commit0', error: 'ENOSPC' }), ...ticks(30_750, 33_500),
+      ev(35_000, 'BLOCK_JOB_ERROR', { device: 'commit0' }),
+    ]);
+    expect(nonNotes(r.log).map(([, a]) => (a.kind === 'qmp' ? a.execute : a.kind)).slice(-3)).toEqual(['grow', 'block-commit', 'block-job-cancel']);
+  });
+
   it('ignores other jobs\' events and events after it finished', () => {
     const r = drive([ev(1, 'BLOCK_JOB_READY', { device: 'backup1' }), ev(2, 'BLOCK_JOB_COMPLETED', { device: 'backup1' })]);
     expect(r.log).toEqual([]);
