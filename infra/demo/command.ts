@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await ctx.session.closeAll();
     uninstall();
-    ctx.say(code === 130 ? 'interrupted; everything this demo started is stopped' : `done (exit ${code})`);
+    ctx.say(code === 130 ? 'interrupted; everything this demo started is stopped' : `qmpipe demo finished (exit ${code})`);
     ctx.logStream.end();
   }
   return code;
