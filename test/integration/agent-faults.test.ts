@@ -43,6 +43,13 @@ async function vmUp(name?: string): Promise<TestVm> {
   return vm;
 }
 
+/** The pid of the broker this test run started; only ever signal that one (its command line names our run dir). */
+function kafkaPid(): number {
+  const pid = Number(/^KAFKA_PID=(\d+)$/m.exec(readFileSync(join(stack().runDir, 'stack.env'), 'utf8'))![1]);
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(stack().runDir);
+  return pid;
+}
+
 const samples = (rs: RawRecord[], uuid: string): RawRecord[] => rs.filter((r) => r.vm.uuid === uuid && r.body.kind === 'Sample');
 
 describe('agent faults', () => {
@@ -72,9 +79,7 @@ describe('agent faults', () => {
   });
 
   it('Kafka broker down for 20 s: every sample taken meanwhile arrives, none lost or duplicated', async () => {
-    const pid = Number(/^KAFKA_PID=(\d+)$/m.exec(readFileSync(join(stack().runDir, 'stack.env'), 'utf8'))![1]);
-    // Only ever signal the broker this test run started: its command line names our run dir.
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(stack().runDir);
+    const pid = kafkaPid();
     const vm = await vmUp();
     const cfg = agentConfig({ sockets: [{ path: vm.qmpAgent }], spool: { memoryBytes: 2048 } });
     const agent = await runAgent(cfg);
@@ -105,6 +110,38 @@ describe('agent faults', () => {
     expect(ts.length).toBeGreaterThanOrEqual(18);
     const gaps = ts.slice(1).map((t, i) => t - ts[i]!);
     expect(Math.max(...gaps)).toBeLessThan(2500);
+  });
+
+  it('stop while Kafka is down: the spool is persisted within the drain deadline and the next start delivers it', async () => {
+    const pid = kafkaPid();
+    const vm = await vmUp();
+    const cfg = agentConfig({ sockets: [{ path: vm.qmpAgent }] });
+    cfg.drainTimeoutMs = 2000;
+    const agent = await runAgent(cfg);
+    await waitFor('records in Kafka', () => agent.telemetry.recordsPublished.value() >= 3, 60_000);
+    process.kill(pid, 'SIGSTOP');
+    let resumed = false;
+    const resume = async (): Promise<void> => {
+      if (!resumed) process.kill(pid, 'SIGCONT');
+      resumed = true;
+    };
+    cleanup.push(resume);
+    await sleep(4000);
+    const t0 = Date.now();
+    await agent.stop();
+    const stopMs = Date.now() - t0;
+    const queued = ['Sample', 'QmpEvent', 'AgentNotice', 'StatsSchemaSnapshot'].reduce((n, k) => n + agent.telemetry.recordsQueued.value({ kind: k }), 0);
+    await resume();
+    // A second agent run on the same spool dir, watching no VM, sends what the first left.
+    const next = await runAgent(agentConfig({ kafka: { rawTopic: cfg.kafka.rawTopic, schemaTopic: cfg.kafka.schemaTopic }, spool: { dir: cfg.spool.dir } }));
+    await waitFor('spool drained by the next run', () => next.telemetry.spoolRecords.value({ tier: 'disk' }) + next.telemetry.spoolRecords.value({ tier: 'memory' }) === 0 && next.telemetry.recordsPublished.value() > 0, 60_000);
+    await next.stop();
+    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => new Set(rs.filter((r) => r.vm.uuid === vm.uuid).map((r) => r.seq)).size >= queued, 60_000);
+    const report = seqReport(rs, vm.uuid);
+    console.log(`[agent-faults] stop during outage: stop took ${stopMs} ms, ${queued} records queued, ${report.count} consumed (${report.duplicates} duplicates)`);
+    expect(stopMs).toBeLessThan(cfg.drainTimeoutMs + 3000);
+    expect(report.missing).toBe(0);
+    expect(report.max).toBe(queued - 1);
   });
 
   it('a stuck socket and a garbage socket go stale; the real VM keeps its schedule', async () => {

@@ -33,6 +33,8 @@ export class KafkaPublisher implements RecordSink {
   private producer: Producer | undefined;
   private ready = false;
   private stopping = false;
+  /** Set once stop() has persisted the spool: the loop must not send anything after. */
+  private halted = false;
   private deadline = Infinity;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -62,15 +64,28 @@ export class KafkaPublisher implements RecordSink {
     this.loop ??= this.run();
   }
 
-  /** Drains for at most `drainTimeoutMs`, persists the rest, disconnects. */
+  /**
+   * Drains for at most `drainTimeoutMs`, persists the rest, disconnects. A produce
+   * request still hanging at the deadline is abandoned: its batch is persisted too, so
+   * if the broker did take it, those records arrive twice after the next start
+   * (at-least-once only at this edge; consumers dedupe by vm.uuid + instanceId + seq).
+   */
   async stop(drainTimeoutMs: number): Promise<void> {
     this.stopping = true;
     this.deadline = Date.now() + drainTimeoutMs;
     this.wake?.();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      (this.loop ?? Promise.resolve()).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), drainTimeoutMs + 1000))),
+    ]);
+    clearTimeout(timer);
+    this.halted = true;
+    if (gaveUp) this.log.warn('drain deadline passed with a produce request in flight; persisting its batch', { spooled: this.spool.records });
     this.spool.persist();
     this.updateGauges();
-    await this.producer?.disconnect().catch(() => {});
+    // A broker that hangs must not hold the exit: give the disconnect a second.
+    await Promise.race([this.producer?.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   private async run(): Promise<void> {
@@ -89,7 +104,7 @@ export class KafkaPublisher implements RecordSink {
   }
 
   private done(): boolean {
-    return this.stopping && (this.spool.records === 0 || Date.now() >= this.deadline || !this.ready);
+    return this.halted || this.stopping && (this.spool.records === 0 || Date.now() >= this.deadline || !this.ready);
   }
 
   private async connect(): Promise<void> {
@@ -119,6 +134,7 @@ export class KafkaPublisher implements RecordSink {
 
   /** Sends one batch; false when the spool was empty. */
   private async sendOne(): Promise<boolean> {
+    if (this.halted) return false;
     const batch = this.spool.peek(this.cfg.batchMaxRecords, this.cfg.batchMaxBytes);
     if (batch.length === 0) return false;
     const t0 = performance.now();
@@ -129,6 +145,7 @@ export class KafkaPublisher implements RecordSink {
       compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: batch.map((e) => ({ key: e.key, value: e.value })),
     });
+    if (this.halted) return true; // persisted already: leave the spool as stop() wrote it
     this.spool.commit();
     this.telemetry.publishLatency.observe({}, (performance.now() - t0) / 1000);
     this.telemetry.recordsPublished.inc({}, batch.length);
