@@ -1,5 +1,5 @@
 /**
- * Agent config → kafkajs options, pure. Producer settings and why:
+ * The agent's producer and topics, pure. Producer settings and why:
  *
  * - `idempotent: true` with `acks: -1` (all): kafkajs refuses other acks for an
  *   idempotent producer (messageProducer.js) and the broker dedupes retries by
@@ -14,35 +14,13 @@
  *   (sendMessages.js), so the re-send reuses the sequence numbers and is deduped.
  * - gzip; batching comes from the spool's linger (kafkajs has no linger.ms).
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import { logLevel, Partitioners, type KafkaConfig as KafkaJsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import { Partitioners, type ProducerConfig } from 'kafkajs';
 import type { AgentConfig } from '../../../schemas/src/config/agent.js';
 
+/** Connection settings (brokers, TLS, SASL) → kafkajs: shared with the processor. */
+export { kafkaClientConfig } from '../../../common/src/kafkaClient.js';
+
 type KafkaCfg = AgentConfig['kafka'];
-
-export function kafkaClientConfig(cfg: KafkaCfg, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
-  const out: KafkaJsConfig = {
-    clientId: cfg.clientId,
-    brokers: cfg.brokers,
-    connectionTimeout: cfg.connectionTimeoutMs,
-    requestTimeout: cfg.requestTimeoutMs,
-    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
-    logLevel: logLevel.WARN,
-  };
-  if (logCreator) out.logCreator = logCreator;
-  if (cfg.tls) out.ssl = tlsOptions(cfg.tls);
-  if (cfg.sasl) out.sasl = { mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions;
-  return out;
-}
-
-function tlsOptions(t: NonNullable<KafkaCfg['tls']>): ConnectionOptions {
-  const o: ConnectionOptions = { rejectUnauthorized: t.rejectUnauthorized };
-  if (t.caFile) o.ca = [readFileSync(t.caFile, 'utf8')];
-  if (t.certFile) o.cert = readFileSync(t.certFile, 'utf8');
-  if (t.keyFile) o.key = readFileSync(t.keyFile, 'utf8');
-  return o;
-}
 
 export const producerConfig: ProducerConfig = {
   // murmur2 of the key, like the Java client: consumers in any language agree on the partition of a VM.

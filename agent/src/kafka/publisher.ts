@@ -23,8 +23,8 @@ import type { RawRecord } from '../../../schemas/src/types.js';
 import type { RecordSink } from '../poller/sink.js';
 import type { Spool } from '../spool/spool.js';
 import type { AgentTelemetry } from '../telemetry.js';
-import { kafkaClientConfig, producerConfig, topicsToCreate } from './options.js';
-import { kafkaLogCreator } from './logs.js';
+import { kafkaClientConfig, kafkaLogCreator } from '../../../common/src/kafkaClient.js';
+import { producerConfig, topicsToCreate } from './options.js';
 
 type KafkaCfg = AgentConfig['kafka'];
 
