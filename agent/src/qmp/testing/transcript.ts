@@ -1,23 +1,22 @@
 /**
- * The shared transcript format (../shared/fixtures/qmp/README.md), one JSON object per line:
- *   {"t": <epoch ms>, "dir": "out" | "in" | "host", "msg": {...}}
- * Written by `qmpipe record`, read by tests and replay.
+ * The shared QMP fixtures as parsed transcript lines, for tests (the format and its
+ * parser live in agent/src/replay/transcript.ts; `qmpipe record` writes it).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../../../../common/src/paths.js';
+import { fixturePath } from '../../replay/fixtures.js';
+import { parseTranscriptLine, type TranscriptLine } from '../../replay/transcript.js';
 
-export interface TranscriptLine { t: number; dir: 'out' | 'in' | 'host'; msg: Record<string, unknown> }
+export type { TranscriptLine } from '../../replay/transcript.js';
 
+/** Every valid line of a transcript, in order. */
 export function parseTranscript(text: string): TranscriptLine[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TranscriptLine);
+  return text.split('\n').flatMap((l) => {
+    const line = l.trim() === '' ? undefined : parseTranscriptLine(l);
+    return line ? [line] : [];
+  });
 }
 
-/** Path of a shared fixture: <repo>/../shared/fixtures/qmp/<name>. */
-export function fixturePath(name: string): string {
-  return join(packageRoot(), '..', 'shared', 'fixtures', 'qmp', name);
-}
-
+/** ../shared/fixtures/qmp/<name>, parsed. */
 export function loadFixture(name: string): TranscriptLine[] {
-  return parseTranscript(readFileSync(fixturePath(name), 'utf8'));
+  return parseTranscript(readFileSync(fixturePath('qmp', name), 'utf8'));
 }
