@@ -23,7 +23,10 @@ export function encodeRaw(rec: RawRecord): Buffer {
 
 export function decodeRaw(buf: Buffer): RawRecord {
   const wire = rawCodec().decode(buf);
-  const [name, value] = Object.entries(wire.body)[0]!;
-  const body = { kind: name.slice(NS.length), value } as RawBody;
-  return { vm: wire.vm, seq: wire.seq, t: wire.t, body };
+  let body: RawBody | undefined;
+  for (const name in wire.body) {
+    body = { kind: name.slice(NS.length), value: wire.body[name] } as RawBody;
+    break;
+  }
+  return { vm: wire.vm, seq: wire.seq, t: wire.t, body: body! };
 }

@@ -11,27 +11,28 @@ import { flushWindows, rollWindows } from './rollup.js';
 import { foldValues, newBlock, type SeriesBlock } from './seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 
-/** The result of folding one block: its deltas sit in ctx.scratch until the next fold. */
-export interface Folded {
-  block: SeriesBlock;
-  deltas: Float64Array;
-  /** Δt of the interval (ms) when it allows rates, else -1. */
-  dtMs: number;
-}
+/**
+ * What folding a block returns: Δt of the interval (ms) when it allows rates, -1 when
+ * it does not, NOT_FOLDED when the block was refused (cap) or the sample dropped.
+ * The interval's deltas sit in ctx.scratch until the next fold.
+ */
+export const NOT_FOLDED = -2;
 
 /** Drops a block: flushes its windows and releases its series. */
 export function dropBlock(state: CoreState, vm: VmState, key: string, ctx: CoreContext, out: StepOutputs): void {
   const b = vm.blocks[key];
   if (!b) return;
   const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
-  if (layout) flushWindows(b, layout, ctx.resolutions, { vm: vm.name, vmUuid: vm.uuid }, out.rollups);
+  if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
+  ctx.statsSlots.delete(vm); // cached bindings may point at this block
+  ctx.devSlots.delete(vm);
   const n = layout?.seriesCount ?? b.prev.length;
   vm.series -= n;
   state.series -= n;
   delete vm.blocks[key];
 }
 
-function blockFor(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, ctx: CoreContext, out: StepOutputs): SeriesBlock | null {
+export function blockFor(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, ctx: CoreContext, out: StepOutputs): SeriesBlock | null {
   const cur = vm.blocks[key];
   if (cur && cur.layout === layout.id) return cur;
   if (cur) {
@@ -50,16 +51,20 @@ function blockFor(state: CoreState, vm: VmState, key: string, label: string, lay
   return b;
 }
 
-export function stepBlock(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs): Folded | null {
+export function stepBlock(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
   const block = blockFor(state, vm, key, label, layout, ctx, out);
-  if (!block) return null;
+  return block ? foldBlock(state, vm, block, layout, values, t, ctx, out, needDeltas) : NOT_FOLDED;
+}
+
+/** Folds one sample into a block known to have this layout; deltas go to ctx.scratch when needed (or emitting). */
+export function foldBlock(state: CoreState, vm: VmState, block: SeriesBlock, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
   const interval = classifyInterval(block.t, t, ctx.config.rates);
-  if (interval === 'nonpositive') return null; // the VM-level check counted it
+  if (interval === 'nonpositive') return NOT_FOLDED; // the VM-level check counted it
   const dtMs = t - block.t;
-  rollWindows(block, layout, t, ctx.resolutions, { vm: vm.name, vmUuid: vm.uuid }, out.rollups);
-  const deltas = scratchFor(ctx, layout.length);
+  rollWindows(block, layout, t, ctx.resolutions, vm, out.rollups);
+  const deltas = needDeltas || ctx.emitRates ? scratchFor(ctx, layout.length) : null;
   state.counters.counterResets += foldValues(block, layout, values, interval, dtMs, deltas);
   block.t = t;
-  if (ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm.name, out.rates);
-  return { block, deltas, dtMs: interval === 'ok' ? dtMs : -1 };
+  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm.name, out.rates);
+  return interval === 'ok' ? dtMs : -1;
 }

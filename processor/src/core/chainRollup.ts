@@ -4,13 +4,10 @@
  */
 import type { Rollup } from './outputs.js';
 import { windowStart } from './rollup.js';
-import type { ChainState, ChainWindow, VmState } from './state.js';
+import { NO_FREE, type ChainState, type ChainWindow, type VmState } from './state.js';
 
-export interface ChainPoint {
-  allocation: number;
-  free: number | null;
-  growth: number | null;
-  physical: number | null;
+export function emptyChainWindow(): ChainWindow {
+  return { start: -1, n: 0, maxAllocation: -1, minFree: NO_FREE, maxGrowth: -1, physicalEnd: -1 };
 }
 
 function row(w: ChainWindow, res: number, series: string, vm: VmState): Rollup {
@@ -18,38 +15,43 @@ function row(w: ChainWindow, res: number, series: string, vm: VmState): Rollup {
     kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: vm.name, vmUuid: vm.uuid, series, type: 'chain', unit: 'bytes', count: w.n,
     min: null, max: null, avg: null, last: null, increase: null, meanRate: null, peakRate: null, resets: null,
     p50: null, p90: null, p99: null, buckets: null,
-    maxAllocation: w.maxAllocation, minFree: w.minFree, maxGrowth: w.maxGrowth, physicalEnd: w.physicalEnd,
+    maxAllocation: w.maxAllocation < 0 ? null : w.maxAllocation,
+    minFree: w.minFree === NO_FREE ? null : w.minFree,
+    maxGrowth: w.maxGrowth < 0 ? null : w.maxGrowth,
+    physicalEnd: w.physicalEnd < 0 ? null : w.physicalEnd,
   };
 }
 
 function clear(w: ChainWindow, start: number): void {
-  Object.assign(w, { start, n: 0, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null });
+  w.start = start;
+  w.n = 0;
+  w.maxAllocation = -1;
+  w.minFree = NO_FREE;
+  w.maxGrowth = -1;
+  w.physicalEnd = -1;
 }
 
-const max = (a: number | null, b: number | null): number | null => (b === null ? a : a === null ? b : Math.max(a, b));
-const min = (a: number | null, b: number | null): number | null => (b === null ? a : a === null ? b : Math.min(a, b));
-
-export function foldChainWindows(cs: ChainState, series: string, t: number, p: ChainPoint, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+/** Folds one sample (allocation -1, free/growth/physical null when unknown) into every resolution's window. */
+export function foldChainWindows(cs: ChainState, dev: string, backingIndex: number, t: number, allocation: number, free: number | null, growth: number | null, physical: number | null, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
     const w = cs.win[r]!;
-    const start = windowStart(t, res);
-    if (w.start !== start) {
-      if (w.start >= 0 && w.n > 0) out.push(row(w, res, series, vm));
-      clear(w, start);
+    if (w.start < 0 || t >= w.start + res) {
+      if (w.start >= 0 && w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, vm));
+      clear(w, windowStart(t, res));
     }
     w.n++;
-    w.maxAllocation = max(w.maxAllocation, p.allocation >= 0 ? p.allocation : null);
-    w.minFree = min(w.minFree, p.free);
-    w.maxGrowth = max(w.maxGrowth, p.growth);
-    w.physicalEnd = p.physical;
+    if (allocation > w.maxAllocation) w.maxAllocation = allocation;
+    if (free !== null && free < w.minFree) w.minFree = free;
+    if (growth !== null && growth > w.maxGrowth) w.maxGrowth = growth;
+    w.physicalEnd = physical ?? -1;
   }
 }
 
-export function flushChainWindows(cs: ChainState, series: string, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+export function flushChainWindows(cs: ChainState, dev: string, backingIndex: number, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
   for (let r = 0; r < resolutions.length; r++) {
     const w = cs.win[r]!;
-    if (w.start >= 0 && w.n > 0) out.push(row(w, resolutions[r]!, series, vm));
+    if (w.start >= 0 && w.n > 0) out.push(row(w, resolutions[r]!, `block.${dev}.${backingIndex}`, vm));
     clear(w, -1);
   }
 }

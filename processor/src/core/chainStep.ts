@@ -18,13 +18,13 @@ import type { CoreContext } from './context.js';
 import { rate } from './emit.js';
 import { newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { StepOutputs } from './outputs.js';
-import { flushChainWindows, foldChainWindows } from './chainRollup.js';
+import { emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
 import { evaluateChainRules, resolveElementAlerts } from './alerts/chainAlerts.js';
 import type { JobsView } from './alerts/chainRules.js';
 import type { ChainState, CoreState, VmState } from './state.js';
 
 function newChainState(el: ChainElement, resolutions: number): ChainState {
-  const win = Array.from({ length: resolutions }, () => ({ start: -1, n: 0, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null }));
+  const win = Array.from({ length: resolutions }, () => emptyChainWindow());
   return { formatNode: el.formatNode, storageNode: el.storageNode ?? '', filename: el.filename, t: -1, allocation: -1, growth: newGrowth(), eventFloor: -1, warmFloor: -1, win };
 }
 
@@ -72,12 +72,11 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
   const growth = nextGrowth(cs, raw, t, ctx, state);
   cs.allocation = raw;
   cs.t = t;
-  cs.filename = el.filename;
+  if (cs.filename !== el.filename) cs.filename = el.filename;
   const eff = effectiveAllocation(cs, raw);
   const free = el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null;
-  const prefix = `block.${dev}.${el.backingIndex}`;
-  if (ctx.emitRates) emitElement(prefix, el, raw, free, growth, t, vm.name, out);
-  foldChainWindows(cs, prefix, t, { allocation: eff, free, growth, physical: el.physical }, ctx.resolutions, vm, out.rollups);
+  if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm.name, out);
+  foldChainWindows(cs, dev, el.backingIndex, t, eff, free, growth, el.physical, ctx.resolutions, vm, out.rollups);
   const view = {
     dev, backingIndex: el.backingIndex, formatNode: el.formatNode, formatDriver: el.formatDriver, storageDriver: el.storageDriver,
     allocation: eff >= 0 ? eff : null, capacity: el.capacity, physical: el.physical, free, growth, t,
@@ -89,16 +88,19 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
 /** A node left its chain position (or the position vanished): flush, resolve, count the reset. */
 function retireElement(state: CoreState, vm: VmState, dev: string, backingIndex: number, cs: ChainState, t: number, ctx: CoreContext, out: StepOutputs): void {
   state.counters.counterResets++;
-  flushChainWindows(cs, `block.${dev}.${backingIndex}`, ctx.resolutions, vm, out.rollups);
+  flushChainWindows(cs, dev, backingIndex, ctx.resolutions, vm, out.rollups);
   resolveElementAlerts(vm, dev, backingIndex, cs.formatNode, cs.storageNode, t, out.alerts);
 }
 
 export function stepChain(state: CoreState, vm: VmState, d: BlockDevice, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): void {
-  const prior = vm.chains[d.dev] ?? [];
-  const next: ChainState[] = [];
-  for (let i = 0; i < d.chain.length; i++) next.push(stepElement(state, vm, d.dev, d.chain[i]!, prior[i], t, jobs, ctx, out));
-  for (let i = d.chain.length; i < prior.length; i++) retireElement(state, vm, d.dev, i, prior[i]!, t, ctx, out);
-  vm.chains[d.dev] = next;
+  let list = vm.chains[d.dev];
+  if (!list) vm.chains[d.dev] = list = [];
+  for (let i = 0; i < d.chain.length; i++) {
+    const cs = stepElement(state, vm, d.dev, d.chain[i]!, list[i], t, jobs, ctx, out);
+    if (list[i] !== cs) list[i] = cs;
+  }
+  for (let i = d.chain.length; i < list.length; i++) retireElement(state, vm, d.dev, i, list[i]!, t, ctx, out);
+  if (list.length > d.chain.length) list.length = d.chain.length;
 }
 
 /** Drops a device's chain (device gone, VM evicted). */

@@ -6,6 +6,7 @@ import type { AlertType, ProcessorConfig } from '../../../schemas/src/config/pro
 import type { StatsSchemaSnapshot } from '../../../schemas/src/types.js';
 import { BLOCK_LAYOUT, NET_LAYOUT } from './fixedLayouts.js';
 import { fitsLayout, type Layout } from './layout.js';
+import { filled, type SeriesBlock } from './seriesBlock.js';
 import { buildStatsLayout, descriptorsOf } from './statsLayout.js';
 
 export interface CoreOptions {
@@ -22,6 +23,22 @@ export interface CoreContext {
   layouts: Map<string, Layout[]>;
   /** Per-slot deltas of the block being folded. */
   scratch: Float64Array;
+  /** Reused array of one device's counters (fixedLayouts.blockValues). */
+  blockValues: number[];
+  /** Per VM, the blocks of its last StatsResults by position: skips key building on the hot path. */
+  statsSlots: WeakMap<object, StatsSlot[] & { hash: string }>;
+  /** Per VM, the counter blocks of its last sample's block devices by position. */
+  devSlots: WeakMap<object, Array<{ dev: string; block: SeriesBlock }>>;
+}
+
+/** A cached StatsResult position → block binding (derived; rebuilt on any mismatch). */
+export interface StatsSlot {
+  provider: string;
+  target: string;
+  qomPath: string | null;
+  key: string;
+  layout: Layout;
+  block: SeriesBlock;
 }
 
 export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): CoreContext {
@@ -32,6 +49,9 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
     disabled: new Set(config.alerts.disabled),
     layouts: new Map(),
     scratch: new Float64Array(1024),
+    statsSlots: new WeakMap(),
+    devSlots: new WeakMap(),
+    blockValues: filled(23, -1),
   };
 }
 

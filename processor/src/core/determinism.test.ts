@@ -69,6 +69,16 @@ describe('checkpoint and restore', () => {
     expect(split.state).toEqual(whole.state);
   });
 
+  it('the run-wise fast fold (no rates) and the generic fold (emitting rates) leave the same state and alerts', () => {
+    const quiet = createCore(config);
+    const state = initialState();
+    const out = quiet.step(state, records).outputs;
+    append(out, quiet.flush(state));
+    expect(state).toEqual(whole.state);
+    expect(out.alerts).toEqual(whole.out.alerts);
+    expect(out.rollups).toEqual(whole.out.rollups);
+  });
+
   it('binary checkpoints restore the state exactly and are small', () => {
     const core = createCore(config);
     const state = initialState();

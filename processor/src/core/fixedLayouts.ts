@@ -43,14 +43,15 @@ function fixed(id: string, fields: ReadonlyArray<readonly [string, string, strin
 
 export const BLOCK_LAYOUT: Layout = fixed('block', BLOCK_FIELDS, new Set(['idleTimeNs']));
 
-/** The block counters in BLOCK_LAYOUT order (idle time absent = -1). */
-export function blockValues(c: BlockCounters): number[] {
-  return [
-    c.rdOps, c.rdBytes, c.rdTimeNs, c.wrOps, c.wrBytes, c.wrTimeNs, c.flushOps, c.flushTimeNs,
-    c.unmapOps, c.unmapBytes, c.unmapTimeNs, c.rdMerged, c.wrMerged, c.unmapMerged,
-    c.failedRdOps, c.failedWrOps, c.failedFlushOps, c.failedUnmapOps,
-    c.invalidRdOps, c.invalidWrOps, c.invalidFlushOps, c.invalidUnmapOps, c.idleTimeNs ?? -1,
-  ];
+/** The block counters in BLOCK_LAYOUT order (idle time absent = -1), written into `into` (reused). */
+export function blockValues(c: BlockCounters, into: number[] = []): number[] {
+  into[0] = c.rdOps; into[1] = c.rdBytes; into[2] = c.rdTimeNs; into[3] = c.wrOps; into[4] = c.wrBytes; into[5] = c.wrTimeNs;
+  into[6] = c.flushOps; into[7] = c.flushTimeNs; into[8] = c.unmapOps; into[9] = c.unmapBytes; into[10] = c.unmapTimeNs;
+  into[11] = c.rdMerged; into[12] = c.wrMerged; into[13] = c.unmapMerged;
+  into[14] = c.failedRdOps; into[15] = c.failedWrOps; into[16] = c.failedFlushOps; into[17] = c.failedUnmapOps;
+  into[18] = c.invalidRdOps; into[19] = c.invalidWrOps; into[20] = c.invalidFlushOps; into[21] = c.invalidUnmapOps;
+  into[22] = c.idleTimeNs ?? -1;
+  return into;
 }
 
 const NET_FIELDS: ReadonlyArray<readonly [keyof NetInterface, string, string, number]> = [

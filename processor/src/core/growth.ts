@@ -49,7 +49,12 @@ export function updateGrowth(g: GrowthState, t: number, allocation: number, cfg:
   pts.push(t, allocation);
   const horizon = t - cfg.windowSeconds * 1000;
   // Keep one base sample at or before the horizon: drop the oldest while the next one also is.
-  while (pts.length > 4 && pts[2]! <= horizon) pts.splice(0, 2);
+  let drop = 0;
+  while (pts.length - drop > 4 && pts[drop + 2]! <= horizon) drop += 2;
+  if (drop > 0) {
+    pts.copyWithin(0, drop);
+    pts.length -= drop;
+  }
   const dt = t - pts[0]!;
   return dt > 0 ? ((allocation - pts[1]!) * 1000) / dt : null;
 }

@@ -29,6 +29,12 @@ function upsert(vm: VmState, id: string): JobState {
 
 /** Jobs that may grow a backing image (commit, or of a type not known yet). */
 export function runningJobs(vm: VmState): JobsView | null {
+  let any = false;
+  for (const _ in vm.jobs) {
+    any = true;
+    break;
+  }
+  if (!any) return null; // the common case: no job, no allocation
   let ids: string[] | null = null;
   let remaining = 0;
   for (const id of Object.keys(vm.jobs).sort()) {

@@ -40,6 +40,20 @@ export interface Layout {
   checks: number[];
   /** Series held per block of this layout (scalars + histogram buckets). */
   seriesCount: number;
+  /** Runs of equal kinds as flat triples [kind, from, to): the fast fold walks these. */
+  runs: number[];
+}
+
+/** Maximal runs of equal slot kinds, as flat [kind, from, to) triples. */
+export function kindRuns(kinds: Uint8Array): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < kinds.length; ) {
+    let j = i + 1;
+    while (j < kinds.length && kinds[j] === kinds[i]) j++;
+    runs.push(kinds[i]!, i, j);
+    i = j;
+  }
+  return runs;
 }
 
 /** Whether `values` has the shape this layout was built for (cheap: length and histogram sizes). */
@@ -63,7 +77,7 @@ export function layoutOf(id: string, length: number, groups: SlotGroup[], kindOf
     for (let i = 0; i < g.size; i++) kinds[g.offset + i] = kindOf(g);
     seriesCount += g.size;
   }
-  return { id, length, kinds, groups, checks, seriesCount };
+  return { id, length, kinds, groups, checks, seriesCount, runs: kindRuns(kinds) };
 }
 
 /** base^exponent, as query-stats-schemas describes (base absent = exponent 0). */

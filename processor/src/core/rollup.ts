@@ -1,22 +1,25 @@
 /**
  * Rollup accumulation: tumbling event-time windows per block of series, by index.
- * A VM's records are in order on one partition, so a window of a block closes when
- * that block's next sample falls in a later window (or when the VM is evicted, or the
- * input ends: `flush`). Closing turns the accumulators into one Rollup per series:
+ * The hot loop folds samples into the finest window only; when it closes it is
+ * emitted and merged into each coarser window (1 min → 1 h by default: every
+ * resolution is a multiple of the finest, so windows nest). A VM's records are in
+ * order on one partition, so a block's window closes when its next sample falls in a
+ * later window (or when the VM is evicted, or the input ends: `flush`). Rows:
  *   gauge:     count, min, max, avg, last
  *   counter:   increase (Σ deltas of rate intervals, plus the new value after a reset),
- *              meanRate = increase / seconds of rate intervals, peak per-interval rate, resets
+ *              meanRate = increase / time of rate intervals, peak per-interval rate, resets
  *   histogram: merged bucket deltas and p50/p90/p99
  * Values are scaled to their unit (base^exponent) only here, never in the hot loop.
  */
 import { QUANTILES, bucketQuantile } from './histogram.js';
 import type { Layout, SlotGroup } from './layout.js';
 import type { Rollup } from './outputs.js';
-import { resetWindow, type SeriesBlock, type WindowAcc } from './seriesBlock.js';
+import { mergeWindow, resetWindow, type SeriesBlock, type WindowAcc } from './seriesBlock.js';
 
+/** Whose rows these are (a VmState fits: its name and uuid). */
 export interface RollupTarget {
-  vm: string;
-  vmUuid: string;
+  name: string;
+  uuid: string;
 }
 
 /** Start of the window of resolution `res` holding t. */
@@ -24,22 +27,39 @@ export function windowStart(t: number, res: number): number {
   return t - (((t % res) + res) % res);
 }
 
-/** Closes the block's windows that `t` has left, emitting their rows; opens the windows holding t. */
+/** Emits and merges the finest window if t has left it, then closes coarser windows t has left. */
 export function rollWindows(block: SeriesBlock, layout: Layout, t: number, resolutions: readonly number[], to: RollupTarget, out: Rollup[]): void {
-  for (let r = 0; r < resolutions.length; r++) {
+  if (t < block.end) return; // inside the finest window, hence inside every coarser one
+  const res0 = resolutions[0]!;
+  closeFinest(block, layout, resolutions, to, out, windowStart(t, res0));
+  block.end = block.start + res0;
+  for (let r = 1; r < resolutions.length; r++) {
     const res = resolutions[r]!;
-    const w = block.win[r]!;
-    const start = windowStart(t, res);
-    if (w.start === start) continue;
+    const w = block.coarse[r - 1]!;
+    if (w.start >= 0 && t < w.start + res) continue;
     if (w.start >= 0 && w.n > 0) emitRows(block, layout, w, res, to, out);
-    resetWindow(w, start);
+    resetWindow(w, windowStart(t, res));
   }
+}
+
+function closeFinest(block: SeriesBlock, layout: Layout, resolutions: readonly number[], to: RollupTarget, out: Rollup[], next: number): void {
+  if (block.start >= 0 && block.n > 0) {
+    emitRows(block, layout, block, resolutions[0]!, to, out);
+    for (let r = 1; r < resolutions.length; r++) {
+      const w = block.coarse[r - 1]!;
+      if (w.start < 0) resetWindow(w, windowStart(block.start, resolutions[r]!));
+      mergeWindow(w, block, layout.kinds);
+    }
+  }
+  resetWindow(block, next);
 }
 
 /** Closes every open window of the block (eviction, end of input). */
 export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: readonly number[], to: RollupTarget, out: Rollup[]): void {
-  for (let r = 0; r < resolutions.length; r++) {
-    const w = block.win[r]!;
+  closeFinest(block, layout, resolutions, to, out, -1);
+  block.end = -1;
+  for (let r = 1; r < resolutions.length; r++) {
+    const w = block.coarse[r - 1]!;
     if (w.start >= 0 && w.n > 0) emitRows(block, layout, w, resolutions[r]!, to, out);
     resetWindow(w, -1);
   }
@@ -49,37 +69,32 @@ function emitRows(block: SeriesBlock, layout: Layout, w: WindowAcc, res: number,
   for (const g of layout.groups) out.push(rowOf(block, g, w, res, to));
 }
 
-function blank(block: SeriesBlock, g: SlotGroup, w: WindowAcc, res: number, to: RollupTarget): Rollup {
-  return {
-    kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: to.vm, vmUuid: to.vmUuid,
-    series: `${block.label}.${g.name}`, type: g.type === 'histogram' ? 'histogram' : g.type, unit: g.unit, count: w.n,
-    min: null, max: null, avg: null, last: null, increase: null, meanRate: null, peakRate: null, resets: null,
-    p50: null, p90: null, p99: null, buckets: null, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null,
-  };
-}
-
 function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowAcc, res: number, to: RollupTarget): Rollup {
-  const row = blank(block, g, w, res, to);
   const i = g.offset;
   const s = g.scale;
+  let min = null, max = null, avg = null, last = null, increase = null, meanRate = null, peakRate = null, resets = null;
+  let p50 = null, p90 = null, p99 = null, buckets = null;
   if (g.type === 'gauge') {
-    const last = block.prev[i]!;
-    if (last >= 0) Object.assign(row, { min: w.a[i]! * s, max: w.b[i]! * s, avg: (w.c[i]! / w.n) * s, last: last * s });
-    return row;
+    if (w.b[i]! >= 0) {
+      min = w.a[i]! * s;
+      max = w.b[i]! * s;
+      avg = (w.c[i]! / w.n) * s;
+      last = block.prev[i]! >= 0 ? block.prev[i]! * s : null;
+    }
+  } else if (g.type === 'counter') {
+    increase = w.a[i]! * s;
+    meanRate = w.ms > 0 ? ((w.a[i]! * 1000) / w.ms) * s : null;
+    peakRate = w.b[i]! >= 0 ? (w.b[i]! / 1000) * s : null;
+    resets = w.resets[i] ?? 0;
+  } else {
+    buckets = w.a.slice(i, i + g.size);
+    resets = w.resets[i] ?? 0;
+    const q = QUANTILES.map(([, p]) => bucketQuantile(g.lower!, buckets!, 0, p));
+    [p50, p90, p99] = q.map((v) => (v === null ? null : v * s)) as [number | null, number | null, number | null];
   }
-  if (g.type === 'counter') {
-    const inc = w.a[i]!;
-    row.increase = inc * s;
-    row.meanRate = w.ms > 0 ? ((inc * 1000) / w.ms) * s : null;
-    row.peakRate = (w.b[i]! / 1000) * s;
-    row.resets = w.resets[i] ?? 0;
-    return row;
-  }
-  const merged = w.a.slice(i, i + g.size);
-  row.buckets = merged;
-  row.resets = w.resets[i] ?? 0;
-  const lower = g.lower!;
-  const q = QUANTILES.map(([, p]) => bucketQuantile(lower, merged, 0, p));
-  [row.p50, row.p90, row.p99] = q.map((v) => (v === null ? null : v * s)) as [number | null, number | null, number | null];
-  return row;
+  return {
+    kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: to.name, vmUuid: to.uuid, series: `${block.label}.${g.name}`,
+    type: g.type, unit: g.unit, count: w.n, min, max, avg, last, increase, meanRate, peakRate, resets,
+    p50, p90, p99, buckets, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null,
+  };
 }

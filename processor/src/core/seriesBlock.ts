@@ -1,14 +1,16 @@
 /**
  * A SeriesBlock holds the state of every series of one block of values (one vCPU's
  * stats, the VM's stats, one device's counters, one interface): the previous raw
- * value per slot and the open rollup windows. `foldValues` is the hot loop: it
- * walks slots by index (no strings, no allocation), applies the counter rules of
- * counterRules.ts, accumulates the windows and leaves the per-interval deltas in a
+ * value per slot and the open rollup windows. `foldValues` is the hot loop: one pass
+ * over the slots by index (no strings, no allocation) that applies the counter rules
+ * of counterRules.ts and accumulates the finest rollup window; coarser windows are
+ * merged from it when it closes (rollup.ts). Per-interval deltas are left in a
  * scratch array for the emitters and the block rules.
  *
- * State is plain JSON: arrays of numbers, -1 meaning unknown (raw values are ≥ 0).
+ * State is plain JSON: arrays of integers, -1 meaning unknown (raw values are ≥ 0).
  */
 import type { IntervalKind } from './counterRules.js';
+import { foldRuns } from './foldRuns.js';
 import { BUCKET, CUMULATIVE, PEAK, SKIP, type Layout } from './layout.js';
 
 /** One open tumbling window of one resolution over a block's slots. */
@@ -21,7 +23,7 @@ export interface WindowAcc {
   ms: number;
   /** counter/bucket: increase; gauge: min. */
   a: number[];
-  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. */
+  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. -1 = none. */
   b: number[];
   /** gauge: sum. */
   c: number[];
@@ -29,18 +31,61 @@ export interface WindowAcc {
   resets: Record<string, number>;
 }
 
-export interface SeriesBlock {
+/**
+ * A block is itself its finest window (start, n, ms, a, b, c, resets: folded every
+ * sample, one object hop from the block); coarser windows are merged from it when it
+ * closes. `end` (when the finest window ends) lets a sample skip all window
+ * bookkeeping with one compare: coarser windows contain the finest, so none can end
+ * earlier. Fewer objects touched per sample matter: with thousands of VMs a
+ * partition's state is far larger than the CPU caches.
+ */
+export interface SeriesBlock extends WindowAcc {
   layout: string;
   /** Series prefix: vm, vcpu.0, block.vda, net.tap0. */
   label: string;
   /** Time of `prev` (agent sample time), -1 before the first sample. */
   t: number;
   prev: number[];
-  win: WindowAcc[];
+  /** End of the finest window (start + finest resolution); -1 when none is open. */
+  end: number;
+  /** Windows of the coarser resolutions. */
+  coarse: WindowAcc[];
 }
 
 /** prev value of a cumulative slot after a new QEMU instance: the next value is a reset (its increase counts from 0). */
 export const RESET_PENDING = -2;
+
+/**
+ * An array of n copies of v with double elements from the start, so the hot loop's
+ * loads and stores see one element kind whatever values later arrive.
+ */
+export function filled(n: number, v: number): number[] {
+  const a: number[] = [0.5];
+  a.pop();
+  for (let i = 0; i < n; i++) a.push(v);
+  return a;
+}
+
+export function emptyWindow(length: number): WindowAcc {
+  return { start: -1, n: 0, ms: 0, a: filled(length, 0), b: filled(length, -1), c: filled(length, 0), resets: {} };
+}
+
+export function newBlock(layout: Layout, label: string, resolutions: number): SeriesBlock {
+  const coarse: WindowAcc[] = [];
+  for (let r = 1; r < resolutions; r++) coarse.push(emptyWindow(layout.length));
+  return { layout: layout.id, label, t: -1, prev: filled(layout.length, -1), end: -1, ...emptyWindow(layout.length), coarse };
+}
+
+/** Clears a window for reuse at `start`. */
+export function resetWindow(w: WindowAcc, start: number): void {
+  w.start = start;
+  w.n = 0;
+  w.ms = 0;
+  w.a.fill(0);
+  w.b.fill(-1);
+  w.c.fill(0);
+  w.resets = {};
+}
 
 /** Marks every known cumulative slot as reset (new instance). */
 export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Array }): void {
@@ -51,112 +96,95 @@ export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Arra
   }
 }
 
-function filled(n: number, v: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(v);
-  return a;
-}
-
-export function emptyWindow(length: number): WindowAcc {
-  return { start: -1, n: 0, ms: 0, a: filled(length, 0), b: filled(length, 0), c: filled(length, 0), resets: {} };
-}
-
-export function newBlock(layout: Layout, label: string, resolutions: number): SeriesBlock {
-  const win: WindowAcc[] = [];
-  for (let r = 0; r < resolutions; r++) win.push(emptyWindow(layout.length));
-  return { layout: layout.id, label, t: -1, prev: filled(layout.length, -1), win };
-}
-
-/** Clears a window for reuse at `start`. */
-export function resetWindow(w: WindowAcc, start: number): void {
-  w.start = start;
-  w.n = 0;
-  w.ms = 0;
-  w.a.fill(0);
-  w.b.fill(0);
-  w.c.fill(0);
-  w.resets = {};
+function countReset(w: WindowAcc, i: number): void {
+  w.resets[i] = (w.resets[i] ?? 0) + 1;
 }
 
 /**
- * Folds one sample's values into the block. Writes each slot's delta for this
- * interval to `deltas` (-1 when the slot has none: first sight, reset, gap, gauge).
- * Returns the number of slots that reset (counted by the caller).
+ * Folds one sample's values into the block and its finest window. With `deltas`,
+ * writes each slot's delta for this interval there (-1 when it has none: first
+ * sight, reset, gap, gauge); without, takes the run-wise fast path (foldRuns.ts),
+ * which leaves the same state. Returns the number of slots that reset.
  */
-export function foldValues(block: SeriesBlock, layout: Layout, values: readonly number[], interval: IntervalKind, dtMs: number, deltas: Float64Array): number {
+export function foldValues(block: SeriesBlock, layout: Layout, values: readonly number[], interval: IntervalKind, dtMs: number, deltas: Float64Array | null): number {
   const kinds = layout.kinds;
   const prev = block.prev;
   const n = layout.length;
   const rateOk = interval === 'ok';
+  const w = block;
+  const { a, b, c } = w;
+  w.n++;
+  if (rateOk) w.ms += dtMs;
+  const perSecMilli = 1e6 / dtMs;
+  if (deltas === null) return foldRuns(prev, layout, values, w, rateOk, perSecMilli);
+  deltas.fill(-1, 0, n);
   let resets = 0;
   for (let i = 0; i < n; i++) {
     const k = kinds[i]!;
     const v = values[i]!;
     const p = prev[i]!;
-    deltas[i] = -1;
-    if (k === SKIP) {
-      prev[i] = v; // histogram sizes: prev keeps the shape of the values (layoutOfBlock)
-      continue;
-    }
     if (k === CUMULATIVE || k === BUCKET) {
+      if (v === p) {
+        if (rateOk && v >= 0) deltas[i] = 0; // unchanged: the common case, nothing to add
+        continue;
+      }
       prev[i] = v;
       if (v < 0) continue; // missing
-      if (p < 0) {
-        if (p !== RESET_PENDING) continue; // rule 1: first sight
-        resets++; // a new QEMU instance: counted from 0 again
-        deltas[i] = -2 - v;
-        continue;
+      if (p < 0 || v < p) {
+        if (p >= 0 || p === RESET_PENDING) {
+          // Rule 2: a decrease (or a new instance) is a reset: no rate, the increase counts from 0.
+          resets++;
+          a[i] += v;
+          countReset(w, i);
+        }
+        continue; // rule 1: first sight emits nothing
       }
-      if (v < p) {
-        resets++; // rule 2: a decrease is a reset
-        deltas[i] = -2 - v; // marks "reset, increase v" for the windows
-        continue;
+      if (!rateOk) continue; // rule 3: a gap breaks the rate
+      const d = v - p;
+      deltas[i] = d;
+      a[i] += d;
+      if (k === CUMULATIVE) {
+        const r = d * perSecMilli;
+        if (r > b[i]!) b[i] = Math.round(r);
       }
-      if (rateOk) deltas[i] = v - p; // rule 3: a gap (or dt ≤ 0) keeps no delta
-    } else if (k === PEAK) {
-      // Within one QEMU a peak stat only increases, so its value is the running max;
-      // a decrease is a new process: counted as a reset, and the max restarts.
-      if (v >= 0 && p >= 0 && v < p) resets++;
-      prev[i] = v < 0 ? p : v;
+    } else if (k === SKIP) {
+      prev[i] = v; // histogram sizes: prev keeps the shape of the values (layoutOfBlock)
     } else {
-      prev[i] = v;
+      // Gauges. Within one QEMU a peak stat only increases, so its value is the running
+      // max; a decrease is a new process: counted as a reset, and the max restarts.
+      if (k === PEAK && v >= 0 && p >= 0 && v < p) resets++;
+      const g = k === PEAK && v < 0 ? p : v;
+      prev[i] = g;
+      if (g < 0) continue;
+      if (b[i]! < 0) {
+        a[i] = g;
+        b[i] = g;
+      } else {
+        if (g < a[i]!) a[i] = g;
+        if (g > b[i]!) b[i] = g;
+      }
+      c[i] += g;
     }
   }
-  foldWindows(block, layout, interval, dtMs, deltas);
   return resets;
 }
 
-function foldWindows(block: SeriesBlock, layout: Layout, interval: IntervalKind, dtMs: number, deltas: Float64Array): void {
-  const kinds = layout.kinds;
-  const prev = block.prev;
-  const n = layout.length;
-  const perSecMilli = 1e6 / dtMs;
-  for (const w of block.win) {
-    const { a, b, c } = w;
-    const first = w.n === 0;
-    w.n++;
-    if (interval === 'ok') w.ms += dtMs;
-    for (let i = 0; i < n; i++) {
-      const k = kinds[i]!;
-      if (k === CUMULATIVE || k === BUCKET) {
-        const d = deltas[i]!;
-        if (d >= 0) {
-          a[i] += d;
-          if (k === CUMULATIVE) {
-            const r = Math.round(d * perSecMilli);
-            if (r > b[i]!) b[i] = r;
-          }
-        } else if (d <= -2) {
-          a[i] += -2 - d;
-          w.resets[i] = (w.resets[i] ?? 0) + 1;
-        }
-      } else if (k !== SKIP) {
-        const v = prev[i]!;
-        if (v < 0) continue;
-        if (first || v < a[i]!) a[i] = v;
-        if (first || v > b[i]!) b[i] = v;
-        c[i] += v;
-      }
+/** Merges a closed finer window into a coarser one (every resolution is a multiple of the finest). */
+export function mergeWindow(into: WindowAcc, from: WindowAcc, kinds: Uint8Array): void {
+  const { a, b, c } = into;
+  for (let i = 0; i < kinds.length; i++) {
+    const k = kinds[i]!;
+    if (k === SKIP) continue;
+    if (k === CUMULATIVE || k === BUCKET) {
+      a[i] += from.a[i]!;
+      if (from.b[i]! > b[i]!) b[i] = from.b[i]!;
+    } else if (from.b[i]! >= 0) {
+      if (b[i]! < 0 || from.a[i]! < a[i]!) a[i] = from.a[i]!;
+      if (from.b[i]! > b[i]!) b[i] = from.b[i]!;
+      c[i] += from.c[i]!;
     }
   }
+  into.n += from.n;
+  into.ms += from.ms;
+  for (const [slot, r] of Object.entries(from.resets)) into.resets[slot] = (into.resets[slot] ?? 0) + r;
 }

@@ -30,14 +30,19 @@ export interface CoreCounters {
   malformedEvents: number;
 }
 
+/** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
 export interface ChainWindow {
   start: number;
   n: number;
-  maxAllocation: number | null;
-  minFree: number | null;
-  maxGrowth: number | null;
-  physicalEnd: number | null;
+  maxAllocation: number;
+  /** NO_FREE when no sample had a free value. */
+  minFree: number;
+  maxGrowth: number;
+  physicalEnd: number;
 }
+
+/** minFree of a window without free values (free can be negative, so -1 cannot mean none). */
+export const NO_FREE = Number.MAX_SAFE_INTEGER;
 
 /** One backing-chain position (device, depth) and the nodes currently there. */
 export interface ChainState {
@@ -98,6 +103,8 @@ export interface VmState {
   devices: DeviceInfo[];
   jobs: Record<string, JobState>;
   alerts: AlertTable;
+  /** Number of entries in `alerts` (kept with it: checking it needs no walk of the table). */
+  firing: number;
   pause: PauseState | null;
   /** Series this VM holds (counted against the cap). */
   series: number;
@@ -128,6 +135,6 @@ export function initialState(): CoreState {
 export function newVm(host: string, name: string, uuid: string, instanceId: string): VmState {
   return {
     host, name, uuid, instanceId, lastT: -1, lastRecordT: -1, status: '', running: true, shutdown: false,
-    schemaHash: '', vcpus: {}, blocks: {}, chains: {}, devices: [], jobs: {}, alerts: {}, pause: null, series: 0,
+    schemaHash: '', vcpus: {}, blocks: {}, chains: {}, devices: [], jobs: {}, alerts: {}, firing: 0, pause: null, series: 0,
   };
 }

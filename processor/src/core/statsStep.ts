@@ -5,10 +5,15 @@
  * add `<provider>.`). `n` numbers the vCPUs' QOM paths in natural order of first
  * appearance (device[0] → 0, device[2] → 1, as query-cpus-fast's cpu-index does),
  * since the record carries QOM paths, not cpu indices.
+ *
+ * Hot path: the blocks of the previous sample's results are cached by position
+ * (ctx.statsSlots); a result that matches its cached slot (same snapshot, target,
+ * QOM path and value shape) is folded without building a key or a label.
  */
 import type { StatsResult, StatsValues } from '../../../schemas/src/types.js';
-import { stepBlock } from './blockStep.js';
-import { statsLayoutFor, type CoreContext } from './context.js';
+import { blockFor, foldBlock } from './blockStep.js';
+import { statsLayoutFor, type CoreContext, type StatsSlot } from './context.js';
+import { fitsLayout } from './layout.js';
 import type { StepOutputs } from './outputs.js';
 import type { CoreState, VmState } from './state.js';
 
@@ -33,22 +38,42 @@ function labelOf(vm: VmState, r: StatsResult): string {
   return `${provider}${r.target}${id}`;
 }
 
+function fits(slot: StatsSlot | undefined, r: StatsResult): slot is StatsSlot {
+  // Blocks are replaced only through blockFor/dropBlock, which drop this VM's cache.
+  return slot !== undefined && slot.target === r.target && slot.qomPath === r.qomPath && slot.provider === r.provider && fitsLayout(slot.layout, r.values);
+}
+
+/** Binds result `r` to its block (slow path: layout, key, label, maybe a new block). */
+function bind(state: CoreState, vm: VmState, stats: StatsValues, r: StatsResult, ctx: CoreContext, out: StepOutputs): StatsSlot | null {
+  const layout = statsLayoutFor(ctx, state.snapshots[stats.schemaHash]!, r.provider, r.target, r.values);
+  if (!layout) {
+    state.counters.statsWithoutSnapshot++;
+    return null;
+  }
+  numberVcpus(vm, stats.results);
+  const key = `s|${r.provider}|${r.target}|${r.qomPath ?? ''}`;
+  const block = blockFor(state, vm, key, labelOf(vm, r), layout, ctx, out);
+  return block ? { provider: r.provider, target: r.target, qomPath: r.qomPath, key, layout, block } : null;
+}
+
 export function stepStats(state: CoreState, vm: VmState, stats: StatsValues, t: number, ctx: CoreContext, out: StepOutputs): void {
-  const snapshot = state.snapshots[stats.schemaHash];
-  if (!snapshot) {
+  if (!state.snapshots[stats.schemaHash]) {
     state.counters.statsWithoutSnapshot++;
     return;
   }
   vm.schemaHash = stats.schemaHash;
-  numberVcpus(vm, stats.results);
-  for (const r of stats.results) {
+  let slots = ctx.statsSlots.get(vm);
+  if (!slots || slots.hash !== stats.schemaHash) ctx.statsSlots.set(vm, (slots = Object.assign([] as StatsSlot[], { hash: stats.schemaHash })));
+  const results = stats.results;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
     if (r.extra.length > 0) state.counters.extraStats += r.extra.length;
-    const layout = statsLayoutFor(ctx, snapshot, r.provider, r.target, r.values);
-    if (!layout) {
-      state.counters.statsWithoutSnapshot++;
-      continue;
+    let slot = slots[i];
+    if (!fits(slot, r)) {
+      const bound = bind(state, vm, stats, r, ctx, out);
+      if (!bound) continue;
+      slot = slots[i] = bound;
     }
-    const key = `s|${r.provider}|${r.target}|${r.qomPath ?? ''}`;
-    stepBlock(state, vm, key, labelOf(vm, r), layout, r.values, t, ctx, out);
+    foldBlock(state, vm, slot.block, slot.layout, r.values, t, ctx, out);
   }
 }

@@ -32,8 +32,9 @@ function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutpu
   } else if (vm.instanceId !== id.instanceId) {
     resetInstance(state, vm, id.instanceId, rec.t, ctx, out);
   }
-  vm.host = id.host;
-  vm.name = id.name;
+  // Assign only on change: each record's strings would otherwise be kept (and promoted) by the VM state.
+  if (vm.host !== id.host) vm.host = id.host;
+  if (vm.name !== id.name) vm.name = id.name;
   return vm;
 }
 

@@ -13,23 +13,23 @@ import { flushWindows, windowStart } from './rollup.js';
 import type { CoreState, VmState } from './state.js';
 
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
-  const to = { vm: vm.name, vmUuid: vm.uuid };
   for (const b of Object.values(vm.blocks)) {
     const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
-    if (layout) flushWindows(b, layout, ctx.resolutions, to, out.rollups);
+    if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   }
   for (const [dev, list] of Object.entries(vm.chains)) {
-    list.forEach((cs, i) => flushChainWindows(cs, `block.${dev}.${i}`, ctx.resolutions, vm, out.rollups));
+    list.forEach((cs, i) => flushChainWindows(cs, dev, i, ctx.resolutions, vm, out.rollups));
   }
   if (opts.keep) return;
   resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts);
+  vm.firing = 0;
   state.series -= vm.series;
   state.counters.evictedVms++;
   delete state.vms[vm.uuid];
-  dropUnusedSnapshots(state);
 }
 
-function dropUnusedSnapshots(state: CoreState): void {
+/** Drops schema snapshots no VM refers to any more (after evictions). */
+export function dropUnusedSnapshots(state: CoreState): void {
   const used = new Set<string>();
   for (const vm of Object.values(state.vms)) used.add(vm.schemaHash);
   for (const h of Object.keys(state.snapshots)) if (!used.has(h)) delete state.snapshots[h];
@@ -40,8 +40,12 @@ export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs): voi
   const every = ctx.config.state.sweepIntervalMs;
   state.nextSweep = windowStart(clock, every) + every;
   const ttl = ctx.config.state.ttlSeconds * 1000;
+  let evicted = false;
   for (const vm of Object.values(state.vms)) {
-    if (clock - vm.lastRecordT > ttl) evictVm(state, vm, ctx, out, { keep: false });
-    else staleCheck(ctx, vm, clock, out.alerts);
+    if (clock - vm.lastRecordT > ttl) {
+      evictVm(state, vm, ctx, out, { keep: false });
+      evicted = true;
+    } else staleCheck(ctx, vm, clock, out.alerts);
   }
+  if (evicted) dropUnusedSnapshots(state);
 }

@@ -56,7 +56,11 @@ export const RollupConfig = z
     /** Tumbling event-time windows, ms. */
     resolutionsMs: z.array(posInt).min(1).max(4).default([60_000, 3_600_000]),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.resolutionsMs.every((x, i, all) => i === 0 || (x > all[i - 1]! && x % all[0]! === 0)), {
+    message: 'resolutionsMs must ascend, each a multiple of the first (coarser windows are merged from the finest)',
+    path: ['resolutionsMs'],
+  });
 
 export const WatermarkConfig = z
   .object({

@@ -6,15 +6,19 @@ import type { CoreContext } from '../context.js';
 import type { Alert } from '../outputs.js';
 import type { VmState } from '../state.js';
 import { commitGrowth, improbableAllocation, timeToFull, watermark, type ChainView, type JobsView } from './chainRules.js';
-import { currentLevel, raise, resolveWhere, type Subject } from './raise.js';
+import { currentLevel, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';
+import { NONE, type Level } from './machine.js';
+import type { AlertType } from '../../../../schemas/src/config/processor.js';
 
 export function evaluateChainRules(ctx: CoreContext, vm: VmState, v: ChainView, jobs: JobsView | null, t: number, out: Alert[]): void {
   const a = ctx.config.alerts;
   const s: Subject = { device: v.dev, backingIndex: v.backingIndex, node: v.formatNode, job: '' };
-  raise(ctx, vm, 'watermark', s, watermark(v, currentLevel(vm, 'watermark', s), a.watermark), t, out);
-  raise(ctx, vm, 'time-to-full', s, timeToFull(v, currentLevel(vm, 'time-to-full', s), a.timeToFull), t, out);
-  raise(ctx, vm, 'improbable-allocation', s, improbableAllocation(v, a.improbable, a.watermark.chunkMiB), t, out);
-  raise(ctx, vm, 'commit-growth', s, commitGrowth(v, jobs, a.commitGrowth, a.timeToFull), t, out);
+  const firing = hasAlerts(vm);
+  const cur = (type: AlertType): Level => (firing ? currentLevel(vm, type, s) : NONE);
+  raise(ctx, vm, 'watermark', s, watermark(v, cur('watermark'), a.watermark), t, out);
+  raise(ctx, vm, 'time-to-full', s, timeToFull(v, cur('time-to-full'), a.timeToFull), t, out);
+  raise(ctx, vm, 'improbable-allocation', s, improbableAllocation(v, cur('improbable-allocation'), a.improbable, a.watermark.chunkMiB), t, out);
+  raise(ctx, vm, 'commit-growth', s, commitGrowth(v, cur('commit-growth'), jobs, a.commitGrowth, a.timeToFull), t, out);
 }
 
 /** The element at (dev, backingIndex) holding these nodes went away. */

@@ -9,6 +9,8 @@
  *   (a data-quality flag: never act on it; VDSM pauses the VM here).
  * - commit-growth: during a block job, a backing element (index ≥ 1) on a block
  *   device grows toward its physical size.
+ * Messages are thunks: built only when an alert transitions. A rule returns null
+ * when nothing fires and nothing was firing (no allocation on the common path).
  */
 import type { ProcessorConfig } from '../../../../schemas/src/config/processor.js';
 import { CRITICAL, NONE, WARNING, type Level, type Observation } from './machine.js';
@@ -46,28 +48,32 @@ function where(v: ChainView): string {
   return `${v.dev}[${v.backingIndex}] ${v.formatNode}`;
 }
 
+function usage(v: ChainView): string {
+  const pct = ((v.allocation! / v.physical!) * 100).toFixed(1);
+  return `${where(v)}: ${fmtBytes(v.allocation!)} of ${fmtBytes(v.physical!)} physical allocated (${pct} %), ${fmtBytes(v.free!)} free`;
+}
+
 export function watermark(v: ChainView, cur: Level, cfg: Alerts['watermark']): Observation | null {
   if (!isThinBlock(v)) return null;
-  const physical = v.physical!, allocation = v.allocation!, free = v.free!;
+  const physical = v.physical!;
   const chunk = cfg.chunkMiB * MiB;
   const mode = cfg.mode === 'auto' ? (physical < chunk ? 'ratio' : 'limit') : cfg.mode;
-  const pct = ((allocation / physical) * 100).toFixed(1);
-  const state = `${fmtBytes(allocation)} of ${fmtBytes(physical)} physical allocated (${pct} %), ${fmtBytes(free)} free`;
   if (mode === 'ratio') {
-    const r = allocation / physical;
+    const r = v.allocation! / physical;
     const level = levelAbove(r, cfg.warningRatio, cfg.criticalRatio, cfg.hysteresisRatio, cur);
+    if (level === NONE && cur === NONE) return null;
     const threshold = level === CRITICAL ? cfg.criticalRatio : cfg.warningRatio;
-    const msg = level === NONE ? `${where(v)}: ${state}, below the watermark` : `${where(v)}: ${state} ≥ ${threshold * 100} % watermark: extend the volume`;
-    return { level, value: r, threshold, message: msg };
+    const message = () => (level === NONE ? `${usage(v)}, below the watermark` : `${usage(v)} ≥ ${threshold * 100} % watermark: extend the volume`);
+    return { level, value: r, threshold, message };
   }
   const limit = ((100 - cfg.utilizationPercent) * chunk) / 100;
   const crit = cfg.criticalFreeMiB * MiB;
-  const level = levelBelow(free, limit, crit, () => cfg.hysteresisMiB * MiB, cur);
+  const level = levelBelow(v.free!, limit, crit, () => cfg.hysteresisMiB * MiB, cur);
+  if (level === NONE && cur === NONE) return null;
   const threshold = level === CRITICAL ? crit : limit;
-  const arm = Math.max(1, physical - limit);
-  const msg = level === NONE ? `${where(v)}: ${state}, above the ${fmtBytes(limit)} limit`
-    : `${where(v)}: ${state} < ${fmtBytes(threshold)}: extend by ${cfg.chunkMiB} MiB (write threshold to arm: ${arm})`;
-  return { level, value: free, threshold, message: msg };
+  const message = () => (level === NONE ? `${usage(v)}, above the ${fmtBytes(limit)} limit`
+    : `${usage(v)} < ${fmtBytes(threshold)}: extend by ${cfg.chunkMiB} MiB (write threshold to arm: ${Math.max(1, physical - limit)})`);
+  return { level, value: v.free!, threshold, message };
 }
 
 export function timeToFull(v: ChainView, cur: Level, cfg: Alerts['timeToFull']): Observation | null {
@@ -76,26 +82,29 @@ export function timeToFull(v: ChainView, cur: Level, cfg: Alerts['timeToFull']):
   const crit = cfg.criticalFactor * cfg.extendLatencySeconds;
   const growth = v.growth ?? 0;
   if (growth < cfg.minGrowthBytesPerSecond) {
-    return { level: NONE, value: -1, threshold: warn, message: `${where(v)}: not growing (time-to-full -1 = never)` };
+    if (cur === NONE) return null;
+    return { level: NONE, value: -1, threshold: warn, message: () => `${where(v)}: not growing (time-to-full -1 = never)` };
   }
   const ttf = Math.max(0, v.free!) / growth;
   const level = levelBelow(ttf, warn, crit, (h) => h * (cfg.clearFactor - 1), cur);
+  if (level === NONE && cur === NONE) return null;
   const eta = v.t + Math.round(ttf * 1000);
   const threshold = level === CRITICAL ? crit : warn;
-  const msg = `${where(v)}: ${fmtBytes(v.free!)} free at ${fmtBytes(growth)}/s: full in ${fmtSeconds(ttf)} (ETA ${new Date(eta).toISOString()})`;
-  return { level, value: ttf, threshold, message: msg, eta };
+  const message = () => `${where(v)}: ${fmtBytes(v.free!)} free at ${fmtBytes(growth)}/s: full in ${fmtSeconds(ttf)} (ETA ${new Date(eta).toISOString()})`;
+  return { level, value: ttf, threshold, message, eta };
 }
 
-export function improbableAllocation(v: ChainView, cfg: Alerts['improbable'], chunkMiB: number): Observation | null {
+export function improbableAllocation(v: ChainView, cur: Level, cfg: Alerts['improbable'], chunkMiB: number): Observation | null {
   if (v.allocation === null) return null;
-  const margin = (cfg.marginMiB ?? chunkMiB) * MiB;
-  const overPhysical = v.physical !== null && v.physical > 0 ? v.physical + margin : Infinity;
+  const allocation = v.allocation;
+  const overPhysical = v.physical !== null && v.physical > 0 ? v.physical + (cfg.marginMiB ?? chunkMiB) * MiB : Infinity;
   const overCapacity = v.capacity > 0 ? v.capacity * cfg.capacityFactor : Infinity;
   const threshold = Math.min(overPhysical, overCapacity);
-  const level: Level = v.allocation > threshold ? WARNING : NONE;
-  const msg = level === NONE ? `${where(v)}: allocation ${fmtBytes(v.allocation)} plausible again`
-    : `${where(v)}: allocation ${fmtBytes(v.allocation)} is beyond ${v.allocation > overPhysical ? 'physical + margin' : `capacity × ${cfg.capacityFactor}`} (${fmtBytes(threshold)}): data-quality flag, do not act on it`;
-  return { level, value: v.allocation, threshold, message: msg };
+  const level: Level = allocation > threshold ? WARNING : NONE;
+  if (level === NONE && cur === NONE) return null;
+  const message = () => (level === NONE ? `${where(v)}: allocation ${fmtBytes(allocation)} plausible again`
+    : `${where(v)}: allocation ${fmtBytes(allocation)} is beyond ${allocation > overPhysical ? 'physical + margin' : `capacity × ${cfg.capacityFactor}`} (${fmtBytes(threshold)}): data-quality flag, do not act on it`);
+  return { level, value: allocation, threshold: Number.isFinite(threshold) ? threshold : 0, message };
 }
 
 /** Remaining bytes of the running block jobs, and their ids (for commit-growth). */
@@ -104,17 +113,19 @@ export interface JobsView {
   remaining: number;
 }
 
-export function commitGrowth(v: ChainView, jobs: JobsView | null, cfg: Alerts['commitGrowth'], ttfCfg: Alerts['timeToFull']): Observation | null {
+export function commitGrowth(v: ChainView, cur: Level, jobs: JobsView | null, cfg: Alerts['commitGrowth'], ttfCfg: Alerts['timeToFull']): Observation | null {
   if (v.backingIndex < 1 || v.free === null || v.physical === null) return null;
   const growth = v.growth ?? 0;
   if (!jobs || growth <= cfg.minGrowthBytesPerSecond) {
-    return { level: NONE, value: growth, threshold: cfg.minGrowthBytesPerSecond, message: `${where(v)}: ${jobs ? 'stopped growing' : 'block job ended'}` };
+    if (cur === NONE) return null;
+    return { level: NONE, value: growth, threshold: cfg.minGrowthBytesPerSecond, message: () => `${where(v)}: ${jobs ? 'stopped growing' : 'block job ended'}` };
   }
-  const ttf = Math.max(0, v.free) / growth;
+  const free = v.free;
+  const ttf = Math.max(0, free) / growth;
   const eta = v.t + Math.round(ttf * 1000);
-  const short = jobs.remaining > v.free || ttf < ttfCfg.warningFactor * ttfCfg.extendLatencySeconds;
-  const msg = `${where(v)}: backing image grows at ${fmtBytes(growth)}/s during block job ${jobs.ids.join(',')}: `
-    + `${fmtBytes(v.free)} free of ${fmtBytes(v.physical)}, full in ${fmtSeconds(ttf)}; the job has up to ${fmtBytes(jobs.remaining)} left to copy`
+  const short = jobs.remaining > free || ttf < ttfCfg.warningFactor * ttfCfg.extendLatencySeconds;
+  const message = () => `${where(v)}: backing image grows at ${fmtBytes(growth)}/s during block job ${jobs.ids.join(',')}: `
+    + `${fmtBytes(free)} free of ${fmtBytes(v.physical!)}, full in ${fmtSeconds(ttf)}; the job has up to ${fmtBytes(jobs.remaining)} left to copy`
     + (short ? ': extend the base before it runs out' : '');
-  return { level: short ? CRITICAL : WARNING, value: growth, threshold: cfg.minGrowthBytesPerSecond, message: msg, eta };
+  return { level: short ? CRITICAL : WARNING, value: growth, threshold: cfg.minGrowthBytesPerSecond, message, eta };
 }

@@ -20,7 +20,8 @@ export interface Observation {
   level: Level;
   value: number;
   threshold: number;
-  message: string;
+  /** A thunk is only called when a transition is emitted (no strings on the hot path). */
+  message: string | (() => string);
   eta?: number | null;
   pausedMs?: number | null;
 }
@@ -58,7 +59,7 @@ function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, 
   return {
     kind: 'alert', id: s.id, type: s.type, state, severity: severityOf(s.level), labels: s.labels,
     t, startsAt: s.startsAt, endsAt: state === 'resolved' ? t : null,
-    value: obs.value, threshold: obs.threshold, message: obs.message,
+    value: obs.value, threshold: obs.threshold, message: typeof obs.message === 'function' ? obs.message() : obs.message,
     eta: obs.eta ?? null, pausedMs: obs.pausedMs ?? null,
   };
 }

@@ -18,9 +18,14 @@ export function labelsOf(vm: VmState, s: Subject): AlertLabels {
   return { host: vm.host, vm: vm.name, vmUuid: vm.uuid, device: s.device, backingIndex: s.backingIndex, node: s.node, job: s.job };
 }
 
+/** Whether the VM has any alert firing (the common case is none: rules then skip key building). */
+export function hasAlerts(vm: VmState): boolean {
+  return vm.firing > 0;
+}
+
 /** Current level of the alert of this type and subject. */
 export function currentLevel(vm: VmState, type: AlertType, s: Subject): Level {
-  return vm.alerts[alertKey(type, s)]?.level ?? NONE;
+  return hasAlerts(vm) ? (vm.alerts[alertKey(type, s)]?.level ?? NONE) : NONE;
 }
 
 export function current(vm: VmState, type: AlertType, s: Subject): AlertState | undefined {
@@ -30,13 +35,17 @@ export function current(vm: VmState, type: AlertType, s: Subject): AlertState | 
 /** Feeds an observation (or null: the rule does not apply, which resolves) to the alert's machine. */
 export function raise(ctx: CoreContext, vm: VmState, type: AlertType, s: Subject, obs: Observation | null, t: number, out: Alert[]): AlertState | undefined {
   if (ctx.disabled.has(type)) return undefined;
+  if ((obs === null || obs.level === NONE) && !hasAlerts(vm)) return undefined;
   const key = alertKey(type, s);
   if (obs === null || obs.level === NONE) {
     if (!(key in vm.alerts)) return undefined;
     const last = vm.alerts[key]!;
     obs ??= { level: NONE, value: last.value, threshold: 0, message: 'no longer applies' };
   }
-  return observe(vm.alerts, key, type, labelsOf(vm, s), obs, t, out);
+  const had = key in vm.alerts;
+  const st = observe(vm.alerts, key, type, labelsOf(vm, s), obs, t, out);
+  vm.firing += (st ? 1 : 0) - (had ? 1 : 0);
+  return st;
 }
 
 /** Resolves the VM's alerts matching `pred`, in key order, with one message. */
@@ -45,5 +54,6 @@ export function resolveWhere(vm: VmState, pred: (a: AlertState) => boolean, mess
     const a = vm.alerts[key]!;
     if (!pred(a)) continue;
     observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, t, out);
+    vm.firing--;
   }
 }

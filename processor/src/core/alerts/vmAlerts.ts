@@ -20,12 +20,13 @@ import type { Alert } from '../outputs.js';
 import type { VmState } from '../state.js';
 import { fmtBytes, fmtSeconds } from './levels.js';
 import { CRITICAL, NONE, WARNING } from './machine.js';
-import { VM_SUBJECT, current, raise, resolveWhere, type Subject } from './raise.js';
+import { VM_SUBJECT, current, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';
 
 type IoError = Extract<CoreEvent, { event: 'BLOCK_IO_ERROR' }>;
 type Threshold = Extract<CoreEvent, { event: 'BLOCK_WRITE_THRESHOLD' }>;
 
 function hasType(vm: VmState, type: string): boolean {
+  if (vm.firing === 0) return false;
   for (const k in vm.alerts) if (vm.alerts[k]!.type === type) return true;
   return false;
 }
@@ -56,7 +57,7 @@ export function resumed(vm: VmState, t: number, us: number, out: Alert[]): void 
 
 /** A sample's run state: io-error with io-status nospace fires (missed event); running resolves (missed RESUME). */
 export function pauseFromSample(ctx: CoreContext, vm: VmState, s: Sample, t: number, out: Alert[]): void {
-  vm.status = s.status;
+  if (vm.status !== s.status) vm.status = s.status;
   if (s.running) {
     if (vm.pause && hasType(vm, 'paused-enospc')) resumed(vm, t, 0, out);
     vm.running = true;
@@ -125,6 +126,7 @@ export function staleCheck(ctx: CoreContext, vm: VmState, clock: number, out: Al
 }
 
 export function staleResolved(ctx: CoreContext, vm: VmState, t: number, out: Alert[]): void {
+  if (!hasAlerts(vm)) return;
   const a = current(vm, 'stale', VM_SUBJECT);
   if (a) raise(ctx, vm, 'stale', VM_SUBJECT, { level: NONE, value: (t - vm.lastT) / 1000, threshold: 0, message: 'samples arrive again' }, t, out);
 }
