@@ -55,4 +55,34 @@ describe('startAgent with a dead broker', () => {
     }
     expect(seqs).toEqual(seqs.map((_, i) => i));
   });
+
+  it('past the spool bound the oldest records are dropped, counted, and the VM gets a spool-dropped notice', async () => {
+    srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
+    dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+    const cfg = parseAgentConfig({
+      vms: { sockets: [{ path: srv.path }] },
+      sampling: { fastIntervalMs: 50, slowIntervalMs: 500 },
+      kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
+      spool: { dir: join(dir, 'spool'), memoryBytes: 2048, diskBytes: 6000 },
+      metrics: { listen: 'off' },
+      drainTimeoutMs: 200,
+    });
+    const agent = await startAgent(cfg);
+    await new Promise((r) => setTimeout(r, 1500));
+    await agent.stop();
+    const dropped = ['memory-full', 'disk-full', 'corrupt-segment'].reduce((n, r) => n + agent.telemetry.spoolDropped.value({ reason: r }), 0);
+    expect(dropped).toBeGreaterThan(0);
+    const left = new Spool({ memoryBytes: 1 << 20, dir: join(dir, 'spool'), diskBytes: 1 << 30 });
+    const recs = [];
+    for (let b = left.peek(1000, 1 << 30); b.length > 0; b = left.peek(1000, 1 << 30)) {
+      recs.push(...b.map((e) => decodeRaw(e.value)));
+      left.commit();
+    }
+    const seqs = recs.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // oldest dropped first: what is left is in order
+    expect(seqs[0]).toBeGreaterThan(0);
+    const notices = recs.filter((r) => r.body.kind === 'AgentNotice' && r.body.value.kind === 'spool-dropped');
+    expect(notices.length).toBeGreaterThan(0);
+    expect(notices.every((n) => (n.body.value as { count: number }).count > 0)).toBe(true);
+  });
 });

@@ -56,14 +56,21 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const log = deps.logger ?? silentLogger;
   const telemetry = createTelemetry();
+  const pollers = new Map<string, VmPoller<unknown>>();
   let dropsLogged = 0;
   let droppedTotal = 0;
   const spool = new Spool({
     memoryBytes: cfg.spool.memoryBytes,
     dir: cfg.spool.dir,
     diskBytes: cfg.spool.diskBytes,
-    onDrop: (n, reason) => {
+    onDrop: (n, reason, byKey) => {
       telemetry.spoolDropped.inc({ reason }, n);
+      // Tell each VM's consumers why its seq has a gap. Deferred: we are inside spool.push.
+      queueMicrotask(() => {
+        for (const [uuid, count] of byKey) {
+          for (const p of pollers.values()) if (p.notice(uuid, 'spool-dropped', `${count} records dropped by the agent's spool (${reason})`, count)) break;
+        }
+      });
       // Log the first drop and then every power of ten, never per record.
       droppedTotal += n;
       const total = droppedTotal;
@@ -80,7 +87,6 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const opts = pollerOptions(cfg);
   const builder = deps.builder ?? (sampleBuilder as SampleBuilder<unknown>);
   const hostReader = deps.hostReader ?? sysfsReader();
-  const pollers = new Map<string, VmPoller<unknown>>();
   const discovery = new Discovery(cfg.vms, {
     added: (t) => {
       const p = new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });

@@ -74,6 +74,16 @@ export class VmPoller<S = unknown> {
     this.state = 'stopped';
   }
 
+  /**
+   * Publishes an AgentNotice about this VM (e.g. `spool-dropped`) if it is identified
+   * as `uuid`. Returns whether it did.
+   */
+  notice(uuid: string, kind: string, message: string, count: number): boolean {
+    if (this.identity?.uuid !== uuid) return false;
+    this.publish({ kind: 'AgentNotice', value: { kind, message, count } }, this.now());
+    return true;
+  }
+
   private async run(): Promise<void> {
     let attempt = 0;
     let lastCode = '';

@@ -27,10 +27,19 @@ export interface SpoolOptions {
   memoryBytes: number;
   dir?: string | undefined;
   diskBytes: number;
-  onDrop?: (records: number, reason: 'memory-full' | 'disk-full' | 'corrupt-segment') => void;
+  /** Called after records were dropped; `byKey` counts them per record key (VM uuid) when known. */
+  onDrop?: (records: number, reason: DropReason, byKey: ReadonlyMap<string, number>) => void;
 }
 
+export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment';
+
 interface Segment { path: string; records: number; bytes: number }
+
+function countKeys(entries: readonly SpoolEntry[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const e of entries) m.set(e.key, (m.get(e.key) ?? 0) + 1);
+  return m;
+}
 
 const SEG = /^seg-(\d{16})\.bin$/;
 
@@ -135,13 +144,14 @@ export class Spool {
 
   private relieveMemory(): void {
     if (this.opts.dir) return this.spill();
-    let n = 0;
+    const dropped: SpoolEntry[] = [];
     while (this.memBytes > this.opts.memoryBytes && this.memStart < this.mem.length) {
-      this.memBytes -= entryBytes(this.mem[this.memStart++]!);
-      n++;
+      const e = this.mem[this.memStart++]!;
+      this.memBytes -= entryBytes(e);
+      dropped.push(e);
     }
     this.compactMem();
-    this.drop(n, 'memory-full');
+    this.drop(dropped.length, 'memory-full', countKeys(dropped));
   }
 
   private spill(): void {
@@ -167,18 +177,24 @@ export class Spool {
 
   private dropOldestSegment(): void {
     if (this.headSeg) {
-      const n = this.head.length - this.headStart;
+      const rest = this.head.slice(this.headStart);
       rmSync(this.headSeg.path, { force: true });
       this.head = [];
       this.headStart = 0;
       this.headBytes = 0;
       this.headSeg = undefined;
-      return this.drop(n, 'disk-full');
+      return this.drop(rest.length, 'disk-full', countKeys(rest));
     }
     const seg = this.segments.shift()!;
+    let byKey = new Map<string, number>();
+    try {
+      byKey = countKeys(decodeSegment(readFileSync(seg.path)).entries); // rare: read it to say whose records go
+    } catch {
+      /* unreadable: counted without keys */
+    }
     rmSync(seg.path, { force: true });
     this.diskBytesUsed -= seg.bytes;
-    this.drop(seg.records, 'disk-full');
+    this.drop(seg.records, 'disk-full', byKey);
   }
 
   private loadNextSegment(): void {
@@ -229,9 +245,9 @@ export class Spool {
     }
   }
 
-  private drop(n: number, reason: 'memory-full' | 'disk-full' | 'corrupt-segment'): void {
+  private drop(n: number, reason: DropReason, byKey: ReadonlyMap<string, number> = new Map()): void {
     if (n <= 0) return;
     this.dropped += n;
-    this.opts.onDrop?.(n, reason);
+    this.opts.onDrop?.(n, reason, byKey);
   }
 }
