@@ -236,13 +236,9 @@ export class VmPoller<S = unknown> {
     return obs;
   }
 
-  private async tryExec(client: QmpClient, command: string): Promise<unknown> {
-    try {
-      return await client.execute(command);
-    } catch (err) {
-      if (err instanceof QmpExecuteError) return undefined;
-      throw err;
-    }
+  /** A command's return value, or undefined when QEMU answered with an error (e.g. CommandNotFound). */
+  private tryExec(client: QmpClient, command: string): Promise<unknown> {
+    return client.execute(command).catch((err: unknown) => (err instanceof QmpExecuteError ? undefined : Promise.reject(err)));
   }
 
   private publishEvent(ev: QmpEventMessage): void {
