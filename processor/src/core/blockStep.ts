@@ -3,7 +3,7 @@
  * cardinality cap), close windows the sample has left, fold the values, emit.
  */
 import { classifyInterval } from './counterRules.js';
-import { layoutOfBlock, scratchFor, type CoreContext } from './context.js';
+import { clearVmCache, layoutOfBlock, scratchFor, type CoreContext } from './context.js';
 import { emitBlockRates } from './emit.js';
 import type { Layout } from './layout.js';
 import type { StepOutputs } from './outputs.js';
@@ -24,8 +24,7 @@ export function dropBlock(state: CoreState, vm: VmState, key: string, ctx: CoreC
   if (!b) return;
   const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
   if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
-  ctx.statsSlots.delete(vm); // cached bindings may point at this block
-  ctx.devSlots.delete(vm);
+  clearVmCache(vm); // cached bindings may point at this block
   const n = layout?.seriesCount ?? b.prev.length;
   vm.series -= n;
   state.series -= n;

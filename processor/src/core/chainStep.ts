@@ -14,7 +14,7 @@
  */
 import type { BlockDevice, ChainElement } from '../../../schemas/src/types.js';
 import { classifyInterval } from './counterRules.js';
-import type { CoreContext } from './context.js';
+import { intern, type CoreContext } from './context.js';
 import { rate } from './emit.js';
 import { newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { StepOutputs } from './outputs.js';
@@ -23,9 +23,9 @@ import { evaluateChainRules, resolveElementAlerts } from './alerts/chainAlerts.j
 import type { JobsView } from './alerts/chainRules.js';
 import type { ChainState, CoreState, VmState } from './state.js';
 
-function newChainState(el: ChainElement, resolutions: number): ChainState {
+function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext): ChainState {
   const win = Array.from({ length: resolutions }, () => emptyChainWindow());
-  return { formatNode: el.formatNode, storageNode: el.storageNode ?? '', filename: el.filename, t: -1, allocation: -1, growth: newGrowth(), eventFloor: -1, warmFloor: -1, win };
+  return { formatNode: intern(ctx, el.formatNode), storageNode: intern(ctx, el.storageNode ?? ''), filename: el.filename, t: -1, allocation: -1, growth: newGrowth(), eventFloor: -1, warmFloor: -1, win };
 }
 
 /** Growth after this sample (null: none yet), applying the reset and gap rules. */
@@ -64,7 +64,7 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
   if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
     const old = cs;
     if (old) retireElement(state, vm, dev, el.backingIndex, old, t, ctx, out);
-    cs = newChainState(el, ctx.resolutions.length);
+    cs = newChainState(el, ctx.resolutions.length, ctx);
     if (old && old.filename === el.filename) cs.warmFloor = old.warmFloor; // same image under new node names
   }
   if (cs.t >= 0 && t <= cs.t) return cs; // Δt ≤ 0: counted at VM level
@@ -72,7 +72,6 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
   const growth = nextGrowth(cs, raw, t, ctx, state);
   cs.allocation = raw;
   cs.t = t;
-  if (cs.filename !== el.filename) cs.filename = el.filename;
   const eff = effectiveAllocation(cs, raw);
   const free = el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null;
   if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm.name, out);

@@ -25,10 +25,12 @@ export interface CoreContext {
   scratch: Float64Array;
   /** Reused array of one device's counters (fixedLayouts.blockValues). */
   blockValues: number[];
-  /** Per VM, the blocks of its last StatsResults by position: skips key building on the hot path. */
-  statsSlots: WeakMap<object, StatsSlot[] & { hash: string }>;
-  /** Per VM, the counter blocks of its last sample's block devices by position. */
-  devSlots: WeakMap<object, Array<{ dev: string; block: SeriesBlock }>>;
+  /**
+   * One shared instance per distinct string kept in state (QOM paths, node and device
+   * names repeat across VMs): comparing a record's fresh string with a shared, hot
+   * instance stays in cache, unlike one stored copy per VM.
+   */
+  strings: Map<string, string>;
 }
 
 /** A cached StatsResult position → block binding (derived; rebuilt on any mismatch). */
@@ -49,10 +51,53 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
     disabled: new Set(config.alerts.disabled),
     layouts: new Map(),
     scratch: new Float64Array(1024),
-    statsSlots: new WeakMap(),
-    devSlots: new WeakMap(),
+    strings: new Map(),
     blockValues: filled(23, -1),
   };
+}
+
+const CACHE = Symbol('qmpipe.vmCache');
+
+/**
+ * Per-VM bindings of the last sample's results to their blocks, by position, so the
+ * hot path builds no key and hashes no string. Kept on the VmState object under a
+ * non-enumerable symbol: derived data that JSON (checkpoints) and equality ignore,
+ * rebuilt on the first sample after a restore.
+ */
+export interface VmCache {
+  /** Interned schema hash the stats bindings were made under ('' none). */
+  statsHash: string;
+  stats: StatsSlot[];
+  devs: Array<{ dev: string; block: SeriesBlock }>;
+}
+
+export function vmCache(vm: object): VmCache {
+  const holder = vm as { [CACHE]?: VmCache };
+  let c = holder[CACHE];
+  if (!c) {
+    c = { statsHash: '', stats: [], devs: [] };
+    Object.defineProperty(vm, CACHE, { value: c, writable: true, enumerable: false, configurable: true });
+  }
+  return c;
+}
+
+/** Forgets a VM's bindings (a block was dropped or replaced). */
+export function clearVmCache(vm: object): void {
+  const c = (vm as { [CACHE]?: VmCache })[CACHE];
+  if (c) {
+    c.statsHash = '';
+    c.stats = [];
+    c.devs = [];
+  }
+}
+
+/** The shared instance of s (the table is bounded: it is only a cache). */
+export function intern(ctx: CoreContext, s: string): string {
+  const v = ctx.strings.get(s);
+  if (v !== undefined) return v;
+  if (ctx.strings.size >= 100_000) ctx.strings.clear();
+  ctx.strings.set(s, s);
+  return s;
 }
 
 /** A scratch array of at least n slots. */

@@ -6,7 +6,7 @@ import type { BlockDevice, Sample } from '../../../schemas/src/types.js';
 import { ioErrors, pauseFromSample, staleResolved, thresholdRearmed } from './alerts/vmAlerts.js';
 import { blockFor, dropBlock, foldBlock, stepBlock } from './blockStep.js';
 import { dropChain, stepChain } from './chainStep.js';
-import type { CoreContext } from './context.js';
+import { intern, vmCache, type CoreContext } from './context.js';
 import { classifyInterval } from './counterRules.js';
 import { emitLatencies } from './emit.js';
 import { BLOCK_LAYOUT, BLOCK_SLOT, NET_LAYOUT, blockValues, netValues } from './fixedLayouts.js';
@@ -31,17 +31,16 @@ function trackDevices(state: CoreState, vm: VmState, devices: BlockDevice[], t: 
     dropChain(state, vm, dev, t, ctx, out); // hot-unplug: the device's series go
     dropBlock(state, vm, `b|${dev}`, ctx, out);
   }
-  vm.devices = devices.map((d) => ({ dev: d.dev, device: d.device, qdev: d.qdev ?? '', node: d.nodeName ?? '' }));
+  vm.devices = devices.map((d) => ({ dev: intern(ctx, d.dev), device: intern(ctx, d.device), qdev: intern(ctx, d.qdev ?? ''), node: intern(ctx, d.nodeName ?? '') }));
 }
 
 /** The counter block of the device at position i (cached by position: no key building per sample). */
 function deviceBlock(state: CoreState, vm: VmState, d: BlockDevice, i: number, ctx: CoreContext, out: StepOutputs): SeriesBlock | null {
-  let slots = ctx.devSlots.get(vm);
-  if (!slots) ctx.devSlots.set(vm, (slots = []));
+  const slots = vmCache(vm).devs;
   const slot = slots[i];
   if (slot && slot.dev === d.dev) return slot.block;
   const block = blockFor(state, vm, `b|${d.dev}`, `block.${d.dev}`, BLOCK_LAYOUT, ctx, out);
-  if (block) slots[i] = { dev: d.dev, block };
+  if (block) slots[i] = { dev: intern(ctx, d.dev), block };
   return block;
 }
 

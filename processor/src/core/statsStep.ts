@@ -7,12 +7,12 @@
  * since the record carries QOM paths, not cpu indices.
  *
  * Hot path: the blocks of the previous sample's results are cached by position
- * (ctx.statsSlots); a result that matches its cached slot (same snapshot, target,
+ * (vmCache); a result that matches its cached slot (same snapshot, target,
  * QOM path and value shape) is folded without building a key or a label.
  */
 import type { StatsResult, StatsValues } from '../../../schemas/src/types.js';
 import { blockFor, foldBlock } from './blockStep.js';
-import { statsLayoutFor, type CoreContext, type StatsSlot } from './context.js';
+import { intern, statsLayoutFor, vmCache, type CoreContext, type StatsSlot } from './context.js';
 import { fitsLayout } from './layout.js';
 import type { StepOutputs } from './outputs.js';
 import type { CoreState, VmState } from './state.js';
@@ -53,17 +53,23 @@ function bind(state: CoreState, vm: VmState, stats: StatsValues, r: StatsResult,
   numberVcpus(vm, stats.results);
   const key = `s|${r.provider}|${r.target}|${r.qomPath ?? ''}`;
   const block = blockFor(state, vm, key, labelOf(vm, r), layout, ctx, out);
-  return block ? { provider: r.provider, target: r.target, qomPath: r.qomPath, key, layout, block } : null;
+  const qomPath = r.qomPath === null ? null : intern(ctx, r.qomPath);
+  return block ? { provider: intern(ctx, r.provider), target: intern(ctx, r.target), qomPath, key, layout, block } : null;
 }
 
 export function stepStats(state: CoreState, vm: VmState, stats: StatsValues, t: number, ctx: CoreContext, out: StepOutputs): void {
-  if (!state.snapshots[stats.schemaHash]) {
-    state.counters.statsWithoutSnapshot++;
-    return;
+  const cache = vmCache(vm);
+  if (cache.statsHash !== stats.schemaHash) {
+    // A new schema (or no bindings yet): the snapshot must be known.
+    if (!state.snapshots[stats.schemaHash]) {
+      state.counters.statsWithoutSnapshot++;
+      return;
+    }
+    cache.statsHash = intern(ctx, stats.schemaHash);
+    cache.stats = [];
+    if (vm.schemaHash !== cache.statsHash) vm.schemaHash = cache.statsHash;
   }
-  vm.schemaHash = stats.schemaHash;
-  let slots = ctx.statsSlots.get(vm);
-  if (!slots || slots.hash !== stats.schemaHash) ctx.statsSlots.set(vm, (slots = Object.assign([] as StatsSlot[], { hash: stats.schemaHash })));
+  const slots = cache.stats;
   const results = stats.results;
   for (let i = 0; i < results.length; i++) {
     const r = results[i]!;
