@@ -15,7 +15,7 @@ import { createCore } from '../../processor/src/core/step.js';
 import { parseProcessorRuntimeConfig } from '../../processor/src/runtime/config.js';
 import { initialPartitionState, processBatch } from '../../processor/src/runtime/partitionStep.js';
 import { stack } from './helpers/index.js';
-import { actual, exited, fleetRecords, newScenario, produce, readAll, reference, sleep, spawnProcessor, waitCaughtUp, type Scenario } from './processor-support.js';
+import { activeMembers, actual, exited, fleetRecords, lagOf, newScenario, produce, readAll, reference, sleep, spawnProcessor, waitCaughtUp, type Scenario } from './processor-support.js';
 import { restartS3After, stopS3 } from './s3-outage.js';
 
 const records = fleetRecords(8);
@@ -89,10 +89,17 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
   });
 
   it('scale-out: a second instance joins mid-stream and partitions rebalance; outputs identical', async () => {
-    const { sc, exp } = await prepared('proc-scale');
+    const { sc, exp } = await prepared('proc-scale', 5);
     const a = start(sc);
-    await sleep(2_000);
+    await sleep(1_500);
     const b = start(sc);
+    // The rebalance must happen while there is still work: both members hold partitions, with lag left.
+    let lagAtRebalance = -1;
+    for (let i = 0; i < 80 && lagAtRebalance < 0; i++) {
+      if ((await activeMembers(sc)) === 2) lagAtRebalance = await lagOf(sc);
+      else await sleep(100);
+    }
+    expect(lagAtRebalance, 'second instance joined and got partitions before the stream was done').toBeGreaterThan(0);
     await waitCaughtUp(sc);
     await Promise.all([stopGracefully(a), stopGracefully(b)]);
     const got = await actual(sc, exp);
@@ -100,6 +107,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     expect(got.deadLetters).toEqual(exp.deadLetters);
     expect([...got.objects.keys()].sort()).toEqual([...exp.objects.keys()].sort());
     for (const [k, v] of exp.objects) expect(got.objects.get(k)?.equals(v), k).toBe(true);
+    console.log(`[processor-runtime] scale-out: second instance got partitions with ${lagAtRebalance} messages still to process; outputs identical`);
   });
 
   it('S3 down for 30 s: offsets never pass unwritten rollups, and everything completes after S3 returns', async () => {

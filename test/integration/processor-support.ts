@@ -175,23 +175,41 @@ export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
   };
 }
 
-/** Waits until the group's committed offsets reach the end of every raw partition. */
-export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000): Promise<void> {
+/** Messages of the raw topic not yet committed by the processor's group. */
+export async function lagOf(sc: Scenario): Promise<number> {
   const cfg = parseProcessorRuntimeConfig(sc.cfg);
   const admin = kafkaClient('it-lag').admin();
   await admin.connect();
-  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(sc.raw);
-      const committed = (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions;
-      const lag = ends.reduce((s, e) => s + Math.max(0, Number(e.high) - Math.max(0, Number(committed.find((c) => c.partition === e.partition)?.offset ?? 0))), 0);
-      if (lag === 0) return;
-      if (Date.now() > deadline) throw new Error(`processor still ${lag} messages behind after ${timeoutMs} ms`);
-      await sleep(250);
-    }
+    const ends = await admin.fetchTopicOffsets(sc.raw);
+    const committed = (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions;
+    return ends.reduce((s, e) => s + Math.max(0, Number(e.high) - Math.max(0, Number(committed.find((c) => c.partition === e.partition)?.offset ?? 0))), 0);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Members of the processor's consumer group once it is stable (3 partitions: each member gets one). */
+export async function activeMembers(sc: Scenario): Promise<number> {
+  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const admin = kafkaClient('it-members').admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([cfg.kafka.groupId]);
+    return groups[0]?.state === 'Stable' ? groups[0].members.length : 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until the group's committed offsets reach the end of every raw partition. */
+export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lag = await lagOf(sc);
+    if (lag === 0) return;
+    if (Date.now() > deadline) throw new Error(`processor still ${lag} messages behind after ${timeoutMs} ms`);
+    await sleep(250);
   }
 }
 

@@ -57,15 +57,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ app: 'qmpipe-processor' }, { level: cfg.log.level });
-  const running = await startProcessor(cfg, log);
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      log.info('stopping', { signal: sig });
-      resolve();
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+  // Listen for signals before starting, so a SIGTERM during start-up still stops cleanly.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
+  const running = await startProcessor(cfg, log);
+  log.info('stopping', { signal: await stopRequested });
   await running.stop();
   return 0;
 }
