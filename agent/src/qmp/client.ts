@@ -58,7 +58,7 @@ interface Pending {
   sentAt: number;
 }
 
-interface Queued { pending: Pending; bytes: Buffer; msg: object }
+interface Queued { pending: Pending; line: string; msg: object }
 
 export class QmpClient {
   greeting!: QmpGreeting;
@@ -120,7 +120,7 @@ export class QmpClient {
     return new Promise<T>((resolve, reject) => {
       // The timeout covers waiting for a free slot as well as the round trip.
       const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0, deadline: performance.now() + timeoutMs, timeoutMs };
-      this.queue.push({ pending, bytes: encodeCommand(msg), msg });
+      this.queue.push({ pending, line: encodeCommand(msg), msg });
       this.armTimer(pending.deadline);
       this.schedulePump();
     });
@@ -185,15 +185,15 @@ export class QmpClient {
   }
 
   private pump(): void {
-    const out: Buffer[] = [];
+    let out = '';
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
-      const { pending, bytes, msg } = this.queue.shift()!;
+      const { pending, line, msg } = this.queue.shift()!;
       pending.sentAt = performance.now();
       this.pending.set(pending.id, pending);
       this.opts.onTraffic?.('out', msg);
-      out.push(bytes);
+      out += line;
     }
-    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (out) this.socket.write(out);
   }
 
   /**

@@ -115,7 +115,7 @@ describe('pushBytes edge cases', () => {
   });
 
   it('encodeCommand writes one CRLF-terminated JSON line', () => {
-    expect(encodeCommand({ execute: 'query-status', id: 'q1' }).toString()).toBe('{"execute":"query-status","id":"q1"}\r\n');
+    expect(encodeCommand({ execute: 'query-status', id: 'q1' })).toBe('{"execute":"query-status","id":"q1"}\r\n');
   });
 });
 

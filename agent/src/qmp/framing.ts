@@ -4,7 +4,7 @@
  * ASCII, our input must be UTF-8.
  *
  *   bytes ──pushBytes──▶ Frame[]   (a line of text, or a typed protocol error)
- *   Message ──encodeCommand──▶ Buffer
+ *   Message ──encodeCommand──▶ line (string, CRLF-terminated)
  *
  * A line longer than `maxLineBytes` (without its terminator) yields one
  * `line-too-long` error and is discarded up to its newline, so a flood or garbage
@@ -84,7 +84,7 @@ function decodeLine(bytes: Uint8Array): Frame | undefined {
   return { kind: 'error', error: new QmpProtocolError('invalid-utf8', 'QMP line is not valid UTF-8') };
 }
 
-/** The bytes of one command, CRLF-terminated. */
-export function encodeCommand(msg: object): Buffer {
-  return Buffer.from(`${JSON.stringify(msg)}\r\n`, 'utf8');
+/** One command as written to the socket: JSON, CRLF-terminated (a string: Node encodes it on write). */
+export function encodeCommand(msg: object): string {
+  return `${JSON.stringify(msg)}\r\n`;
 }
