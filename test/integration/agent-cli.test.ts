@@ -5,7 +5,7 @@
  * Needs the build (`npm run build`, a stage of `npm test` and CI).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,18 +16,25 @@ import { readRaw, seqReport } from './agent-support.js';
 const cli = join(packageRoot(), 'bin', 'qmpipe.mjs');
 const built = existsSync(join(packageRoot(), 'dist', 'agent', 'src', 'cli.js'));
 let vm: TestVm;
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'it-cli-'));
+  dirs.push(d);
+  return d;
+};
 
 beforeAll(async () => {
   vm = await startTestVm({ noBootWait: true, seconds: 0 });
 });
 afterAll(async () => {
   await vm?.stop();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
 describe('qmpipe agent (CLI)', () => {
   it('rejects a bad config with exit code 2 and the zod path', async () => {
     expect(built, 'dist/ is missing: run npm run build').toBe(true);
-    const dir = mkdtempSync(join(tmpdir(), 'it-cli-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ kafka: { brokers: ['x:1'], lingerMs: -1 } }));
     const child = spawn(process.execPath, [cli, 'agent', '--config', join(dir, 'bad.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -39,7 +46,7 @@ describe('qmpipe agent (CLI)', () => {
 
   it('samples, then drains everything on SIGTERM and exits 0', async () => {
     expect(built, 'dist/ is missing: run npm run build').toBe(true);
-    const dir = mkdtempSync(join(tmpdir(), 'it-cli-'));
+    const dir = tempDir();
     const rawTopic = randomName('it-raw');
     const cfgPath = join(dir, 'agent.json');
     writeFileSync(cfgPath, JSON.stringify({

@@ -147,8 +147,9 @@ describe('agent faults', () => {
   it('a stuck socket and a garbage socket go stale; the real VM keeps its schedule', async () => {
     const vm = await vmUp();
     const dir = join(tmpdir(), randomName('it-bad'));
-    const { mkdirSync } = await import('node:fs');
+    const { mkdirSync, rmSync } = await import('node:fs');
     mkdirSync(dir);
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
     const servers: Server[] = [];
     const stuck = createServer(() => {}); // accepts, never writes
     const garbage = createServer((s) => {

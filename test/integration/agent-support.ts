@@ -3,7 +3,7 @@
  * random topics and a temporary spool dir, and a raw-topic reader that decodes every
  * record with the single-object codec (as any consumer would).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
@@ -11,6 +11,16 @@ import { parseAgentConfig, type AgentConfig } from '../../agent/src/config.js';
 import { decodeRaw } from '../../schemas/src/raw.js';
 import type { RawRecord } from '../../schemas/src/types.js';
 import { consumeUntil, kafkaClient, randomName, stack } from './helpers/index.js';
+
+/** Temporary spool dirs of this test process, removed when it exits. */
+const spoolDirs: string[] = [];
+process.once('exit', () => spoolDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempSpoolDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'it-spool-'));
+  spoolDirs.push(d);
+  return d;
+}
 
 export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: string[]; fastIntervalMs?: number; spool?: Record<string, unknown>; kafka?: Record<string, unknown>; qmp?: Record<string, unknown> } = {}): AgentConfig {
   return parseAgentConfig({
@@ -28,7 +38,7 @@ export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: s
       connectionTimeoutMs: 1000,
       ...over.kafka,
     },
-    spool: { dir: mkdtempSync(join(tmpdir(), 'it-spool-')), ...over.spool },
+    spool: { dir: tempSpoolDir(), ...over.spool },
     metrics: { listen: '127.0.0.1:0' },
     drainTimeoutMs: 15_000,
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ describe('kafka options', () => {
       { QMPIPE_KAFKA_SASL_PASSWORD: 'pw' },
     );
     const k = kafkaClientConfig(cfg.kafka);
+    rmSync(dir, { recursive: true, force: true });
     expect(k.ssl).toEqual({ rejectUnauthorized: true, ca: ['CA'], cert: 'CERT', key: 'KEY' });
     expect(k.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'agent', password: 'pw' });
     expect(k.brokers).toEqual(['k:9093']);
