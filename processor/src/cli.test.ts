@@ -16,7 +16,7 @@ describe('processor config', () => {
     expect(() => parseProcessorConfig({ alerts: { watermark: { chunkMb: 1 } } })).toThrow(ConfigError);
     expect(() => parseProcessorConfig({ alerts: { watermark: { warningRatio: 0.9, criticalRatio: 0.8 } } })).toThrow(/alerts\.watermark/);
     expect(() => parseProcessorConfig({ alerts: { disabled: ['nope'] } })).toThrow(/alerts\.disabled\.0/);
-    expect(ProcessorConfig.parse({ state: { ttlSeconds: 60 } }).state).toEqual({ ttlSeconds: 60, maxSeries: 2_000_000, sweepIntervalMs: 1000 });
+    expect(ProcessorConfig.parse({ state: { ttlSeconds: 60 } }).state).toEqual({ ttlSeconds: 60, maxSeries: 2_000_000, sweepIntervalMs: 5000 });
   });
 });
 

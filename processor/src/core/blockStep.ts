@@ -8,7 +8,7 @@ import { emitBlockRates } from './emit.js';
 import type { Layout } from './layout.js';
 import type { StepOutputs } from './outputs.js';
 import { flushWindows, rollWindows } from './rollup.js';
-import { foldValues, newBlock, type SeriesBlock } from './seriesBlock.js';
+import { foldValues, newBlock, prevOf, type SeriesBlock } from './seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 
 /**
@@ -22,10 +22,10 @@ export const NOT_FOLDED = -2;
 export function dropBlock(state: CoreState, vm: VmState, key: string, ctx: CoreContext, out: StepOutputs): void {
   const b = vm.blocks[key];
   if (!b) return;
-  const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
+  const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
   if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   clearVmCache(vm); // cached bindings may point at this block
-  const n = layout?.seriesCount ?? b.prev.length;
+  const n = layout?.seriesCount ?? b.a.length;
   vm.series -= n;
   state.series -= n;
   delete vm.blocks[key];

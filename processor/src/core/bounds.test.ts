@@ -23,7 +23,7 @@ describe('cardinality cap', () => {
 
 describe('TTL eviction', () => {
   it('evicts a VM with no record for the TTL: flushes its windows, resolves its alerts, releases its series', () => {
-    const core = createCore(ProcessorConfig.parse({ state: { ttlSeconds: 10 }, rollup: { resolutionsMs: [60_000] } }));
+    const core = createCore(ProcessorConfig.parse({ state: { ttlSeconds: 10, sweepIntervalMs: 1000 }, rollup: { resolutionsMs: [60_000] } }));
     const other = { ...VM, uuid: 'u-2', name: 'vm2' };
     const recs: RawRecord[] = [sampleRec(1000, { blockDevices: [diskAt(90 * MiB)] }), sampleRec(2000, { blockDevices: [diskAt(91 * MiB)] })];
     for (let s = 3; s <= 14; s++) recs.push(sampleRec(s * 1000, { blockDevices: [] }, other));

@@ -16,7 +16,7 @@ import type { BlockDevice, ChainElement } from '../../../schemas/src/types.js';
 import { classifyInterval } from './counterRules.js';
 import { intern, type CoreContext } from './context.js';
 import { rate } from './emit.js';
-import { newGrowth, restartGrowth, updateGrowth } from './growth.js';
+import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { StepOutputs } from './outputs.js';
 import { emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
 import { evaluateChainRules, resolveElementAlerts } from './alerts/chainAlerts.js';
@@ -32,7 +32,7 @@ function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext):
 function nextGrowth(cs: ChainState, raw: number, t: number, ctx: CoreContext, state: CoreState): number | null {
   const interval = classifyInterval(cs.t, t, ctx.config.rates);
   if (raw < 0) {
-    cs.growth = newGrowth();
+    clearGrowth(cs.growth);
     return null;
   }
   if (cs.allocation >= 0 && raw < cs.allocation) state.counters.counterResets++; // a decrease: new node or process
@@ -117,7 +117,7 @@ export function warmUpChains(vm: VmState): void {
       cs.allocation = -1;
       cs.t = -1;
       cs.eventFloor = -1;
-      cs.growth = newGrowth();
+      clearGrowth(cs.growth);
     }
   }
 }

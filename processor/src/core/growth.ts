@@ -13,26 +13,50 @@
  * - Ramp-up: the window reaches 95 % of a new steady rate after W seconds, EWMA(0.5)
  *   after ~4 ticks: a small price for the above.
  * The window keeps the samples of the last W seconds plus one older base sample, so
- * its span is ≥ W (at 10 s polling it is one interval). Both methods restart on a
- * reset or a gap (counterRules.ts): the first interval after either emits nothing.
+ * its span is ≥ W (at 10 s polling it is one interval), in a ring of at most RING
+ * samples (sub-second polling shortens the window to RING samples). Both methods
+ * restart on a reset or a gap (counterRules.ts): the first interval after either
+ * emits nothing.
  */
 import type { ProcessorConfig } from '../../../schemas/src/config/processor.js';
 
+const RING = 16;
+
 export interface GrowthState {
-  /** Window: flat [t0, a0, t1, a1, …], oldest first. EWMA: the last [t, a]. */
+  /** Ring of [t, allocation] pairs (2·RING numbers, fixed size: no allocation per sample). */
   pts: number[];
+  /** Index (in pairs) of the oldest sample, and how many there are. */
+  head: number;
+  count: number;
   /** EWMA value (bytes/s); -1 = none yet. */
   ewma: number;
 }
 
 export function newGrowth(): GrowthState {
-  return { pts: [], ewma: -1 };
+  const pts: number[] = [0.5];
+  pts.pop();
+  for (let i = 0; i < 2 * RING; i++) pts.push(0);
+  return { pts, head: 0, count: 0, ewma: -1 };
+}
+
+/** Forgets everything (in place): the next point is a first sight. */
+export function clearGrowth(g: GrowthState): void {
+  g.head = 0;
+  g.count = 0;
+  g.ewma = -1;
 }
 
 /** Forgets history: the next point starts a new series. */
 export function restartGrowth(g: GrowthState, t: number, allocation: number): void {
-  g.pts = [t, allocation];
+  g.head = 0;
+  g.count = 1;
+  g.pts[0] = t;
+  g.pts[1] = allocation;
   g.ewma = -1;
+}
+
+function at(g: GrowthState, k: number): number {
+  return 2 * ((g.head + k) % RING);
 }
 
 /**
@@ -40,30 +64,46 @@ export function restartGrowth(g: GrowthState, t: number, allocation: number): vo
  * there is no estimate yet. The caller restarts the estimator on resets and gaps.
  */
 export function updateGrowth(g: GrowthState, t: number, allocation: number, cfg: ProcessorConfig['growth']): number | null {
-  const pts = g.pts;
-  if (pts.length === 0) {
+  if (g.count === 0) {
     restartGrowth(g, t, allocation);
     return null;
   }
   if (cfg.method === 'ewma') return updateEwma(g, t, allocation, cfg.ewmaAlpha);
-  pts.push(t, allocation);
+  const pts = g.pts;
+  if (g.count === RING) {
+    g.head = (g.head + 1) % RING;
+    g.count--;
+  }
+  const w = at(g, g.count);
+  pts[w] = t;
+  pts[w + 1] = allocation;
+  g.count++;
   const horizon = t - cfg.windowSeconds * 1000;
   // Keep one base sample at or before the horizon: drop the oldest while the next one also is.
-  let drop = 0;
-  while (pts.length - drop > 4 && pts[drop + 2]! <= horizon) drop += 2;
-  if (drop > 0) {
-    pts.copyWithin(0, drop);
-    pts.length -= drop;
+  while (g.count > 2 && pts[at(g, 1)]! <= horizon) {
+    g.head = (g.head + 1) % RING;
+    g.count--;
   }
-  const dt = t - pts[0]!;
-  return dt > 0 ? ((allocation - pts[1]!) * 1000) / dt : null;
+  const o = at(g, 0);
+  const dt = t - pts[o]!;
+  return dt > 0 ? ((allocation - pts[o + 1]!) * 1000) / dt : null;
 }
 
 function updateEwma(g: GrowthState, t: number, allocation: number, alpha: number): number | null {
-  const [t0, a0] = g.pts as [number, number];
-  g.pts = [t, allocation];
+  const o = at(g, 0);
+  const t0 = g.pts[o]!;
+  const a0 = g.pts[o + 1]!;
+  restartGrowthKeep(g, t, allocation);
   if (t <= t0) return g.ewma < 0 ? null : g.ewma;
   const r = ((allocation - a0) * 1000) / (t - t0);
   g.ewma = g.ewma < 0 ? r : alpha * r + (1 - alpha) * g.ewma;
   return g.ewma;
+}
+
+/** Keeps only the newest point, leaving the EWMA as is. */
+function restartGrowthKeep(g: GrowthState, t: number, allocation: number): void {
+  g.head = 0;
+  g.count = 1;
+  g.pts[0] = t;
+  g.pts[1] = allocation;
 }

@@ -9,7 +9,7 @@ import { resolveWhere } from './alerts/raise.js';
 import { warmUpChains } from './chainStep.js';
 import { layoutOfBlock, type CoreContext } from './context.js';
 import type { StepOutputs } from './outputs.js';
-import { markInstanceReset } from './seriesBlock.js';
+import { markInstanceReset, prevOf } from './seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 
 const DIED = new Set(['paused-enospc', 'block-job-error', 'commit-growth', 'threshold-crossed']);
@@ -17,7 +17,7 @@ const DIED = new Set(['paused-enospc', 'block-job-error', 'commit-growth', 'thre
 export function resetInstance(state: CoreState, vm: VmState, instanceId: string, t: number, ctx: CoreContext, out: StepOutputs): void {
   vm.instanceId = instanceId;
   for (const b of Object.values(vm.blocks)) {
-    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
+    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
     if (layout) markInstanceReset(b, layout);
   }
   warmUpChains(vm);

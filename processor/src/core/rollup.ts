@@ -14,7 +14,7 @@
 import { QUANTILES, bucketQuantile } from './histogram.js';
 import type { Layout, SlotGroup } from './layout.js';
 import type { Rollup } from './outputs.js';
-import { mergeWindow, resetWindow, type SeriesBlock, type WindowAcc } from './seriesBlock.js';
+import { finestIncrease, mergeWindow, openFinest, resetWindow, type SeriesBlock, type WindowAcc, type WindowBase } from './seriesBlock.js';
 
 /** Whose rows these are (a VmState fits: its name and uuid). */
 export interface RollupTarget {
@@ -44,14 +44,14 @@ export function rollWindows(block: SeriesBlock, layout: Layout, t: number, resol
 
 function closeFinest(block: SeriesBlock, layout: Layout, resolutions: readonly number[], to: RollupTarget, out: Rollup[], next: number): void {
   if (block.start >= 0 && block.n > 0) {
-    emitRows(block, layout, block, resolutions[0]!, to, out);
+    emitRows(block, layout, block, resolutions[0]!, to, out, true);
     for (let r = 1; r < resolutions.length; r++) {
       const w = block.coarse[r - 1]!;
       if (w.start < 0) resetWindow(w, windowStart(block.start, resolutions[r]!));
       mergeWindow(w, block, layout.kinds);
     }
   }
-  resetWindow(block, next);
+  openFinest(block, layout.kinds, next);
 }
 
 /** Closes every open window of the block (eviction, end of input). */
@@ -65,29 +65,42 @@ export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: re
   }
 }
 
-function emitRows(block: SeriesBlock, layout: Layout, w: WindowAcc, res: number, to: RollupTarget, out: Rollup[]): void {
-  for (const g of layout.groups) out.push(rowOf(block, g, w, res, to));
+/** `finest`: w is the block's own window (counter bases in a, peaks/maxima in pv), else a coarser one. */
+function emitRows(block: SeriesBlock, layout: Layout, w: WindowBase, res: number, to: RollupTarget, out: Rollup[], finest = false): void {
+  for (const g of layout.groups) out.push(rowOf(block, g, w, res, to, finest));
 }
 
-function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowAcc, res: number, to: RollupTarget): Rollup {
+function increaseAt(block: SeriesBlock, w: WindowBase, i: number, finest: boolean): number {
+  return finest ? finestIncrease(block, i) : w.a[i]!;
+}
+
+function peakAt(block: SeriesBlock, w: WindowBase, i: number, finest: boolean): number {
+  return finest ? block.pv[2 * i + 1]! : (w as WindowAcc).b[i]!;
+}
+
+function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to: RollupTarget, finest: boolean): Rollup {
   const i = g.offset;
   const s = g.scale;
   let min = null, max = null, avg = null, last = null, increase = null, meanRate = null, peakRate = null, resets = null;
   let p50 = null, p90 = null, p99 = null, buckets = null;
   if (g.type === 'gauge') {
-    if (w.b[i]! >= 0) {
+    const top = peakAt(block, w, i, finest);
+    if (top >= 0) {
+      const lastRaw = block.pv[2 * i]!;
       min = w.a[i]! * s;
-      max = w.b[i]! * s;
+      max = top * s;
       avg = (w.c[i]! / w.n) * s;
-      last = block.prev[i]! >= 0 ? block.prev[i]! * s : null;
+      last = lastRaw >= 0 ? lastRaw * s : null;
     }
   } else if (g.type === 'counter') {
-    increase = w.a[i]! * s;
-    meanRate = w.ms > 0 ? ((w.a[i]! * 1000) / w.ms) * s : null;
-    peakRate = w.b[i]! >= 0 ? (w.b[i]! / 1000) * s : null;
+    const inc = increaseAt(block, w, i, finest);
+    increase = inc * s;
+    meanRate = w.ms > 0 ? ((inc * 1000) / w.ms) * s : null;
+    const peak = peakAt(block, w, i, finest);
+    peakRate = peak >= 0 ? (peak / 1000) * s : null;
     resets = w.resets[i] ?? 0;
   } else {
-    buckets = w.a.slice(i, i + g.size);
+    buckets = Array.from({ length: g.size }, (_, k) => increaseAt(block, w, i + k, finest));
     resets = w.resets[i] ?? 0;
     const q = QUANTILES.map(([, p]) => bucketQuantile(g.lower!, buckets!, 0, p));
     [p50, p90, p99] = q.map((v) => (v === null ? null : v * s)) as [number | null, number | null, number | null];

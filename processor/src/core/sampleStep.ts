@@ -47,7 +47,7 @@ function deviceBlock(state: CoreState, vm: VmState, d: BlockDevice, i: number, c
 function stepDevice(state: CoreState, vm: VmState, d: BlockDevice, i: number, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): void {
   const block = deviceBlock(state, vm, d, i, ctx, out);
   if (block) {
-    const failedBefore = block.prev[BLOCK_SLOT.failedWr]!;
+    const failedBefore = block.pv[2 * BLOCK_SLOT.failedWr]!;
     const dtMs = foldBlock(state, vm, block, BLOCK_LAYOUT, blockValues(d.counters, ctx.blockValues), t, ctx, out);
     if (dtMs > 0) {
       if (ctx.emitRates) emitLatencies(block.label, ctx.scratch, t, vm.name, out.rates);

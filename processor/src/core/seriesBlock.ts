@@ -13,39 +13,50 @@ import type { IntervalKind } from './counterRules.js';
 import { foldRuns } from './foldRuns.js';
 import { BUCKET, CUMULATIVE, PEAK, SKIP, type Layout } from './layout.js';
 
-/** One open tumbling window of one resolution over a block's slots. */
-export interface WindowAcc {
+/** What every window has: its start, its samples and rate time, min/base and sum per slot, resets. */
+export interface WindowBase {
   /** Window start (epoch ms); -1 = none open. */
   start: number;
   /** Samples folded (gauges). */
   n: number;
   /** Milliseconds of the rate intervals folded (counters). */
   ms: number;
-  /** counter/bucket: increase; gauge: min. */
+  /**
+   * gauge: min. counter/bucket: in coarser windows the increase; in the finest window
+   * (the block itself) a base, increase = (prev ≥ 0 ? prev : 0) − base, so the common
+   * step (a delta on a rate interval) writes nothing here: only resets, gaps, missing
+   * values and first sights move the base (see finestIncrease).
+   */
   a: number[];
-  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. -1 = none. */
-  b: number[];
   /** gauge: sum. */
   c: number[];
   /** Resets per slot in this window (sparse). */
   resets: Record<string, number>;
 }
 
+/** A coarser window (1 h by default), merged from the finest when that closes. */
+export interface WindowAcc extends WindowBase {
+  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. -1 = none. */
+  b: number[];
+}
+
 /**
- * A block is itself its finest window (start, n, ms, a, b, c, resets: folded every
- * sample, one object hop from the block); coarser windows are merged from it when it
- * closes. `end` (when the finest window ends) lets a sample skip all window
- * bookkeeping with one compare: coarser windows contain the finest, so none can end
- * earlier. Fewer objects touched per sample matter: with thousands of VMs a
- * partition's state is far larger than the CPU caches.
+ * A block is itself its finest window (folded every sample, one object hop away);
+ * coarser windows are merged from it when it closes. `end` (when the finest window
+ * ends) lets a sample skip all window bookkeeping with one compare: coarser windows
+ * contain the finest, so none can end earlier. The previous values and the finest
+ * window's peaks/maxima are interleaved in one array (`pv`), so a changed slot touches
+ * one cache line: with thousands of VMs a partition's state is far larger than the
+ * CPU caches, and memory latency, not arithmetic, bounds the fold.
  */
-export interface SeriesBlock extends WindowAcc {
+export interface SeriesBlock extends WindowBase {
   layout: string;
   /** Series prefix: vm, vcpu.0, block.vda, net.tap0. */
   label: string;
-  /** Time of `prev` (agent sample time), -1 before the first sample. */
+  /** Time of the previous values (agent sample time), -1 before the first sample. */
   t: number;
-  prev: number[];
+  /** Per slot i: [2i] the previous raw value (-1 unknown), [2i+1] the finest window's peak (counters) or max (gauges), -1 none. */
+  pv: number[];
   /** End of the finest window (start + finest resolution); -1 when none is open. */
   end: number;
   /** Windows of the coarser resolutions. */
@@ -71,12 +82,20 @@ export function emptyWindow(length: number): WindowAcc {
 }
 
 export function newBlock(layout: Layout, label: string, resolutions: number): SeriesBlock {
+  const n = layout.length;
   const coarse: WindowAcc[] = [];
-  for (let r = 1; r < resolutions; r++) coarse.push(emptyWindow(layout.length));
-  return { layout: layout.id, label, t: -1, prev: filled(layout.length, -1), end: -1, ...emptyWindow(layout.length), coarse };
+  for (let r = 1; r < resolutions; r++) coarse.push(emptyWindow(n));
+  return { layout: layout.id, label, t: -1, pv: filled(2 * n, -1), start: -1, n: 0, ms: 0, a: filled(n, 0), c: filled(n, 0), resets: {}, end: -1, coarse };
 }
 
-/** Clears a window for reuse at `start`. */
+/** The previous raw values (de-interleaved; the shape of the values they came from). */
+export function prevOf(block: SeriesBlock): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < block.pv.length; i += 2) out.push(block.pv[i]!);
+  return out;
+}
+
+/** Clears a coarser window for reuse at `start`. */
 export function resetWindow(w: WindowAcc, start: number): void {
   w.start = start;
   w.n = 0;
@@ -87,16 +106,42 @@ export function resetWindow(w: WindowAcc, start: number): void {
   w.resets = {};
 }
 
-/** Marks every known cumulative slot as reset (new instance). */
-export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Array }): void {
-  const prev = block.prev;
-  for (let i = 0; i < prev.length; i++) {
-    const k = layout.kinds[i];
-    if ((k === CUMULATIVE || k === BUCKET) && prev[i]! >= 0) prev[i] = RESET_PENDING;
+/** Opens the block's finest window at `start`: counter bases at the current values (increase 0), no peaks. */
+export function openFinest(block: SeriesBlock, kinds: Uint8Array, start: number): void {
+  block.start = start;
+  block.n = 0;
+  block.ms = 0;
+  block.c.fill(0);
+  block.resets = {};
+  const { a, pv } = block;
+  for (let i = 0; i < kinds.length; i++) {
+    const k = kinds[i]!;
+    const p = pv[2 * i]!;
+    a[i] = (k === CUMULATIVE || k === BUCKET) && p > 0 ? p : 0;
+    pv[2 * i + 1] = -1;
   }
 }
 
-function countReset(w: WindowAcc, i: number): void {
+/** Increase of counter slot i in the block's finest window so far. */
+export function finestIncrease(block: SeriesBlock, i: number): number {
+  const p = block.pv[2 * i]!;
+  return (p > 0 ? p : 0) - block.a[i]!;
+}
+
+/** Marks every known cumulative slot as reset (new instance), banking its increase so far. */
+export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Array }): void {
+  const { pv, a } = block;
+  for (let i = 0; i < a.length; i++) {
+    const k = layout.kinds[i];
+    const p = pv[2 * i]!;
+    if ((k === CUMULATIVE || k === BUCKET) && p >= 0) {
+      a[i] -= p;
+      pv[2 * i] = RESET_PENDING;
+    }
+  }
+}
+
+function countReset(w: WindowBase, i: number): void {
   w.resets[i] = (w.resets[i] ?? 0) + 1;
 }
 
@@ -108,60 +153,70 @@ function countReset(w: WindowAcc, i: number): void {
  */
 export function foldValues(block: SeriesBlock, layout: Layout, values: readonly number[], interval: IntervalKind, dtMs: number, deltas: Float64Array | null): number {
   const kinds = layout.kinds;
-  const prev = block.prev;
+  const pv = block.pv;
   const n = layout.length;
   const rateOk = interval === 'ok';
   const w = block;
-  const { a, b, c } = w;
+  const { a, c } = w;
   w.n++;
   if (rateOk) w.ms += dtMs;
   const perSecMilli = 1e6 / dtMs;
-  if (deltas === null) return foldRuns(prev, layout, values, w, rateOk, perSecMilli);
+  if (deltas === null) return foldRuns(pv, layout, values, w, rateOk, perSecMilli);
   deltas.fill(-1, 0, n);
   let resets = 0;
   for (let i = 0; i < n; i++) {
     const k = kinds[i]!;
     const v = values[i]!;
-    const p = prev[i]!;
+    const j = 2 * i;
+    const p = pv[j]!;
     if (k === CUMULATIVE || k === BUCKET) {
       if (v === p) {
         if (rateOk && v >= 0) deltas[i] = 0; // unchanged: the common case, nothing to add
         continue;
       }
-      prev[i] = v;
-      if (v < 0) continue; // missing
-      if (p < 0 || v < p) {
-        if (p >= 0 || p === RESET_PENDING) {
-          // Rule 2: a decrease (or a new instance) is a reset: no rate, the increase counts from 0.
-          resets++;
-          a[i] += v;
-          countReset(w, i);
-        }
-        continue; // rule 1: first sight emits nothing
+      pv[j] = v;
+      if (v < 0) {
+        if (p > 0) a[i] -= p; // missing: bank the increase so far (the base follows prev, now unknown)
+        continue;
       }
-      if (!rateOk) continue; // rule 3: a gap breaks the rate
+      if (p < 0) {
+        if (p === RESET_PENDING) {
+          resets++; // rule 2: a new instance: no rate; the increase counts from 0 (base already banked)
+          countReset(w, i);
+        } else a[i] += v; // rule 1: first sight emits nothing; the base moves with the value
+        continue;
+      }
+      if (v < p) {
+        resets++; // rule 2: a decrease is a reset: no rate; the increase counts from 0
+        a[i] -= p;
+        countReset(w, i);
+        continue;
+      }
       const d = v - p;
+      if (!rateOk) {
+        a[i] += d; // rule 3: a gap breaks the rate, and its increase is left out
+        continue;
+      }
       deltas[i] = d;
-      a[i] += d;
       if (k === CUMULATIVE) {
         const r = d * perSecMilli;
-        if (r > b[i]!) b[i] = Math.round(r);
+        if (r > pv[j + 1]!) pv[j + 1] = Math.round(r);
       }
     } else if (k === SKIP) {
-      prev[i] = v; // histogram sizes: prev keeps the shape of the values (layoutOfBlock)
+      pv[j] = v; // histogram sizes: prev keeps the shape of the values (layoutOfBlock)
     } else {
       // Gauges. Within one QEMU a peak stat only increases, so its value is the running
       // max; a decrease is a new process: counted as a reset, and the max restarts.
       if (k === PEAK && v >= 0 && p >= 0 && v < p) resets++;
       const g = k === PEAK && v < 0 ? p : v;
-      prev[i] = g;
+      pv[j] = g;
       if (g < 0) continue;
-      if (b[i]! < 0) {
+      if (pv[j + 1]! < 0) {
         a[i] = g;
-        b[i] = g;
+        pv[j + 1] = g;
       } else {
         if (g < a[i]!) a[i] = g;
-        if (g > b[i]!) b[i] = g;
+        if (g > pv[j + 1]!) pv[j + 1] = g;
       }
       c[i] += g;
     }
@@ -169,18 +224,20 @@ export function foldValues(block: SeriesBlock, layout: Layout, values: readonly 
   return resets;
 }
 
-/** Merges a closed finer window into a coarser one (every resolution is a multiple of the finest). */
-export function mergeWindow(into: WindowAcc, from: WindowAcc, kinds: Uint8Array): void {
+/** Merges the block's closing finest window into a coarser one (every resolution is a multiple of the finest). */
+export function mergeWindow(into: WindowAcc, from: SeriesBlock, kinds: Uint8Array): void {
   const { a, b, c } = into;
+  const pv = from.pv;
   for (let i = 0; i < kinds.length; i++) {
     const k = kinds[i]!;
     if (k === SKIP) continue;
+    const peak = pv[2 * i + 1]!;
     if (k === CUMULATIVE || k === BUCKET) {
-      a[i] += from.a[i]!;
-      if (from.b[i]! > b[i]!) b[i] = from.b[i]!;
-    } else if (from.b[i]! >= 0) {
+      a[i] += finestIncrease(from, i);
+      if (peak > b[i]!) b[i] = peak;
+    } else if (peak >= 0) {
       if (b[i]! < 0 || from.a[i]! < a[i]!) a[i] = from.a[i]!;
-      if (from.b[i]! > b[i]!) b[i] = from.b[i]!;
+      if (peak > b[i]!) b[i] = peak;
       c[i] += from.c[i]!;
     }
   }

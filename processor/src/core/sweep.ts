@@ -10,11 +10,12 @@ import { flushChainWindows } from './chainRollup.js';
 import { layoutOfBlock, type CoreContext } from './context.js';
 import type { StepOutputs } from './outputs.js';
 import { flushWindows, windowStart } from './rollup.js';
+import { prevOf } from './seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
   for (const b of Object.values(vm.blocks)) {
-    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, b.prev);
+    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
     if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   }
   for (const [dev, list] of Object.entries(vm.chains)) {

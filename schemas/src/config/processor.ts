@@ -33,8 +33,8 @@ export const StateConfig = z
     ttlSeconds: posInt.default(900),
     /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). */
     maxSeries: posInt.default(2_000_000),
-    /** How often (partition event time) stale detection and TTL eviction run. */
-    sweepIntervalMs: posInt.default(1_000),
+    /** How often (partition event time) stale detection and TTL eviction run; each sweep visits every VM. */
+    sweepIntervalMs: posInt.default(5_000),
   })
   .strict();
 

@@ -156,7 +156,7 @@ describe('stale', () => {
       recs.push(sampleRec(s * 1000 + 10, {}, vm2));
     }
     // vm1's last sample is at 3 s; vm2's record at 8.01 s moves the clock 5.01 s past it.
-    expect(alerts(recs, {}, 'stale')).toEqual(['8.01 stale firing warning', '11 stale resolved warning']);
+    expect(alerts(recs, { state: { sweepIntervalMs: 1000 } }, 'stale')).toEqual(['8.01 stale firing warning', '11 stale resolved warning']);
   });
   it('a VM that shut down is not stale', () => {
     const recs: RawRecord[] = [sampleRec(1000), eventRec(1500, 'SHUTDOWN', { guest: false, reason: 'host-qmp-quit' })];
