@@ -13,11 +13,13 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-linux openjdk-17-jre-headless maven prometheus-alertmanager)
+APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-linux openjdk-17-jre-headless maven prometheus-alertmanager
+  libvirt-clients libxml2-utils systemd)
 # A package counts as present when its command is there (a JDK or Maven may be installed
 # without Debian's package, e.g. Temurin or a tarball).
 declare -A APT_PROVIDES=([qemu-system-x86]=qemu-system-x86_64 [qemu-utils]=qemu-img [util-linux]=losetup
-  [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager)
+  [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager
+  [libvirt-clients]=virt-xml-validate [libxml2-utils]=xmllint [systemd]=systemd-analyze)
 
 ensure_apt() {
   local QMPIPE_COMPONENT=deps p cmd

@@ -8,6 +8,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS qmpipe_rollups (
   resolution_s   int       COMMENT 'window length in seconds',
   `partition`    int       COMMENT 'input Kafka partition that produced the row',
   vm             string    COMMENT 'VM name',
+  vm_uuid        string    COMMENT 'VM UUID (the raw topic key)',
   series         string    COMMENT 'dotted series name (libvirt domstats vocabulary)',
   kind           string    COMMENT 'gauge | counter | histogram | chain',
   unit           string,

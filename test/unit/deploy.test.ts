@@ -1,0 +1,98 @@
+/**
+ * The deployment material in infra/deploy is checked with the validators a user would
+ * run offline: systemd-analyze verify for the agent's unit, a structural schema for the
+ * Kubernetes manifests and the SAM template (parsed as YAML), virt-xml-validate for the
+ * libvirt snippet, and the Athena DDL against the Parquet columns the processor writes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { packageRoot } from '../../common/src/paths.js';
+import { ROLLUP_COLUMNS } from '../../processor/src/rollup/parquet.js';
+
+const deploy = join(packageRoot(), 'infra', 'deploy');
+const has = (cmd: string) => {
+  const ok = spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  if (!ok) console.log(`[deploy] skipping the ${cmd} check: ${cmd} is not installed (infra/deps.sh installs it as root)`);
+  return ok;
+};
+
+describe('systemd unit', () => {
+  it.skipIf(!has('systemd-analyze'))('passes systemd-analyze verify (ExecStart pointed at this checkout)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpipe-unit-'));
+    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8').replace('/usr/bin/qmpipe', join(packageRoot(), 'bin', 'qmpipe.mjs'));
+    writeFileSync(join(dir, 'qmpipe-agent.service'), unit);
+    const res = spawnSync('systemd-analyze', ['verify', join(dir, 'qmpipe-agent.service')], { encoding: 'utf8' });
+    expect(res.stderr.split('\n').filter((l) => l.includes('qmpipe-agent.service'))).toEqual([]);
+    expect(res.status).toBe(0);
+    for (const key of ['ProtectSystem=strict', 'ReadWritePaths=/run/qmp', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed']) expect(unit).toContain(key);
+  });
+});
+
+const container = z.object({
+  name: z.string(), image: z.string(), args: z.array(z.string()),
+  securityContext: z.object({ readOnlyRootFilesystem: z.literal(true), allowPrivilegeEscalation: z.literal(false), capabilities: z.object({ drop: z.array(z.literal('ALL')) }) }),
+  resources: z.object({ limits: z.object({ memory: z.string() }) }).passthrough(),
+}).passthrough();
+const podTemplate = z.object({ spec: z.object({ containers: z.array(container).min(1), securityContext: z.object({ runAsNonRoot: z.literal(true) }).passthrough() }).passthrough() }).passthrough();
+const workload = (kind: string) => z.object({
+  apiVersion: z.literal('apps/v1'), kind: z.literal(kind),
+  metadata: z.object({ name: z.string(), namespace: z.string() }).passthrough(),
+  spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), template: podTemplate }).passthrough(),
+}).passthrough();
+
+describe('Kubernetes manifests', () => {
+  it('the agent DaemonSet mounts the QMP socket directory from the host and runs the agent', () => {
+    const docs = parseAllDocuments(readFileSync(join(deploy, 'kubernetes', 'agent-daemonset.yaml'), 'utf8')).map((d) => d.toJS() as unknown);
+    const ds = workload('DaemonSet').parse(docs[0]);
+    const spec = (ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }).spec;
+    expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
+    expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);
+    expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as { metadata: { labels: Record<string, string> } }).metadata.labels);
+  });
+
+  it('the processor Deployment runs the processor with a scaling note', () => {
+    const text = readFileSync(join(deploy, 'kubernetes', 'processor-deployment.yaml'), 'utf8');
+    const dep = workload('Deployment').parse(parseYaml(text));
+    expect((dep.spec.template as { spec: { containers: Array<{ args: string[] }> } }).spec.containers[0]!.args[0]).toBe('processor');
+    expect(text).toMatch(/replicas <= partitions/);
+  });
+});
+
+describe('SAM template', () => {
+  it('declares the Lambda handler that exists in this build, behind a Kafka event source', () => {
+    const tags = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Not', 'Equals'].map((t) => ({ tag: `!${t}`, resolve: (v: unknown) => ({ [t]: v }) }));
+    const tpl = parseYaml(readFileSync(join(deploy, 'serverless', 'template.yaml'), 'utf8'), { customTags: tags as never }) as {
+      Transform: string; Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    expect(tpl.Transform).toBe('AWS::Serverless-2016-10-31');
+    const fn = Object.values(tpl.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
+    expect(fn.Properties.Handler).toBe('dist/processor/src/lambda/handler.handler');
+    const events = Object.values(fn.Properties.Events as Record<string, { Type: string }>);
+    expect(events.map((e) => e.Type)).toEqual(['SelfManagedKafka']);
+    expect(readFileSync(join(packageRoot(), 'processor', 'src', 'lambda', 'handler.ts'), 'utf8')).toMatch(/export async function handler\(/);
+  });
+});
+
+describe('libvirt snippet', () => {
+  it.skipIf(!has('virt-xml-validate') || !has('xmllint'))('validates against libvirt\'s domain schema', () => {
+    const res = spawnSync('virt-xml-validate', [join(deploy, 'libvirt', 'qmp-socket.xml'), 'domain'], { encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/validates/);
+  });
+});
+
+describe('Athena table', () => {
+  it('has exactly the Parquet columns the processor writes, in order', () => {
+    const ddl = readFileSync(join(deploy, 'athena', 'rollups.sql'), 'utf8');
+    const body = ddl.slice(ddl.indexOf('(') + 1, ddl.indexOf('PARTITIONED BY'));
+    const cols = [...body.matchAll(/^\s*`?([a-z_0-9]+)`?\s+(timestamp|int|string|bigint|double)/gm)].map((m) => m[1]);
+    const more = [...body.matchAll(/,\s*`?([a-z_0-9]+)`?\s+double/g)].map((m) => m[1]);
+    const all = [...new Set([...cols, ...more])];
+    expect(all.sort()).toEqual(ROLLUP_COLUMNS.map(([n]) => n).sort());
+  });
+});
