@@ -52,7 +52,7 @@ describe('Kubernetes manifests', () => {
     const spec = (ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }).spec;
     expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
     expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);
-    expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as { metadata: { labels: Record<string, string> } }).metadata.labels);
+    expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels);
   });
 
   it('the processor Deployment runs the processor with a scaling note', () => {
