@@ -1,0 +1,86 @@
+/**
+ * The config reference (schemas/CONFIG.md), generated from the zod schemas themselves
+ * so it cannot drift: every key with its type, default and constraints, and the doc
+ * comment written above it in the schema source. A unit test fails when the
+ * committed reference is stale (`npm run docs` rewrites it).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { packageRoot } from '../../../common/src/paths.js';
+import { AgentConfig } from './agent.js';
+import { ProcessorRuntimeConfig } from './processorRuntime.js';
+
+interface JsonSchema {
+  type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[];
+  default?: unknown; enum?: unknown[]; const?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number;
+  minLength?: number; minItems?: number; maxItems?: number; pattern?: string; required?: string[];
+}
+
+/** Doc comments by key name, from schema sources (a key documented twice differently is left out). */
+export function docComments(sources: string[]): Map<string, string> {
+  const docs = new Map<string, string | null>();
+  for (const src of sources) {
+    for (const m of src.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*\n?\s*([A-Za-z]\w*)\s*:/g)) {
+      const text = m[1]!.split('\n').map((l) => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean).join(' ');
+      const prev = docs.get(m[2]!);
+      docs.set(m[2]!, prev === undefined || prev === text ? text : null);
+    }
+  }
+  return new Map([...docs].filter((e): e is [string, string] => e[1] !== null));
+}
+
+function typeOf(s: JsonSchema): string {
+  if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
+  if (s.type === 'array') return `${s.items ? typeOf(s.items) : 'any'}[]`;
+  return Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
+}
+
+function constraints(s: JsonSchema): string {
+  const c: string[] = [];
+  if (s.minimum !== undefined && s.minimum > -Number.MAX_SAFE_INTEGER) c.push(`≥ ${s.minimum}`);
+  if (s.exclusiveMinimum !== undefined) c.push(`> ${s.exclusiveMinimum}`);
+  if (s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER) c.push(`≤ ${s.maximum}`);
+  if (s.exclusiveMaximum !== undefined) c.push(`< ${s.exclusiveMaximum}`);
+  if (s.minLength) c.push(`length ≥ ${s.minLength}`);
+  if (s.minItems) c.push(`≥ ${s.minItems} items`);
+  if (s.maxItems !== undefined) c.push(`≤ ${s.maxItems} items`);
+  if (s.pattern) c.push(`\`${s.pattern.replace(/\|/g, '\\|')}\``);
+  return c.join(', ');
+}
+
+function rows(s: JsonSchema, path: string, required: boolean, docs: Map<string, string>, out: string[]): void {
+  const obj = s.properties ? s : s.anyOf?.find((a) => a.properties);
+  if (obj?.properties) {
+    for (const [k, v] of Object.entries(obj.properties)) rows(v, path ? `${path}.${k}` : k, obj.required?.includes(k) ?? false, docs, out);
+    return;
+  }
+  const key = path.split('.').pop()!;
+  const def = s.default === undefined ? (required ? '**required**' : '') : `\`${JSON.stringify(s.default)}\``;
+  out.push(`| \`${path}\` | ${typeOf(s)} | ${def} | ${constraints(s)} | ${docs.get(key) ?? ''} |`);
+}
+
+export function referenceOf(title: string, schema: z.ZodType, docs: Map<string, string>): string {
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out = [`## ${title}`, '', '| key | type | default | constraints | meaning |', '|---|---|---|---|---|'];
+  rows(js, '', false, docs, out);
+  return out.join('\n');
+}
+
+export function configReference(): string {
+  const dir = join(packageRoot(), 'schemas', 'src', 'config');
+  const docs = docComments(['agent.ts', 'processor.ts', 'processorRuntime.ts'].map((f) => readFileSync(join(dir, f), 'utf8')));
+  return [
+    '# Configuration reference',
+    '',
+    'Generated from the zod schemas in `schemas/src/config/` by `npm run docs`; a unit test fails when this file is stale.',
+    'Every object is strict: an unknown key is an error naming its path. Secrets can come from the environment instead (see each app\'s README).',
+    '',
+    referenceOf('Agent (`qmpipe agent --config agent.json`)', AgentConfig, docs),
+    '',
+    referenceOf('Processor (`qmpipe processor --config processor.json`; the `core` part is also `qmpipe replay --config`)', ProcessorRuntimeConfig, docs),
+    '',
+  ].join('\n');
+}
