@@ -258,7 +258,7 @@ async function profile(file: string): Promise<void> {
 }
 
 /**
- * The processor is deployed with NODE_OPTIONS=--max-semi-space-size=32 (RUNTIME.md):
+ * The processor should run with NODE_OPTIONS=--max-semi-space-size=32 (processor/README.md):
  * the decoder's garbage is young, and a larger young generation scavenges it less
  * often. The same throughput is measured once more in a child with that flag (the
  * baseline too), reported with a `.semispace32` suffix.
