@@ -83,6 +83,13 @@ export function* fleet(vms: number, ticks: number, opts: { kvmOnly?: boolean; t0
   }
 }
 
+/** One tick of a kvm-only fleet, as an array. */
+export function fleetTick(vms: number, k: number): RawRecord[] {
+  const out: RawRecord[] = [];
+  for (let i = 0; i < vms; i++) for (const r of kvm[k]!) out.push(clone(r, i, k, kvmStart, T0));
+  return out;
+}
+
 /** The thin-LV fixture's records, for one VM with a given name (alert latency runs). */
 export function thinTemplate(): RawRecord[][] {
   return thin;

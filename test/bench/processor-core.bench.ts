@@ -16,92 +16,17 @@
  */
 import { ProcessorConfig } from '../../schemas/src/config/processor.js';
 import { decodeRaw, encodeRaw, rawCodec } from '../../schemas/src/raw.js';
-import type { BlockCounters, RawRecord, Sample, StatsResult, StatsSchemaSnapshot } from '../../schemas/src/types.js';
-import { createContext, statsLayoutFor } from '../../processor/src/core/context.js';
-import { SKIP } from '../../processor/src/core/layout.js';
 import { serializeCheckpoint } from '../../processor/src/core/checkpoint.js';
 import { initialState } from '../../processor/src/core/state.js';
 import { createCore } from '../../processor/src/core/step.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { transcriptRecords } from '../../processor/src/replay/source.js';
 import { cpuMs, emit, median } from './util.js';
+import { fleet, fleetTick, valuesOf } from './fleet.js';
 
 const VMS = Number(process.env.QMPIPE_BENCH_VMS ?? 10_000);
 const TICKS = Number(process.env.QMPIPE_BENCH_TICKS ?? 10);
 const ROUNDS = Number(process.env.QMPIPE_BENCH_ROUNDS ?? 5);
 const BATCH = 1_000;
 const config = ProcessorConfig.parse({});
-
-/** A fixture's records as groups: everything up to and including each Sample. */
-function tickGroups(file: string): RawRecord[][] {
-  const groups: RawRecord[][] = [];
-  let cur: RawRecord[] = [];
-  for (const r of transcriptRecords(fixturePath('qmp', file)).records) {
-    cur.push(r);
-    if (r.body.kind === 'Sample') {
-      groups.push(cur);
-      cur = [];
-    }
-  }
-  return groups;
-}
-
-function valuesOf(r: RawRecord): number {
-  if (r.body.kind !== 'Sample') return 0;
-  const s = r.body.value;
-  let n = 0;
-  for (const x of s.stats?.results ?? []) n += x.values.length;
-  for (const d of s.blockDevices) n += 23 + 4 * d.chain.length;
-  return n + 8 * s.net.length;
-}
-
-const kvm = tickGroups('kvm-vcpu-stats.jsonl');
-const thin = tickGroups('thin-lv-enospc-commit.jsonl');
-
-const T0 = 1_800_000_000_000;
-const kvmStart = kvm[0]![0]!.t;
-const thinStart = thin[0]![0]!.t;
-
-/** Slots of a values array that are not histogram sizes (those must keep their value). */
-const layoutCtx = createContext(config);
-const snapshot = kvm[0]!.find((r) => r.body.kind === 'StatsSchemaSnapshot')!.body.value as StatsSchemaSnapshot;
-function dataSlots(res: StatsResult): Uint8Array {
-  const l = statsLayoutFor(layoutCtx, snapshot, res.provider, res.target, res.values);
-  return l ? l.kinds.map((k) => (k === SKIP ? 0 : 1)) : new Uint8Array(res.values.length);
-}
-
-/** Per-VM values (v·m + offset, still monotonic), so VMs differ as real ones do. */
-function perturb(s: Sample, i: number): Sample {
-  const m = 1 + (i % 13);
-  const off = i * 977;
-  const f = (v: number) => (v < 0 ? v : v * m + off);
-  const stats = s.stats && {
-    ...s.stats,
-    results: s.stats.results.map((res) => {
-      const keep = dataSlots(res);
-      return { ...res, values: res.values.map((v, k) => (keep[k] ? f(v) : v)) };
-    }),
-  };
-  const blockDevices = s.blockDevices.map((d) => ({ ...d, counters: Object.fromEntries(Object.entries(d.counters).map(([k, v]) => [k, v === null ? null : f(v)])) as unknown as BlockCounters }));
-  return { ...s, stats, blockDevices };
-}
-
-/** A template record for VM i: its own identity and values, times moved onto one common start. */
-function clone(r: RawRecord, i: number, seq: number, start: number): RawRecord {
-  const body = r.body.kind === 'Sample' ? { kind: 'Sample' as const, value: perturb(r.body.value, i) } : r.body;
-  return { ...r, seq, t: r.t - start + T0, body, vm: { ...r.vm, host: `host-${i % 500}`, uuid: `vm-${i}`, name: `vm-${i}`, instanceId: `inst-${i}` } };
-}
-
-/** The fleet's records, tick by tick across VMs. */
-function* fleet(vms: number, ticks: number, kvmOnly = false): Generator<RawRecord> {
-  for (let k = 0; k < ticks; k++) {
-    for (let i = 0; i < vms; i++) {
-      const isThin = !kvmOnly && i % 10 === 9;
-      const tpl = isThin ? thin : kvm;
-      for (const r of tpl[k % tpl.length]!) yield clone(r, i, k, isThin ? thinStart : kvmStart);
-    }
-  }
-}
 
 /** Encoded records of tick 0 (first sight: builds the state) and of the ticks after it. */
 interface EncodedFleet { warm: Buffer[][]; timed: Buffer[][]; values: number; records: number; bytes: number }
@@ -213,7 +138,7 @@ function gc(): void {
 function memory(): void {
   const core = createCore(config);
   const probe = initialState();
-  core.step(probe, fleet(1, 2, true));
+  core.step(probe, fleet(1, 2, { kvmOnly: true }));
   const perVm = probe.series;
   const vms = Math.ceil(1_000_000 / perVm);
   gc();
@@ -229,13 +154,6 @@ function memory(): void {
   const d = process.cpuUsage(t0);
   emit('processor.checkpoint.bytes_per_series', ckpt.length / state.series, 'B');
   emit('processor.checkpoint.serialize_ms', (d.user + d.system) / 1000, 'ms');
-}
-
-/** One tick of a kvm-only fleet, as an array (records are not kept afterwards). */
-function fleetTick(vms: number, k: number): RawRecord[] {
-  const out: RawRecord[] = [];
-  for (let i = 0; i < vms; i++) for (const r of kvm[k]!) out.push(clone(r, i, k, kvmStart));
-  return out;
 }
 
 /** QMPIPE_BENCH_CPUPROFILE=FILE: write a CPU profile of one timed core pass (and skip the rest). */

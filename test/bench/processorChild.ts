@@ -9,7 +9,7 @@ import { packageRoot } from '../../common/src/paths.js';
 export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Promise<void> } {
   const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
   writeFileSync(file, JSON.stringify(cfg));
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' } });
   return {
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
