@@ -2,9 +2,11 @@
  * Fault tests of the agent against the real stack from infra/:
  * - QEMU killed mid-run and restarted on the same socket: the agent reconnects and the
  *   records carry a new instance id;
- * - the Kafka broker frozen for 20 s (SIGSTOP/SIGCONT of the broker started by the
- *   integration setup): every sample taken meanwhile arrives afterwards, none lost or
- *   duplicated (seq per VM), with the spool spilling to disk;
+ * - the Kafka broker stopped for 20 s and restarted (same command line, port and data):
+ *   every sample taken meanwhile arrives afterwards, none lost or duplicated (seq per
+ *   VM), with the spool spilling to disk;
+ * - stop while the broker is frozen (SIGSTOP: it accepts nothing, answers nothing): the
+ *   spool is persisted within the drain deadline;
  * - a stuck socket (accepts, never answers) and a garbage socket next to a real VM:
  *   only they go stale, the real VM keeps its 1 s schedule.
  */
@@ -15,7 +17,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from '../../agent/src/main.js';
 import type { RawRecord, Sample } from '../../schemas/src/types.js';
-import { randomName, stack, startTestVm, type TestVm } from './helpers/index.js';
+import { kafkaClient, randomName, stack, startTestVm, type TestVm } from './helpers/index.js';
+import { restartProcess, stopProcess } from './helpers/restart.js';
 import { agentConfig, kindOf, readRaw, seqReport, sleep, waitFor } from './agent-support.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -44,6 +47,19 @@ async function vmUp(name?: string): Promise<TestVm> {
 }
 
 /** The pid of the broker this test run started; only ever signal that one (its command line names our run dir). */
+async function brokerAnswers(): Promise<boolean> {
+  const admin = kafkaClient('it-faults-probe').admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 function kafkaPid(): number {
   const pid = Number(/^KAFKA_PID=(\d+)$/m.exec(readFileSync(join(stack().runDir, 'stack.env'), 'utf8'))![1]);
   expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(stack().runDir);
@@ -85,17 +101,26 @@ describe('agent faults', () => {
     const agent = await runAgent(cfg);
     await waitFor('records in Kafka', () => agent.telemetry.recordsPublished.value() >= 3, 60_000);
     const t0 = Date.now();
-    process.kill(pid, 'SIGSTOP');
-    let resumed = false;
-    const resume = async (): Promise<void> => {
-      if (!resumed) process.kill(pid, 'SIGCONT');
-      resumed = true;
+    // A real outage: the broker process is stopped, then started again with the same
+    // command line (same port, same log dirs) 20 s after it went down.
+    const stopped = await stopProcess(pid);
+    let restarted = false;
+    const restart = async (): Promise<void> => {
+      if (restarted) return;
+      restarted = true;
+      const s = stack();
+      await restartProcess(stopped, 20_000, { log: join(s.logDir, 'kafka.log'), pidFile: join(s.runDir, 'kafka', 'kafka.pid'), envFile: { path: join(s.runDir, 'stack.env'), key: 'KAFKA_PID' } });
+      const deadline = Date.now() + 90_000;
+      while (!(await brokerAnswers())) {
+        if (Date.now() > deadline) throw new Error('the restarted broker did not answer within 90 s');
+        await sleep(250);
+      }
     };
-    cleanup.push(resume);
-    await sleep(20_000);
+    cleanup.push(restart);
+    await sleep(Math.max(0, 20_000 - (Date.now() - stopped.stoppedAt)) - 500);
     const spooledDisk = agent.telemetry.spoolRecords.value({ tier: 'disk' });
     const publishedDuring = agent.telemetry.recordsPublished.value();
-    await resume();
+    await restart();
     const t1 = Date.now();
     await sleep(3000);
     await agent.stop(); // drains the spool

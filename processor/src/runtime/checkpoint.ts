@@ -4,12 +4,13 @@
  * checkpoint topic (Kafka runtime, in the same transaction as outputs and offsets)
  * or to S3 with a conditional write (Lambda handler).
  *
- *   "QMPC" | u8 version (1) | u32 LE header length | header JSON | core checkpoint
+ *   "QMPC" | u8 version (1) | u32 LE header length | gzip(header JSON) | core checkpoint
  *
  * The header holds the envelope (topic, partition, nextOffset, dead-letter count)
  * and the rollup buffer's pending rows; the core state uses the core's own compact
  * binary checkpoint (processor/src/core/checkpoint.ts).
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { QmpipeError } from '../../../common/src/errors.js';
 import { restoreCheckpoint, serializeCheckpoint } from '../core/checkpoint.js';
 import type { PartitionState } from './partitionStep.js';
@@ -25,7 +26,7 @@ export class CheckpointError extends QmpipeError {
 
 export function encodeCheckpoint(state: PartitionState): Buffer {
   const { core, ...envelope } = state;
-  const header = Buffer.from(JSON.stringify(envelope), 'utf8');
+  const header = gzipSync(Buffer.from(JSON.stringify(envelope), 'utf8'));
   const head = Buffer.alloc(9);
   MAGIC.copy(head, 0);
   head[4] = VERSION;
@@ -40,7 +41,7 @@ export function decodeCheckpoint(bytes: Buffer, expect: { topic: string; partiti
   const len = bytes.readUInt32LE(5);
   let envelope: Omit<PartitionState, 'core'>;
   try {
-    envelope = JSON.parse(bytes.subarray(9, 9 + len).toString('utf8')) as Omit<PartitionState, 'core'>;
+    envelope = JSON.parse(gunzipSync(bytes.subarray(9, 9 + len)).toString('utf8')) as Omit<PartitionState, 'core'>;
   } catch (cause) {
     throw new CheckpointError(`checkpoint for ${where} has a corrupt header`, cause, expect);
   }

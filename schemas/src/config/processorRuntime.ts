@@ -25,6 +25,11 @@ export const ProcessorKafkaConfig = z
     deadLetterTopic: z.string().min(1).default('qmpipe.dlq'),
     /** Compacted; one partition per raw-topic partition, keyed by "<rawTopic>:<partition>". */
     checkpointTopic: z.string().min(1).default('qmpipe.checkpoints'),
+    /**
+     * max.message.bytes of the checkpoint topic when the processor creates it: one message
+     * holds a partition's whole state (about 1–10 B per series compressed, plus open rollup rows).
+     */
+    checkpointMaxMessageBytes: z.number().int().min(1 << 20).default(64 << 20),
     /** Prefix of the per-input-partition transactional ids (one producer per input partition). */
     transactionalIdPrefix: z.string().min(1).default('qmpipe-processor'),
     createTopics: z.enum(['on', 'off']).default('on'),

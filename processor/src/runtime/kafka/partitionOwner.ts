@@ -22,6 +22,7 @@ export interface OwnerSettings {
   rawTopic: string;
   checkpointTopic: string;
   transactionalIdPrefix: string;
+  checkpointMaxMessageBytes: number;
 }
 
 /**
@@ -32,7 +33,7 @@ export interface OwnerSettings {
 export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: number, log: Logger): Promise<PartitionOwner> {
   const producer = await createTransactionalProducer(kafka, transactionalId(s.transactionalIdPrefix, s.rawTopic, partition));
   try {
-    const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition] })).get(checkpointKey(s.rawTopic, partition));
+    const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(checkpointKey(s.rawTopic, partition));
     const state = found?.value ? decodeCheckpoint(found.value, { topic: s.rawTopic, partition }) : initialPartitionState(s.rawTopic, partition);
     log.info('partition owned', { partition, nextOffset: state.nextOffset, checkpoint: found ? found.offset : null });
     return { partition, producer, state, committed: encodeCheckpoint(state) };

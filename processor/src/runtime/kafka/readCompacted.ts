@@ -21,7 +21,7 @@ export class CompactedReadError extends QmpipeError {
   }
 }
 
-export async function readCompacted(kafka: Kafka, topic: string, opts: { partitions?: number[]; timeoutMs?: number } = {}): Promise<Map<string, CompactedValue>> {
+export async function readCompacted(kafka: Kafka, topic: string, opts: { partitions?: number[]; timeoutMs?: number; maxMessageBytes?: number } = {}): Promise<Map<string, CompactedValue>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, number>;
@@ -33,7 +33,8 @@ export async function readCompacted(kafka: Kafka, topic: string, opts: { partiti
   }
   const out = new Map<string, CompactedValue>();
   if (ends.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `qmpipe-reader-${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false });
+  const maxBytes = Math.max(opts.maxMessageBytes ?? 0, 1 << 20);
+  const consumer = kafka.consumer({ groupId: `qmpipe-reader-${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytesPerPartition: maxBytes, maxBytes: maxBytes * 2 });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   try {
     await consumer.connect();

@@ -74,7 +74,7 @@ export class ProcessorRuntime {
     let o = this.owners.get(partition);
     if (!o) {
       const k = this.cfg.kafka;
-      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix }, partition, this.deps.log);
+      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix, checkpointMaxMessageBytes: k.checkpointMaxMessageBytes }, partition, this.deps.log);
       this.owners.set(partition, o);
       this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
     }
