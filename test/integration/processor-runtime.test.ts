@@ -29,8 +29,8 @@ afterEach(async () => {
   }
 });
 
-async function prepared(name: string, maxBatchMessages = 25): Promise<{ sc: Scenario; exp: Awaited<ReturnType<typeof reference>> }> {
-  const sc = await newScenario(name, 3, { maxBatchMessages });
+async function prepared(name: string, maxBatchMessages = 25, checkpointIntervalMs = 10_000): Promise<{ sc: Scenario; exp: Awaited<ReturnType<typeof reference>> }> {
+  const sc = await newScenario(name, 3, { maxBatchMessages, checkpointIntervalMs });
   await produce(sc, records, POISON);
   const exp = await reference(sc, records.length + POISON.length);
   expect(exp.objects.size).toBeGreaterThan(0);
@@ -67,7 +67,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
   });
 
   it('kill -9 at random points, restarted each time: identical alerts and objects, no duplicates, no gaps', async () => {
-    const { sc, exp } = await prepared('proc-kill', 5);
+    const { sc, exp } = await prepared('proc-kill', 5, 700); // checkpoints now and then: restarts replay from them
     const kills: number[] = [];
     for (let i = 0; i < 4; i++) {
       const c = start(sc);

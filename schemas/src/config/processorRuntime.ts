@@ -34,6 +34,13 @@ export const ProcessorKafkaConfig = z
     transactionalIdPrefix: z.string().min(1).default('qmpipe-processor'),
     createTopics: z.enum(['on', 'off']).default('on'),
     replicationFactor: z.number().int().min(1).default(1),
+    /**
+     * How often a partition's full state is checkpointed (inside one of its transactions).
+     * Every transaction commits outputs and offsets; a new owner restores the last
+     * checkpoint and replays from it to the committed offset without re-publishing, so
+     * this trades take-over time for the cost of serializing the state.
+     */
+    checkpointIntervalMs: z.number().int().min(0).default(10_000),
     /** Most messages folded into one transaction per partition. */
     maxBatchMessages: z.number().int().min(1).default(5_000),
     sessionTimeoutMs: ms.default(30_000),

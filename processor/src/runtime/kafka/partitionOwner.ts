@@ -1,12 +1,13 @@
 /**
  * What this instance holds for one input partition it owns: the transactional
- * producer that fences previous owners, the partition's state (always equal to the
- * last committed checkpoint between batches), and that checkpoint's bytes, which
- * restore the state when a batch fails halfway.
+ * producer that fences previous owners, the partition's state, the group's committed
+ * offset (`committedOffset`: outputs of everything below it are published) and when
+ * the state was last checkpointed. Between batches the state is the one at
+ * `committedOffset`; after a failure the owner is dropped and re-taken.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../../../../common/src/log.js';
-import { checkpointKey, decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
+import { checkpointKey, decodeCheckpoint } from '../checkpoint.js';
 import { initialPartitionState, type PartitionState } from '../partitionStep.js';
 import { readCompacted } from './readCompacted.js';
 import { createTransactionalProducer, transactionalId } from './transactions.js';
@@ -15,7 +16,10 @@ export interface PartitionOwner {
   partition: number;
   producer: Producer;
   state: PartitionState;
-  committed: Buffer;
+  /** The group's committed offset: messages below it were published; replaying them is silent. */
+  committedOffset: number;
+  /** Wall-clock ms of the last checkpoint written (or loaded). */
+  checkpointedAt: number;
 }
 
 export interface OwnerSettings {
@@ -23,6 +27,7 @@ export interface OwnerSettings {
   checkpointTopic: string;
   transactionalIdPrefix: string;
   checkpointMaxMessageBytes: number;
+  groupId: string;
 }
 
 /**
@@ -35,15 +40,25 @@ export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: n
   try {
     const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(checkpointKey(s.rawTopic, partition));
     const state = found?.value ? decodeCheckpoint(found.value, { topic: s.rawTopic, partition }) : initialPartitionState(s.rawTopic, partition);
-    log.info('partition owned', { partition, nextOffset: state.nextOffset, checkpoint: found ? found.offset : null });
-    return { partition, producer, state, committed: encodeCheckpoint(state) };
+    const committed = await committedOffsetOf(kafka, s, partition);
+    const committedOffset = Math.max(committed ?? 0, state.nextOffset);
+    log.info('partition owned', { partition, checkpointOffset: state.nextOffset, committedOffset, replaySilently: committedOffset - state.nextOffset });
+    return { partition, producer, state, committedOffset, checkpointedAt: Date.now() };
   } catch (err) {
     await producer.disconnect().catch(() => undefined);
     throw err;
   }
 }
 
-/** Puts the state back to the last committed checkpoint (after a failed batch). */
-export function rollBack(owner: PartitionOwner, rawTopic: string): void {
-  owner.state = decodeCheckpoint(owner.committed, { topic: rawTopic, partition: owner.partition });
+/** The group's committed offset of a partition, or null when it has none. */
+async function committedOffsetOf(kafka: Kafka, s: OwnerSettings, partition: number): Promise<number | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.rawTopic] });
+    const o = Number(t?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+    return o >= 0 ? o : null;
+  } finally {
+    await admin.disconnect();
+  }
 }

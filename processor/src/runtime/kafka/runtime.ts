@@ -22,7 +22,7 @@ import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutpu
 import { alertMessages, deadLetterMessages, rateMessages } from '../outputCodecs.js';
 import type { RollupWriter } from '../rollupWriter.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
-import { rollBack, takeOwnership, type PartitionOwner } from './partitionOwner.js';
+import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
 
 export interface RuntimeDeps {
@@ -54,9 +54,20 @@ export class ProcessorRuntime {
   async stop(): Promise<void> {
     for (const t of this.resumeTimers) clearTimeout(t);
     await this.consumer?.disconnect();
+    await Promise.all([...this.owners.values()].map((o) => this.finalCheckpoint(o)));
     await Promise.all([...this.owners.values()].map((o) => o.producer.disconnect().catch(() => undefined)));
     this.owners.clear();
     this.deps.telemetry.ownedPartitions.set({}, 0);
+  }
+
+  /** On a clean stop: checkpoint at the committed offset, so the next owner replays nothing. */
+  private async finalCheckpoint(o: PartitionOwner): Promise<void> {
+    if (o.state.nextOffset !== o.committedOffset) return;
+    try {
+      await commitPartitionTransaction(o.producer, this.transactionOf(o, null, encodeCheckpoint(o.state)));
+    } catch (err) {
+      this.deps.log.warn('final checkpoint failed; the next owner replays from the previous one', { partition: o.partition, error: describeError(err) });
+    }
   }
 
   private async onAssignment(partitions: number[]): Promise<void> {
@@ -74,7 +85,7 @@ export class ProcessorRuntime {
     let o = this.owners.get(partition);
     if (!o) {
       const k = this.cfg.kafka;
-      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix, checkpointMaxMessageBytes: k.checkpointMaxMessageBytes }, partition, this.deps.log);
+      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix, checkpointMaxMessageBytes: k.checkpointMaxMessageBytes, groupId: k.groupId }, partition, this.deps.log);
       this.owners.set(partition, o);
       this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
     }
@@ -84,66 +95,94 @@ export class ProcessorRuntime {
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const owner = await this.owner(batch.partition);
     const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    // A new owner's checkpoint may be older than the committed offset the group fetched
+    // from: go back to the checkpoint and replay up to the committed offset silently.
+    if (msgs.length > 0 && msgs[0]!.offset > owner.state.nextOffset && owner.state.nextOffset < owner.committedOffset) {
+      this.consumer?.seek({ topic: this.cfg.kafka.rawTopic, partition: owner.partition, offset: String(owner.state.nextOffset) });
+      return;
+    }
     for (let i = 0; i < msgs.length; i += this.cfg.kafka.maxBatchMessages) {
       if (!isRunning() || isStale()) return;
       const chunk = msgs.slice(i, i + this.cfg.kafka.maxBatchMessages);
-      const ok = await this.processChunk(owner, chunk);
+      const ok = (await this.replaySilently(owner, chunk.filter((m) => m.offset < owner.committedOffset)))
+        && (await this.processChunk(owner, chunk.filter((m) => m.offset >= owner.committedOffset)));
       if (!ok) return;
       resolveOffset(String(owner.state.nextOffset - 1));
       await heartbeat();
     }
   }
 
-  /** One chunk, all or nothing. False when the partition was paused or lost. */
+  /** Messages whose outputs were already published: advance the state, rewrite rollups (idempotent), publish nothing. */
+  private async replaySilently(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
+    if (chunk.length === 0) return true;
+    const { outputs } = processBatch(owner.state, chunk, this.deps.env);
+    try {
+      await this.deps.rollups.write(owner.partition, outputs.windows);
+    } catch (err) {
+      await this.pauseForS3(owner, err);
+      return false;
+    }
+    return true;
+  }
+
+  /** One chunk, all or nothing: rollups to S3, then one transaction. False when the partition was paused or lost. */
   private async processChunk(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
+    if (chunk.length === 0) return true;
     const { outputs } = processBatch(owner.state, chunk, this.deps.env);
     if (outputs.skipped === chunk.length) return true;
     try {
       await this.deps.rollups.write(owner.partition, outputs.windows);
     } catch (err) {
-      this.pauseForS3(owner, err);
+      await this.pauseForS3(owner, err);
       return false;
     }
-    const checkpoint = encodeCheckpoint(owner.state);
+    const due = Date.now() - owner.checkpointedAt >= this.cfg.kafka.checkpointIntervalMs;
     const started = process.hrtime.bigint();
     try {
-      await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, checkpoint));
+      await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, due ? encodeCheckpoint(owner.state) : null));
     } catch (err) {
       await this.onCommitFailure(owner, err);
       return false;
     }
-    owner.committed = checkpoint;
+    owner.committedOffset = owner.state.nextOffset;
+    if (due) owner.checkpointedAt = Date.now();
     this.account(owner, chunk.length - outputs.skipped, outputs, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
   }
 
-  private transactionOf(owner: PartitionOwner, out: PartitionOutputs, checkpoint: Buffer) {
+  private transactionOf(owner: PartitionOwner, out: PartitionOutputs | null, checkpoint: Buffer | null) {
     const k = this.cfg.kafka;
-    const outputs = new Map<string, Message[]>([[k.alertsTopic, alertMessages(out.alerts)], [k.deadLetterTopic, deadLetterMessages(out.deadLetters)]]);
-    if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates, uuidsOf(owner)));
+    const outputs = new Map<string, Message[]>();
+    if (out) {
+      outputs.set(k.alertsTopic, alertMessages(out.alerts));
+      outputs.set(k.deadLetterTopic, deadLetterMessages(out.deadLetters));
+      if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates, uuidsOf(owner)));
+    }
     return {
       outputs,
-      checkpoint: { topic: k.checkpointTopic, partition: owner.partition, key: checkpointKey(k.rawTopic, owner.partition), value: checkpoint },
+      checkpoint: checkpoint && { topic: k.checkpointTopic, partition: owner.partition, key: checkpointKey(k.rawTopic, owner.partition), value: checkpoint },
       offsets: { groupId: k.groupId, topic: k.rawTopic, partition: owner.partition, nextOffset: owner.state.nextOffset },
     };
   }
 
-  private async onCommitFailure(owner: PartitionOwner, err: unknown): Promise<void> {
-    this.deps.telemetry.transactions.inc({ result: isFenced(err) ? 'fenced' : 'failed' });
-    this.deps.log.warn('transaction failed; partition rolls back to its checkpoint', { partition: owner.partition, error: describeError(err), fenced: isFenced(err) });
-    rollBack(owner, this.cfg.kafka.rawTopic);
+  /** Drops the partition and re-reads from its committed offset; the next batch re-takes it from its checkpoint. */
+  private async release(owner: PartitionOwner): Promise<void> {
     this.owners.delete(owner.partition);
+    this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
     await owner.producer.disconnect().catch(() => undefined);
-    // Re-read from the committed offset; the next batch re-takes ownership and reloads the checkpoint.
-    this.consumer?.seek({ topic: this.cfg.kafka.rawTopic, partition: owner.partition, offset: String(owner.state.nextOffset) });
+    this.consumer?.seek({ topic: this.cfg.kafka.rawTopic, partition: owner.partition, offset: String(owner.committedOffset) });
   }
 
-  private pauseForS3(owner: PartitionOwner, err: unknown): void {
-    const k = this.cfg.kafka;
-    rollBack(owner, k.rawTopic);
-    const tp = [{ topic: k.rawTopic, partitions: [owner.partition] }];
+  private async onCommitFailure(owner: PartitionOwner, err: unknown): Promise<void> {
+    this.deps.telemetry.transactions.inc({ result: isFenced(err) ? 'fenced' : 'failed' });
+    this.deps.log.warn('transaction failed; the partition restarts from its checkpoint', { partition: owner.partition, error: describeError(err), fenced: isFenced(err) });
+    await this.release(owner);
+  }
+
+  private async pauseForS3(owner: PartitionOwner, err: unknown): Promise<void> {
+    const tp = [{ topic: this.cfg.kafka.rawTopic, partitions: [owner.partition] }];
     this.consumer?.pause(tp);
-    this.consumer?.seek({ topic: k.rawTopic, partition: owner.partition, offset: String(owner.state.nextOffset) });
+    await this.release(owner);
     this.deps.telemetry.s3Failures.inc();
     this.deps.telemetry.pausedPartitions.inc({});
     this.deps.log.warn('S3 unavailable: partition paused, nothing committed', { partition: owner.partition, error: describeError(err), resumeInMs: this.cfg.s3Retry.pauseMs });

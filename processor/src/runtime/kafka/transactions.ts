@@ -21,7 +21,8 @@ import { retry } from '../../../../common/src/retry.js';
 export interface PartitionTxnMessages {
   /** topic → messages (key/value already encoded). */
   outputs: Map<string, Message[]>;
-  checkpoint: { topic: string; partition: number; key: string; value: Buffer };
+  /** The partition's state, when a checkpoint is due with this transaction. */
+  checkpoint: { topic: string; partition: number; key: string; value: Buffer } | null;
   offsets: { groupId: string; topic: string; partition: number; nextOffset: number };
 }
 
@@ -60,7 +61,7 @@ export async function commitPartitionTransaction(producer: Producer, m: Partitio
       if (messages.length > 0) await retryConcurrent(() => txn.send({ topic, messages }));
     }
     const c = m.checkpoint;
-    await retryConcurrent(() => txn.send({ topic: c.topic, messages: [{ key: c.key, value: c.value, partition: c.partition }] }));
+    if (c) await retryConcurrent(() => txn.send({ topic: c.topic, messages: [{ key: c.key, value: c.value, partition: c.partition }] }));
     const o = m.offsets;
     await retryConcurrent(() =>
       txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.nextOffset) }] }] }));
