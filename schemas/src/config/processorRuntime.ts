@@ -41,6 +41,8 @@ export const ProcessorKafkaConfig = z
      * this trades take-over time for the cost of serializing the state.
      */
     checkpointIntervalMs: z.number().int().min(0).default(10_000),
+    /** Fetch size per partition: a larger batch means fewer transactions when catching up. */
+    fetchMaxBytesPerPartition: z.number().int().min(1 << 16).default(8 << 20),
     /** Most messages folded into one transaction per partition. */
     maxBatchMessages: z.number().int().min(1).default(5_000),
     sessionTimeoutMs: ms.default(30_000),

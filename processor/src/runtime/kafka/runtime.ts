@@ -42,7 +42,7 @@ export class ProcessorRuntime {
 
   async start(): Promise<void> {
     const k = this.cfg.kafka;
-    const consumer = this.deps.kafka.consumer({ groupId: k.groupId, readUncommitted: false, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false });
+    const consumer = this.deps.kafka.consumer({ groupId: k.groupId, readUncommitted: false, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false, maxBytesPerPartition: k.fetchMaxBytesPerPartition, maxBytes: k.fetchMaxBytesPerPartition * 4 });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => { void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []); });
     await consumer.connect();
