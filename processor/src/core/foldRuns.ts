@@ -8,14 +8,9 @@
  * window's peak or max ([2i+1]).
  */
 import { BUCKET, CUMULATIVE, PEAK, SKIP, type Layout } from './layout.js';
-import type { WindowBase } from './seriesBlock.js';
+import { countReset, RESET_PENDING, type WindowBase } from './seriesBlock.js';
 
 /** Same meaning as seriesBlock.RESET_PENDING (kept here to avoid an import cycle). */
-const RESET_PENDING = -2;
-
-function countReset(w: WindowBase, i: number): void {
-  w.resets[i] = (w.resets[i] ?? 0) + 1;
-}
 
 /** Cumulative or bucket slots [from, to) (a = the finest window's bases, see seriesBlock.ts). Returns resets. */
 function foldCounters(pv: number[], values: readonly number[], w: WindowBase, from: number, to: number, rateOk: boolean, perSecMilli: number, peak: boolean): number {

@@ -141,7 +141,7 @@ export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Arra
   }
 }
 
-function countReset(w: WindowBase, i: number): void {
+export function countReset(w: WindowBase, i: number): void {
   w.resets[i] = (w.resets[i] ?? 0) + 1;
 }
 
