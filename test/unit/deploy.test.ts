@@ -65,7 +65,12 @@ describe('Kubernetes manifests', () => {
 
 describe('SAM template', () => {
   it('declares the Lambda handler that exists in this build, behind a Kafka event source', () => {
-    const tags = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Not', 'Equals'].map((t) => ({ tag: `!${t}`, resolve: (v: unknown) => ({ [t]: v }) }));
+    const names = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Not', 'Equals'];
+    // CloudFormation's short forms, as scalars or sequences.
+    const tags = names.flatMap((t) => [
+      { tag: `!${t}`, resolve: (v: unknown) => ({ [t]: v }) },
+      { tag: `!${t}`, collection: 'seq', resolve: (v: unknown) => ({ [t]: v }) },
+    ]);
     const tpl = parseYaml(readFileSync(join(deploy, 'serverless', 'template.yaml'), 'utf8'), { customTags: tags as never }) as {
       Transform: string; Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
