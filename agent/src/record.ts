@@ -56,7 +56,7 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
       resolve();
     });
   });
-  await poller.stop();
+  await poller.stop(2000); // whole ticks only: every command written has its reply
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return lines;
 }

@@ -82,7 +82,9 @@ describe('agent faults', () => {
     const before = agent.telemetry.polls.value({ vm: name });
     await waitFor('samples of the restarted QEMU', () => agent.telemetry.polls.value({ vm: name }) >= before + 2, 30_000);
     await agent.stop();
-    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => samples(rs, vm2.uuid).length >= 2);
+    // The two QEMUs have different uuids, so their records may sit on different
+    // partitions: wait for both VMs' records, not just the second's.
+    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => samples(rs, vm2.uuid).length >= 2 && rs.some((r) => r.vm.uuid === vm1.uuid && kindOf(r) === 'notice:disconnected'));
     const first = rs.filter((r) => r.vm.uuid === vm1.uuid);
     const second = rs.filter((r) => r.vm.uuid === vm2.uuid);
     expect(first.map(kindOf)).toContain('notice:disconnected');
