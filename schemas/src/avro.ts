@@ -71,11 +71,13 @@ export class SingleObjectCodec<T> {
   readonly fingerprintHex: string;
   private readonly writers = new Map<string, AvroType>();
   private readonly resolvers = new Map<string, avro.Resolver>();
+  private scratch: Buffer;
 
   constructor(readonly type: AvroType) {
     this.fingerprint = fingerprintOf(type);
     this.fingerprintHex = this.fingerprint.toString('hex');
     this.writers.set(this.fingerprintHex, type);
+    this.scratch = this.newScratch(16 << 10);
   }
 
   /** Registers another writer schema (e.g. read from the schemas topic). Returns its fingerprint. */
@@ -90,14 +92,30 @@ export class SingleObjectCodec<T> {
     return this.writers.has(fingerprintHex);
   }
 
+  /**
+   * One allocation per record: the body is written straight after the constant header
+   * in a scratch buffer (grown when a record does not fit), then copied out once.
+   */
   encode(value: T): Buffer {
-    let body: Buffer;
+    let end: number;
     try {
-      body = this.type.toBuffer(value);
+      end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+      if (end < 0) {
+        // avsc returns -(bytes missing) when the buffer is too small.
+        this.scratch = this.newScratch(Math.max(this.scratch.length * 2, this.scratch.length - end));
+        end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+      }
     } catch (cause) {
       throw new SchemaError('AVRO_ENCODE', `cannot encode ${this.type.name ?? 'value'}`, { cause });
     }
-    return Buffer.concat([MAGIC, this.fingerprint, body], HEADER_LENGTH + body.length);
+    return Buffer.from(this.scratch.subarray(0, end));
+  }
+
+  private newScratch(size: number): Buffer {
+    const b = Buffer.allocUnsafeSlow(size);
+    MAGIC.copy(b, 0);
+    this.fingerprint.copy(b, 2);
+    return b;
   }
 
   decode(buf: Buffer): T {

@@ -61,8 +61,9 @@ export function zeroCounters(): BlockCounters {
 export function toBlockCounters(stats: JsonObject): { counters: BlockCounters; extra: Record<string, number> } {
   const counters = zeroCounters();
   const extra: Record<string, number> = {};
-  for (const [key, raw] of Object.entries(stats)) {
-    const value = long(raw);
+  for (const key in stats) {
+    if (!Object.hasOwn(stats, key)) continue;
+    const value = long(stats[key]);
     if (value === undefined) continue;
     const field = COUNTER_FIELDS.get(key);
     if (field) counters[field] = value;

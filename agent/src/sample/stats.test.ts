@@ -88,6 +88,48 @@ describe('stats encoding', () => {
     expect(decodeStats(index, r).map(asReply)).toEqual([{ name: 'exits', value: 5 }, { name: 'brand_new', value: [1, 2] }, { name: 'halt_wait_hist', value: 3 }]);
   });
 
+  it('gives the same values whatever the reply order, with gaps, bad values and duplicates (last wins)', () => {
+    // The fast path reads replies in schema order; anything else takes the table path.
+    const entry = rawResults(19).find((r) => r.target === 'vcpu')!.entry;
+    const stats = entry['stats'] as { name: string; value: unknown }[];
+    const enc = (st: unknown[]): StatsResult => encodeStats(index, [{ target: 'vcpu', reply: [{ ...entry, stats: st }] }]).stats!.results[0]!;
+    const inOrder = enc(stats);
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 50; round++) {
+      const shuffled = [...stats];
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = rand(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      expect(enc(shuffled)).toEqual(inOrder);
+      // drop some, corrupt some (negative, string, bad bucket), add a non-object and an unknown stat
+      const mutated: unknown[] = stats.filter(() => rand(5) !== 0).map((s) => {
+        const k = rand(10);
+        if (k === 0) return { ...s, value: -1 };
+        if (k === 1) return { ...s, value: 'x' };
+        if (k === 2 && Array.isArray(s.value)) return { ...s, value: [...(s.value as number[]), -5] };
+        return s;
+      });
+      mutated.splice(rand(mutated.length), 0, 42, { name: 'brand_new', value: 3 });
+      const expected = enc([...mutated].reverse().reverse()); // same order: fast path
+      const m2 = [...mutated];
+      [m2[0], m2[m2.length - 1]] = [m2[m2.length - 1], m2[0]]; // out of order: table path
+      expect(enc(m2).values).toEqual(expected.values);
+      expect(new Set(enc(m2).extra.map((e) => e.name))).toEqual(new Set(expected.extra.map((e) => e.name)));
+      const decoded = new Map(decodeStats(index, expected).map((d) => [d.name, asReply(d).value]));
+      for (const st of mutated) {
+        if (typeof st !== 'object' || st === null) continue;
+        const { name, value } = st as { name: string; value: unknown };
+        const valid = Array.isArray(value) ? value.every((b) => typeof b === 'number' && b >= 0) : typeof value === 'boolean' || (typeof value === 'number' && value >= 0);
+        expect(decoded.get(name)).toEqual(valid ? value : undefined);
+      }
+    }
+    // a duplicate: the later value wins on both paths
+    const dup = [...stats, { name: stats[0]!.name, value: 123456 }];
+    expect(decodeStats(index, enc(dup)).find((d) => d.name === stats[0]!.name)).toMatchObject({ value: 123456 });
+  });
+
   it('reports nothing for [] (TCG) and flags malformed replies without throwing', () => {
     expect(encodeStats(index, [{ target: 'vm', reply: [] }, { target: 'vcpu', reply: [] }])).toEqual({ stats: null, malformed: [] });
     const bad = encodeStats(index, [{ target: 'vm', reply: { no: 'array' } }, { target: 'vcpu', reply: [42, { provider: 'kvm' }] }]);

@@ -13,7 +13,7 @@
  * by name. Names are looked up in the index's maps; nothing is built per value.
  */
 import type { NamedStat, StatDescriptor, StatsResult, StatsSchemaSnapshot, StatsValues } from '../../../schemas/src/types.js';
-import { arr, long, obj, objects, str } from './json.js';
+import { arr, isObject, long, obj, str } from './json.js';
 import { findStatList, indexSnapshot, type StatList, type StatsIndex } from './statsSchema.js';
 
 /** One query-stats reply and the target it was asked for (`query-stats:<target>`). */
@@ -47,16 +47,14 @@ function writeSlots(list: StatList, byPos: (RawValue | undefined)[]): number[] {
   return values;
 }
 
-/** Encodes one StatsResult of a reply; undefined when the entry is malformed. */
-export function encodeStatsResult(index: StatsIndex | null, target: string, entry: unknown): StatsResult | undefined {
-  const e = obj(entry);
-  const provider = str(e?.['provider']);
-  const stats = objects(e?.['stats']);
-  if (!e || provider === undefined || !stats) return undefined;
-  const list = index ? findStatList(index, provider, target) : undefined;
+interface Encoded { values: number[]; extra: NamedStat[] }
+
+/** Any reply order, duplicates (the last wins): via a position table. */
+function encodeAnyOrder(list: StatList | undefined, stats: readonly unknown[]): Encoded {
   const byPos: (RawValue | undefined)[] = new Array<RawValue | undefined>(list?.stats.length ?? 0);
   const extra: NamedStat[] = [];
   for (const s of stats) {
+    if (!isObject(s)) continue;
     const name = str(s['name']);
     const value = name === undefined ? undefined : toRawValue(s['value']);
     if (name === undefined || value === undefined) continue;
@@ -64,7 +62,62 @@ export function encodeStatsResult(index: StatsIndex | null, target: string, entr
     if (list && pos !== undefined && list.histogram[pos] === Array.isArray(value)) byPos[pos] = value;
     else extra.push({ name, values: typeof value === 'number' ? [value] : value });
   }
-  return { target, provider, qomPath: str(e['qom-path']) ?? null, values: list ? writeSlots(list, byPos) : [], extra };
+  return { values: list ? writeSlots(list, byPos) : [], extra };
+}
+
+/**
+ * The common case, QEMU listing stats in schema order (gaps allowed): slots are
+ * written as the reply is read, with no intermediate arrays. Undefined as soon as a
+ * stat comes before one already written (out of order, or a duplicate): the caller
+ * then uses encodeAnyOrder, so both give the same result.
+ */
+function encodeInOrder(list: StatList, stats: readonly unknown[]): Encoded | undefined {
+  const values: number[] = [];
+  const extra: NamedStat[] = [];
+  let next = 0;
+  for (const s of stats) {
+    if (!isObject(s)) continue;
+    const name = s['name'];
+    if (typeof name !== 'string') continue;
+    const v = s['value'];
+    const pos = list.stats[next]?.name === name ? next : list.position.get(name);
+    if (pos === undefined || list.histogram[pos] !== Array.isArray(v)) {
+      const raw = toRawValue(v);
+      if (raw !== undefined) extra.push({ name, values: typeof raw === 'number' ? [raw] : raw });
+      continue;
+    }
+    if (pos < next) return undefined;
+    const mark = values.length;
+    for (let i = next; i < pos; i++) values.push(-1);
+    if (Array.isArray(v)) {
+      values.push(v.length);
+      let ok = true;
+      for (const b of v) {
+        const n = long(b);
+        if (n === undefined || n < 0) { ok = false; break; }
+        values.push(n);
+      }
+      if (!ok) { values.length = mark; continue; } // malformed: the slot stays missing (-1)
+    } else {
+      const n = typeof v === 'boolean' ? (v ? 1 : 0) : long(v);
+      if (n === undefined || n < 0) { values.length = mark; continue; }
+      values.push(n);
+    }
+    next = pos + 1;
+  }
+  for (let i = next; i < list.stats.length; i++) values.push(-1);
+  return { values, extra };
+}
+
+/** Encodes one StatsResult of a reply; undefined when the entry is malformed. */
+export function encodeStatsResult(index: StatsIndex | null, target: string, entry: unknown): StatsResult | undefined {
+  const e = obj(entry);
+  const provider = str(e?.['provider']);
+  const stats = arr(e?.['stats']);
+  if (!e || provider === undefined || !stats) return undefined;
+  const list = index ? findStatList(index, provider, target) : undefined;
+  const { values, extra } = (list && encodeInOrder(list, stats)) || encodeAnyOrder(list, stats);
+  return { target, provider, qomPath: str(e['qom-path']) ?? null, values, extra };
 }
 
 /**
