@@ -23,7 +23,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS qmpipe_rollups (
   max_allocation double    COMMENT 'chain: highest allocation (bytes)',
   min_free       double    COMMENT 'chain: lowest physical - allocation (bytes)',
   max_growth     double    COMMENT 'chain: highest smoothed growth (bytes/s)',
-  physical_end   double    COMMENT 'chain: physical size at window end (bytes)'
+  physical_end   double    COMMENT 'chain: physical size at window end (bytes)',
+  node           string    COMMENT 'chain: format node name of the image at that position (a snapshot or pivot can put two images at one position in one window)',
+  filename       string    COMMENT 'chain: the image file or block device'
 )
 PARTITIONED BY (resolution string, `date` string, `hour` string)
 STORED AS PARQUET
@@ -40,6 +42,11 @@ TBLPROPERTIES (
   'projection.hour.digits' = '2',
   'storage.location.template' = 's3://${BUCKET}/${PREFIX}/resolution=${resolution}/date=${date}/hour=${hour}/'
 );
+
+-- Example: a chain position's images per minute (two rows when a snapshot or a pivot happened in it).
+-- SELECT vm, window_start, series, node, filename, max_allocation, physical_end
+-- FROM qmpipe_rollups WHERE resolution = '1m' AND kind = 'chain' AND "date" = '2026-11-22'
+-- ORDER BY vm, window_start, series, node;
 
 -- Example: peak write rate and max allocation per VM and minute.
 -- SELECT vm, window_start,

@@ -1,6 +1,8 @@
 /**
  * Rollup windows of one chain element: max allocation, min free, max growth and
- * physical at window end (series `block.<dev>.<backingIndex>`, type chain).
+ * physical at window end (series `block.<dev>.<backingIndex>`, type chain), with the
+ * element's format node and image: a position can hold two images in one window
+ * (a snapshot or a commit pivot flushes the old element's windows and opens new ones).
  */
 import type { Rollup } from './outputs.js';
 import { windowStart } from './rollup.js';
@@ -10,7 +12,7 @@ export function emptyChainWindow(): ChainWindow {
   return { start: -1, n: 0, maxAllocation: -1, minFree: NO_FREE, maxGrowth: -1, physicalEnd: -1 };
 }
 
-function row(w: ChainWindow, res: number, series: string, vm: VmState): Rollup {
+function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: VmState): Rollup {
   return {
     kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: vm.name, vmUuid: vm.uuid, series, type: 'chain', unit: 'bytes', count: w.n,
     min: null, max: null, avg: null, last: null, increase: null, meanRate: null, peakRate: null, resets: null,
@@ -19,6 +21,7 @@ function row(w: ChainWindow, res: number, series: string, vm: VmState): Rollup {
     minFree: w.minFree === NO_FREE ? null : w.minFree,
     maxGrowth: w.maxGrowth < 0 ? null : w.maxGrowth,
     physicalEnd: w.physicalEnd < 0 ? null : w.physicalEnd,
+    node: cs.formatNode, filename: cs.filename === '' ? null : cs.filename,
   };
 }
 
@@ -37,7 +40,7 @@ export function foldChainWindows(cs: ChainState, dev: string, backingIndex: numb
     const res = resolutions[r]!;
     const w = cs.win[r]!;
     if (w.start < 0 || t >= w.start + res) {
-      if (w.start >= 0 && w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, vm));
+      if (w.start >= 0 && w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, cs, vm));
       clear(w, windowStart(t, res));
     }
     w.n++;
@@ -51,7 +54,7 @@ export function foldChainWindows(cs: ChainState, dev: string, backingIndex: numb
 export function flushChainWindows(cs: ChainState, dev: string, backingIndex: number, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
   for (let r = 0; r < resolutions.length; r++) {
     const w = cs.win[r]!;
-    if (w.start >= 0 && w.n > 0) out.push(row(w, resolutions[r]!, `block.${dev}.${backingIndex}`, vm));
+    if (w.start >= 0 && w.n > 0) out.push(row(w, resolutions[r]!, `block.${dev}.${backingIndex}`, cs, vm));
     clear(w, -1);
   }
 }

@@ -108,6 +108,6 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to:
   return {
     kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: to.name, vmUuid: to.uuid, series: `${block.label}.${g.name}`,
     type: g.type, unit: g.unit, count: w.n, min, max, avg, last, increase, meanRate, peakRate, resets,
-    p50, p90, p99, buckets, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null,
+    p50, p90, p99, buckets, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null, node: null, filename: null,
   };
 }

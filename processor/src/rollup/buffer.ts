@@ -62,7 +62,11 @@ function release(state: RollupBufferState, isDue: (res: number, start: number) =
   return due.sort((a, b) => a.windowStart - b.windowStart || a.resolutionMs - b.resolutionMs);
 }
 
+/** By VM, series, then node (a chain position can hold two images in one window). */
 function byVmSeries(a: Rollup, b: Rollup): number {
   if (a.vm !== b.vm) return a.vm < b.vm ? -1 : 1;
-  return a.series < b.series ? -1 : a.series > b.series ? 1 : 0;
+  if (a.series !== b.series) return a.series < b.series ? -1 : 1;
+  const an = a.node ?? '';
+  const bn = b.node ?? '';
+  return an < bn ? -1 : an > bn ? 1 : 0;
 }

@@ -17,6 +17,7 @@ export const ROLLUP_COLUMNS = [
   ['increase', 'DOUBLE'], ['mean_rate', 'DOUBLE'], ['peak_rate', 'DOUBLE'], ['resets', 'INT64'],
   ['p50', 'DOUBLE'], ['p90', 'DOUBLE'], ['p99', 'DOUBLE'], ['buckets', 'STRING'],
   ['max_allocation', 'DOUBLE'], ['min_free', 'DOUBLE'], ['max_growth', 'DOUBLE'], ['physical_end', 'DOUBLE'],
+  ['node', 'STRING'], ['filename', 'STRING'],
 ] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
 
 export function encodeRollupParquet(win: ClosedWindow, partition: number): Uint8Array {
@@ -37,11 +38,12 @@ export function encodeRollupParquet(win: ClosedWindow, partition: number): Uint8
     p50: col((i) => r[i]!.p50), p90: col((i) => r[i]!.p90), p99: col((i) => r[i]!.p99), buckets: col((i) => (r[i]!.buckets === null ? null : JSON.stringify(r[i]!.buckets))),
     max_allocation: col((i) => r[i]!.maxAllocation), min_free: col((i) => r[i]!.minFree),
     max_growth: col((i) => r[i]!.maxGrowth), physical_end: col((i) => r[i]!.physicalEnd),
+    node: col((i) => r[i]!.node), filename: col((i) => r[i]!.filename),
   };
   const buf = parquetWriteBuffer({
     columnData: ROLLUP_COLUMNS.map(([name, type]) => ({ name, type, data: values[name] as never })),
     createdBy: 'qmpipe rollup',
-    kvMetadata: [{ key: 'qmpipe.schema', value: 'rollup/v1' }],
+    kvMetadata: [{ key: 'qmpipe.schema', value: 'rollup/v2' }],
   });
   return new Uint8Array(buf);
 }
