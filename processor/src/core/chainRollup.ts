@@ -58,3 +58,14 @@ export function flushChainWindows(cs: ChainState, dev: string, backingIndex: num
     clear(w, -1);
   }
 }
+
+/** Closes the element's windows that end at or before `until` (the partition's watermark; see watermark.ts). */
+export function closeChainWindowsUntil(cs: ChainState, dev: string, backingIndex: number, until: number, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+  for (let r = 0; r < resolutions.length; r++) {
+    const res = resolutions[r]!;
+    const w = cs.win[r]!;
+    if (w.start < 0 || w.start + res > until) continue;
+    if (w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, cs, vm));
+    clear(w, -1);
+  }
+}

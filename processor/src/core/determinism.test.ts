@@ -8,9 +8,9 @@ import { ProcessorConfig } from '../../../schemas/src/config/processor.js';
 import type { RawRecord } from '../../../schemas/src/types.js';
 import { transcriptRecords } from '../replay/source.js';
 import { restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
-import { emptyOutputs, type StepOutputs } from './outputs.js';
+import { emptyOutputs, type Rollup, type StepOutputs } from './outputs.js';
 import { initialState, type CoreState } from './state.js';
-import { createCore } from './step.js';
+import { createCore, type StepOptions } from './step.js';
 import { fixturePath } from './testkit.js';
 
 /** Both fixtures as two VMs of one partition, interleaved by time (the kvm one shifted onto the thin-lv one). */
@@ -28,23 +28,24 @@ function append(into: StepOutputs, from: StepOutputs): void {
   into.rates.push(...from.rates);
   into.alerts.push(...from.alerts);
   into.rollups.push(...from.rollups);
+  into.lateRollups += from.lateRollups;
 }
 
-function oneRun(records: RawRecord[]): { out: StepOutputs; state: CoreState } {
+function oneRun(records: RawRecord[], opts: StepOptions = {}): { out: StepOutputs; state: CoreState } {
   const core = createCore(config, { emitRates: true });
   const state = initialState();
-  const out = core.step(state, records).outputs;
+  const out = core.step(state, records, opts).outputs;
   append(out, core.flush(state));
   return { out, state };
 }
 
-function splitRun(records: RawRecord[], every: number, via: 'json' | 'binary'): { out: StepOutputs; state: CoreState } {
+function splitRun(records: RawRecord[], every: number, via: 'json' | 'binary', opts: StepOptions = {}): { out: StepOutputs; state: CoreState } {
   const out = emptyOutputs();
   let state = initialState();
   for (let i = 0; i < records.length; i += every) {
     const core = createCore(config, { emitRates: true }); // a fresh instance takes over the partition
     state = via === 'json' ? (JSON.parse(JSON.stringify(state)) as CoreState) : restoreCheckpoint(serializeCheckpoint(state));
-    append(out, core.step(state, records.slice(i, i + every)).outputs);
+    append(out, core.step(state, records.slice(i, i + every), opts).outputs);
   }
   append(out, createCore(config, { emitRates: true }).flush(state));
   return { out, state };
@@ -67,6 +68,26 @@ describe('checkpoint and restore', () => {
     expect(split.out.rollups).toEqual(whole.out.rollups);
     expect(split.out.rates).toEqual(whole.out.rates);
     expect(split.state).toEqual(whole.state);
+  });
+
+  describe('closing windows by the watermark (allowed lateness 2 s)', () => {
+    const opts = { allowedLatenessMs: 2_000 };
+    const closing = oneRun(records, opts);
+    const key = (r: Rollup) => JSON.stringify(r);
+
+    it.each([[1, 'binary'], [13, 'json']] as const)('split every %i records through %s checkpoints equals one long run', (every, via) => {
+      const split = splitRun(records, every, via, opts);
+      expect(split.out).toEqual(closing.out);
+      expect(split.state).toEqual(closing.state);
+    });
+
+    it('emits the rows of the plain run (records in order: none late), the silent VM\'s earlier', () => {
+      expect(closing.out.lateRollups).toBe(0);
+      expect(closing.out.rollups.map(key).sort()).toEqual(whole.out.rollups.map(key).sort());
+      expect(closing.out.rollups.map(key)).not.toEqual(whole.out.rollups.map(key));
+      expect(closing.out.alerts).toEqual(whole.out.alerts);
+      expect(closing.out.rates).toEqual(whole.out.rates);
+    });
   });
 
   it('the run-wise fast fold (no rates) and the generic fold (emitting rates) leave the same state and alerts', () => {

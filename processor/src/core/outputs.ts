@@ -86,8 +86,10 @@ export interface StepOutputs {
   rates: Rate[];
   alerts: Alert[];
   rollups: Rollup[];
+  /** Rollup rows left out: their window had been closed by the watermark before (watermark.ts). */
+  lateRollups: number;
 }
 
 export function emptyOutputs(): StepOutputs {
-  return { rates: [], alerts: [], rollups: [] };
+  return { rates: [], alerts: [], rollups: [], lateRollups: 0 };
 }

@@ -4,7 +4,8 @@
  * emitted and merged into each coarser window (1 min → 1 h by default: every
  * resolution is a multiple of the finest, so windows nest). A VM's records are in
  * order on one partition, so a block's window closes when its next sample falls in a
- * later window (or when the VM is evicted, or the input ends: `flush`). Rows:
+ * later window, when the partition's watermark passes its end (watermark.ts: a VM
+ * that went silent), when the VM is evicted, or when the input ends (`flush`). Rows:
  *   gauge:     count, min, max, avg, last
  *   counter:   increase (Σ deltas of rate intervals, plus the new value after a reset),
  *              meanRate = increase / time of rate intervals, peak per-interval rate, resets
@@ -61,6 +62,37 @@ export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: re
   for (let r = 1; r < resolutions.length; r++) {
     const w = block.coarse[r - 1]!;
     if (w.start >= 0 && w.n > 0) emitRows(block, layout, w, resolutions[r]!, to, out);
+    resetWindow(w, -1);
+  }
+}
+
+/** Whether one of the block's windows ends at or before `until`. */
+export function hasWindowDue(block: SeriesBlock, until: number, resolutions: readonly number[]): boolean {
+  if (block.end >= 0 && block.end <= until) return true;
+  for (let r = 1; r < resolutions.length; r++) {
+    const w = block.coarse[r - 1]!;
+    if (w.start >= 0 && w.start + resolutions[r]! <= until) return true;
+  }
+  return false;
+}
+
+/**
+ * Closes the block's windows that end at or before `until` (the partition's
+ * watermark), whether or not its series had new input: the finest is emitted and
+ * merged into the coarser ones, then every coarser one that ended is emitted. The
+ * series' next sample opens new windows (its interval counts in the window it ends
+ * in, as when the sample itself closes the window).
+ */
+export function closeWindowsUntil(block: SeriesBlock, layout: Layout, until: number, resolutions: readonly number[], to: RollupTarget, out: Rollup[]): void {
+  if (block.end >= 0 && block.end <= until) {
+    closeFinest(block, layout, resolutions, to, out, -1);
+    block.end = -1;
+  }
+  for (let r = 1; r < resolutions.length; r++) {
+    const res = resolutions[r]!;
+    const w = block.coarse[r - 1]!;
+    if (w.start < 0 || w.start + res > until) continue;
+    if (w.n > 0) emitRows(block, layout, w, res, to, out);
     resetWindow(w, -1);
   }
 }

@@ -4,9 +4,10 @@
  * checkpoint). No I/O, no clock: time comes from the records. Records of one VM
  * must arrive in order (they share a partition); VMs may interleave.
  *
- * Determinism: everything, including the stale/TTL sweep, is driven record by
- * record by record times, so splitting the input into batches at any point, and
- * resuming from a checkpoint, gives the same outputs as one long run.
+ * Determinism: everything, including the stale/TTL sweep and closing windows by the
+ * watermark, is driven record by record by record times, so splitting the input into
+ * batches at any point, and resuming from a checkpoint, gives the same outputs as one
+ * long run.
  */
 import type { RawRecord } from '../../../schemas/src/types.js';
 import { createContext, type CoreContext, type CoreOptions } from './context.js';
@@ -15,12 +16,24 @@ import { emptyOutputs, type StepOutputs } from './outputs.js';
 import { stepSample } from './sampleStep.js';
 import { newVm, type CoreState, type VmState } from './state.js';
 import { evictVm, sweep } from './sweep.js';
+import { closeByWatermark, dropLateRows } from './watermark.js';
 import { resetInstance } from './instance.js';
 import type { ProcessorConfig } from '../../../schemas/src/config/processor.js';
 
 export interface StepResult {
   state: CoreState;
   outputs: StepOutputs;
+}
+
+export interface StepOptions {
+  /**
+   * The rollup buffer's allowed lateness (ms; the partition step passes its own).
+   * Given, every series' windows also close once the partition's clock passes their
+   * end by this much, input or not, and rows for a window that had closed so are left
+   * out and counted (watermark.ts). Omitted (replay), a window closes on its series'
+   * next sample in a later window, on eviction, or on flush.
+   */
+  allowedLatenessMs?: number;
 }
 
 function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs): VmState {
@@ -38,9 +51,13 @@ function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutpu
   return vm;
 }
 
-function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs): void {
+/** `lateness` < 0: no closing by the watermark. */
+function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs, lateness: number): void {
   state.counters.records++;
+  const before = state.clock;
+  const mark = out.rollups.length;
   if (rec.t > state.clock) state.clock = rec.t;
+  if (lateness >= 0 && state.clock > before) closeByWatermark(state, ctx, before, lateness, out);
   if (state.clock >= state.nextSweep) sweep(state, ctx, out);
   const body = rec.body;
   if (body.kind === 'StatsSchemaSnapshot') {
@@ -51,11 +68,13 @@ function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: Ste
   if (body.kind === 'Sample') stepSample(state, vm, body.value, rec.t, ctx, out);
   else if (body.kind === 'QmpEvent') stepEvent(state, vm, body.value, rec.t, ctx, out);
   else if (body.kind === 'StatsSchemaSnapshot') vm.schemaHash = body.value.hash;
+  if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before - lateness);
 }
 
-export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext): StepResult {
+export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts: StepOptions = {}): StepResult {
   const outputs = emptyOutputs();
-  for (const rec of records) stepRecord(state, rec, ctx, outputs);
+  const lateness = opts.allowedLatenessMs ?? -1;
+  for (const rec of records) stepRecord(state, rec, ctx, outputs, lateness);
   return { state, outputs };
 }
 
@@ -69,11 +88,11 @@ export function flush(state: CoreState, ctx: CoreContext): StepOutputs {
 /** A core bound to one config: what shells use. */
 export interface ProcessorCore {
   readonly ctx: CoreContext;
-  step(state: CoreState, records: Iterable<RawRecord>): StepResult;
+  step(state: CoreState, records: Iterable<RawRecord>, opts?: StepOptions): StepResult;
   flush(state: CoreState): StepOutputs;
 }
 
 export function createCore(config: ProcessorConfig, opts: CoreOptions = {}): ProcessorCore {
   const ctx = createContext(config, opts);
-  return { ctx, step: (s, r) => step(s, r, ctx), flush: (s) => flush(s, ctx) };
+  return { ctx, step: (s, r, o) => step(s, r, ctx, o), flush: (s) => flush(s, ctx) };
 }

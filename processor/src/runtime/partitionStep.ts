@@ -7,7 +7,9 @@
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
  * at-least-once), decodes each message (a poison record becomes a DeadLetter and
  * processing goes on), runs the core, and hands the core's rollup rows to the
- * partition's rollup buffer, which releases whole windows by watermark. Everything
+ * partition's rollup buffer, which releases whole windows by watermark. The core
+ * closes every series' windows by the same watermark (the same allowed lateness), so
+ * a silent VM's rows are in the object of their window. Everything
  * depends only on the input, so a batch split differently, or resumed from a
  * checkpoint of this state, gives the same outputs.
  */
@@ -77,8 +79,9 @@ export function processBatch(state: PartitionState, messages: readonly InputMess
       if (rec) yield rec;
     }
   }
-  const { outputs: core } = env.core.step(state.core, records());
+  const { outputs: core } = env.core.step(state.core, records(), { allowedLatenessMs: env.allowedLatenessMs });
   state.deadLetters += outputs.deadLetters.length;
+  state.rollups.late += core.lateRollups;
   outputs.alerts = core.alerts;
   outputs.rates = core.rates;
   const clock = state.core.clock >= 0 ? state.core.clock : null;
