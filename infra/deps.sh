@@ -3,7 +3,8 @@
 #   deps.sh [apt] [node] [jars] [guest]     (no argument = all four, in that order)
 #   apt    Debian packages (only as root, only those missing): QEMU, qemu-img, the kernel and
 #          busybox-static for the test guest, a JDK and Maven for the Java servers,
-#          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager).
+#          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), openssl for the
+#          test broker's throwaway certificates (infra/kafka/start.sh).
 #   node   `npm ci --ignore-scripts` when node_modules is missing or older than package-lock.json
 #          (the build is a separate stage of infra/test.sh).
 #   jars   Kafka and S3Proxy from Maven Central into $QMPIPE_CACHE/{kafka,s3proxy}/lib,
@@ -14,12 +15,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-linux openjdk-17-jre-headless maven prometheus-alertmanager
-  libvirt-clients libxml2-utils systemd)
+  libvirt-clients libxml2-utils systemd openssl)
 # A package counts as present when its command is there (a JDK or Maven may be installed
 # without Debian's package, e.g. Temurin or a tarball).
 declare -A APT_PROVIDES=([qemu-system-x86]=qemu-system-x86_64 [qemu-utils]=qemu-img [util-linux]=losetup
   [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager
-  [libvirt-clients]=virt-xml-validate [libxml2-utils]=xmllint [systemd]=systemd-analyze)
+  [libvirt-clients]=virt-xml-validate [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
 
 ensure_apt() {
   local QMPIPE_COMPONENT=deps p cmd

@@ -19,6 +19,11 @@ export interface StackInfo {
     /** S3_FORCE_PATH_STYLE: S3Proxy on 127.0.0.1 needs path-style addressing. */
     forcePathStyle: true;
   };
+  /**
+   * The same broker's secured listeners (infra/kafka/start.sh), for tests of the clients'
+   * TLS/SASL options. Everything else uses the PLAINTEXT listener (kafkaBrokers).
+   */
+  kafkaSecurity: KafkaSecurityInfo;
   /** QMPIPE_RUN_DIR: pid files, data, VM dirs of this test run. */
   runDir: string;
   /** QMPIPE_LOG_DIR: kafka.log, s3proxy.log, vm-<name>.console.log, ... */
@@ -27,6 +32,23 @@ export interface StackInfo {
   qmpDir: string;
   /** Measured start-up times in seconds. */
   startSeconds: { kafka: number; s3: number };
+}
+
+/** Secured listeners of the test broker; certificates and passwords are made per run. */
+export interface KafkaSecurityInfo {
+  /** KAFKA_SASL_SSL_BROKERS: server TLS (certificate of caFile, SAN 127.0.0.1) + SASL SCRAM-SHA-512, SCRAM-SHA-256, PLAIN. */
+  saslSslBrokers: string[];
+  /** KAFKA_SSL_BROKERS: TLS with ssl.client.auth=required (certFile/keyFile are accepted). */
+  sslBrokers: string[];
+  /** KAFKA_TLS_DIR: ca.pem, client.pem, client.key (PEM; the key is unencrypted PKCS#8). */
+  tlsDir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** KAFKA_SCRAM_USER / KAFKA_SCRAM_PASSWORD: a SCRAM-SHA-512 and SCRAM-SHA-256 user. */
+  scram: { username: string; password: string };
+  /** KAFKA_PLAIN_USER / KAFKA_PLAIN_PASSWORD: a SASL/PLAIN user. */
+  plain: { username: string; password: string };
 }
 
 /** What this machine can do; tests skip (saying why) only on these. */

@@ -1,4 +1,4 @@
-export type { MachineInfo, StackInfo } from './context.js';
+export type { KafkaSecurityInfo, MachineInfo, StackInfo } from './context.js';
 export { randomName } from './names.js';
 export { QmpTestClient, type QmpEvent } from './qmp.js';
 export { consumeUntil, createTopics, kafkaClient, machine, s3Client, stack } from './stack.js';
