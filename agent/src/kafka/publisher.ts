@@ -6,6 +6,8 @@
  *           writer schema keyed by fingerprint → connect the idempotent producer
  *   loop:   wait for records (+ linger) → peek one batch → send (acks=all, gzip)
  *           → commit on success; on failure back off and re-send the same batch
+ *           (new records wake only the wait for records, never a backoff: a broker that
+ *           rejects the agent at once, e.g. wrong SASL credentials, is not re-tried per sample)
  *   stop:   keep draining until the spool is empty or `drainTimeoutMs` passes,
  *           then persist what is left to disk and disconnect
  *
@@ -38,6 +40,8 @@ export class KafkaPublisher implements RecordSink {
   private deadline = Infinity;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** True while the loop waits for records: only then does a new record wake it (never a backoff). */
+  private waitingForRecords = false;
   private readonly log: Logger;
 
   constructor(private readonly cfg: KafkaCfg, private readonly spool: Spool, private readonly telemetry: AgentTelemetry, logger: Logger = silentLogger) {
@@ -57,7 +61,7 @@ export class KafkaPublisher implements RecordSink {
     }
     this.spool.push({ key, value });
     this.updateGauges();
-    this.wake?.();
+    if (this.waitingForRecords) this.wake?.();
   }
 
   start(): void {
@@ -156,7 +160,12 @@ export class KafkaPublisher implements RecordSink {
   /** Waits for the first record, then lingers so a batch can form. */
   private async idle(): Promise<void> {
     if (this.stopping) return;
-    while (this.spool.records === 0 && !this.stopping) await this.sleep(60_000);
+    this.waitingForRecords = true;
+    try {
+      while (this.spool.records === 0 && !this.stopping) await this.sleep(60_000);
+    } finally {
+      this.waitingForRecords = false;
+    }
     if (!this.stopping && this.cfg.lingerMs > 0) await this.sleep(this.cfg.lingerMs, false);
   }
 
