@@ -74,7 +74,7 @@ async function e2eValuesPerSecond(s: BenchStack, kafka: kafkajs.Kafka, enc: Enco
   const cfg = await prepare(s, kafka, id, PARTITIONS, enc);
   const children = Array.from({ length: instances }, () => spawnProcessorChild(cfg));
   try {
-    const { seconds, fraction } = await waitCommitted(kafka, `${id}-g`, `${id}-raw`, enc.messages.length, 600_000);
+    const { seconds, fraction } = await Promise.race([waitCommitted(kafka, `${id}-g`, `${id}-raw`, enc.messages.length, 600_000), ...children.map((c) => c.exited)]);
     return (enc.values * fraction) / seconds;
   } finally {
     await Promise.all(children.map((c) => c.stop()));

@@ -6,12 +6,25 @@ import { join } from 'node:path';
 import type kafkajs from 'kafkajs';
 import { packageRoot } from '../../common/src/paths.js';
 
-export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Promise<void> } {
+/**
+ * Starts `qmpipe processor` on `cfg`. QMPIPE_BENCH_CHILD_ARGS adds node flags (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS does not allow). `exited`
+ * settles if the child dies before stop(), so a waiting benchmark fails at once.
+ */
+export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Promise<void>; exited: Promise<never> } {
   const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
   writeFileSync(file, JSON.stringify(cfg));
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' } });
+  const extra = (process.env.QMPIPE_BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' } });
+  let stopping = false;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
+    if (!stopping) reject(new Error(`benchmark: processor child exited early (code ${code}, signal ${signal})`));
+  }));
+  exited.catch(() => undefined); // observed by whoever races it
   return {
+    exited,
     stop: () => new Promise<void>((resolve) => {
+      stopping = true;
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

@@ -43,6 +43,13 @@ export const ProcessorKafkaConfig = z
     checkpointIntervalMs: z.number().int().min(0).default(10_000),
     /** Fetch size per partition: a larger batch means fewer transactions when catching up. */
     fetchMaxBytesPerPartition: z.number().int().min(1 << 16).default(8 << 20),
+    /**
+     * Partitions whose batches run at once (kafkajs partitionsConsumedConcurrently).
+     * Order within a partition is kept; each partition has its own state and
+     * transactional producer, so while one waits on S3 or its transaction commit,
+     * another is processed.
+     */
+    partitionsConcurrently: z.number().int().min(1).default(4),
     /** Most messages folded into one transaction per partition. */
     maxBatchMessages: z.number().int().min(1).default(5_000),
     sessionTimeoutMs: ms.default(30_000),

@@ -47,7 +47,7 @@ export class ProcessorRuntime {
     consumer.on(consumer.events.GROUP_JOIN, (e) => { void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []); });
     await consumer.connect();
     await consumer.subscribe({ topic: k.rawTopic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.onBatch(p) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: k.partitionsConcurrently, eachBatch: (p) => this.onBatch(p) });
   }
 
   /** Clean shutdown: kafkajs finishes the batch in progress (its transaction commits), then everything disconnects. */
