@@ -71,9 +71,9 @@ function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: Ste
   if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before - lateness);
 }
 
-export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts: StepOptions = {}): StepResult {
+export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts?: StepOptions): StepResult {
   const outputs = emptyOutputs();
-  const lateness = opts.allowedLatenessMs ?? -1;
+  const lateness = opts?.allowedLatenessMs ?? -1;
   for (const rec of records) stepRecord(state, rec, ctx, outputs, lateness);
   return { state, outputs };
 }
