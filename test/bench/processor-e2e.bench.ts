@@ -145,4 +145,17 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The processor runs with NODE_OPTIONS=--max-semi-space-size=32 (processor/README.md,
+ * infra/deploy), and so does the child here: measure the core under the same flag, or
+ * the ratio compares two heaps. Re-runs this file with it unless it is already set.
+ */
+const SEMI = '--max-semi-space-size=32';
+if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) && !(process.env.NODE_OPTIONS ?? '').includes('--max-semi-space-size')) {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const res = spawnSync(process.execPath, [SEMI, ...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit' });
+  process.exit(res.status ?? 1);
+}
+
 await main();
