@@ -2,11 +2,13 @@
  * Groups the core's Rollup rows into one object per input partition per window.
  *
  * The core closes a VM's window when that VM's next sample falls in a later window,
- * so rows of one window arrive VM by VM. This buffer holds them until the
- * partition's watermark (max event time seen − allowed lateness) passes the window's
- * end, then releases the whole window at once: one object per partition per window,
- * never one per series. A row for a window already released is late: it is counted
- * and left out, never rewriting an object that was already committed.
+ * or, for every VM at once, when the partition's watermark passes its end (the core
+ * is given the same allowed lateness: core/watermark.ts), so rows of one window arrive
+ * VM by VM. This buffer holds them until the partition's watermark (max event time
+ * seen − allowed lateness) passes the window's end, then releases the whole window at
+ * once: one object per partition per window, never one per series. A row for a window
+ * already released is late: it is counted and left out, never rewriting an object that
+ * was already committed (the core leaves such rows out itself and counts them).
  *
  * Pure and plain-JSON (it is part of the partition checkpoint). The state is owned
  * by the caller and updated in place.
