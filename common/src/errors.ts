@@ -32,7 +32,10 @@ export function isRetriable(err: unknown): boolean {
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
-  return cause === undefined ? err.message : `${err.message}: ${describeError(cause)}`;
+  if (cause === undefined) return err.message;
+  const inner = describeError(cause);
+  // Wrappers that repeat their cause's message (kafkajs' retries-exceeded error does) say it once.
+  return err.message.includes(inner) ? err.message : inner.startsWith(err.message) ? inner : `${err.message}: ${inner}`;
 }
 
 /** Raised when a config file or value does not validate. `path` is the zod path. */
