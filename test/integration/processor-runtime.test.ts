@@ -89,9 +89,13 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
   });
 
   it('scale-out: a second instance joins mid-stream and partitions rebalance; outputs identical', async () => {
-    const { sc, exp } = await prepared('proc-scale', 5);
+    // One message per transaction, so that the first instance cannot finish the stream
+    // before the second has joined (partitions are processed concurrently).
+    const { sc, exp } = await prepared('proc-scale', 1);
+    const total = await lagOf(sc);
     const a = start(sc);
-    await sleep(1_500);
+    // The second instance starts once the first has committed something: mid-stream.
+    for (let i = 0; i < 300 && (await lagOf(sc)) >= total; i++) await sleep(100);
     const b = start(sc);
     // The rebalance must happen while there is still work: both members hold partitions, with lag left.
     let lagAtRebalance = -1;
