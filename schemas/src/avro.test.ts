@@ -43,6 +43,18 @@ describe('raw codec', () => {
     expect(JSON.parse(JSON.stringify(decodeRaw(buf)))).toEqual(rec);
   });
 
+  it('encodes records larger than its scratch buffer, and a small one after them, each as an own buffer', () => {
+    const big: RawRecord = { vm, seq: 5, t: 5, body: { kind: 'AgentNotice', value: { kind: 'note', message: 'x'.repeat(100_000), count: 1 } } };
+    const a = encodeRaw(big);
+    const b = encodeRaw(cases[3]!);
+    expect(decodeRaw(a)).toEqual(big);
+    expect(decodeRaw(b)).toEqual(cases[3]);
+    expect(a.buffer).not.toBe(b.buffer); // no view into the shared scratch
+    const bad = { ...cases[3]!, seq: 'not a long' } as unknown as RawRecord;
+    expect(() => encodeRaw(bad)).toThrow(SchemaError);
+    expect(decodeRaw(encodeRaw(cases[2]!))).toEqual(cases[2]); // the codec still works after a failed encode
+  });
+
   it('rejects bad markers, truncation, unknown fingerprints and corrupt bodies with typed errors', () => {
     const good = encodeRaw(cases[0]!);
     const codes = (b: Buffer) => { try { decodeRaw(b); return 'ok'; } catch (e) { return e instanceof SchemaError ? e.code : 'untyped'; } };

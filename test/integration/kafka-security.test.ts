@@ -1,8 +1,8 @@
 /**
  * The Kafka TLS and SASL options (`kafka.tls`, `kafka.sasl`) against the test broker's
  * secured listeners (infra/kafka/start.sh: SASL_SSL with SCRAM and PLAIN, SSL with
- * mutual TLS; a throwaway CA and random passwords per run). No VM: the agent samples a
- * replayed QMP transcript.
+ * mutual TLS; a throwaway CA and random passwords per run). The agent samples a real
+ * test VM (QEMU, TCG; the guest need not boot for QMP).
  *
  * - The agent publishes over SASL_SSL with SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN (the
  *   password only in QMPIPE_KAFKA_SASL_PASSWORD, never in the config file) and over
@@ -21,8 +21,7 @@ import kafkajs from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../agent/src/config.js';
 import { startAgent, type AgentHandle } from '../../agent/src/main.js';
-import { replayServer, type FakeServer } from '../../agent/src/qmp/testing/fakeQmpServer.js';
-import { loadFixture } from '../../agent/src/qmp/testing/transcript.js';
+import { unixTarget } from '../../agent/src/poller/vmTarget.js';
 import { Spool } from '../../agent/src/spool/spool.js';
 import { kafkaClientConfig } from '../../common/src/kafkaClient.js';
 import { createLogger } from '../../common/src/log.js';
@@ -32,18 +31,18 @@ import { ensureProcessorTopics } from '../../processor/src/runtime/kafka/topics.
 import { commitPartitionTransaction, createTransactionalProducer } from '../../processor/src/runtime/kafka/transactions.js';
 import { decodeRaw } from '../../schemas/src/raw.js';
 import type { RawRecord } from '../../schemas/src/types.js';
-import { kafkaClient, randomName, stack } from './helpers/index.js';
+import { kafkaClient, randomName, stack, startTestVm, type TestVm } from './helpers/index.js';
 import { readRaw, sleep, waitFor } from './agent-support.js';
 
 const sec = stack().kafkaSecurity;
 const work = mkdtempSync(join(tmpdir(), 'it-kafka-sec-'));
-let srv: FakeServer;
+let vm: TestVm;
 
 beforeAll(async () => {
-  srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
+  vm = await startTestVm({ noBootWait: true, seconds: 0 });
 });
 afterAll(async () => {
-  await srv?.close();
+  await vm?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -57,7 +56,7 @@ afterEach(async () => {
 
 /**
  * Starts the agent from a config file (as `qmpipe agent --config` does) with `env` as its
- * environment; logs are collected. Samples every 200 ms from the replayed transcript.
+ * environment; logs are collected. Samples the test VM every 200 ms.
  */
 async function runAgent(kafka: Record<string, unknown>, env: NodeJS.ProcessEnv, over: { drainTimeoutMs?: number } = {}): Promise<Run> {
   const name = randomName('it-sec');
@@ -66,7 +65,7 @@ async function runAgent(kafka: Record<string, unknown>, env: NodeJS.ProcessEnv, 
   const file = join(work, `${name}.json`);
   writeFileSync(file, JSON.stringify({
     host: 'it-sec',
-    vms: { sockets: [{ path: srv.path }] },
+    vms: { sockets: [{ path: vm.qmpAgent }] },
     sampling: { fastIntervalMs: 200, slowIntervalMs: 1000 },
     kafka: { rawTopic, schemaTopic: `${name}-schemas`, partitions: 1, lingerMs: 20, requestTimeoutMs: 5000, connectionTimeoutMs: 2000, ...kafka },
     spool: { dir: spoolDir },
@@ -96,7 +95,7 @@ async function expectPublished(r: Run): Promise<void> {
   const total = queued(r);
   const rs = await readRaw(r.rawTopic, (rs) => rs.length >= total, 20_000);
   expect(rs).toHaveLength(total);
-  expect(rs.every((x) => x.vm.host === 'it-sec' && x.vm.name === 'cap-kvm')).toBe(true);
+  expect(rs.every((x) => x.vm.host === 'it-sec' && x.vm.name === vm.name)).toBe(true);
   expect(samplesIn(rs)).toBeGreaterThanOrEqual(2);
   expect(rs.map((x) => x.seq)).toEqual(rs.map((_, i) => i));
   expect(r.logs.filter((l) => l.msg === 'Kafka unavailable; records wait in the spool')).toEqual([]);
@@ -121,7 +120,7 @@ function persisted(r: Run): RawRecord[] {
 
 /** The agent must be sampling (polls) but have nothing acknowledged, and keep every record for the next run. */
 async function expectSpooledNotPublished(r: Run): Promise<void> {
-  expect(r.agent.telemetry.polls.value({ vm: 'qmp' })).toBeGreaterThanOrEqual(3);
+  expect(r.agent.telemetry.polls.value({ vm: unixTarget(vm.qmpAgent).label })).toBeGreaterThanOrEqual(3);
   expect(r.agent.telemetry.recordsPublished.value()).toBe(0);
   await stop(r);
   const left = persisted(r);

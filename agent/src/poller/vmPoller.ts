@@ -14,9 +14,8 @@
  * order they happen, with one `seq` counter per VM uuid (the Kafka key) for the
  * agent's lifetime: 0, 1, 2, ... with no gaps, across reconnects.
  *
- * `stop(graceMs)` ends the loop (letting a tick in flight finish for up to
- * `graceMs`), closes the connection and resolves when the loop has exited; no
- * record is published after it resolves.
+ * `stop(graceMs)` ends the loop (a tick in flight may finish within `graceMs`), closes
+ * the connection and resolves once the loop exited; nothing is published after that.
  */
 import { hostname } from 'node:os';
 import { describeError } from '../../../common/src/errors.js';
@@ -69,7 +68,6 @@ export class VmPoller<S = unknown> {
   async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    // With a grace period, a tick in flight may finish (its replies arrive) first.
     if (graceMs > 0 && this.loop) await Promise.race([this.loop, new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.client?.close();
     await this.loop;
