@@ -27,8 +27,16 @@ now() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
 elapsed() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
 
 # A TCP port that is free on 127.0.0.1 right now (the kernel picks it).
+# N (default 1) distinct free loopback ports, space-separated: all are held open together,
+# so none is handed out twice.
 free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+  node -e "
+    const net = require('net');
+    const ss = Array.from({ length: Number('${1:-1}') }, () => net.createServer());
+    Promise.all(ss.map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r)))).then(() => {
+      process.stdout.write(ss.map((s) => s.address().port).join(' '));
+      ss.forEach((s) => s.close());
+    });"
 }
 
 random_hex() { od -An -N"${1:-16}" -tx1 /dev/urandom | tr -d ' \n'; }

@@ -29,15 +29,8 @@ if [[ -f "$pidfile" ]] && pid_matches "$(cat "$pidfile")" "$dir/server.propertie
   die "already running (pid $(cat "$pidfile")); stop it with infra/kafka/stop.sh"
 fi
 rm -rf "$dir" && mkdir -p "$dir/data" "$QMPIPE_LOG_DIR"
-# Four distinct free ports (PLAINTEXT, CONTROLLER, SASL_SSL, SSL) and the cluster id from one node.
-read -r port cport sport tport cluster_id < <(node -e "
-  const net = require('net');
-  const ss = [0, 1, 2, 3].map(() => net.createServer());
-  Promise.all(ss.map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r)))).then(() => {
-    const ports = ss.map((s) => s.address().port);
-    ss.forEach((s) => s.close());
-    process.stdout.write(ports.join(' ') + ' ' + require('crypto').randomBytes(16).toString('base64url') + '\n');
-  });") && [[ -n "$cluster_id" ]] || die "could not pick free ports"
+read -r port cport sport tport <<<"$(free_port 4)" && [[ -n "$tport" ]] || die "could not pick free ports"
+cluster_id="$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('base64url'))")"
 
 # Test PKI for the secured listeners: CA → server cert (SAN 127.0.0.1, localhost) and a client
 # cert for mutual TLS. EC P-256 keys make this take well under a second.
