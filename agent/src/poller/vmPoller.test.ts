@@ -1,5 +1,9 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawRecord } from '../../../schemas/src/types.js';
+import type { Tick } from '../sample/tick.js';
+import type { SampleBuilder } from './builder.js';
 import { sysfsReader } from '../host/sysfs.js';
 import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '../qmp/testing/fakeQmpServer.js';
 import { loadFixture, type TranscriptLine } from '../qmp/testing/transcript.js';
@@ -24,11 +28,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-function poll(srv: FakeServer, over: Partial<PollerOptions> = {}) {
+function poll(srv: FakeServer, over: Partial<PollerOptions> = {}, builder: SampleBuilder<never> = sampleBuilder as SampleBuilder<never>) {
   const records: RawRecord[] = [];
   const telemetry = createTelemetry();
   const p = new VmPoller(unixTarget(srv.path, ['lo']), { ...opts, ...over }, {
-    builder: sampleBuilder, sink: { publish: (_k, r) => records.push(r) }, hostReader: sysfsReader(), telemetry,
+    builder, sink: { publish: (_k, r) => records.push(r) }, hostReader: sysfsReader(), telemetry,
   });
   pollers.push(p);
   p.start();
@@ -87,6 +91,24 @@ describe('VmPoller on a replayed KVM guest', () => {
     const sampleSeqs = samples(records).map((r) => r.seq);
     expect(sampleSeqs.some((q) => q > evRecs[0]!.seq && q < evRecs.at(-1)!.seq)).toBe(true);
     expect(records.map((r) => r.seq)).toEqual(records.map((_, k) => k));
+  });
+});
+
+describe('VmPoller memory', () => {
+  it('keeps no Tick (the parsed replies of a poll) alive while it sleeps until the next one', async () => {
+    // A Tick held across the sleep survives young-generation GCs and is promoted (~12 KB
+    // per poll); vmPoller.ts keeps it out of the long-lived loop frame.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ticks: WeakRef<Tick>[] = [];
+    const builder = { ...sampleBuilder, build: (state: never, tick: Tick) => (ticks.push(new WeakRef(tick)), sampleBuilder.build(state, tick)) } as SampleBuilder<never>;
+    const srv = await serve(replayServer(kvm));
+    const { records } = poll(srv, { fastIntervalMs: 400, slowIntervalMs: 400 }, builder);
+    while (samples(records).length < 2) await sleep(20);
+    await sleep(100); // the poller is now sleeping until its next grid slot
+    gc();
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(ticks.filter((t) => t.deref() !== undefined)).toHaveLength(0);
   });
 });
 

@@ -37,6 +37,9 @@ export type { PollerDeps, PollerOptions, PollerState } from './options.js';
 
 class StaleError extends Error {}
 
+/** What one tick hands the next: query-stats targets, and host_device paths (slow group) measured every tick. */
+interface TickCarry { targets: string[]; devicePaths: string[] }
+
 export class VmPoller<S = unknown> {
   state: PollerState = 'connecting';
   identity: VmIdentity | undefined;
@@ -156,14 +159,12 @@ export class VmPoller<S = unknown> {
   }
 
   private async serve(client: QmpClient, statsSchemas: unknown): Promise<void> {
-    let targets = statsTargets(this.opts.statsTargets, statsSchemas);
+    const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [] };
     let missed = 0;
     // First tick at once; then on the fast grid (see nextSlot). The slow group runs on
     // the first tick and then on the first tick at or after each slow grid point.
     let at = this.now();
     let nextSlowAt = at;
-    /** host_device paths from the latest query-named-block-nodes (slow group), measured every tick. */
-    let devicePaths: string[] = [];
     if (this.state !== 'stale') this.state = 'up';
     while (!this.stopped) {
       if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
@@ -171,12 +172,8 @@ export class VmPoller<S = unknown> {
       if (slow) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
       const started = performance.now();
       try {
-        const tick = await this.runTick(client, targets, slow, devicePaths);
-        if (slow && 'query-named-block-nodes' in tick.replies) devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
-        if (targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) targets = [];
-        this.emitSample(tick);
+        await this.poll(client, carry, slow);
         missed = 0;
-        if (this.state === 'stale') this.recover();
       } catch (err) {
         if (this.stopped || err instanceof QmpDisconnectedError) throw err;
         missed++;
@@ -195,9 +192,20 @@ export class VmPoller<S = unknown> {
     }
   }
 
+  /**
+   * One tick, published. The Tick (every parsed reply) lives only in this call: held in
+   * serve's frame it outlived the sleep, and young GCs copied and promoted it.
+   */
+  private async poll(client: QmpClient, carry: TickCarry, slow: boolean): Promise<void> {
+    const tick = await this.runTick(client, carry, slow);
+    if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
+    this.emitSample(tick);
+    if (this.state === 'stale') this.recover();
+  }
+
   /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
-  private async runTick(client: QmpClient, targets: string[], slow: boolean, devicePaths: string[]): Promise<Tick> {
-    const plan = planTick({ version: client.greeting.version, statsTargets: targets, statsProviders: this.opts.statsProviders, blockstatsNodes: this.opts.blockstatsNodes, slow });
+  private async runTick(client: QmpClient, carry: TickCarry, slow: boolean): Promise<Tick> {
+    const plan = planTick({ version: client.greeting.version, statsTargets: carry.targets, statsProviders: this.opts.statsProviders, blockstatsNodes: this.opts.blockstatsNodes, slow });
     const tick: Tick = { t: this.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
     const errors: TickError[] = tick.errors;
     let timeout: unknown;
@@ -217,8 +225,8 @@ export class VmPoller<S = unknown> {
       }),
     );
     if (timeout) throw timeout;
-    const paths = slow && 'query-named-block-nodes' in tick.replies ? hostDevicePaths(tick.replies['query-named-block-nodes']) : devicePaths;
-    tick.host = observeHost(this.deps.hostReader, paths, this.target.net, this.deps.onTraffic);
+    if (slow && 'query-named-block-nodes' in tick.replies) carry.devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
+    tick.host = observeHost(this.deps.hostReader, carry.devicePaths, this.target.net, this.deps.onTraffic);
     return tick;
   }
 
