@@ -25,6 +25,7 @@ import {
   QmpProtocolError, QmpRefusedError, QmpTimeoutError, type QmpError,
 } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
+import { InFlight } from './inFlight.js';
 import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
 import { describeTransport, openSocket, type QmpTransport } from './transport.js';
 
@@ -64,7 +65,8 @@ export class QmpClient {
   greeting!: QmpGreeting;
   private frame: FrameState = initialFrameState;
   private nextId = 1;
-  private readonly pending = new Map<string, Pending>();
+  /** Sent, awaiting a reply (an array registry, not a Map: see inFlight.ts). */
+  private readonly pending = new InFlight<Pending>();
   /** Ids that timed out locally: their slot stays taken until the reply (or EOF). */
   private readonly abandoned = new Set<string>();
   private readonly queue: Queued[] = [];
@@ -189,7 +191,7 @@ export class QmpClient {
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
       const { pending, line, msg } = this.queue.shift()!;
       pending.sentAt = performance.now();
-      this.pending.set(pending.id, pending);
+      this.pending.add(pending);
       this.opts.onTraffic?.('out', msg);
       out += line;
     }
@@ -213,7 +215,7 @@ export class QmpClient {
     this.timer = undefined;
     const now = performance.now();
     let next = Infinity;
-    for (const p of [...this.pending.values(), ...this.queue.map((q) => q.pending)]) {
+    for (const p of [...this.pending.snapshot(), ...this.queue.map((q) => q.pending)]) {
       if (p.deadline <= now) this.onTimeout(p);
       else next = Math.min(next, p.deadline);
     }
@@ -221,7 +223,7 @@ export class QmpClient {
   }
 
   private onTimeout(p: Pending): void {
-    if (this.pending.delete(p.id)) {
+    if (this.pending.remove(p)) {
       this.abandoned.add(p.id); // on the wire: its slot stays taken until the late reply
     } else {
       const i = this.queue.findIndex((q) => q.pending === p);
@@ -253,7 +255,7 @@ export class QmpClient {
     if (msg.kind === 'event') return this.opts.onEvent?.(msg);
     if (msg.kind === 'greeting') return this.fail(new QmpProtocolError('unknown-message', 'unexpected second QMP greeting'));
     const id = typeof msg.id === 'string' ? msg.id : JSON.stringify(msg.id);
-    const p = this.pending.get(id);
+    const p = this.pending.take(id);
     if (!p) {
       if (this.abandoned.delete(id)) {
         this.log.debug('late QMP reply after timeout dropped', { id });
@@ -263,7 +265,6 @@ export class QmpClient {
       }
       return;
     }
-    this.pending.delete(id);
     if (msg.kind === 'return') p.resolve(msg.value);
     else p.reject(new QmpExecuteError(p.command, msg.errorClass, msg.desc));
     this.pump();
@@ -280,8 +281,7 @@ export class QmpClient {
     this.closedWith = err;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    for (const p of this.pending.drain()) p.reject(err);
     this.abandoned.clear();
     for (const q of this.queue.splice(0)) q.pending.reject(err);
     this.greetingWaiter?.(err);
