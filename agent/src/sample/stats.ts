@@ -66,14 +66,22 @@ function encodeAnyOrder(list: StatList | undefined, stats: readonly unknown[]): 
 }
 
 /**
+ * Slots of the StatsResult being encoded, reused: the values are copied out once, at
+ * their exact length, instead of growing an array by push (which allocated about twice
+ * the final size per result: 8.8 KB per poll of a 2-vCPU KVM guest, the agent's largest
+ * allocation after JSON.parse, measured with the sampling heap profiler). Never exposed.
+ */
+const slots: number[] = [];
+
+/**
  * The common case, QEMU listing stats in schema order (gaps allowed): slots are
  * written as the reply is read, with no intermediate arrays. Undefined as soon as a
  * stat comes before one already written (out of order, or a duplicate): the caller
  * then uses encodeAnyOrder, so both give the same result.
  */
 function encodeInOrder(list: StatList, stats: readonly unknown[]): Encoded | undefined {
-  const values: number[] = [];
   const extra: NamedStat[] = [];
+  let n = 0;
   let next = 0;
   for (const s of stats) {
     if (!isObject(s)) continue;
@@ -87,26 +95,26 @@ function encodeInOrder(list: StatList, stats: readonly unknown[]): Encoded | und
       continue;
     }
     if (pos < next) return undefined;
-    const mark = values.length;
-    for (let i = next; i < pos; i++) values.push(-1);
+    const mark = n;
+    for (let i = next; i < pos; i++) slots[n++] = -1;
     if (Array.isArray(v)) {
-      values.push(v.length);
+      slots[n++] = v.length;
       let ok = true;
       for (const b of v) {
-        const n = long(b);
-        if (n === undefined || n < 0) { ok = false; break; }
-        values.push(n);
+        const x = long(b);
+        if (x === undefined || x < 0) { ok = false; break; }
+        slots[n++] = x;
       }
-      if (!ok) { values.length = mark; continue; } // malformed: the slot stays missing (-1)
+      if (!ok) { n = mark; continue; } // malformed: the slot stays missing (-1)
     } else {
-      const n = typeof v === 'boolean' ? (v ? 1 : 0) : long(v);
-      if (n === undefined || n < 0) { values.length = mark; continue; }
-      values.push(n);
+      const x = typeof v === 'boolean' ? (v ? 1 : 0) : long(v);
+      if (x === undefined || x < 0) { n = mark; continue; }
+      slots[n++] = x;
     }
     next = pos + 1;
   }
-  for (let i = next; i < list.stats.length; i++) values.push(-1);
-  return { values, extra };
+  for (let i = next; i < list.stats.length; i++) slots[n++] = -1;
+  return { values: slots.slice(0, n), extra };
 }
 
 /** Encodes one StatsResult of a reply; undefined when the entry is malformed. */
