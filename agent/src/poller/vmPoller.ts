@@ -22,23 +22,20 @@ import { describeError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/log.js';
 import { backoffDelay } from '../../../common/src/retry.js';
 import type { RawBody, VmIdentity } from '../../../schemas/src/types.js';
-import { observeHost } from '../host/sysfs.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
 import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
-import type { Tick, TickError } from '../sample/tick.js';
+import type { Tick } from '../sample/tick.js';
 import type { ConnectInfo } from './builder.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
-import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
+import { nextSlot, statsTargets } from './tickPlan.js';
+import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import type { VmTarget } from './vmTarget.js';
 
 export type { PollerDeps, PollerOptions, PollerState } from './options.js';
 
 class StaleError extends Error {}
-
-/** What one tick hands the next: query-stats targets, and host_device paths (slow group) measured every tick. */
-interface TickCarry { targets: string[]; devicePaths: string[] }
 
 export class VmPoller<S = unknown> {
   state: PollerState = 'connecting';
@@ -56,12 +53,18 @@ export class VmPoller<S = unknown> {
   private readonly labels: { vm: string };
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
+  private readonly tickContext: TickContext;
 
   constructor(readonly target: VmTarget, private readonly opts: PollerOptions, private readonly deps: PollerDeps<S>) {
     this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
+    this.tickContext = {
+      opts, now: this.now, hostReader: deps.hostReader, net: target.net, onTraffic: deps.onTraffic,
+      latency: (command) => this.latency(command),
+      onErrorReply: (errorClass) => deps.telemetry.pollErrors.inc({ ...this.labels, class: errorClass }),
+    };
   }
 
   start(): void {
@@ -197,37 +200,10 @@ export class VmPoller<S = unknown> {
    * serve's frame it outlived the sleep, and young GCs copied and promoted it.
    */
   private async poll(client: QmpClient, carry: TickCarry, slow: boolean): Promise<void> {
-    const tick = await this.runTick(client, carry, slow);
+    const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
     if (this.state === 'stale') this.recover();
-  }
-
-  /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
-  private async runTick(client: QmpClient, carry: TickCarry, slow: boolean): Promise<Tick> {
-    const plan = planTick({ version: client.greeting.version, statsTargets: carry.targets, statsProviders: this.opts.statsProviders, blockstatsNodes: this.opts.blockstatsNodes, slow });
-    const tick: Tick = { t: this.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
-    const errors: TickError[] = tick.errors;
-    let timeout: unknown;
-    await Promise.all(
-      plan.map(async (c) => {
-        const t0 = performance.now();
-        try {
-          tick.replies[c.key] = await client.execute(c.execute, c.arguments);
-          if (c.key === 'query-blockstats') tick.t = this.now();
-          this.latency(c.execute)((performance.now() - t0) / 1000);
-        } catch (err) {
-          if (err instanceof QmpExecuteError) {
-            errors.push({ command: c.key, errorClass: err.errorClass, desc: err.desc });
-            this.deps.telemetry.pollErrors.inc({ ...this.labels, class: err.errorClass });
-          } else timeout ??= err;
-        }
-      }),
-    );
-    if (timeout) throw timeout;
-    if (slow && 'query-named-block-nodes' in tick.replies) carry.devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
-    tick.host = observeHost(this.deps.hostReader, carry.devicePaths, this.target.net, this.deps.onTraffic);
-    return tick;
   }
 
   private emitSample(tick: Tick): void {
