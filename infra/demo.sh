@@ -2,7 +2,7 @@
 # `npm run demo [-- --replay FILE.jsonl] [--seconds N] [--speed X] [--no-view]`:
 # installs what is missing (Debian packages as root, node_modules, Kafka and S3Proxy jars,
 # the test guest), starts the local stack (Kafka + S3Proxy) unless one is running, builds
-# dist/ when it is stale, then runs `qmpipe demo` (infra/demo/): a test VM fills a thin
+# dist/ when it is stale, then runs `qmpipe demo` (demo/): a test VM fills a thin
 # qcow2 on a loop device while the agent, the processor and a live view run, the demo
 # plays the operator, and at the end it lists the Parquet rollups on S3, queries them
 # with DuckDB and writes an HTML report under .run/demo/<time>/.
@@ -48,9 +48,9 @@ with_progress() {
 
 # dist/ is stale when it lacks the demo or any source, schema or build config is newer.
 dist_stale() {
-  local out="$QMPIPE_ROOT/dist/infra/demo/command.js"
+  local out="$QMPIPE_ROOT/dist/demo/src/command.js"
   [[ -f "$out" ]] || return 0
-  [[ -n "$(find agent/src processor/src schemas common/src infra/demo package.json tsconfig.json tsconfig.build.json \
+  [[ -n "$(find common/src schemas agent/src processor/src alerts/src tools/src demo/src cli/src package.json tsconfig.json tsconfig.build.json \
     -newer "$out" \( -name '*.ts' -o -name '*.avsc' -o -name '*.json' \) -print -quit 2>/dev/null)" ]]
 }
 

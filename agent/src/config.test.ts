@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../common/src/errors.js';
-import { packageRoot } from '../../common/src/paths.js';
+import { ConfigError } from '#common/errors.js';
+import { packageRoot } from '#common/paths.js';
 import { parseAgentConfig } from './config.js';
 
 describe('agent config', () => {

@@ -9,10 +9,10 @@
  *   QMPIPE_KAFKA_SASL_PASSWORD   kafka.sasl.password
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../common/src/errors.js';
-import { AgentConfig } from '../../schemas/src/config/agent.js';
+import { ConfigError } from '#common/errors.js';
+import { AgentConfig } from '#schemas/config/agent.js';
 
-export type { AgentConfig } from '../../schemas/src/config/agent.js';
+export type { AgentConfig } from '#schemas/config/agent.js';
 
 export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): AgentConfig {
   const withEnv = applyEnv(raw, env);

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeRaw } from '../../schemas/src/raw.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
 import { parseAgentConfig } from './config.js';
 import { startAgent } from './main.js';
-import { replayServer, type FakeServer } from './qmp/testing/fakeQmpServer.js';
-import { loadFixture } from './qmp/testing/transcript.js';
+import { replayServer, type FakeServer } from '#test/support/fakeQmpServer.js';
+import { loadFixture } from '#test/support/transcriptLines.js';
 import { Spool } from './spool/spool.js';
 
 let srv: FakeServer | undefined;

@@ -8,14 +8,14 @@
  * spool dir, disconnect, close /metrics.
  */
 import { hostname } from 'node:os';
-import { silentLogger, type Logger } from '../../common/src/log.js';
-import { serveMetrics } from '../../common/src/metrics.js';
-import type { AgentConfig } from '../../schemas/src/config/agent.js';
+import { silentLogger, type Logger } from '#common/log.js';
+import { serveMetrics } from '#common/metrics.js';
+import type { AgentConfig } from '#schemas/config/agent.js';
 import { Discovery } from './discovery/discovery.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
 import { createAllowlist } from './qmp/allowlist.js';
-import type { SampleBuilder } from './poller/builder.js';
+import type { SampleBuilder } from './sample/seam.js';
 import { VmPoller, type PollerOptions } from './poller/vmPoller.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
 import { Spool } from './spool/spool.js';

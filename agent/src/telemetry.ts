@@ -3,7 +3,7 @@
  * `vm` is the socket's base name (one per VM on this host), `class` a QMP error
  * class or phase, `command` a QMP command name.
  */
-import { LATENCY_BUCKETS, Registry, type Counter, type Gauge, type Histogram } from '../../common/src/metrics.js';
+import { LATENCY_BUCKETS, Registry, type Counter, type Gauge, type Histogram } from '#common/metrics.js';
 
 export interface AgentTelemetry {
   registry: Registry;

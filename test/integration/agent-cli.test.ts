@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../common/src/paths.js';
+import { packageRoot } from '#common/paths.js';
 import { randomName, stack, startTestVm, type TestVm } from './helpers/index.js';
 import { readRaw, seqReport } from './agent-support.js';
 
 const cli = join(packageRoot(), 'bin', 'qmpipe.mjs');
-const built = existsSync(join(packageRoot(), 'dist', 'agent', 'src', 'cli.js'));
+const built = existsSync(join(packageRoot(), 'dist', 'agent', 'src', 'command.js'));
 let vm: TestVm;
 const dirs: string[] = [];
 const tempDir = (): string => {

@@ -5,9 +5,9 @@
  * the loop device fills; SIGTERM-style stop drains everything (seq 0..n-1, no gaps).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type AgentHandle } from '../../agent/src/main.js';
-import { decodeRaw } from '../../schemas/src/raw.js';
-import type { QmpEvent, Sample } from '../../schemas/src/types.js';
+import { startAgent, type AgentHandle } from '#agent/main.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
+import type { QmpEvent, Sample } from '#schemas/types.js';
 import { consumeUntil, machine, startTestVm, type TestVm } from './helpers/index.js';
 import { agentConfig, kindOf, readRaw, seqReport, sleep, waitFor } from './agent-support.js';
 

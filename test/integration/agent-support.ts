@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
-import { parseAgentConfig, type AgentConfig } from '../../agent/src/config.js';
-import { decodeRaw } from '../../schemas/src/raw.js';
-import type { RawRecord } from '../../schemas/src/types.js';
+import { parseAgentConfig, type AgentConfig } from '#agent/config.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
+import type { RawRecord } from '#schemas/types.js';
 import { consumeUntil, kafkaClient, randomName, stack } from './helpers/index.js';
 
 /** Temporary spool dirs of this test process, removed when it exits. */

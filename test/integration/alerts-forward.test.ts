@@ -13,10 +13,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertRecord } from '../../processor/src/runtime/alertRecord.js';
-import { fromAlertRecord } from '../../processor/src/runtime/alertRecord.js';
-import { alertMessages } from '../../processor/src/runtime/outputCodecs.js';
-import { fixtureAlerts } from '../../processor/src/consumers/testAlerts.js';
+import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import { fromAlertRecord } from '#schemas/codecs/alertRecord.js';
+import { alertMessages } from '#schemas/codecs/outputs.js';
+import { fixtureAlerts } from '../support/alerts.js';
 import { createTopics, kafkaClient, randomName, stack } from './helpers/index.js';
 
 const { Partitioners } = kafkajs;

@@ -9,12 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { alertTarget } from '../../processor/src/report/demoState.js';
-import { runFixture } from '../../processor/src/report/fixtureRun.js';
+import { alertTarget } from '#demo/report/demoState.js';
+import { runFixture } from '../support/fixtureRun.js';
 import { s3Client, stack } from './helpers/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const FIXTURE = '../shared/fixtures/qmp/thin-lv-enospc-commit.jsonl';
+const FIXTURE = 'test/fixtures/qmp/thin-lv-enospc-commit.jsonl';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 

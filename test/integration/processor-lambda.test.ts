@@ -7,14 +7,14 @@
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import { decodeRaw } from '../../schemas/src/raw.js';
-import { createCore } from '../../processor/src/core/step.js';
-import { parseProcessorRuntimeConfig } from '../../processor/src/runtime/config.js';
-import { createRollupWriter } from '../../processor/src/runtime/rollupWriter.js';
-import { createS3Client, S3ObjectStore, S3StoreError } from '../../processor/src/sinks/s3Store.js';
-import { toKafkaEvent, type PartitionBatch } from '../../processor/src/lambda/event.js';
-import { invoke, type InvokeDeps } from '../../processor/src/lambda/invoke.js';
-import { kafkaAlertPublisher } from '../../processor/src/lambda/handler.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
+import { createCore } from '#processor/core/step.js';
+import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { createRollupWriter } from '#processor/sinks/rollupWriter.js';
+import { createS3Client, S3ObjectStore, S3StoreError } from '#processor/sinks/s3Store.js';
+import { toKafkaEvent, type PartitionBatch } from '#processor/lambda/event.js';
+import { invoke, type InvokeDeps } from '#processor/lambda/invoke.js';
+import { kafkaAlertPublisher } from '#processor/lambda/handler.js';
 import { kafkaClient, randomName, s3Client, stack } from './helpers/index.js';
 import { actual, fleetRecords, newScenario, produce, readAll, reference, type Expected, type Scenario } from './processor-support.js';
 

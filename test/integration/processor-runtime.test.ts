@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Sample } from '../../schemas/src/types.js';
+import type { Sample } from '#schemas/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeRaw } from '../../schemas/src/raw.js';
-import { createCore } from '../../processor/src/core/step.js';
-import { parseProcessorRuntimeConfig } from '../../processor/src/runtime/config.js';
-import { initialPartitionState, processBatch } from '../../processor/src/runtime/partitionStep.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
+import { createCore } from '#processor/core/step.js';
+import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { initialPartitionState, processBatch } from '#processor/partition/partitionStep.js';
 import { stack } from './helpers/index.js';
 import { activeMembers, actual, exited, fleetRecords, lagOf, newScenario, produce, readAll, reference, sleep, spawnProcessor, waitCaughtUp, type Scenario } from './processor-support.js';
 import { restartS3After, stopS3 } from './s3-outage.js';

@@ -1,11 +1,11 @@
 /**
- * The demo's operator (infra/demo/operator.ts): the same sequence of operator commands
+ * The demo's operator (demo/src/operator.ts): the same sequence of operator commands
  * as the recorded fixture thin-lv-enospc-commit.jsonl, driven by the events QEMU sends.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../agent/src/replay/fixtures.js';
-import { decide, defaultOperatorConfig, initialOperator, type OperatorAction, type OperatorInput, type OperatorState } from '../../infra/demo/operator.js';
+import { fixturePath } from '../support/fixtures.js';
+import { decide, defaultOperatorConfig, initialOperator, type OperatorAction, type OperatorInput, type OperatorState } from '#demo/operator.js';
 
 const cfg = { ...defaultOperatorConfig, overlayPath: '/run/vm/top.qcow2' };
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { packageRoot } from '../../common/src/paths.js';
-import { ROLLUP_COLUMNS } from '../../processor/src/rollup/parquet.js';
+import { packageRoot } from '#common/paths.js';
+import { ROLLUP_COLUMNS } from '#processor/sinks/parquet.js';
 
 const deploy = join(packageRoot(), 'infra', 'deploy');
 const has = (cmd: string) => {

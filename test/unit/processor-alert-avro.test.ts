@@ -3,13 +3,13 @@
  * (Avro single-object encoding) and decodes back unchanged: the runtime publishes them.
  */
 import { describe, expect, it } from 'vitest';
-import { SingleObjectCodec, loadSchema } from '../../schemas/src/avro.js';
-import { ProcessorConfig } from '../../schemas/src/config/processor.js';
-import type { Alert } from '../../processor/src/core/outputs.js';
-import { initialState } from '../../processor/src/core/state.js';
-import { createCore } from '../../processor/src/core/step.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { transcriptRecords } from '../../processor/src/replay/source.js';
+import { SingleObjectCodec, loadSchema } from '#schemas/codecs/avro.js';
+import { ProcessorConfig } from '#schemas/config/processor.js';
+import type { Alert } from '#processor/core/outputs.js';
+import { initialState } from '#processor/core/state/state.js';
+import { createCore } from '#processor/core/step.js';
+import { fixturePath } from '../support/fixtures.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
 
 type AlertRecord = Omit<Alert, 'kind'>;
 

@@ -1,14 +1,14 @@
 /**
  * Why the processor smooths growth with a 5 s window rather than an EWMA
- * (processor/src/core/growth.ts), measured on the thin-LV fixture's real
+ * (processor/src/core/chain/growth.ts), measured on the thin-LV fixture's real
  * allocation series (wr_highest_offset of lv0-storage, 1 s ticks).
  */
 import { describe, expect, it } from 'vitest';
-import { GrowthConfig } from '../../schemas/src/config/processor.js';
-import type { RawRecord } from '../../schemas/src/types.js';
-import { newGrowth, updateGrowth } from '../../processor/src/core/growth.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { transcriptRecords } from '../../processor/src/replay/source.js';
+import { GrowthConfig } from '#schemas/config/processor.js';
+import type { RawRecord } from '#schemas/types.js';
+import { newGrowth, updateGrowth } from '#processor/core/chain/growth.js';
+import { fixturePath } from '../support/fixtures.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
 
 const MiB = 1024 * 1024;
 const { records } = transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl'));

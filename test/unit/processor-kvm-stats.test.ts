@@ -3,13 +3,13 @@
  * 16 VM stats, log2 histograms), checked against the raw replies read independently.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultProcessorConfig } from '../../schemas/src/config/processor.js';
-import { log2Lower } from '../../processor/src/core/histogram.js';
-import { initialState } from '../../processor/src/core/state.js';
-import { createCore } from '../../processor/src/core/step.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { transcriptRecords } from '../../processor/src/replay/source.js';
-import { replies } from './processor-transcript.js';
+import { defaultProcessorConfig } from '#schemas/config/processor.js';
+import { log2Lower } from '#processor/core/stats/histogram.js';
+import { initialState } from '#processor/core/state/state.js';
+import { createCore } from '#processor/core/step.js';
+import { fixturePath } from '../support/fixtures.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
+import { replies } from '../support/transcriptReading.js';
 
 const file = fixturePath('qmp', 'kvm-vcpu-stats.jsonl');
 const { records } = transcriptRecords(file);

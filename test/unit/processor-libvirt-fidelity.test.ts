@@ -15,9 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { formatDomstats, parseDomstats } from '../../processor/src/replay/domstats.js';
-import { lastSample, transcriptRecords } from '../../processor/src/replay/source.js';
+import { fixturePath } from '../support/fixtures.js';
+import { formatDomstats, parseDomstats } from '#tools/domstats/domstats.js';
+import { lastSample, transcriptRecords } from '#tools/transcript/decoded.js';
 
 const MiB = 1024 * 1024;
 interface DomStats { t: number; stats: Record<string, string> }

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { packageRoot } from '../../common/src/paths.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { run as domstats } from '../../processor/src/replay/domstatsCommand.js';
-import { run as replay } from '../../processor/src/replay/replayCommand.js';
+import { packageRoot } from '#common/paths.js';
+import { fixturePath } from '../support/fixtures.js';
+import { run as domstats } from '#tools/domstats/command.js';
+import { run as replay } from '#tools/replay/command.js';
 
 let stdout = '';
 let stderr = '';

@@ -7,14 +7,14 @@
  * the buffer had written the window: late, left out.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultProcessorConfig } from '../../schemas/src/config/processor.js';
-import { decodeRaw, encodeRaw } from '../../schemas/src/raw.js';
-import type { RawRecord } from '../../schemas/src/types.js';
-import { createCore, type ProcessorCore } from '../../processor/src/core/step.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { transcriptRecords } from '../../processor/src/replay/source.js';
-import type { ClosedWindow } from '../../processor/src/rollup/buffer.js';
-import { flushPartition, initialPartitionState, processBatch, type InputMessage, type PartitionState } from '../../processor/src/runtime/partitionStep.js';
+import { defaultProcessorConfig } from '#schemas/config/processor.js';
+import { decodeRaw, encodeRaw } from '#schemas/codecs/raw.js';
+import type { RawRecord } from '#schemas/types.js';
+import { createCore, type ProcessorCore } from '#processor/core/step.js';
+import { fixturePath } from '../support/fixtures.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
+import type { ClosedWindow } from '#processor/partition/rollupBuffer.js';
+import { flushPartition, initialPartitionState, processBatch, type InputMessage, type PartitionState } from '#processor/partition/partitionStep.js';
 
 const thin = transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records;
 const kvm = transcriptRecords(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records;

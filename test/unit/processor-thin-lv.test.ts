@@ -6,15 +6,15 @@
  * on a device smaller than one chunk).
  */
 import { describe, expect, it } from 'vitest';
-import { defaultProcessorConfig } from '../../schemas/src/config/processor.js';
-import type { RawRecord } from '../../schemas/src/types.js';
-import type { Alert, Rate } from '../../processor/src/core/outputs.js';
-import { initialState } from '../../processor/src/core/state.js';
-import { createCore } from '../../processor/src/core/step.js';
-import { fixturePath } from '../../processor/src/core/testkit.js';
-import { domstatsEntries } from '../../processor/src/replay/domstats.js';
-import { lastSample, transcriptRecords } from '../../processor/src/replay/source.js';
-import { replies } from './processor-transcript.js';
+import { defaultProcessorConfig } from '#schemas/config/processor.js';
+import type { RawRecord } from '#schemas/types.js';
+import type { Alert, Rate } from '#processor/core/outputs.js';
+import { initialState } from '#processor/core/state/state.js';
+import { createCore } from '#processor/core/step.js';
+import { fixturePath } from '../support/fixtures.js';
+import { domstatsEntries } from '#tools/domstats/domstats.js';
+import { lastSample, transcriptRecords } from '#tools/transcript/decoded.js';
+import { replies } from '../support/transcriptReading.js';
 
 const MiB = 1024 * 1024;
 const file = fixturePath('qmp', 'thin-lv-enospc-commit.jsonl');

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VmsConfig } from '../../../schemas/src/config/agent.js';
+import { VmsConfig } from '#schemas/config/agent.js';
 import { unixTarget } from '../poller/vmTarget.js';
 import { Discovery, diffTargets, globToRegExp, scanTargets } from './discovery.js';
 

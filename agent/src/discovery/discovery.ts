@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { AgentConfig } from '../../../schemas/src/config/agent.js';
+import type { AgentConfig } from '#schemas/config/agent.js';
 import { tcpTarget, unixTarget, type VmTarget } from '../poller/vmTarget.js';
 
 /** `*` and `?` in the last path segment only. */

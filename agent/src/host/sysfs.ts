@@ -13,7 +13,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NetInterface } from '../../../schemas/src/types.js';
+import type { NetInterface } from '#schemas/types.js';
 import type { HostObservations } from '../sample/tick.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */

@@ -15,10 +15,10 @@
  * - gzip; batching comes from the spool's linger (kafkajs has no linger.ms).
  */
 import { Partitioners, type ProducerConfig } from 'kafkajs';
-import type { AgentConfig } from '../../../schemas/src/config/agent.js';
+import type { AgentConfig } from '#schemas/config/agent.js';
 
 /** Connection settings (brokers, TLS, SASL) → kafkajs: shared with the processor. */
-export { kafkaClientConfig } from '../../../common/src/kafkaClient.js';
+export { kafkaClientConfig } from '#common/kafka.js';
 
 type KafkaCfg = AgentConfig['kafka'];
 

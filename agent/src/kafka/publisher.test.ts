@@ -5,9 +5,9 @@
  * kafkajs is replaced by a stub whose admin/producer `connect` always fails.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../common/src/log.js';
-import { fixturePath } from '../replay/fixtures.js';
-import { replayFile } from '../replay/replay.js';
+import { createLogger } from '#common/log.js';
+import { fixturePath } from '#test/support/fixtures.js';
+import { replayFile } from '#tools/transcript/replay.js';
 import { parseAgentConfig } from '../config.js';
 import { Spool } from '../spool/spool.js';
 import { createTelemetry } from '../telemetry.js';

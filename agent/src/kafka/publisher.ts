@@ -15,17 +15,17 @@
  * Pollers never wait for Kafka: `RecordSink.publish` only appends to the spool.
  */
 import { CompressionTypes, Kafka, type Admin, type Producer } from 'kafkajs';
-import { describeError } from '../../../common/src/errors.js';
-import { silentLogger, type Logger } from '../../../common/src/log.js';
-import { backoffDelay, defaultRetryPolicy } from '../../../common/src/retry.js';
-import { schemaTopicMessage } from '../../../schemas/src/avro.js';
-import { encodeRaw, rawCodec } from '../../../schemas/src/raw.js';
-import type { AgentConfig } from '../../../schemas/src/config/agent.js';
-import type { RawRecord } from '../../../schemas/src/types.js';
+import { describeError } from '#common/errors.js';
+import { silentLogger, type Logger } from '#common/log.js';
+import { backoffDelay, defaultRetryPolicy } from '#common/retry.js';
+import { schemaTopicMessage } from '#schemas/codecs/avro.js';
+import { encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
+import type { AgentConfig } from '#schemas/config/agent.js';
+import type { RawRecord } from '#schemas/types.js';
 import type { RecordSink } from '../poller/sink.js';
 import type { Spool } from '../spool/spool.js';
 import type { AgentTelemetry } from '../telemetry.js';
-import { kafkaClientConfig, kafkaLogCreator } from '../../../common/src/kafkaClient.js';
+import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
 import { producerConfig, topicsToCreate } from './options.js';
 
 type KafkaCfg = AgentConfig['kafka'];

@@ -1,10 +1,10 @@
 /** VmPoller's options (from the agent config) and dependencies (the I/O seams). */
-import type { Logger } from '../../../common/src/log.js';
-import type { RetryPolicy } from '../../../common/src/retry.js';
+import type { Logger } from '#common/log.js';
+import type { RetryPolicy } from '#common/retry.js';
 import type { HostReader } from '../host/sysfs.js';
 import type { Allowlist } from '../qmp/allowlist.js';
 import type { AgentTelemetry } from '../telemetry.js';
-import type { SampleBuilder } from './builder.js';
+import type { SampleBuilder } from '../sample/seam.js';
 import type { RecordSink } from './sink.js';
 
 export interface PollerOptions {

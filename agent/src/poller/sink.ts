@@ -1,4 +1,4 @@
-import type { RawRecord } from '../../../schemas/src/types.js';
+import type { RawRecord } from '#schemas/types.js';
 
 /**
  * Where pollers put records. `publish` never blocks and never throws: the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadFixture } from '../qmp/testing/transcript.js';
+import { loadFixture } from '#test/support/transcriptLines.js';
 import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 
 const v72 = { major: 7, minor: 2, micro: 22 };

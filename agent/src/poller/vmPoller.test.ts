@@ -1,12 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RawRecord } from '../../../schemas/src/types.js';
+import type { RawRecord } from '#schemas/types.js';
 import type { Tick } from '../sample/tick.js';
-import type { SampleBuilder } from './builder.js';
+import type { SampleBuilder } from '../sample/seam.js';
 import { sysfsReader } from '../host/sysfs.js';
-import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '../qmp/testing/fakeQmpServer.js';
-import { loadFixture, type TranscriptLine } from '../qmp/testing/transcript.js';
+import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '#test/support/fakeQmpServer.js';
+import { loadFixture, type TranscriptLine } from '#test/support/transcriptLines.js';
 import { createTelemetry } from '../telemetry.js';
 import { sampleBuilder } from '../sample/sampleBuilder.js';
 import { VmPoller, type PollerOptions } from './vmPoller.js';

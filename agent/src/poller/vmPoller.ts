@@ -18,16 +18,16 @@
  * the connection and resolves once the loop exited; nothing is published after that.
  */
 import { hostname } from 'node:os';
-import { describeError } from '../../../common/src/errors.js';
-import { silentLogger, type Logger } from '../../../common/src/log.js';
-import { backoffDelay } from '../../../common/src/retry.js';
-import type { RawBody, VmIdentity } from '../../../schemas/src/types.js';
+import { describeError } from '#common/errors.js';
+import { silentLogger, type Logger } from '#common/log.js';
+import { backoffDelay } from '#common/retry.js';
+import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
 import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
-import type { ConnectInfo } from './builder.js';
+import type { ConnectInfo } from '../sample/seam.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';

@@ -6,8 +6,8 @@ import {
   QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpRefusedError, QmpTimeoutError,
 } from './errors.js';
 import type { QmpEventMessage } from './messages.js';
-import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from './testing/fakeQmpServer.js';
-import { loadFixture } from './testing/transcript.js';
+import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '#test/support/fakeQmpServer.js';
+import { loadFixture } from '#test/support/transcriptLines.js';
 
 const servers: FakeServer[] = [];
 const clients: QmpClient[] = [];

@@ -18,7 +18,7 @@
  *   runs once. The client does not reconnect: the poller owns that policy.
  */
 import type { Socket } from 'node:net';
-import { silentLogger, type Logger } from '../../../common/src/log.js';
+import { silentLogger, type Logger } from '#common/log.js';
 import { isAllowed, readOnlyAllowlist, type Allowlist } from './allowlist.js';
 import {
   QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpNegotiationError,

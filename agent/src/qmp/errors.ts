@@ -13,7 +13,7 @@
  *   disconnected  QmpDisconnectedError    AGENT_QMP_DISCONNECTED   yes (EOF/reset: pending commands fail)
  *   refused       QmpRefusedError         AGENT_QMP_REFUSED        no  (allowlist: never reached the socket)
  */
-import { QmpipeError, type QmpipeErrorOptions } from '../../../common/src/errors.js';
+import { QmpipeError, type QmpipeErrorOptions } from '#common/errors.js';
 
 export type QmpErrorCode =
   | 'AGENT_QMP_CONNECT'

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { QmpProtocolError } from './errors.js';
 import { encodeCommand, initialFrameState, pushBytes, type Frame, type FrameState } from './framing.js';
 import { classify, parseMessage, type QmpMessage } from './messages.js';
-import { loadFixture } from './testing/transcript.js';
+import { loadFixture } from '#test/support/transcriptLines.js';
 
 const MAX = 1 << 20;
 

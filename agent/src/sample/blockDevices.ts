@@ -8,7 +8,7 @@
  * joined with query-block (`io-status`, image chain) by qdev, then device, then node
  * name. Counters: see counters.ts. Chain: see chain.ts.
  */
-import type { BlockDevice } from '../../../schemas/src/types.js';
+import type { BlockDevice } from '#schemas/types.js';
 import { walkChain } from './chain.js';
 import { toBlockCounters, zeroCounters } from './counters.js';
 import { arr, isObject, obj, str, type JsonObject } from './json.js';

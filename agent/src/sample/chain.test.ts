@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainElement } from '../../../schemas/src/types.js';
-import { fixtureTicks } from '../replay/fixtures.js';
+import type { ChainElement } from '#schemas/types.js';
+import { fixtureTicks } from '#test/support/fixtures.js';
 import { walkChain, type ChainContext } from './chain.js';
 import { isObject, type JsonObject } from './json.js';
 import { parseNamedNodes } from './nodes.js';
-import { buildAll } from './testing.js';
+import { buildAll } from '#test/support/sample.js';
 
 const ticks = fixtureTicks('qmp', 'thin-lv-enospc-commit.jsonl');
 const { samples } = buildAll(ticks);

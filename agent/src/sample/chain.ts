@@ -27,7 +27,7 @@
  *   are not images: they are skipped and the walk continues into their child.
  * - A device without a medium (no node-name) has an empty chain.
  */
-import type { ChainElement, PhysicalSource } from '../../../schemas/src/types.js';
+import type { ChainElement, PhysicalSource } from '#schemas/types.js';
 import { long, obj, str, type JsonObject } from './json.js';
 import type { ImageInfo, NamedNode } from './nodes.js';
 

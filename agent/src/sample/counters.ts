@@ -14,7 +14,7 @@
  * (`wr_highest_offset`, `zone_append_*`, anything a newer QEMU adds) goes to
  * `extra` by its QMP name; booleans, arrays and objects are ignored.
  */
-import type { BlockCounters } from '../../../schemas/src/types.js';
+import type { BlockCounters } from '#schemas/types.js';
 import { long, type JsonObject } from './json.js';
 
 type CounterField = Exclude<keyof BlockCounters, 'idleTimeNs'>;

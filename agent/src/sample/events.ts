@@ -6,7 +6,7 @@
  * qemuTimeUs = seconds·1e6 + microseconds (QEMU's wall clock when it emitted the
  * event); data is kept as JSON text, '{}' when absent.
  */
-import type { QmpEvent } from '../../../schemas/src/types.js';
+import type { QmpEvent } from '#schemas/types.js';
 import { long, obj, str } from './json.js';
 
 /** Whether a QMP message is an event (as opposed to a greeting or a reply). */

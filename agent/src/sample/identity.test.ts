@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureLines } from '../replay/fixtures.js';
+import { fixtureLines } from '#test/support/fixtures.js';
 import { instanceIdOf, qemuVersionOf, toVmIdentity, vcpuThreadIds, type IdentityInput } from './identity.js';
 
 /** The startup replies of the thin-lv transcript, by command. */

@@ -15,7 +15,7 @@
  * rate across a reset.
  */
 import { createHash } from 'node:crypto';
-import type { VmIdentity } from '../../../schemas/src/types.js';
+import type { VmIdentity } from '#schemas/types.js';
 import { long, obj, objects, str, type JsonObject } from './json.js';
 
 export interface IdentityInput {

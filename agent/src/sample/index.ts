@@ -4,7 +4,7 @@
  * `indexSnapshot` once per StatsSchemaSnapshot, then `decodeStats` per StatsResult.
  */
 export type { Tick, TickCommand, TickError, HostObservations } from './tick.js';
-export { buildSample, initialBuilderState, withStatsSchemas, MALFORMED, type BuilderState, type BuildResult, type SlowGroup } from './builder.js';
+export { buildSample, initialBuilderState, withStatsSchemas, MALFORMED, type BuilderState, type BuildResult, type SlowGroup } from './buildSample.js';
 export { sampleBuilder } from './sampleBuilder.js';
 export { toQmpEvent, isEventMessage } from './events.js';
 export { toVmIdentity, instanceIdOf, qemuVersionOf, vcpuThreadIds, type IdentityInput } from './identity.js';

@@ -6,7 +6,7 @@
  *      len, offset, speed, busy, paused, ready, "io-status": ok|failed|nospace,
  *      "auto-finalize", "auto-dismiss", error? }]
  */
-import type { BlockJob } from '../../../schemas/src/types.js';
+import type { BlockJob } from '#schemas/types.js';
 import { arr, bool, isObject, long, str } from './json.js';
 
 /** Maps the reply; `malformed` when it is not an array or an entry is not an object. */

@@ -11,10 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../../schemas/src/types.js';
-import { fixtureLines, fixturePath } from '../replay/fixtures.js';
-import { replayLines, type ReplayStats } from '../replay/replay.js';
-import type { RawRecord } from '../../../schemas/src/types.js';
+import type { Sample } from '#schemas/types.js';
+import { fixtureLines, fixturePath } from '#test/support/fixtures.js';
+import { replayLines, type ReplayStats } from '#tools/transcript/replay.js';
+import type { RawRecord } from '#schemas/types.js';
 
 interface DomStats { t: number; stats: Record<string, string> }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectInfo } from '../poller/builder.js';
-import { fixtureTicks } from '../replay/fixtures.js';
+import type { ConnectInfo } from './seam.js';
+import { fixtureTicks } from '#test/support/fixtures.js';
 import { instanceIdOf } from './identity.js';
 import { sampleBuilder } from './sampleBuilder.js';
-import { buildAll } from './testing.js';
+import { buildAll } from '#test/support/sample.js';
 
 const ticks = fixtureTicks('qmp', 'kvm-vcpu-stats.jsonl');
 const schemas = ticks[0]!.replies['query-stats-schemas'];

@@ -1,6 +1,6 @@
 /**
  * The pure sample building behind the poller's `SampleBuilder` seam
- * (agent/src/poller/builder.ts): replaces its stand-in.
+ * (agent/src/sample/seam.ts): replaces its stand-in.
  *
  * - connect: VmIdentity from the greeting and the connect replies (query-uuid,
  *   query-name, query-cpus-fast) and a fresh builder state holding the
@@ -10,10 +10,10 @@
  * - build: `buildSample` (builder.ts).
  * - event: `toQmpEvent` (events.ts) on the client's parsed event.
  */
-import type { QmpEvent } from '../../../schemas/src/types.js';
-import type { ConnectInfo, SampleBuilder } from '../poller/builder.js';
+import type { QmpEvent } from '#schemas/types.js';
+import type { ConnectInfo, SampleBuilder } from './seam.js';
 import type { QmpEventMessage } from '../qmp/messages.js';
-import { buildSample, initialBuilderState, withStatsSchemas, type BuilderState } from './builder.js';
+import { buildSample, initialBuilderState, withStatsSchemas, type BuilderState } from './buildSample.js';
 import { toQmpEvent } from './events.js';
 import { toVmIdentity } from './identity.js';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRaw, encodeRaw } from '../../../schemas/src/raw.js';
-import type { RawRecord, Sample, StatsResult, StatsValues } from '../../../schemas/src/types.js';
-import { fixtureTicks } from '../replay/fixtures.js';
-import { replayFile } from '../replay/replay.js';
-import { fixturePath } from '../replay/fixtures.js';
+import { decodeRaw, encodeRaw } from '#schemas/codecs/raw.js';
+import type { RawRecord, Sample, StatsResult, StatsValues } from '#schemas/types.js';
+import { fixtureTicks } from '#test/support/fixtures.js';
+import { replayFile } from '#tools/transcript/replay.js';
+import { fixturePath } from '#test/support/fixtures.js';
 import { isObject, type JsonObject } from './json.js';
 import { decodeStats, encodeStats, type DecodedStat } from './stats.js';
 import { indexSnapshot, toStatsSchemaSnapshot } from './statsSchema.js';
-import { buildAll } from './testing.js';
+import { buildAll } from '#test/support/sample.js';
 
 const ticks = fixtureTicks('qmp', 'kvm-vcpu-stats.jsonl');
 const schemasReply = ticks[0]!.replies['query-stats-schemas'];

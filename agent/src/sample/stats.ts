@@ -12,7 +12,7 @@
  * Stats the snapshot does not list, or whose shape disagrees with it, go to `extra`
  * by name. Names are looked up in the index's maps; nothing is built per value.
  */
-import type { NamedStat, StatDescriptor, StatsResult, StatsSchemaSnapshot, StatsValues } from '../../../schemas/src/types.js';
+import type { NamedStat, StatDescriptor, StatsResult, StatsSchemaSnapshot, StatsValues } from '#schemas/types.js';
 import { arr, isObject, long, obj, str } from './json.js';
 import { findStatList, indexSnapshot, type StatList, type StatsIndex } from './statsSchema.js';
 

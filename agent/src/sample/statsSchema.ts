@@ -12,7 +12,7 @@
  * the order defines the value slots) of the normalized schemas, first 16 bytes, hex.
  */
 import { createHash } from 'node:crypto';
-import type { StatDescriptor, StatsSchema, StatsSchemaSnapshot } from '../../../schemas/src/types.js';
+import type { StatDescriptor, StatsSchema, StatsSchemaSnapshot } from '#schemas/types.js';
 import { isObject, long, objects, str, type JsonObject } from './json.js';
 
 const INT32_MAX = 2 ** 31 - 1;

@@ -16,7 +16,7 @@
  *                             carried by the first tick after it was (re)read; the sample
  *                             builder keeps it until the next one
  */
-import type { NetInterface } from '../../../schemas/src/types.js';
+import type { NetInterface } from '#schemas/types.js';
 
 export type TickCommand =
   | 'query-status'

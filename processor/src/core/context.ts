@@ -2,12 +2,12 @@
  * The CoreContext: config and derived, rebuildable data for one core instance.
  * Nothing here is state: a context rebuilt after a restore behaves identically.
  */
-import type { AlertType, ProcessorConfig } from '../../../schemas/src/config/processor.js';
-import type { StatsSchemaSnapshot } from '../../../schemas/src/types.js';
-import { BLOCK_LAYOUT, NET_LAYOUT } from './fixedLayouts.js';
-import { fitsLayout, type Layout } from './layout.js';
-import { filled, type SeriesBlock } from './seriesBlock.js';
-import { buildStatsLayout, descriptorsOf } from './statsLayout.js';
+import type { AlertType, ProcessorConfig } from '#schemas/config/processor.js';
+import type { StatsSchemaSnapshot } from '#schemas/types.js';
+import { BLOCK_LAYOUT, NET_LAYOUT } from './series/fixedLayouts.js';
+import { fitsLayout, type Layout } from './series/layout.js';
+import { filled, type SeriesBlock } from './series/seriesBlock.js';
+import { buildStatsLayout, descriptorsOf } from './stats/statsLayout.js';
 
 export interface CoreOptions {
   /** Build a Rate per derived value (replay, rates topic). Off, the core only accumulates rollups and alerts. */

@@ -4,14 +4,14 @@
  * fresh context, emit exactly what one long run emits.
  */
 import { describe, expect, it } from 'vitest';
-import { ProcessorConfig } from '../../../schemas/src/config/processor.js';
-import type { RawRecord } from '../../../schemas/src/types.js';
-import { transcriptRecords } from '../replay/source.js';
-import { restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
+import { ProcessorConfig } from '#schemas/config/processor.js';
+import type { RawRecord } from '#schemas/types.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
+import { restoreCheckpoint, serializeCheckpoint } from './state/stateCodec.js';
 import { emptyOutputs, type Rollup, type StepOutputs } from './outputs.js';
-import { initialState, type CoreState } from './state.js';
+import { initialState, type CoreState } from './state/state.js';
 import { createCore, type StepOptions } from './step.js';
-import { fixturePath } from './testkit.js';
+import { fixturePath } from '#test/support/fixtures.js';
 
 /** Both fixtures as two VMs of one partition, interleaved by time (the kvm one shifted onto the thin-lv one). */
 function fleet(): RawRecord[] {

@@ -3,7 +3,7 @@
  * order, so a run split at any record boundary (and resumed from a checkpoint)
  * emits exactly what one long run emits.
  */
-import type { AlertType } from '../../../schemas/src/config/processor.js';
+import type { AlertType } from '#schemas/config/processor.js';
 
 /** One derived value of one series at the end of one sample interval (rates and gauges alike). */
 export interface Rate {

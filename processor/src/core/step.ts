@@ -9,16 +9,16 @@
  * batches at any point, and resuming from a checkpoint, gives the same outputs as one
  * long run.
  */
-import type { RawRecord } from '../../../schemas/src/types.js';
+import type { RawRecord } from '#schemas/types.js';
 import { createContext, type CoreContext, type CoreOptions } from './context.js';
-import { stepEvent } from './eventStep.js';
+import { stepEvent } from './vm/eventStep.js';
 import { emptyOutputs, type StepOutputs } from './outputs.js';
-import { stepSample } from './sampleStep.js';
-import { newVm, type CoreState, type VmState } from './state.js';
-import { evictVm, sweep } from './sweep.js';
-import { closeByWatermark, dropLateRows } from './watermark.js';
-import { resetInstance } from './instance.js';
-import type { ProcessorConfig } from '../../../schemas/src/config/processor.js';
+import { stepSample } from './vm/sampleStep.js';
+import { newVm, type CoreState, type VmState } from './state/state.js';
+import { evictVm, sweep } from './state/sweep.js';
+import { closeByWatermark, dropLateRows } from './rollup/watermark.js';
+import { resetInstance } from './vm/instance.js';
+import type { ProcessorConfig } from '#schemas/config/processor.js';
 
 export interface StepResult {
   state: CoreState;

@@ -9,7 +9,7 @@
  * raw bytes, in offset order. Pure.
  */
 import { z } from 'zod';
-import { QmpipeError } from '../../../common/src/errors.js';
+import { QmpipeError } from '#common/errors.js';
 
 const kafkaEventRecord = z.object({
   topic: z.string().min(1),

@@ -11,15 +11,15 @@
  * Clients are created once per container (cold start) and reused.
  */
 import kafkajs from 'kafkajs';
-import { parseConfig } from '../../../common/src/configFile.js';
-import { kafkaClientConfig, kafkaLogCreator } from '../../../common/src/kafkaClient.js';
-import { createLogger } from '../../../common/src/log.js';
-import { ProcessorConfig } from '../../../schemas/src/config/processor.js';
-import { decodeRaw } from '../../../schemas/src/raw.js';
+import { parseConfig } from '#common/config.js';
+import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
+import { createLogger } from '#common/log.js';
+import { ProcessorConfig } from '#schemas/config/processor.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { loadWriterSchemas } from '../runtime/main.js';
-import { alertMessages } from '../runtime/outputCodecs.js';
-import { createRollupWriter } from '../runtime/rollupWriter.js';
+import { alertMessages } from '#schemas/codecs/outputs.js';
+import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { invoke, type AlertPublisher, type InvokeDeps, type PartitionResult } from './invoke.js';
 

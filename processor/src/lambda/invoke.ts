@@ -18,10 +18,10 @@
  * time, which consumers can drop.
  */
 import type { Alert } from '../core/outputs.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint.js';
-import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../runtime/partitionStep.js';
-import type { RollupWriter } from '../runtime/rollupWriter.js';
-import { outputCodecs } from '../runtime/outputCodecs.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../partition/partitionCheckpoint.js';
+import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../partition/partitionStep.js';
+import type { RollupWriter } from '../sinks/rollupWriter.js';
+import { outputCodecs } from '#schemas/codecs/outputs.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
 import { parseKafkaEvent, type PartitionBatch } from './event.js';
 

@@ -4,8 +4,8 @@
  * stop, 2 usage or config error, 1 anything else.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, describeError } from '../../../common/src/errors.js';
-import { createLogger } from '../../../common/src/log.js';
+import { ConfigError, describeError } from '#common/errors.js';
+import { createLogger } from '#common/log.js';
 import { loadProcessorRuntimeConfig } from './config.js';
 import { startProcessor } from './main.js';
 

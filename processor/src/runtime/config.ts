@@ -8,8 +8,8 @@
  *   QMPIPE_S3_ENDPOINT, QMPIPE_S3_BUCKET
  *   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the SDK's own chain when unset in the file)
  */
-import { applyKafkaEnv, parseConfig, readJsonFile } from '../../../common/src/configFile.js';
-import { ProcessorRuntimeConfig } from '../../../schemas/src/config/processorRuntime.js';
+import { applyKafkaEnv, parseConfig, readJsonFile } from '#common/config.js';
+import { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 
 export function parseProcessorRuntimeConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): ProcessorRuntimeConfig {
   return parseConfig(ProcessorRuntimeConfig, applyEnv(raw, env), 'processor config');

@@ -5,17 +5,17 @@
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import kafkajs from 'kafkajs';
-import type { Logger } from '../../../common/src/log.js';
-import { kafkaClientConfig, kafkaLogCreator } from '../../../common/src/kafkaClient.js';
-import { serveMetrics } from '../../../common/src/metrics.js';
-import type { ProcessorRuntimeConfig } from '../../../schemas/src/config/processorRuntime.js';
-import { decodeRaw, rawCodec } from '../../../schemas/src/raw.js';
+import type { Logger } from '#common/log.js';
+import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
+import { serveMetrics } from '#common/metrics.js';
+import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
+import { decodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { ProcessorRuntime } from './kafka/runtime.js';
 import { readCompacted } from './kafka/readCompacted.js';
 import { ensureProcessorTopics } from './kafka/topics.js';
-import { createRollupWriter } from './rollupWriter.js';
+import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { processorTelemetry } from './telemetry.js';
 
 export interface RunningProcessor { stop(): Promise<void>; metricsPort: number | null }

@@ -1,5 +1,5 @@
 /** The processor runtime's named metrics (style §10): a fixed list, never a log line per record. */
-import { LATENCY_BUCKETS, Registry } from '../../../common/src/metrics.js';
+import { LATENCY_BUCKETS, Registry } from '#common/metrics.js';
 
 export function processorTelemetry(registry = new Registry()) {
   return {

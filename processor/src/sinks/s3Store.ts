@@ -5,8 +5,8 @@
  * (S3Proxy, MinIO) are addressed path-style.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { QmpipeError } from '../../../common/src/errors.js';
-import { retry, type RetryOptions } from '../../../common/src/retry.js';
+import { QmpipeError } from '#common/errors.js';
+import { retry, type RetryOptions } from '#common/retry.js';
 
 export interface S3Settings {
   endpoint?: string | undefined;

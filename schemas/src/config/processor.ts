@@ -42,7 +42,7 @@ export const GrowthConfig = z
   .object({
     /**
      * `window`: mean growth over the last windowSeconds (chosen on the fixtures; see
-     * processor/src/core/growth.ts). `ewma`: exponentially weighted per-interval growth.
+     * processor/src/core/chain/growth.ts). `ewma`: exponentially weighted per-interval growth.
      */
     method: z.enum(['window', 'ewma']).default('window'),
     windowSeconds: z.number().positive().default(5),

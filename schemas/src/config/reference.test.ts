@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../../common/src/paths.js';
+import { packageRoot } from '#common/paths.js';
 import { configReference } from './reference.js';
 
 describe('config reference', () => {

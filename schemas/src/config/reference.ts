@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { packageRoot } from '../../../common/src/paths.js';
+import { packageRoot } from '#common/paths.js';
 import { AgentConfig } from './agent.js';
 import { ProcessorRuntimeConfig } from './processorRuntime.js';
 

@@ -4,11 +4,11 @@
  */
 import type { CoreContext } from '../context.js';
 import type { Alert } from '../outputs.js';
-import type { VmState } from '../state.js';
+import type { VmState } from '../state/state.js';
 import { commitGrowth, improbableAllocation, timeToFull, watermark, type ChainView, type JobsView } from './chainRules.js';
 import { currentLevel, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';
 import { NONE, type Level } from './machine.js';
-import type { AlertType } from '../../../../schemas/src/config/processor.js';
+import type { AlertType } from '#schemas/config/processor.js';
 
 export function evaluateChainRules(ctx: CoreContext, vm: VmState, v: ChainView, jobs: JobsView | null, t: number, out: Alert[]): void {
   const a = ctx.config.alerts;

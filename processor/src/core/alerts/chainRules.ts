@@ -12,7 +12,7 @@
  * Messages are thunks: built only when an alert transitions. A rule returns null
  * when nothing fires and nothing was firing (no allocation on the common path).
  */
-import type { ProcessorConfig } from '../../../../schemas/src/config/processor.js';
+import type { ProcessorConfig } from '#schemas/config/processor.js';
 import { CRITICAL, NONE, WARNING, type Level, type Observation } from './machine.js';
 import { fmtBytes, fmtSeconds, levelAbove, levelBelow } from './levels.js';
 

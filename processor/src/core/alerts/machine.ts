@@ -7,7 +7,7 @@
  * Times are the records' times. Ids are stable: a hash of the type and labels.
  */
 import { createHash } from 'node:crypto';
-import type { AlertType } from '../../../../schemas/src/config/processor.js';
+import type { AlertType } from '#schemas/config/processor.js';
 import type { Alert, AlertLabels, Severity } from '../outputs.js';
 
 export const NONE = 0;

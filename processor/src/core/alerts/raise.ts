@@ -3,10 +3,10 @@
  * labels from the VM only when an alert starts, and resolves alerts whose subject
  * went away (a node left its chain position, a job ended, the VM was evicted).
  */
-import type { AlertType } from '../../../../schemas/src/config/processor.js';
+import type { AlertType } from '#schemas/config/processor.js';
 import type { CoreContext } from '../context.js';
 import type { Alert, AlertLabels } from '../outputs.js';
-import type { VmState } from '../state.js';
+import type { VmState } from '../state/state.js';
 import { NONE, alertKey, observe, type AlertState, type Level, type Observation } from './machine.js';
 
 /** What an alert is about, within its VM. */

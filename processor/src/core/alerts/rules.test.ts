@@ -1,10 +1,10 @@
 /** Each alert's state machine through the core, on hand-built records, including flapping input. */
 import { describe, expect, it } from 'vitest';
-import { ProcessorConfig, type ProcessorConfigInput } from '../../../../schemas/src/config/processor.js';
-import type { RawRecord } from '../../../../schemas/src/types.js';
-import { initialState } from '../state.js';
+import { ProcessorConfig, type ProcessorConfigInput } from '#schemas/config/processor.js';
+import type { RawRecord } from '#schemas/types.js';
+import { initialState } from '../state/state.js';
 import { createCore } from '../step.js';
-import { VM, counters, device, diskAt, element, eventRec, sampleRec } from '../testkit.js';
+import { VM, counters, device, diskAt, element, eventRec, sampleRec } from '#test/support/records.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -12,12 +12,12 @@
  * - stale (warning): no Sample from a VM that did not shut down for N intervals of
  *   the partition's event-time clock.
  */
-import type { Sample } from '../../../../schemas/src/types.js';
+import type { Sample } from '#schemas/types.js';
 import type { CoreContext } from '../context.js';
-import type { CoreEvent } from '../events.js';
-import { locateIoError, locateNode } from '../locate.js';
+import type { CoreEvent } from '../vm/events.js';
+import { locateIoError, locateNode } from '../vm/locate.js';
 import type { Alert } from '../outputs.js';
-import type { VmState } from '../state.js';
+import type { VmState } from '../state/state.js';
 import { fmtBytes, fmtSeconds } from './levels.js';
 import { CRITICAL, NONE, WARNING } from './machine.js';
 import { VM_SUBJECT, current, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';

@@ -6,9 +6,9 @@
  * `committedOffset`; after a failure the owner is dropped and re-taken.
  */
 import type { Kafka, Producer } from 'kafkajs';
-import type { Logger } from '../../../../common/src/log.js';
-import { checkpointKey, decodeCheckpoint } from '../checkpoint.js';
-import { initialPartitionState, type PartitionState } from '../partitionStep.js';
+import type { Logger } from '#common/log.js';
+import { checkpointKey, decodeCheckpoint } from '../../partition/partitionCheckpoint.js';
+import { initialPartitionState, type PartitionState } from '../../partition/partitionStep.js';
 import { readCompacted } from './readCompacted.js';
 import { createTransactionalProducer, transactionalId } from './transactions.js';
 

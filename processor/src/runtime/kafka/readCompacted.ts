@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { QmpipeError } from '../../../../common/src/errors.js';
+import { QmpipeError } from '#common/errors.js';
 
 export interface CompactedValue { partition: number; offset: number; value: Buffer | null }
 

@@ -14,13 +14,13 @@
  * partition over, because its state lives only in the checkpoint topic.
  */
 import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
-import type { Logger } from '../../../../common/src/log.js';
-import type { ProcessorRuntimeConfig } from '../../../../schemas/src/config/processorRuntime.js';
-import { describeError } from '../../../../common/src/errors.js';
-import { checkpointKey, encodeCheckpoint } from '../checkpoint.js';
-import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../partitionStep.js';
-import { alertMessages, deadLetterMessages, rateMessages } from '../outputCodecs.js';
-import type { RollupWriter } from '../rollupWriter.js';
+import type { Logger } from '#common/log.js';
+import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
+import { describeError } from '#common/errors.js';
+import { checkpointKey, encodeCheckpoint } from '../../partition/partitionCheckpoint.js';
+import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../../partition/partitionStep.js';
+import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
+import type { RollupWriter } from '../../sinks/rollupWriter.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';

@@ -4,7 +4,7 @@
  * (checkpoints of input partition p live in its partition p).
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import type { ProcessorRuntimeConfig } from '../../../../schemas/src/config/processorRuntime.js';
+import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 
 export async function ensureProcessorTopics(admin: Admin, k: ProcessorRuntimeConfig['kafka'], rawPartitionsIfMissing = 6): Promise<number> {
   const existing = new Set(await admin.listTopics());

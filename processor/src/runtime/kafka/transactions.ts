@@ -16,7 +16,7 @@
  *   committed offset, so nothing is half-applied.
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { retry } from '../../../../common/src/retry.js';
+import { retry } from '#common/retry.js';
 
 export interface PartitionTxnMessages {
   /** topic → messages (key/value already encoded). */

@@ -1,0 +1,37 @@
+/**
+ * The seam between the poller (I/O shell) and the pure sample building
+ * (agent/src/sample/**, owned separately). The poller only moves raw QMP JSON
+ * across it; every mapping to Avro records happens on the other side.
+ *
+ * Contract: the methods are pure and synchronous, and are never called
+ * concurrently for one VM. `connect` runs once per (re)connection, before any
+ * `build` on that connection; `build` runs once per fast tick.
+ */
+import type { QmpEvent, Sample, StatsSchemaSnapshot, VmIdentity } from '#schemas/types.js';
+import type { QmpEventMessage, QmpGreeting } from '../qmp/messages.js';
+import type { Tick } from './tick.js';
+
+/** What the poller read right after negotiating capabilities. */
+export interface ConnectInfo {
+  host: string;
+  /** Socket base name, the VM name of last resort. */
+  socketName: string;
+  greeting: QmpGreeting;
+  /** Raw `return` values; undefined when the command failed. */
+  uuid: unknown;
+  name: unknown;
+  cpus: unknown;
+  /** query-stats-schemas; undefined when QEMU lacks it (< 7.1). */
+  statsSchemas: unknown;
+  /** Epoch ms when the connection was made. */
+  connectedAt: number;
+}
+
+export interface SampleBuilder<S = unknown> {
+  /** Identity (with a fresh instance id when QEMU restarted) and the connection's first state. */
+  connect(info: ConnectInfo, previous: S | undefined): { identity: VmIdentity; state: S; snapshot?: StatsSchemaSnapshot };
+  /** One fast tick → one Sample; `snapshot` when the stats schema changed and must be published first. */
+  build(state: S, tick: Tick): { state: S; sample: Sample; snapshot?: StatsSchemaSnapshot };
+  /** A QMP event → its Avro record body. */
+  event(msg: QmpEventMessage): QmpEvent;
+}

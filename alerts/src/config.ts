@@ -1,0 +1,94 @@
+/**
+ * Options of `qmpipe alerts tail|forward`, validated once at start-up (strict zod,
+ * defaults here). argv and the environment become one raw object, then the schema;
+ * every failure is a ConfigError naming the option. No network here.
+ *
+ * Environment: QMPIPE_KAFKA_BROKERS (when --brokers is not given),
+ * QMPIPE_KAFKA_SASL_USERNAME / QMPIPE_KAFKA_SASL_PASSWORD (SCRAM-SHA-512), QMPIPE_LOG_LEVEL.
+ */
+import { z } from 'zod';
+import { applyKafkaEnv, parseConfig } from '#common/config.js';
+import { ConfigError } from '#common/errors.js';
+import type { KafkaConnection } from '#common/kafka.js';
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d+$/, 'host:port');
+const ms = z.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
+const KafkaOptions = z
+  .object({
+    brokers: z.array(hostPort).min(1, 'no Kafka brokers: give --brokers host:port[,..] or set QMPIPE_KAFKA_BROKERS'),
+    sasl: z.object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string(), password: z.string() }).strict().optional(),
+  })
+  .strict();
+
+const Common = {
+  kafka: KafkaOptions,
+  topic: z.string().min(1).default('qmpipe.alerts'),
+};
+
+export const TailOptions = z
+  .object({
+    ...Common,
+    /** `until-end`: print what the topic holds at start and exit; `follow`: keep printing. */
+    mode: z.enum(['until-end', 'follow']).default('until-end'),
+    /** Where to start: the oldest transition the topic holds, or only new ones. */
+    from: z.enum(['beginning', 'now']).default('beginning'),
+    format: z.enum(['human', 'json']).default('human'),
+  })
+  .strict();
+export type TailOptions = z.infer<typeof TailOptions>;
+
+export const ForwardOptions = z
+  .object({
+    ...Common,
+    /** Alertmanager base URL, e.g. http://127.0.0.1:9093 (alerts go to <url>/api/v2/alerts). */
+    alertmanager: httpUrl,
+    /** How often firing alerts are posted again; each post keeps them firing for 4× this. */
+    resendIntervalMs: ms.default(60_000),
+    /** After the start-up catch-up, resolved transitions older than this are not posted again. */
+    resolvedHorizonMs: ms.default(3_600_000),
+    /** Most alerts per POST. */
+    batchSize: z.number().int().min(1).max(10_000).default(500),
+    /** Per-request timeout. */
+    requestTimeoutMs: ms.default(10_000),
+    /** After a post failed (retries exhausted), the next attempt comes this much later. */
+    retryAfterMs: ms.default(5_000),
+    /** Optional link put in each alert's generatorURL (with ?alert=<id>). */
+    generatorUrl: httpUrl.optional(),
+  })
+  .strict();
+export type ForwardOptions = z.infer<typeof ForwardOptions>;
+
+/** `250ms`, `30s`, `5m`, `1h`, or plain milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`--${option}: '${text}' is not a duration (e.g. 500ms, 30s, 5m, 1h)`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** The Kafka section from --brokers (comma-separated) or the environment. */
+export function kafkaOptions(brokers: string | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const kafka: Record<string, unknown> = { brokers: [] };
+  applyKafkaEnv(kafka, env);
+  if (brokers !== undefined) kafka.brokers = brokers.split(',').map((s) => s.trim()).filter(Boolean);
+  return kafka;
+}
+
+export function parseTailOptions(raw: unknown): TailOptions {
+  return parseConfig(TailOptions, raw, 'tail options');
+}
+
+export function parseForwardOptions(raw: unknown): ForwardOptions {
+  return parseConfig(ForwardOptions, raw, 'forward options');
+}
+
+/** How long a posted firing alert stays firing in Alertmanager (Prometheus uses 4× its resend delay). */
+export function validForMs(o: Pick<ForwardOptions, 'resendIntervalMs'>): number {
+  return 4 * o.resendIntervalMs;
+}
+
+export function kafkaConnection(k: TailOptions['kafka'], clientId: string): KafkaConnection {
+  return { clientId, brokers: k.brokers, connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, sasl: k.sasl };
+}

@@ -1,0 +1,59 @@
+/** `qmpipe processor` as a child process for benchmarks, and how long it takes to commit a topic. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type kafkajs from 'kafkajs';
+import { packageRoot } from '#common/paths.js';
+
+/**
+ * Starts `qmpipe processor` on `cfg`. QMPIPE_BENCH_CHILD_ARGS adds node flags (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS does not allow). `exited`
+ * settles if the child dies before stop(), so a waiting benchmark fails at once.
+ */
+export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Promise<void>; exited: Promise<never> } {
+  const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
+  writeFileSync(file, JSON.stringify(cfg));
+  const extra = (process.env.QMPIPE_BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' } });
+  let stopping = false;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
+    if (!stopping) reject(new Error(`benchmark: processor child exited early (code ${code}, signal ${signal})`));
+  }));
+  exited.catch(() => undefined); // observed by whoever races it
+  return {
+    exited,
+    stop: () => new Promise<void>((resolve) => {
+      stopping = true;
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/**
+ * Polls the group's committed offsets until `total` messages are committed. Returns the
+ * seconds between 5 % and 100 % committed (start-up and group join excluded) and that
+ * fraction (0.95 when measured so).
+ */
+export async function waitCommitted(kafka: kafkajs.Kafka, groupId: string, topic: string, total: number, timeoutMs: number): Promise<{ seconds: number; fraction: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  let t5: number | null = null;
+  let n5 = 0;
+  try {
+    for (;;) {
+      const parts = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions;
+      const done = parts.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      const now = performance.now();
+      if (t5 === null && done >= total * 0.05) [t5, n5] = [now, done];
+      if (done >= total && t5 !== null) return { seconds: (now - t5) / 1000, fraction: (total - n5) / total };
+      if (Date.now() > deadline) throw new Error(`benchmark: ${done} of ${total} committed after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,28 @@
+/** The stack a benchmark talks to: the one in KAFKA_BROKERS / S3_* if set, else its own from infra/. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '#common/paths.js';
+
+export interface BenchStack {
+  brokers: string[];
+  s3: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  stop(): Promise<void>;
+}
+
+export async function benchStack(): Promise<BenchStack> {
+  const e = process.env;
+  if (e.KAFKA_BROKERS && e.S3_ENDPOINT && e.S3_ACCESS_KEY && e.S3_SECRET_KEY) {
+    return { brokers: e.KAFKA_BROKERS.split(','), s3: { endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY, secretAccessKey: e.S3_SECRET_KEY }, stop: async () => {} };
+  }
+  const root = packageRoot();
+  const env = { ...process.env, QMPIPE_RUN_DIR: join(root, '.run', `bench-${process.pid}`) };
+  const up = spawnSync('bash', [join(root, 'infra', 'stack-up.sh')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (up.status !== 0) throw new Error('benchmark: infra/stack-up.sh failed');
+  const vars = Object.fromEntries(readFileSync(join(env.QMPIPE_RUN_DIR, 'stack.env'), 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return {
+    brokers: vars.KAFKA_BROKERS!.split(','),
+    s3: { endpoint: vars.S3_ENDPOINT!, accessKeyId: vars.S3_ACCESS_KEY!, secretAccessKey: vars.S3_SECRET_KEY! },
+    stop: async () => { spawnSync('bash', [join(root, 'infra', 'stack-down.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] }); },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Backing-chain elements of one device (qmp-notes §4, §7): per position (device,
+ * depth) the series allocation, capacity, physical, free and growth, keyed by the
+ * nodes there. A changed node name is a reset: the old node's alerts resolve, its
+ * windows flush and growth restarts (a snapshot moves the base from depth 0 to 1).
+ *
+ * - allocation: the storage node's wr_highest_offset (highest host offset written).
+ * - physical: from the host (device length for host_device, read by the agent) —
+ *   never the storage node's virtual-size, which lags a grown device.
+ * - free = physical − allocation, block devices only. Free and the alerts use the
+ *   effective allocation: max(allocation, an offset a BLOCK_WRITE_THRESHOLD proved
+ *   written (the event is authoritative over a lagging poll), the last allocation
+ *   before a QEMU restart (warm-up: wr_highest_offset restarts at 0)).
+ */
+import type { BlockDevice, ChainElement } from '#schemas/types.js';
+import { classifyInterval } from '../series/counterRules.js';
+import { intern, type CoreContext } from '../context.js';
+import { rate } from '../series/emit.js';
+import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
+import type { StepOutputs } from '../outputs.js';
+import { emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
+import { evaluateChainRules, resolveElementAlerts } from '../alerts/chainAlerts.js';
+import type { JobsView } from '../alerts/chainRules.js';
+import type { ChainState, CoreState, VmState } from '../state/state.js';
+
+function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext): ChainState {
+  const win = Array.from({ length: resolutions }, () => emptyChainWindow());
+  return { formatNode: intern(ctx, el.formatNode), storageNode: intern(ctx, el.storageNode ?? ''), filename: el.filename, t: -1, allocation: -1, growth: newGrowth(), eventFloor: -1, warmFloor: -1, win };
+}
+
+/** Growth after this sample (null: none yet), applying the reset and gap rules. */
+function nextGrowth(cs: ChainState, raw: number, t: number, ctx: CoreContext, state: CoreState): number | null {
+  const interval = classifyInterval(cs.t, t, ctx.config.rates);
+  if (raw < 0) {
+    clearGrowth(cs.growth);
+    return null;
+  }
+  if (cs.allocation >= 0 && raw < cs.allocation) state.counters.counterResets++; // a decrease: new node or process
+  if (interval !== 'ok' || cs.allocation < 0 || raw < cs.allocation) {
+    restartGrowth(cs.growth, t, raw);
+    return null;
+  }
+  return updateGrowth(cs.growth, t, raw, ctx.config.growth);
+}
+
+function effectiveAllocation(cs: ChainState, raw: number): number {
+  if (raw < 0) return -1;
+  if (cs.eventFloor >= 0 && raw >= cs.eventFloor) cs.eventFloor = -1;
+  if (cs.warmFloor >= 0 && raw >= cs.warmFloor) cs.warmFloor = -1;
+  return Math.max(raw, cs.eventFloor, cs.warmFloor);
+}
+
+function emitElement(prefix: string, el: ChainElement, raw: number, free: number | null, growth: number | null, t: number, vm: string, out: StepOutputs): void {
+  const r = out.rates;
+  if (raw >= 0) r.push(rate(t, vm, `${prefix}.allocation`, raw, 'bytes'));
+  r.push(rate(t, vm, `${prefix}.capacity`, el.capacity, 'bytes'));
+  if (el.physical !== null) r.push(rate(t, vm, `${prefix}.physical`, el.physical, 'bytes'));
+  if (free !== null) r.push(rate(t, vm, `${prefix}.free`, free, 'bytes'));
+  if (growth !== null) r.push(rate(t, vm, `${prefix}.growth`, growth, 'bytes/s'));
+}
+
+function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElement, prior: ChainState | undefined, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): ChainState {
+  let cs = prior;
+  if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
+    const old = cs;
+    if (old) retireElement(state, vm, dev, el.backingIndex, old, t, ctx, out);
+    cs = newChainState(el, ctx.resolutions.length, ctx);
+    if (old && old.filename === el.filename) cs.warmFloor = old.warmFloor; // same image under new node names
+  }
+  if (cs.t >= 0 && t <= cs.t) return cs; // Δt ≤ 0: counted at VM level
+  const raw = el.allocationValid ? el.allocation : -1;
+  const growth = nextGrowth(cs, raw, t, ctx, state);
+  cs.allocation = raw;
+  cs.t = t;
+  const eff = effectiveAllocation(cs, raw);
+  const free = el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null;
+  if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm.name, out);
+  foldChainWindows(cs, dev, el.backingIndex, t, eff, free, growth, el.physical, ctx.resolutions, vm, out.rollups);
+  const view = {
+    dev, backingIndex: el.backingIndex, formatNode: el.formatNode, formatDriver: el.formatDriver, storageDriver: el.storageDriver,
+    allocation: eff >= 0 ? eff : null, capacity: el.capacity, physical: el.physical, free, growth, t,
+  };
+  evaluateChainRules(ctx, vm, view, jobs, t, out.alerts);
+  return cs;
+}
+
+/** A node left its chain position (or the position vanished): flush, resolve, count the reset. */
+function retireElement(state: CoreState, vm: VmState, dev: string, backingIndex: number, cs: ChainState, t: number, ctx: CoreContext, out: StepOutputs): void {
+  state.counters.counterResets++;
+  flushChainWindows(cs, dev, backingIndex, ctx.resolutions, vm, out.rollups);
+  resolveElementAlerts(vm, dev, backingIndex, cs.formatNode, cs.storageNode, t, out.alerts);
+}
+
+export function stepChain(state: CoreState, vm: VmState, d: BlockDevice, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): void {
+  let list = vm.chains[d.dev];
+  if (!list) vm.chains[d.dev] = list = [];
+  for (let i = 0; i < d.chain.length; i++) {
+    const cs = stepElement(state, vm, d.dev, d.chain[i]!, list[i], t, jobs, ctx, out);
+    if (list[i] !== cs) list[i] = cs;
+  }
+  for (let i = d.chain.length; i < list.length; i++) retireElement(state, vm, d.dev, i, list[i]!, t, ctx, out);
+  if (list.length > d.chain.length) list.length = d.chain.length;
+}
+
+/** Drops a device's chain (device gone, VM evicted). */
+export function dropChain(state: CoreState, vm: VmState, dev: string, t: number, ctx: CoreContext, out: StepOutputs): void {
+  const list = vm.chains[dev] ?? [];
+  for (let i = 0; i < list.length; i++) retireElement(state, vm, dev, i, list[i]!, t, ctx, out);
+  delete vm.chains[dev];
+}
+
+/** After a QEMU restart: growth restarts; the last allocation becomes the warm-up floor of the same image. */
+export function warmUpChains(vm: VmState): void {
+  for (const list of Object.values(vm.chains)) {
+    for (const cs of list) {
+      if (cs.allocation >= 0) cs.warmFloor = Math.max(cs.warmFloor, cs.allocation, cs.eventFloor);
+      cs.allocation = -1;
+      cs.t = -1;
+      cs.eventFloor = -1;
+      clearGrowth(cs.growth);
+    }
+  }
+}

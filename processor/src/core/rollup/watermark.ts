@@ -1,0 +1,70 @@
+/**
+ * Window closing by the partition's watermark: the partition's event-time clock
+ * (`state.clock`, the largest record time seen) minus the allowed lateness, the same
+ * watermark the rollup buffer (rollup/buffer.ts) writes a window's object by.
+ *
+ * A series' window otherwise closes only when its own next sample falls in a later
+ * window, so a VM that went silent kept its last windows open until it sent again or
+ * was evicted, long after the buffer had written them: its rows came late and were
+ * lost. Here, when the watermark crosses a boundary of the finest resolution, the
+ * windows of every series (blocks and chain elements of every VM) that end at or
+ * before it close, input or not, so their rows reach the buffer in the batch that
+ * writes their window. Every resolution's windows end on a finest boundary, so
+ * crossing those is enough.
+ *
+ * A row emitted later for a window the watermark had already passed (a record more
+ * than the lateness behind the partition's clock re-opened it) would be a second row
+ * for that window: it is left out and counted (`outputs.lateRollups`).
+ *
+ * Deterministic: driven record by record by record times, and nothing is added to
+ * the state (whether a record crosses a boundary follows from the clock before and
+ * after it), so checkpoints keep their format. Cost: one visit of every block and
+ * chain element per finest window of event time (a compare each; 1 min by default),
+ * never per record; layouts are looked up only for blocks with a window to close.
+ */
+import { closeChainWindowsUntil } from '../chain/chainRollup.js';
+import { layoutOfBlock, type CoreContext } from '../context.js';
+import type { Rollup, StepOutputs } from '../outputs.js';
+import { closeWindowsUntil, hasWindowDue, windowStart } from './rollup.js';
+import { prevOf } from '../series/seriesBlock.js';
+import type { CoreState, VmState } from '../state/state.js';
+
+/**
+ * Run after a record moved the clock from `before` to `state.clock`: if the watermark
+ * crossed a finest-window boundary, closes every window that ended by it.
+ */
+export function closeByWatermark(state: CoreState, ctx: CoreContext, before: number, latenessMs: number, out: StepOutputs): void {
+  const res0 = ctx.resolutions[0]!;
+  const watermark = state.clock - latenessMs;
+  if (windowStart(watermark, res0) <= windowStart(before - latenessMs, res0)) return;
+  for (const vm of Object.values(state.vms)) closeVmWindows(state, vm, ctx, watermark, out.rollups);
+}
+
+function closeVmWindows(state: CoreState, vm: VmState, ctx: CoreContext, until: number, out: Rollup[]): void {
+  const resolutions = ctx.resolutions;
+  for (const b of Object.values(vm.blocks)) {
+    if (!hasWindowDue(b, until, resolutions)) continue;
+    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
+    if (layout) closeWindowsUntil(b, layout, until, resolutions, vm, out);
+  }
+  for (const dev of Object.keys(vm.chains)) {
+    const list = vm.chains[dev]!;
+    for (let i = 0; i < list.length; i++) closeChainWindowsUntil(list[i]!, dev, i, until, resolutions, vm, out);
+  }
+}
+
+/**
+ * Leaves out the rows from index `from` on whose window ended at or before
+ * `watermark` (the watermark before the record that emitted them): those windows
+ * were closed, and their rows emitted, when the watermark passed them. Returns how many.
+ */
+export function dropLateRows(rows: Rollup[], from: number, watermark: number): number {
+  let k = from;
+  for (let i = from; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.windowStart + r.resolutionMs > watermark) rows[k++] = r;
+  }
+  const late = rows.length - k;
+  rows.length = k;
+  return late;
+}

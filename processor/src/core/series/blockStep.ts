@@ -1,0 +1,69 @@
+/**
+ * One sample of one block of values: find or create the block (within the
+ * cardinality cap), close windows the sample has left, fold the values, emit.
+ */
+import { classifyInterval } from './counterRules.js';
+import { clearVmCache, layoutOfBlock, scratchFor, type CoreContext } from '../context.js';
+import { emitBlockRates } from './emit.js';
+import type { Layout } from './layout.js';
+import type { StepOutputs } from '../outputs.js';
+import { flushWindows, rollWindows } from '../rollup/rollup.js';
+import { foldValues, newBlock, prevOf, type SeriesBlock } from './seriesBlock.js';
+import type { CoreState, VmState } from '../state/state.js';
+
+/**
+ * What folding a block returns: Δt of the interval (ms) when it allows rates, -1 when
+ * it does not, NOT_FOLDED when the block was refused (cap) or the sample dropped.
+ * The interval's deltas sit in ctx.scratch until the next fold.
+ */
+export const NOT_FOLDED = -2;
+
+/** Drops a block: flushes its windows and releases its series. */
+export function dropBlock(state: CoreState, vm: VmState, key: string, ctx: CoreContext, out: StepOutputs): void {
+  const b = vm.blocks[key];
+  if (!b) return;
+  const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
+  if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
+  clearVmCache(vm); // cached bindings may point at this block
+  const n = layout?.seriesCount ?? b.a.length;
+  vm.series -= n;
+  state.series -= n;
+  delete vm.blocks[key];
+}
+
+export function blockFor(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, ctx: CoreContext, out: StepOutputs): SeriesBlock | null {
+  const cur = vm.blocks[key];
+  if (cur && cur.layout === layout.id) return cur;
+  if (cur) {
+    // A new value shape under the same key (new snapshot): a new series, counted as a reset.
+    state.counters.counterResets++;
+    dropBlock(state, vm, key, ctx, out);
+  }
+  if (state.series + layout.seriesCount > ctx.config.state.maxSeries) {
+    state.counters.seriesOverflow += layout.seriesCount;
+    return null;
+  }
+  const b = newBlock(layout, label, ctx.resolutions.length);
+  vm.blocks[key] = b;
+  vm.series += layout.seriesCount;
+  state.series += layout.seriesCount;
+  return b;
+}
+
+export function stepBlock(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
+  const block = blockFor(state, vm, key, label, layout, ctx, out);
+  return block ? foldBlock(state, vm, block, layout, values, t, ctx, out, needDeltas) : NOT_FOLDED;
+}
+
+/** Folds one sample into a block known to have this layout; deltas go to ctx.scratch when needed (or emitting). */
+export function foldBlock(state: CoreState, vm: VmState, block: SeriesBlock, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
+  const interval = classifyInterval(block.t, t, ctx.config.rates);
+  if (interval === 'nonpositive') return NOT_FOLDED; // the VM-level check counted it
+  const dtMs = t - block.t;
+  rollWindows(block, layout, t, ctx.resolutions, vm, out.rollups);
+  const deltas = needDeltas || ctx.emitRates ? scratchFor(ctx, layout.length) : null;
+  state.counters.counterResets += foldValues(block, layout, values, interval, dtMs, deltas);
+  block.t = t;
+  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm.name, out.rates);
+  return interval === 'ok' ? dtMs : -1;
+}

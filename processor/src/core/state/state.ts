@@ -1,0 +1,140 @@
+/**
+ * The processor's per-partition state: a plain JSON value (numbers, strings,
+ * arrays, records), so it can be checkpointed and restored exactly. Derived data
+ * (layouts built from snapshots) lives in the CoreContext cache, never here.
+ */
+import type { StatsSchemaSnapshot } from '#schemas/types.js';
+import type { AlertTable } from '../alerts/machine.js';
+import type { GrowthState } from '../chain/growth.js';
+import type { SeriesBlock } from '../series/seriesBlock.js';
+
+/** Named counters (style §10): what the core dropped, reset or evicted. */
+export interface CoreCounters {
+  records: number;
+  samples: number;
+  /** Cumulative slots (or chain elements) that reset: decrease, new instance, new node. */
+  counterResets: number;
+  /** Sample intervals longer than gapMultiple × interval. */
+  gaps: number;
+  /** Samples with Δt ≤ 0, dropped. */
+  nonPositiveDt: number;
+  /** Stats of a sample whose snapshot was never seen, or that do not fit it. */
+  statsWithoutSnapshot: number;
+  /** NamedStat extras (stats absent from the snapshot): carried but not normalized. */
+  extraStats: number;
+  /** Series not created because of the cardinality cap. */
+  seriesOverflow: number;
+  /** VMs evicted by the TTL. */
+  evictedVms: number;
+  /** Events with unparsable data. */
+  malformedEvents: number;
+}
+
+/** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
+export interface ChainWindow {
+  start: number;
+  n: number;
+  maxAllocation: number;
+  /** NO_FREE when no sample had a free value. */
+  minFree: number;
+  maxGrowth: number;
+  physicalEnd: number;
+}
+
+/** minFree of a window without free values (free can be negative, so -1 cannot mean none). */
+export const NO_FREE = Number.MAX_SAFE_INTEGER;
+
+/** One backing-chain position (device, depth) and the nodes currently there. */
+export interface ChainState {
+  formatNode: string;
+  storageNode: string;
+  filename: string;
+  /** Time of the last sample of this element; -1 after a reset. */
+  t: number;
+  /** Last allocation (wr_highest_offset), -1 unknown. */
+  allocation: number;
+  growth: GrowthState;
+  /** Offset a BLOCK_WRITE_THRESHOLD proved written: authoritative until a poll passes it (-1 none). */
+  eventFloor: number;
+  /** Last allocation before a QEMU restart (warm-up): used while the new one is lower (-1 none). */
+  warmFloor: number;
+  win: ChainWindow[];
+}
+
+export interface DeviceInfo {
+  dev: string;
+  device: string;
+  qdev: string;
+  node: string;
+}
+
+export interface JobState {
+  type: string;
+  status: string;
+  len: number;
+  offset: number;
+  errors: number;
+}
+
+export interface PauseState {
+  /** Record time and QEMU time (µs) of the event that paused the VM. */
+  t: number;
+  us: number;
+}
+
+export interface VmState {
+  host: string;
+  name: string;
+  uuid: string;
+  instanceId: string;
+  /** Time of the last Sample, -1 none. */
+  lastT: number;
+  /** Time of the last record of any kind. */
+  lastRecordT: number;
+  status: string;
+  running: boolean;
+  /** A SHUTDOWN event was seen: the VM is going away, not stale. */
+  shutdown: boolean;
+  schemaHash: string;
+  /** vCPU number by QOM path, in natural order of first appearance. */
+  vcpus: Record<string, number>;
+  blocks: Record<string, SeriesBlock>;
+  chains: Record<string, ChainState[]>;
+  devices: DeviceInfo[];
+  jobs: Record<string, JobState>;
+  alerts: AlertTable;
+  /** Number of entries in `alerts` (kept with it: checking it needs no walk of the table). */
+  firing: number;
+  pause: PauseState | null;
+  /** Series this VM holds (counted against the cap). */
+  series: number;
+}
+
+export interface CoreState {
+  v: 1;
+  /** The partition's event-time clock: the largest record time seen, -1 none. */
+  clock: number;
+  /** Clock value at which the next stale/TTL sweep runs. */
+  nextSweep: number;
+  series: number;
+  snapshots: Record<string, StatsSchemaSnapshot>;
+  vms: Record<string, VmState>;
+  counters: CoreCounters;
+}
+
+export function initialState(): CoreState {
+  return {
+    v: 1, clock: -1, nextSweep: -1, series: 0, snapshots: {}, vms: {},
+    counters: {
+      records: 0, samples: 0, counterResets: 0, gaps: 0, nonPositiveDt: 0, statsWithoutSnapshot: 0,
+      extraStats: 0, seriesOverflow: 0, evictedVms: 0, malformedEvents: 0,
+    },
+  };
+}
+
+export function newVm(host: string, name: string, uuid: string, instanceId: string): VmState {
+  return {
+    host, name, uuid, instanceId, lastT: -1, lastRecordT: -1, status: '', running: true, shutdown: false,
+    schemaHash: '', vcpus: {}, blocks: {}, chains: {}, devices: [], jobs: {}, alerts: {}, firing: 0, pause: null, series: 0,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The periodic sweep, run when the partition's event-time clock crosses a sweep
+ * boundary (so it happens at the same records whatever the batching): stale
+ * detection, and eviction of VMs with no record for the TTL (their windows flush,
+ * their alerts resolve, their series are released, unused snapshots dropped).
+ */
+import { resolveAll } from '../alerts/machine.js';
+import { staleCheck } from '../alerts/vmAlerts.js';
+import { flushChainWindows } from '../chain/chainRollup.js';
+import { layoutOfBlock, type CoreContext } from '../context.js';
+import type { StepOutputs } from '../outputs.js';
+import { flushWindows, windowStart } from '../rollup/rollup.js';
+import { prevOf } from '../series/seriesBlock.js';
+import type { CoreState, VmState } from './state.js';
+
+export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
+  for (const b of Object.values(vm.blocks)) {
+    const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
+    if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
+  }
+  for (const [dev, list] of Object.entries(vm.chains)) {
+    list.forEach((cs, i) => flushChainWindows(cs, dev, i, ctx.resolutions, vm, out.rollups));
+  }
+  if (opts.keep) return;
+  resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts);
+  vm.firing = 0;
+  state.series -= vm.series;
+  state.counters.evictedVms++;
+  delete state.vms[vm.uuid];
+}
+
+/** Drops schema snapshots no VM refers to any more (after evictions). */
+export function dropUnusedSnapshots(state: CoreState): void {
+  const used = new Set<string>();
+  for (const vm of Object.values(state.vms)) used.add(vm.schemaHash);
+  for (const h of Object.keys(state.snapshots)) if (!used.has(h)) delete state.snapshots[h];
+}
+
+export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs): void {
+  const clock = state.clock;
+  const every = ctx.config.state.sweepIntervalMs;
+  state.nextSweep = windowStart(clock, every) + every;
+  const ttl = ctx.config.state.ttlSeconds * 1000;
+  let evicted = false;
+  for (const vm of Object.values(state.vms)) {
+    if (clock - vm.lastRecordT > ttl) {
+      evictVm(state, vm, ctx, out, { keep: false });
+      evicted = true;
+    } else staleCheck(ctx, vm, clock, out.alerts);
+  }
+  if (evicted) dropUnusedSnapshots(state);
+}

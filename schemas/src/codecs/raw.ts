@@ -1,0 +1,32 @@
+/**
+ * Codec for the raw topic (schemas/avro/raw.avsc). Translates between the decoded
+ * `RawRecord` (body as a tagged `{kind, value}`) and avsc's wrapped union
+ * (`{"qmpipe.raw.Sample": {...}}`).
+ */
+import { SingleObjectCodec, loadSchema } from './avro.js';
+import type { RawBody, RawRecord } from '../types.js';
+
+const NS = 'qmpipe.raw.';
+type Wire = Omit<RawRecord, 'body'> & { body: Record<string, unknown> };
+
+let codec: SingleObjectCodec<Wire> | undefined;
+
+/** The raw-topic codec (schema loaded once). */
+export function rawCodec(): SingleObjectCodec<Wire> {
+  codec ??= new SingleObjectCodec<Wire>(loadSchema('raw'));
+  return codec;
+}
+
+export function encodeRaw(rec: RawRecord): Buffer {
+  return rawCodec().encode({ vm: rec.vm, seq: rec.seq, t: rec.t, body: { [NS + rec.body.kind]: rec.body.value } });
+}
+
+export function decodeRaw(buf: Buffer): RawRecord {
+  const wire = rawCodec().decode(buf);
+  let body: RawBody | undefined;
+  for (const name in wire.body) {
+    body = { kind: name.slice(NS.length), value: wire.body[name] } as RawBody;
+    break;
+  }
+  return { vm: wire.vm, seq: wire.seq, t: wire.t, body: body! };
+}

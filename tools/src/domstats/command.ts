@@ -1,0 +1,45 @@
+/**
+ * `qmpipe domstats FILE.jsonl|--socket PATH [--backing] [--until MS]`: the latest
+ * sample in `virsh domstats --block [--backing]` layout (domstats.ts), from a
+ * recorded transcript (cut at --until, epoch ms) or from a live QMP socket.
+ */
+import { QmpipeError } from '#common/errors.js';
+import { UsageError, parseArgs, runCommand, writeOut } from '#common/command.js';
+import { formatDomstats } from './domstats.js';
+import { liveSample } from './liveSample.js';
+import { lastSample, transcriptRecords } from '../transcript/decoded.js';
+
+const help = `Usage: qmpipe domstats FILE.jsonl [--until MS] [--backing]
+       qmpipe domstats --socket PATH [--backing]
+
+Prints the latest sample like 'virsh domstats --block [--backing]' (block.count,
+block.N.name/path/backingIndex/rd.*/wr.*/fl.*/allocation/capacity/physical/threshold).
+Differences from libvirt: name is the disk's qdev id (libvirt: its target, e.g. vda);
+backingIndex is the depth in the chain, 0 = top (libvirt: its vda[N] image id).
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(help);
+    return 0;
+  }
+  return runCommand('domstats', help, async () => {
+    const args = parseArgs(argv, { flags: ['backing'], withValue: ['socket', 'until'] });
+    const backing = args.flags.has('backing');
+    const socket = args.values.get('socket');
+    if ((socket === undefined) === (args.positional.length !== 1)) throw new UsageError('give exactly one of FILE.jsonl or --socket PATH');
+    if (socket !== undefined) {
+      const live = await liveSample(socket);
+      writeOut(formatDomstats(live.vm, live.sample, { backing }));
+      return 0;
+    }
+    const untilText = args.values.get('until');
+    const until = untilText === undefined ? undefined : Number(untilText);
+    if (until !== undefined && !Number.isFinite(until)) throw new UsageError(`--until: not a number: ${untilText}`);
+    const { records } = transcriptRecords(args.positional[0]!, until === undefined ? {} : { until });
+    const last = lastSample(records);
+    if (!last) throw new QmpipeError('DOMSTATS_NO_SAMPLE', `no complete sample in ${args.positional[0]}${until === undefined ? '' : ` up to ${until}`}`);
+    writeOut(formatDomstats(last.vm, last.sample, { backing }));
+    return 0;
+  });
+}

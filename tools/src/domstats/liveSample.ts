@@ -1,0 +1,52 @@
+/**
+ * One live sample from a QMP socket, for `qmpipe domstats --socket`: the agent's
+ * own poller (read-only allowlist) and sample building with default sampling
+ * settings, stopped after the first sample that refreshed the slow group.
+ */
+import { QmpipeError } from '#common/errors.js';
+import { sysfsReader } from '#agent/host/sysfs.js';
+import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
+import { unixTarget } from '#agent/poller/vmTarget.js';
+import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
+import { createTelemetry } from '#agent/telemetry.js';
+import { AgentConfig } from '#schemas/config/agent.js';
+import type { Sample } from '#schemas/types.js';
+
+function options(): PollerOptions {
+  const cfg = AgentConfig.parse({ kafka: { brokers: ['127.0.0.1:9'] } });
+  return {
+    fastIntervalMs: cfg.sampling.fastIntervalMs,
+    slowIntervalMs: cfg.sampling.slowIntervalMs,
+    statsTargets: cfg.sampling.statsTargets,
+    statsProviders: cfg.sampling.statsProviders,
+    blockstatsNodes: true,
+    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
+    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
+    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
+    maxLineBytes: cfg.qmp.maxLineBytes,
+    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
+    reconnect: cfg.qmp.reconnect,
+  };
+}
+
+export async function liveSample(socket: string, timeoutMs = 10_000): Promise<{ vm: string; sample: Sample }> {
+  let done: (v: { vm: string; sample: Sample }) => void = () => {};
+  const first = new Promise<{ vm: string; sample: Sample }>((resolve) => (done = resolve));
+  const sink = {
+    publish: (_key: string, rec: { vm: { name: string }; body: { kind: string; value: unknown } }) => {
+      if (rec.body.kind === 'Sample' && (rec.body.value as Sample).slowRefresh) done({ vm: rec.vm.name, sample: rec.body.value as Sample });
+    },
+  };
+  const poller = new VmPoller(unixTarget(socket), options(), { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QmpipeError('DOMSTATS_TIMEOUT', `no sample from ${socket} within ${timeoutMs / 1000} s (is it a QMP socket nobody else holds?)`)), timeoutMs);
+  });
+  poller.start();
+  try {
+    return await Promise.race([first, timeout]);
+  } finally {
+    clearTimeout(timer);
+    await poller.stop();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The transcript format (../shared/fixtures/qmp/README.md), one JSON object a line:
+ *
+ *   {"t": <epoch ms>, "dir": "out" | "in" | "host", "msg": {...}}
+ *
+ *   out   a command as written to QEMU: {"execute", "arguments"?, "id"?}
+ *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
+ *         or event {"event", "data"?, "timestamp"}
+ *   host  a host observation: {"blockdev-size": {"path", "bytes"}}
+ *
+ * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
+ * not JSON of this shape (the replay counts those as malformed).
+ */
+import { QmpipeError } from '#common/errors.js';
+import type { TickCommand } from '#agent/sample/tick.js';
+import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
+
+export interface TranscriptLine { t: number; dir: 'out' | 'in' | 'host'; msg: JsonObject }
+
+/** The input is not a transcript at all (no valid line), e.g. the wrong file. */
+export class TranscriptError extends QmpipeError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('REPLAY_NOT_A_TRANSCRIPT', message, { retriable: false, context });
+  }
+}
+
+/** Parses one line; undefined when it is not valid JSON of the transcript shape. */
+export function parseTranscriptLine(text: string): TranscriptLine | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value)) return undefined;
+  const t = num(value['t']);
+  const dir = value['dir'];
+  const msg = obj(value['msg']);
+  if (t === undefined || msg === undefined || (dir !== 'out' && dir !== 'in' && dir !== 'host')) return undefined;
+  if (dir === 'out' && str(msg['execute']) === undefined && str(msg['exec-oob']) === undefined) return undefined;
+  return { t, dir, msg };
+}
+
+/** Commands read once per connection for the VM's identity. */
+export type StartupCommand = 'query-version' | 'query-name' | 'query-uuid' | 'query-cpus-fast';
+
+const STARTUP: ReadonlySet<string> = new Set<StartupCommand>(['query-version', 'query-name', 'query-uuid', 'query-cpus-fast']);
+
+const PLAIN_TICK: ReadonlySet<string> = new Set<TickCommand>([
+  'query-status', 'query-block', 'query-named-block-nodes', 'query-block-jobs', 'query-stats-schemas',
+]);
+
+export type Routed =
+  | { kind: 'tick'; command: TickCommand }
+  | { kind: 'startup'; command: StartupCommand }
+  | { kind: 'ignored' };
+
+/** What an `out` command is to the replay: a tick query, a startup query, or ignored. */
+export function routeCommand(msg: JsonObject): Routed {
+  const name = str(msg['execute']) ?? str(msg['exec-oob']) ?? '';
+  const args = obj(msg['arguments']);
+  if (name === 'query-blockstats') {
+    return { kind: 'tick', command: args?.['query-nodes'] === true ? 'query-blockstats:nodes' : 'query-blockstats' };
+  }
+  if (name === 'query-stats') {
+    const target = str(args?.['target']);
+    return target ? { kind: 'tick', command: `query-stats:${target}` } : { kind: 'ignored' };
+  }
+  if (PLAIN_TICK.has(name)) return { kind: 'tick', command: name as TickCommand };
+  if (STARTUP.has(name)) return { kind: 'startup', command: name as StartupCommand };
+  return { kind: 'ignored' };
+}
+
+/** A reply's id as a map key (ids may be any JSON value); undefined without one. */
+export function idKey(msg: JsonObject): string | undefined {
+  return Object.hasOwn(msg, 'id') ? JSON.stringify(msg['id']) : undefined;
+}
+
+/** The `blockdev-size` observation of a host line, if it is one. */
+export function blockdevSize(msg: JsonObject): { path: string; bytes: number } | undefined {
+  const o = obj(msg['blockdev-size']);
+  const path = str(o?.['path']);
+  const bytes = num(o?.['bytes']);
+  return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
+}
