@@ -14,7 +14,7 @@ import kafkajs from 'kafkajs';
 import { schemaTopicMessage } from '#schemas/codecs/avro.js';
 import { decodeRaw, encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
-import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { initialPartitionState, processBatch, type InputMessage } from '#processor/partition/partitionStep.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import { emit, median } from './util.js';
@@ -38,7 +38,7 @@ function encodeFleet(): Encoded {
   return { messages, values };
 }
 
-function coreValuesPerSecond(enc: Encoded, cfg: ReturnType<typeof parseProcessorRuntimeConfig>): number {
+function coreValuesPerSecond(enc: Encoded, cfg: ReturnType<typeof loadProcessorRuntimeConfig>): number {
   const env = { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs };
   const input: InputMessage[] = enc.messages.map((m, i) => ({ offset: i, timestamp: 0, key: Buffer.from(m.key), value: m.value }));
   const st = initialPartitionState('bench', 0);
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const kafka = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING });
   try {
     const enc = encodeFleet();
-    const cfg = parseProcessorRuntimeConfig(configFor(s, 'core'));
+    const cfg = loadProcessorRuntimeConfig({ raw: configFor(s, 'core') });
     const core = median([coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg)]);
     emit('processor_core_values_per_s', core, 'values/s');
     const one = await e2eValuesPerSecond(s, kafka, enc, 1);

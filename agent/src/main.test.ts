@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRaw } from '#schemas/codecs/raw.js';
-import { parseAgentConfig } from './config.js';
+import { loadAgentConfig } from '#schemas/config/agent.js';
 import { startAgent } from './main.js';
 import { replayServer, type FakeServer } from '#test/support/fakeQmpServer.js';
 import { loadFixture } from '#test/support/transcriptLines.js';
@@ -25,7 +25,7 @@ describe('startAgent with a dead broker', () => {
   it('keeps sampling into the spool, reports it on /metrics, and persists it on stop', async () => {
     srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
     dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
-    const cfg = parseAgentConfig({
+    const cfg = loadAgentConfig({ raw: {
       host: 'unit',
       vms: { sockets: [{ path: srv.path }] },
       sampling: { fastIntervalMs: 100, slowIntervalMs: 500 },
@@ -33,7 +33,7 @@ describe('startAgent with a dead broker', () => {
       spool: { dir: join(dir, 'spool'), memoryBytes: 4096 },
       metrics: { listen: '127.0.0.1:0' },
       drainTimeoutMs: 500,
-    });
+    } });
     const agent = await startAgent(cfg);
     await new Promise((r) => setTimeout(r, 1200));
     const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
@@ -59,14 +59,14 @@ describe('startAgent with a dead broker', () => {
   it('past the spool bound the oldest records are dropped, counted, and the VM gets a spool-dropped notice', async () => {
     srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
     dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
-    const cfg = parseAgentConfig({
+    const cfg = loadAgentConfig({ raw: {
       vms: { sockets: [{ path: srv.path }] },
       sampling: { fastIntervalMs: 50, slowIntervalMs: 500 },
       kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
       spool: { dir: join(dir, 'spool'), memoryBytes: 2048, diskBytes: 6000 },
       metrics: { listen: 'off' },
       drainTimeoutMs: 200,
-    });
+    } });
     const agent = await startAgent(cfg);
     await new Promise((r) => setTimeout(r, 1500));
     await agent.stop();

@@ -18,7 +18,7 @@ import kafkajs, { type Consumer, type EachBatchPayload } from 'kafkajs';
 import { QmpipeError, describeError } from '#common/errors.js';
 import { kafkaClientConfig, kafkaLogCreator, type KafkaConnection } from '#common/kafka.js';
 import type { Logger } from '#common/log.js';
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 
 const { Kafka } = kafkajs;

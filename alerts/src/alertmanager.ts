@@ -13,7 +13,7 @@
  *   that interval). Without endsAt Alertmanager would use its resolve_timeout.
  * - Validation rejects `endsAt` before `startsAt` (HTTP 400), so endsAt is never earlier.
  */
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 
 /** The body element of `POST /api/v2/alerts` (openapi.yaml `postableAlert`). */
 export interface PostableAlert {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '#common/errors.js';
-import { rawOptions } from './command.js';
+import { flagOptions } from './command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions, validForMs } from './config.js';
 
 const options = {
@@ -16,12 +16,12 @@ function values(argv: string[]) {
 
 describe('qmpipe alerts tail options', () => {
   it('defaults: from the beginning, until the end, human, qmpipe.alerts, brokers from the env', () => {
-    const o = parseTailOptions(rawOptions('tail', values([]), { QMPIPE_KAFKA_BROKERS: '127.0.0.1:9092, 10.0.0.2:9092' }));
+    const o = parseTailOptions(flagOptions('tail', values([])), { QMPIPE_KAFKA_BROKERS: '127.0.0.1:9092, 10.0.0.2:9092' });
     expect(o).toEqual({ kafka: { brokers: ['127.0.0.1:9092', '10.0.0.2:9092'] }, topic: 'qmpipe.alerts', mode: 'until-end', from: 'beginning', format: 'human' });
   });
 
   it('--follow --from-now --json --topic, --brokers over the env', () => {
-    const o = parseTailOptions(rawOptions('tail', values(['--follow', '--from-now', '--json', '--topic', 't1', '--brokers', 'k:1']), { QMPIPE_KAFKA_BROKERS: 'x:2' }));
+    const o = parseTailOptions(flagOptions('tail', values(['--follow', '--from-now', '--json', '--topic', 't1', '--brokers', 'k:1'])), { QMPIPE_KAFKA_BROKERS: 'x:2' });
     expect(o).toMatchObject({ kafka: { brokers: ['k:1'] }, topic: 't1', mode: 'follow', from: 'now', format: 'json' });
   });
 
@@ -29,12 +29,12 @@ describe('qmpipe alerts tail options', () => {
     [[], {}, /no Kafka brokers/],
     [['--brokers', 'nohost'], {}, /host:port/],
   ])('%j fails with a clear ConfigError', (argv, env, msg) => {
-    expect(() => parseTailOptions(rawOptions('tail', values(argv), env))).toThrow(ConfigError);
-    expect(() => parseTailOptions(rawOptions('tail', values(argv), env))).toThrow(msg);
+    expect(() => parseTailOptions(flagOptions('tail', values(argv)), env)).toThrow(ConfigError);
+    expect(() => parseTailOptions(flagOptions('tail', values(argv)), env)).toThrow(msg);
   });
 
   it('refuses forward-only options', () => {
-    expect(() => rawOptions('tail', values(['--alertmanager', 'http://a']), {})).toThrow(/not an option of 'alerts tail'/);
+    expect(() => flagOptions('tail', values(['--alertmanager', 'http://a']))).toThrow(/not an option of 'alerts tail'/);
   });
 });
 
@@ -42,13 +42,13 @@ describe('qmpipe alerts forward options', () => {
   const env = { QMPIPE_KAFKA_BROKERS: 'k:1' };
 
   it('defaults: resend every minute, valid for 4 minutes, 1 h horizon', () => {
-    const o = parseForwardOptions(rawOptions('forward', values(['--alertmanager', 'http://127.0.0.1:9093']), env));
+    const o = parseForwardOptions(flagOptions('forward', values(['--alertmanager', 'http://127.0.0.1:9093'])), env);
     expect(o).toMatchObject({ alertmanager: 'http://127.0.0.1:9093', resendIntervalMs: 60_000, resolvedHorizonMs: 3_600_000, batchSize: 500 });
     expect(validForMs(o)).toBe(240_000);
   });
 
   it('durations and the generator URL', () => {
-    const o = parseForwardOptions(rawOptions('forward', values(['--alertmanager', 'https://am', '--resend-interval', '2s', '--resolved-horizon', '30m', '--generator-url', 'http://g/d']), env));
+    const o = parseForwardOptions(flagOptions('forward', values(['--alertmanager', 'https://am', '--resend-interval', '2s', '--resolved-horizon', '30m', '--generator-url', 'http://g/d'])), env);
     expect(o).toMatchObject({ resendIntervalMs: 2_000, resolvedHorizonMs: 1_800_000, generatorUrl: 'http://g/d' });
   });
 
@@ -58,7 +58,7 @@ describe('qmpipe alerts forward options', () => {
     [['--alertmanager', 'http://am', '--resend-interval', 'soon'], /--resend-interval: 'soon' is not a duration/],
     [['--alertmanager', 'http://am', '--json'], /--json is not an option of 'alerts forward'/],
   ])('%j is refused', (argv, msg) => {
-    expect(() => parseForwardOptions(rawOptions('forward', values(argv), env))).toThrow(msg);
+    expect(() => parseForwardOptions(flagOptions('forward', values(argv)), env)).toThrow(msg);
   });
 });
 

@@ -2,11 +2,10 @@
  * `qmpipe alerts tail|forward`: the alert consumers' CLI. Exit codes: 0 done (or
  * stopped by SIGINT/SIGTERM), 2 usage or invalid options, 1 anything else.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, QmpipeError, describeError } from '#common/errors.js';
 import { createLogger } from '#common/log.js';
-import { writeOut } from '#common/command.js';
-import { kafkaOptions, parseDuration, parseForwardOptions, parseTailOptions } from './config.js';
+import { UsageError, parseCommandArgs, writeOut } from '#common/command.js';
+import { parseDuration, parseForwardOptions, parseTailOptions } from './config.js';
 import { startForwarder } from './forward.js';
 import { runTail } from './tail.js';
 
@@ -48,8 +47,6 @@ Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_USERNAME, QMPIPE_KAFKA_SASL
 QMPIPE_LOG_LEVEL (logs are JSON lines on stderr).
 `;
 
-class UsageError extends Error {}
-
 const options = {
   brokers: { type: 'string' },
   topic: { type: 'string' },
@@ -63,7 +60,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
 
 const tailOnly = ['follow', 'from-now', 'json'] as const;
 const forwardOnly = ['alertmanager', 'resend-interval', 'resolved-horizon', 'generator-url'] as const;
@@ -73,9 +70,10 @@ function refuse(sub: string, values: Values, names: readonly (keyof Values)[]): 
   if (given.length > 0) throw new UsageError(`--${String(given[0])} is not an option of 'alerts ${sub}'`);
 }
 
-/** argv → the raw options object of a subcommand (validated by config.ts). Exported for tests. */
-export function rawOptions(sub: 'tail' | 'forward', values: Values, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const common = { kafka: kafkaOptions(values.brokers, env), topic: values.topic };
+/** argv → a subcommand's settings by dotted path (validated with the environment's by config.ts). Exported for tests. */
+export function flagOptions(sub: 'tail' | 'forward', values: Values): Record<string, unknown> {
+  const brokers = values.brokers?.split(',').map((s) => s.trim()).filter(Boolean);
+  const common = { 'kafka.brokers': brokers, topic: values.topic };
   if (sub === 'tail') {
     refuse(sub, values, forwardOnly);
     return { ...common, mode: values.follow ? 'follow' : 'until-end', from: values['from-now'] ? 'now' : 'beginning', format: values.json ? 'json' : 'human' };
@@ -107,7 +105,7 @@ function exitSoon(code: number): number {
 }
 
 async function tail(values: Values): Promise<number> {
-  const o = parseTailOptions(rawOptions('tail', values, process.env));
+  const o = parseTailOptions(flagOptions('tail', values), process.env);
   const log = createLogger({ app: 'qmpipe-alerts', command: 'tail' });
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const res = await runTail(o, { write: writeOut, color, log, stop: onTermination().then(() => {}) });
@@ -116,7 +114,7 @@ async function tail(values: Values): Promise<number> {
 }
 
 async function forward(values: Values): Promise<number> {
-  const o = parseForwardOptions(rawOptions('forward', values, process.env));
+  const o = parseForwardOptions(flagOptions('forward', values), process.env);
   const log = createLogger({ app: 'qmpipe-alerts', command: 'forward' });
   log.info('forwarding alerts', { topic: o.topic, brokers: o.kafka.brokers, alertmanager: o.alertmanager, resendIntervalMs: o.resendIntervalMs });
   const forwarder = startForwarder(o, { log });
@@ -128,7 +126,7 @@ async function forward(values: Values): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseCommandArgs(argv, options);
     if (values.help) {
       process.stdout.write(help);
       return 0;
@@ -137,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals.length !== 1 || (sub !== 'tail' && sub !== 'forward')) throw new UsageError("give one subcommand: 'tail' or 'forward'");
     return sub === 'tail' ? await tail(values) : await forward(values);
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+    const usage = err instanceof UsageError;
     const hint = usage ? `\n${help}` : err instanceof ConfigError ? "(see 'qmpipe alerts --help')\n" : '';
     // Our typed errors carry their cause's message already (kafkajs nests its own in each retry).
     const text = err instanceof QmpipeError ? err.message : describeError(err);

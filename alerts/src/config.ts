@@ -1,15 +1,14 @@
 /**
  * Options of `qmpipe alerts tail|forward`, validated once at start-up (strict zod,
- * defaults here). argv and the environment become one raw object, then the schema;
- * every failure is a ConfigError naming the option. No network here.
- *
- * Environment: QMPIPE_KAFKA_BROKERS (when --brokers is not given),
- * QMPIPE_KAFKA_SASL_USERNAME / QMPIPE_KAFKA_SASL_PASSWORD (SCRAM-SHA-512), QMPIPE_LOG_LEVEL.
+ * defaults here) by the common config loader: the environment's Kafka settings
+ * (schemas/src/config/env.ts: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_*), then the
+ * flags, which win. Every failure is a ConfigError naming the option. No network here.
  */
 import { z } from 'zod';
-import { applyKafkaEnv, parseConfig } from '#common/config.js';
+import { loadConfig } from '#common/config.js';
 import { ConfigError } from '#common/errors.js';
 import type { KafkaConnection } from '#common/kafka.js';
+import { KAFKA_ENV } from '#schemas/config/env.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d+$/, 'host:port');
 const ms = z.number().int().positive();
@@ -68,20 +67,13 @@ export function parseDuration(text: string, option: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-/** The Kafka section from --brokers (comma-separated) or the environment. */
-export function kafkaOptions(brokers: string | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const kafka: Record<string, unknown> = { brokers: [] };
-  applyKafkaEnv(kafka, env);
-  if (brokers !== undefined) kafka.brokers = brokers.split(',').map((s) => s.trim()).filter(Boolean);
-  return kafka;
+/** Flags (as dotted setting paths, e.g. `kafka.brokers`) over the environment, validated. */
+export function parseTailOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = {}): TailOptions {
+  return loadConfig(TailOptions, 'tail options', KAFKA_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
 }
 
-export function parseTailOptions(raw: unknown): TailOptions {
-  return parseConfig(TailOptions, raw, 'tail options');
-}
-
-export function parseForwardOptions(raw: unknown): ForwardOptions {
-  return parseConfig(ForwardOptions, raw, 'forward options');
+export function parseForwardOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = {}): ForwardOptions {
+  return loadConfig(ForwardOptions, 'forward options', KAFKA_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
 }
 
 /** How long a posted firing alert stays firing in Alertmanager (Prometheus uses 4× its resend delay). */

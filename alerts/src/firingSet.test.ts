@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { applyTransition, drainOutbox, identityOf, initialForwardState, queueResend, requeue, type ForwardState } from './firingSet.js';
 import { alertRecord, fixtureAlerts } from '#test/support/alerts.js';
 

@@ -14,7 +14,7 @@
  * Alertmanager is down, or while the forwarder catches up on the topic, it never grows
  * past the number of distinct identities, and only the final state of each is posted.
  */
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { alertLabels, labelsKey } from './alertmanager.js';
 
 export interface ForwardState {

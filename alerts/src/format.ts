@@ -4,7 +4,7 @@
  *   json:  the Avro record (schemas/avro/alert.avsc) as one JSON object
  * Colours (ANSI) only when asked, i.e. when stdout is a terminal and NO_COLOR is unset.
  */
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { subjectOf } from './alertmanager.js';
 
 export type TailFormat = 'human' | 'json';

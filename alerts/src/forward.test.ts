@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '#common/log.js';
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import type { PostableAlert } from './alertmanager.js';
 import { parseForwardOptions } from './config.js';
 import { startForwarder, type Forwarder } from './forward.js';

@@ -17,7 +17,7 @@
 import { QmpipeError, describeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { backoffDelay, retry, type RetryPolicy } from '#common/retry.js';
-import type { AlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { toAlertmanager } from './alertmanager.js';
 import { AlertmanagerError, alertmanagerClient, type FetchFn } from './alertmanagerClient.js';
 import { kafkaConnection, validForMs, type ForwardOptions } from './config.js';

@@ -1,11 +1,39 @@
 /**
- * Config files, read once at startup: file → JSON → (caller's env overrides) → zod.
- * Every failure is a ConfigError naming the file or the zod path of the first issue.
- * No network here (style §4).
+ * The one way configuration enters qmpipe: a JSON file (or the whole config as JSON
+ * in QMPIPE_CONFIG, for hosts without files such as AWS Lambda), then environment
+ * variables for single settings (secrets stay out of files), then command-line flags,
+ * validated once by the app's strict zod schema. Every failure is a ConfigError
+ * naming the file, the variable or the zod path of the first issue. No network here
+ * (docs/style.md, "Config validated once, at the edge").
+ *
+ * Which variable sets which setting is data (`EnvBinding`), declared beside each
+ * schema in schemas/src/config/, so the reference (schemas/CONFIG.md) lists them.
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+
+/** How a variable's text becomes a value. `list`: comma-separated strings. */
+export type EnvKind = 'string' | 'list' | 'number' | 'boolean' | 'json';
+
+/** An environment variable that sets the setting at a dotted `path`. */
+export interface EnvBinding {
+  name: string;
+  path: string;
+  kind: EnvKind;
+  doc: string;
+}
+
+export interface ConfigSource {
+  /** A JSON config file. Without one: `raw`, else QMPIPE_CONFIG (JSON text), else `{}`. */
+  file?: string | undefined;
+  /** The config as a value (tests, configs built by other code). */
+  raw?: unknown;
+  /** The environment to read bindings from (commands pass process.env); none when omitted. */
+  env?: NodeJS.ProcessEnv;
+  /** Settings from flags, by dotted path: applied last. `undefined` values are skipped. */
+  overrides?: Readonly<Record<string, unknown>>;
+}
 
 export function readJsonFile(file: string, label: string): unknown {
   let text: string;
@@ -14,13 +42,18 @@ export function readJsonFile(file: string, label: string): unknown {
   } catch (cause) {
     throw new ConfigError(`cannot read ${label} ${file}`, { cause });
   }
+  return parseJson(text, `${label} ${file}`);
+}
+
+function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new ConfigError(`${label} ${file} is not JSON`, { cause });
+    throw new ConfigError(`${what} is not JSON`, { cause });
   }
 }
 
+/** Validates a raw config with its schema; the error names the first issue's path. */
 export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, label: string): z.infer<S> {
   const res = schema.safeParse(raw);
   if (!res.success) {
@@ -31,16 +64,49 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, label:
   return res.data;
 }
 
-/**
- * Kafka overrides shared by the agent and the processor, applied to the raw
- * `kafka` object of a config before validation:
- *   QMPIPE_KAFKA_BROKERS (comma-separated), QMPIPE_KAFKA_SASL_USERNAME, QMPIPE_KAFKA_SASL_PASSWORD
- */
-export function applyKafkaEnv(kafka: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  if (env.QMPIPE_KAFKA_BROKERS) kafka.brokers = env.QMPIPE_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean);
-  if (env.QMPIPE_KAFKA_SASL_USERNAME !== undefined || env.QMPIPE_KAFKA_SASL_PASSWORD !== undefined) {
-    const sasl = (kafka.sasl ??= { mechanism: 'scram-sha-512' }) as Record<string, unknown>;
-    if (env.QMPIPE_KAFKA_SASL_USERNAME !== undefined) sasl.username = env.QMPIPE_KAFKA_SASL_USERNAME;
-    if (env.QMPIPE_KAFKA_SASL_PASSWORD !== undefined) sasl.password = env.QMPIPE_KAFKA_SASL_PASSWORD;
+/** A variable's value, typed by its binding. */
+export function envValue(b: EnvBinding, text: string): unknown {
+  switch (b.kind) {
+    case 'string':
+      return text;
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'number': {
+      const n = Number(text.trim());
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${b.name}: '${text}' is not a number`, { context: { variable: b.name } });
+      return n;
+    }
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(text.trim())) return true;
+      if (/^(false|0|no|off)$/i.test(text.trim())) return false;
+      throw new ConfigError(`${b.name}: '${text}' is not a boolean (true or false)`, { context: { variable: b.name } });
+    case 'json':
+      return parseJson(text, b.name);
   }
+}
+
+/** Sets `value` at a dotted path of a plain object, creating objects on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = o[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
+
+/** file or QMPIPE_CONFIG → environment bindings → overrides → the schema. */
+export function loadConfig<S extends z.ZodType>(schema: S, label: string, bindings: readonly EnvBinding[], src: ConfigSource): z.infer<S> {
+  const env = src.env ?? {};
+  const base = src.file !== undefined ? readJsonFile(src.file, label) : src.raw !== undefined ? src.raw : env.QMPIPE_CONFIG ? parseJson(env.QMPIPE_CONFIG, 'QMPIPE_CONFIG') : {};
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return parseConfig(schema, base, label);
+  const raw = structuredClone(base) as Record<string, unknown>;
+  for (const b of bindings) {
+    const text = env[b.name];
+    if (text !== undefined && text !== '') setPath(raw, b.path, envValue(b, text));
+  }
+  for (const [path, value] of Object.entries(src.overrides ?? {})) if (value !== undefined) setPath(raw, path, value);
+  return parseConfig(schema, raw, label);
 }

@@ -8,7 +8,7 @@ import { parseConfig } from '#common/config.js';
 import { ConfigError } from '#common/errors.js';
 import { AgentConfig } from '#schemas/config/agent.js';
 import { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
-import { parseArgs } from '#common/command.js';
+import { parseCommandArgs } from '#common/command.js';
 
 export const help = `Usage: qmpipe demo [--replay FILE.jsonl] [--seconds N] [--speed X] [--no-view]
 
@@ -42,14 +42,16 @@ export const DemoArgs = z
 export type DemoArgs = z.infer<typeof DemoArgs>;
 
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  const a = parseArgs(argv, { flags: ['no-view'], withValue: ['replay', 'seconds', 'speed'] });
-  if (a.positional.length > 0) throw new ConfigError(`unexpected argument '${a.positional[0]}'`);
-  const num = (k: string) => (a.values.has(k) ? Number(a.values.get(k)) : undefined);
+  const { values, positionals } = parseCommandArgs(argv, {
+    'no-view': { type: 'boolean' }, replay: { type: 'string' }, seconds: { type: 'string' }, speed: { type: 'string' },
+  });
+  if (positionals.length > 0) throw new ConfigError(`unexpected argument '${positionals[0]}'`);
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   return parseConfig(DemoArgs, {
-    replay: a.values.get('replay'),
-    seconds: num('seconds'),
-    speed: num('speed'),
-    view: a.flags.has('no-view') ? 'off' : 'auto',
+    replay: values.replay,
+    seconds: num(values.seconds),
+    speed: num(values.speed),
+    view: values['no-view'] ? 'off' : 'auto',
   }, 'qmpipe demo');
 }
 

@@ -8,8 +8,8 @@
  *   off      (--no-view) only the alert and operator lines
  */
 import type { Consumer, Kafka } from 'kafkajs';
-import type { Alert } from '#processor/core/outputs.js';
-import { fromAlertRecord } from '#schemas/codecs/alertRecord.js';
+import type { Alert } from '#schemas/outputs.js';
+import { fromAlertRecord } from '#schemas/codecs/outputs.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import { addNote, applyAlert, applyRate, initialDemoState, toMark, type AlertMark, type DemoState } from './report/demoState.js';
 import { renderAlertLine, renderCompact, renderFrame } from './report/liveView.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
-import { parseAgentConfig, type AgentConfig } from '#agent/config.js';
+import { loadAgentConfig, type AgentConfig } from '#schemas/config/agent.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import type { RawRecord } from '#schemas/types.js';
 import { consumeUntil, kafkaClient, randomName, stack } from './helpers/index.js';
@@ -23,7 +23,7 @@ function tempSpoolDir(): string {
 }
 
 export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: string[]; fastIntervalMs?: number; spool?: Record<string, unknown>; kafka?: Record<string, unknown>; qmp?: Record<string, unknown> } = {}): AgentConfig {
-  return parseAgentConfig({
+  return loadAgentConfig({ raw: {
     host: 'it-host',
     vms: { sockets: over.sockets ?? [], globs: over.globs ?? [], rescanIntervalMs: 500 },
     qmp: { commandTimeoutMs: 1000, handshakeTimeoutMs: 1000, staleAfterMissedTicks: 2, reconnect: { initialRetryTime: 200, maxRetryTime: 2000 }, ...over.qmp },
@@ -41,7 +41,7 @@ export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: s
     spool: { dir: tempSpoolDir(), ...over.spool },
     metrics: { listen: '127.0.0.1:0' },
     drainTimeoutMs: 15_000,
-  });
+  } });
 }
 
 export function decodeAll(messages: KafkaMessage[]): RawRecord[] {

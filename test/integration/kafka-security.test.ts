@@ -19,13 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '#agent/config.js';
+import { loadAgentConfig } from '#schemas/config/agent.js';
 import { startAgent, type AgentHandle } from '#agent/main.js';
 import { unixTarget } from '#agent/poller/vmTarget.js';
 import { Spool } from '#agent/spool/spool.js';
 import { kafkaClientConfig } from '#common/kafka.js';
 import { createLogger } from '#common/log.js';
-import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { readCompacted } from '#processor/runtime/kafka/readCompacted.js';
 import { ensureProcessorTopics } from '#processor/runtime/kafka/topics.js';
 import { commitPartitionTransaction, createTransactionalProducer } from '#processor/runtime/kafka/transactions.js';
@@ -72,7 +72,7 @@ async function runAgent(kafka: Record<string, unknown>, env: NodeJS.ProcessEnv, 
     metrics: { listen: 'off' },
     drainTimeoutMs: over.drainTimeoutMs ?? 5000,
   }));
-  const cfg = loadAgentConfig(file, env);
+  const cfg = loadAgentConfig({ file: file, env: env });
   const logs: LogLine[] = [];
   const logger = createLogger({}, { level: 'debug', write: (l) => logs.push(JSON.parse(l) as LogLine) });
   const run: Run = { agent: await startAgent(cfg, { logger }), logs, file, rawTopic, spoolDir, stopped: false };
@@ -191,17 +191,14 @@ describe('agent → Kafka over TLS and SASL', () => {
 describe('processor → Kafka over SASL_SSL', () => {
   it('topic set-up, a transaction (outputs, checkpoint, offsets) and the read_committed loader work with the processor config', async () => {
     const name = randomName('it-sec-proc');
-    const cfg = parseProcessorRuntimeConfig(
-      {
+    const cfg = loadProcessorRuntimeConfig({ raw: {
         kafka: {
           brokers: sec.saslSslBrokers, groupId: `${name}-group`, rawTopic: `${name}-raw`, alertsTopic: `${name}-alerts`, deadLetterTopic: `${name}-dlq`,
           checkpointTopic: `${name}-checkpoints`, transactionalIdPrefix: name, connectionTimeoutMs: 2000, requestTimeoutMs: 10_000,
           tls: { caFile: sec.caFile }, sasl: { mechanism: 'scram-sha-512' },
         },
         s3: { bucket: 'unused-by-this-test' },
-      },
-      { QMPIPE_KAFKA_SASL_USERNAME: sec.scram.username, QMPIPE_KAFKA_SASL_PASSWORD: sec.scram.password },
-    );
+      }, env: { QMPIPE_KAFKA_SASL_USERNAME: sec.scram.username, QMPIPE_KAFKA_SASL_PASSWORD: sec.scram.password } });
     expect(cfg.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: sec.scram.username, password: sec.scram.password });
     const kafka = new kafkajs.Kafka({ ...kafkaClientConfig(cfg.kafka), logLevel: kafkajs.logLevel.NOTHING });
     const admin = kafka.admin();

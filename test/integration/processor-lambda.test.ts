@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
-import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { createRollupWriter } from '#processor/sinks/rollupWriter.js';
 import { createS3Client, S3ObjectStore, S3StoreError } from '#processor/sinks/s3Store.js';
 import { toKafkaEvent, type PartitionBatch } from '#processor/lambda/event.js';
@@ -40,7 +40,7 @@ async function depsFor(bucket: string, alertsTopic: string): Promise<InvokeDeps 
   const store = new S3ObjectStore(createS3Client({ bucket, endpoint: s.s3.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey }), bucket);
   const producer = kafkaClient('it-lambda').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   return {
     env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
     store, rollups: createRollupWriter(store, cfg.s3.prefix), alerts: kafkaAlertPublisher(producer, alertsTopic),

@@ -12,7 +12,7 @@ import type { Sample } from '#schemas/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
-import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { initialPartitionState, processBatch } from '#processor/partition/partitionStep.js';
 import { stack } from './helpers/index.js';
 import { activeMembers, actual, exited, fleetRecords, lagOf, newScenario, produce, readAll, reference, sleep, spawnProcessor, waitCaughtUp, type Scenario } from './processor-support.js';
@@ -120,7 +120,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     const down = await stopS3(s.runDir);
     const c = start(sc);
     const seen: Array<{ committed: Map<number, number>; objects: Set<string> }> = [];
-    const cfg = parseProcessorRuntimeConfig(sc.cfg);
+    const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
     const dataDir = join(s.runDir, 's3', 'data', sc.bucket);
     const { kafkaClient } = await import('./helpers/index.js');
     const admin = kafkaClient('it-s3down').admin();

@@ -18,7 +18,7 @@ import { decodeRaw, encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import type { RawRecord } from '#schemas/types.js';
 import type { ProcessorRuntimeConfigInput } from '#schemas/config/processorRuntime.js';
 import { createCore } from '#processor/core/step.js';
-import { parseProcessorRuntimeConfig } from '#processor/runtime/config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { initialPartitionState, processBatch, type InputMessage } from '#processor/partition/partitionStep.js';
 import { encodeRollupParquet } from '#processor/sinks/parquet.js';
 import { rollupObjectKey } from '#processor/sinks/objectKey.js';
@@ -134,7 +134,7 @@ export interface Expected {
 
 /** One uninterrupted run of the pure partition step over what the broker holds. */
 export async function reference(sc: Scenario, messages: number): Promise<Expected> {
-  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   const env = { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs };
   const byPartition = await readAll(sc.raw, messages);
   const exp: Expected = { alerts: [], objects: new Map(), deadLetters: [], messages };
@@ -156,7 +156,7 @@ export function alertKey(a: { id: string; state: string; t: number; severity: st
 
 /** What the runtime published: alerts and dead letters (read_committed) and the bucket's objects. */
 export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
-  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   const alerts = [...(await readAll(cfg.kafka.alertsTopic, exp.alerts.length)).values()].flat();
   const dls = [...(await readAll(cfg.kafka.deadLetterTopic, exp.deadLetters.length)).values()].flat();
   const codecs = outputCodecs();
@@ -177,7 +177,7 @@ export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
 
 /** Messages of the raw topic not yet committed by the processor's group. */
 export async function lagOf(sc: Scenario): Promise<number> {
-  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   const admin = kafkaClient('it-lag').admin();
   await admin.connect();
   try {
@@ -191,7 +191,7 @@ export async function lagOf(sc: Scenario): Promise<number> {
 
 /** Members of the processor's consumer group once it is stable (3 partitions: each member gets one). */
 export async function activeMembers(sc: Scenario): Promise<number> {
-  const cfg = parseProcessorRuntimeConfig(sc.cfg);
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   const admin = kafkaClient('it-members').admin();
   await admin.connect();
   try {

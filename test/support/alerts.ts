@@ -8,7 +8,7 @@ import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { initialState } from '#processor/core/state/state.js';
 import { createCore } from '#processor/core/step.js';
 import { transcriptRecords } from '#tools/transcript/decoded.js';
-import { toAlertRecord, type AlertRecord } from '#schemas/codecs/alertRecord.js';
+import { toAlertRecord, type AlertRecord } from '#schemas/codecs/outputs.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 
 export function alertRecord(p: Partial<Omit<AlertRecord, 'labels'>> & { labels?: Partial<AlertRecord['labels']> } = {}): AlertRecord {

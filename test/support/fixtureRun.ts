@@ -5,7 +5,7 @@
  */
 import { fixturePath } from './fixtures.js';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
-import type { Alert, Rate } from '#processor/core/outputs.js';
+import type { Alert, Rate } from '#schemas/outputs.js';
 import { initialState } from '#processor/core/state/state.js';
 import { createCore } from '#processor/core/step.js';
 import { transcriptRecords } from '#tools/transcript/decoded.js';

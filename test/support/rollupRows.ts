@@ -1,5 +1,5 @@
 /** Builds core Rollup rows for tests of the rollup stage. */
-import type { Rollup } from '#processor/core/outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 
 export function rollupRow(p: Partial<Rollup> & Pick<Rollup, 'windowStart' | 'series'>): Rollup {
   return {

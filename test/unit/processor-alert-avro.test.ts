@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { SingleObjectCodec, loadSchema } from '#schemas/codecs/avro.js';
 import { ProcessorConfig } from '#schemas/config/processor.js';
-import type { Alert } from '#processor/core/outputs.js';
+import type { Alert } from '#schemas/outputs.js';
 import { initialState } from '#processor/core/state/state.js';
 import { createCore } from '#processor/core/step.js';
 import { fixturePath } from '../support/fixtures.js';

@@ -67,7 +67,7 @@ describe('qmpipe replay', () => {
     expect(await replay([thin, '--emit', 'nonsense'])).toBe(2);
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ alerts: { watermark: { warningRatio: 2 } } }));
-    expect(await replay([thin, '--config', bad])).toBe(1);
+    expect(await replay([thin, '--config', bad])).toBe(2);
     expect(stderr).toContain('alerts.watermark.warningRatio');
   });
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import type { RawRecord } from '#schemas/types.js';
-import type { Alert, Rate } from '#processor/core/outputs.js';
+import type { Alert, Rate } from '#schemas/outputs.js';
 import { initialState } from '#processor/core/state/state.js';
 import { createCore } from '#processor/core/step.js';
 import { fixturePath } from '../support/fixtures.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAgentConfig } from '../config.js';
+import { loadAgentConfig } from '#schemas/config/agent.js';
 import { kafkaClientConfig, producerConfig, topicsToCreate } from './options.js';
 
 describe('kafka options', () => {
@@ -12,7 +12,7 @@ describe('kafka options', () => {
   });
 
   it('topics: raw with configured partitions/replication, schema topic compacted', () => {
-    const cfg = parseAgentConfig({ kafka: { brokers: ['k:1'], partitions: 12, replicationFactor: 3 } });
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['k:1'], partitions: 12, replicationFactor: 3 } } });
     expect(topicsToCreate(cfg.kafka)).toEqual([
       { topic: 'qmpipe.raw', numPartitions: 12, replicationFactor: 3 },
       { topic: 'qmpipe.schemas', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
@@ -24,10 +24,7 @@ describe('kafka options', () => {
     writeFileSync(join(dir, 'ca.pem'), 'CA');
     writeFileSync(join(dir, 'cert.pem'), 'CERT');
     writeFileSync(join(dir, 'key.pem'), 'KEY');
-    const cfg = parseAgentConfig(
-      { kafka: { brokers: ['k:9093'], tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, sasl: { mechanism: 'scram-sha-512', username: 'agent' } } },
-      { QMPIPE_KAFKA_SASL_PASSWORD: 'pw' },
-    );
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['k:9093'], tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, sasl: { mechanism: 'scram-sha-512', username: 'agent' } } }, env: { QMPIPE_KAFKA_SASL_PASSWORD: 'pw' } });
     const k = kafkaClientConfig(cfg.kafka);
     rmSync(dir, { recursive: true, force: true });
     expect(k.ssl).toEqual({ rejectUnauthorized: true, ca: ['CA'], cert: 'CERT', key: 'KEY' });
@@ -36,7 +33,7 @@ describe('kafka options', () => {
   });
 
   it('plaintext by default', () => {
-    const k = kafkaClientConfig(parseAgentConfig({ kafka: { brokers: ['k:1'] } }).kafka);
+    const k = kafkaClientConfig(loadAgentConfig({ raw: { kafka: { brokers: ['k:1'] } } }).kafka);
     expect(k.ssl).toBeUndefined();
     expect(k.sasl).toBeUndefined();
   });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#common/log.js';
 import { fixturePath } from '#test/support/fixtures.js';
 import { replayFile } from '#tools/transcript/replay.js';
-import { parseAgentConfig } from '../config.js';
+import { loadAgentConfig } from '#schemas/config/agent.js';
 import { Spool } from '../spool/spool.js';
 import { createTelemetry } from '../telemetry.js';
 import { KafkaPublisher } from './publisher.js';
@@ -41,7 +41,7 @@ describe('KafkaPublisher when the broker rejects the connection', () => {
     broker.connects = 0;
     const lines: Array<{ level: string; msg: string; error?: string }> = [];
     const logger = createLogger({}, { level: 'debug', write: (l) => lines.push(JSON.parse(l) as (typeof lines)[number]) });
-    const cfg = parseAgentConfig({ kafka: { brokers: ['127.0.0.1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'agent', password: 'wrong' } } });
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['127.0.0.1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'agent', password: 'wrong' } } } });
     const spool = new Spool({ memoryBytes: 1 << 20, diskBytes: 0 });
     const record = replayFile(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records[0]!;
     pub = new KafkaPublisher(cfg.kafka, spool, createTelemetry(), logger);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Rate } from '#processor/core/outputs.js';
+import type { Rate } from '#schemas/outputs.js';
 import {
   alertTypesSeen, applyRate, capPoints, currentChain, historyKey, initialDemoState, parseSeries, timeToFullSeconds, type ElementView,
 } from './demoState.js';
@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 const run = runFixture();
 
 function rate(t: number, series: string, value: number): Rate {
-  return { kind: 'rate', t, vm: 'vm1', series, value, unit: 'bytes' };
+  return { kind: 'rate', t, vm: 'vm1', vmUuid: 'uuid-1', series, value, unit: 'bytes' };
 }
 
 describe('parseSeries', () => {

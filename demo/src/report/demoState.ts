@@ -9,7 +9,7 @@
  *   block.<dev>.wr.bytes                                          write rate, bytes/s
  * Everything else is ignored. Times are record (event) times, epoch ms.
  */
-import type { Alert, AlertLabels, Rate, Severity } from '#processor/core/outputs.js';
+import type { Alert, AlertLabels, Rate, Severity } from '#schemas/outputs.js';
 
 export const CHAIN_FIELDS = ['allocation', 'physical', 'capacity', 'free', 'growth'] as const;
 export type ChainField = (typeof CHAIN_FIELDS)[number];

@@ -1,20 +1,16 @@
 /**
  * AWS Lambda entry point (`dist/processor/src/lambda/handler.handler`, see
- * infra/deploy/serverless/template.yaml). Configuration comes from the environment:
- *
- *   QMPIPE_S3_BUCKET (required), QMPIPE_S3_ENDPOINT, QMPIPE_S3_FORCE_PATH_STYLE=true,
- *   QMPIPE_ROLLUP_PREFIX [rollups], QMPIPE_CHECKPOINT_PREFIX [checkpoints],
- *   QMPIPE_DEADLETTER_PREFIX [deadletters], QMPIPE_KAFKA_BROKERS (required),
- *   QMPIPE_ALERTS_TOPIC [qmpipe.alerts], QMPIPE_SCHEMA_TOPIC [qmpipe.schemas],
- *   QMPIPE_CORE_CONFIG (JSON of the core config, optional), AWS_REGION.
+ * infra/deploy/serverless/template.yaml). Configuration comes from the environment
+ * through the same loader and schema family as the long-running processor
+ * (schemas/src/config/lambda.ts; the variables are listed in schemas/CONFIG.md),
+ * so Kafka TLS and SASL are set the same way.
  *
  * Clients are created once per container (cold start) and reused.
  */
 import kafkajs from 'kafkajs';
-import { parseConfig } from '#common/config.js';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
 import { createLogger } from '#common/log.js';
-import { ProcessorConfig } from '#schemas/config/processor.js';
+import { loadLambdaConfig } from '#schemas/config/lambda.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { loadWriterSchemas } from '../runtime/main.js';
@@ -39,25 +35,18 @@ export function kafkaAlertPublisher(producer: kafkajs.Producer, topic: string): 
 }
 
 export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
-  const need = (k: string) => {
-    const v = env[k];
-    if (!v) throw new Error(`qmpipe lambda: environment variable ${k} is required`);
-    return v;
-  };
-  const kafka = new kafkajs.Kafka(kafkaClientConfig({ clientId: 'qmpipe-lambda', brokers: need('QMPIPE_KAFKA_BROKERS').split(','), connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000 }, kafkaLogCreator(log)));
-  await loadWriterSchemas(kafka, env.QMPIPE_SCHEMA_TOPIC ?? 'qmpipe.schemas', log);
+  const cfg = loadLambdaConfig(env);
+  const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
+  await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const bucket = need('QMPIPE_S3_BUCKET');
-  const s3 = createS3Client({ bucket, region: env.AWS_REGION ?? 'us-east-1', endpoint: env.QMPIPE_S3_ENDPOINT, forcePathStyle: env.QMPIPE_S3_FORCE_PATH_STYLE === 'true' });
-  const store = new S3ObjectStore(s3, bucket);
-  const coreConfig = parseConfig(ProcessorConfig, env.QMPIPE_CORE_CONFIG ? JSON.parse(env.QMPIPE_CORE_CONFIG) : {}, 'QMPIPE_CORE_CONFIG');
+  const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
   return {
-    env: { core: createCore(coreConfig), decode: decodeRaw, allowedLatenessMs: Number(env.QMPIPE_ALLOWED_LATENESS_MS ?? 10_000) },
+    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
     store,
-    rollups: createRollupWriter(store, env.QMPIPE_ROLLUP_PREFIX ?? 'rollups'),
-    alerts: kafkaAlertPublisher(producer, env.QMPIPE_ALERTS_TOPIC ?? 'qmpipe.alerts'),
-    checkpointPrefix: env.QMPIPE_CHECKPOINT_PREFIX ?? 'checkpoints',
-    deadLetterPrefix: env.QMPIPE_DEADLETTER_PREFIX ?? 'deadletters',
+    rollups: createRollupWriter(store, cfg.s3.prefix),
+    alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),
+    checkpointPrefix: cfg.checkpointPrefix,
+    deadLetterPrefix: cfg.deadLetterPrefix,
   };
 }

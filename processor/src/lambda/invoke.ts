@@ -17,7 +17,7 @@
  * steps, exactly once; a repeat is the same transition with the same id, state and
  * time, which consumers can drop.
  */
-import type { Alert } from '../core/outputs.js';
+import type { Alert } from '#schemas/outputs.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../partition/partitionCheckpoint.js';
 import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../partition/partitionStep.js';
 import type { RollupWriter } from '../sinks/rollupWriter.js';

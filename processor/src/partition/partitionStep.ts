@@ -16,7 +16,7 @@
 import type { RawRecord } from '#schemas/types.js';
 import { SchemaError } from '#schemas/codecs/avro.js';
 import { initialState, type CoreState } from '../core/state/state.js';
-import type { Alert, Rate } from '../core/outputs.js';
+import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
 import type { ProcessorCore } from '../core/step.js';
 import { bufferRollups, initialRollupBuffer, releaseAll, type ClosedWindow, type RollupBufferState } from './rollupBuffer.js';
 
@@ -32,17 +32,6 @@ export interface PartitionState {
 }
 
 export interface InputMessage { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }
-
-export interface DeadLetter {
-  code: string;
-  reason: string;
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-}
 
 export interface PartitionOutputs {
   alerts: Alert[];

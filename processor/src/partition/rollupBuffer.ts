@@ -13,7 +13,7 @@
  * Pure and plain-JSON (it is part of the partition checkpoint). The state is owned
  * by the caller and updated in place.
  */
-import type { Rollup } from '../core/outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 
 export interface RollupBufferConfig {
   allowedLatenessMs: number;

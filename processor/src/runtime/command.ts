@@ -3,10 +3,9 @@
  * SIGTERM/SIGINT; the batch in progress commits, then it exits. Exit codes: 0 clean
  * stop, 2 usage or config error, 1 anything else.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, describeError } from '#common/errors.js';
+import { UsageError, parseCommandArgs, runCommand } from '#common/command.js';
 import { createLogger } from '#common/log.js';
-import { loadProcessorRuntimeConfig } from './config.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { startProcessor } from './main.js';
 
 const help = `Usage: qmpipe processor --config FILE [--check]
@@ -27,43 +26,28 @@ QMPIPE_S3_ENDPOINT, QMPIPE_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { config?: string; check?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    process.stderr.write(`qmpipe processor: ${(err as Error).message}\n${help}`);
-    return 2;
-  }
-  if (values.help) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(help);
     return 0;
   }
-  if (!values.config) {
-    process.stderr.write(`qmpipe processor: --config is required\n${help}`);
-    return 2;
-  }
-  let cfg;
-  try {
-    cfg = loadProcessorRuntimeConfig(values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`qmpipe processor: ${describeError(err)}\n`);
-      return 2;
+  return runCommand('processor', help, async () => {
+    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' }, check: { type: 'boolean' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!values.config) throw new UsageError('--config is required');
+    const cfg = loadProcessorRuntimeConfig({ file: values.config, env: process.env });
+    if (values.check) {
+      process.stdout.write('config ok\n');
+      return 0;
     }
-    throw err;
-  }
-  if (values.check) {
-    process.stdout.write('config ok\n');
+    const log = createLogger({ app: 'qmpipe-processor' }, { level: cfg.log.level });
+    // Listen for signals before starting, so a SIGTERM during start-up still stops cleanly.
+    const stopRequested = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    const running = await startProcessor(cfg, log);
+    log.info('stopping', { signal: await stopRequested });
+    await running.stop();
     return 0;
-  }
-  const log = createLogger({ app: 'qmpipe-processor' }, { level: cfg.log.level });
-  // Listen for signals before starting, so a SIGTERM during start-up still stops cleanly.
-  const stopRequested = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const running = await startProcessor(cfg, log);
-  log.info('stopping', { signal: await stopRequested });
-  await running.stop();
-  return 0;
 }

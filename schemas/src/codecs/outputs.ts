@@ -1,17 +1,28 @@
 /**
- * Encodes the runtime's outputs as Kafka messages, Avro single-object encoded:
- * alerts (key: alert id, so a compacted alerts view keeps the latest transition),
- * rates (key: VM uuid) and dead letters (key: the source message's key).
+ * Codecs of the processor's output topics, Avro single-object encoded (avro.ts):
+ * alerts (key: alert id, so a compacted alerts view keeps the latest transition;
+ * schemas/avro/alert.avsc), rates (key: VM uuid; rate.avsc) and dead letters (key:
+ * the source message's key; deadletter.avsc).
  */
 import type { Message } from 'kafkajs';
+import type { Alert, DeadLetter, Rate } from '../outputs.js';
 import { SingleObjectCodec, loadSchema } from './avro.js';
-import type { Alert, Rate } from '#processor/core/outputs.js';
-import type { DeadLetter } from '#processor/partition/partitionStep.js';
-import { toAlertRecord, type AlertRecord } from './alertRecord.js';
+
+/** The alerts topic's record: an Alert without its in-process `kind` tag. */
+export type AlertRecord = Omit<Alert, 'kind'>;
+
+export function toAlertRecord(a: Alert): AlertRecord {
+  const { kind: _kind, ...rest } = a;
+  return rest;
+}
+
+export function fromAlertRecord(r: AlertRecord): Alert {
+  return { kind: 'alert', ...r };
+}
 
 export interface OutputCodecs {
   alert: SingleObjectCodec<AlertRecord>;
-  rate: SingleObjectCodec<Rate & { vmUuid: string }>;
+  rate: SingleObjectCodec<Rate>;
   deadLetter: SingleObjectCodec<DeadLetter>;
 }
 
@@ -31,9 +42,9 @@ export function alertMessages(alerts: readonly Alert[]): Message[] {
   return alerts.map((a) => ({ key: a.id, value: c.encode(toAlertRecord(a)), timestamp: String(a.t) }));
 }
 
-export function rateMessages(rates: readonly Rate[], uuidOf: (vm: string) => string): Message[] {
+export function rateMessages(rates: readonly Rate[]): Message[] {
   const c = outputCodecs().rate;
-  return rates.map((r) => ({ key: uuidOf(r.vm), value: c.encode({ ...r, vmUuid: uuidOf(r.vm) }), timestamp: String(r.t) }));
+  return rates.map((r) => ({ key: r.vmUuid, value: c.encode(r), timestamp: String(r.t) }));
 }
 
 export function deadLetterMessages(dl: readonly DeadLetter[]): Message[] {

@@ -2,9 +2,11 @@
  * The agent's config (`qmpipe agent --config agent.json`), validated once at startup.
  * Every object is `.strict()` (unknown keys are errors, like serde's
  * deny_unknown_fields) and every default lives here. Secrets may come from the
- * environment instead (see agent/src/config.ts).
+ * environment instead (schemas/src/config/env.ts).
  */
 import { z } from 'zod';
+import { loadConfig, type ConfigSource } from '#common/config.js';
+import { AGENT_ENV } from './env.js';
 
 const ms = z.number().int().positive();
 
@@ -85,7 +87,7 @@ export const SamplingConfig = z
 
 export const KafkaSasl = z
   .object({
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).default('scram-sha-512'),
     username: z.string().default(''),
     /** Prefer QMPIPE_KAFKA_SASL_PASSWORD in the environment. */
     password: z.string().default(''),
@@ -165,3 +167,8 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 export type AgentConfigInput = z.input<typeof AgentConfig>;
 export type SocketEntry = z.infer<typeof SocketEntry>;
 export type BackoffConfig = z.infer<typeof BackoffConfig>;
+
+/** The agent config from a file (or a value) and the environment (env.ts), validated. */
+export function loadAgentConfig(src: ConfigSource): AgentConfig {
+  return loadConfig(AgentConfig, 'agent config', AGENT_ENV, src);
+}

@@ -8,6 +8,7 @@
  * small devices, such as test LVs smaller than one chunk, alert meaningfully too.
  */
 import { z } from 'zod';
+import { parseConfig, readJsonFile } from '#common/config.js';
 
 const posInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
@@ -146,4 +147,16 @@ export type TimeToFullConfig = z.infer<typeof TimeToFullConfig>;
 /** The config with every default. */
 export function defaultProcessorConfig(): ProcessorConfig {
   return ProcessorConfig.parse({});
+}
+
+/**
+ * The core's config for the offline tools (`qmpipe replay|domstats --config FILE`):
+ * a core config file, or a processor config file whose `core` section is used;
+ * no file → every default.
+ */
+export function loadProcessorConfig(file: string | undefined): ProcessorConfig {
+  if (file === undefined) return ProcessorConfig.parse({});
+  const raw = readJsonFile(file, 'processor config');
+  const isRuntime = typeof raw === 'object' && raw !== null && 'core' in raw && 'kafka' in raw;
+  return isRuntime ? parseConfig(ProcessorConfig, (raw as { core: unknown }).core, `${file} (core)`) : parseConfig(ProcessorConfig, raw, file);
 }

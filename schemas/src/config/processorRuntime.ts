@@ -2,9 +2,11 @@
  * The long-running processor's config (`qmpipe processor --config processor.json`):
  * where to read and write (Kafka, S3) around the core's config (`core`, see
  * processor.ts). `.strict()` everywhere, defaults here, secrets from the environment
- * (see processor/src/runtime/config.ts).
+ * (env.ts).
  */
 import { z } from 'zod';
+import { loadConfig, type ConfigSource } from '#common/config.js';
+import { PROCESSOR_ENV } from './env.js';
 import { KafkaSasl, KafkaTls } from './agent.js';
 import { ProcessorConfig } from './processor.js';
 
@@ -106,3 +108,8 @@ export const ProcessorRuntimeConfig = z
 
 export type ProcessorRuntimeConfig = z.infer<typeof ProcessorRuntimeConfig>;
 export type ProcessorRuntimeConfigInput = z.input<typeof ProcessorRuntimeConfig>;
+
+/** The processor config from a file (or a value) and the environment (env.ts), validated. */
+export function loadProcessorRuntimeConfig(src: ConfigSource): ProcessorRuntimeConfig {
+  return loadConfig(ProcessorRuntimeConfig, 'processor config', PROCESSOR_ENV, src);
+}

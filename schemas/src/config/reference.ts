@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { packageRoot } from '#common/paths.js';
 import { AgentConfig } from './agent.js';
 import { ProcessorRuntimeConfig } from './processorRuntime.js';
+import type { EnvBinding } from '#common/config.js';
+import { AGENT_ENV, LAMBDA_ENV, PROCESSOR_ENV } from './env.js';
+import { LambdaConfig } from './lambda.js';
 
 interface JsonSchema {
   type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[];
@@ -69,18 +72,35 @@ export function referenceOf(title: string, schema: z.ZodType, docs: Map<string, 
   return out.join('\n');
 }
 
+/** The environment variables of one app: which setting each sets. */
+export function envReference(bindings: readonly EnvBinding[]): string {
+  const out = ['| variable | sets | as | meaning |', '|---|---|---|---|'];
+  for (const b of bindings) out.push(`| \`${b.name}\` | \`${b.path}\` | ${b.kind} | ${b.doc} |`);
+  return out.join('\n');
+}
+
 export function configReference(): string {
   const dir = join(packageRoot(), 'schemas', 'src', 'config');
-  const docs = docComments(['agent.ts', 'processor.ts', 'processorRuntime.ts'].map((f) => readFileSync(join(dir, f), 'utf8')));
+  const docs = docComments(['agent.ts', 'processor.ts', 'processorRuntime.ts', 'lambda.ts'].map((f) => readFileSync(join(dir, f), 'utf8')));
   return [
     '# Configuration reference',
     '',
     'Generated from the zod schemas in `schemas/src/config/` by `npm run docs`; a unit test fails when this file is stale.',
-    'Every object is strict: an unknown key is an error naming its path. Secrets can come from the environment instead (see each app\'s README).',
+    'Every object is strict: an unknown key is an error naming its path. One loader reads every config (common/src/config.ts):',
+    'the file (or, without one, the whole config as JSON in `QMPIPE_CONFIG`), then the environment variables listed under each',
+    'app (secrets belong there), then command-line flags; then the schema validates it once.',
     '',
     referenceOf('Agent (`qmpipe agent --config agent.json`)', AgentConfig, docs),
     '',
+    envReference(AGENT_ENV),
+    '',
     referenceOf('Processor (`qmpipe processor --config processor.json`; the `core` part is also `qmpipe replay --config`)', ProcessorRuntimeConfig, docs),
+    '',
+    envReference(PROCESSOR_ENV),
+    '',
+    referenceOf('AWS Lambda handler (environment only)', LambdaConfig, docs),
+    '',
+    envReference(LAMBDA_ENV),
     '',
   ].join('\n');
 }

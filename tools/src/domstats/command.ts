@@ -4,7 +4,7 @@
  * recorded transcript (cut at --until, epoch ms) or from a live QMP socket.
  */
 import { QmpipeError } from '#common/errors.js';
-import { UsageError, parseArgs, runCommand, writeOut } from '#common/command.js';
+import { UsageError, parseCommandArgs, runCommand, writeOut } from '#common/command.js';
 import { formatDomstats } from './domstats.js';
 import { liveSample } from './liveSample.js';
 import { lastSample, transcriptRecords } from '../transcript/decoded.js';
@@ -24,21 +24,21 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   return runCommand('domstats', help, async () => {
-    const args = parseArgs(argv, { flags: ['backing'], withValue: ['socket', 'until'] });
-    const backing = args.flags.has('backing');
-    const socket = args.values.get('socket');
-    if ((socket === undefined) === (args.positional.length !== 1)) throw new UsageError('give exactly one of FILE.jsonl or --socket PATH');
+    const { values, positionals } = parseCommandArgs(argv, { backing: { type: 'boolean' }, socket: { type: 'string' }, until: { type: 'string' } });
+    const backing = values.backing === true;
+    const socket = values.socket;
+    if ((socket === undefined) === (positionals.length !== 1)) throw new UsageError('give exactly one of FILE.jsonl or --socket PATH');
     if (socket !== undefined) {
       const live = await liveSample(socket);
       writeOut(formatDomstats(live.vm, live.sample, { backing }));
       return 0;
     }
-    const untilText = args.values.get('until');
+    const untilText = values.until;
     const until = untilText === undefined ? undefined : Number(untilText);
     if (until !== undefined && !Number.isFinite(until)) throw new UsageError(`--until: not a number: ${untilText}`);
-    const { records } = transcriptRecords(args.positional[0]!, until === undefined ? {} : { until });
+    const { records } = transcriptRecords(positionals[0]!, until === undefined ? {} : { until });
     const last = lastSample(records);
-    if (!last) throw new QmpipeError('DOMSTATS_NO_SAMPLE', `no complete sample in ${args.positional[0]}${until === undefined ? '' : ` up to ${until}`}`);
+    if (!last) throw new QmpipeError('DOMSTATS_NO_SAMPLE', `no complete sample in ${positionals[0]}${until === undefined ? '' : ` up to ${until}`}`);
     writeOut(formatDomstats(last.vm, last.sample, { backing }));
     return 0;
   });

@@ -5,7 +5,8 @@
  * lives in the core.
  */
 import { createLogger } from '#common/log.js';
-import { UsageError, loadProcessorConfig, parseArgs, runCommand, writeOut } from '#common/command.js';
+import { UsageError, parseCommandArgs, runCommand, writeOut } from '#common/command.js';
+import { loadProcessorConfig } from '#schemas/config/processor.js';
 import { initialState } from '#processor/core/state/state.js';
 import { createCore } from '#processor/core/step.js';
 import { alertLine, rateLine, rollupLine, sampleLine } from './lines.js';
@@ -36,12 +37,12 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   return runCommand('replay', help, () => {
-    const args = parseArgs(argv, { flags: [], withValue: ['emit', 'config', 'host'] });
-    if (args.positional.length !== 1) throw new UsageError('give exactly one transcript file');
-    const emit = parseEmit(args.values.get('emit'));
-    const config = loadProcessorConfig(args.values.get('config'));
-    const host = args.values.get('host');
-    const { records, stats } = transcriptRecords(args.positional[0]!, host === undefined ? {} : { host });
+    const { values, positionals } = parseCommandArgs(argv, { emit: { type: 'string' }, config: { type: 'string' }, host: { type: 'string' } });
+    if (positionals.length !== 1) throw new UsageError('give exactly one transcript file');
+    const emit = parseEmit(values.emit);
+    const config = loadProcessorConfig(values.config);
+    const host = values.host;
+    const { records, stats } = transcriptRecords(positionals[0]!, host === undefined ? {} : { host });
     const core = createCore(config, { emitRates: emit.has('rates') });
     const state = initialState();
     const out: string[] = [];

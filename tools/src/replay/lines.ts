@@ -6,7 +6,7 @@
  *   {"kind":"rollup", …Rollup}                          (--emit rollups)
  */
 import type { RawRecord } from '#schemas/types.js';
-import type { Alert, Rate, Rollup } from '#processor/core/outputs.js';
+import type { Alert, Rate, Rollup } from '#schemas/outputs.js';
 
 export function rateLine(r: Rate): string {
   return JSON.stringify({ kind: 'rate', t: r.t, vm: r.vm, series: r.series, value: r.value, unit: r.unit });

@@ -3,7 +3,7 @@
  * resolves an element's alerts when its node leaves the position.
  */
 import type { CoreContext } from '../context.js';
-import type { Alert } from '../outputs.js';
+import type { Alert } from '#schemas/outputs.js';
 import type { VmState } from '../state/state.js';
 import { commitGrowth, improbableAllocation, timeToFull, watermark, type ChainView, type JobsView } from './chainRules.js';
 import { currentLevel, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, AlertLabels } from '../outputs.js';
+import type { Alert, AlertLabels } from '#schemas/outputs.js';
 import { CRITICAL, NONE, WARNING, alertId, observe, type AlertTable, type Level } from './machine.js';
 import { levelAbove, levelBelow } from './levels.js';
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AlertType } from '#schemas/config/processor.js';
-import type { Alert, AlertLabels, Severity } from '../outputs.js';
+import type { Alert, AlertLabels, Severity } from '#schemas/outputs.js';
 
 export const NONE = 0;
 export const WARNING = 1;

@@ -5,7 +5,7 @@
  */
 import type { AlertType } from '#schemas/config/processor.js';
 import type { CoreContext } from '../context.js';
-import type { Alert, AlertLabels } from '../outputs.js';
+import type { Alert, AlertLabels } from '#schemas/outputs.js';
 import type { VmState } from '../state/state.js';
 import { NONE, alertKey, observe, type AlertState, type Level, type Observation } from './machine.js';
 

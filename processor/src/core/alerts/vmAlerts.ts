@@ -16,7 +16,7 @@ import type { Sample } from '#schemas/types.js';
 import type { CoreContext } from '../context.js';
 import type { CoreEvent } from '../vm/events.js';
 import { locateIoError, locateNode } from '../vm/locate.js';
-import type { Alert } from '../outputs.js';
+import type { Alert } from '#schemas/outputs.js';
 import type { VmState } from '../state/state.js';
 import { fmtBytes, fmtSeconds } from './levels.js';
 import { CRITICAL, NONE, WARNING } from './machine.js';

@@ -4,7 +4,7 @@
  * element's format node and image: a position can hold two images in one window
  * (a snapshot or a commit pivot flushes the old element's windows and opens new ones).
  */
-import type { Rollup } from '../outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 import { windowStart } from '../rollup/rollup.js';
 import { NO_FREE, type ChainState, type ChainWindow, type VmState } from '../state/state.js';
 

@@ -15,7 +15,7 @@
 import type { BlockDevice, ChainElement } from '#schemas/types.js';
 import { classifyInterval } from '../series/counterRules.js';
 import { intern, type CoreContext } from '../context.js';
-import { rate } from '../series/emit.js';
+import { rate, type VmRef } from '../series/emit.js';
 import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { StepOutputs } from '../outputs.js';
 import { emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
@@ -50,7 +50,7 @@ function effectiveAllocation(cs: ChainState, raw: number): number {
   return Math.max(raw, cs.eventFloor, cs.warmFloor);
 }
 
-function emitElement(prefix: string, el: ChainElement, raw: number, free: number | null, growth: number | null, t: number, vm: string, out: StepOutputs): void {
+function emitElement(prefix: string, el: ChainElement, raw: number, free: number | null, growth: number | null, t: number, vm: VmRef, out: StepOutputs): void {
   const r = out.rates;
   if (raw >= 0) r.push(rate(t, vm, `${prefix}.allocation`, raw, 'bytes'));
   r.push(rate(t, vm, `${prefix}.capacity`, el.capacity, 'bytes'));
@@ -74,7 +74,7 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
   cs.t = t;
   const eff = effectiveAllocation(cs, raw);
   const free = el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null;
-  if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm.name, out);
+  if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm, out);
   foldChainWindows(cs, dev, el.backingIndex, t, eff, free, growth, el.physical, ctx.resolutions, vm, out.rollups);
   const view = {
     dev, backingIndex: el.backingIndex, formatNode: el.formatNode, formatDriver: el.formatDriver, storageDriver: el.storageDriver,

@@ -1,7 +1,7 @@
 /** Rollup rows from hand-built samples: counters across resets, gaps and missing values; gauges; histograms; 1 min → coarser merge. */
 import { describe, expect, it } from 'vitest';
 import { ProcessorConfig } from '#schemas/config/processor.js';
-import type { Rollup } from '../outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 import { initialState } from '../state/state.js';
 import { createCore } from '../step.js';
 import { VM, sampleRec, series, snapshotRec, stat, statsResult, tap } from '#test/support/records.js';

@@ -14,7 +14,7 @@
  */
 import { QUANTILES, bucketQuantile } from '../stats/histogram.js';
 import type { Layout, SlotGroup } from '../series/layout.js';
-import type { Rollup } from '../outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 import { finestIncrease, mergeWindow, openFinest, resetWindow, type SeriesBlock, type WindowAcc, type WindowBase } from '../series/seriesBlock.js';
 
 /** Whose rows these are (a VmState fits: its name and uuid). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessorConfig } from '#schemas/config/processor.js';
 import type { RawRecord } from '#schemas/types.js';
-import type { Rollup } from '../outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
 import { initialState } from '../state/state.js';
 import { createCore } from '../step.js';
 import { VM, sampleRec, tap } from '#test/support/records.js';

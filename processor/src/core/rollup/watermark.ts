@@ -24,7 +24,8 @@
  */
 import { closeChainWindowsUntil } from '../chain/chainRollup.js';
 import { layoutOfBlock, type CoreContext } from '../context.js';
-import type { Rollup, StepOutputs } from '../outputs.js';
+import type { Rollup } from '#schemas/outputs.js';
+import type { StepOutputs } from '../outputs.js';
 import { closeWindowsUntil, hasWindowDue, windowStart } from './rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { CoreState, VmState } from '../state/state.js';

@@ -64,6 +64,6 @@ export function foldBlock(state: CoreState, vm: VmState, block: SeriesBlock, lay
   const deltas = needDeltas || ctx.emitRates ? scratchFor(ctx, layout.length) : null;
   state.counters.counterResets += foldValues(block, layout, values, interval, dtMs, deltas);
   block.t = t;
-  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm.name, out.rates);
+  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm, out.rates);
   return interval === 'ok' ? dtMs : -1;
 }

@@ -6,14 +6,20 @@
 import { LATENCIES } from './fixedLayouts.js';
 import { QUANTILES, bucketQuantile } from '../stats/histogram.js';
 import { rateUnit, type Layout, type SlotGroup } from './layout.js';
-import type { Rate } from '../outputs.js';
+import type { Rate } from '#schemas/outputs.js';
 import type { SeriesBlock } from './seriesBlock.js';
 
-export function rate(t: number, vm: string, series: string, value: number, unit: string): Rate {
-  return { kind: 'rate', t, vm, series, value, unit };
+/** The VM a Rate belongs to (a VmState is one). */
+export interface VmRef {
+  readonly name: string;
+  readonly uuid: string;
 }
 
-function histogramRates(g: SlotGroup, deltas: Float64Array, prefix: string, t: number, vm: string, out: Rate[]): void {
+export function rate(t: number, vm: VmRef, series: string, value: number, unit: string): Rate {
+  return { kind: 'rate', t, vm: vm.name, vmUuid: vm.uuid, series, value, unit };
+}
+
+function histogramRates(g: SlotGroup, deltas: Float64Array, prefix: string, t: number, vm: VmRef, out: Rate[]): void {
   for (let i = 0; i < g.size; i++) if (deltas[g.offset + i]! < 0) return; // no interval for this histogram
   for (const [name, q] of QUANTILES) {
     const v = bucketQuantile(g.lower!, deltas, g.offset, q);
@@ -22,7 +28,7 @@ function histogramRates(g: SlotGroup, deltas: Float64Array, prefix: string, t: n
 }
 
 /** Rates and gauges of one block after foldValues (deltas still in the scratch array). */
-export function emitBlockRates(block: SeriesBlock, layout: Layout, deltas: Float64Array, dtMs: number, t: number, vm: string, out: Rate[]): void {
+export function emitBlockRates(block: SeriesBlock, layout: Layout, deltas: Float64Array, dtMs: number, t: number, vm: VmRef, out: Rate[]): void {
   for (const g of layout.groups) {
     const prefix = `${block.label}.${g.name}`;
     if (g.type === 'counter') {
@@ -38,7 +44,7 @@ export function emitBlockRates(block: SeriesBlock, layout: Layout, deltas: Float
 }
 
 /** Average latency per operation of a block device: Δtotal_time_ns / Δops, only when Δops > 0. */
-export function emitLatencies(label: string, deltas: Float64Array, t: number, vm: string, out: Rate[]): void {
+export function emitLatencies(label: string, deltas: Float64Array, t: number, vm: VmRef, out: Rate[]): void {
   for (const [name, timeSlot, opsSlot] of LATENCIES) {
     const ops = deltas[opsSlot]!;
     const ns = deltas[timeSlot]!;

@@ -13,7 +13,7 @@ import type { JobsView } from '../alerts/chainRules.js';
 import type { CoreContext } from '../context.js';
 import { JOB_ENDED, type CoreEvent } from './events.js';
 import { jobDevice } from './locate.js';
-import type { Alert } from '../outputs.js';
+import type { Alert } from '#schemas/outputs.js';
 import type { JobState, VmState } from '../state/state.js';
 
 type JobEnd = Extract<CoreEvent, { event: 'BLOCK_JOB_END' }>;

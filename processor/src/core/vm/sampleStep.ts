@@ -50,7 +50,7 @@ function stepDevice(state: CoreState, vm: VmState, d: BlockDevice, i: number, t:
     const failedBefore = block.pv[2 * BLOCK_SLOT.failedWr]!;
     const dtMs = foldBlock(state, vm, block, BLOCK_LAYOUT, blockValues(d.counters, ctx.blockValues), t, ctx, out);
     if (dtMs > 0) {
-      if (ctx.emitRates) emitLatencies(block.label, ctx.scratch, t, vm.name, out.rates);
+      if (ctx.emitRates) emitLatencies(block.label, ctx.scratch, t, vm, out.rates);
       // Δfailed_wr_operations of this interval, by the counter rules (none after first sight or a reset).
       const failed = d.counters.failedWrOps;
       ioErrors(ctx, vm, d.dev, failedBefore >= 0 && failed >= failedBefore ? failed - failedBefore : -1, t, out.alerts);

@@ -156,7 +156,7 @@ export class ProcessorRuntime {
     if (out) {
       outputs.set(k.alertsTopic, alertMessages(out.alerts));
       outputs.set(k.deadLetterTopic, deadLetterMessages(out.deadLetters));
-      if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates, uuidsOf(owner)));
+      if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates));
     }
     return {
       outputs,
@@ -208,7 +208,3 @@ export class ProcessorRuntime {
 }
 
 /** VM name → uuid for the rates topic's keys (the core's Rate carries the name). */
-function uuidsOf(owner: PartitionOwner): (vm: string) => string {
-  const byName = new Map(Object.values(owner.state.core.vms).map((v) => [v.name, v.uuid]));
-  return (vm) => byName.get(vm) ?? vm;
-}

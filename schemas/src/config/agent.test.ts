@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '#common/errors.js';
 import { packageRoot } from '#common/paths.js';
-import { parseAgentConfig } from './config.js';
+import { loadAgentConfig } from './agent.js';
 
 describe('agent config', () => {
   it('the example config parses', () => {
     const raw = JSON.parse(readFileSync(join(packageRoot(), 'agent', 'agent.example.json'), 'utf8')) as unknown;
-    const cfg = parseAgentConfig(raw);
+    const cfg = loadAgentConfig({ raw: raw });
     expect(cfg.vms.globs).toEqual(['/run/qmp/*.sock']);
     expect(cfg.vms.sockets[0]).toEqual({ path: '/run/qmp/db1.sock', net: ['tap-db1'] });
     expect(cfg.kafka.compression).toBe('gzip');
@@ -16,7 +16,7 @@ describe('agent config', () => {
   });
 
   it('a minimal config gets every default', () => {
-    const cfg = parseAgentConfig({ kafka: { brokers: ['k:9092'] } });
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['k:9092'] } } });
     expect(cfg.sampling).toEqual({ fastIntervalMs: 1000, slowIntervalMs: 10000, statsTargets: 'auto', blockstatsNodes: 'on' });
     expect(cfg.qmp.reconnect).toEqual({ initialRetryTime: 300, multiplier: 2, factor: 0.2, maxRetryTime: 30000, retries: 5 });
     expect(cfg.spool.dir).toBeUndefined();
@@ -34,7 +34,7 @@ describe('agent config', () => {
     [{ kafka: { brokers: ['k:1'] }, qmp: { writeThreshold: true } }, 'qmp.writeThreshold'],
   ])('%j fails at %s', (raw, path) => {
     try {
-      parseAgentConfig(raw);
+      loadAgentConfig({ raw: raw });
       throw new Error('should not parse');
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
@@ -43,10 +43,7 @@ describe('agent config', () => {
   });
 
   it('secrets and brokers come from the environment', () => {
-    const cfg = parseAgentConfig(
-      { kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u' } } },
-      { QMPIPE_KAFKA_SASL_PASSWORD: 's3cret', QMPIPE_KAFKA_BROKERS: 'b:2, c:3' },
-    );
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u' } } }, env: { QMPIPE_KAFKA_SASL_PASSWORD: 's3cret', QMPIPE_KAFKA_BROKERS: 'b:2, c:3' } });
     expect(cfg.kafka.sasl).toEqual({ mechanism: 'plain', username: 'u', password: 's3cret' });
     expect(cfg.kafka.brokers).toEqual(['b:2', 'c:3']);
   });

@@ -1,0 +1,97 @@
+/**
+ * What the processor publishes, as TypeScript types: rates (schemas/avro/rate.avsc),
+ * alert transitions (alert.avsc), rollup rows (the Parquet columns of
+ * processor/src/sinks/parquet.ts) and dead letters (deadletter.avsc). Producers and
+ * consumers of these share this one definition; codecs/outputs.ts encodes them.
+ */
+import type { AlertType } from './config/processor.js';
+
+/** One derived value of one series at the end of one sample interval (rates and gauges alike). */
+export interface Rate {
+  kind: 'rate';
+  /** Agent sample time (epoch ms) of the sample that completed the interval. */
+  t: number;
+  vm: string;
+  vmUuid: string;
+  /** libvirt domstats vocabulary: block.vda.wr.bytes, block.vda.1.allocation, vcpu.0.exits, vm.pages_4k, net.tap0.rx.bytes. */
+  series: string;
+  value: number;
+  /** bytes/s, seconds/s, count/s, bytes, seconds, count, ratio… */
+  unit: string;
+}
+
+export type Severity = 'warning' | 'critical';
+
+export interface AlertLabels {
+  host: string;
+  vm: string;
+  vmUuid: string;
+  /** qdev id (or node name) of the disk; '' for VM-level alerts. */
+  device: string;
+  /** Depth in the backing chain (0 = active layer); null when not about one image. */
+  backingIndex: number | null;
+  /** Node name the alert is about (format node, or the storage node for thresholds); '' if none. */
+  node: string;
+  /** Block job id, for job alerts; '' otherwise. */
+  job: string;
+}
+
+/** A transition of an alert: it started firing, changed severity, or resolved. */
+export interface Alert {
+  kind: 'alert';
+  /** Stable: a hash of the type and the labels. */
+  id: string;
+  type: AlertType;
+  state: 'firing' | 'resolved';
+  severity: Severity;
+  labels: AlertLabels;
+  /** Time of the record that caused this transition. */
+  t: number;
+  startsAt: number;
+  endsAt: number | null;
+  value: number;
+  threshold: number;
+  message: string;
+  /** time-to-full / commit-growth: when the element fills at the current growth (epoch ms). */
+  eta: number | null;
+  /** paused-enospc: how long the VM was paused (ms), when resolved. */
+  pausedMs: number | null;
+}
+
+export type RollupKind = 'gauge' | 'counter' | 'histogram' | 'chain';
+
+/** One series aggregated over one tumbling window (the row layout of issue 5's rollup objects). */
+export interface Rollup {
+  kind: 'rollup';
+  resolutionMs: number;
+  windowStart: number;
+  vm: string;
+  vmUuid: string;
+  series: string;
+  type: RollupKind;
+  unit: string;
+  /** Samples (gauges, chain) or intervals (counters, histograms) aggregated. */
+  count: number;
+  min: number | null; max: number | null; avg: number | null; last: number | null;
+  increase: number | null; meanRate: number | null; peakRate: number | null; resets: number | null;
+  p50: number | null; p90: number | null; p99: number | null; buckets: number[] | null;
+  maxAllocation: number | null; minFree: number | null; maxGrowth: number | null; physicalEnd: number | null;
+  /**
+   * Chain rows: the format node name and the image (file or device) at that position.
+   * After a snapshot or a commit pivot one window can hold two rows of one position,
+   * one per image: these tell them apart. Null for other rows.
+   */
+  node: string | null; filename: string | null;
+}
+
+/** A raw-topic message the processor could not use (schemas/avro/deadletter.avsc). */
+export interface DeadLetter {
+  code: string;
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
