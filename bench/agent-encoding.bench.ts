@@ -48,10 +48,15 @@ function measureBytes(): void {
 async function measureCpu(): Promise<void> {
   const ROUNDS = 15;
   const REPS = 50;
-  const run = (idx: typeof index | null) => cpuMs(() => {
-    for (let k = 0; k < REPS; k++) for (const t of ticks) encodeStats(idx, replies(t));
-  });
-  const { subject, baseline } = await interleave(ROUNDS, () => run(index), () => run(null));
+  const run = (idx: typeof index | null) =>
+    cpuMs(() => {
+      for (let k = 0; k < REPS; k++) for (const t of ticks) encodeStats(idx, replies(t));
+    });
+  const { subject, baseline } = await interleave(
+    ROUNDS,
+    () => run(index),
+    () => run(null),
+  );
   const perTick = (ms: number) => (ms * 1000) / (REPS * ticks.length);
   emit('agent.stats.encode_ordered_us_per_tick', perTick(median(subject)), 'us');
   emit('agent.stats.encode_named_pairs_us_per_tick', perTick(median(baseline)), 'us');

@@ -63,12 +63,34 @@ function startQemu(i: number, acc: 'kvm' | 'tcg'): string {
   const sock = join(dir, `vm${i}.qmp`);
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '64M']);
   execFileSync('qemu-system-x86_64', [
-    '-S', '-name', `bench-${i}`, '-uuid', randomUUID(), '-nodefaults', '-no-user-config', '-display', 'none',
-    '-accel', acc, '-cpu', acc === 'kvm' ? 'host,-arch-capabilities' : 'max', '-m', '64', '-smp', '2',
-    '-qmp', `unix:${sock},server=on,wait=off`,
-    '-blockdev', `driver=file,filename=${disk},node-name=s0`, '-blockdev', 'driver=qcow2,file=s0,node-name=f0',
-    '-device', 'virtio-blk-pci,drive=f0,id=vda',
-    '-daemonize', '-pidfile', join(dir, `vm${i}.pid`),
+    '-S',
+    '-name',
+    `bench-${i}`,
+    '-uuid',
+    randomUUID(),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-accel',
+    acc,
+    '-cpu',
+    acc === 'kvm' ? 'host,-arch-capabilities' : 'max',
+    '-m',
+    '64',
+    '-smp',
+    '2',
+    '-qmp',
+    `unix:${sock},server=on,wait=off`,
+    '-blockdev',
+    `driver=file,filename=${disk},node-name=s0`,
+    '-blockdev',
+    'driver=qcow2,file=s0,node-name=f0',
+    '-device',
+    'virtio-blk-pci,drive=f0,id=vda',
+    '-daemonize',
+    '-pidfile',
+    join(dir, `vm${i}.pid`),
   ]);
   pids.push(Number(readFileSync(join(dir, `vm${i}.pid`), 'utf8')));
   return sock;
@@ -127,7 +149,8 @@ class RawQmp {
     const p = new Promise<void>((r) => (this.done = r));
     let out = '';
     let id = 0;
-    for (const c of cmds) out += `${JSON.stringify(c.arguments ? { execute: c.execute, arguments: c.arguments, id: `b${id++}` } : { execute: c.execute, id: `b${id++}` })}\r\n`;
+    for (const c of cmds)
+      out += `${JSON.stringify(c.arguments ? { execute: c.execute, arguments: c.arguments, id: `b${id++}` } : { execute: c.execute, id: `b${id++}` })}\r\n`;
     if (out) this.sock.write(out);
     return p;
   }
@@ -142,18 +165,24 @@ class RawQmp {
 /** Every client ticks every INTERVAL_MS for `ms`, all at the same moments (like the agent's grid). */
 async function tickAll(clients: RawQmp[], version: { major: number; minor: number; micro: number }, ms: number, onPoll: () => void): Promise<void> {
   const end = Date.now() + ms;
-  await Promise.all(clients.map(async (c) => {
-    let next = Date.now();
-    for (let tick = 0; Date.now() < end; tick++) {
-      await c.send(planTick({ version, statsTargets: ['vm', 'vcpu'], blockstatsNodes: true, slow: tick % SLOW_EVERY === 0 }));
-      onPoll();
-      next += INTERVAL_MS;
-      await sleep(next - Date.now());
-    }
-  }));
+  await Promise.all(
+    clients.map(async (c) => {
+      let next = Date.now();
+      for (let tick = 0; Date.now() < end; tick++) {
+        await c.send(planTick({ version, statsTargets: ['vm', 'vcpu'], blockstatsNodes: true, slow: tick % SLOW_EVERY === 0 }));
+        onPoll();
+        next += INTERVAL_MS;
+        await sleep(next - Date.now());
+      }
+    }),
+  );
 }
 
-async function baselinePhase(socks: string[], version: { major: number; minor: number; micro: number }, ms = PHASE_MS): Promise<{ cpuMs: number; userMs: number; polls: number; sysR: number; sysW: number }> {
+async function baselinePhase(
+  socks: string[],
+  version: { major: number; minor: number; micro: number },
+  ms = PHASE_MS,
+): Promise<{ cpuMs: number; userMs: number; polls: number; sysR: number; sysW: number }> {
   const clients = await Promise.all(socks.map((s) => RawQmp.open(s)));
   let polls = 0;
   await tickAll(clients, version, 1000, () => {}); // warm-up, not measured
@@ -169,8 +198,16 @@ async function baselinePhase(socks: string[], version: { major: number; minor: n
 // ---- agent: the real pollers ----
 
 const pollerOpts: PollerOptions = {
-  host: 'bench', fastIntervalMs: INTERVAL_MS, slowIntervalMs: INTERVAL_MS * SLOW_EVERY, statsTargets: 'auto', blockstatsNodes: true,
-  commandTimeoutMs: 5000, connectTimeoutMs: 5000, handshakeTimeoutMs: 5000, maxLineBytes: 1 << 20, staleAfterMissedTicks: 3,
+  host: 'bench',
+  fastIntervalMs: INTERVAL_MS,
+  slowIntervalMs: INTERVAL_MS * SLOW_EVERY,
+  statsTargets: 'auto',
+  blockstatsNodes: true,
+  commandTimeoutMs: 5000,
+  connectTimeoutMs: 5000,
+  handshakeTimeoutMs: 5000,
+  maxLineBytes: 1 << 20,
+  staleAfterMissedTicks: 3,
   reconnect: { initialRetryTime: 100, multiplier: 2, factor: 0.2, maxRetryTime: 1000, retries: 5 },
 };
 
@@ -181,11 +218,20 @@ const shellOnly: SampleBuilder<unknown> = {
   event: (ev) => sampleBuilder.event(ev),
 };
 
-async function agentPhase(socks: string[], ms: number, builder: SampleBuilder<unknown> = sampleBuilder as SampleBuilder<unknown>): Promise<{ cpuMs: number; userMs: number; polls: number; bytes: number; records: number; rssMB: number; sysR: number; sysW: number }> {
+async function agentPhase(
+  socks: string[],
+  ms: number,
+  builder: SampleBuilder<unknown> = sampleBuilder as SampleBuilder<unknown>,
+): Promise<{ cpuMs: number; userMs: number; polls: number; bytes: number; records: number; rssMB: number; sysR: number; sysW: number }> {
   const telemetry = createTelemetry();
   let bytes = 0;
   let records = 0;
-  const sink = { publish: (_k: string, r: Parameters<typeof encodeRaw>[0]) => { bytes += encodeRaw(r).length; records++; } };
+  const sink = {
+    publish: (_k: string, r: Parameters<typeof encodeRaw>[0]) => {
+      bytes += encodeRaw(r).length;
+      records++;
+    },
+  };
   const pollers = socks.map((s) => new VmPoller(unixTarget(s), pollerOpts, { builder, sink, hostReader: sysfsReader(), telemetry }));
   pollers.forEach((p) => p.start());
   const polls = (): number => socks.reduce((n, s) => n + telemetry.polls.value({ vm: unixTarget(s).label }), 0);
@@ -204,9 +250,20 @@ async function agentPhase(socks: string[], ms: number, builder: SampleBuilder<un
   (globalThis as { gc?: () => void }).gc?.();
   const mem = process.memoryUsage();
   const rssMB = mem.rss / 2 ** 20;
-  process.stderr.write(`# ${socks.length} VMs: rss ${rssMB.toFixed(1)} MB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(1)} / total ${(mem.heapTotal / 2 ** 20).toFixed(1)} MB, external ${(mem.external / 2 ** 20).toFixed(1)} MB\n`);
+  process.stderr.write(
+    `# ${socks.length} VMs: rss ${rssMB.toFixed(1)} MB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(1)} / total ${(mem.heapTotal / 2 ** 20).toFixed(1)} MB, external ${(mem.external / 2 ** 20).toFixed(1)} MB\n`,
+  );
   await Promise.all(pollers.map((p) => p.stop()));
-  return { cpuMs: (d.user + d.system) / 1000, userMs: d.user / 1000, polls: n, bytes: bytes - b0, records: records - r0, rssMB, sysR: (s1.r - s0.r) / n, sysW: (s1.w - s0.w) / n };
+  return {
+    cpuMs: (d.user + d.system) / 1000,
+    userMs: d.user / 1000,
+    polls: n,
+    bytes: bytes - b0,
+    records: records - r0,
+    rssMB,
+    sysR: (s1.r - s0.r) / n,
+    sysW: (s1.w - s0.w) / n,
+  };
 }
 
 async function main(): Promise<void> {
@@ -214,7 +271,10 @@ async function main(): Promise<void> {
   const acc = accel();
   const t0 = Date.now();
   const socks = Array.from({ length: CPU_VMS }, (_, i) => startQemu(i, acc));
-  const [major, minor, micro] = /version (\d+)\.(\d+)\.(\d+)/.exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout)!.slice(1, 4).map(Number) as [number, number, number];
+  const [major, minor, micro] = /version (\d+)\.(\d+)\.(\d+)/
+    .exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout)!
+    .slice(1, 4)
+    .map(Number) as [number, number, number];
   const qemuVersion = { major, minor, micro };
   await sleep(500);
   process.stderr.write(`# ${CPU_VMS} QEMU ${acc} processes up in ${Date.now() - t0} ms (QEMU ${qemuVersion.major}.${qemuVersion.minor})\n`);
@@ -226,7 +286,9 @@ async function main(): Promise<void> {
   {
     const b = await baselinePhase(socks, qemuVersion, WARMUP_MS);
     const a = await agentPhase(socks, WARMUP_MS);
-    process.stderr.write(`# warm-up round (not counted): agent ${(a.cpuMs / a.polls).toFixed(3)} ms/poll, baseline ${(b.cpuMs / b.polls).toFixed(3)} ms/poll, ratio ${(a.cpuMs / a.polls / (b.cpuMs / b.polls)).toFixed(2)}\n`);
+    process.stderr.write(
+      `# warm-up round (not counted): agent ${(a.cpuMs / a.polls).toFixed(3)} ms/poll, baseline ${(b.cpuMs / b.polls).toFixed(3)} ms/poll, ratio ${(a.cpuMs / a.polls / (b.cpuMs / b.polls)).toFixed(2)}\n`,
+    );
   }
   for (let r = 0; r < ROUNDS; r++) {
     const b = await baselinePhase(socks, qemuVersion);
@@ -237,7 +299,9 @@ async function main(): Promise<void> {
     basePerPoll.push(bp);
     ratios.push(ap / bp);
     bytesPerSample.push(a.bytes / a.records);
-    process.stderr.write(`# round ${r}: agent ${ap.toFixed(3)} ms/poll (user ${(a.userMs / a.polls).toFixed(3)}, ${a.polls} polls, ${a.sysR.toFixed(1)} reads + ${a.sysW.toFixed(1)} writes/poll), baseline ${bp.toFixed(3)} ms/poll (user ${(b.userMs / b.polls).toFixed(3)}, ${b.polls} polls, ${b.sysR.toFixed(1)} reads + ${b.sysW.toFixed(1)} writes/poll)\n`);
+    process.stderr.write(
+      `# round ${r}: agent ${ap.toFixed(3)} ms/poll (user ${(a.userMs / a.polls).toFixed(3)}, ${a.polls} polls, ${a.sysR.toFixed(1)} reads + ${a.sysW.toFixed(1)} writes/poll), baseline ${bp.toFixed(3)} ms/poll (user ${(b.userMs / b.polls).toFixed(3)}, ${b.polls} polls, ${b.sysR.toFixed(1)} reads + ${b.sysW.toFixed(1)} writes/poll)\n`,
+    );
   }
   // The shell-only ablation runs after the comparison: the same VmPoller with another
   // builder makes its call sites polymorphic, and alternating it with the agent phase

@@ -61,7 +61,10 @@ function perturb(s: Sample, i: number): Sample {
       return { ...res, values: res.values.map((v, k) => (keep[k] ? f(v) : v)) };
     }),
   };
-  const blockDevices = s.blockDevices.map((d) => ({ ...d, counters: Object.fromEntries(Object.entries(d.counters).map(([k, v]) => [k, v === null ? null : f(v)])) as unknown as BlockCounters }));
+  const blockDevices = s.blockDevices.map((d) => ({
+    ...d,
+    counters: Object.fromEntries(Object.entries(d.counters).map(([k, v]) => [k, v === null ? null : f(v)])) as unknown as BlockCounters,
+  }));
   return { ...s, stats, blockDevices };
 }
 

@@ -29,7 +29,13 @@ const BATCH = 1_000;
 const config = ProcessorConfig.parse({});
 
 /** Encoded records of tick 0 (first sight: builds the state) and of the ticks after it. */
-interface EncodedFleet { warm: Buffer[][]; timed: Buffer[][]; values: number; records: number; bytes: number }
+interface EncodedFleet {
+  warm: Buffer[][];
+  timed: Buffer[][];
+  values: number;
+  records: number;
+  bytes: number;
+}
 
 function encodeFleet(): EncodedFleet {
   const fleetOut: EncodedFleet = { warm: [], timed: [], values: 0, records: 0, bytes: 0 };
@@ -115,7 +121,9 @@ async function throughput(): Promise<void> {
     closes.push(pass(closing));
   }
   if (process.env.QMPIPE_BENCH_VERBOSE) {
-    process.stderr.write(`core ms ${subject.map(Math.round).join(' ')}; closing ms ${closes.map(Math.round).join(' ')}; bare ms ${baseline.map(Math.round).join(' ')}\n`);
+    process.stderr.write(
+      `core ms ${subject.map(Math.round).join(' ')}; closing ms ${closes.map(Math.round).join(' ')}; bare ms ${baseline.map(Math.round).join(' ')}\n`,
+    );
   }
   const rate = (ms: number) => (f.values * 1000) / ms;
   const ticks = TICKS - 1;
@@ -187,7 +195,8 @@ async function semispaceChild(): Promise<void> {
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=32', fileURLToPath(import.meta.url)], {
-    stdio: 'inherit', env: { ...process.env, QMPIPE_BENCH_SUFFIX: '.semispace32', QMPIPE_BENCH_THROUGHPUT_ONLY: '1' },
+    stdio: 'inherit',
+    env: { ...process.env, QMPIPE_BENCH_SUFFIX: '.semispace32', QMPIPE_BENCH_THROUGHPUT_ONLY: '1' },
   });
 }
 

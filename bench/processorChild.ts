@@ -15,20 +15,26 @@ export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Pro
   const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
   writeFileSync(file, JSON.stringify(cfg));
   const extra = (process.env.QMPIPE_BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' } });
+  const child = spawn(process.execPath, [...extra, join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' },
+  });
   let stopping = false;
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
-    if (!stopping) reject(new Error(`benchmark: processor child exited early (code ${code}, signal ${signal})`));
-  }));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) reject(new Error(`benchmark: processor child exited early (code ${code}, signal ${signal})`));
+    }),
+  );
   exited.catch(() => undefined); // observed by whoever races it
   return {
     exited,
-    stop: () => new Promise<void>((resolve) => {
-      stopping = true;
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -37,7 +43,13 @@ export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Pro
  * seconds between 5 % and 100 % committed (start-up and group join excluded) and that
  * fraction (0.95 when measured so).
  */
-export async function waitCommitted(kafka: kafkajs.Kafka, groupId: string, topic: string, total: number, timeoutMs: number): Promise<{ seconds: number; fraction: number }> {
+export async function waitCommitted(
+  kafka: kafkajs.Kafka,
+  groupId: string,
+  topic: string,
+  total: number,
+  timeoutMs: number,
+): Promise<{ seconds: number; fraction: number }> {
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + timeoutMs;

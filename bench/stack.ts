@@ -13,16 +13,27 @@ export interface BenchStack {
 export async function benchStack(): Promise<BenchStack> {
   const e = process.env;
   if (e.KAFKA_BROKERS && e.S3_ENDPOINT && e.S3_ACCESS_KEY && e.S3_SECRET_KEY) {
-    return { brokers: e.KAFKA_BROKERS.split(','), s3: { endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY, secretAccessKey: e.S3_SECRET_KEY }, stop: async () => {} };
+    return {
+      brokers: e.KAFKA_BROKERS.split(','),
+      s3: { endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY, secretAccessKey: e.S3_SECRET_KEY },
+      stop: async () => {},
+    };
   }
   const root = packageRoot();
   const env = { ...process.env, QMPIPE_RUN_DIR: join(root, '.run', `bench-${process.pid}`) };
   const up = spawnSync('bash', [join(root, 'infra', 'stack-up.sh')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   if (up.status !== 0) throw new Error('benchmark: infra/stack-up.sh failed');
-  const vars = Object.fromEntries(readFileSync(join(env.QMPIPE_RUN_DIR, 'stack.env'), 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const vars = Object.fromEntries(
+    readFileSync(join(env.QMPIPE_RUN_DIR, 'stack.env'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return {
     brokers: vars.KAFKA_BROKERS!.split(','),
     s3: { endpoint: vars.S3_ENDPOINT!, accessKeyId: vars.S3_ACCESS_KEY!, secretAccessKey: vars.S3_SECRET_KEY! },
-    stop: async () => { spawnSync('bash', [join(root, 'infra', 'stack-down.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] }); },
+    stop: async () => {
+      spawnSync('bash', [join(root, 'infra', 'stack-down.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    },
   };
 }

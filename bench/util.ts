@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { packageRoot } from '#common/paths.js';
 import type { Tick } from '#agent/sample/tick.js';
 import { ticksOf } from '#tools/transcript/segmenter.js';
-export interface BenchResult { name: string; value: number; unit: string }
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+}
 
 export function emit(name: string, value: number, unit: string): void {
   const r: BenchResult = { name, value: Number(value.toPrecision(6)), unit };
@@ -26,7 +30,11 @@ export async function cpuMs(fn: () => unknown | Promise<unknown>): Promise<numbe
 }
 
 /** Runs `fn` `rounds` times alternately with `baseline`, returning both sets of measurements. */
-export async function interleave(rounds: number, fn: () => Promise<number> | number, baseline: () => Promise<number> | number): Promise<{ subject: number[]; baseline: number[] }> {
+export async function interleave(
+  rounds: number,
+  fn: () => Promise<number> | number,
+  baseline: () => Promise<number> | number,
+): Promise<{ subject: number[]; baseline: number[] }> {
   const subject: number[] = [];
   const base: number[] = [];
   for (let i = 0; i < rounds; i++) {

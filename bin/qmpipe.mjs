@@ -3,7 +3,9 @@
 import { main } from '../dist/cli/src/main.js';
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`qmpipe: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

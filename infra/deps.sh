@@ -6,6 +6,7 @@
 #          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), openssl for the
 #          test broker's throwaway certificates (infra/kafka/start.sh).
 #   node   `npm ci --ignore-scripts` when node_modules is missing or older than package-lock.json
+#          (no fallback: the lock lists every platform's optional packages, so npm ci accepts it)
 #          (the build is a separate stage of infra/test.sh).
 #   jars   Kafka and S3Proxy from Maven Central into $QMPIPE_CACHE/{kafka,s3proxy}/lib,
 #          re-fetched only when their pom.xml changes.
@@ -53,16 +54,10 @@ ensure_node() {
   fi
   log "npm ci"
   local out="$QMPIPE_CACHE/npm-ci.log"
-  (cd "$QMPIPE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$out" 2>&1 && return 0
-  # The registry reachable here does not serve other platforms' optional packages
-  # (e.g. @rollup/rollup-android-arm-eabi is a 404), so the committed lock cannot list them
-  # and npm 11's `npm ci` rejects it as "not in sync" (npm/cli#4828). `npm install` honours
-  # the same locked versions and skips the unavailable optional packages; --no-save keeps
-  # package-lock.json untouched.
-  grep -q 'in sync' "$out" || { cat "$out" >&2; die "npm ci failed"; }
-  log "npm ci rejected the lock (missing other platforms' optional packages); npm install --no-save instead"
-  (cd "$QMPIPE_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    die "npm install failed"
+  (cd "$QMPIPE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$out" 2>&1 || {
+    cat "$out" >&2
+    die "npm ci failed (see $out); package-lock.json must list every platform's optional packages: npm install --package-lock-only"
+  }
 }
 
 # fetch_jars NAME POM LIBDIR: mvn copy-dependencies when LIBDIR is empty or the pom changed.

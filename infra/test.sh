@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, builds, type-checks and runs all tests (vitest
+# `npm test`: installs what is missing, builds, type-checks, lints and runs all tests (vitest
 # projects `unit` and `integration`; the latter starts Kafka, S3Proxy and test VMs itself).
 # Prints the time of each stage. Extra arguments go to `vitest run`.
 set -euo pipefail
@@ -47,5 +47,6 @@ trap 'exit 143' TERM
 stage deps bash infra/deps.sh apt node jars guest
 stage build npm run --silent build
 stage typecheck npx tsc -p tsconfig.json --noEmit
+stage lint npx biome check .
 stage vitest npx vitest run "$@"
 summary

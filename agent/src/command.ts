@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const log = createLogger({ app: 'qmpipe-agent' }, { level: process.env.QMPIPE_LOG_LEVEL ? undefined : cfg.log.level });
     if (!/--max-semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
-      log.info('tip: NODE_OPTIONS=--max-semi-space-size=4 keeps V8\'s young generation (most of the RSS) small; see agent/README.md');
+      log.info("tip: NODE_OPTIONS=--max-semi-space-size=4 keeps V8's young generation (most of the RSS) small; see agent/README.md");
     }
     const agent = await startAgent(cfg, { logger: log });
     const signal = await new Promise<string>((resolve) => {

@@ -25,15 +25,17 @@ describe('startAgent with a dead broker', () => {
   it('keeps sampling into the spool, reports it on /metrics, and persists it on stop', async () => {
     srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
     dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
-    const cfg = loadAgentConfig({ raw: {
-      host: 'unit',
-      vms: { sockets: [{ path: srv.path }] },
-      sampling: { fastIntervalMs: 100, slowIntervalMs: 500 },
-      kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
-      spool: { dir: join(dir, 'spool'), memoryBytes: 4096 },
-      metrics: { listen: '127.0.0.1:0' },
-      drainTimeoutMs: 500,
-    } });
+    const cfg = loadAgentConfig({
+      raw: {
+        host: 'unit',
+        vms: { sockets: [{ path: srv.path }] },
+        sampling: { fastIntervalMs: 100, slowIntervalMs: 500 },
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
+        spool: { dir: join(dir, 'spool'), memoryBytes: 4096 },
+        metrics: { listen: '127.0.0.1:0' },
+        drainTimeoutMs: 500,
+      },
+    });
     const agent = await startAgent(cfg);
     await new Promise((r) => setTimeout(r, 1200));
     const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
@@ -59,14 +61,16 @@ describe('startAgent with a dead broker', () => {
   it('past the spool bound the oldest records are dropped, counted, and the VM gets a spool-dropped notice', async () => {
     srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
     dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
-    const cfg = loadAgentConfig({ raw: {
-      vms: { sockets: [{ path: srv.path }] },
-      sampling: { fastIntervalMs: 50, slowIntervalMs: 500 },
-      kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
-      spool: { dir: join(dir, 'spool'), memoryBytes: 2048, diskBytes: 6000 },
-      metrics: { listen: 'off' },
-      drainTimeoutMs: 200,
-    } });
+    const cfg = loadAgentConfig({
+      raw: {
+        vms: { sockets: [{ path: srv.path }] },
+        sampling: { fastIntervalMs: 50, slowIntervalMs: 500 },
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
+        spool: { dir: join(dir, 'spool'), memoryBytes: 2048, diskBytes: 6000 },
+        metrics: { listen: 'off' },
+        drainTimeoutMs: 200,
+      },
+    });
     const agent = await startAgent(cfg);
     await new Promise((r) => setTimeout(r, 1500));
     await agent.stop();

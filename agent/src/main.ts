@@ -110,7 +110,11 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     const i = cfg.metrics.listen.lastIndexOf(':');
     metrics = await serveMetrics(telemetry.registry, cfg.metrics.listen.slice(0, i), Number(cfg.metrics.listen.slice(i + 1)));
   }
-  log.info('agent started', { vms: pollers.size, globs: cfg.vms.globs, metrics: metrics ? `${cfg.metrics.listen.slice(0, cfg.metrics.listen.lastIndexOf(':'))}:${metrics.port}` : 'off' });
+  log.info('agent started', {
+    vms: pollers.size,
+    globs: cfg.vms.globs,
+    metrics: metrics ? `${cfg.metrics.listen.slice(0, cfg.metrics.listen.lastIndexOf(':'))}:${metrics.port}` : 'off',
+  });
 
   return {
     telemetry,
@@ -121,7 +125,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       log.info('pollers stopped; draining spool', { records: spool.records });
       await publisher.stop(cfg.drainTimeoutMs);
-      log.info('agent stopped', { published: telemetry.recordsPublished.value(), left: spool.records, persisted: cfg.spool.dir !== undefined, dropped: spool.dropped });
+      log.info('agent stopped', {
+        published: telemetry.recordsPublished.value(),
+        left: spool.records,
+        persisted: cfg.spool.dir !== undefined,
+        dropped: spool.dropped,
+      });
       await metrics?.close();
     },
   };

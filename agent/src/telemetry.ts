@@ -37,7 +37,10 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
   return {
     registry,
     polls: registry.counter('qmpipe_agent_polls_total', 'Fast-group ticks that produced a sample, by VM.'),
-    pollErrors: registry.counter('qmpipe_agent_poll_errors_total', 'QMP errors by VM and class (QMP error class, or connect, greeting, negotiation, timeout, disconnected, protocol).'),
+    pollErrors: registry.counter(
+      'qmpipe_agent_poll_errors_total',
+      'QMP errors by VM and class (QMP error class, or connect, greeting, negotiation, timeout, disconnected, protocol).',
+    ),
     ticksMissed: registry.counter('qmpipe_agent_ticks_missed_total', 'Ticks that got no complete answer (timeout or disconnect), by VM.'),
     ticksSkipped: registry.counter('qmpipe_agent_ticks_skipped_total', 'Tick slots skipped because the previous tick overran, by VM.'),
     qmpLatency: registry.histogram('qmpipe_agent_qmp_latency_seconds', 'QMP command round-trip time, by command.', LATENCY_BUCKETS),

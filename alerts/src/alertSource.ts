@@ -80,7 +80,11 @@ async function endOffsets(kafka: InstanceType<typeof Kafka>, topic: string): Pro
     return new Map(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]));
   } catch (cause) {
     if (cause instanceof AlertSourceError) throw cause;
-    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot read the end offsets of topic ${topic}: ${messageOf(cause)}`, { retriable: true, cause, topic });
+    throw new AlertSourceError('ALERTS_TOPIC_UNAVAILABLE', `cannot read the end offsets of topic ${topic}: ${messageOf(cause)}`, {
+      retriable: true,
+      cause,
+      topic,
+    });
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -117,14 +121,22 @@ export async function startAlertSource(opts: AlertSourceOptions, handlers: Alert
     }
   });
   let rejectCrash: (err: AlertSourceError) => void = () => {};
-  const crashed = new Promise<never>((_, reject) => { rejectCrash = reject; });
+  const crashed = new Promise<never>((_, reject) => {
+    rejectCrash = reject;
+  });
   crashed.catch(() => {}); // observed by callers that care
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
       log.warn('alerts consumer restarting', { topic, error: describeError(payload.error) });
       return;
     }
-    rejectCrash(new AlertSourceError('ALERTS_CONSUMER_CRASHED', `alerts consumer stopped: ${describeError(payload.error)}`, { retriable: true, cause: payload.error, topic }));
+    rejectCrash(
+      new AlertSourceError('ALERTS_CONSUMER_CRASHED', `alerts consumer stopped: ${describeError(payload.error)}`, {
+        retriable: true,
+        cause: payload.error,
+        topic,
+      }),
+    );
   });
 
   const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
@@ -140,7 +152,10 @@ export async function startAlertSource(opts: AlertSourceOptions, handlers: Alert
         stats.undecodable++;
         if (stats.undecodable <= LOGGED_DECODE_FAILURES) {
           log.warn('skipping an alert record that does not decode', {
-            topic, partition: batch.partition, offset: m.offset, error: describeError(err),
+            topic,
+            partition: batch.partition,
+            offset: m.offset,
+            error: describeError(err),
             ...(stats.undecodable === LOGGED_DECODE_FAILURES ? { note: 'further failures are only counted' } : {}),
           });
         }

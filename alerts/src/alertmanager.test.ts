@@ -15,10 +15,21 @@ describe('alertName', () => {
 
 describe('alertLabels', () => {
   it('maps every label, in snake case', () => {
-    const a = alertRecord({ type: 'commit-growth', severity: 'critical', labels: { host: 'h', vm: 'v', vmUuid: 'u', device: 'vda', backingIndex: 1, node: 'n', job: 'commit0' } });
+    const a = alertRecord({
+      type: 'commit-growth',
+      severity: 'critical',
+      labels: { host: 'h', vm: 'v', vmUuid: 'u', device: 'vda', backingIndex: 1, node: 'n', job: 'commit0' },
+    });
     expect(alertLabels(a)).toEqual({
-      alertname: 'qmpipe_commit_growth', severity: 'critical', host: 'h', vm: 'v', vm_uuid: 'u',
-      device: 'vda', backing_index: '1', node: 'n', job: 'commit0',
+      alertname: 'qmpipe_commit_growth',
+      severity: 'critical',
+      host: 'h',
+      vm: 'v',
+      vm_uuid: 'u',
+      device: 'vda',
+      backing_index: '1',
+      node: 'n',
+      job: 'commit0',
     });
   });
 
@@ -46,7 +57,8 @@ describe('toAlertmanager', () => {
     expect(p.annotations).toEqual({
       summary: 'watermark (warning) on vm1 vda[0] fmt0',
       description: 'vda[0] fmt0: 83.7 % allocated',
-      value: '0.8365', threshold: '0.8',
+      value: '0.8365',
+      threshold: '0.8',
       observed_at: new Date(opts.now - 30_000).toISOString(),
       alert_id: 'a1',
     });

@@ -57,7 +57,10 @@ export function alertLabels(a: AlertRecord): Record<string, string> {
 
 /** A stable string for a label set (sorted), to key alerts by their Alertmanager identity. */
 export function labelsKey(labels: Record<string, string>): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(',');
 }
 
 /** Where an alert is: `vm dev[1] job commit0`. Shared with the tail formatter. */
@@ -92,9 +95,7 @@ export function alertAnnotations(a: AlertRecord): Record<string, string> {
  * Resolved: endsAt = the transition's endsAt (or its time), never before startsAt.
  */
 export function toAlertmanager(a: AlertRecord, opts: MappingOptions): PostableAlert {
-  const endsAt = a.state === 'resolved'
-    ? Math.max(a.endsAt ?? a.t, a.startsAt)
-    : Math.max(opts.now, a.startsAt) + opts.validForMs;
+  const endsAt = a.state === 'resolved' ? Math.max(a.endsAt ?? a.t, a.startsAt) : Math.max(opts.now, a.startsAt) + opts.validForMs;
   const out: PostableAlert = {
     labels: alertLabels(a),
     annotations: alertAnnotations(a),

@@ -5,9 +5,16 @@ import { flagOptions } from './command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions, validForMs } from './config.js';
 
 const options = {
-  brokers: { type: 'string' }, topic: { type: 'string' }, follow: { type: 'boolean' }, 'from-now': { type: 'boolean' },
-  json: { type: 'boolean' }, alertmanager: { type: 'string' }, 'resend-interval': { type: 'string' },
-  'resolved-horizon': { type: 'string' }, 'generator-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  brokers: { type: 'string' },
+  topic: { type: 'string' },
+  follow: { type: 'boolean' },
+  'from-now': { type: 'boolean' },
+  json: { type: 'boolean' },
+  alertmanager: { type: 'string' },
+  'resend-interval': { type: 'string' },
+  'resolved-horizon': { type: 'string' },
+  'generator-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function values(argv: string[]) {
@@ -17,11 +24,19 @@ function values(argv: string[]) {
 describe('qmpipe alerts tail options', () => {
   it('defaults: from the beginning, until the end, human, qmpipe.alerts, brokers from the env', () => {
     const o = parseTailOptions(flagOptions('tail', values([])), { QMPIPE_KAFKA_BROKERS: '127.0.0.1:9092, 10.0.0.2:9092' });
-    expect(o).toEqual({ kafka: { brokers: ['127.0.0.1:9092', '10.0.0.2:9092'] }, topic: 'qmpipe.alerts', mode: 'until-end', from: 'beginning', format: 'human' });
+    expect(o).toEqual({
+      kafka: { brokers: ['127.0.0.1:9092', '10.0.0.2:9092'] },
+      topic: 'qmpipe.alerts',
+      mode: 'until-end',
+      from: 'beginning',
+      format: 'human',
+    });
   });
 
   it('--follow --from-now --json --topic, --brokers over the env', () => {
-    const o = parseTailOptions(flagOptions('tail', values(['--follow', '--from-now', '--json', '--topic', 't1', '--brokers', 'k:1'])), { QMPIPE_KAFKA_BROKERS: 'x:2' });
+    const o = parseTailOptions(flagOptions('tail', values(['--follow', '--from-now', '--json', '--topic', 't1', '--brokers', 'k:1'])), {
+      QMPIPE_KAFKA_BROKERS: 'x:2',
+    });
     expect(o).toMatchObject({ kafka: { brokers: ['k:1'] }, topic: 't1', mode: 'follow', from: 'now', format: 'json' });
   });
 
@@ -48,7 +63,10 @@ describe('qmpipe alerts forward options', () => {
   });
 
   it('durations and the generator URL', () => {
-    const o = parseForwardOptions(flagOptions('forward', values(['--alertmanager', 'https://am', '--resend-interval', '2s', '--resolved-horizon', '30m', '--generator-url', 'http://g/d'])), env);
+    const o = parseForwardOptions(
+      flagOptions('forward', values(['--alertmanager', 'https://am', '--resend-interval', '2s', '--resolved-horizon', '30m', '--generator-url', 'http://g/d'])),
+      env,
+    );
     expect(o).toMatchObject({ resendIntervalMs: 2_000, resolvedHorizonMs: 1_800_000, generatorUrl: 'http://g/d' });
   });
 
@@ -63,5 +81,11 @@ describe('qmpipe alerts forward options', () => {
 });
 
 describe('parseDuration', () => {
-  it.each([['250', 250], ['250ms', 250], ['30s', 30_000], ['1.5m', 90_000], ['1h', 3_600_000]])('%s → %d', (s, ms) => expect(parseDuration(s, 'x')).toBe(ms));
+  it.each([
+    ['250', 250],
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['1.5m', 90_000],
+    ['1h', 3_600_000],
+  ])('%s → %d', (s, ms) => expect(parseDuration(s, 'x')).toBe(ms));
 });

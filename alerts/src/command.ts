@@ -72,7 +72,10 @@ function refuse(sub: string, values: Values, names: readonly (keyof Values)[]): 
 
 /** argv → a subcommand's settings by dotted path (validated with the environment's by config.ts). Exported for tests. */
 export function flagOptions(sub: 'tail' | 'forward', values: Values): Record<string, unknown> {
-  const brokers = values.brokers?.split(',').map((s) => s.trim()).filter(Boolean);
+  const brokers = values.brokers
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const common = { 'kafka.brokers': brokers, topic: values.topic };
   if (sub === 'tail') {
     refuse(sub, values, forwardOnly);
@@ -84,7 +87,13 @@ export function flagOptions(sub: 'tail' | 'forward', values: Values): Record<str
     return v === undefined ? undefined : parseDuration(v, name);
   };
   if (values.alertmanager === undefined) throw new UsageError('--alertmanager URL is required');
-  return { ...common, alertmanager: values.alertmanager, resendIntervalMs: dur('resend-interval'), resolvedHorizonMs: dur('resolved-horizon'), generatorUrl: values['generator-url'] };
+  return {
+    ...common,
+    alertmanager: values.alertmanager,
+    resendIntervalMs: dur('resend-interval'),
+    resolvedHorizonMs: dur('resolved-horizon'),
+    generatorUrl: values['generator-url'],
+  };
 }
 
 function onTermination(): Promise<string> {

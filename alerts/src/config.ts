@@ -17,7 +17,10 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL
 const KafkaOptions = z
   .object({
     brokers: z.array(hostPort).min(1, 'no Kafka brokers: give --brokers host:port[,..] or set QMPIPE_KAFKA_BROKERS'),
-    sasl: z.object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string(), password: z.string() }).strict().optional(),
+    sasl: z
+      .object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string(), password: z.string() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -40,7 +40,11 @@ describe('applyTransition', () => {
     },
     {
       name: 'two alerts are independent',
-      in: [alertRecord({ id: 'a1', t: 1 }), alertRecord({ id: 'b2', t: 2, labels: { device: 'vdb' } }), alertRecord({ id: 'a1', t: 3, state: 'resolved', endsAt: 3 })],
+      in: [
+        alertRecord({ id: 'a1', t: 1 }),
+        alertRecord({ id: 'b2', t: 2, labels: { device: 'vdb' } }),
+        alertRecord({ id: 'a1', t: 3, state: 'resolved', endsAt: 3 }),
+      ],
       firing: ['b2 warning'],
       posted: ['b2 firing warning -', 'a1 resolved warning 3'],
     },
@@ -67,8 +71,10 @@ describe('applyTransition', () => {
 describe('drainOutbox', () => {
   it('drops resolutions that ended before resolvedSince, keeps firing alerts', () => {
     const s = run([
-      alertRecord({ id: 'old', t: 1, labels: { device: 'a' } }), alertRecord({ id: 'old', state: 'resolved', t: 2, endsAt: 2, labels: { device: 'a' } }),
-      alertRecord({ id: 'new', t: 3, labels: { device: 'b' } }), alertRecord({ id: 'new', state: 'resolved', t: 50, endsAt: 50, labels: { device: 'b' } }),
+      alertRecord({ id: 'old', t: 1, labels: { device: 'a' } }),
+      alertRecord({ id: 'old', state: 'resolved', t: 2, endsAt: 2, labels: { device: 'a' } }),
+      alertRecord({ id: 'new', t: 3, labels: { device: 'b' } }),
+      alertRecord({ id: 'new', state: 'resolved', t: 50, endsAt: 50, labels: { device: 'b' } }),
       alertRecord({ id: 'on', t: 4, labels: { device: 'c' } }),
     ]);
     expect(brief(drainOutbox(s, 10))).toEqual(['new resolved warning 50', 'on firing warning -']);
@@ -106,7 +112,10 @@ describe('over the thin-LV fixture (real core transitions)', () => {
     const s = run(alerts);
     const last = new Map<string, AlertRecord>();
     for (const a of alerts) last.set(a.id, a);
-    const expected = [...last.values()].filter((a) => a.state === 'firing').map((a) => `${a.id} ${a.severity}`).sort();
+    const expected = [...last.values()]
+      .filter((a) => a.state === 'firing')
+      .map((a) => `${a.id} ${a.severity}`)
+      .sort();
     expect([...s.firing.values()].map((a) => `${a.id} ${a.severity}`).sort()).toEqual(expected);
   });
 

@@ -6,11 +6,22 @@ const t = Date.UTC(2026, 10, 22, 1, 46, 38, 917);
 
 describe('formatNumber / formatDuration', () => {
   it.each([
-    [0, '0'], [42, '42'], [159711232, '159711232'], [0.8365885416666666, '0.8366'], [1.0032552083333333, '1.003'],
-    [3333442.479634413, '3333442'], [-0.25, '-0.25'], [Number.NaN, 'NaN'],
+    [0, '0'],
+    [42, '42'],
+    [159711232, '159711232'],
+    [0.8365885416666666, '0.8366'],
+    [1.0032552083333333, '1.003'],
+    [3333442.479634413, '3333442'],
+    [-0.25, '-0.25'],
+    [Number.NaN, 'NaN'],
   ])('%d → %s', (x, s) => expect(formatNumber(x)).toBe(s));
 
-  it.each([[243, '0.243 s'], [59_000, '59 s'], [90_000, '1.5 min'], [7_200_000, '2 h']])('%d ms → %s', (ms, s) => expect(formatDuration(ms)).toBe(s));
+  it.each([
+    [243, '0.243 s'],
+    [59_000, '59 s'],
+    [90_000, '1.5 min'],
+    [7_200_000, '2 h'],
+  ])('%d ms → %s', (ms, s) => expect(formatDuration(ms)).toBe(s));
 });
 
 describe('formatHuman', () => {
@@ -22,7 +33,17 @@ describe('formatHuman', () => {
   });
 
   it('resolved: says how long it fired', () => {
-    const a = alertRecord({ t, type: 'paused-enospc', state: 'resolved', severity: 'critical', startsAt: t - 243, endsAt: t, value: 0.243, threshold: 0, message: 'resumed after 0.2 s paused on ENOSPC' });
+    const a = alertRecord({
+      t,
+      type: 'paused-enospc',
+      state: 'resolved',
+      severity: 'critical',
+      startsAt: t - 243,
+      endsAt: t,
+      value: 0.243,
+      threshold: 0,
+      message: 'resumed after 0.2 s paused on ENOSPC',
+    });
     expect(formatHuman(a, { color: false })).toBe(
       '2026-11-22T01:46:38.917Z RESOLVED critical paused-enospc         vm1 vda[0]  0.243 (threshold 0) after 0.243 s  resumed after 0.2 s paused on ENOSPC',
     );

@@ -13,13 +13,20 @@ import { startForwarder, type Forwarder } from './forward.js';
 import type { AlertHandlers, AlertSource } from './alertSource.js';
 import { alertRecord } from '#test/support/alerts.js';
 
-interface FakeAm { url: string; posts: PostableAlert[][]; status: number; server: Server }
+interface FakeAm {
+  url: string;
+  posts: PostableAlert[][];
+  status: number;
+  server: Server;
+}
 
 async function fakeAlertmanager(): Promise<FakeAm> {
   const am: FakeAm = { url: '', posts: [], status: 200, server: createServer() };
   am.server.on('request', (req, res) => {
     let body = '';
-    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/api/v2/alerts' && am.status === 200) am.posts.push(JSON.parse(body) as PostableAlert[]);
       res.writeHead(am.status, { 'content-type': 'application/json' });
@@ -62,13 +69,21 @@ async function setup(extra: Record<string, unknown> = {}) {
   const logs: { level: string; msg: string }[] = [];
   const log = createLogger({}, { level: 'info', write: (l) => logs.push(JSON.parse(l) as { level: string; msg: string }) });
   const o = parseForwardOptions({ kafka: { brokers: ['k:1'] }, alertmanager: am.url, resendIntervalMs: 60_000, retryAfterMs: 50, ...extra });
-  const fwd: Forwarder = startForwarder(o, { log, startSource: src.start, postRetry: { initialRetryTime: 5, multiplier: 2, factor: 0, maxRetryTime: 10, retries: 1 } });
-  cleanup.push(async () => { await fwd.stop(); await new Promise((r) => am.server.close(r)); });
+  const fwd: Forwarder = startForwarder(o, {
+    log,
+    startSource: src.start,
+    postRetry: { initialRetryTime: 5, multiplier: 2, factor: 0, maxRetryTime: 10, retries: 1 },
+  });
+  cleanup.push(async () => {
+    await fwd.stop();
+    await new Promise((r) => am.server.close(r));
+  });
   await until(() => src.handlers() !== undefined);
   return { am, fwd, h: src.handlers(), logs };
 }
 
-const names = (posts: PostableAlert[][]) => posts.flat().map((p) => `${p.labels.alertname}/${p.labels.severity} ${Date.parse(p.endsAt) > Date.now() ? 'firing' : 'resolved'}`);
+const names = (posts: PostableAlert[][]) =>
+  posts.flat().map((p) => `${p.labels.alertname}/${p.labels.severity} ${Date.parse(p.endsAt) > Date.now() ? 'firing' : 'resolved'}`);
 
 describe('startForwarder', () => {
   it('posts nothing while catching up, then the final state of each alert in one batch', async () => {
@@ -78,8 +93,24 @@ describe('startForwarder', () => {
       alertRecord({ id: 'w', t: now - 5_000, startsAt: now - 5_000 }),
       alertRecord({ id: 'w', t: now - 4_000, startsAt: now - 5_000, severity: 'critical' }),
       alertRecord({ id: 'p', type: 'paused-enospc', t: now - 3_000, startsAt: now - 3_000, labels: { backingIndex: null, node: '' } }),
-      alertRecord({ id: 'p', type: 'paused-enospc', state: 'resolved', t: now - 2_000, startsAt: now - 3_000, endsAt: now - 2_000, labels: { backingIndex: null, node: '' } }),
-      alertRecord({ id: 'old', type: 'stale', state: 'resolved', t: now - 7_200_000, startsAt: now - 7_300_000, endsAt: now - 7_200_000, labels: { device: '' } }),
+      alertRecord({
+        id: 'p',
+        type: 'paused-enospc',
+        state: 'resolved',
+        t: now - 2_000,
+        startsAt: now - 3_000,
+        endsAt: now - 2_000,
+        labels: { backingIndex: null, node: '' },
+      }),
+      alertRecord({
+        id: 'old',
+        type: 'stale',
+        state: 'resolved',
+        t: now - 7_200_000,
+        startsAt: now - 7_300_000,
+        endsAt: now - 7_200_000,
+        labels: { device: '' },
+      }),
     ]);
     await new Promise((r) => setTimeout(r, 50));
     expect(am.posts).toEqual([]);
@@ -140,7 +171,9 @@ describe('startForwarder', () => {
     const { am, h, logs, fwd } = await setup();
     h.onCaughtUp();
     await fwd.caughtUp;
-    const many: AlertRecord[] = Array.from({ length: 200 }, (_, i) => alertRecord({ id: `a${i}`, t: Date.now(), startsAt: Date.now(), labels: { device: `d${i}` } }));
+    const many: AlertRecord[] = Array.from({ length: 200 }, (_, i) =>
+      alertRecord({ id: `a${i}`, t: Date.now(), startsAt: Date.now(), labels: { device: `d${i}` } }),
+    );
     h.onAlerts(many);
     await fwd.stop();
     expect(am.posts.flat()).toHaveLength(200);

@@ -75,22 +75,31 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
   let readSinceStart = 0;
   const wakers = new Set<() => void>();
   let markCaughtUp: () => void = () => {};
-  const caughtUp = new Promise<void>((r) => { markCaughtUp = r; });
-  let markStopped: () => void = () => {};
-  const stopping = new Promise<void>((r) => { markStopped = r; });
-
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
-    const wake = (): void => { clearTimeout(t); wakers.delete(wake); resolve(); };
-    const t = setTimeout(wake, ms);
-    wakers.add(wake);
+  const caughtUp = new Promise<void>((r) => {
+    markCaughtUp = r;
   });
+  let markStopped: () => void = () => {};
+  const stopping = new Promise<void>((r) => {
+    markStopped = r;
+  });
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(t);
+        wakers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      wakers.add(wake);
+    });
 
   async function postChunk(chunk: AlertRecord[], attempts: 'retry' | 'once'): Promise<boolean> {
     const body = chunk.map((a) => toAlertmanager(a, { now: now(), ...mapping }));
     const firing = chunk.filter((a) => a.state === 'firing').length;
     try {
       await retry(() => client.post(body), {
-        policy: attempts === 'retry' ? deps.postRetry ?? defaultPostRetry : { ...defaultPostRetry, retries: 0 },
+        policy: attempts === 'retry' ? (deps.postRetry ?? defaultPostRetry) : { ...defaultPostRetry, retries: 0 },
         sleep,
         shouldRetry: (err) => !stopped && err instanceof QmpipeError && err.retriable,
         onRetry: (err, attempt, delayMs) => log.debug('retrying alertmanager post', { attempt, delayMs, error: describeError(err) }),
@@ -105,8 +114,13 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
       down ??= { since: now(), failures: 0 };
       down.failures++;
       log.error('alertmanager unavailable; alerts kept for the next attempt', {
-        url: client.url, error: describeError(err), queued: state.outbox.size + chunk.length, firing: state.firing.size,
-        downSince: new Date(down.since).toISOString(), failures: down.failures, retryInMs: o.retryAfterMs,
+        url: client.url,
+        error: describeError(err),
+        queued: state.outbox.size + chunk.length,
+        firing: state.firing.size,
+        downSince: new Date(down.since).toISOString(),
+        failures: down.failures,
+        retryInMs: o.retryAfterMs,
       });
       return false;
     }
@@ -127,7 +141,11 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
     for (let i = 0; i < batch.length; i += o.batchSize) {
       if (!(await postChunk(batch.slice(i, i + o.batchSize), attempts))) {
         requeue(state, batch.slice(i));
-        if (!stopped) retryTimer ??= setTimeout(() => { retryTimer = undefined; kick(); }, o.retryAfterMs);
+        if (!stopped)
+          retryTimer ??= setTimeout(() => {
+            retryTimer = undefined;
+            kick();
+          }, o.retryAfterMs);
         return;
       }
     }
@@ -165,7 +183,10 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
   async function consumeForever(): Promise<void> {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        source = await (deps.startSource ?? startAlertSource)({ kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-forward'), topic: o.topic, from: 'beginning', mode: 'follow', log }, handlers);
+        source = await (deps.startSource ?? startAlertSource)(
+          { kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-forward'), topic: o.topic, from: 'beginning', mode: 'follow', log },
+          handlers,
+        );
         if (stopped) {
           await source.stop();
           break;
@@ -195,8 +216,11 @@ export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarde
   }, o.resendIntervalMs);
   const consuming = consumeForever();
   const stats = (): ForwarderStats => ({
-    ...counts, firing: state.firing.size, queued: state.outbox.size,
-    decoded: source?.stats.decoded ?? 0, undecodable: source?.stats.undecodable ?? 0,
+    ...counts,
+    firing: state.firing.size,
+    queued: state.outbox.size,
+    decoded: source?.stats.decoded ?? 0,
+    undecodable: source?.stats.undecodable ?? 0,
   });
 
   return {

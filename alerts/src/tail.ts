@@ -25,7 +25,9 @@ export interface TailResult {
 export async function runTail(o: TailOptions, io: TailIo): Promise<TailResult> {
   let printed = 0;
   let markEnd: () => void = () => {};
-  const end = new Promise<void>((r) => { markEnd = r; });
+  const end = new Promise<void>((r) => {
+    markEnd = r;
+  });
   const starting = startAlertSource(
     { kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-tail'), topic: o.topic, from: o.from, mode: o.mode, log: io.log },
     {
@@ -42,7 +44,10 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailResult> {
   // it start later, is stopped then).
   const early = await Promise.race([starting, io.stop.then(() => 'stopped' as const)]);
   if (early === 'stopped') {
-    void starting.then((s) => s.stop(), () => {});
+    void starting.then(
+      (s) => s.stop(),
+      () => {},
+    );
     return { printed, undecodable: 0 };
   }
   const source = early;

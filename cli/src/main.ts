@@ -11,13 +11,33 @@ export interface Command {
 }
 
 export const commands: Command[] = [
-  { name: 'replay', summary: 'replay a recorded QMP transcript through sample building, Avro and the processor core; print rates and alerts as JSON lines', load: () => import('#tools/replay/command.js') },
-  { name: 'domstats', summary: "print a transcript's (or a live socket's) latest sample like virsh domstats --block [--backing]", load: () => import('#tools/domstats/command.js') },
+  {
+    name: 'replay',
+    summary: 'replay a recorded QMP transcript through sample building, Avro and the processor core; print rates and alerts as JSON lines',
+    load: () => import('#tools/replay/command.js'),
+  },
+  {
+    name: 'domstats',
+    summary: "print a transcript's (or a live socket's) latest sample like virsh domstats --block [--backing]",
+    load: () => import('#tools/domstats/command.js'),
+  },
   { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('#agent/command.js') },
-  { name: 'record', summary: 'record one VM\'s QMP poll traffic as a transcript (shared fixture format)', load: () => import('#tools/record/command.js') },
-  { name: 'processor', summary: 'run the stream processor: Kafka consumer group, exactly-once alerts, checkpoints, Parquet rollups on S3', load: () => import('#processor/runtime/command.js') },
-  { name: 'alerts', summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager', load: () => import('#alerts/command.js') },
-  { name: 'demo', summary: 'the whole pipeline on the local stack: a test VM fills a thin disk (or --replay a transcript), live view, operator, S3 rollups, HTML report', load: () => import('#demo/command.js') },
+  { name: 'record', summary: "record one VM's QMP poll traffic as a transcript (shared fixture format)", load: () => import('#tools/record/command.js') },
+  {
+    name: 'processor',
+    summary: 'run the stream processor: Kafka consumer group, exactly-once alerts, checkpoints, Parquet rollups on S3',
+    load: () => import('#processor/runtime/command.js'),
+  },
+  {
+    name: 'alerts',
+    summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager',
+    load: () => import('#alerts/command.js'),
+  },
+  {
+    name: 'demo',
+    summary: 'the whole pipeline on the local stack: a test VM fills a thin disk (or --replay a transcript), live view, operator, S3 rollups, HTML report',
+    load: () => import('#demo/command.js'),
+  },
   { name: 'stack', summary: 'start, check or stop the local Kafka + S3Proxy stack (infra/)', load: () => import('./stack.js') },
 ];
 

@@ -6,12 +6,14 @@ import { z } from 'zod';
 import { loadConfig, type EnvBinding } from './config.js';
 import { ConfigError } from './errors.js';
 
-const Schema = z.object({
-  kafka: z.object({ brokers: z.array(z.string()).min(1), sasl: z.object({ username: z.string() }).strict().optional() }).strict(),
-  lateness: z.number().int().default(10),
-  path: z.boolean().default(false),
-  core: z.object({ x: z.number() }).strict().optional(),
-}).strict();
+const Schema = z
+  .object({
+    kafka: z.object({ brokers: z.array(z.string()).min(1), sasl: z.object({ username: z.string() }).strict().optional() }).strict(),
+    lateness: z.number().int().default(10),
+    path: z.boolean().default(false),
+    core: z.object({ x: z.number() }).strict().optional(),
+  })
+  .strict();
 const ENV: EnvBinding[] = [
   { name: 'B', path: 'kafka.brokers', kind: 'list', doc: '' },
   { name: 'U', path: 'kafka.sasl.username', kind: 'string', doc: '' },
@@ -27,9 +29,15 @@ describe('loadConfig', () => {
 
   it('file, then environment, then flags', () => {
     expect(loadConfig(Schema, 't', ENV, { file, env: {} })).toMatchObject({ kafka: { brokers: ['file:1'] }, lateness: 5 });
-    expect(loadConfig(Schema, 't', ENV, { file, env: { B: 'env:1, env:2', U: 'me', L: '7', P: 'true', C: '{"x":1}' } }))
-      .toEqual({ kafka: { brokers: ['env:1', 'env:2'], sasl: { username: 'me' } }, lateness: 7, path: true, core: { x: 1 } });
-    expect(loadConfig(Schema, 't', ENV, { file, env: { B: 'env:1' }, overrides: { 'kafka.brokers': ['flag:1'], lateness: undefined } }).kafka.brokers).toEqual(['flag:1']);
+    expect(loadConfig(Schema, 't', ENV, { file, env: { B: 'env:1, env:2', U: 'me', L: '7', P: 'true', C: '{"x":1}' } })).toEqual({
+      kafka: { brokers: ['env:1', 'env:2'], sasl: { username: 'me' } },
+      lateness: 7,
+      path: true,
+      core: { x: 1 },
+    });
+    expect(loadConfig(Schema, 't', ENV, { file, env: { B: 'env:1' }, overrides: { 'kafka.brokers': ['flag:1'], lateness: undefined } }).kafka.brokers).toEqual([
+      'flag:1',
+    ]);
   });
 
   it('without a file: the value, else QMPIPE_CONFIG, else {}', () => {

@@ -70,7 +70,10 @@ export function envValue(b: EnvBinding, text: string): unknown {
     case 'string':
       return text;
     case 'list':
-      return text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'number': {
       const n = Number(text.trim());
       if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${b.name}: '${text}' is not a number`, { context: { variable: b.name } });
@@ -100,7 +103,14 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 /** file or QMPIPE_CONFIG → environment bindings → overrides → the schema. */
 export function loadConfig<S extends z.ZodType>(schema: S, label: string, bindings: readonly EnvBinding[], src: ConfigSource): z.infer<S> {
   const env = src.env ?? {};
-  const base = src.file !== undefined ? readJsonFile(src.file, label) : src.raw !== undefined ? src.raw : env.QMPIPE_CONFIG ? parseJson(env.QMPIPE_CONFIG, 'QMPIPE_CONFIG') : {};
+  const base =
+    src.file !== undefined
+      ? readJsonFile(src.file, label)
+      : src.raw !== undefined
+        ? src.raw
+        : env.QMPIPE_CONFIG
+          ? parseJson(env.QMPIPE_CONFIG, 'QMPIPE_CONFIG')
+          : {};
   if (typeof base !== 'object' || base === null || Array.isArray(base)) return parseConfig(schema, base, label);
   const raw = structuredClone(base) as Record<string, unknown>;
   for (const b of bindings) {

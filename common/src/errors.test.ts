@@ -9,7 +9,9 @@ describe('describeError', () => {
 
   it('says a message once when a wrapper repeats its cause (kafkajs retries exceeded)', () => {
     const cause = new Error('Connection error: SASL SCRAM authentication failed');
-    expect(describeError(new Error('Connection error: SASL SCRAM authentication failed', { cause }))).toBe('Connection error: SASL SCRAM authentication failed');
+    expect(describeError(new Error('Connection error: SASL SCRAM authentication failed', { cause }))).toBe(
+      'Connection error: SASL SCRAM authentication failed',
+    );
     expect(describeError(new Error('Connection error', { cause }))).toBe('Connection error: SASL SCRAM authentication failed');
   });
 });

@@ -39,7 +39,10 @@ export function createLogger(base: Record<string, unknown> = {}, opts: LoggerOpt
 
 /** A logger that drops everything: for tests and library use. */
 export const silentLogger: Logger = {
-  debug: () => {}, info: () => {}, warn: () => {}, error: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
   child: () => silentLogger,
 };
 

@@ -8,11 +8,21 @@ import { createServer, type Server } from 'node:http';
 
 type Labels = Record<string, string>;
 
-interface Series { labels: Labels; value: number; buckets?: number[]; sum?: number; count?: number }
+interface Series {
+  labels: Labels;
+  value: number;
+  buckets?: number[];
+  sum?: number;
+  count?: number;
+}
 
 abstract class Metric {
   protected readonly series = new Map<string, Series>();
-  constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge' | 'histogram') {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+  ) {}
 
   protected get(labels: Labels): Series {
     const key = labelKey(labels);
@@ -81,7 +91,11 @@ export class Gauge extends Metric {
 }
 
 export class Histogram extends Metric {
-  constructor(name: string, help: string, readonly bounds: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    readonly bounds: readonly number[],
+  ) {
     super(name, help, 'histogram');
   }
   protected override fresh(labels: Labels): Series {
@@ -144,7 +158,10 @@ function labelKey(labels: Labels): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
   if (keys.length === 1) return `${keys[0]}\u0000${labels[keys[0]!]}`; // the hot path: {vm} or {command}
-  return keys.sort().map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
+  return keys
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join('\u0001');
 }
 
 function fmtLabels(labels: Labels): string {

@@ -15,7 +15,7 @@ export function packageRoot(): string {
       return dir;
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('qmpipe package root not found above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error(`qmpipe package root not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }

@@ -21,7 +21,12 @@ async function runFlow(ctx: DemoContext): Promise<RunOutcome> {
   await createDemoTopics(ctx.kafka, names);
   const title = args.replay ? `qmpipe demo ${names.id} · replay` : `qmpipe demo ${names.id} · live VM ${names.vm}`;
   const viewer = new Viewer(ctx.kafka, {
-    mode: ctx.mode, title, startedAt: ctx.startedAt, topics: { alerts: names.alerts, rates: names.rates }, groupId: `${names.group}-view`, out: process.stdout,
+    mode: ctx.mode,
+    title,
+    startedAt: ctx.startedAt,
+    topics: { alerts: names.alerts, rates: names.rates },
+    groupId: `${names.group}-view`,
+    out: process.stdout,
   });
   return args.replay ? runReplay(ctx, viewer, args.replay) : runLive(ctx, viewer);
 }

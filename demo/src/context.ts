@@ -36,15 +36,18 @@ export interface DemoContext {
 }
 
 function componentLogger(file: WriteStream, echoWarnings: boolean): Logger {
-  return createLogger({}, {
-    level: 'info',
-    write: (line) => {
-      file.write(line);
-      // kafkajs's own connection chatter (e.g. "group coordinator not available" while a fresh
-      // broker creates __consumer_offsets; it retries) stays in the file.
-      if (echoWarnings && /"level":"(warn|error)"/.test(line) && !line.includes('"kafkajs":')) process.stderr.write(line);
+  return createLogger(
+    {},
+    {
+      level: 'info',
+      write: (line) => {
+        file.write(line);
+        // kafkajs's own connection chatter (e.g. "group coordinator not available" while a fresh
+        // broker creates __consumer_offsets; it retries) stays in the file.
+        if (echoWarnings && /"level":"(warn|error)"/.test(line) && !line.includes('"kafkajs":')) process.stderr.write(line);
+      },
     },
-  });
+  );
 }
 
 export function createContext(args: DemoArgs, env: NodeJS.ProcessEnv, stdoutIsTty: boolean): DemoContext {
@@ -61,8 +64,18 @@ export function createContext(args: DemoArgs, env: NodeJS.ProcessEnv, stdoutIsTt
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
   const t0 = Number(env.QMPIPE_DEMO_T0_MS);
   return {
-    args, names, stack, kafka: demoKafka(names, stack), runDir, outDir, mode, startedAt,
+    args,
+    names,
+    stack,
+    kafka: demoKafka(names, stack),
+    runDir,
+    outDir,
+    mode,
+    startedAt,
     commandAt: Number.isFinite(t0) && t0 > 0 && t0 <= startedAt ? t0 : startedAt,
-    log: componentLogger(logStream, mode !== 'tty'), say, session: new Session(say), logStream,
+    log: componentLogger(logStream, mode !== 'tty'),
+    say,
+    session: new Session(say),
+    logStream,
   };
 }

@@ -22,8 +22,12 @@ function firstAlertFacts(ctx: DemoContext, o: RunOutcome): Array<[string, string
   const f = o.viewer.firstAlert;
   if (!f) return [['first alert', 'none']];
   const what = `${f.mark.type} (${f.mark.severity}) on ${f.mark.vm} ${f.mark.target}`;
-  const rows: Array<[string, string]> = [['first alert', what], ['time to first alert', `${duration((f.at - ctx.commandAt) / 1000)} after the command started`]];
-  if (ctx.commandAt !== ctx.startedAt) rows.push(['', `${duration((f.at - ctx.startedAt) / 1000)} after \`qmpipe demo\` started (the rest: installs, stack, build)`]);
+  const rows: Array<[string, string]> = [
+    ['first alert', what],
+    ['time to first alert', `${duration((f.at - ctx.commandAt) / 1000)} after the command started`],
+  ];
+  if (ctx.commandAt !== ctx.startedAt)
+    rows.push(['', `${duration((f.at - ctx.startedAt) / 1000)} after \`qmpipe demo\` started (the rest: installs, stack, build)`]);
   return rows;
 }
 
@@ -34,10 +38,24 @@ export async function finish(ctx: DemoContext, o: RunOutcome): Promise<string> {
   if (ctx.mode === 'tty') out.push(...s.transitions.map((m) => `${renderAlertLine(m)}\n`));
   for (const [type, states] of alertTypesSeen(s)) out.push(`alert type ${type}: ${[...states].sort().join(', ')}\n`);
 
-  const s3 = createS3Client({ bucket: ctx.names.bucket, region: ctx.stack.S3_REGION, endpoint: ctx.stack.S3_ENDPOINT, forcePathStyle: true, accessKeyId: ctx.stack.S3_ACCESS_KEY, secretAccessKey: ctx.stack.S3_SECRET_KEY });
+  const s3 = createS3Client({
+    bucket: ctx.names.bucket,
+    region: ctx.stack.S3_REGION,
+    endpoint: ctx.stack.S3_ENDPOINT,
+    forcePathStyle: true,
+    accessKeyId: ctx.stack.S3_ACCESS_KEY,
+    secretAccessKey: ctx.stack.S3_SECRET_KEY,
+  });
   const objects = await listObjects(s3, ctx.names.bucket).catch(() => []);
   out.push(section(`Parquet objects in s3://${ctx.names.bucket} (${objects.length}) at ${ctx.stack.S3_ENDPOINT}`));
-  out.push(objects.length ? textTable(['key', 'bytes'], objects.map((x) => [x.key, String(x.size)])) : 'none (no rollup window closed yet)\n');
+  out.push(
+    objects.length
+      ? textTable(
+          ['key', 'bytes'],
+          objects.map((x) => [x.key, String(x.size)]),
+        )
+      : 'none (no rollup window closed yet)\n',
+  );
 
   const copies = join(ctx.outDir, 'rollups');
   let query = null;
@@ -50,11 +68,26 @@ export async function finish(ctx: DemoContext, o: RunOutcome): Promise<string> {
   }
   s3.destroy();
 
-  const facts: Array<[string, string]> = [...o.facts, ['topics', `${ctx.names.raw}, ${ctx.names.alerts}, ${ctx.names.rates}`], ['bucket', ctx.names.bucket], ...firstAlertFacts(ctx, o)];
+  const facts: Array<[string, string]> = [
+    ...o.facts,
+    ['topics', `${ctx.names.raw}, ${ctx.names.alerts}, ${ctx.names.rates}`],
+    ['bucket', ctx.names.bucket],
+    ...firstAlertFacts(ctx, o),
+  ];
   const report = join(ctx.outDir, 'report.html');
-  writeFileSync(report, renderHtmlReport({
-    title: `qmpipe demo ${ctx.names.id}`, generatedAt: Date.now(), startedAt: ctx.startedAt, state: s, facts, bucket: ctx.names.bucket, objects, query,
-  }));
+  writeFileSync(
+    report,
+    renderHtmlReport({
+      title: `qmpipe demo ${ctx.names.id}`,
+      generatedAt: Date.now(),
+      startedAt: ctx.startedAt,
+      state: s,
+      facts,
+      bucket: ctx.names.bucket,
+      objects,
+      query,
+    }),
+  );
   out.push(section('report'));
   out.push(`HTML report: ${report}\n`);
   for (const [k, v] of firstAlertFacts(ctx, o)) out.push(`${k ? `${k}: ` : '  '}${v}\n`);

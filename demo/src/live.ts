@@ -17,7 +17,7 @@ import { OperatorShell } from './operatorShell.js';
 import { agentConfig, processorConfig } from './options.js';
 import { startVm, stopVm, withProgress, type DemoVm, type VmSpec } from './scripts.js';
 import { sleep } from './session.js';
-import { Viewer } from './viewer.js';
+import type { Viewer } from './viewer.js';
 import { waitCaughtUp } from './kafka.js';
 
 export interface RunOutcome {
@@ -40,13 +40,22 @@ async function startPipeline(ctx: DemoContext): Promise<{ vm: DemoVm; processor:
   const spec: VmSpec = { name: names.vm, ...VM_SPEC };
   say(`starting the processor (group ${names.group}, bucket ${names.bucket}) while test VM ${names.vm} boots`);
   const vmP = withProgress(`booting test VM ${names.vm}`, startVm(spec, ctx.runDir), say);
-  session.onClose('test VM', async () => { await started(vmP); await stopVm(names.vm); });
+  session.onClose('test VM', async () => {
+    await started(vmP);
+    await stopVm(names.vm);
+  });
   const procP = startProcessor(processorConfig(names, ctx.stack), ctx.log.child({ component: 'processor' }));
-  session.onClose('processor', async () => { await (await started(procP))?.stop(); });
+  session.onClose('processor', async () => {
+    await (await started(procP))?.stop();
+  });
   const [vm, processor] = await Promise.all([vmP, procP]);
-  say(`VM ${vm.name} up (${vm.accel}, disk on ${vm.diskMode === 'loop' ? `loop device ${vm.loop}` : 'a file: no ENOSPC pause'}, boot ${vm.bootSeconds} s); starting the agent`);
+  say(
+    `VM ${vm.name} up (${vm.accel}, disk on ${vm.diskMode === 'loop' ? `loop device ${vm.loop}` : 'a file: no ENOSPC pause'}, boot ${vm.bootSeconds} s); starting the agent`,
+  );
   const agentP = startAgent(agentConfig(names, ctx.stack, vm.qmpAgent), { logger: ctx.log.child({ component: 'agent' }) });
-  session.onClose('agent', async () => { await (await started(agentP))?.stop(); });
+  session.onClose('agent', async () => {
+    await (await started(agentP))?.stop();
+  });
   return { vm, processor, agent: await agentP };
 }
 
@@ -59,7 +68,11 @@ export async function runLive(ctx: DemoContext, viewer: Viewer): Promise<RunOutc
   const limit = new AbortController();
   session.signal.addEventListener('abort', () => limit.abort(), { once: true });
   try {
-    return await runUntilDone(ctx, viewer, sleep(args.seconds * 1_000, limit.signal).then(() => `the ${args.seconds} s limit`));
+    return await runUntilDone(
+      ctx,
+      viewer,
+      sleep(args.seconds * 1_000, limit.signal).then(() => `the ${args.seconds} s limit`),
+    );
   } finally {
     limit.abort(); // no timer may outlive the run: the process exits when its work is done
   }
@@ -72,7 +85,10 @@ async function runUntilDone(ctx: DemoContext, viewer: Viewer, timeLimit: Promise
   const facts: Array<[string, string]> = [['mode', 'live test VM']];
   if (!pipeline || session.signal.aborted) return { viewer, interrupted: true, reason: 'interrupted', facts };
   const { vm } = pipeline;
-  facts.push(['VM', `${vm.name} (${vm.accel}), ${VM_SPEC.diskMiB} MiB qcow2 on ${vm.diskMode === 'loop' ? `${VM_SPEC.backingMiB} MiB loop device ${vm.loop}` : 'a file'}, guest writing ${VM_SPEC.rateMiBps} MiB/s`]);
+  facts.push([
+    'VM',
+    `${vm.name} (${vm.accel}), ${VM_SPEC.diskMiB} MiB qcow2 on ${vm.diskMode === 'loop' ? `${VM_SPEC.backingMiB} MiB loop device ${vm.loop}` : 'a file'}, guest writing ${VM_SPEC.rateMiBps} MiB/s`,
+  ]);
   await viewer.start();
   session.onClose('view', () => viewer.stop());
   const operator = new OperatorShell(operatorConfig(vm), vm.name, { note: (t) => viewer.note(t) });

@@ -46,12 +46,36 @@ export interface OperatorConfig {
 }
 
 export const defaultOperatorConfig: OperatorConfig = {
-  backingMiB: 96, diskMiB: 256, growMiB: 64, commitGrowMiB: 128, thresholdMarginMiB: 8, commitSpeedBytes: 4 << 20, retrySpeedBytes: 16 << 20,
-  pauseHoldMs: 3_000, snapshotAfterMs: 4_000, commitAfterMs: 8_000, jobErrorHoldMs: 3_000, readyTimeoutMs: 30_000,
-  jobTimeoutMs: 120_000, noEnospcAfterMs: 60_000, tailMs: 6_000, overlayPath: 'top.qcow2',
+  backingMiB: 96,
+  diskMiB: 256,
+  growMiB: 64,
+  commitGrowMiB: 128,
+  thresholdMarginMiB: 8,
+  commitSpeedBytes: 4 << 20,
+  retrySpeedBytes: 16 << 20,
+  pauseHoldMs: 3_000,
+  snapshotAfterMs: 4_000,
+  commitAfterMs: 8_000,
+  jobErrorHoldMs: 3_000,
+  readyTimeoutMs: 30_000,
+  jobTimeoutMs: 120_000,
+  noEnospcAfterMs: 60_000,
+  tailMs: 6_000,
+  overlayPath: 'top.qcow2',
 };
 
-export type Phase = 'filling' | 'paused' | 'resumed' | 'snapshotted' | 'committing' | 'commit-error' | 'commit-retry' | 'completing' | 'cancelling' | 'done' | 'finished';
+export type Phase =
+  | 'filling'
+  | 'paused'
+  | 'resumed'
+  | 'snapshotted'
+  | 'committing'
+  | 'commit-error'
+  | 'commit-retry'
+  | 'completing'
+  | 'cancelling'
+  | 'done'
+  | 'finished';
 
 export interface OperatorState {
   phase: Phase;
@@ -66,9 +90,7 @@ export interface OperatorState {
   jobFailed: boolean;
 }
 
-export type OperatorInput =
-  | { kind: 'event'; now: number; event: string; data: Record<string, unknown> }
-  | { kind: 'tick'; now: number };
+export type OperatorInput = { kind: 'event'; now: number; event: string; data: Record<string, unknown> } | { kind: 'tick'; now: number };
 
 export type OperatorAction =
   | { kind: 'note'; text: string }
@@ -95,26 +117,43 @@ function onEvent(cfg: OperatorConfig, s: OperatorState, i: Extract<OperatorInput
   const { event, data, now } = i;
   if ((s.phase === 'filling' || s.phase === 'resumed') && isEnospc(event, data)) {
     const node = typeof data['node-name'] === 'string' ? ` on ${data['node-name']}` : '';
-    return { state: to(s, 'paused', now), actions: [{ kind: 'note', text: `guest paused: ENOSPC${node} at ${s.physicalMiB} MiB; extending the volume in ${cfg.pauseHoldMs / 1000} s` }] };
+    return {
+      state: to(s, 'paused', now),
+      actions: [{ kind: 'note', text: `guest paused: ENOSPC${node} at ${s.physicalMiB} MiB; extending the volume in ${cfg.pauseHoldMs / 1000} s` }],
+    };
   }
   const jobEvent = data.device === JOB_ID || data.id === JOB_ID;
   if (!jobEvent) return { state: s, actions: [] };
   if (event === 'BLOCK_JOB_ERROR' && s.phase === 'committing' && s.attempts >= 2) return cancel(s, now, `${JOB_ID} failed again`);
   if (event === 'BLOCK_JOB_ERROR' && s.phase === 'committing') {
-    return { state: to(s, 'commit-error', now), actions: [{ kind: 'note', text: `${JOB_ID}: write error on the base (${s.physicalMiB} MiB full); extending it in ${cfg.jobErrorHoldMs / 1000} s` }] };
+    return {
+      state: to(s, 'commit-error', now),
+      actions: [{ kind: 'note', text: `${JOB_ID}: write error on the base (${s.physicalMiB} MiB full); extending it in ${cfg.jobErrorHoldMs / 1000} s` }],
+    };
   }
   if (event === 'BLOCK_JOB_READY' && ['committing', 'commit-error', 'commit-retry'].includes(s.phase)) {
     return {
       state: to(s, 'completing', now),
-      actions: [{ kind: 'note', text: `${JOB_ID} is ready (top and base in sync): block-job-complete` }, { kind: 'qmp', execute: 'block-job-complete', arguments: { device: JOB_ID } }],
+      actions: [
+        { kind: 'note', text: `${JOB_ID} is ready (top and base in sync): block-job-complete` },
+        { kind: 'qmp', execute: 'block-job-complete', arguments: { device: JOB_ID } },
+      ],
     };
   }
   const failed = event === 'BLOCK_JOB_COMPLETED' && typeof data.error === 'string';
   if (failed && (s.phase === 'commit-error' || s.phase === 'commit-retry') && s.attempts < 2) {
-    return { state: { ...s, jobFailed: true }, actions: [{ kind: 'note', text: `${JOB_ID} failed: ${String(data.error)}; it is started again once the base has grown` }] };
+    return {
+      state: { ...s, jobFailed: true },
+      actions: [{ kind: 'note', text: `${JOB_ID} failed: ${String(data.error)}; it is started again once the base has grown` }],
+    };
   }
   if (event === 'BLOCK_JOB_COMPLETED' || event === 'BLOCK_JOB_CANCELLED') {
-    const how = event === 'BLOCK_JOB_CANCELLED' ? 'cancelled' : typeof data.error === 'string' ? `failed: ${data.error}` : 'completed: the base is the active layer again';
+    const how =
+      event === 'BLOCK_JOB_CANCELLED'
+        ? 'cancelled'
+        : typeof data.error === 'string'
+          ? `failed: ${data.error}`
+          : 'completed: the base is the active layer again';
     return { state: to(s, 'done', now), actions: [{ kind: 'note', text: `${JOB_ID} ${how}` }] };
   }
   return { state: s, actions: [] };
@@ -125,7 +164,11 @@ function commit(s: OperatorState, now: number, speed: number, why: string): Step
     state: to(s, 'committing', now, { jobStarted: now, attempts: s.attempts + 1, jobFailed: false }),
     actions: [
       { kind: 'note', text: `${why}active block-commit ${JOB_ID}: ${NODES.topFormat} → ${NODES.baseFormat} at ${speed >> 20} MiB/s` },
-      { kind: 'qmp', execute: 'block-commit', arguments: { device: NODES.topFormat, 'job-id': JOB_ID, 'top-node': NODES.topFormat, 'base-node': NODES.baseFormat, speed } },
+      {
+        kind: 'qmp',
+        execute: 'block-commit',
+        arguments: { device: NODES.topFormat, 'job-id': JOB_ID, 'top-node': NODES.topFormat, 'base-node': NODES.baseFormat, speed },
+      },
     ],
   };
 }
@@ -133,7 +176,10 @@ function commit(s: OperatorState, now: number, speed: number, why: string): Step
 function cancel(s: OperatorState, now: number, why: string): Step {
   return {
     state: to(s, 'cancelling', now),
-    actions: [{ kind: 'note', text: `${why}: block-job-cancel` }, { kind: 'qmp', execute: 'block-job-cancel', arguments: { device: JOB_ID, force: true } }],
+    actions: [
+      { kind: 'note', text: `${why}: block-job-cancel` },
+      { kind: 'qmp', execute: 'block-job-cancel', arguments: { device: JOB_ID, force: true } },
+    ],
   };
 }
 
@@ -142,7 +188,10 @@ function snapshot(cfg: OperatorConfig, s: OperatorState, now: number, why: strin
   return {
     state: to(s, 'snapshotted', now),
     actions: [
-      { kind: 'note', text: `${why}live snapshot: ${NODES.topFormat} (qcow2 file) becomes the active layer, ${NODES.baseFormat} backingIndex 1; write threshold ${s.physicalMiB - cfg.thresholdMarginMiB} MiB on ${NODES.baseStorage}` },
+      {
+        kind: 'note',
+        text: `${why}live snapshot: ${NODES.topFormat} (qcow2 file) becomes the active layer, ${NODES.baseFormat} backingIndex 1; write threshold ${s.physicalMiB - cfg.thresholdMarginMiB} MiB on ${NODES.baseStorage}`,
+      },
       { kind: 'create-overlay', path: cfg.overlayPath, sizeMiB: cfg.diskMiB },
       { kind: 'qmp', execute: 'blockdev-add', arguments: { driver: 'file', filename: cfg.overlayPath, 'node-name': NODES.topStorage } },
       { kind: 'qmp', execute: 'blockdev-add', arguments: { driver: 'qcow2', file: NODES.topStorage, 'node-name': NODES.topFormat, backing: null } },
@@ -156,13 +205,19 @@ function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
   const after = (ms: number) => now - s.since >= ms;
   switch (s.phase) {
     case 'filling':
-      return after(cfg.noEnospcAfterMs) ? snapshot(cfg, s, now, `no ENOSPC after ${cfg.noEnospcAfterMs / 1000} s (file-backed disk?); `) : { state: s, actions: [] };
+      return after(cfg.noEnospcAfterMs)
+        ? snapshot(cfg, s, now, `no ENOSPC after ${cfg.noEnospcAfterMs / 1000} s (file-backed disk?); `)
+        : { state: s, actions: [] };
     case 'paused': {
       if (!after(cfg.pauseHoldMs)) break;
       const size = s.physicalMiB + cfg.growMiB;
       return {
         state: to(s, 'resumed', now, { physicalMiB: size }),
-        actions: [{ kind: 'grow', toMiB: size }, { kind: 'qmp', execute: 'cont' }, { kind: 'note', text: `grew the volume ${s.physicalMiB} → ${size} MiB and sent cont` }],
+        actions: [
+          { kind: 'grow', toMiB: size },
+          { kind: 'qmp', execute: 'cont' },
+          { kind: 'note', text: `grew the volume ${s.physicalMiB} → ${size} MiB and sent cont` },
+        ],
       };
     }
     case 'resumed':
@@ -174,7 +229,10 @@ function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
       const size = s.physicalMiB + cfg.commitGrowMiB;
       return {
         state: to(s, 'commit-retry', now, { physicalMiB: size }),
-        actions: [{ kind: 'grow', toMiB: size }, { kind: 'note', text: `grew the base ${s.physicalMiB} → ${size} MiB; ${JOB_ID} retries` }],
+        actions: [
+          { kind: 'grow', toMiB: size },
+          { kind: 'note', text: `grew the base ${s.physicalMiB} → ${size} MiB; ${JOB_ID} retries` },
+        ],
       };
     }
     case 'commit-retry':
@@ -186,7 +244,8 @@ function onTick(cfg: OperatorConfig, s: OperatorState, now: number): Step {
     default:
       break;
   }
-  if (s.jobStarted !== null && ['committing', 'completing'].includes(s.phase) && now - s.jobStarted >= cfg.jobTimeoutMs) return cancel(s, now, `${JOB_ID} still running after ${cfg.jobTimeoutMs / 1000} s`);
+  if (s.jobStarted !== null && ['committing', 'completing'].includes(s.phase) && now - s.jobStarted >= cfg.jobTimeoutMs)
+    return cancel(s, now, `${JOB_ID} still running after ${cfg.jobTimeoutMs / 1000} s`);
   return { state: s, actions: [] };
 }
 

@@ -24,7 +24,11 @@ export class OperatorShell {
   /** Resolves with the reason once the scenario has ended (or an action failed). */
   readonly finished: Promise<string>;
 
-  constructor(private readonly cfg: OperatorConfig, private readonly vmName: string, private readonly hooks: OperatorHooks) {
+  constructor(
+    private readonly cfg: OperatorConfig,
+    private readonly vmName: string,
+    private readonly hooks: OperatorHooks,
+  ) {
     this.state = initialOperator(cfg, Date.now());
     this.finished = new Promise((r) => (this.done = r));
   }
@@ -72,11 +76,21 @@ export class OperatorShell {
 
   private async act(a: OperatorAction): Promise<void> {
     switch (a.kind) {
-      case 'note': this.hooks.note(a.text); return;
-      case 'grow': await growDisk(this.vmName, a.toMiB); return;
-      case 'create-overlay': await createOverlay(a.path, a.sizeMiB); return;
-      case 'qmp': await this.qmp!.execute(a.execute, a.arguments); return;
-      case 'finish': this.done(a.reason); return;
+      case 'note':
+        this.hooks.note(a.text);
+        return;
+      case 'grow':
+        await growDisk(this.vmName, a.toMiB);
+        return;
+      case 'create-overlay':
+        await createOverlay(a.path, a.sizeMiB);
+        return;
+      case 'qmp':
+        await this.qmp!.execute(a.execute, a.arguments);
+        return;
+      case 'finish':
+        this.done(a.reason);
+        return;
     }
   }
 

@@ -43,16 +43,23 @@ export type DemoArgs = z.infer<typeof DemoArgs>;
 
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   const { values, positionals } = parseCommandArgs(argv, {
-    'no-view': { type: 'boolean' }, replay: { type: 'string' }, seconds: { type: 'string' }, speed: { type: 'string' },
+    'no-view': { type: 'boolean' },
+    replay: { type: 'string' },
+    seconds: { type: 'string' },
+    speed: { type: 'string' },
   });
   if (positionals.length > 0) throw new ConfigError(`unexpected argument '${positionals[0]}'`);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  return parseConfig(DemoArgs, {
-    replay: values.replay,
-    seconds: num(values.seconds),
-    speed: num(values.speed),
-    view: values['no-view'] ? 'off' : 'auto',
-  }, 'qmpipe demo');
+  return parseConfig(
+    DemoArgs,
+    {
+      replay: values.replay,
+      seconds: num(values.seconds),
+      speed: num(values.speed),
+      view: values['no-view'] ? 'off' : 'auto',
+    },
+    'qmpipe demo',
+  );
 }
 
 export const StackEnv = z
@@ -79,7 +86,8 @@ export function parseEnvFile(text: string): Record<string, string> {
 /** The stack's connection details: the environment wins, then stack.env. */
 export function stackEnv(env: NodeJS.ProcessEnv, fileText: string | null): StackEnv {
   const merged = { ...(fileText === null ? {} : parseEnvFile(fileText)), ...pick(env) };
-  if (!merged.KAFKA_BROKERS) throw new ConfigError('the local stack is not running (no KAFKA_BROKERS, no stack.env): run `npm run demo`, or `npx qmpipe stack up` first');
+  if (!merged.KAFKA_BROKERS)
+    throw new ConfigError('the local stack is not running (no KAFKA_BROKERS, no stack.env): run `npm run demo`, or `npx qmpipe stack up` first');
   return parseConfig(StackEnv, merged, 'stack env');
 }
 
@@ -105,8 +113,16 @@ export interface DemoNames {
 export function demoNames(id: string): DemoNames {
   const p = `qmpipe-demo-${id}`;
   return {
-    id, vm: `demo-${id}`, raw: `${p}.raw`, schemas: `${p}.schemas`, alerts: `${p}.alerts`, rates: `${p}.rates`,
-    dlq: `${p}.dlq`, checkpoints: `${p}.checkpoints`, group: `${p}-processor`, bucket: p,
+    id,
+    vm: `demo-${id}`,
+    raw: `${p}.raw`,
+    schemas: `${p}.schemas`,
+    alerts: `${p}.alerts`,
+    rates: `${p}.rates`,
+    dlq: `${p}.dlq`,
+    checkpoints: `${p}.checkpoints`,
+    group: `${p}-processor`,
+    bucket: p,
   };
 }
 
@@ -116,20 +132,26 @@ export function stamp(ms: number): string {
 }
 
 export function brokers(s: StackEnv): string[] {
-  return s.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  return s.KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 /** The agent polling one socket into the run's raw topic; no /metrics, memory spool. */
 export function agentConfig(n: DemoNames, s: StackEnv, socket: string): AgentConfig {
-  return parseConfig(AgentConfig, {
-    host: 'demo-host',
-    vms: { sockets: [{ path: socket }] },
-    qmp: { reconnect: { initialRetryTime: 200, maxRetryTime: 2_000 } },
-    sampling: { fastIntervalMs: 1_000, slowIntervalMs: 1_000 },
-    kafka: { brokers: brokers(s), clientId: `${n.vm}-agent`, rawTopic: n.raw, schemaTopic: n.schemas, createTopics: 'off', lingerMs: 20 },
-    metrics: { listen: 'off' },
-    drainTimeoutMs: 5_000,
-  }, 'demo agent config');
+  return parseConfig(
+    AgentConfig,
+    {
+      host: 'demo-host',
+      vms: { sockets: [{ path: socket }] },
+      qmp: { reconnect: { initialRetryTime: 200, maxRetryTime: 2_000 } },
+      sampling: { fastIntervalMs: 1_000, slowIntervalMs: 1_000 },
+      kafka: { brokers: brokers(s), clientId: `${n.vm}-agent`, rawTopic: n.raw, schemaTopic: n.schemas, createTopics: 'off', lingerMs: 20 },
+      metrics: { listen: 'off' },
+      drainTimeoutMs: 5_000,
+    },
+    'demo agent config',
+  );
 }
 
 /**
@@ -137,18 +159,38 @@ export function agentConfig(n: DemoNames, s: StackEnv, socket: string): AgentCon
  * lateness, so rollup objects appear during a few-minute demo.
  */
 export function processorConfig(n: DemoNames, s: StackEnv): ProcessorRuntimeConfig {
-  return parseConfig(ProcessorRuntimeConfig, {
-    kafka: {
-      brokers: brokers(s), clientId: `${n.vm}-processor`, groupId: n.group, rawTopic: n.raw, schemaTopic: n.schemas,
-      alertsTopic: n.alerts, ratesTopic: n.rates, deadLetterTopic: n.dlq, checkpointTopic: n.checkpoints,
-      transactionalIdPrefix: `qmpipe-demo-${n.id}`, createTopics: 'on', maxBatchMessages: 500, sessionTimeoutMs: 10_000,
+  return parseConfig(
+    ProcessorRuntimeConfig,
+    {
+      kafka: {
+        brokers: brokers(s),
+        clientId: `${n.vm}-processor`,
+        groupId: n.group,
+        rawTopic: n.raw,
+        schemaTopic: n.schemas,
+        alertsTopic: n.alerts,
+        ratesTopic: n.rates,
+        deadLetterTopic: n.dlq,
+        checkpointTopic: n.checkpoints,
+        transactionalIdPrefix: `qmpipe-demo-${n.id}`,
+        createTopics: 'on',
+        maxBatchMessages: 500,
+        sessionTimeoutMs: 10_000,
+      },
+      s3: {
+        bucket: n.bucket,
+        prefix: 'rollups',
+        region: s.S3_REGION,
+        endpoint: s.S3_ENDPOINT,
+        forcePathStyle: true,
+        accessKeyId: s.S3_ACCESS_KEY,
+        secretAccessKey: s.S3_SECRET_KEY,
+        createBucket: 'on',
+      },
+      rollups: { allowedLatenessMs: 1_000 },
+      core: { rollup: { resolutionsMs: [10_000, 60_000] } },
+      metrics: { listen: 'off' },
     },
-    s3: {
-      bucket: n.bucket, prefix: 'rollups', region: s.S3_REGION, endpoint: s.S3_ENDPOINT, forcePathStyle: true,
-      accessKeyId: s.S3_ACCESS_KEY, secretAccessKey: s.S3_SECRET_KEY, createBucket: 'on',
-    },
-    rollups: { allowedLatenessMs: 1_000 },
-    core: { rollup: { resolutionsMs: [10_000, 60_000] } },
-    metrics: { listen: 'off' },
-  }, 'demo processor config');
+    'demo processor config',
+  );
 }

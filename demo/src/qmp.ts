@@ -16,7 +16,10 @@ export class DemoQmpError extends QmpipeError {
   }
 }
 
-export interface QmpEventMessage { event: string; data: Record<string, unknown> }
+export interface QmpEventMessage {
+  event: string;
+  data: Record<string, unknown>;
+}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; command: string };
 
@@ -26,7 +29,11 @@ export class OperatorQmp {
   private buf = '';
   private closed = false;
 
-  private constructor(private readonly sock: net.Socket, private readonly onEvent: (e: QmpEventMessage) => void, private readonly timeoutMs: number) {}
+  private constructor(
+    private readonly sock: net.Socket,
+    private readonly onEvent: (e: QmpEventMessage) => void,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** Connects, reads the greeting and negotiates capabilities. */
   static async connect(path: string, onEvent: (e: QmpEventMessage) => void, timeoutMs = 10_000): Promise<OperatorQmp> {
@@ -65,8 +72,15 @@ export class OperatorQmp {
     } catch {
       return;
     }
-    if ('QMP' in msg) { this.greeted?.(); this.greeted = undefined; return; }
-    if (typeof msg.event === 'string') { this.onEvent({ event: msg.event, data: (msg.data ?? {}) as Record<string, unknown> }); return; }
+    if ('QMP' in msg) {
+      this.greeted?.();
+      this.greeted = undefined;
+      return;
+    }
+    if (typeof msg.event === 'string') {
+      this.onEvent({ event: msg.event, data: (msg.data ?? {}) as Record<string, unknown> });
+      return;
+    }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return; // unknown id: dropped (qmp-spec 2.4)
     this.pending.delete(msg.id as number);
@@ -91,7 +105,10 @@ export class OperatorQmp {
 
   private fail(err: Error): void {
     this.closed = true;
-    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(err); }
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
     this.pending.clear();
   }
 

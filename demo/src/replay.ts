@@ -19,7 +19,9 @@ export async function runReplay(ctx: DemoContext, viewer: Viewer, file: string):
   const facts: Array<[string, string]> = [['mode', `replay of ${path}${args.speed === 0 ? ', as fast as possible' : ` at ${args.speed}× the recorded pace`}`]];
   ctx.say(`starting the processor (group ${names.group}, bucket ${names.bucket})`);
   const procP = startProcessor(processorConfig(names, ctx.stack), ctx.log.child({ component: 'processor' }));
-  session.onClose('processor', async () => { await (await procP.catch(() => null))?.stop(); });
+  session.onClose('processor', async () => {
+    await (await procP.catch(() => null))?.stop();
+  });
   await Promise.race([procP, session.interrupted]);
   if (session.signal.aborted) return { viewer, interrupted: true, reason: 'interrupted', facts };
   await viewer.start();

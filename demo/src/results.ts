@@ -14,7 +14,10 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { describeError } from '#common/errors.js';
 import type { QueryResult } from './report/htmlReport.js';
 
-export interface ObjectInfo { key: string; size: number }
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
 
 export async function listObjects(s3: S3Client, bucket: string): Promise<ObjectInfo[]> {
   const out: ObjectInfo[] = [];
@@ -56,9 +59,17 @@ GROUP BY ALL
 ORDER BY minute_utc, vm`;
 }
 
-interface DuckReader { columnNames(): string[]; getRows(): unknown[][] }
-interface DuckConnection { runAndReadAll(sql: string): Promise<DuckReader>; closeSync(): void }
-interface DuckModule { DuckDBInstance: { create(path: string): Promise<{ connect(): Promise<DuckConnection>; closeSync(): void }> } }
+interface DuckReader {
+  columnNames(): string[];
+  getRows(): unknown[][];
+}
+interface DuckConnection {
+  runAndReadAll(sql: string): Promise<DuckReader>;
+  closeSync(): void;
+}
+interface DuckModule {
+  DuckDBInstance: { create(path: string): Promise<{ connect(): Promise<DuckConnection>; closeSync(): void }> };
+}
 
 export async function queryRollups(dir: string): Promise<QueryResult | { sql: string; error: string }> {
   const sql = rollupQuery(join(dir, '**', '*.parquet'));

@@ -16,7 +16,10 @@ export class DemoScriptError extends QmpipeError {
   }
 }
 
-export interface ScriptResult { code: number | null; stdout: string }
+export interface ScriptResult {
+  code: number | null;
+  stdout: string;
+}
 
 /** Runs a command with stderr passed through; resolves with its exit code and stdout. */
 export function runScript(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ScriptResult> {
@@ -40,7 +43,14 @@ export async function withProgress<T>(what: string, p: Promise<T>, say: (line: s
   }
 }
 
-export interface VmSpec { name: string; diskMiB: number; backingMiB: number; rateMiBps: number; seconds: number; delaySeconds: number }
+export interface VmSpec {
+  name: string;
+  diskMiB: number;
+  backingMiB: number;
+  rateMiBps: number;
+  seconds: number;
+  delaySeconds: number;
+}
 
 export interface DemoVm {
   name: string;
@@ -57,13 +67,33 @@ export interface DemoVm {
 const script = (...p: string[]) => join(packageRoot(), 'infra', 'qemu', ...p);
 
 export async function startVm(spec: VmSpec, runDir: string): Promise<DemoVm> {
-  const r = await runScript('bash', [script('start-vm.sh'), '--name', spec.name, '--disk-mib', String(spec.diskMiB), '--backing-mib', String(spec.backingMiB),
-    '--rate', String(spec.rateMiBps), '--seconds', String(spec.seconds), '--delay', String(spec.delaySeconds)]);
+  const r = await runScript('bash', [
+    script('start-vm.sh'),
+    '--name',
+    spec.name,
+    '--disk-mib',
+    String(spec.diskMiB),
+    '--backing-mib',
+    String(spec.backingMiB),
+    '--rate',
+    String(spec.rateMiBps),
+    '--seconds',
+    String(spec.seconds),
+    '--delay',
+    String(spec.delaySeconds),
+  ]);
   if (r.code !== 0) throw new DemoScriptError(`start-vm.sh ${spec.name} failed (exit ${r.code}); see the lines above`, { vm: spec.name });
   const e = parseEnvFile(r.stdout);
   return {
-    name: spec.name, uuid: e.VM_UUID ?? '', accel: e.VM_ACCEL ?? '?', diskMode: e.VM_DISK_MODE === 'loop' ? 'loop' : 'file', loop: e.VM_LOOP ?? '',
-    qmpAgent: e.VM_QMP_AGENT ?? '', qmpOperator: e.VM_QMP_OPERATOR ?? '', vmDir: join(runDir, 'vm', spec.name), bootSeconds: e.VM_BOOT_SECONDS ?? '?',
+    name: spec.name,
+    uuid: e.VM_UUID ?? '',
+    accel: e.VM_ACCEL ?? '?',
+    diskMode: e.VM_DISK_MODE === 'loop' ? 'loop' : 'file',
+    loop: e.VM_LOOP ?? '',
+    qmpAgent: e.VM_QMP_AGENT ?? '',
+    qmpOperator: e.VM_QMP_OPERATOR ?? '',
+    vmDir: join(runDir, 'vm', spec.name),
+    bootSeconds: e.VM_BOOT_SECONDS ?? '?',
   };
 }
 

@@ -5,7 +5,11 @@
  */
 import { describeError } from '#common/errors.js';
 
-interface Closer { name: string; fn: () => Promise<void>; done: boolean }
+interface Closer {
+  name: string;
+  fn: () => Promise<void>;
+  done: boolean;
+}
 
 export class Session {
   private readonly closers: Closer[] = [];
@@ -16,7 +20,10 @@ export class Session {
   /** Resolves on the first SIGINT/SIGTERM. */
   readonly interrupted: Promise<void>;
 
-  constructor(private readonly say: (line: string) => void, private readonly timeoutMs = 30_000) {
+  constructor(
+    private readonly say: (line: string) => void,
+    private readonly timeoutMs = 30_000,
+  ) {
     this.interrupted = new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 
@@ -40,7 +47,10 @@ export class Session {
     c.done = true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => { this.say(`stopping ${c.name} took over ${this.timeoutMs / 1000} s; going on`); resolve(); }, this.timeoutMs);
+      timer = setTimeout(() => {
+        this.say(`stopping ${c.name} took over ${this.timeoutMs / 1000} s; going on`);
+        resolve();
+      }, this.timeoutMs);
     });
     try {
       await Promise.race([c.fn(), timeout]);
@@ -64,7 +74,10 @@ export class Session {
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
-    return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
+    return () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    };
   }
 }
 
@@ -72,6 +85,13 @@ export class Session {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -34,20 +34,26 @@ export class Viewer {
   private lastMessageAt = Date.now();
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly kafka: Kafka, private readonly o: ViewerOptions) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly o: ViewerOptions,
+  ) {}
 
   async start(): Promise<void> {
     const c = this.kafka.consumer({ groupId: this.o.groupId, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
     this.consumer = c;
     await c.connect();
     await c.subscribe({ topics: [this.o.topics.alerts, this.o.topics.rates], fromBeginning: true });
-    await c.run({ autoCommit: false, eachMessage: async ({ topic, partition, message }) => {
-      this.lastMessageAt = Date.now();
-      this.seen.set(`${topic}:${partition}`, Number(message.offset));
-      if (!message.value) return;
-      if (topic === this.o.topics.rates) this.state = applyRate(this.state, outputCodecs().rate.decode(message.value));
-      else this.onAlert(fromAlertRecord(outputCodecs().alert.decode(message.value)));
-    } });
+    await c.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        this.lastMessageAt = Date.now();
+        this.seen.set(`${topic}:${partition}`, Number(message.offset));
+        if (!message.value) return;
+        if (topic === this.o.topics.rates) this.state = applyRate(this.state, outputCodecs().rate.decode(message.value));
+        else this.onAlert(fromAlertRecord(outputCodecs().alert.decode(message.value)));
+      },
+    });
     if (this.o.mode === 'tty') {
       this.o.out.write('\x1b[?1049h\x1b[?25l');
       this.timer = setInterval(() => this.draw(), 1_000);
@@ -75,7 +81,10 @@ export class Viewer {
 
   private draw(): void {
     const width = this.o.out.columns ?? 120;
-    const body = this.frame(width).split('\n').map((l) => `${l}\x1b[K`).join('\n');
+    const body = this.frame(width)
+      .split('\n')
+      .map((l) => `${l}\x1b[K`)
+      .join('\n');
     this.o.out.write(`\x1b[H${body}\x1b[J`);
   }
 

@@ -11,7 +11,13 @@ if (!brokers) {
   process.stderr.write('usage: wait.mjs HOST:PORT [TIMEOUT_SECONDS]\n');
   process.exit(2);
 }
-const kafka = new Kafka({ clientId: 'qmpipe-infra-wait', brokers: brokers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
+const kafka = new Kafka({
+  clientId: 'qmpipe-infra-wait',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+  connectionTimeout: 1000,
+  retry: { retries: 0 },
+});
 await waitFor('kafka', `broker ${brokers} (admin listTopics)`, timeoutArg, async () => {
   const admin = kafka.admin();
   try {

@@ -8,10 +8,13 @@ import net from 'node:net';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const flags = new Map(
-  process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => {
-    const [k, v] = a.slice(2).split('=');
-    return [k, v ?? 'true'];
-  }),
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => {
+      const [k, v] = a.slice(2).split('=');
+      return [k, v ?? 'true'];
+    }),
 );
 const [socketPath, command, rawArgs] = args;
 const timeoutMs = Number(flags.get('timeout') ?? 10) * 1000;
@@ -28,7 +31,7 @@ function once() {
     sock.setEncoding('utf8');
     sock.on('error', reject);
     sock.on('close', () => reject(new Error(`connection closed during ${stage}`)));
-    const send = (msg) => sock.write(JSON.stringify(msg) + '\r\n');
+    const send = (msg) => sock.write(`${JSON.stringify(msg)}\r\n`);
     sock.on('data', (chunk) => {
       buf += chunk;
       let nl;
@@ -65,7 +68,7 @@ for (;;) {
   try {
     const ret = await once();
     clearTimeout(timer);
-    process.stdout.write(JSON.stringify(ret) + '\n');
+    process.stdout.write(`${JSON.stringify(ret)}\n`);
     break;
   } catch (err) {
     if (!flags.has('retry') || Date.now() > deadline) {

@@ -72,16 +72,29 @@ export interface Rollup {
   unit: string;
   /** Samples (gauges, chain) or intervals (counters, histograms) aggregated. */
   count: number;
-  min: number | null; max: number | null; avg: number | null; last: number | null;
-  increase: number | null; meanRate: number | null; peakRate: number | null; resets: number | null;
-  p50: number | null; p90: number | null; p99: number | null; buckets: number[] | null;
-  maxAllocation: number | null; minFree: number | null; maxGrowth: number | null; physicalEnd: number | null;
+  min: number | null;
+  max: number | null;
+  avg: number | null;
+  last: number | null;
+  increase: number | null;
+  meanRate: number | null;
+  peakRate: number | null;
+  resets: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  buckets: number[] | null;
+  maxAllocation: number | null;
+  minFree: number | null;
+  maxGrowth: number | null;
+  physicalEnd: number | null;
   /**
    * Chain rows: the format node name and the image (file or device) at that position.
    * After a snapshot or a commit pivot one window can hold two rows of one position,
    * one per image: these tell them apart. Null for other rows.
    */
-  node: string | null; filename: string | null;
+  node: string | null;
+  filename: string | null;
 }
 
 /** A raw-topic message the processor could not use (schemas/avro/deadletter.avsc). */

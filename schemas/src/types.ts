@@ -10,7 +10,10 @@ export interface VmIdentity {
   qemuVersion: string;
 }
 
-export interface NamedStat { name: string; values: number[] }
+export interface NamedStat {
+  name: string;
+  values: number[];
+}
 
 export interface StatsResult {
   target: string;
@@ -21,16 +24,34 @@ export interface StatsResult {
   extra: NamedStat[];
 }
 
-export interface StatsValues { schemaHash: string; results: StatsResult[] }
+export interface StatsValues {
+  schemaHash: string;
+  results: StatsResult[];
+}
 
 export interface BlockCounters {
-  rdBytes: number; wrBytes: number;
-  rdOps: number; wrOps: number; flushOps: number;
-  rdTimeNs: number; wrTimeNs: number; flushTimeNs: number;
-  unmapBytes: number; unmapOps: number; unmapTimeNs: number;
-  rdMerged: number; wrMerged: number; unmapMerged: number;
-  failedRdOps: number; failedWrOps: number; failedFlushOps: number; failedUnmapOps: number;
-  invalidRdOps: number; invalidWrOps: number; invalidFlushOps: number; invalidUnmapOps: number;
+  rdBytes: number;
+  wrBytes: number;
+  rdOps: number;
+  wrOps: number;
+  flushOps: number;
+  rdTimeNs: number;
+  wrTimeNs: number;
+  flushTimeNs: number;
+  unmapBytes: number;
+  unmapOps: number;
+  unmapTimeNs: number;
+  rdMerged: number;
+  wrMerged: number;
+  unmapMerged: number;
+  failedRdOps: number;
+  failedWrOps: number;
+  failedFlushOps: number;
+  failedUnmapOps: number;
+  invalidRdOps: number;
+  invalidWrOps: number;
+  invalidFlushOps: number;
+  invalidUnmapOps: number;
   idleTimeNs: number | null;
 }
 
@@ -65,16 +86,26 @@ export interface BlockDevice {
 }
 
 export interface BlockJob {
-  id: string; type: string; status: string;
-  len: number; offset: number;
+  id: string;
+  type: string;
+  status: string;
+  len: number;
+  offset: number;
   ioStatus: string | null;
-  ready: boolean; paused: boolean;
+  ready: boolean;
+  paused: boolean;
 }
 
 export interface NetInterface {
   name: string;
-  rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number;
-  txBytes: number; txPackets: number; txErrors: number; txDropped: number;
+  rxBytes: number;
+  rxPackets: number;
+  rxErrors: number;
+  rxDropped: number;
+  txBytes: number;
+  txPackets: number;
+  txErrors: number;
+  txDropped: number;
 }
 
 export interface Sample {
@@ -99,13 +130,28 @@ export interface StatDescriptor {
   bucketSize: number | null;
 }
 
-export interface StatsSchema { provider: string; target: string; stats: StatDescriptor[] }
+export interface StatsSchema {
+  provider: string;
+  target: string;
+  stats: StatDescriptor[];
+}
 
-export interface StatsSchemaSnapshot { hash: string; schemas: StatsSchema[] }
+export interface StatsSchemaSnapshot {
+  hash: string;
+  schemas: StatsSchema[];
+}
 
-export interface QmpEvent { event: string; qemuTimeUs: number; data: string }
+export interface QmpEvent {
+  event: string;
+  qemuTimeUs: number;
+  data: string;
+}
 
-export interface AgentNotice { kind: string; message: string; count: number }
+export interface AgentNotice {
+  kind: string;
+  message: string;
+  count: number;
+}
 
 export type RawBody =
   | { kind: 'Sample'; value: Sample }

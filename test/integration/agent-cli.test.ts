@@ -49,14 +49,17 @@ describe('qmpipe agent (CLI)', () => {
     const dir = tempDir();
     const rawTopic = randomName('it-raw');
     const cfgPath = join(dir, 'agent.json');
-    writeFileSync(cfgPath, JSON.stringify({
-      host: 'it-cli',
-      vms: { globs: [join(stack().qmpDir, `${vm.name}.qmp`)] },
-      sampling: { fastIntervalMs: 500 },
-      kafka: { brokers: ['127.0.0.1:1'], rawTopic, schemaTopic: randomName('it-schemas'), partitions: 2 },
-      spool: { dir: join(dir, 'spool') },
-      metrics: { listen: 'off' },
-    }));
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({
+        host: 'it-cli',
+        vms: { globs: [join(stack().qmpDir, `${vm.name}.qmp`)] },
+        sampling: { fastIntervalMs: 500 },
+        kafka: { brokers: ['127.0.0.1:1'], rawTopic, schemaTopic: randomName('it-schemas'), partitions: 2 },
+        spool: { dir: join(dir, 'spool') },
+        metrics: { listen: 'off' },
+      }),
+    );
     // Brokers come from the environment override, as secrets would.
     const child = spawn(process.execPath, [cli, 'agent', '--config', cfgPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,7 +71,10 @@ describe('qmpipe agent (CLI)', () => {
     await readRaw(rawTopic, (rs) => rs.filter((r) => r.body.kind === 'Sample').length >= 20, 60_000);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const logs = stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; left?: number; published?: number; level: string });
+    const logs = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; left?: number; published?: number; level: string });
     const stopped = logs.find((l) => l.msg === 'agent stopped')!;
     expect(stopped.left).toBe(0);
     const rs = await readRaw(rawTopic, (rs) => rs.length >= stopped.published!, 30_000);

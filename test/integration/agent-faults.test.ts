@@ -84,7 +84,10 @@ describe('agent faults', () => {
     await agent.stop();
     // The two QEMUs have different uuids, so their records may sit on different
     // partitions: wait for both VMs' records, not just the second's.
-    const rs = await readRaw(cfg.kafka.rawTopic, (rs) => samples(rs, vm2.uuid).length >= 2 && rs.some((r) => r.vm.uuid === vm1.uuid && kindOf(r) === 'notice:disconnected'));
+    const rs = await readRaw(
+      cfg.kafka.rawTopic,
+      (rs) => samples(rs, vm2.uuid).length >= 2 && rs.some((r) => r.vm.uuid === vm1.uuid && kindOf(r) === 'notice:disconnected'),
+    );
     const first = rs.filter((r) => r.vm.uuid === vm1.uuid);
     const second = rs.filter((r) => r.vm.uuid === vm2.uuid);
     expect(first.map(kindOf)).toContain('notice:disconnected');
@@ -111,7 +114,11 @@ describe('agent faults', () => {
       if (restarted) return;
       restarted = true;
       const s = stack();
-      await restartProcess(stopped, 20_000, { log: join(s.logDir, 'kafka.log'), pidFile: join(s.runDir, 'kafka', 'kafka.pid'), envFile: { path: join(s.runDir, 'stack.env'), key: 'KAFKA_PID' } });
+      await restartProcess(stopped, 20_000, {
+        log: join(s.logDir, 'kafka.log'),
+        pidFile: join(s.runDir, 'kafka', 'kafka.pid'),
+        envFile: { path: join(s.runDir, 'stack.env'), key: 'KAFKA_PID' },
+      });
       const deadline = Date.now() + 90_000;
       while (!(await brokerAnswers())) {
         if (Date.now() > deadline) throw new Error('the restarted broker did not answer within 90 s');
@@ -129,11 +136,15 @@ describe('agent faults', () => {
     const queued = ['Sample', 'QmpEvent', 'AgentNotice', 'StatsSchemaSnapshot'].reduce((n, k) => n + agent.telemetry.recordsQueued.value({ kind: k }), 0);
     const rs = await readRaw(cfg.kafka.rawTopic, (rs) => rs.filter((r) => r.vm.uuid === vm.uuid).length >= queued, 90_000);
     const report = seqReport(rs, vm.uuid);
-    console.log(`[agent-faults] kafka outage: ${queued} records queued, ${report.count} consumed, ${spooledDisk} on disk at the end of the outage, published before resume ${publishedDuring}, dropped ${agent.telemetry.spoolDropped.value({ reason: 'disk-full' }) + agent.telemetry.spoolDropped.value({ reason: 'memory-full' })}`);
+    console.log(
+      `[agent-faults] kafka outage: ${queued} records queued, ${report.count} consumed, ${spooledDisk} on disk at the end of the outage, published before resume ${publishedDuring}, dropped ${agent.telemetry.spoolDropped.value({ reason: 'disk-full' }) + agent.telemetry.spoolDropped.value({ reason: 'memory-full' })}`,
+    );
     expect(report).toEqual({ count: queued, max: queued - 1, duplicates: 0, missing: 0 });
     expect(spooledDisk).toBeGreaterThan(0); // the memory tier (2 KiB) overflowed to disk segments
     // samples kept their 1 s schedule through the outage
-    const ts = samples(rs, vm.uuid).map((r) => r.t).filter((t) => t >= t0 && t <= t1);
+    const ts = samples(rs, vm.uuid)
+      .map((r) => r.t)
+      .filter((t) => t >= t0 && t <= t1);
     expect(ts.length).toBeGreaterThanOrEqual(18);
     const gaps = ts.slice(1).map((t, i) => t - ts[i]!);
     expect(Math.max(...gaps)).toBeLessThan(2500);
@@ -161,11 +172,19 @@ describe('agent faults', () => {
     await resume();
     // A second agent run on the same spool dir, watching no VM, sends what the first left.
     const next = await runAgent(agentConfig({ kafka: { rawTopic: cfg.kafka.rawTopic, schemaTopic: cfg.kafka.schemaTopic }, spool: { dir: cfg.spool.dir } }));
-    await waitFor('spool drained by the next run', () => next.telemetry.spoolRecords.value({ tier: 'disk' }) + next.telemetry.spoolRecords.value({ tier: 'memory' }) === 0 && next.telemetry.recordsPublished.value() > 0, 60_000);
+    await waitFor(
+      'spool drained by the next run',
+      () =>
+        next.telemetry.spoolRecords.value({ tier: 'disk' }) + next.telemetry.spoolRecords.value({ tier: 'memory' }) === 0 &&
+        next.telemetry.recordsPublished.value() > 0,
+      60_000,
+    );
     await next.stop();
     const rs = await readRaw(cfg.kafka.rawTopic, (rs) => new Set(rs.filter((r) => r.vm.uuid === vm.uuid).map((r) => r.seq)).size >= queued, 60_000);
     const report = seqReport(rs, vm.uuid);
-    console.log(`[agent-faults] stop during outage: stop took ${stopMs} ms, ${queued} records queued, ${report.count} consumed (${report.duplicates} duplicates)`);
+    console.log(
+      `[agent-faults] stop during outage: stop took ${stopMs} ms, ${queued} records queued, ${report.count} consumed (${report.duplicates} duplicates)`,
+    );
     expect(stopMs).toBeLessThan(cfg.drainTimeoutMs + 3000);
     expect(report.missing).toBe(0);
     expect(report.max).toBe(queued - 1);
@@ -183,7 +202,10 @@ describe('agent faults', () => {
       s.on('error', () => {});
       s.end(Buffer.from('\x00\xff{"QMP" not json\r\n', 'latin1'));
     });
-    for (const [srv, file] of [[stuck, 'stuck.sock'], [garbage, 'garbage.sock']] as const) {
+    for (const [srv, file] of [
+      [stuck, 'stuck.sock'],
+      [garbage, 'garbage.sock'],
+    ] as const) {
       await new Promise<void>((r) => srv.listen(join(dir, file), () => r()));
       servers.push(srv);
     }

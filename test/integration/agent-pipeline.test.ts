@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from '#agent/main.js';
-import { decodeRaw } from '#schemas/codecs/raw.js';
+import type { decodeRaw } from '#schemas/codecs/raw.js';
 import type { QmpEvent, Sample } from '#schemas/types.js';
 import { consumeUntil, machine, startTestVm, type TestVm } from './helpers/index.js';
 import { agentConfig, kindOf, readRaw, seqReport, sleep, waitFor } from './agent-support.js';
@@ -41,11 +41,15 @@ describe('agent → Kafka with the real test VM', () => {
   });
 
   it('samples the VM: identity, wr_bytes and backingIndex 0 allocation grow', async () => {
-    const rs = await readRaw(cfg.value!.kafka.rawTopic, (rs) => {
-      const ss = samplesOf(rs);
-      const wr = ss.map((s) => s.blockDevices[0]?.counters.wrBytes ?? 0);
-      return ss.length >= 4 && wr.at(-1)! > wr[0]! + 8 * 2 ** 20;
-    }, 90_000);
+    const rs = await readRaw(
+      cfg.value!.kafka.rawTopic,
+      (rs) => {
+        const ss = samplesOf(rs);
+        const wr = ss.map((s) => s.blockDevices[0]?.counters.wrBytes ?? 0);
+        return ss.length >= 4 && wr.at(-1)! > wr[0]! + 8 * 2 ** 20;
+      },
+      90_000,
+    );
     expect(rs[0]!.vm).toMatchObject({ host: 'it-host', uuid: vm.uuid, name: vm.name });
     expect(rs[0]!.vm.qemuVersion).toMatch(/^\d+\.\d+\.\d+$/);
     expect(kindOf(rs[0]!)).toBe('notice:connected');
@@ -58,11 +62,16 @@ describe('agent → Kafka with the real test VM', () => {
     expect(alloc.at(-1)!).toBeGreaterThan(alloc[0]!);
     const top = vda.at(-1)!.chain[0]!;
     expect(top).toMatchObject({ formatNode: 'lv0-format', storageNode: 'lv0-storage', formatDriver: 'qcow2' });
-    if (vm.diskMode === 'loop') expect(top).toMatchObject({ storageDriver: 'host_device', physical: vm.backingMiB * 2 ** 20, physicalSource: 'HOST_DEVICE_SIZE' });
+    if (vm.diskMode === 'loop')
+      expect(top).toMatchObject({ storageDriver: 'host_device', physical: vm.backingMiB * 2 ** 20, physicalSource: 'HOST_DEVICE_SIZE' });
   });
 
   it.skipIf(!m.loop)(`a BLOCK_IO_ERROR(nospace)/STOP pair arrives when the device fills (needs loop devices: ${m.loopReason})`, async () => {
-    const rs = await readRaw(cfg.value!.kafka.rawTopic, (rs) => rs.some((r) => kindOf(r) === 'event:STOP') && samplesOf(rs).some((s) => s.blockDevices[0]?.ioStatus === 'nospace'), 90_000);
+    const rs = await readRaw(
+      cfg.value!.kafka.rawTopic,
+      (rs) => rs.some((r) => kindOf(r) === 'event:STOP') && samplesOf(rs).some((s) => s.blockDevices[0]?.ioStatus === 'nospace'),
+      90_000,
+    );
     const kinds = rs.map(kindOf);
     const ioErr = rs.find((r) => kindOf(r) === 'event:BLOCK_IO_ERROR')!;
     expect(JSON.parse((ioErr.body.value as QmpEvent).data)).toMatchObject({ nospace: true, action: 'stop', operation: 'write' });
@@ -70,7 +79,11 @@ describe('agent → Kafka with the real test VM', () => {
     const paused = rs.find((r) => r.body.kind === 'Sample' && (r.body.value as Sample).status === 'io-error')!;
     expect(paused.seq).toBeGreaterThan(rs.find((r) => kindOf(r) === 'event:STOP')!.seq);
     // io-status comes from query-block (slow group): it follows within one slow interval
-    expect(samplesOf(rs).filter((x) => x.blockDevices[0]!.ioStatus === 'nospace').every((x) => x.status === 'io-error')).toBe(true);
+    expect(
+      samplesOf(rs)
+        .filter((x) => x.blockDevices[0]!.ioStatus === 'nospace')
+        .every((x) => x.status === 'io-error'),
+    ).toBe(true);
   });
 
   it('serves /metrics with polls and published records', async () => {

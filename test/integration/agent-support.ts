@@ -22,26 +22,43 @@ function tempSpoolDir(): string {
   return d;
 }
 
-export function agentConfig(over: { sockets?: Array<{ path: string }>; globs?: string[]; fastIntervalMs?: number; spool?: Record<string, unknown>; kafka?: Record<string, unknown>; qmp?: Record<string, unknown> } = {}): AgentConfig {
-  return loadAgentConfig({ raw: {
-    host: 'it-host',
-    vms: { sockets: over.sockets ?? [], globs: over.globs ?? [], rescanIntervalMs: 500 },
-    qmp: { commandTimeoutMs: 1000, handshakeTimeoutMs: 1000, staleAfterMissedTicks: 2, reconnect: { initialRetryTime: 200, maxRetryTime: 2000 }, ...over.qmp },
-    sampling: { fastIntervalMs: over.fastIntervalMs ?? 1000, slowIntervalMs: 2000 },
-    kafka: {
-      brokers: stack().kafkaBrokers,
-      rawTopic: randomName('it-raw'),
-      schemaTopic: randomName('it-schemas'),
-      partitions: 3,
-      lingerMs: 20,
-      requestTimeoutMs: 5000,
-      connectionTimeoutMs: 1000,
-      ...over.kafka,
+export function agentConfig(
+  over: {
+    sockets?: Array<{ path: string }>;
+    globs?: string[];
+    fastIntervalMs?: number;
+    spool?: Record<string, unknown>;
+    kafka?: Record<string, unknown>;
+    qmp?: Record<string, unknown>;
+  } = {},
+): AgentConfig {
+  return loadAgentConfig({
+    raw: {
+      host: 'it-host',
+      vms: { sockets: over.sockets ?? [], globs: over.globs ?? [], rescanIntervalMs: 500 },
+      qmp: {
+        commandTimeoutMs: 1000,
+        handshakeTimeoutMs: 1000,
+        staleAfterMissedTicks: 2,
+        reconnect: { initialRetryTime: 200, maxRetryTime: 2000 },
+        ...over.qmp,
+      },
+      sampling: { fastIntervalMs: over.fastIntervalMs ?? 1000, slowIntervalMs: 2000 },
+      kafka: {
+        brokers: stack().kafkaBrokers,
+        rawTopic: randomName('it-raw'),
+        schemaTopic: randomName('it-schemas'),
+        partitions: 3,
+        lingerMs: 20,
+        requestTimeoutMs: 5000,
+        connectionTimeoutMs: 1000,
+        ...over.kafka,
+      },
+      spool: { dir: tempSpoolDir(), ...over.spool },
+      metrics: { listen: '127.0.0.1:0' },
+      drainTimeoutMs: 15_000,
     },
-    spool: { dir: tempSpoolDir(), ...over.spool },
-    metrics: { listen: '127.0.0.1:0' },
-    drainTimeoutMs: 15_000,
-  } });
+  });
 }
 
 export function decodeAll(messages: KafkaMessage[]): RawRecord[] {
@@ -70,7 +87,8 @@ export async function readRaw(topic: string, done: (rs: RawRecord[]) => boolean,
   return decodeAll(msgs);
 }
 
-export const kindOf = (r: RawRecord): string => (r.body.kind === 'AgentNotice' ? `notice:${r.body.value.kind}` : r.body.kind === 'QmpEvent' ? `event:${r.body.value.event}` : r.body.kind);
+export const kindOf = (r: RawRecord): string =>
+  r.body.kind === 'AgentNotice' ? `notice:${r.body.value.kind}` : r.body.kind === 'QmpEvent' ? `event:${r.body.value.event}` : r.body.kind;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -31,14 +31,20 @@ function alertmanagerAvailable(): { ok: boolean; reason: string } {
   } catch (err) {
     return { ok: false, reason: `infra/deps.sh apt failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}` };
   }
-  return existsSync(AM_BIN) ? { ok: true, reason: '' } : { ok: false, reason: `${AM_BIN} missing and the package prometheus-alertmanager could not be installed (not root?)` };
+  return existsSync(AM_BIN)
+    ? { ok: true, reason: '' }
+    : { ok: false, reason: `${AM_BIN} missing and the package prometheus-alertmanager could not be installed (not root?)` };
 }
 const am = alertmanagerAvailable();
 if (!am.ok) console.warn(`[alerts-forward] skipped: ${am.reason}`);
 
 interface GettableAlert {
-  labels: Record<string, string>; annotations: Record<string, string>;
-  startsAt: string; endsAt: string; updatedAt: string; status: { state: string };
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  updatedAt: string;
+  status: { state: string };
 }
 
 function infraEnv(): NodeJS.ProcessEnv {
@@ -65,7 +71,12 @@ function recentAlerts(): AlertRecord[] {
 }
 
 async function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit' | 'abort'): Promise<void> {
-  const p = kafkaClient('it-alerts-tx').producer({ transactionalId: randomName('it-alerts-tx'), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const p = kafkaClient('it-alerts-tx').producer({
+    transactionalId: randomName('it-alerts-tx'),
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await p.connect();
   try {
     const tx = await p.transaction();
@@ -77,7 +88,10 @@ async function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit'
 }
 
 function qmpipe(args: string[]): ChildProcess & { out: string[]; err: string[] } {
-  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } }) as ChildProcess & { out: string[]; err: string[] };
+  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  }) as ChildProcess & { out: string[]; err: string[] };
   child.out = [];
   child.err = [];
   child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
@@ -89,7 +103,10 @@ function exitCode(child: ChildProcess, timeoutMs = 30_000): Promise<number | nul
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`qmpipe ${child.spawnargs.slice(2).join(' ')} still running after ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => { clearTimeout(t); resolve(code); });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
   });
 }
 
@@ -100,25 +117,41 @@ function expectedFiring(alerts: AlertRecord[]): AlertRecord[] {
   return [...last.values()].filter((a) => a.state === 'firing');
 }
 
-const amKey = (l: Record<string, string>) => `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.backing_index ?? ''}|${l.node ?? ''}|${l.job ?? ''}`;
-const recKey = (a: AlertRecord) => `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.backingIndex ?? ''}|${a.labels.node}|${a.labels.job}`;
+const amKey = (l: Record<string, string>) =>
+  `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.backing_index ?? ''}|${l.node ?? ''}|${l.job ?? ''}`;
+const recKey = (a: AlertRecord) =>
+  `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.backingIndex ?? ''}|${a.labels.node}|${a.labels.job}`;
 
 describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts tail', () => {
   const topic = randomName('it-alerts');
   const alerts = recentAlerts();
   const split = alerts.findIndex((a) => a.type === 'paused-enospc' && a.state === 'firing') + 1;
   const phase1 = alerts.slice(0, split);
-  const aborted: AlertRecord = { ...alerts[0]!, id: 'aborted0000000000', type: 'stale', labels: { ...alerts[0]!.labels, vm: 'aborted-vm', vmUuid: 'aborted-uuid' } };
-  const duringOutage: AlertRecord = { ...phase1[0]!, id: 'outage0000000000', t: Date.now(), startsAt: Date.now(), severity: 'warning', message: 'fired while Alertmanager was down', labels: { ...phase1[0]!.labels, device: 'vdq' } };
+  const aborted: AlertRecord = {
+    ...alerts[0]!,
+    id: 'aborted0000000000',
+    type: 'stale',
+    labels: { ...alerts[0]!.labels, vm: 'aborted-vm', vmUuid: 'aborted-uuid' },
+  };
+  const duringOutage: AlertRecord = {
+    ...phase1[0]!,
+    id: 'outage0000000000',
+    t: Date.now(),
+    startsAt: Date.now(),
+    severity: 'warning',
+    message: 'fired while Alertmanager was down',
+    labels: { ...phase1[0]!.labels, device: 'vdq' },
+  };
   let amUrl = '';
   let forwarder: ChildProcess & { out: string[]; err: string[] };
 
   const amAlerts = async (query = ''): Promise<GettableAlert[]> => (await (await fetch(`${amUrl}/api/v2/alerts${query}`)).json()) as GettableAlert[];
   /** Alertmanager's alerts once their keys are exactly `want`'s. */
-  const amShows = (want: AlertRecord[]) => until(`Alertmanager to show ${want.map(recKey).join(', ')}`, async () => {
-    const got = await amAlerts();
-    return JSON.stringify(got.map((g) => amKey(g.labels)).sort()) === JSON.stringify(want.map(recKey).sort()) ? got : undefined;
-  });
+  const amShows = (want: AlertRecord[]) =>
+    until(`Alertmanager to show ${want.map(recKey).join(', ')}`, async () => {
+      const got = await amAlerts();
+      return JSON.stringify(got.map((g) => amKey(g.labels)).sort()) === JSON.stringify(want.map(recKey).sort()) ? got : undefined;
+    });
 
   beforeAll(async () => {
     const out = execFileSync('bash', [join(root, 'infra/alertmanager/start.sh')], { env: infraEnv(), encoding: 'utf8' });
@@ -138,15 +171,32 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
   });
 
   it('rebuilds the firing set from the topic: firing alerts show up with their labels and annotations', async () => {
-    forwarder = qmpipe(['alerts', 'forward', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic, '--alertmanager', amUrl, '--resend-interval', '2s']);
+    forwarder = qmpipe([
+      'alerts',
+      'forward',
+      '--brokers',
+      stack().kafkaBrokers.join(','),
+      '--topic',
+      topic,
+      '--alertmanager',
+      amUrl,
+      '--resend-interval',
+      '2s',
+    ]);
     const want = expectedFiring(phase1);
     expect(want.map((a) => a.type)).toContain('paused-enospc');
     const got = await amShows(want);
     const paused = got.find((g) => g.labels.alertname === 'qmpipe_paused_enospc')!;
     const rec = want.find((a) => a.type === 'paused-enospc')!;
     expect(paused.labels).toEqual({
-      alertname: 'qmpipe_paused_enospc', severity: 'critical', host: rec.labels.host, vm: 'cap-thin', vm_uuid: rec.labels.vmUuid,
-      device: 'vda', ...(rec.labels.backingIndex === null ? {} : { backing_index: String(rec.labels.backingIndex) }), ...(rec.labels.node ? { node: rec.labels.node } : {}),
+      alertname: 'qmpipe_paused_enospc',
+      severity: 'critical',
+      host: rec.labels.host,
+      vm: 'cap-thin',
+      vm_uuid: rec.labels.vmUuid,
+      device: 'vda',
+      ...(rec.labels.backingIndex === null ? {} : { backing_index: String(rec.labels.backingIndex) }),
+      ...(rec.labels.node ? { node: rec.labels.node } : {}),
     });
     expect(paused.annotations).toMatchObject({ description: rec.message, value: String(rec.value), threshold: String(rec.threshold), alert_id: rec.id });
     expect(paused.status.state).toBe('active');
@@ -163,10 +213,14 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
 
   it('re-sends firing alerts (updatedAt and endsAt move on)', async () => {
     const before = (await amAlerts())[0]!;
-    const after = await until('a re-send', async () => {
-      const g = (await amAlerts()).find((x) => amKey(x.labels) === amKey(before.labels));
-      return g && Date.parse(g.updatedAt) > Date.parse(before.updatedAt) ? g : undefined;
-    }, 15_000);
+    const after = await until(
+      'a re-send',
+      async () => {
+        const g = (await amAlerts()).find((x) => amKey(x.labels) === amKey(before.labels));
+        return g && Date.parse(g.updatedAt) > Date.parse(before.updatedAt) ? g : undefined;
+      },
+      15_000,
+    );
     expect(Date.parse(after.endsAt)).toBeGreaterThan(Date.parse(before.endsAt));
   });
 
@@ -178,7 +232,9 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
     expect(got.some((g) => g.labels.alertname === 'qmpipe_paused_enospc')).toBe(false);
     expect(await amAlerts('?active=false&silenced=true&inhibited=true')).toEqual([]);
     expect(await receivedResolved()).toBeGreaterThan(resolvedBefore);
-    console.log(`[alerts-forward] after the rest of the topic: ${got.length} firing (${got.map((g) => `${g.labels.alertname}/${g.labels.severity}`).join(', ') || 'none'}); resolved alerts received by Alertmanager: ${await receivedResolved()}`);
+    console.log(
+      `[alerts-forward] after the rest of the topic: ${got.length} firing (${got.map((g) => `${g.labels.alertname}/${g.labels.severity}`).join(', ') || 'none'}); resolved alerts received by Alertmanager: ${await receivedResolved()}`,
+    );
   });
 
   it('Alertmanager down and restarted (empty): an error line, no crash, then everything firing is back', async () => {
@@ -187,7 +243,10 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
     await produceTx(topic, [duringOutage], 'commit');
     await until('the forwarder to report Alertmanager down', async () => (forwarder.err.join('').includes('alertmanager unavailable') ? true : undefined));
     expect(forwarder.exitCode).toBeNull();
-    execFileSync('bash', [join(root, 'infra/alertmanager/start.sh')], { env: { ...infraEnv(), QMPIPE_ALERTMANAGER_PORT: port }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', [join(root, 'infra/alertmanager/start.sh')], {
+      env: { ...infraEnv(), QMPIPE_ALERTMANAGER_PORT: port },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     // The restarted Alertmanager holds nothing: the queued transition arrives on the next
     // attempt, the alerts firing before come back with the next re-send.
     const got = await amShows([...expectedFiring(alerts), duringOutage]);
@@ -198,9 +257,15 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
   it('stops cleanly on SIGTERM, having logged no line per alert and counted the undecodable record', async () => {
     forwarder.kill('SIGTERM');
     expect(await exitCode(forwarder)).toBe(0);
-    const logs = forwarder.err.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = forwarder.err
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ours = logs.filter((l) => l.component !== 'kafkajs');
-    expect(ours.map((l) => l.msg)).toEqual(expect.arrayContaining(['forwarding alerts', 'caught up on the alerts topic', 'alertmanager reachable again', 'stopping', 'alerts forwarder stopped']));
+    expect(ours.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['forwarding alerts', 'caught up on the alerts topic', 'alertmanager reachable again', 'stopping', 'alerts forwarder stopped']),
+    );
     const errors = logs.filter((l) => l.level === 'error');
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors) expect(e).toMatchObject({ msg: 'alertmanager unavailable; alerts kept for the next attempt', url: `${amUrl}/api/v2/alerts` });
@@ -212,11 +277,29 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
 
   it('forward started before its topic exists keeps retrying, then forwards', async () => {
     const late = randomName('it-alerts-late');
-    const child = qmpipe(['alerts', 'forward', '--brokers', stack().kafkaBrokers.join(','), '--topic', late, '--alertmanager', amUrl, '--resend-interval', '2s']);
+    const child = qmpipe([
+      'alerts',
+      'forward',
+      '--brokers',
+      stack().kafkaBrokers.join(','),
+      '--topic',
+      late,
+      '--alertmanager',
+      amUrl,
+      '--resend-interval',
+      '2s',
+    ]);
     try {
       await until('the missing-topic error', async () => (child.err.join('').includes(`topic ${late} does not exist`) ? true : undefined));
       await createTopics([late], 1);
-      const lateAlert: AlertRecord = { ...duringOutage, id: 'late000000000000', t: Date.now(), startsAt: Date.now(), message: 'on a topic created late', labels: { ...duringOutage.labels, device: 'vdl' } };
+      const lateAlert: AlertRecord = {
+        ...duringOutage,
+        id: 'late000000000000',
+        t: Date.now(),
+        startsAt: Date.now(),
+        message: 'on a topic created late',
+        labels: { ...duringOutage.labels, device: 'vdl' },
+      };
       await produceTx(late, [lateAlert], 'commit');
       const got = await until('the late alert in Alertmanager', async () => (await amAlerts()).find((g) => g.labels.device === 'vdl'), 60_000);
       expect(got.annotations.description).toBe('on a topic created late');
@@ -245,8 +328,13 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
   it('alerts tail --json prints the records themselves', async () => {
     const child = qmpipe(['alerts', 'tail', '--json', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
     expect(await exitCode(child)).toBe(0);
-    const got = child.out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AlertRecord);
-    const order = (xs: AlertRecord[]) => [...xs].sort((a, b) => a.t - b.t || a.id.localeCompare(b.id) || a.state.localeCompare(b.state) || a.severity.localeCompare(b.severity));
+    const got = child.out
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AlertRecord);
+    const order = (xs: AlertRecord[]) =>
+      [...xs].sort((a, b) => a.t - b.t || a.id.localeCompare(b.id) || a.state.localeCompare(b.state) || a.severity.localeCompare(b.severity));
     expect(order(got)).toEqual(order([...alerts, duringOutage]));
   });
 
@@ -254,10 +342,14 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
     const child = qmpipe(['alerts', 'tail', '--follow', '--from-now', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic]);
     const fresh = { ...alerts[0]!, id: 'fresh00000000000', message: 'a fresh transition', t: Date.now(), labels: { ...alerts[0]!.labels, device: 'vdz' } };
     // The consumer starts at "latest" once it has joined: publish until it prints one.
-    await until('tail --follow to print a new transition', async () => {
-      await produceTx(topic, [{ ...fresh, t: Date.now() }], 'commit');
-      return child.out.join('').includes('a fresh transition') ? true : undefined;
-    }, 60_000);
+    await until(
+      'tail --follow to print a new transition',
+      async () => {
+        await produceTx(topic, [{ ...fresh, t: Date.now() }], 'commit');
+        return child.out.join('').includes('a fresh transition') ? true : undefined;
+      },
+      60_000,
+    );
     child.kill('SIGINT');
     expect(await exitCode(child)).toBe(0);
     const lines = child.out.join('').split('\n').filter(Boolean);

@@ -16,7 +16,11 @@ import { s3Client, stack } from './helpers/index.js';
 const root = join(import.meta.dirname, '..', '..');
 const FIXTURE = 'test/fixtures/qmp/thin-lv-enospc-commit.jsonl';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function demo(args: string[], onStdout?: (text: string, kill: () => void) => void): Promise<Run> {
   const s = stack();
@@ -24,20 +28,32 @@ function demo(args: string[], onStdout?: (text: string, kill: () => void) => voi
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env, NODE_NO_WARNINGS: '1', QMPIPE_RUN_DIR: s.runDir,
-      KAFKA_BROKERS: s.kafkaBrokers.join(','), S3_ENDPOINT: s.s3.endpoint, S3_ACCESS_KEY: s.s3.accessKeyId, S3_SECRET_KEY: s.s3.secretAccessKey, S3_REGION: s.s3.region,
+      ...process.env,
+      NODE_NO_WARNINGS: '1',
+      QMPIPE_RUN_DIR: s.runDir,
+      KAFKA_BROKERS: s.kafkaBrokers.join(','),
+      S3_ENDPOINT: s.s3.endpoint,
+      S3_ACCESS_KEY: s.s3.accessKeyId,
+      S3_SECRET_KEY: s.s3.secretAccessKey,
+      S3_REGION: s.s3.region,
     },
   });
   const run: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { run.stdout += d; onStdout?.(run.stdout, () => child.kill('SIGINT')); });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    run.stdout += d;
+    onStdout?.(run.stdout, () => child.kill('SIGINT'));
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
   return new Promise((resolve) => child.once('close', (code) => resolve({ ...run, code })));
 }
 
 /** `ALERT FIRING   critical paused-enospc     cap-thin vda[0] lv0-format 01:46:38.9Z: …` → [state, type, target]. */
 function alertLines(stdout: string): Array<{ state: string; type: string; target: string }> {
-  return [...stdout.matchAll(/^ALERT (FIRING|RESOLVED) +(?:warning|critical) +(\S+) +cap-thin (.*?) \d\d:\d\d:\d\d\.\dZ: /gm)]
-    .map((m) => ({ state: m[1]!.toLowerCase(), type: m[2]!, target: m[3]! }));
+  return [...stdout.matchAll(/^ALERT (FIRING|RESOLVED) +(?:warning|critical) +(\S+) +cap-thin (.*?) \d\d:\d\d:\d\d\.\dZ: /gm)].map((m) => ({
+    state: m[1]!.toLowerCase(),
+    type: m[2]!,
+    target: m[3]!,
+  }));
 }
 
 describe('qmpipe demo --replay', () => {
@@ -47,8 +63,10 @@ describe('qmpipe demo --replay', () => {
     expect(r.stdout).not.toContain('\x1b[');
 
     const alerts = alertLines(r.stdout);
-    const idx = (type: string, state: string, target?: string) => alerts.findIndex((a) => a.type === type && a.state === state && (target === undefined || a.target === target));
-    for (const type of ['watermark', 'paused-enospc', 'threshold-crossed', 'commit-growth', 'block-job-error']) expect(idx(type, 'firing'), type).toBeGreaterThanOrEqual(0);
+    const idx = (type: string, state: string, target?: string) =>
+      alerts.findIndex((a) => a.type === type && a.state === state && (target === undefined || a.target === target));
+    for (const type of ['watermark', 'paused-enospc', 'threshold-crossed', 'commit-growth', 'block-job-error'])
+      expect(idx(type, 'firing'), type).toBeGreaterThanOrEqual(0);
     expect(idx('paused-enospc', 'resolved')).toBeGreaterThan(idx('paused-enospc', 'firing'));
     expect(idx('commit-growth', 'firing', 'vda[1] lv0-format')).toBeGreaterThanOrEqual(0);
     expect(idx('block-job-error', 'firing', 'vda job commit0')).toBeGreaterThanOrEqual(0);
@@ -59,7 +77,9 @@ describe('qmpipe demo --replay', () => {
 
     const bucket = /^== Parquet objects in s3:\/\/(qmpipe-demo-[0-9a-f]{6}) \((\d+)\)/m.exec(r.stdout)!;
     expect(bucket).not.toBeNull();
-    const printed = [...r.stdout.matchAll(/^(rollups\/resolution=(?:10s|1m)\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d+\.parquet) +(\d+)$/gm)].map((m) => m[1]!);
+    const printed = [...r.stdout.matchAll(/^(rollups\/resolution=(?:10s|1m)\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d+\.parquet) +(\d+)$/gm)].map(
+      (m) => m[1]!,
+    );
     expect(printed.length).toBeGreaterThanOrEqual(1);
     expect(printed).toHaveLength(Number(bucket[2]));
     const s3 = s3Client();
@@ -84,7 +104,10 @@ describe('qmpipe demo --replay', () => {
   it('stops on Ctrl-C (SIGINT) mid-replay with exit 130 and no report', async () => {
     let sent = false;
     const r = await demo(['--replay', FIXTURE, '--no-view', '--speed', '1'], (out, kill) => {
-      if (!sent && out.includes('ALERT FIRING')) { sent = true; kill(); }
+      if (!sent && out.includes('ALERT FIRING')) {
+        sent = true;
+        kill();
+      }
     });
     expect(sent).toBe(true);
     expect(r.code, r.stderr).toBe(130);

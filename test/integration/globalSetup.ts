@@ -110,11 +110,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     // allSettled, not all: never leave a half-started stack behind on a failure.
-    const results = await Promise.allSettled([
-      sh('infra/stack-up.sh', [], env),
-      sh('infra/qemu/probe-kvm.sh', ['auto'], env),
-      loopInfo(runDir),
-    ] as const);
+    const results = await Promise.allSettled([sh('infra/stack-up.sh', [], env), sh('infra/qemu/probe-kvm.sh', ['auto'], env), loopInfo(runDir)] as const);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const accelOut = (results[1] as PromiseFulfilledResult<string>).value;

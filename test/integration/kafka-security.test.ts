@@ -46,8 +46,20 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface LogLine { level: string; msg: string; kafkajs?: string; error?: string }
-interface Run { agent: AgentHandle; logs: LogLine[]; file: string; rawTopic: string; spoolDir: string; stopped: boolean }
+interface LogLine {
+  level: string;
+  msg: string;
+  kafkajs?: string;
+  error?: string;
+}
+interface Run {
+  agent: AgentHandle;
+  logs: LogLine[];
+  file: string;
+  rawTopic: string;
+  spoolDir: string;
+  stopped: boolean;
+}
 
 const running: Run[] = [];
 afterEach(async () => {
@@ -63,15 +75,18 @@ async function runAgent(kafka: Record<string, unknown>, env: NodeJS.ProcessEnv, 
   const rawTopic = `${name}-raw`;
   const spoolDir = join(work, name, 'spool');
   const file = join(work, `${name}.json`);
-  writeFileSync(file, JSON.stringify({
-    host: 'it-sec',
-    vms: { sockets: [{ path: vm.qmpAgent }] },
-    sampling: { fastIntervalMs: 200, slowIntervalMs: 1000 },
-    kafka: { rawTopic, schemaTopic: `${name}-schemas`, partitions: 1, lingerMs: 20, requestTimeoutMs: 5000, connectionTimeoutMs: 2000, ...kafka },
-    spool: { dir: spoolDir },
-    metrics: { listen: 'off' },
-    drainTimeoutMs: over.drainTimeoutMs ?? 5000,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      host: 'it-sec',
+      vms: { sockets: [{ path: vm.qmpAgent }] },
+      sampling: { fastIntervalMs: 200, slowIntervalMs: 1000 },
+      kafka: { rawTopic, schemaTopic: `${name}-schemas`, partitions: 1, lingerMs: 20, requestTimeoutMs: 5000, connectionTimeoutMs: 2000, ...kafka },
+      spool: { dir: spoolDir },
+      metrics: { listen: 'off' },
+      drainTimeoutMs: over.drainTimeoutMs ?? 5000,
+    }),
+  );
   const cfg = loadAgentConfig({ file: file, env: env });
   const logs: LogLine[] = [];
   const logger = createLogger({}, { level: 'debug', write: (l) => logs.push(JSON.parse(l) as LogLine) });
@@ -85,7 +100,8 @@ async function stop(r: Run): Promise<void> {
   await r.agent.stop();
 }
 
-const queued = (r: Run): number => ['Sample', 'QmpEvent', 'AgentNotice', 'StatsSchemaSnapshot'].reduce((n, k) => n + r.agent.telemetry.recordsQueued.value({ kind: k }), 0);
+const queued = (r: Run): number =>
+  ['Sample', 'QmpEvent', 'AgentNotice', 'StatsSchemaSnapshot'].reduce((n, k) => n + r.agent.telemetry.recordsQueued.value({ kind: k }), 0);
 const samplesIn = (rs: RawRecord[]): number => rs.filter((x) => x.body.kind === 'Sample').length;
 
 /** Waits for acknowledged records, stops the agent (drains), reads them back through the PLAINTEXT listener. */
@@ -149,7 +165,13 @@ describe('agent → Kafka over TLS and SASL', () => {
     const r = await runAgent({ brokers: sec.sslBrokers, tls: { caFile: sec.caFile, certFile: sec.certFile, keyFile: sec.keyFile } }, {});
     await expectPublished(r);
     // The pass above is not vacuous: the same listener rejects a client without a certificate.
-    const conn = { clientId: 'it-sec-nocert', brokers: sec.sslBrokers, connectionTimeoutMs: 2000, requestTimeoutMs: 5000, tls: { caFile: sec.caFile, rejectUnauthorized: true } };
+    const conn = {
+      clientId: 'it-sec-nocert',
+      brokers: sec.sslBrokers,
+      connectionTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      tls: { caFile: sec.caFile, rejectUnauthorized: true },
+    };
     const admin = new kafkajs.Kafka({ ...kafkaClientConfig(conn), logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 0 } }).admin();
     await expect(admin.connect().then(() => admin.listTopics())).rejects.toThrow(/certificate/);
     await admin.disconnect().catch(() => undefined);
@@ -161,7 +183,11 @@ describe('agent → Kafka over TLS and SASL', () => {
       { QMPIPE_KAFKA_SASL_PASSWORD: 'not-the-password' },
     );
     const authFailed = (l: LogLine): boolean => /SASL SCRAM SHA512 authentication failed.*invalid credentials/.test(`${l.msg} ${l.error ?? ''}`);
-    await waitFor('a log line naming the authentication failure', () => r.logs.some((l) => l.msg === 'Kafka unavailable; records wait in the spool' && authFailed(l)), 10_000);
+    await waitFor(
+      'a log line naming the authentication failure',
+      () => r.logs.some((l) => l.msg === 'Kafka unavailable; records wait in the spool' && authFailed(l)),
+      10_000,
+    );
     await sleep(3000);
     // One authentication attempt per backoff step (300 ms, 600 ms, 1.2 s, 2.4 s ±20 %), not
     // one per sample (every 200 ms: the agent used to try again on every new record).
@@ -174,14 +200,38 @@ describe('agent → Kafka over TLS and SASL', () => {
 
   it('a CA that did not sign the broker certificate: a TLS verification error, nothing published, records persisted on stop', async () => {
     const other = join(work, 'other-ca');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${other}.key`, '-out', `${other}.pem`, '-days', '1', '-subj', '/CN=not-the-test-ca'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${other}.key`,
+        '-out',
+        `${other}.pem`,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=not-the-test-ca',
+      ],
+      { stdio: 'ignore' },
+    );
     // drainTimeoutMs 1 s: stop() does not wait for kafkajs's own connection retries.
     const r = await runAgent(
       { brokers: sec.saslSslBrokers, tls: { caFile: `${other}.pem` }, sasl: { mechanism: 'scram-sha-512', username: sec.scram.username } },
       { QMPIPE_KAFKA_SASL_PASSWORD: sec.scram.password },
       { drainTimeoutMs: 1000 },
     );
-    await waitFor('a TLS verification error in the log', () => r.logs.some((l) => l.level === 'error' && /self-signed certificate in certificate chain/.test(l.msg)), 10_000);
+    await waitFor(
+      'a TLS verification error in the log',
+      () => r.logs.some((l) => l.level === 'error' && /self-signed certificate in certificate chain/.test(l.msg)),
+      10_000,
+    );
     await sleep(1000);
     expect(r.logs.filter((l) => /authentication failed/i.test(l.msg))).toEqual([]); // TLS fails first: the password is never sent
     await expectSpooledNotPublished(r);
@@ -191,14 +241,25 @@ describe('agent → Kafka over TLS and SASL', () => {
 describe('processor → Kafka over SASL_SSL', () => {
   it('topic set-up, a transaction (outputs, checkpoint, offsets) and the read_committed loader work with the processor config', async () => {
     const name = randomName('it-sec-proc');
-    const cfg = loadProcessorRuntimeConfig({ raw: {
+    const cfg = loadProcessorRuntimeConfig({
+      raw: {
         kafka: {
-          brokers: sec.saslSslBrokers, groupId: `${name}-group`, rawTopic: `${name}-raw`, alertsTopic: `${name}-alerts`, deadLetterTopic: `${name}-dlq`,
-          checkpointTopic: `${name}-checkpoints`, transactionalIdPrefix: name, connectionTimeoutMs: 2000, requestTimeoutMs: 10_000,
-          tls: { caFile: sec.caFile }, sasl: { mechanism: 'scram-sha-512' },
+          brokers: sec.saslSslBrokers,
+          groupId: `${name}-group`,
+          rawTopic: `${name}-raw`,
+          alertsTopic: `${name}-alerts`,
+          deadLetterTopic: `${name}-dlq`,
+          checkpointTopic: `${name}-checkpoints`,
+          transactionalIdPrefix: name,
+          connectionTimeoutMs: 2000,
+          requestTimeoutMs: 10_000,
+          tls: { caFile: sec.caFile },
+          sasl: { mechanism: 'scram-sha-512' },
         },
         s3: { bucket: 'unused-by-this-test' },
-      }, env: { QMPIPE_KAFKA_SASL_USERNAME: sec.scram.username, QMPIPE_KAFKA_SASL_PASSWORD: sec.scram.password } });
+      },
+      env: { QMPIPE_KAFKA_SASL_USERNAME: sec.scram.username, QMPIPE_KAFKA_SASL_PASSWORD: sec.scram.password },
+    });
     expect(cfg.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: sec.scram.username, password: sec.scram.password });
     const kafka = new kafkajs.Kafka({ ...kafkaClientConfig(cfg.kafka), logLevel: kafkajs.logLevel.NOTHING });
     const admin = kafka.admin();
@@ -206,7 +267,9 @@ describe('processor → Kafka over SASL_SSL', () => {
     try {
       const partitions = await ensureProcessorTopics(admin, cfg.kafka, 2);
       expect(partitions).toBe(2);
-      expect(await admin.listTopics()).toEqual(expect.arrayContaining([cfg.kafka.rawTopic, cfg.kafka.alertsTopic, cfg.kafka.checkpointTopic, cfg.kafka.deadLetterTopic]));
+      expect(await admin.listTopics()).toEqual(
+        expect.arrayContaining([cfg.kafka.rawTopic, cfg.kafka.alertsTopic, cfg.kafka.checkpointTopic, cfg.kafka.deadLetterTopic]),
+      );
       const producer = await createTransactionalProducer(kafka, `${name}-0`);
       try {
         await commitPartitionTransaction(producer, {
@@ -229,7 +292,7 @@ describe('processor → Kafka over SASL_SSL', () => {
       expect(await read(cfg.kafka.alertsTopic, 'vm-1')).toBe('alert-1');
       const committed = async (): Promise<string | undefined> =>
         (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [cfg.kafka.rawTopic] }))[0]!.partitions.find((p) => p.partition === 0)?.offset;
-      await waitForAsync('the transaction\'s consumer offset', async () => (await committed()) === '42');
+      await waitForAsync("the transaction's consumer offset", async () => (await committed()) === '42');
     } finally {
       await admin.disconnect();
     }

@@ -37,14 +37,27 @@ async function depsFor(bucket: string, alertsTopic: string): Promise<InvokeDeps 
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: alertsTopic, numPartitions: 3 }] });
   await admin.disconnect();
-  const store = new S3ObjectStore(createS3Client({ bucket, endpoint: s.s3.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey }), bucket);
+  const store = new S3ObjectStore(
+    createS3Client({
+      bucket,
+      endpoint: s.s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: s.s3.accessKeyId,
+      secretAccessKey: s.s3.secretAccessKey,
+    }),
+    bucket,
+  );
   const producer = kafkaClient('it-lambda').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
   return {
     env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
-    store, rollups: createRollupWriter(store, cfg.s3.prefix), alerts: kafkaAlertPublisher(producer, alertsTopic),
-    checkpointPrefix: 'checkpoints', deadLetterPrefix: 'deadletters',
+    store,
+    rollups: createRollupWriter(store, cfg.s3.prefix),
+    alerts: kafkaAlertPublisher(producer, alertsTopic),
+    checkpointPrefix: 'checkpoints',
+    deadLetterPrefix: 'deadletters',
     close: () => producer.disconnect(),
   };
 }
@@ -58,7 +71,11 @@ function events(size: (i: number) => number): unknown[] {
     for (const c of cursors) {
       if (c.at >= c.ms.length) continue;
       const n = Math.max(1, size(i));
-      batches.push({ topic: sc.raw, partition: c.p, messages: c.ms.slice(c.at, c.at + n).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })) });
+      batches.push({
+        topic: sc.raw,
+        partition: c.p,
+        messages: c.ms.slice(c.at, c.at + n).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })),
+      });
       c.at += n;
     }
     out.push(JSON.parse(JSON.stringify(toKafkaEvent(batches, stack().kafkaBrokers.join(',')))));
@@ -85,13 +102,28 @@ async function runSplit(name: string, evs: unknown[], redeliver = false): Promis
   expect(rollupKeys).toEqual([...exp.objects.keys()].sort());
   for (const [k, v] of exp.objects) expect(got.objects.get(k)?.equals(v), k).toBe(true);
   expect([...got.objects.keys()].filter((k) => k.startsWith('deadletters/'))).toHaveLength(1);
-  console.log(`[processor-lambda] ${name}: ${evs.length} invocations${redeliver ? ' (each delivered twice)' : ''} → ${exp.alerts.length} alert transitions, ${rollupKeys.length} rollup objects, as one long run`);
+  console.log(
+    `[processor-lambda] ${name}: ${evs.length} invocations${redeliver ? ' (each delivered twice)' : ''} → ${exp.alerts.length} alert transitions, ${rollupKeys.length} rollup objects, as one long run`,
+  );
 }
 
 describe('Lambda handler on events from the real broker', () => {
-  it('one event with the whole stream', () => runSplit('whole', events(() => 1_000_000)));
-  it('events of 7 messages per partition', () => runSplit('seven', events(() => 7)));
-  it('events of random sizes, each delivered twice (at-least-once)', () => runSplit('random', events(() => 1 + Math.floor(Math.random() * 60)), true));
+  it('one event with the whole stream', () =>
+    runSplit(
+      'whole',
+      events(() => 1_000_000),
+    ));
+  it('events of 7 messages per partition', () =>
+    runSplit(
+      'seven',
+      events(() => 7),
+    ));
+  it('events of random sizes, each delivered twice (at-least-once)', () =>
+    runSplit(
+      'random',
+      events(() => 1 + Math.floor(Math.random() * 60)),
+      true,
+    ));
 
   it('two invocations racing on one partition: the conditional checkpoint write lets only one win', async () => {
     // B loads the checkpoint, then A runs to completion, then B tries to save: B must lose.
@@ -102,20 +134,49 @@ describe('Lambda handler on events from the real broker', () => {
     const deps = await depsFor(bucket, `${bucket}-alerts`);
     try {
       const [p, ms] = [...byPartition].sort((x, y) => y[1].length - x[1].length)[0]!;
-      const ev = toKafkaEvent([{ topic: sc.raw, partition: p, messages: ms.slice(0, 40).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })) }]);
+      const ev = toKafkaEvent([
+        {
+          topic: sc.raw,
+          partition: p,
+          messages: ms.slice(0, 40).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })),
+        },
+      ]);
       const first = await invoke(ev, deps);
       let release!: () => void;
-      const gate = new Promise<void>((r) => { release = r; });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
       let loaded!: () => void;
-      const bLoaded = new Promise<void>((r) => { loaded = r; });
-      const slowStore = { ...deps.store, put: deps.store.put.bind(deps.store), list: deps.store.list.bind(deps.store), putIfMatch: deps.store.putIfMatch.bind(deps.store),
-        get: async (k: string) => { const v = await deps.store.get(k); loaded(); await gate; return v; } };
-      const next = toKafkaEvent([{ topic: sc.raw, partition: p, messages: ms.slice(40, 80).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })) }]);
+      const bLoaded = new Promise<void>((r) => {
+        loaded = r;
+      });
+      const slowStore = {
+        ...deps.store,
+        put: deps.store.put.bind(deps.store),
+        list: deps.store.list.bind(deps.store),
+        putIfMatch: deps.store.putIfMatch.bind(deps.store),
+        get: async (k: string) => {
+          const v = await deps.store.get(k);
+          loaded();
+          await gate;
+          return v;
+        },
+      };
+      const next = toKafkaEvent([
+        {
+          topic: sc.raw,
+          partition: p,
+          messages: ms.slice(40, 80).map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value })),
+        },
+      ]);
       const b = invoke(next, { ...deps, store: slowStore });
       await bLoaded;
       const a = await invoke(next, deps);
       release();
-      const err = await b.then(() => null, (e: unknown) => e);
+      const err = await b.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(S3StoreError);
       expect((err as S3StoreError).code).toBe('S3_PRECONDITION_FAILED');
       expect(a[0]!.nextOffset).toBe(Number(ms[79]!.offset) + 1);

@@ -15,7 +15,21 @@ import { createCore } from '#processor/core/step.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { initialPartitionState, processBatch } from '#processor/partition/partitionStep.js';
 import { stack } from './helpers/index.js';
-import { activeMembers, actual, exited, fleetRecords, lagOf, newScenario, produce, readAll, reference, sleep, spawnProcessor, waitCaughtUp, type Scenario } from './processor-support.js';
+import {
+  activeMembers,
+  actual,
+  exited,
+  fleetRecords,
+  lagOf,
+  newScenario,
+  produce,
+  readAll,
+  reference,
+  sleep,
+  spawnProcessor,
+  waitCaughtUp,
+  type Scenario,
+} from './processor-support.js';
 import { restartS3After, stopS3 } from './s3-outage.js';
 
 const records = fleetRecords(8);
@@ -29,7 +43,11 @@ afterEach(async () => {
   }
 });
 
-async function prepared(name: string, maxBatchMessages = 25, checkpointIntervalMs = 10_000): Promise<{ sc: Scenario; exp: Awaited<ReturnType<typeof reference>> }> {
+async function prepared(
+  name: string,
+  maxBatchMessages = 25,
+  checkpointIntervalMs = 10_000,
+): Promise<{ sc: Scenario; exp: Awaited<ReturnType<typeof reference>> }> {
   const sc = await newScenario(name, 3, { maxBatchMessages, checkpointIntervalMs });
   await produce(sc, records, POISON);
   const exp = await reference(sc, records.length + POISON.length);
@@ -127,7 +145,9 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     await admin.connect();
     for (let i = 0; i < 12; i++) {
       await sleep(2_500);
-      const committed = new Map((await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions.map((p) => [p.partition, Number(p.offset)]));
+      const committed = new Map(
+        (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions.map((p) => [p.partition, Number(p.offset)]),
+      );
       seen.push({ committed, objects: filesUnder(dataDir) });
     }
     await restartS3After(down, 0);
@@ -143,7 +163,10 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
       const st = initialPartitionState(sc.raw, p);
       for (const m of msgs) {
         const { outputs } = processBatch(st, [{ offset: Number(m.offset), timestamp: 0, key: m.key, value: m.value }], env);
-        if (outputs.windows.length > 0) { firstWindowOffset.set(p, Number(m.offset)); break; }
+        if (outputs.windows.length > 0) {
+          firstWindowOffset.set(p, Number(m.offset));
+          break;
+        }
       }
     }
     expect(firstWindowOffset.size).toBeGreaterThan(0);
@@ -159,7 +182,9 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     expect(got.alerts).toEqual(exp.alerts);
     expect([...got.objects.keys()].sort()).toEqual([...exp.objects.keys()].sort());
     for (const [k, v] of exp.objects) expect(got.objects.get(k)?.equals(v), k).toBe(true);
-    console.log(`[processor-runtime] S3 down 30 s: committed offsets during the outage ${JSON.stringify(seen.map((x) => [...x.committed.values()].reduce((a, b) => a + Math.max(0, b), 0)))}; first window offsets ${JSON.stringify([...firstWindowOffset])}`);
+    console.log(
+      `[processor-runtime] S3 down 30 s: committed offsets during the outage ${JSON.stringify(seen.map((x) => [...x.committed.values()].reduce((a, b) => a + Math.max(0, b), 0)))}; first window offsets ${JSON.stringify([...firstWindowOffset])}`,
+    );
   });
 });
 
@@ -175,19 +200,26 @@ async function checkWithDuckDb(objects: Map<string, Buffer>): Promise<void> {
     writeFileSync(join(dir, k), v);
   }
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const rows = (await conn.runAndReadAll(`select vm, epoch_ms(window_start) as ws, series, max_allocation, increase, count
+  const rows = (
+    await conn.runAndReadAll(`select vm, epoch_ms(window_start) as ws, series, max_allocation, increase, count
     from read_parquet('${dir}/rollups/resolution=1m/**/*.parquet', hive_partitioning = true)
-    where series in ('block.vda.0', 'block.vda.wr.bytes') and vm like 'thin-%' order by vm, ws, series`)).getRowObjectsJson();
+    where series in ('block.vda.0', 'block.vda.wr.bytes') and vm like 'thin-%' order by vm, ws, series`)
+  ).getRowObjectsJson();
   expect(rows.length).toBeGreaterThan(2);
   let checked = 0;
-  const windowSamples = (vm: unknown, ws: number) => records.filter((x) => x.vm.name === vm && x.body.kind === 'Sample' && x.t >= ws && x.t < ws + 60_000)
-    .map((x) => (x.body.value as Sample).blockDevices.find((d) => d.dev === 'vda')!);
+  const windowSamples = (vm: unknown, ws: number) =>
+    records
+      .filter((x) => x.vm.name === vm && x.body.kind === 'Sample' && x.t >= ws && x.t < ws + 60_000)
+      .map((x) => (x.body.value as Sample).blockDevices.find((d) => d.dev === 'vda')!);
   // block.vda.0: one row per image that sat at depth 0 during the window (the snapshot
   // changes it), each with that image's highest allocation.
   const chainRows = new Map<string, number[]>();
   for (const r of rows.filter((x) => x.series === 'block.vda.0')) {
     const k = `${r.vm}@${r.ws}`;
-    chainRows.set(k, [...(chainRows.get(k) ?? []), Number(r.max_allocation)].sort((a, b) => a - b));
+    chainRows.set(
+      k,
+      [...(chainRows.get(k) ?? []), Number(r.max_allocation)].sort((a, b) => a - b),
+    );
   }
   for (const [k, got] of chainRows) {
     const [vm, ws] = k.split('@');
@@ -205,7 +237,9 @@ async function checkWithDuckDb(objects: Map<string, Buffer>): Promise<void> {
   for (const r of rows.filter((x) => x.series === 'block.vda.wr.bytes')) {
     const ws = Number(r.ws);
     const wr = windowSamples(r.vm, ws).map((d) => d.counters.wrBytes);
-    const before = records.filter((x) => x.vm.name === r.vm && x.body.kind === 'Sample' && x.t < ws).map((x) => (x.body.value as Sample).blockDevices.find((d) => d.dev === 'vda')!.counters.wrBytes);
+    const before = records
+      .filter((x) => x.vm.name === r.vm && x.body.kind === 'Sample' && x.t < ws)
+      .map((x) => (x.body.value as Sample).blockDevices.find((d) => d.dev === 'vda')!.counters.wrBytes);
     const start = before.length > 0 ? before[before.length - 1]! : wr[0]!;
     expect(Number(r.increase), `${r.vm} ${ws} wr.bytes`).toBe(wr[wr.length - 1]! - start);
     checked++;

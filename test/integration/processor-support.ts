@@ -41,7 +41,10 @@ export function fleetRecords(copies = 4): RawRecord[] {
     copy(thin, `thin-${k}`, k * 45_000);
     copy(kvm, `kvm-${k}`, thin0 - kvm0 + k * 50_000 + 7_000);
   }
-  return out.map((r, i) => ({ r, i })).sort((a, b) => a.r.t - b.r.t || a.i - b.i).map(({ r }) => r);
+  return out
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => a.r.t - b.r.t || a.i - b.i)
+    .map(({ r }) => r);
 }
 
 /** A value with a valid single-object header and a body that is not the record. */
@@ -70,16 +73,37 @@ export async function newScenario(name: string, partitions = 3, overrides: Parti
   const sc = { id, raw: `${id}-raw`, schemas: `${id}-schemas`, bucket: id };
   const admin = kafkaClient('it-admin').admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [
-    { topic: sc.raw, numPartitions: partitions },
-    { topic: sc.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: sc.raw, numPartitions: partitions },
+      { topic: sc.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
   await admin.disconnect();
   await s3Client().send(new CreateBucketCommand({ Bucket: sc.bucket }));
   const cfg: ProcessorRuntimeConfigInput = {
-    kafka: { brokers: s.kafkaBrokers, rawTopic: sc.raw, schemaTopic: sc.schemas, groupId: `${id}-group`, alertsTopic: `${id}-alerts`,
-      deadLetterTopic: `${id}-dlq`, checkpointTopic: `${id}-checkpoints`, transactionalIdPrefix: id, maxBatchMessages: 25, sessionTimeoutMs: 10_000, ...overrides },
-    s3: { bucket: sc.bucket, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey, prefix: 'rollups' },
+    kafka: {
+      brokers: s.kafkaBrokers,
+      rawTopic: sc.raw,
+      schemaTopic: sc.schemas,
+      groupId: `${id}-group`,
+      alertsTopic: `${id}-alerts`,
+      deadLetterTopic: `${id}-dlq`,
+      checkpointTopic: `${id}-checkpoints`,
+      transactionalIdPrefix: id,
+      maxBatchMessages: 25,
+      sessionTimeoutMs: 10_000,
+      ...overrides,
+    },
+    s3: {
+      bucket: sc.bucket,
+      endpoint: s.s3.endpoint,
+      forcePathStyle: true,
+      accessKeyId: s.s3.accessKeyId,
+      secretAccessKey: s.s3.secretAccessKey,
+      prefix: 'rollups',
+    },
     rollups: { allowedLatenessMs: 2_000 },
     s3Retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3, pauseMs: 2_000 },
     core: { rollup: { resolutionsMs: [60_000, 3_600_000] } },
@@ -114,10 +138,17 @@ export async function readAll(topic: string, expected: number, timeoutMs = 60_00
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`readAll(${topic}): ${n} of ${expected} messages after ${timeoutMs} ms`)), timeoutMs);
-      consumer.run({ eachMessage: async ({ partition, message }) => {
-        (out.get(partition) ?? out.set(partition, []).get(partition)!).push(message);
-        if (++n >= expected) { clearTimeout(timer); resolve(); }
-      } }).catch(reject);
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            (out.get(partition) ?? out.set(partition, []).get(partition)!).push(message);
+            if (++n >= expected) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
     });
   } finally {
     await consumer.disconnect();
@@ -169,7 +200,10 @@ export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
   }
   return {
     alerts: alerts.map((m) => alertKey(codecs.alert.decode(m.value!))).sort(),
-    deadLetters: dls.map((m) => codecs.deadLetter.decode(m.value!)).map((d) => `${d.partition}:${d.offset}:${d.code}`).sort(),
+    deadLetters: dls
+      .map((m) => codecs.deadLetter.decode(m.value!))
+      .map((d) => `${d.partition}:${d.offset}:${d.code}`)
+      .sort(),
     objects,
     messages: exp.messages,
   };
@@ -220,10 +254,14 @@ export function sleep(ms: number): Promise<void> {
 /** `qmpipe processor --config FILE` as a child process (stderr kept for failures). */
 export function spawnProcessor(sc: Scenario): ChildProcess & { logs: string[] } {
   const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'processor', '--config', sc.configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
   }) as ChildProcess & { logs: string[] };
   child.logs = [];
-  child.stderr!.on('data', (d: Buffer) => { child.logs.push(d.toString()); if (child.logs.length > 200) child.logs.shift(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    child.logs.push(d.toString());
+    if (child.logs.length > 200) child.logs.shift();
+  });
   return child;
 }
 

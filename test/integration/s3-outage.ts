@@ -11,13 +11,20 @@ import { s3Client } from './helpers/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
-export interface S3Down { runDir: string; stoppedAt: number }
+export interface S3Down {
+  runDir: string;
+  stoppedAt: number;
+}
 
 export async function stopS3(runDir: string): Promise<S3Down> {
   const pid = Number(readFileSync(join(runDir, 's3', 's3proxy.pid'), 'utf8').trim());
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100; i++) {
-    try { process.kill(pid, 0); } catch { break; }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { runDir, stoppedAt: Date.now() };
@@ -29,9 +36,22 @@ export async function restartS3After(down: S3Down, downMs: number): Promise<void
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const dir = join(down.runDir, 's3');
   const log = openSync(join(down.runDir, 'logs', 's3proxy.log'), 'a');
-  const child = spawn('java', ['-Xmx256m', '-Dlogback.configurationFile=' + join(root, 'infra', 's3', 'logback.xml'), '-cp', join(root, '.cache', 's3proxy', 'lib', '*'), 'org.gaul.s3proxy.Main', '--properties', join(dir, 's3proxy.conf')], {
-    detached: true, stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    'java',
+    [
+      '-Xmx256m',
+      `-Dlogback.configurationFile=${join(root, 'infra', 's3', 'logback.xml')}`,
+      '-cp',
+      join(root, '.cache', 's3proxy', 'lib', '*'),
+      'org.gaul.s3proxy.Main',
+      '--properties',
+      join(dir, 's3proxy.conf'),
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
   child.unref();
   writeFileSync(join(dir, 's3proxy.pid'), String(child.pid));
   const s3 = s3Client();

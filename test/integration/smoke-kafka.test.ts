@@ -47,7 +47,11 @@ describe('kafka smoke', () => {
       maxInFlightRequests: 1,
     });
     await producer.connect();
-    for (const [value, commit] of [['one', true], ['two', false], ['three', true]] as const) {
+    for (const [value, commit] of [
+      ['one', true],
+      ['two', false],
+      ['three', true],
+    ] as const) {
       const txn = await producer.transaction();
       await txn.send({ topic, messages: [{ key: 'k', value }] });
       if (commit) await txn.commit();

@@ -15,7 +15,11 @@ interface BlockStats {
   stats: { wr_bytes: number; failed_wr_operations: number };
   parent?: { stats: { wr_highest_offset: number } };
 }
-interface NamedNode { 'node-name': string; drv: string; image: { 'virtual-size': number } }
+interface NamedNode {
+  'node-name': string;
+  drv: string;
+  image: { 'virtual-size': number };
+}
 
 const MiB = 1 << 20;
 // The guest writes 16 MiB/s for 12 s (192 MiB) after a 3 s delay onto a 256 MiB qcow2 whose

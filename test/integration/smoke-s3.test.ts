@@ -1,11 +1,5 @@
 /** Smoke test of the local S3 endpoint (S3Proxy) with @aws-sdk/client-s3 defaults (SigV4, checksums). */
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { randomName, s3Client } from './helpers/index.js';
 
@@ -23,7 +17,10 @@ describe('s3 smoke', () => {
 
     const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'rollups/' }));
     expect(listed.Contents?.map((o) => [o.Key, o.Size]).sort()).toEqual(
-      [[key, body.length], ['rollups/big.bin', big.length]].sort(),
+      [
+        [key, body.length],
+        ['rollups/big.bin', big.length],
+      ].sort(),
     );
 
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: key }));

@@ -14,10 +14,19 @@ import { outputCodecs } from '#schemas/codecs/outputs.js';
 export function alertRecord(p: Partial<Omit<AlertRecord, 'labels'>> & { labels?: Partial<AlertRecord['labels']> } = {}): AlertRecord {
   const { labels, ...rest } = p;
   return {
-    id: 'a1', type: 'watermark', state: 'firing', severity: 'warning',
+    id: 'a1',
+    type: 'watermark',
+    state: 'firing',
+    severity: 'warning',
     labels: { host: 'h1', vm: 'vm1', vmUuid: 'u1', device: 'vda', backingIndex: 0, node: 'fmt0', job: '', ...labels },
-    t: 1_000, startsAt: 1_000, endsAt: null, value: 0.85, threshold: 0.8, message: 'm',
-    eta: null, pausedMs: null,
+    t: 1_000,
+    startsAt: 1_000,
+    endsAt: null,
+    value: 0.85,
+    threshold: 0.8,
+    message: 'm',
+    eta: null,
+    pausedMs: null,
     ...rest,
   };
 }

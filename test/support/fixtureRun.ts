@@ -11,7 +11,11 @@ import { createCore } from '#processor/core/step.js';
 import { transcriptRecords } from '#tools/transcript/decoded.js';
 import { applyAlert, applyRate, initialDemoState, type DemoState } from '#demo/report/demoState.js';
 
-export interface FixtureRun { state: DemoState; rates: Rate[]; alerts: Alert[] }
+export interface FixtureRun {
+  state: DemoState;
+  rates: Rate[];
+  alerts: Alert[];
+}
 
 export function runFixture(name = 'thin-lv-enospc-commit.jsonl'): FixtureRun {
   const { records } = transcriptRecords(fixturePath('qmp', name));

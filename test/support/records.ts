@@ -3,30 +3,81 @@
  * (defaults: one running VM, one qcow2-on-host_device disk `vda`).
  */
 import type {
-  BlockCounters, BlockDevice, ChainElement, QmpEvent, RawRecord, Sample, StatDescriptor, StatsResult, StatsSchemaSnapshot, VmIdentity,
+  BlockCounters,
+  BlockDevice,
+  ChainElement,
+  QmpEvent,
+  RawRecord,
+  Sample,
+  StatDescriptor,
+  StatsResult,
+  StatsSchemaSnapshot,
+  VmIdentity,
 } from '#schemas/types.js';
 
 export const VM: VmIdentity = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };
 
 export function counters(c: Partial<BlockCounters> = {}): BlockCounters {
   return {
-    rdBytes: 0, wrBytes: 0, rdOps: 0, wrOps: 0, flushOps: 0, rdTimeNs: 0, wrTimeNs: 0, flushTimeNs: 0,
-    unmapBytes: 0, unmapOps: 0, unmapTimeNs: 0, rdMerged: 0, wrMerged: 0, unmapMerged: 0,
-    failedRdOps: 0, failedWrOps: 0, failedFlushOps: 0, failedUnmapOps: 0,
-    invalidRdOps: 0, invalidWrOps: 0, invalidFlushOps: 0, invalidUnmapOps: 0, idleTimeNs: null, ...c,
+    rdBytes: 0,
+    wrBytes: 0,
+    rdOps: 0,
+    wrOps: 0,
+    flushOps: 0,
+    rdTimeNs: 0,
+    wrTimeNs: 0,
+    flushTimeNs: 0,
+    unmapBytes: 0,
+    unmapOps: 0,
+    unmapTimeNs: 0,
+    rdMerged: 0,
+    wrMerged: 0,
+    unmapMerged: 0,
+    failedRdOps: 0,
+    failedWrOps: 0,
+    failedFlushOps: 0,
+    failedUnmapOps: 0,
+    invalidRdOps: 0,
+    invalidWrOps: 0,
+    invalidFlushOps: 0,
+    invalidUnmapOps: 0,
+    idleTimeNs: null,
+    ...c,
   };
 }
 
 export function element(e: Partial<ChainElement> = {}): ChainElement {
   return {
-    backingIndex: 0, formatNode: 'lv0-format', formatDriver: 'qcow2', storageNode: 'lv0-storage', storageDriver: 'host_device',
-    filename: '/dev/loop2', allocation: 0, allocationValid: true, capacity: 256 << 20, physical: 96 << 20,
-    physicalSource: 'HOST_DEVICE_SIZE', actualSize: 0, storageVirtualSize: 96 << 20, writeThreshold: 0, ...e,
+    backingIndex: 0,
+    formatNode: 'lv0-format',
+    formatDriver: 'qcow2',
+    storageNode: 'lv0-storage',
+    storageDriver: 'host_device',
+    filename: '/dev/loop2',
+    allocation: 0,
+    allocationValid: true,
+    capacity: 256 << 20,
+    physical: 96 << 20,
+    physicalSource: 'HOST_DEVICE_SIZE',
+    actualSize: 0,
+    storageVirtualSize: 96 << 20,
+    writeThreshold: 0,
+    ...e,
   };
 }
 
 export function device(d: Partial<BlockDevice> = {}): BlockDevice {
-  return { dev: 'vda', device: '', qdev: '/machine/peripheral/vda/virtio-backend', nodeName: 'lv0-format', ioStatus: 'ok', counters: counters(), extra: {}, chain: [element()], ...d };
+  return {
+    dev: 'vda',
+    device: '',
+    qdev: '/machine/peripheral/vda/virtio-backend',
+    nodeName: 'lv0-format',
+    ioStatus: 'ok',
+    counters: counters(),
+    extra: {},
+    chain: [element()],
+    ...d,
+  };
 }
 
 export function sample(s: Partial<Sample> = {}): Sample {

@@ -5,13 +5,29 @@
  */
 import { readFileSync } from 'node:fs';
 
-export interface Reply { t: number; args: Record<string, unknown> | undefined; ret: unknown }
-export interface EventLine { t: number; event: string; data: Record<string, unknown>; us: number }
+export interface Reply {
+  t: number;
+  args: Record<string, unknown> | undefined;
+  ret: unknown;
+}
+export interface EventLine {
+  t: number;
+  event: string;
+  data: Record<string, unknown>;
+  us: number;
+}
 
-interface Line { t: number; dir: string; msg: Record<string, unknown> }
+interface Line {
+  t: number;
+  dir: string;
+  msg: Record<string, unknown>;
+}
 
 function lines(path: string): Line[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Line);
 }
 
 export function replies(path: string, command: string): Reply[] {

@@ -29,27 +29,46 @@ describe('systemd unit', () => {
     const res = spawnSync('systemd-analyze', ['verify', join(dir, 'qmpipe-agent.service')], { encoding: 'utf8' });
     expect(res.stderr.split('\n').filter((l) => l.includes('qmpipe-agent.service'))).toEqual([]);
     expect(res.status).toBe(0);
-    for (const key of ['ProtectSystem=strict', 'ReadWritePaths=/run/qmp', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed']) expect(unit).toContain(key);
+    for (const key of ['ProtectSystem=strict', 'ReadWritePaths=/run/qmp', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed'])
+      expect(unit).toContain(key);
   });
 });
 
-const container = z.object({
-  name: z.string(), image: z.string(), args: z.array(z.string()),
-  securityContext: z.object({ readOnlyRootFilesystem: z.literal(true), allowPrivilegeEscalation: z.literal(false), capabilities: z.object({ drop: z.array(z.literal('ALL')) }) }),
-  resources: z.object({ limits: z.object({ memory: z.string() }) }).passthrough(),
-}).passthrough();
-const podTemplate = z.object({ spec: z.object({ containers: z.array(container).min(1), securityContext: z.object({ runAsNonRoot: z.literal(true) }).passthrough() }).passthrough() }).passthrough();
-const workload = (kind: string) => z.object({
-  apiVersion: z.literal('apps/v1'), kind: z.literal(kind),
-  metadata: z.object({ name: z.string(), namespace: z.string() }).passthrough(),
-  spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), template: podTemplate }).passthrough(),
-}).passthrough();
+const container = z
+  .object({
+    name: z.string(),
+    image: z.string(),
+    args: z.array(z.string()),
+    securityContext: z.object({
+      readOnlyRootFilesystem: z.literal(true),
+      allowPrivilegeEscalation: z.literal(false),
+      capabilities: z.object({ drop: z.array(z.literal('ALL')) }),
+    }),
+    resources: z.object({ limits: z.object({ memory: z.string() }) }).passthrough(),
+  })
+  .passthrough();
+const podTemplate = z
+  .object({
+    spec: z.object({ containers: z.array(container).min(1), securityContext: z.object({ runAsNonRoot: z.literal(true) }).passthrough() }).passthrough(),
+  })
+  .passthrough();
+const workload = (kind: string) =>
+  z
+    .object({
+      apiVersion: z.literal('apps/v1'),
+      kind: z.literal(kind),
+      metadata: z.object({ name: z.string(), namespace: z.string() }).passthrough(),
+      spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), template: podTemplate }).passthrough(),
+    })
+    .passthrough();
 
 describe('Kubernetes manifests', () => {
   it('the agent DaemonSet mounts the QMP socket directory from the host and runs the agent', () => {
     const docs = parseAllDocuments(readFileSync(join(deploy, 'kubernetes', 'agent-daemonset.yaml'), 'utf8')).map((d) => d.toJS() as unknown);
     const ds = workload('DaemonSet').parse(docs[0]);
-    const spec = (ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }).spec;
+    const spec = (
+      ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }
+    ).spec;
     expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
     expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);
     expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels);
@@ -72,7 +91,8 @@ describe('SAM template', () => {
       { tag: `!${t}`, collection: 'seq', resolve: (v: unknown) => ({ [t]: v }) },
     ]);
     const tpl = parseYaml(readFileSync(join(deploy, 'serverless', 'template.yaml'), 'utf8'), { customTags: tags as never }) as {
-      Transform: string; Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      Transform: string;
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     expect(tpl.Transform).toBe('AWS::Serverless-2016-10-31');
     const fn = Object.values(tpl.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
@@ -84,7 +104,7 @@ describe('SAM template', () => {
 });
 
 describe('libvirt snippet', () => {
-  it.skipIf(!has('virt-xml-validate') || !has('xmllint'))('validates against libvirt\'s domain schema', () => {
+  it.skipIf(!has('virt-xml-validate') || !has('xmllint'))("validates against libvirt's domain schema", () => {
     const res = spawnSync('virt-xml-validate', [join(deploy, 'libvirt', 'qmp-socket.xml'), 'domain'], { encoding: 'utf8' });
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout + res.stderr).toMatch(/validates/);

@@ -46,7 +46,9 @@ describe('chain rollup rows after a snapshot (thin-lv-enospc-commit.jsonl)', () 
     }
     const hour = windows.find((w) => w.resolutionMs === 3_600_000)!;
     expect(hour.rows.filter((r) => r.type === 'chain').map((r) => [r.series, r.node])).toEqual([
-      ['block.vda.0', 'lv0-format'], ['block.vda.0', 'top-format'], ['block.vda.1', 'lv0-format'],
+      ['block.vda.0', 'lv0-format'],
+      ['block.vda.0', 'top-format'],
+      ['block.vda.1', 'lv0-format'],
     ]);
   });
 
@@ -54,14 +56,18 @@ describe('chain rollup rows after a snapshot (thin-lv-enospc-commit.jsonl)', () 
     const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-chain-')), 'w.parquet');
     writeFileSync(file, encodeRollupParquet(minute, 0));
     const conn = await (await DuckDBInstance.create(':memory:')).connect();
-    const got = (await conn.runAndReadAll(`select series, node, filename, count(*)::int as n from read_parquet('${file}')
-      where kind = 'chain' group by all order by series, node`)).getRowObjectsJson();
+    const got = (
+      await conn.runAndReadAll(`select series, node, filename, count(*)::int as n from read_parquet('${file}')
+      where kind = 'chain' group by all order by series, node`)
+    ).getRowObjectsJson();
     expect(got).toEqual([
       { series: 'block.vda.0', node: 'lv0-format', filename: '/dev/loop2', n: 1 },
       { series: 'block.vda.0', node: 'top-format', filename: '/var/lib/qmpipe-test/top.qcow2', n: 1 },
       { series: 'block.vda.1', node: 'lv0-format', filename: '/dev/loop2', n: 1 },
     ]);
-    const nulls = (await conn.runAndReadAll(`select count(*)::int as n from read_parquet('${file}') where kind <> 'chain' and node is null and filename is null`)).getRowObjectsJson();
+    const nulls = (
+      await conn.runAndReadAll(`select count(*)::int as n from read_parquet('${file}') where kind <> 'chain' and node is null and filename is null`)
+    ).getRowObjectsJson();
     expect(nulls[0]!.n).toBe(minute.rows.filter((r) => r.type !== 'chain').length);
   });
 });

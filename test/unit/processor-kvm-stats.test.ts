@@ -58,7 +58,11 @@ describe('kvm-vcpu-stats.jsonl', () => {
     for (let i = 1; i < hist.length; i++) {
       const d = hist[i]!.map((v, k) => v - hist[i - 1]![k]!);
       const total = d.reduce((a, b) => a + b, 0);
-      for (const [name, q] of [['p50', 0.5], ['p90', 0.9], ['p99', 0.99]] as const) {
+      for (const [name, q] of [
+        ['p50', 0.5],
+        ['p90', 0.9],
+        ['p99', 0.99],
+      ] as const) {
         const got = series(`vcpu.1.halt_wait_hist.${name}`).find((r) => r.t === sampleTimes[i]);
         if (total === 0) {
           expect(got).toBeUndefined();

@@ -20,9 +20,14 @@ import { formatDomstats, parseDomstats } from '#tools/domstats/domstats.js';
 import { lastSample, transcriptRecords } from '#tools/transcript/decoded.js';
 
 const MiB = 1024 * 1024;
-interface DomStats { t: number; stats: Record<string, string> }
+interface DomStats {
+  t: number;
+  stats: Record<string, string>;
+}
 const libvirt: DomStats[] = readFileSync(fixturePath('libvirt', 'domstats.jsonl'), 'utf8')
-  .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as DomStats);
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.parse(l) as DomStats);
 const qmp = fixturePath('libvirt', 'qmp.jsonl');
 
 const ours = libvirt.map((d) => {
@@ -54,7 +59,9 @@ describe('qmpipe domstats --backing vs libvirt 9.0 (libvirt/qmp.jsonl cut at eac
   });
 
   it('physical is exact in 46 of 47 readings (one file-layer reading raced a write) and allocation in 45', () => {
-    const exact = (key: string) => ours.filter((o) => Array.from({ length: n(o.want['block.count']) }, (_, k) => o.got[`block.${k}.${key}`] === o.want[`block.${k}.${key}`]).every(Boolean)).length;
+    const exact = (key: string) =>
+      ours.filter((o) => Array.from({ length: n(o.want['block.count']) }, (_, k) => o.got[`block.${k}.${key}`] === o.want[`block.${k}.${key}`]).every(Boolean))
+        .length;
     expect(exact('physical')).toBe(46);
     expect(exact('allocation')).toBe(45);
   });

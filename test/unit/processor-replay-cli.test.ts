@@ -13,13 +13,23 @@ let stderr = '';
 beforeEach(() => {
   stdout = '';
   stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    stdout += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    stderr += String(s);
+    return true;
+  });
 });
 afterEach(() => vi.restoreAllMocks());
 
 const thin = fixturePath('qmp', 'thin-lv-enospc-commit.jsonl');
-const jsonLines = () => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = () =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const tmp = mkdtempSync(join(tmpdir(), 'qmpipe-replay-'));
 
 describe('qmpipe replay', () => {
@@ -80,7 +90,12 @@ describe('qmpipe replay', () => {
 describe('qmpipe domstats', () => {
   it('prints virsh domstats layout of the latest sample, top only without --backing', async () => {
     expect(await domstats([thin])).toBe(0);
-    expect(stdout.split('\n').slice(0, 4)).toEqual(["Domain: 'cap-thin'", '  block.count=1', '  block.0.name=vda', '  block.0.path=/var/lib/qmpipe-test/top.qcow2']);
+    expect(stdout.split('\n').slice(0, 4)).toEqual([
+      "Domain: 'cap-thin'",
+      '  block.count=1',
+      '  block.0.name=vda',
+      '  block.0.path=/var/lib/qmpipe-test/top.qcow2',
+    ]);
     stdout = '';
     expect(await domstats([thin, '--backing'])).toBe(0);
     expect(stdout).toContain('  block.count=2\n');

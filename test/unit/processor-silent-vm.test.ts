@@ -45,12 +45,15 @@ describe("a silent VM's last window", () => {
   const { state, released, flushed } = run(core);
   const minute = released.find((w) => w.resolutionMs === 60_000 && w.windowStart === MINUTE);
 
-  it('is written with the other VM\'s rows once the watermark passes its end, and nothing is late', () => {
+  it("is written with the other VM's rows once the watermark passes its end, and nothing is late", () => {
     expect(kvm.at(-1)!.t + shift).toBeLessThan(MINUTE + 60_000); // silent before the window ends
     expect(vmsOf(minute)).toEqual(['cap-kvm', 'cap-thin']);
     expect(minute!.rows.filter((r) => r.vm === 'cap-kvm').length).toBeGreaterThan(100);
     expect(state.rollups.late).toBe(0);
-    expect(flushed.map((w) => [w.resolutionMs, w.windowStart])).toEqual([[3_600_000, Date.UTC(2026, 10, 22, 1)], [60_000, MINUTE + 60_000]]);
+    expect(flushed.map((w) => [w.resolutionMs, w.windowStart])).toEqual([
+      [3_600_000, Date.UTC(2026, 10, 22, 1)],
+      [60_000, MINUTE + 60_000],
+    ]);
   });
 
   it('holds the rows a flush would have emitted for it', () => {

@@ -92,7 +92,9 @@ describe('thin-lv-enospc-commit.jsonl through replay → Avro → core', () => {
   });
 
   it('produces this alert timeline', () => {
-    const timeline = outputs.alerts.map((a) => `${rel(a.t)} ${a.type} ${a.state} ${a.severity} ${a.labels.device}[${a.labels.backingIndex ?? '-'}] ${a.labels.node}`);
+    const timeline = outputs.alerts.map(
+      (a) => `${rel(a.t)} ${a.type} ${a.state} ${a.severity} ${a.labels.device}[${a.labels.backingIndex ?? '-'}] ${a.labels.node}`,
+    );
     expect(timeline).toEqual([
       '8.1 time-to-full firing warning vda[0] lv0-format',
       '14.1 time-to-full firing critical vda[0] lv0-format',

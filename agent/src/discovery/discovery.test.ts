@@ -29,7 +29,10 @@ describe('globToRegExp', () => {
 
 describe('diffTargets', () => {
   it('reports new and vanished targets', () => {
-    const cur = new Map([['/a', unixTarget('/a')], ['/b', unixTarget('/b')]]);
+    const cur = new Map([
+      ['/a', unixTarget('/a')],
+      ['/b', unixTarget('/b')],
+    ]);
     const { added, removed } = diffTargets(cur, [unixTarget('/b'), unixTarget('/c')]);
     expect(added.map((t) => t.id)).toEqual(['/c']);
     expect(removed).toEqual(['/a']);
@@ -43,7 +46,11 @@ describe('Discovery on a real directory of unix sockets', () => {
     const s1 = await listen(join(dir, 'vm1.sock'));
     writeFileSync(join(dir, 'notasocket.sock'), '');
     const vms = VmsConfig.parse({ globs: [join(dir, '*.sock')], sockets: [{ tcp: { host: '127.0.0.1', port: 4444 } }], net: { vm2: ['tap-vm2'] } });
-    expect(scanTargets(vms).map((t) => t.label).sort()).toEqual(['127.0.0.1_4444', 'vm1']);
+    expect(
+      scanTargets(vms)
+        .map((t) => t.label)
+        .sort(),
+    ).toEqual(['127.0.0.1_4444', 'vm1']);
     const events: string[] = [];
     const d = new Discovery(vms, { added: (t) => events.push(`+${t.label}:${t.net.join(',')}`), removed: (id) => events.push(`-${id.split('/').pop()}`) });
     d.scan();

@@ -11,7 +11,10 @@ import { tcpTarget, unixTarget, type VmTarget } from '../poller/vmTarget.js';
 
 /** `*` and `?` in the last path segment only. */
 export function globToRegExp(pattern: string): RegExp {
-  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const esc = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${esc}$`);
 }
 
@@ -73,7 +76,10 @@ export class Discovery {
   private readonly known = new Map<string, VmTarget>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly vms: AgentConfig['vms'], private readonly cb: DiscoveryCallbacks) {}
+  constructor(
+    private readonly vms: AgentConfig['vms'],
+    private readonly cb: DiscoveryCallbacks,
+  ) {}
 
   /** Scans once now, then every rescanIntervalMs (only when there are globs). */
   start(): void {

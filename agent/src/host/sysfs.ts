@@ -33,8 +33,14 @@ export interface HostReader {
 }
 
 const NET_FIELDS = [
-  ['rxBytes', 'rx_bytes'], ['rxPackets', 'rx_packets'], ['rxErrors', 'rx_errors'], ['rxDropped', 'rx_dropped'],
-  ['txBytes', 'tx_bytes'], ['txPackets', 'tx_packets'], ['txErrors', 'tx_errors'], ['txDropped', 'tx_dropped'],
+  ['rxBytes', 'rx_bytes'],
+  ['rxPackets', 'rx_packets'],
+  ['rxErrors', 'rx_errors'],
+  ['rxDropped', 'rx_dropped'],
+  ['txBytes', 'tx_bytes'],
+  ['txPackets', 'tx_packets'],
+  ['txErrors', 'tx_errors'],
+  ['txDropped', 'tx_dropped'],
 ] as const;
 
 export function sysfsReader(root = '/'): HostReader {
@@ -79,7 +85,12 @@ export function sysfsReader(root = '/'): HostReader {
  * each tap interface (missing ones skipped). `onTraffic` sees each as a transcript
  * `host` line (`qmpipe record`).
  */
-export function observeHost(reader: HostReader, devicePaths: readonly string[], ifnames: readonly string[], onTraffic?: (dir: 'host', msg: unknown) => void): HostObservations {
+export function observeHost(
+  reader: HostReader,
+  devicePaths: readonly string[],
+  ifnames: readonly string[],
+  onTraffic?: (dir: 'host', msg: unknown) => void,
+): HostObservations {
   const host: HostObservations = { blockdevSizes: {}, net: [] };
   for (const path of devicePaths) {
     const bytes = reader.blockdevSize(path);

@@ -24,7 +24,16 @@ describe('kafka options', () => {
     writeFileSync(join(dir, 'ca.pem'), 'CA');
     writeFileSync(join(dir, 'cert.pem'), 'CERT');
     writeFileSync(join(dir, 'key.pem'), 'KEY');
-    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['k:9093'], tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, sasl: { mechanism: 'scram-sha-512', username: 'agent' } } }, env: { QMPIPE_KAFKA_SASL_PASSWORD: 'pw' } });
+    const cfg = loadAgentConfig({
+      raw: {
+        kafka: {
+          brokers: ['k:9093'],
+          tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+          sasl: { mechanism: 'scram-sha-512', username: 'agent' },
+        },
+      },
+      env: { QMPIPE_KAFKA_SASL_PASSWORD: 'pw' },
+    });
     const k = kafkaClientConfig(cfg.kafka);
     rmSync(dir, { recursive: true, force: true });
     expect(k.ssl).toEqual({ rejectUnauthorized: true, ca: ['CA'], cert: 'CERT', key: 'KEY' });

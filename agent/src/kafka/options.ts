@@ -32,7 +32,9 @@ export const producerConfig: ProducerConfig = {
 };
 
 /** Topics created on start: the raw union topic, and the compacted writer-schema topic. */
-export function topicsToCreate(cfg: KafkaCfg): Array<{ topic: string; numPartitions: number; replicationFactor: number; configEntries?: Array<{ name: string; value: string }> }> {
+export function topicsToCreate(
+  cfg: KafkaCfg,
+): Array<{ topic: string; numPartitions: number; replicationFactor: number; configEntries?: Array<{ name: string; value: string }> }> {
   return [
     { topic: cfg.rawTopic, numPartitions: cfg.partitions, replicationFactor: cfg.replicationFactor },
     { topic: cfg.schemaTopic, numPartitions: 1, replicationFactor: cfg.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },

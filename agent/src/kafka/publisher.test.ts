@@ -24,8 +24,12 @@ vi.mock('kafkajs', async (importOriginal) => {
     throw new SaslError('SASL SCRAM SHA512 authentication failed: invalid credentials');
   };
   class RejectingKafka {
-    admin() { return { connect: reject, disconnect: async () => {} }; }
-    producer() { return { connect: reject, disconnect: async () => {} }; }
+    admin() {
+      return { connect: reject, disconnect: async () => {} };
+    }
+    producer() {
+      return { connect: reject, disconnect: async () => {} };
+    }
   }
   return { ...k, Kafka: RejectingKafka };
 });
@@ -41,7 +45,9 @@ describe('KafkaPublisher when the broker rejects the connection', () => {
     broker.connects = 0;
     const lines: Array<{ level: string; msg: string; error?: string }> = [];
     const logger = createLogger({}, { level: 'debug', write: (l) => lines.push(JSON.parse(l) as (typeof lines)[number]) });
-    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['127.0.0.1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'agent', password: 'wrong' } } } });
+    const cfg = loadAgentConfig({
+      raw: { kafka: { brokers: ['127.0.0.1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'agent', password: 'wrong' } } },
+    });
     const spool = new Spool({ memoryBytes: 1 << 20, diskBytes: 0 });
     const record = replayFile(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records[0]!;
     pub = new KafkaPublisher(cfg.kafka, spool, createTelemetry(), logger);

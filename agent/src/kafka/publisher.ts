@@ -44,7 +44,12 @@ export class KafkaPublisher implements RecordSink {
   private waitingForRecords = false;
   private readonly log: Logger;
 
-  constructor(private readonly cfg: KafkaCfg, private readonly spool: Spool, private readonly telemetry: AgentTelemetry, logger: Logger = silentLogger) {
+  constructor(
+    private readonly cfg: KafkaCfg,
+    private readonly spool: Spool,
+    private readonly telemetry: AgentTelemetry,
+    logger: Logger = silentLogger,
+  ) {
     this.log = logger.child({ component: 'kafka' });
     this.kafka = new Kafka(kafkaClientConfig(cfg, kafkaLogCreator(this.log)));
   }
@@ -101,14 +106,15 @@ export class KafkaPublisher implements RecordSink {
         if (!(await this.sendOne())) await this.idle();
       } catch (err) {
         this.telemetry.publishErrors.inc({ error: (err as Error).name || 'Error' });
-        if (attempt === 0 || attempt % 10 === 0) this.log.warn('Kafka unavailable; records wait in the spool', { error: describeError(err), attempt, spooled: this.spool.records });
+        if (attempt === 0 || attempt % 10 === 0)
+          this.log.warn('Kafka unavailable; records wait in the spool', { error: describeError(err), attempt, spooled: this.spool.records });
         await this.sleep(Math.min(backoffDelay(defaultRetryPolicy, Math.min(attempt++, 10)), Math.max(0, this.deadline - Date.now())));
       }
     }
   }
 
   private done(): boolean {
-    return this.halted || this.stopping && (this.spool.records === 0 || Date.now() >= this.deadline || !this.ready);
+    return this.halted || (this.stopping && (this.spool.records === 0 || Date.now() >= this.deadline || !this.ready));
   }
 
   private async connect(): Promise<void> {

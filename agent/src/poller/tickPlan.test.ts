@@ -12,7 +12,14 @@ const replyTo = (fixture: string, execute: string): unknown => {
 describe('planTick', () => {
   it('fast tick: the fixtures recorder order, stats per target', () => {
     const p = planTick({ version: v72, statsTargets: ['vm', 'vcpu'], blockstatsNodes: true, slow: false });
-    expect(p.map((c) => c.key)).toEqual(['query-status', 'query-stats:vm', 'query-stats:vcpu', 'query-blockstats', 'query-blockstats:nodes', 'query-block-jobs']);
+    expect(p.map((c) => c.key)).toEqual([
+      'query-status',
+      'query-stats:vm',
+      'query-stats:vcpu',
+      'query-blockstats',
+      'query-blockstats:nodes',
+      'query-block-jobs',
+    ]);
     expect(p[1]).toEqual({ key: 'query-stats:vm', execute: 'query-stats', arguments: { target: 'vm' } });
     expect(p[4]!.arguments).toEqual({ 'query-nodes': true });
   });

@@ -34,7 +34,8 @@ export function planTick(p: TickPlanInput): PlannedCommand[] {
   const cmds: PlannedCommand[] = [{ key: 'query-status', execute: 'query-status' }];
   for (const target of p.statsTargets) {
     const args: Record<string, unknown> = { target };
-    if (p.statsProviders && p.statsProviders.length > 0) args.providers = p.statsProviders.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
+    if (p.statsProviders && p.statsProviders.length > 0)
+      args.providers = p.statsProviders.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
     cmds.push({ key: `query-stats:${target}`, execute: 'query-stats', arguments: args });
   }
   cmds.push({ key: 'query-blockstats', execute: 'query-blockstats' });
@@ -60,7 +61,9 @@ export function statsTargets(config: 'auto' | readonly string[], schemas: unknow
   if (schemas === undefined) return [];
   if (config !== 'auto') return [...config];
   const found = new Set<string>(['vm', 'vcpu']);
-  if (Array.isArray(schemas)) for (const s of schemas) if (s && typeof s === 'object' && typeof (s as { target?: unknown }).target === 'string') found.add((s as { target: string }).target);
+  if (Array.isArray(schemas))
+    for (const s of schemas)
+      if (s && typeof s === 'object' && typeof (s as { target?: unknown }).target === 'string') found.add((s as { target: string }).target);
   return [...found];
 }
 

@@ -13,7 +13,10 @@ import type { PollerOptions } from './options.js';
 import { hostDevicePaths, planTick } from './tickPlan.js';
 
 /** What one tick hands the next: query-stats targets, and host_device paths (slow group) measured every tick. */
-export interface TickCarry { targets: string[]; devicePaths: string[] }
+export interface TickCarry {
+  targets: string[];
+  devicePaths: string[];
+}
 
 export interface TickContext {
   opts: Pick<PollerOptions, 'statsProviders' | 'blockstatsNodes'>;
@@ -29,7 +32,13 @@ export interface TickContext {
 
 /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
 export async function runTick(client: QmpClient, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
-  const plan = planTick({ version: client.greeting.version, statsTargets: carry.targets, statsProviders: ctx.opts.statsProviders, blockstatsNodes: ctx.opts.blockstatsNodes, slow });
+  const plan = planTick({
+    version: client.greeting.version,
+    statsTargets: carry.targets,
+    statsProviders: ctx.opts.statsProviders,
+    blockstatsNodes: ctx.opts.blockstatsNodes,
+    slow,
+  });
   const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
   let timeout: unknown;
   await Promise.all(

@@ -16,8 +16,16 @@ const kvm = loadFixture('kvm-vcpu-stats.jsonl');
 const thin = loadFixture('thin-lv-enospc-commit.jsonl');
 
 const opts: PollerOptions = {
-  host: 'test-host', fastIntervalMs: 50, slowIntervalMs: 200, statsTargets: 'auto', blockstatsNodes: true,
-  commandTimeoutMs: 150, connectTimeoutMs: 500, handshakeTimeoutMs: 150, maxLineBytes: 1 << 20, staleAfterMissedTicks: 2,
+  host: 'test-host',
+  fastIntervalMs: 50,
+  slowIntervalMs: 200,
+  statsTargets: 'auto',
+  blockstatsNodes: true,
+  commandTimeoutMs: 150,
+  connectTimeoutMs: 500,
+  handshakeTimeoutMs: 150,
+  maxLineBytes: 1 << 20,
+  staleAfterMissedTicks: 2,
   reconnect: { initialRetryTime: 30, multiplier: 2, factor: 0.2, maxRetryTime: 200, retries: 5 },
 };
 
@@ -31,14 +39,25 @@ afterEach(async () => {
 function poll(srv: FakeServer, over: Partial<PollerOptions> = {}, builder: SampleBuilder<never> = sampleBuilder as SampleBuilder<never>) {
   const records: RawRecord[] = [];
   const telemetry = createTelemetry();
-  const p = new VmPoller(unixTarget(srv.path, ['lo']), { ...opts, ...over }, {
-    builder, sink: { publish: (_k, r) => records.push(r) }, hostReader: sysfsReader(), telemetry,
-  });
+  const p = new VmPoller(
+    unixTarget(srv.path, ['lo']),
+    { ...opts, ...over },
+    {
+      builder,
+      sink: { publish: (_k, r) => records.push(r) },
+      hostReader: sysfsReader(),
+      telemetry,
+    },
+  );
   pollers.push(p);
   p.start();
   return { p, records, telemetry, kinds: () => records.map((r) => (r.body.kind === 'AgentNotice' ? `notice:${r.body.value.kind}` : r.body.kind)) };
 }
-const serve = async (s: Promise<FakeServer>) => (servers.push(await s), servers.at(-1)!);
+const serve = async (s: Promise<FakeServer>) => {
+  const srv = await s;
+  servers.push(srv);
+  return srv;
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const samples = (rs: RawRecord[]) => rs.filter((r) => r.body.kind === 'Sample');
 
@@ -68,14 +87,23 @@ describe('VmPoller on a replayed KVM guest', () => {
     const cmds = srv.received.map((m) => (m.execute === 'query-stats' ? `query-stats:${(m.arguments as { target: string }).target}` : m.execute));
     const firstTick = cmds.indexOf('query-status');
     expect(cmds.slice(firstTick, firstTick + 8)).toEqual([
-      'query-status', 'query-stats:vm', 'query-stats:vcpu', 'query-blockstats', 'query-blockstats', 'query-block-jobs', 'query-block', 'query-named-block-nodes',
+      'query-status',
+      'query-stats:vm',
+      'query-stats:vcpu',
+      'query-blockstats',
+      'query-blockstats',
+      'query-block-jobs',
+      'query-block',
+      'query-named-block-nodes',
     ]);
     expect(srv.received.every((m) => m.execute === 'qmp_capabilities' || String(m.execute).startsWith('query-'))).toBe(true);
     expect(telemetry.polls.value({ vm: 'qmp' })).toBe(ss.length);
   });
 
   it('forwards QMP events in order with the samples (thin-LV ENOSPC transcript)', async () => {
-    const onlyQueries: TranscriptLine[] = thin.filter((l) => l.dir !== 'out' || String(l.msg.execute).startsWith('query-') || l.msg.execute === 'qmp_capabilities');
+    const onlyQueries: TranscriptLine[] = thin.filter(
+      (l) => l.dir !== 'out' || String(l.msg.execute).startsWith('query-') || l.msg.execute === 'qmp_capabilities',
+    );
     const srv = await serve(replayServer(onlyQueries, { loop: false }));
     const { records } = poll(srv, { fastIntervalMs: 5, slowIntervalMs: 5, blockstatsNodes: true });
     await sleep(1500);
@@ -101,7 +129,13 @@ describe('VmPoller memory', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const ticks: WeakRef<Tick>[] = [];
-    const builder = { ...sampleBuilder, build: (state: never, tick: Tick) => (ticks.push(new WeakRef(tick)), sampleBuilder.build(state, tick)) } as SampleBuilder<never>;
+    const builder = {
+      ...sampleBuilder,
+      build: (state: never, tick: Tick) => {
+        ticks.push(new WeakRef(tick));
+        return sampleBuilder.build(state, tick);
+      },
+    } as SampleBuilder<never>;
     const srv = await serve(replayServer(kvm));
     const { records } = poll(srv, { fastIntervalMs: 400, slowIntervalMs: 400 }, builder);
     while (samples(records).length < 2) await sleep(20);
@@ -129,23 +163,30 @@ describe('VmPoller isolation and faults', () => {
 
   it('a VM that stops answering mid-run goes stale, is reconnected, and recovers', async () => {
     let answering = true;
-    const srv = await serve(startServer((sock, fake) => {
-      const replay = replayServer(kvm); // reuse the replay logic for the healthy phase
-      void replay.then((r) => r.close());
-      sock.write(`${JSON.stringify(kvm[0]!.msg)}\r\n`);
-      let buf = '';
-      sock.on('data', (d) => {
-        buf += d.toString();
-        for (let i; (i = buf.indexOf('\n')) >= 0; ) {
-          const cmd = JSON.parse(buf.slice(0, i)) as { execute: string; id: string };
-          buf = buf.slice(i + 1);
-          fake.received.push(cmd);
-          if (!answering && cmd.execute !== 'qmp_capabilities') continue;
-          const ret = cmd.execute === 'query-status' ? { status: 'running', running: true } : cmd.execute === 'query-uuid' ? { UUID: '0d6d6a49-3b2a-4c8e-9bde-1f1f1f1f1f1f' } : [];
-          sock.write(`${JSON.stringify({ return: ret, id: cmd.id })}\r\n`);
-        }
-      });
-    }));
+    const srv = await serve(
+      startServer((sock, fake) => {
+        const replay = replayServer(kvm); // reuse the replay logic for the healthy phase
+        void replay.then((r) => r.close());
+        sock.write(`${JSON.stringify(kvm[0]!.msg)}\r\n`);
+        let buf = '';
+        sock.on('data', (d) => {
+          buf += d.toString();
+          for (let i: number; (i = buf.indexOf('\n')) >= 0; ) {
+            const cmd = JSON.parse(buf.slice(0, i)) as { execute: string; id: string };
+            buf = buf.slice(i + 1);
+            fake.received.push(cmd);
+            if (!answering && cmd.execute !== 'qmp_capabilities') continue;
+            const ret =
+              cmd.execute === 'query-status'
+                ? { status: 'running', running: true }
+                : cmd.execute === 'query-uuid'
+                  ? { UUID: '0d6d6a49-3b2a-4c8e-9bde-1f1f1f1f1f1f' }
+                  : [];
+            sock.write(`${JSON.stringify({ return: ret, id: cmd.id })}\r\n`);
+          }
+        });
+      }),
+    );
     const { p, kinds, records } = poll(srv);
     await sleep(300);
     expect(p.state).toBe('up');

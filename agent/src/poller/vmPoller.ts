@@ -55,13 +55,21 @@ export class VmPoller<S = unknown> {
   private readonly countPoll: () => void;
   private readonly tickContext: TickContext;
 
-  constructor(readonly target: VmTarget, private readonly opts: PollerOptions, private readonly deps: PollerDeps<S>) {
+  constructor(
+    readonly target: VmTarget,
+    private readonly opts: PollerOptions,
+    private readonly deps: PollerDeps<S>,
+  ) {
     this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
     this.tickContext = {
-      opts, now: this.now, hostReader: deps.hostReader, net: target.net, onTraffic: deps.onTraffic,
+      opts,
+      now: this.now,
+      hostReader: deps.hostReader,
+      net: target.net,
+      onTraffic: deps.onTraffic,
       latency: (command) => this.latency(command),
       onErrorReply: (errorClass) => deps.telemetry.pollErrors.inc({ ...this.labels, class: errorClass }),
     };
@@ -146,16 +154,38 @@ export class VmPoller<S = unknown> {
       this.tryExec(client, 'query-stats-schemas'),
       this.tryExec(client, 'query-cpus-fast'),
     ]);
-    const info: ConnectInfo = { host: this.opts.host ?? hostname(), socketName: this.target.label, greeting: client.greeting, uuid, name, cpus, statsSchemas, connectedAt };
+    const info: ConnectInfo = {
+      host: this.opts.host ?? hostname(),
+      socketName: this.target.label,
+      greeting: client.greeting,
+      uuid,
+      name,
+      cpus,
+      statsSchemas,
+      connectedAt,
+    };
     const r = this.deps.builder.connect(info, this.builderState);
     if (this.identity?.instanceId !== r.identity.instanceId) this.published.clear();
     this.identity = r.identity;
     this.builderState = r.state;
     this.deps.telemetry.reconnects.inc(this.labels);
-    this.publish({ kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } }, connectedAt);
+    this.publish(
+      { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } },
+      connectedAt,
+    );
     if (r.snapshot) this.publishSnapshot(r.snapshot, connectedAt);
-    if (statsSchemas === undefined) this.publish({ kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } }, connectedAt);
-    this.log.info('VM connected', { uuid: r.identity.uuid, name: r.identity.name, instanceId: r.identity.instanceId, qemu: r.identity.qemuVersion, queryStats: statsSchemas !== undefined });
+    if (statsSchemas === undefined)
+      this.publish(
+        { kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } },
+        connectedAt,
+      );
+    this.log.info('VM connected', {
+      uuid: r.identity.uuid,
+      name: r.identity.name,
+      instanceId: r.identity.instanceId,
+      qemu: r.identity.qemuVersion,
+      queryStats: statsSchemas !== undefined,
+    });
     ready = true;
     for (const ev of pendingEvents) this.publishEvent(ev);
     return { client, statsSchemas };
@@ -281,4 +311,3 @@ export class VmPoller<S = unknown> {
     });
   }
 }
-

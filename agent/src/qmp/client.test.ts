@@ -2,9 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { createAllowlist } from './allowlist.js';
 import { QmpClient } from './client.js';
-import {
-  QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpRefusedError, QmpTimeoutError,
-} from './errors.js';
+import { QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpRefusedError, QmpTimeoutError } from './errors.js';
 import type { QmpEventMessage } from './messages.js';
 import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '#test/support/fakeQmpServer.js';
 import { loadFixture } from '#test/support/transcriptLines.js';
@@ -70,7 +68,11 @@ describe('QmpClient against replayed QEMU 7.2 transcripts', () => {
     const srv = await serve(replayServer(kvm));
     let maxSeen = 0;
     let client: QmpClient | undefined;
-    const c = (client = await connect(srv.path, { onTraffic: (dir) => { if (dir === 'out') maxSeen = Math.max(maxSeen, client?.inFlight ?? 0); } }));
+    const c = (client = await connect(srv.path, {
+      onTraffic: (dir) => {
+        if (dir === 'out') maxSeen = Math.max(maxSeen, client?.inFlight ?? 0);
+      },
+    }));
     const all = Array.from({ length: 30 }, () => c.execute('query-status'));
     const res = await Promise.all(all);
     expect(maxSeen).toBe(8);
@@ -165,29 +167,33 @@ describe('QmpClient failures are typed per phase', () => {
   });
 
   it('negotiation: qmp_capabilities answered with an error', async () => {
-    const srv = await serve(startServer((sock) => {
-      sock.write('{"QMP":{"version":{"qemu":{"major":9,"minor":0,"micro":0},"package":""},"capabilities":[]}}\r\n');
-      sock.on('data', (d) => {
-        const id = (JSON.parse(d.toString()) as { id: string }).id;
-        sock.write(`{"error":{"class":"GenericError","desc":"no"},"id":"${id}"}\r\n`);
-      });
-    }));
+    const srv = await serve(
+      startServer((sock) => {
+        sock.write('{"QMP":{"version":{"qemu":{"major":9,"minor":0,"micro":0},"package":""},"capabilities":[]}}\r\n');
+        sock.on('data', (d) => {
+          const id = (JSON.parse(d.toString()) as { id: string }).id;
+          sock.write(`{"error":{"class":"GenericError","desc":"no"},"id":"${id}"}\r\n`);
+        });
+      }),
+    );
     const err = await rejection(QmpClient.connect({ kind: 'unix', path: srv.path }));
     expect((err as Error).name).toBe('QmpNegotiationError');
   });
 
   it('timeout: a command without reply fails with QmpTimeoutError; the late reply is dropped', async () => {
     let hold: ((s: string) => void) | undefined;
-    const srv = await serve(startServer((sock) => {
-      sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
-      sock.on('data', (d) => {
-        for (const line of d.toString().split('\n').filter(Boolean)) {
-          const { id, execute } = JSON.parse(line) as { id: string; execute: string };
-          if (execute === 'query-status') hold = () => sock.write(`{"return":{"status":"running","running":true},"id":"${id}"}\r\n`);
-          else sock.write(`{"return":{},"id":"${id}"}\r\n`);
-        }
-      });
-    }));
+    const srv = await serve(
+      startServer((sock) => {
+        sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
+        sock.on('data', (d) => {
+          for (const line of d.toString().split('\n').filter(Boolean)) {
+            const { id, execute } = JSON.parse(line) as { id: string; execute: string };
+            if (execute === 'query-status') hold = () => sock.write(`{"return":{"status":"running","running":true},"id":"${id}"}\r\n`);
+            else sock.write(`{"return":{},"id":"${id}"}\r\n`);
+          }
+        });
+      }),
+    );
     const c = await connect(srv.path);
     const err = await rejection(c.execute('query-status', undefined, { timeoutMs: 100 }));
     expect(err).toBeInstanceOf(QmpTimeoutError);
@@ -200,10 +206,12 @@ describe('QmpClient failures are typed per phase', () => {
 
   it('EOF: every pending and queued command fails with QmpDisconnectedError, onClose runs once', async () => {
     // negotiates, then never answers again
-    const hang = await serve(startServer((sock) => {
-      sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
-      sock.once('data', (d) => sock.write(`{"return":{},"id":"${(JSON.parse(d.toString()) as { id: string }).id}"}\r\n`));
-    }));
+    const hang = await serve(
+      startServer((sock) => {
+        sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
+        sock.once('data', (d) => sock.write(`{"return":{},"id":"${(JSON.parse(d.toString()) as { id: string }).id}"}\r\n`));
+      }),
+    );
     const closes: Error[] = [];
     const c = await connect(hang.path, { onClose: (e) => closes.push(e) });
     const ps = Array.from({ length: 12 }, () => rejection(c.execute('query-status')));
@@ -217,28 +225,32 @@ describe('QmpClient failures are typed per phase', () => {
   it('a reply with an unknown id is dropped and logged; the connection goes on', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m), child: () => logger };
-    const srv = await serve(startServer((sock) => {
-      sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
-      sock.on('data', (d) => {
-        for (const line of d.toString().split('\n').filter(Boolean)) {
-          const { id } = JSON.parse(line) as { id: string };
-          sock.write(`{"return":{},"id":"bogus"}\r\n{"return":{"ok":1},"id":"${id}"}\r\n`);
-        }
-      });
-    }));
+    const srv = await serve(
+      startServer((sock) => {
+        sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
+        sock.on('data', (d) => {
+          for (const line of d.toString().split('\n').filter(Boolean)) {
+            const { id } = JSON.parse(line) as { id: string };
+            sock.write(`{"return":{},"id":"bogus"}\r\n{"return":{"ok":1},"id":"${id}"}\r\n`);
+          }
+        });
+      }),
+    );
     const c = await connect(srv.path, { logger });
     expect(await c.execute('query-status')).toEqual({ ok: 1 });
     expect(warnings).toContain('QMP reply with unknown id dropped');
   });
 
   it('garbage after negotiation closes the connection with a protocol cause', async () => {
-    const srv = await serve(startServer((sock) => {
-      sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
-      sock.once('data', (d) => {
-        sock.write(`{"return":{},"id":"${(JSON.parse(d.toString()) as { id: string }).id}"}\r\n`);
-        sock.once('data', () => sock.write('not json at all\r\n'));
-      });
-    }));
+    const srv = await serve(
+      startServer((sock) => {
+        sock.write('{"QMP":{"version":{"qemu":{"major":7,"minor":2,"micro":0},"package":""},"capabilities":[]}}\r\n');
+        sock.once('data', (d) => {
+          sock.write(`{"return":{},"id":"${(JSON.parse(d.toString()) as { id: string }).id}"}\r\n`);
+          sock.once('data', () => sock.write('not json at all\r\n'));
+        });
+      }),
+    );
     const c = await connect(srv.path);
     const err = await rejection(c.execute('query-status'));
     expect(err).toBeInstanceOf(QmpDisconnectedError);

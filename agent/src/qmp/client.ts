@@ -21,8 +21,14 @@ import type { Socket } from 'node:net';
 import { silentLogger, type Logger } from '#common/log.js';
 import { isAllowed, readOnlyAllowlist, type Allowlist } from './allowlist.js';
 import {
-  QmpDisconnectedError, QmpExecuteError, QmpGreetingError, QmpNegotiationError,
-  QmpProtocolError, QmpRefusedError, QmpTimeoutError, type QmpError,
+  QmpDisconnectedError,
+  QmpExecuteError,
+  QmpGreetingError,
+  QmpNegotiationError,
+  QmpProtocolError,
+  QmpRefusedError,
+  QmpTimeoutError,
+  type QmpError,
 } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
 import { InFlight } from './inFlight.js';
@@ -46,7 +52,9 @@ export interface QmpClientOptions {
   onTraffic?: (dir: 'in' | 'out', msg: unknown) => void;
 }
 
-export interface ExecuteOptions { timeoutMs?: number }
+export interface ExecuteOptions {
+  timeoutMs?: number;
+}
 
 interface Pending {
   id: string;
@@ -59,7 +67,11 @@ interface Pending {
   sentAt: number;
 }
 
-interface Queued { pending: Pending; line: string; msg: object }
+interface Queued {
+  pending: Pending;
+  line: string;
+  msg: object;
+}
 
 export class QmpClient {
   greeting!: QmpGreeting;
@@ -78,7 +90,11 @@ export class QmpClient {
   private readonly log: Logger;
   private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
 
-  private constructor(private readonly socket: Socket, readonly transport: QmpTransport, opts: QmpClientOptions) {
+  private constructor(
+    private readonly socket: Socket,
+    readonly transport: QmpTransport,
+    opts: QmpClientOptions,
+  ) {
     this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
     this.log = (opts.logger ?? silentLogger).child({ qmp: describeTransport(transport) });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -24,7 +24,9 @@ const errors = (fs: Frame[]): string[] => fs.flatMap((f) => (f.kind === 'error' 
 
 /** The inbound wire bytes of a fixture, as QEMU wrote them (CRLF). */
 function wireOf(name: string): { bytes: Buffer; msgs: Record<string, unknown>[] } {
-  const msgs = loadFixture(name).filter((l) => l.dir === 'in').map((l) => l.msg);
+  const msgs = loadFixture(name)
+    .filter((l) => l.dir === 'in')
+    .map((l) => l.msg);
   return { bytes: Buffer.from(msgs.map((m) => `${JSON.stringify(m)}\r\n`).join(''), 'utf8'), msgs };
 }
 
@@ -97,7 +99,12 @@ describe('pushBytes edge cases', () => {
 
   it('memory stays bounded while a flood without newlines arrives', () => {
     let state = initialFrameState;
-    for (let i = 0; i < 200; i++) state = pushBytes(state, randomBytes(64 * 1024).map((b) => (b === 10 ? 11 : b)), 4096).state;
+    for (let i = 0; i < 200; i++)
+      state = pushBytes(
+        state,
+        randomBytes(64 * 1024).map((b) => (b === 10 ? 11 : b)),
+        4096,
+      ).state;
     expect(state.partial.length).toBeLessThanOrEqual(4097);
     expect(state.discarding).toBe(true);
   });
@@ -121,11 +128,19 @@ describe('pushBytes edge cases', () => {
 
 describe('parseMessage', () => {
   it.each([
-    ['greeting', '{"QMP":{"version":{"qemu":{"micro":22,"minor":2,"major":7},"package":"p"},"capabilities":["oob"]}}', { kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'p', capabilities: ['oob'] }],
+    [
+      'greeting',
+      '{"QMP":{"version":{"qemu":{"micro":22,"minor":2,"major":7},"package":"p"},"capabilities":["oob"]}}',
+      { kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'p', capabilities: ['oob'] },
+    ],
     ['return', '{"return":{"status":"running"},"id":"q3"}', { kind: 'return', id: 'q3', value: { status: 'running' } }],
     ['return without id', '{"return":[]}', { kind: 'return', id: undefined, value: [] }],
     ['error', '{"error":{"class":"CommandNotFound","desc":"nope"},"id":"q4"}', { kind: 'error', id: 'q4', errorClass: 'CommandNotFound', desc: 'nope' }],
-    ['event without data', '{"event":"STOP","timestamp":{"seconds":5,"microseconds":7}}', { kind: 'event', event: 'STOP', data: {}, timestamp: { seconds: 5, microseconds: 7 } }],
+    [
+      'event without data',
+      '{"event":"STOP","timestamp":{"seconds":5,"microseconds":7}}',
+      { kind: 'event', event: 'STOP', data: {}, timestamp: { seconds: 5, microseconds: 7 } },
+    ],
     ['unknown keys ignored', '{"return":1,"id":"x","new-key":true}', { kind: 'return', id: 'x', value: 1 }],
   ])('%s', (_n, line, expected) => {
     expect(parseMessage(line)).toEqual(expected);
@@ -170,10 +185,19 @@ describe('fuzz: framing and parsing never throw anything but QmpProtocolError', 
   };
   const corpora: Array<[string, () => Buffer]> = [
     ['random bytes', () => randomBytes(1 + Math.floor(rnd() * 8192))],
-    ['mutated fixture slices', () => { const s = Math.floor(rnd() * (fixture.length - 4096)); return mutate(fixture.subarray(s, s + 4096)); }],
+    [
+      'mutated fixture slices',
+      () => {
+        const s = Math.floor(rnd() * (fixture.length - 4096));
+        return mutate(fixture.subarray(s, s + 4096));
+      },
+    ],
     ['truncated lines', () => fixture.subarray(0, Math.floor(rnd() * 20000))],
-    ['JSON that is not an object', () => Buffer.from(['1', '[]', '"s"', 'true', 'null', '[{"return":1}]'][Math.floor(rnd() * 6)]! + '\r\n')],
-    ['invalid UTF-8', () => Buffer.concat([Buffer.from('{"event":"X","data":{"s":"'), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xf0, 0x28, 0x8c, 0x28]), Buffer.from('"}}\n')])],
+    ['JSON that is not an object', () => Buffer.from(`${['1', '[]', '"s"', 'true', 'null', '[{"return":1}]'][Math.floor(rnd() * 6)]!}\r\n`)],
+    [
+      'invalid UTF-8',
+      () => Buffer.concat([Buffer.from('{"event":"X","data":{"s":"'), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xf0, 0x28, 0x8c, 0x28]), Buffer.from('"}}\n')]),
+    ],
     ['huge lines', () => Buffer.concat([Buffer.alloc(5000 + Math.floor(rnd() * 5000), 0x20), Buffer.from('\n')])],
   ];
   it.each(corpora)('%s', (_name, gen) => {

@@ -11,7 +11,11 @@
  */
 import { QmpProtocolError } from './errors.js';
 
-export interface QemuVersion { major: number; minor: number; micro: number }
+export interface QemuVersion {
+  major: number;
+  minor: number;
+  micro: number;
+}
 
 export interface QmpGreeting {
   kind: 'greeting';
@@ -20,8 +24,17 @@ export interface QmpGreeting {
   capabilities: string[];
 }
 
-export interface QmpReturn { kind: 'return'; id: unknown; value: unknown }
-export interface QmpErrorReply { kind: 'error'; id: unknown; errorClass: string; desc: string }
+export interface QmpReturn {
+  kind: 'return';
+  id: unknown;
+  value: unknown;
+}
+export interface QmpErrorReply {
+  kind: 'error';
+  id: unknown;
+  errorClass: string;
+  desc: string;
+}
 
 export interface QmpEventMessage {
   kind: 'event';
@@ -51,7 +64,8 @@ export function parseMessage(line: string): QmpMessage {
   } catch (cause) {
     throw new QmpProtocolError('invalid-json', 'QMP line is not JSON', { cause, context: { head: line.slice(0, 80) } });
   }
-  if (!isObject(v)) throw new QmpProtocolError('not-an-object', `QMP line is JSON ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}, not an object`);
+  if (!isObject(v))
+    throw new QmpProtocolError('not-an-object', `QMP line is JSON ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}, not an object`);
   return classify(v);
 }
 

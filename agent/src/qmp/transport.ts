@@ -25,7 +25,12 @@ export function openSocket(t: QmpTransport, timeoutMs: number): Promise<Socket> 
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new QmpConnectError(`connect to ${describeTransport(t)} failed: ${err.message}`, { cause: err, context: { errno: (err as NodeJS.ErrnoException).code } }));
+      reject(
+        new QmpConnectError(`connect to ${describeTransport(t)} failed: ${err.message}`, {
+          cause: err,
+          context: { errno: (err as NodeJS.ErrnoException).code },
+        }),
+      );
     });
   });
 }

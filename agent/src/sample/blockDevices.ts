@@ -36,9 +36,11 @@ export function qdevId(qdev: string | null): string | null {
 
 /** The query-block entry of a device: by qdev, else device name, else root node name. */
 export function matchBlockInfo(infos: readonly BlockInfo[], device: string, qdev: string | null, nodeName: string | null): BlockInfo | undefined {
-  return (qdev ? infos.find((i) => i.qdev === qdev) : undefined)
-    ?? (device ? infos.find((i) => i.device === device) : undefined)
-    ?? (nodeName ? infos.find((i) => i.nodeName === nodeName) : undefined);
+  return (
+    (qdev ? infos.find((i) => i.qdev === qdev) : undefined) ??
+    (device ? infos.find((i) => i.device === device) : undefined) ??
+    (nodeName ? infos.find((i) => i.nodeName === nodeName) : undefined)
+  );
 }
 
 function toBlockDevice(entry: JsonObject, ctx: BlockContext): { device: BlockDevice; malformed: boolean } {

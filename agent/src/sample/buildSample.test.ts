@@ -29,7 +29,7 @@ describe('buildSample', () => {
   it('reports failed queries as "<command>: <class>" and still builds the rest', () => {
     const tick: Tick = {
       ...without(kvm[3]!, 'query-stats:vm', 'query-stats:vcpu'),
-      errors: [{ command: 'query-stats:vm', errorClass: 'CommandNotFound', desc: "The command query-stats has not been found" }],
+      errors: [{ command: 'query-stats:vm', errorClass: 'CommandNotFound', desc: 'The command query-stats has not been found' }],
     };
     const { sample } = buildSample(buildSample(initialBuilderState(), kvm[0]!).state, tick);
     expect(sample.errors).toEqual(['query-stats:vm: CommandNotFound']);
@@ -55,9 +55,14 @@ describe('buildSample', () => {
     };
     const r = buildSample(initialBuilderState(), garbage);
     expect(r.sample.errors.sort()).toEqual([
-      'query-block-jobs: MalformedReply', 'query-block: MalformedReply', 'query-blockstats: MalformedReply',
-      'query-blockstats:nodes: MalformedReply', 'query-named-block-nodes: MalformedReply', 'query-stats-schemas: MalformedReply',
-      'query-stats:vm: MalformedReply', 'query-status: MalformedReply',
+      'query-block-jobs: MalformedReply',
+      'query-block: MalformedReply',
+      'query-blockstats: MalformedReply',
+      'query-blockstats:nodes: MalformedReply',
+      'query-named-block-nodes: MalformedReply',
+      'query-stats-schemas: MalformedReply',
+      'query-stats:vm: MalformedReply',
+      'query-status: MalformedReply',
     ]);
     expect(r.sample).toMatchObject({ status: 'unknown', running: false, stats: null, slowRefresh: false, jobs: [] });
     expect(r.sample.blockDevices).toEqual([expect.objectContaining({ dev: 'x', device: 'x', qdev: null, chain: [] })]);
@@ -80,8 +85,18 @@ describe('buildSample', () => {
 describe('toBlockCounters', () => {
   it('maps QMP names, keeps unknown numeric fields in extra and ignores flags and lists', () => {
     const { counters, extra } = toBlockCounters({
-      rd_bytes: 1, wr_operations: 2, flush_total_time_ns: 3, failed_unmap_operations: 4, invalid_wr_operations: 5, unmap_merged: 6,
-      idle_time_ns: 7, wr_highest_offset: 8, zone_append_bytes: 9, account_failed: true, timed_stats: [], constructor: 10,
+      rd_bytes: 1,
+      wr_operations: 2,
+      flush_total_time_ns: 3,
+      failed_unmap_operations: 4,
+      invalid_wr_operations: 5,
+      unmap_merged: 6,
+      idle_time_ns: 7,
+      wr_highest_offset: 8,
+      zone_append_bytes: 9,
+      account_failed: true,
+      timed_stats: [],
+      constructor: 10,
     });
     expect(counters).toMatchObject({ rdBytes: 1, wrOps: 2, flushTimeNs: 3, failedUnmapOps: 4, invalidWrOps: 5, unmapMerged: 6, idleTimeNs: 7, wrBytes: 0 });
     expect(extra).toEqual({ wr_highest_offset: 8, zone_append_bytes: 9, constructor: 10 });
@@ -101,8 +116,16 @@ describe('qdevId', () => {
 
 describe('toQmpEvent', () => {
   it('maps the timestamp to microseconds and data to JSON', () => {
-    const msg = { event: 'BLOCK_WRITE_THRESHOLD', data: { 'node-name': 'lv0-storage', 'amount-exceeded': 327680 }, timestamp: { seconds: 1795312015, microseconds: 235770 } };
-    expect(toQmpEvent(msg)).toEqual({ event: 'BLOCK_WRITE_THRESHOLD', qemuTimeUs: 1795312015235770, data: '{"node-name":"lv0-storage","amount-exceeded":327680}' });
+    const msg = {
+      event: 'BLOCK_WRITE_THRESHOLD',
+      data: { 'node-name': 'lv0-storage', 'amount-exceeded': 327680 },
+      timestamp: { seconds: 1795312015, microseconds: 235770 },
+    };
+    expect(toQmpEvent(msg)).toEqual({
+      event: 'BLOCK_WRITE_THRESHOLD',
+      qemuTimeUs: 1795312015235770,
+      data: '{"node-name":"lv0-storage","amount-exceeded":327680}',
+    });
     expect(toQmpEvent({ event: 'STOP', timestamp: { seconds: 2, microseconds: 3 } })).toEqual({ event: 'STOP', qemuTimeUs: 2000003, data: '{}' });
     expect(toQmpEvent({ return: {} })).toBeUndefined();
   });
@@ -115,7 +138,9 @@ describe('buildSample on corrupted replies (seeded fuzz)', () => {
   function rng(seed: number): () => number {
     let x = seed;
     return () => {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       return (x >>> 0) / 2 ** 32;
     };
   }

@@ -40,7 +40,13 @@ describe('backing chain of thin-lv-enospc-commit.jsonl', () => {
   it('adds the file top layer at depth 0 after the snapshot, with physical = actual-size', () => {
     const c = chains[SNAPSHOT]!;
     expect(c.map(brief)).toEqual(['0:top-format/top-storage', '1:lv0-format/lv0-storage']);
-    expect(c[0]).toMatchObject({ storageDriver: 'file', filename: '/var/lib/qmpipe-test/top.qcow2', physical: 8658944, physicalSource: 'ACTUAL_SIZE', actualSize: 8658944 });
+    expect(c[0]).toMatchObject({
+      storageDriver: 'file',
+      filename: '/var/lib/qmpipe-test/top.qcow2',
+      physical: 8658944,
+      physicalSource: 'ACTUAL_SIZE',
+      actualSize: 8658944,
+    });
     expect(c[1]).toMatchObject({ storageDriver: 'host_device', physical: GROWN_SIZE, physicalSource: 'HOST_DEVICE_SIZE' });
   });
 
@@ -82,7 +88,7 @@ describe('backing chain of thin-lv-enospc-commit.jsonl', () => {
   it('shows the write threshold armed on lv0-storage until BLOCK_WRITE_THRESHOLD consumes it', () => {
     const thresholds = chains.map((c) => c.at(-1)!.writeThreshold);
     expect(thresholds.slice(0, SNAPSHOT).every((t) => t === 0)).toBe(true);
-    const armed = thresholds.findIndex((t) => t === 159383552);
+    const armed = thresholds.indexOf(159383552);
     expect(armed).toBe(SNAPSHOT);
     const cleared = thresholds.findIndex((t, i) => i > armed && t === 0);
     expect(samples[cleared]!.blockDevices[0]!.chain[1]!.allocation).toBeGreaterThan(159383552);
@@ -111,7 +117,13 @@ describe('walkChain (synthetic replies)', () => {
     const base = node('base-fmt', { parent: node('base-sto', { stats: { wr_highest_offset: 7 } }) });
     const mid = node('mid-fmt', { parent: node('mid-sto'), backing: base });
     const top = node('top-fmt', { parent: node('top-sto'), backing: node('#block123', { parent: mid }) });
-    const c = ctx({ named: named([{ 'node-name': '#block123', drv: 'commit_top' }, { 'node-name': 'base-sto', drv: 'host_device', image: { filename: '/dev/vg/base' } }]), blockdevSizes: { '/dev/vg/base': 1024 } });
+    const c = ctx({
+      named: named([
+        { 'node-name': '#block123', drv: 'commit_top' },
+        { 'node-name': 'base-sto', drv: 'host_device', image: { filename: '/dev/vg/base' } },
+      ]),
+      blockdevSizes: { '/dev/vg/base': 1024 },
+    });
     const chain = walkChain(top, c);
     expect(chain.map((e) => `${e.backingIndex}:${e.formatNode}`)).toEqual(['0:top-fmt', '1:mid-fmt', '2:base-fmt']);
     expect(chain[2]).toMatchObject({ allocation: 7, storageDriver: 'host_device', physical: 1024, physicalSource: 'HOST_DEVICE_SIZE' });
@@ -130,7 +142,15 @@ describe('walkChain (synthetic replies)', () => {
       { 'node-name': 's', drv: 'file', file: '/img.qcow2', write_threshold: 50, image: { filename: '/img.qcow2', 'virtual-size': 40 } },
     ]);
     const [noMark] = walkChain(node('f'), ctx({ named: nodes }));
-    expect(noMark).toMatchObject({ storageNode: 's', storageDriver: 'file', allocation: 0, allocationValid: false, physical: 100, physicalSource: 'CAPACITY', writeThreshold: 50 });
+    expect(noMark).toMatchObject({
+      storageNode: 's',
+      storageDriver: 'file',
+      allocation: 0,
+      allocationValid: false,
+      physical: 100,
+      physicalSource: 'CAPACITY',
+      writeThreshold: 50,
+    });
     const [marked] = walkChain(node('f'), ctx({ named: nodes, watermarks: new Map([['s', 33]]) }));
     expect(marked).toMatchObject({ allocation: 33, allocationValid: true });
   });

@@ -43,11 +43,30 @@ export interface ChainContext {
 }
 
 export const FILTER_DRIVERS: ReadonlySet<string> = new Set([
-  'commit_top', 'mirror_top', 'copy-before-write', 'copy-on-read', 'throttle', 'preallocate', 'compress', 'snapshot-access',
+  'commit_top',
+  'mirror_top',
+  'copy-before-write',
+  'copy-on-read',
+  'throttle',
+  'preallocate',
+  'compress',
+  'snapshot-access',
 ]);
 
 const FORMAT_DRIVERS: ReadonlySet<string> = new Set([
-  'qcow2', 'raw', 'qed', 'qcow', 'vmdk', 'vdi', 'vhdx', 'vpc', 'luks', 'parallels', 'bochs', 'cloop', 'dmg',
+  'qcow2',
+  'raw',
+  'qed',
+  'qcow',
+  'vmdk',
+  'vdi',
+  'vhdx',
+  'vpc',
+  'luks',
+  'parallels',
+  'bochs',
+  'cloop',
+  'dmg',
 ]);
 
 const BLOCK_DEVICE_DRIVERS: ReadonlySet<string> = new Set(['host_device', 'host_cdrom']);
@@ -85,7 +104,11 @@ export function walkChain(top: JsonObject, ctx: ChainContext): ChainElement[] {
   return chain;
 }
 
-interface StorageRef { name: string | null; drv: string | null; named: NamedNode | undefined }
+interface StorageRef {
+  name: string | null;
+  drv: string | null;
+  named: NamedNode | undefined;
+}
 
 function findStorage(node: JsonObject, format: NamedNode | undefined, ctx: ChainContext): StorageRef {
   const parent = obj(node['parent']);
@@ -111,7 +134,10 @@ function allocationOf(node: JsonObject, storage: StorageRef, ctx: ChainContext):
   return { allocation: 0, allocationValid: false };
 }
 
-interface Physical { physical: number | null; physicalSource: PhysicalSource }
+interface Physical {
+  physical: number | null;
+  physicalSource: PhysicalSource;
+}
 
 function physicalOf(driver: string | null, path: string | null, actualSize: number | null, capacity: number, ctx: ChainContext): Physical {
   if (driver !== null && BLOCK_DEVICE_DRIVERS.has(driver)) {

@@ -8,7 +8,14 @@ function startupOf(lines: string[]): IdentityInput {
   const byId = new Map(parsed.filter((l) => l.dir === 'out').map((l) => [l.msg['id'], l.msg['execute']]));
   const reply = (cmd: string) => parsed.find((l) => l.dir === 'in' && byId.get(l.msg['id']) === cmd)?.msg['return'];
   const greeting = parsed[0]!;
-  return { host: 'h1', connectTime: greeting.t, greeting: greeting.msg, version: reply('query-version'), name: reply('query-name'), cpus: reply('query-cpus-fast') };
+  return {
+    host: 'h1',
+    connectTime: greeting.t,
+    greeting: greeting.msg,
+    version: reply('query-version'),
+    name: reply('query-name'),
+    cpus: reply('query-cpus-fast'),
+  };
 }
 
 const thin = startupOf(fixtureLines('qmp', 'thin-lv-enospc-commit.jsonl'));
@@ -36,7 +43,15 @@ describe('toVmIdentity', () => {
   });
 
   it('never throws on missing or malformed replies', () => {
-    const id = toVmIdentity({ host: 'h', connectTime: 5, greeting: 'nonsense', version: { qemu: { major: '7' } }, name: 42, cpus: { not: 'a list' }, fallbackName: 'vm-sock' });
+    const id = toVmIdentity({
+      host: 'h',
+      connectTime: 5,
+      greeting: 'nonsense',
+      version: { qemu: { major: '7' } },
+      name: 42,
+      cpus: { not: 'a list' },
+      fallbackName: 'vm-sock',
+    });
     expect(id).toMatchObject({ uuid: 'name:vm-sock', name: 'vm-sock', qemuVersion: 'unknown', instanceId: instanceIdOf([], 5) });
     expect(qemuVersionOf(undefined, thin.greeting)).toBe('7.2.22');
   });

@@ -14,4 +14,13 @@ export { toBlockCounters, zeroCounters, COUNTER_FIELDS } from './counters.js';
 export { toBlockJobs } from './jobs.js';
 export { parseNamedNodes, parseBlockInfo, parseNodeWatermarks, type NamedNode, type BlockInfo, type ImageInfo } from './nodes.js';
 export { encodeStats, encodeStatsResult, decodeStats, type DecodedStat, type StatsReply } from './stats.js';
-export { toStatsSchemaSnapshot, indexSnapshot, findStatList, schemasHash, canonicalJson, isHistogramType, type StatsIndex, type StatList } from './statsSchema.js';
+export {
+  toStatsSchemaSnapshot,
+  indexSnapshot,
+  findStatList,
+  schemasHash,
+  canonicalJson,
+  isHistogramType,
+  type StatsIndex,
+  type StatList,
+} from './statsSchema.js';

@@ -44,7 +44,7 @@ export function long(v: unknown): number | undefined {
   const n = num(v);
   if (n === undefined) return undefined;
   const t = Math.trunc(n);
-  return t > MAX_LONG ? MAX_LONG : t < -MAX_LONG ? -MAX_LONG : t;
+  return t > MAX_LONG ? MAX_LONG : Math.max(t, -MAX_LONG);
 }
 
 export function bool(v: unknown): boolean | undefined {

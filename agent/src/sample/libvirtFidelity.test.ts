@@ -16,10 +16,15 @@ import { fixtureLines, fixturePath } from '#test/support/fixtures.js';
 import { replayLines, type ReplayStats } from '#tools/transcript/replay.js';
 import type { RawRecord } from '#schemas/types.js';
 
-interface DomStats { t: number; stats: Record<string, string> }
+interface DomStats {
+  t: number;
+  stats: Record<string, string>;
+}
 
 const domstats: DomStats[] = readFileSync(fixturePath('libvirt', 'domstats.jsonl'), 'utf8')
-  .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as DomStats);
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.parse(l) as DomStats);
 const lines = fixtureLines('libvirt', 'qmp.jsonl');
 
 function lastSampleUntil(until: number): Sample | undefined {

@@ -7,17 +7,31 @@ import { buildAll } from '#test/support/sample.js';
 
 const ticks = fixtureTicks('qmp', 'kvm-vcpu-stats.jsonl');
 const schemas = ticks[0]!.replies['query-stats-schemas'];
-const cpus = [{ 'thread-id': 4826, 'qom-path': '/machine/unattached/device[0]' }, { 'thread-id': 4827, 'qom-path': '/machine/unattached/device[2]' }];
+const cpus = [
+  { 'thread-id': 4826, 'qom-path': '/machine/unattached/device[0]' },
+  { 'thread-id': 4827, 'qom-path': '/machine/unattached/device[2]' },
+];
 const info: ConnectInfo = {
-  host: 'h1', socketName: 'cap-kvm.sock', connectedAt: 1795310962300,
+  host: 'h1',
+  socketName: 'cap-kvm.sock',
+  connectedAt: 1795310962300,
   greeting: { kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'Debian', capabilities: ['oob'] },
-  uuid: undefined, name: { name: 'cap-kvm' }, cpus, statsSchemas: schemas,
+  uuid: undefined,
+  name: { name: 'cap-kvm' },
+  cpus,
+  statsSchemas: schemas,
 };
 
 describe('sampleBuilder (the poller seam)', () => {
   it('connects with the identity and the schemas read at connect', () => {
     const { identity, state, snapshot } = sampleBuilder.connect(info, undefined);
-    expect(identity).toEqual({ host: 'h1', uuid: 'name:cap-kvm', name: 'cap-kvm', instanceId: instanceIdOf([4826, 4827], 1795310962300), qemuVersion: '7.2.22' });
+    expect(identity).toEqual({
+      host: 'h1',
+      uuid: 'name:cap-kvm',
+      name: 'cap-kvm',
+      instanceId: instanceIdOf([4826, 4827], 1795310962300),
+      qemuVersion: '7.2.22',
+    });
     expect(snapshot).toBeUndefined(); // handed out with the first sample that references it
     expect(state.stats?.snapshot.schemas).toHaveLength(2);
   });

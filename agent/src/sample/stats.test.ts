@@ -29,7 +29,14 @@ describe('query-stats-schemas snapshot (kvm-vcpu-stats.jsonl)', () => {
   it('lists 16 vm and 47 vcpu stats with units, base and exponent', () => {
     expect(snapshot.schemas.map((s) => `${s.provider}/${s.target}:${s.stats.length}`)).toEqual(['kvm/vcpu:47', 'kvm/vm:16']);
     const vcpu = snapshot.schemas[0]!.stats;
-    expect(vcpu.find((d) => d.name === 'halt_wait_hist')).toEqual({ name: 'halt_wait_hist', type: 'log2-histogram', unit: 'seconds', base: 10, exponent: -9, bucketSize: null });
+    expect(vcpu.find((d) => d.name === 'halt_wait_hist')).toEqual({
+      name: 'halt_wait_hist',
+      type: 'log2-histogram',
+      unit: 'seconds',
+      base: 10,
+      exponent: -9,
+      bucketSize: null,
+    });
     expect(vcpu.find((d) => d.name === 'guest_mode')).toMatchObject({ unit: 'boolean', type: 'instant', base: 0 });
     expect(vcpu.filter((d) => d.type === 'log2-histogram').map((d) => d.name)).toEqual(['halt_wait_hist', 'halt_poll_fail_hist', 'halt_poll_success_hist']);
   });
@@ -55,7 +62,11 @@ describe('stats encoding', () => {
   const last = samples.at(-1)!.stats!;
 
   it('gives one vm result and two vcpu results with their qom paths, nothing in extra', () => {
-    expect(last.results.map((r) => `${r.target}:${r.qomPath}`)).toEqual(['vm:null', 'vcpu:/machine/unattached/device[2]', 'vcpu:/machine/unattached/device[0]']);
+    expect(last.results.map((r) => `${r.target}:${r.qomPath}`)).toEqual([
+      'vm:null',
+      'vcpu:/machine/unattached/device[2]',
+      'vcpu:/machine/unattached/device[0]',
+    ]);
     expect(last.results[0]!.values).toHaveLength(16);
     expect(last.results[1]!.values).toHaveLength(44 + 3 * 33); // 44 scalars/booleans, 3 histograms of 32 buckets
     expect(last.results.every((r) => r.extra.length === 0)).toBe(true);
@@ -79,13 +90,28 @@ describe('stats encoding', () => {
   });
 
   it('marks missing stats -1 and keeps unknown or mistyped ones in extra', () => {
-    const entry = { provider: 'kvm', 'qom-path': '/q', stats: [{ name: 'exits', value: 5 }, { name: 'brand_new', value: [1, 2] }, { name: 'halt_wait_hist', value: 3 }] };
+    const entry = {
+      provider: 'kvm',
+      'qom-path': '/q',
+      stats: [
+        { name: 'exits', value: 5 },
+        { name: 'brand_new', value: [1, 2] },
+        { name: 'halt_wait_hist', value: 3 },
+      ],
+    };
     const { stats } = encodeStats(index, [{ target: 'vcpu', reply: [entry] }]);
     const r: StatsResult = stats!.results[0]!;
     expect(r.values).toHaveLength(47);
     expect(r.values.filter((v) => v !== -1)).toEqual([5]);
-    expect(r.extra).toEqual([{ name: 'brand_new', values: [1, 2] }, { name: 'halt_wait_hist', values: [3] }]);
-    expect(decodeStats(index, r).map(asReply)).toEqual([{ name: 'exits', value: 5 }, { name: 'brand_new', value: [1, 2] }, { name: 'halt_wait_hist', value: 3 }]);
+    expect(r.extra).toEqual([
+      { name: 'brand_new', values: [1, 2] },
+      { name: 'halt_wait_hist', values: [3] },
+    ]);
+    expect(decodeStats(index, r).map(asReply)).toEqual([
+      { name: 'exits', value: 5 },
+      { name: 'brand_new', value: [1, 2] },
+      { name: 'halt_wait_hist', value: 3 },
+    ]);
   });
 
   it('gives the same values whatever the reply order, with gaps, bad values and duplicates (last wins)', () => {
@@ -104,13 +130,15 @@ describe('stats encoding', () => {
       }
       expect(enc(shuffled)).toEqual(inOrder);
       // drop some, corrupt some (negative, string, bad bucket), add a non-object and an unknown stat
-      const mutated: unknown[] = stats.filter(() => rand(5) !== 0).map((s) => {
-        const k = rand(10);
-        if (k === 0) return { ...s, value: -1 };
-        if (k === 1) return { ...s, value: 'x' };
-        if (k === 2 && Array.isArray(s.value)) return { ...s, value: [...(s.value as number[]), -5] };
-        return s;
-      });
+      const mutated: unknown[] = stats
+        .filter(() => rand(5) !== 0)
+        .map((s) => {
+          const k = rand(10);
+          if (k === 0) return { ...s, value: -1 };
+          if (k === 1) return { ...s, value: 'x' };
+          if (k === 2 && Array.isArray(s.value)) return { ...s, value: [...(s.value as number[]), -5] };
+          return s;
+        });
       mutated.splice(rand(mutated.length), 0, 42, { name: 'brand_new', value: 3 });
       const expected = enc([...mutated].reverse().reverse()); // same order: fast path
       const m2 = [...mutated];
@@ -121,7 +149,9 @@ describe('stats encoding', () => {
       for (const st of mutated) {
         if (typeof st !== 'object' || st === null) continue;
         const { name, value } = st as { name: string; value: unknown };
-        const valid = Array.isArray(value) ? value.every((b) => typeof b === 'number' && b >= 0) : typeof value === 'boolean' || (typeof value === 'number' && value >= 0);
+        const valid = Array.isArray(value)
+          ? value.every((b) => typeof b === 'number' && b >= 0)
+          : typeof value === 'boolean' || (typeof value === 'number' && value >= 0);
         expect(decoded.get(name)).toEqual(valid ? value : undefined);
       }
     }
@@ -131,11 +161,22 @@ describe('stats encoding', () => {
   });
 
   it('reports nothing for [] (TCG) and flags malformed replies without throwing', () => {
-    expect(encodeStats(index, [{ target: 'vm', reply: [] }, { target: 'vcpu', reply: [] }])).toEqual({ stats: null, malformed: [] });
-    const bad = encodeStats(index, [{ target: 'vm', reply: { no: 'array' } }, { target: 'vcpu', reply: [42, { provider: 'kvm' }] }]);
+    expect(
+      encodeStats(index, [
+        { target: 'vm', reply: [] },
+        { target: 'vcpu', reply: [] },
+      ]),
+    ).toEqual({ stats: null, malformed: [] });
+    const bad = encodeStats(index, [
+      { target: 'vm', reply: { no: 'array' } },
+      { target: 'vcpu', reply: [42, { provider: 'kvm' }] },
+    ]);
     expect(bad).toEqual({ stats: null, malformed: ['vm', 'vcpu'] });
     const noSnapshot = encodeStats(null, [{ target: 'vm', reply: [{ provider: 'kvm', stats: [{ name: 'a', value: true }] }] }]);
-    expect(noSnapshot.stats).toEqual({ schemaHash: '', results: [{ target: 'vm', provider: 'kvm', qomPath: null, values: [], extra: [{ name: 'a', values: [1] }] }] });
+    expect(noSnapshot.stats).toEqual({
+      schemaHash: '',
+      results: [{ target: 'vm', provider: 'kvm', qomPath: null, values: [], extra: [{ name: 'a', values: [1] }] }],
+    });
   });
 });
 

@@ -17,7 +17,10 @@ import { arr, isObject, long, obj, str } from './json.js';
 import { findStatList, indexSnapshot, type StatList, type StatsIndex } from './statsSchema.js';
 
 /** One query-stats reply and the target it was asked for (`query-stats:<target>`). */
-export interface StatsReply { target: string; reply: unknown }
+export interface StatsReply {
+  target: string;
+  reply: unknown;
+}
 
 type RawValue = number | number[];
 
@@ -47,7 +50,10 @@ function writeSlots(list: StatList, byPos: (RawValue | undefined)[]): number[] {
   return values;
 }
 
-interface Encoded { values: number[]; extra: NamedStat[] }
+interface Encoded {
+  values: number[];
+  extra: NamedStat[];
+}
 
 /** Any reply order, duplicates (the last wins): via a position table. */
 function encodeAnyOrder(list: StatList | undefined, stats: readonly unknown[]): Encoded {
@@ -102,13 +108,22 @@ function encodeInOrder(list: StatList, stats: readonly unknown[]): Encoded | und
       let ok = true;
       for (const b of v) {
         const x = long(b);
-        if (x === undefined || x < 0) { ok = false; break; }
+        if (x === undefined || x < 0) {
+          ok = false;
+          break;
+        }
         slots[n++] = x;
       }
-      if (!ok) { n = mark; continue; } // malformed: the slot stays missing (-1)
+      if (!ok) {
+        n = mark;
+        continue;
+      } // malformed: the slot stays missing (-1)
     } else {
       const x = typeof v === 'boolean' ? (v ? 1 : 0) : long(v);
-      if (x === undefined || x < 0) { n = mark; continue; }
+      if (x === undefined || x < 0) {
+        n = mark;
+        continue;
+      }
       slots[n++] = x;
     }
     next = pos + 1;
@@ -139,7 +154,10 @@ export function encodeStats(index: StatsIndex | null, replies: readonly StatsRep
   const malformed: string[] = [];
   for (const { target, reply } of replies) {
     const entries = arr(reply);
-    if (!entries) { malformed.push(target); continue; }
+    if (!entries) {
+      malformed.push(target);
+      continue;
+    }
     let bad = false;
     for (const entry of entries) {
       const r = encodeStatsResult(index, target, entry);

@@ -39,7 +39,9 @@ function toDescriptor(s: JsonObject): StatDescriptor | undefined {
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isObject(v)) {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
+    const keys = Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
@@ -91,7 +93,9 @@ export function isHistogramType(type: string): boolean {
 
 function toStatList(stats: readonly StatDescriptor[]): StatList {
   const position = new Map<string, number>();
-  stats.forEach((d, i) => { if (!position.has(d.name)) position.set(d.name, i); });
+  stats.forEach((d, i) => {
+    if (!position.has(d.name)) position.set(d.name, i);
+  });
   return {
     stats,
     position,

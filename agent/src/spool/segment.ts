@@ -6,7 +6,10 @@
  * Decoding a truncated or corrupt tail (a crash mid-write) returns the complete
  * records before it and counts the rest as lost.
  */
-export interface SpoolEntry { key: string; value: Buffer }
+export interface SpoolEntry {
+  key: string;
+  value: Buffer;
+}
 
 export function entryBytes(e: SpoolEntry): number {
   return 8 + Buffer.byteLength(e.key) + e.value.length;

@@ -68,7 +68,8 @@ describe('Spool', () => {
     const drops: number[] = [];
     const byVm = new Map<string, number>();
     const s = new Spool({
-      memoryBytes: 1090, diskBytes: 0, // 10 records of 109 B
+      memoryBytes: 1090,
+      diskBytes: 0, // 10 records of 109 B
       onDrop: (n, _reason, byKey) => {
         drops.push(n);
         for (const [k, c] of byKey) byVm.set(k, (byVm.get(k) ?? 0) + c);
@@ -77,7 +78,12 @@ describe('Spool', () => {
     for (let i = 0; i < 25; i++) s.push(rec(i % 5 === 0 ? 'b' : 'a', i));
     expect(s.dropped).toBe(15);
     expect(drops.reduce((a, b) => a + b)).toBe(15);
-    expect(byVm).toEqual(new Map([['b', 3], ['a', 12]]));
+    expect(byVm).toEqual(
+      new Map([
+        ['b', 3],
+        ['a', 12],
+      ]),
+    );
     expect(drain(s)).toEqual(Array.from({ length: 10 }, (_, i) => `${(i + 15) % 5 === 0 ? 'b' : 'a'}:${i + 15}`));
   });
 
@@ -105,7 +111,12 @@ describe('Spool', () => {
   it('past the disk bound the oldest segments are dropped and counted; the newest survive', () => {
     const dir = tmp();
     let keyed = 0;
-    const s = new Spool({ memoryBytes: 1090, dir, diskBytes: 5000, onDrop: (_n, reason, byKey) => (keyed += reason === 'disk-full' ? (byKey.get('a') ?? 0) : 0) });
+    const s = new Spool({
+      memoryBytes: 1090,
+      dir,
+      diskBytes: 5000,
+      onDrop: (_n, reason, byKey) => (keyed += reason === 'disk-full' ? (byKey.get('a') ?? 0) : 0),
+    });
     for (let i = 0; i < 100; i++) s.push(rec('a', i));
     const out = drain(s);
     expect(s.dropped + out.length).toBe(100);

@@ -33,7 +33,11 @@ export interface SpoolOptions {
 
 export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment';
 
-interface Segment { path: string; records: number; bytes: number }
+interface Segment {
+  path: string;
+  records: number;
+  bytes: number;
+}
 
 function countKeys(entries: readonly SpoolEntry[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -64,7 +68,9 @@ export class Spool {
   }
 
   get records(): number {
-    return (this.inflight?.length ?? 0) + (this.head.length - this.headStart) + this.segments.reduce((n, s) => n + s.records, 0) + (this.mem.length - this.memStart);
+    return (
+      (this.inflight?.length ?? 0) + (this.head.length - this.headStart) + this.segments.reduce((n, s) => n + s.records, 0) + (this.mem.length - this.memStart)
+    );
   }
 
   get bytes(): number {
@@ -232,7 +238,9 @@ export class Spool {
 
   private recover(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    const names = readdirSync(dir).filter((f) => SEG.test(f)).sort();
+    const names = readdirSync(dir)
+      .filter((f) => SEG.test(f))
+      .sort();
     for (const f of readdirSync(dir)) if (f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
     for (const name of names) {
       const path = join(dir, name);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Rate } from '#schemas/outputs.js';
 import {
-  alertTypesSeen, applyRate, capPoints, currentChain, historyKey, initialDemoState, parseSeries, timeToFullSeconds, type ElementView,
+  alertTypesSeen,
+  applyRate,
+  capPoints,
+  currentChain,
+  historyKey,
+  initialDemoState,
+  parseSeries,
+  timeToFullSeconds,
+  type ElementView,
 } from './demoState.js';
 import { runFixture } from '#test/support/fixtureRun.js';
 
@@ -51,7 +59,12 @@ describe('folding the core over thin-lv-enospc-commit.jsonl', () => {
   it('records every alert transition in order and keeps as firing exactly those whose last transition fired', () => {
     expect(s.transitions.map((m) => `${m.type}/${m.state}`)).toEqual(run.alerts.map((a) => `${a.type}/${a.state}`));
     const last = new Map(run.alerts.map((a) => [a.id, a.state]));
-    expect(Object.keys(s.firing).sort()).toEqual([...last].filter(([, st]) => st === 'firing').map(([id]) => id).sort());
+    expect(Object.keys(s.firing).sort()).toEqual(
+      [...last]
+        .filter(([, st]) => st === 'firing')
+        .map(([id]) => id)
+        .sort(),
+    );
   });
 
   it('sees paused-enospc fire and resolve, and commit-growth on the base (vda[1])', () => {
@@ -80,7 +93,10 @@ describe('applyRate', () => {
     let s = applyRate(initialDemoState(), rate(1000, 'block.vda.0.allocation', 5));
     s = applyRate(s, rate(1000, 'block.vda.0.physical', 9));
     s = applyRate(s, rate(2000, 'block.vda.0.allocation', 6));
-    expect(s.history[historyKey('vm1', 'vda', 0)]).toEqual([{ t: 1000, allocation: 5, physical: 9 }, { t: 2000, allocation: 6, physical: 9 }]);
+    expect(s.history[historyKey('vm1', 'vda', 0)]).toEqual([
+      { t: 1000, allocation: 5, physical: 9 },
+      { t: 2000, allocation: 6, physical: 9 },
+    ]);
   });
 
   it('hides an element not updated within 2.5 s of its device (it left the chain)', () => {

@@ -43,7 +43,11 @@ export interface VmView {
 }
 
 /** One point of an element's history (for the chart). */
-export interface ElementPoint { t: number; allocation: number | null; physical: number | null }
+export interface ElementPoint {
+  t: number;
+  allocation: number | null;
+  physical: number | null;
+}
 
 /** An alert transition as the view shows it. */
 export interface AlertMark {
@@ -60,7 +64,10 @@ export interface AlertMark {
 }
 
 /** Something the demo (the operator) did, at a wall-clock time. */
-export interface Note { at: number; text: string }
+export interface Note {
+  at: number;
+  text: string;
+}
 
 export interface DemoState {
   vms: Readonly<Record<string, VmView>>;
@@ -155,8 +162,15 @@ export function alertTarget(l: AlertLabels): string {
 
 export function toMark(a: Alert): AlertMark {
   return {
-    id: a.id, type: a.type, state: a.state, severity: a.severity, vm: a.labels.vm, target: alertTarget(a.labels),
-    t: a.t, startsAt: a.startsAt, message: a.message,
+    id: a.id,
+    type: a.type,
+    state: a.state,
+    severity: a.severity,
+    vm: a.labels.vm,
+    target: alertTarget(a.labels),
+    t: a.t,
+    startsAt: a.startsAt,
+    message: a.message,
   };
 }
 
@@ -175,7 +189,9 @@ export function addNote(s: DemoState, at: number, text: string): DemoState {
 
 /** Elements of a device shown now: those updated within `freshMs` of the device's newest value, by index. */
 export function currentChain(d: DeviceView, freshMs = 2_500): ElementView[] {
-  return Object.values(d.chain).filter((e) => e.t >= d.t - freshMs).sort((a, b) => a.index - b.index);
+  return Object.values(d.chain)
+    .filter((e) => e.t >= d.t - freshMs)
+    .sort((a, b) => a.index - b.index);
 }
 
 /** Seconds until the element is full at its current growth; null when not growing (or unknown). 0 when full. */

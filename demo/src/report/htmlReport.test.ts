@@ -11,7 +11,10 @@ function input(over: Partial<ReportInput> = {}): ReportInput {
     generatedAt: Date.UTC(2026, 10, 22),
     startedAt: 0,
     state: addNote(run.state, 1_500, 'grew the "base" & resumed'),
-    facts: [['mode', 'replay'], ['first alert', '1.2 s']],
+    facts: [
+      ['mode', 'replay'],
+      ['first alert', '1.2 s'],
+    ],
     bucket: 'qmpipe-demo-abc',
     objects: [{ key: 'rollups/resolution=10s/date=2026-11-22/hour=01/part-0-1795311980000.parquet', size: 4321 }],
     query: { sql: 'SELECT 1', columns: ['minute', 'max_alloc_mib'], rows: [['01:46', '165.3']] },
@@ -81,6 +84,9 @@ describe('layoutLabels', () => {
   });
 
   it('anchors a label at its end when it would run past the right edge', () => {
-    expect(layoutLabels([100, 990], [50, 50], 1000)).toEqual([{ row: 0, end: false }, { row: 0, end: true }]);
+    expect(layoutLabels([100, 990], [50, 50], 1000)).toEqual([
+      { row: 0, end: false },
+      { row: 0, end: true },
+    ]);
   });
 });

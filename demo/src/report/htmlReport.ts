@@ -11,7 +11,11 @@
 import { historyKey, type AlertMark, type DemoState, type ElementPoint } from './demoState.js';
 import { duration, rel } from './format.js';
 
-export interface QueryResult { sql: string; columns: string[]; rows: string[][] }
+export interface QueryResult {
+  sql: string;
+  columns: string[];
+  rows: string[][];
+}
 
 export interface ReportInput {
   title: string;
@@ -33,7 +37,17 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-interface Frame { tMin: number; tMax: number; yMax: number; W: number; H: number; L: number; R: number; T: number; B: number }
+interface Frame {
+  tMin: number;
+  tMax: number;
+  yMax: number;
+  W: number;
+  H: number;
+  L: number;
+  R: number;
+  T: number;
+  B: number;
+}
 
 const xOf = (f: Frame, t: number) => f.L + ((t - f.tMin) / (f.tMax - f.tMin)) * (f.W - f.L - f.R);
 const yOf = (f: Frame, v: number) => f.H - f.B - (v / f.yMax) * (f.H - f.T - f.B);
@@ -44,7 +58,10 @@ export function pathOf(f: Frame, pts: readonly ElementPoint[], field: 'allocatio
   let prevT: number | null = null;
   for (const p of pts) {
     const v = p[field];
-    if (v === null) { prevT = null; continue; }
+    if (v === null) {
+      prevT = null;
+      continue;
+    }
     const cmd = prevT === null || p.t - prevT > gapMs ? 'M' : 'L';
     d += `${cmd}${xOf(f, p.t).toFixed(1)},${yOf(f, v).toFixed(1)} `;
     prevT = p.t;
@@ -68,7 +85,9 @@ function axes(f: Frame, origin: number): string {
   const xStep = niceStep((f.tMax - f.tMin) / 1000, 8) * 1000;
   for (let t = origin + Math.ceil((f.tMin - origin) / xStep) * xStep; t <= f.tMax; t += xStep) {
     const x = xOf(f, t).toFixed(1);
-    out.push(`<line x1="${x}" x2="${x}" y1="${f.T}" y2="${f.H - f.B}" class="grid"/><text x="${x}" y="${f.H - f.B + 16}" class="xlab">${esc(rel(t, origin))}</text>`);
+    out.push(
+      `<line x1="${x}" x2="${x}" y1="${f.T}" y2="${f.H - f.B}" class="grid"/><text x="${x}" y="${f.H - f.B + 16}" class="xlab">${esc(rel(t, origin))}</text>`,
+    );
   }
   return out.join('');
 }
@@ -100,18 +119,27 @@ export function layoutLabels(xs: readonly number[], widths: readonly number[], r
 }
 
 function marksSvg(f: Frame, marks: readonly AlertMark[], rows: ReadonlyArray<{ row: number; end: boolean }>): string {
-  return marks.map((m, i) => {
-    const x = xOf(f, m.t);
-    const { row, end } = rows[i]!;
-    const ly = f.T - 8 - row * 12;
-    return `<g class="mark"><title>${esc(`${m.state} ${m.severity} ${m.type} ${m.target}: ${m.message}`)}</title>`
-      + `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${ly + 2}" y2="${f.H - f.B}" stroke="${markColor(m)}" stroke-width="1.2" stroke-dasharray="3 2"/>`
-      + `<text x="${(end ? x - 2 : x + 2).toFixed(1)}" y="${ly}" fill="${markColor(m)}" class="mlab"${end ? ' text-anchor="end"' : ''}>${esc(label(m))}</text></g>`;
-  }).join('');
+  return marks
+    .map((m, i) => {
+      const x = xOf(f, m.t);
+      const { row, end } = rows[i]!;
+      const ly = f.T - 8 - row * 12;
+      return (
+        `<g class="mark"><title>${esc(`${m.state} ${m.severity} ${m.type} ${m.target}: ${m.message}`)}</title>` +
+        `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${ly + 2}" y2="${f.H - f.B}" stroke="${markColor(m)}" stroke-width="1.2" stroke-dasharray="3 2"/>` +
+        `<text x="${(end ? x - 2 : x + 2).toFixed(1)}" y="${ly}" fill="${markColor(m)}" class="mlab"${end ? ' text-anchor="end"' : ''}>${esc(label(m))}</text></g>`
+      );
+    })
+    .join('');
 }
 
 /** The SVG chart of one VM's disk. `series` by backing index. */
-export function chartSvg(title: string, series: ReadonlyArray<{ index: number; points: readonly ElementPoint[] }>, marks: readonly AlertMark[], origin: number): string {
+export function chartSvg(
+  title: string,
+  series: ReadonlyArray<{ index: number; points: readonly ElementPoint[] }>,
+  marks: readonly AlertMark[],
+  origin: number,
+): string {
   const ts = [...series.flatMap((s) => s.points.map((p) => p.t)), ...marks.map((m) => m.t)];
   const vs = series.flatMap((s) => s.points.flatMap((p) => [p.allocation ?? 0, p.physical ?? 0]));
   const tMin = Math.min(...ts);
@@ -119,30 +147,46 @@ export function chartSvg(title: string, series: ReadonlyArray<{ index: number; p
   const sorted = [...marks].sort((a, b) => a.t - b.t);
   const base = { tMin, tMax, yMax: Math.max(MiB, ...vs) * 1.08, W: 960, L: 78, R: 20, B: 34 };
   const probe: Frame = { ...base, H: 300, T: 0 };
-  const rows = layoutLabels(sorted.map((m) => xOf(probe, m.t)), sorted.map((m) => label(m).length * LABEL_CHAR_PX), base.W - 2);
+  const rows = layoutLabels(
+    sorted.map((m) => xOf(probe, m.t)),
+    sorted.map((m) => label(m).length * LABEL_CHAR_PX),
+    base.W - 2,
+  );
   const T = 36 + 12 * (Math.max(0, ...rows.map((r) => r.row)) + 1);
   const f: Frame = { ...base, T, H: T + 290 };
-  const lines = series.map((s) => {
-    const c = COLORS[s.index % COLORS.length]!;
-    return `<path d="${pathOf(f, s.points, 'physical')}" stroke="${c}" stroke-width="1.5" stroke-dasharray="6 4" fill="none"/>`
-      + `<path d="${pathOf(f, s.points, 'allocation')}" stroke="${c}" stroke-width="2.2" fill="none"/>`;
-  }).join('');
-  const legend = series.map((s, i) => {
-    const c = COLORS[s.index % COLORS.length]!;
-    const x = f.L + i * 250;
-    return `<line x1="${x}" x2="${x + 22}" y1="12" y2="12" stroke="${c}" stroke-width="2.2"/><line x1="${x + 26}" x2="${x + 48}" y1="12" y2="12" stroke="${c}" stroke-width="1.5" stroke-dasharray="6 4"/>`
-      + `<text x="${x + 54}" y="16" class="leg">[${s.index}] allocation / physical</text>`;
-  }).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${f.W} ${f.H}" width="${f.W}" height="${f.H}" role="img" aria-label="${esc(title)}">`
-    + `<rect x="0" y="0" width="${f.W}" height="${f.H}" fill="#fff"/>${axes(f, origin)}${lines}${marksSvg(f, sorted, rows)}${legend}`
-    + `<line x1="${f.L}" x2="${f.L}" y1="${f.T}" y2="${f.H - f.B}" class="axis"/><line x1="${f.L}" x2="${f.W - f.R}" y1="${f.H - f.B}" y2="${f.H - f.B}" class="axis"/></svg>`;
+  const lines = series
+    .map((s) => {
+      const c = COLORS[s.index % COLORS.length]!;
+      return (
+        `<path d="${pathOf(f, s.points, 'physical')}" stroke="${c}" stroke-width="1.5" stroke-dasharray="6 4" fill="none"/>` +
+        `<path d="${pathOf(f, s.points, 'allocation')}" stroke="${c}" stroke-width="2.2" fill="none"/>`
+      );
+    })
+    .join('');
+  const legend = series
+    .map((s, i) => {
+      const c = COLORS[s.index % COLORS.length]!;
+      const x = f.L + i * 250;
+      return (
+        `<line x1="${x}" x2="${x + 22}" y1="12" y2="12" stroke="${c}" stroke-width="2.2"/><line x1="${x + 26}" x2="${x + 48}" y1="12" y2="12" stroke="${c}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
+        `<text x="${x + 54}" y="16" class="leg">[${s.index}] allocation / physical</text>`
+      );
+    })
+    .join('');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${f.W} ${f.H}" width="${f.W}" height="${f.H}" role="img" aria-label="${esc(title)}">` +
+    `<rect x="0" y="0" width="${f.W}" height="${f.H}" fill="#fff"/>${axes(f, origin)}${lines}${marksSvg(f, sorted, rows)}${legend}` +
+    `<line x1="${f.L}" x2="${f.L}" y1="${f.T}" y2="${f.H - f.B}" class="axis"/><line x1="${f.L}" x2="${f.W - f.R}" y1="${f.H - f.B}" y2="${f.H - f.B}" class="axis"/></svg>`
+  );
 }
 
 function charts(s: DemoState, origin: number): string {
   const out: string[] = [];
   for (const v of Object.values(s.vms).sort((a, b) => a.vm.localeCompare(b.vm))) {
     for (const d of Object.values(v.devices).sort((a, b) => a.dev.localeCompare(b.dev))) {
-      const series = Object.keys(d.chain).map(Number).sort((a, b) => a - b)
+      const series = Object.keys(d.chain)
+        .map(Number)
+        .sort((a, b) => a - b)
         .map((index) => ({ index, points: s.history[historyKey(v.vm, d.dev, index)] ?? [] }))
         .filter((x) => x.points.length > 0);
       if (series.length === 0) continue;
@@ -161,10 +205,18 @@ function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>):
 
 function alertTable(s: DemoState, origin: number): string {
   if (s.transitions.length === 0) return '<p>No alerts.</p>';
-  return table(['time', 'state', 'severity', 'type', 'VM', 'target', 'message'], s.transitions.map((m) => [
-    m.state === 'resolved' ? `${rel(m.t, origin)} (after ${duration((m.t - m.startsAt) / 1000)})` : rel(m.t, origin),
-    m.state, m.severity, m.type, m.vm, m.target, m.message,
-  ]));
+  return table(
+    ['time', 'state', 'severity', 'type', 'VM', 'target', 'message'],
+    s.transitions.map((m) => [
+      m.state === 'resolved' ? `${rel(m.t, origin)} (after ${duration((m.t - m.startsAt) / 1000)})` : rel(m.t, origin),
+      m.state,
+      m.severity,
+      m.type,
+      m.vm,
+      m.target,
+      m.message,
+    ]),
+  );
 }
 
 function querySection(q: ReportInput['query']): string {
@@ -183,9 +235,19 @@ svg .xlab{text-anchor:middle;fill:#555}svg .mlab{font-size:10px}svg .leg{fill:#3
 export function renderHtmlReport(r: ReportInput): string {
   const s = r.state;
   const origin = s.firstT ?? r.startedAt;
-  const facts = table(['', ''], r.facts.map(([k, v]) => [k, v]));
-  const notes = s.notes.length ? `<ul>${s.notes.map((n) => `<li>+${((n.at - r.startedAt) / 1000).toFixed(1)} s: ${esc(n.text)}</li>`).join('')}</ul>` : '<p>None.</p>';
-  const objects = r.objects.length ? table(['key', 'bytes'], r.objects.map((o) => [o.key, String(o.size)])) : '<p>No objects.</p>';
+  const facts = table(
+    ['', ''],
+    r.facts.map(([k, v]) => [k, v]),
+  );
+  const notes = s.notes.length
+    ? `<ul>${s.notes.map((n) => `<li>+${((n.at - r.startedAt) / 1000).toFixed(1)} s: ${esc(n.text)}</li>`).join('')}</ul>`
+    : '<p>None.</p>';
+  const objects = r.objects.length
+    ? table(
+        ['key', 'bytes'],
+        r.objects.map((o) => [o.key, String(o.size)]),
+      )
+    : '<p>No objects.</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>${CSS}</style></head>
 <body>

@@ -63,6 +63,8 @@ describe('renderCompact and renderAlertLine', () => {
 
   it('prints an alert transition on one line', () => {
     const paused = run.state.transitions.find((m) => m.type === 'paused-enospc')!;
-    expect(renderAlertLine(paused)).toMatch(/^ALERT FIRING {3}critical paused-enospc {5}cap-thin vda\[0\] lv0-format 01:46:38\.9Z: vda: write to lv0-format failed with ENOSPC/);
+    expect(renderAlertLine(paused)).toMatch(
+      /^ALERT FIRING {3}critical paused-enospc {5}cap-thin vda\[0\] lv0-format 01:46:38\.9Z: vda: write to lv0-format failed with ENOSPC/,
+    );
   });
 });

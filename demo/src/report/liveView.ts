@@ -28,7 +28,8 @@ export interface FrameOptions {
 
 /** `[#######.....] 61% 58.0/96.0 MiB`; the bar is full (and the percentage above 100) when allocation exceeds physical. */
 export function bar(allocation: number | null, physical: number | null, width = 24): string {
-  if (allocation === null || physical === null || physical <= 0) return `[${'?'.repeat(width)}]   ?% ${allocation === null ? '?' : mib(allocation)}/${physical === null ? '?' : mib(physical)} MiB`;
+  if (allocation === null || physical === null || physical <= 0)
+    return `[${'?'.repeat(width)}]   ?% ${allocation === null ? '?' : mib(allocation)}/${physical === null ? '?' : mib(physical)} MiB`;
   const ratio = allocation / physical;
   const filled = Math.max(0, Math.min(width, Math.round(ratio * width)));
   const pct = `${Math.round(ratio * 100)}%`.padStart(4);
@@ -91,7 +92,7 @@ export function renderFrame(s: DemoState, o: FrameOptions): string {
     'OPERATOR',
     ...(s.notes.length ? s.notes.slice(-(o.noteRows ?? 6)).map((n) => `  +${((n.at - o.startedAt) / 1000).toFixed(1)}s ${n.text}`) : ['  nothing yet']),
   ];
-  return lines.map((l) => clip(l, width)).join('\n') + '\n';
+  return `${lines.map((l) => clip(l, width)).join('\n')}\n`;
 }
 
 /** A few lines for a non-TTY stdout. */
@@ -107,7 +108,7 @@ export function renderCompact(s: DemoState, now: number, startedAt: number): str
   if (lines.length === 0) lines.push(`${head} waiting for the first sample`);
   const firing = Object.values(s.firing).map((m) => `${m.type}(${m.target})`);
   lines.push(`${head} firing: ${firing.length ? firing.join(', ') : 'none'}; transitions so far: ${s.transitions.length}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -63,7 +63,12 @@ describe('checkpoint and restore', () => {
     expect(whole.out.rollups.length).toBeGreaterThan(100);
   });
 
-  it.each([[1, 'binary'], [7, 'json'], [13, 'binary'], [50, 'json']] as const)('split every %i records through %s checkpoints equals one long run', (every, via) => {
+  it.each([
+    [1, 'binary'],
+    [7, 'json'],
+    [13, 'binary'],
+    [50, 'json'],
+  ] as const)('split every %i records through %s checkpoints equals one long run', (every, via) => {
     const split = splitRun(records, every, via);
     expect(split.out.alerts).toEqual(whole.out.alerts);
     expect(split.out.rollups).toEqual(whole.out.rollups);
@@ -76,13 +81,16 @@ describe('checkpoint and restore', () => {
     const closing = oneRun(records, opts);
     const key = (r: Rollup) => JSON.stringify(r);
 
-    it.each([[1, 'binary'], [13, 'json']] as const)('split every %i records through %s checkpoints equals one long run', (every, via) => {
+    it.each([
+      [1, 'binary'],
+      [13, 'json'],
+    ] as const)('split every %i records through %s checkpoints equals one long run', (every, via) => {
       const split = splitRun(records, every, via, opts);
       expect(split.out).toEqual(closing.out);
       expect(split.state).toEqual(closing.state);
     });
 
-    it('emits the rows of the plain run (records in order: none late), the silent VM\'s earlier', () => {
+    it("emits the rows of the plain run (records in order: none late), the silent VM's earlier", () => {
       expect(closing.out.lateRollups).toBe(0);
       expect(closing.out.rollups.map(key).sort()).toEqual(whole.out.rollups.map(key).sort());
       expect(closing.out.rollups.map(key)).not.toEqual(whole.out.rollups.map(key));

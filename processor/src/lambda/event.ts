@@ -31,8 +31,17 @@ export const kafkaEvent = z.object({
 
 export type KafkaEvent = z.infer<typeof kafkaEvent>;
 
-export interface PartitionMessage { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }
-export interface PartitionBatch { topic: string; partition: number; messages: PartitionMessage[] }
+export interface PartitionMessage {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: PartitionMessage[];
+}
 
 export class LambdaEventError extends QmpipeError {
   constructor(message: string, cause?: unknown) {

@@ -31,7 +31,11 @@ export async function handler(event: unknown): Promise<{ partitions: PartitionRe
 
 /** A Kafka producer publishing alerts (idempotent, acks=all, key = alert id). */
 export function kafkaAlertPublisher(producer: kafkajs.Producer, topic: string): AlertPublisher {
-  return { async publish(alerts) { await producer.send({ topic, acks: -1, messages: alertMessages(alerts) }); } };
+  return {
+    async publish(alerts) {
+      await producer.send({ topic, acks: -1, messages: alertMessages(alerts) });
+    },
+  };
 }
 
 export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {

@@ -70,7 +70,9 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
   const key = checkpointObjectKey(deps.checkpointPrefix, batch.topic, batch.partition);
   const loaded = await deps.store.get(key);
   let etag = loaded?.etag ?? null;
-  const state: LambdaState = loaded ? decodeCheckpoint(loaded.body, { topic: batch.topic, partition: batch.partition }) : initialPartitionState(batch.topic, batch.partition);
+  const state: LambdaState = loaded
+    ? decodeCheckpoint(loaded.body, { topic: batch.topic, partition: batch.partition })
+    : initialPartitionState(batch.topic, batch.partition);
   if (state.outbox && state.outbox.length > 0) {
     await deps.alerts.publish(state.outbox);
     state.outbox = [];
@@ -79,7 +81,11 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
   const { outputs } = processBatch(state, batch.messages, deps.env);
   const objects = await deps.rollups.write(batch.partition, outputs.windows);
   for (const d of outputs.deadLetters) {
-    await deps.store.put(deadLetterObjectKey(deps.deadLetterPrefix, d.topic, d.partition, d.offset), outputCodecs().deadLetter.encode(d), 'application/octet-stream');
+    await deps.store.put(
+      deadLetterObjectKey(deps.deadLetterPrefix, d.topic, d.partition, d.offset),
+      outputCodecs().deadLetter.encode(d),
+      'application/octet-stream',
+    );
   }
   state.outbox = outputs.alerts;
   etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
@@ -89,7 +95,13 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
     await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
   }
   return {
-    topic: batch.topic, partition: batch.partition, processed: batch.messages.length - outputs.skipped, skipped: outputs.skipped,
-    alerts: outputs.alerts.length, objects, deadLetters: outputs.deadLetters.length, nextOffset: state.nextOffset,
+    topic: batch.topic,
+    partition: batch.partition,
+    processed: batch.messages.length - outputs.skipped,
+    skipped: outputs.skipped,
+    alerts: outputs.alerts.length,
+    objects,
+    deadLetters: outputs.deadLetters.length,
+    nextOffset: state.nextOffset,
   };
 }

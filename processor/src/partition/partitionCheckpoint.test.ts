@@ -7,7 +7,12 @@ import { createCore } from '../core/step.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './partitionCheckpoint.js';
 import { initialPartitionState, processBatch, type InputMessage } from './partitionStep.js';
 
-const messages: InputMessage[] = replayFile(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records.map((r, i) => ({ offset: i, timestamp: r.t, key: Buffer.from(r.vm.uuid), value: encodeRaw(r) }));
+const messages: InputMessage[] = replayFile(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records.map((r, i) => ({
+  offset: i,
+  timestamp: r.t,
+  key: Buffer.from(r.vm.uuid),
+  value: encodeRaw(r),
+}));
 const env = () => ({ core: createCore({ ...defaultProcessorConfig(), rollup: { resolutionsMs: [10_000] } }), decode: decodeRaw, allowedLatenessMs: 1_000 });
 
 describe('partition checkpoints', () => {
@@ -32,7 +37,11 @@ describe('partition checkpoints', () => {
   });
 
   it('sends poison records to dead letters and goes on', () => {
-    const poisoned = [...messages.slice(0, 5), { offset: 5, timestamp: 0, key: null, value: Buffer.from('this is not avro at all') }, ...messages.slice(5).map((m) => ({ ...m, offset: m.offset + 1 }))];
+    const poisoned = [
+      ...messages.slice(0, 5),
+      { offset: 5, timestamp: 0, key: null, value: Buffer.from('this is not avro at all') },
+      ...messages.slice(5).map((m) => ({ ...m, offset: m.offset + 1 })),
+    ];
     const { outputs, state } = processBatch(initialPartitionState('raw', 0), poisoned, env());
     expect(outputs.deadLetters.map((d) => [d.offset, d.code])).toEqual([[5, 'AVRO_BAD_MARKER']]);
     expect(state.core.counters.samples).toBeGreaterThan(30);

@@ -36,7 +36,8 @@ export function encodeCheckpoint(state: PartitionState): Buffer {
 
 export function decodeCheckpoint(bytes: Buffer, expect: { topic: string; partition: number }): PartitionState {
   const where = `${expect.topic}[${expect.partition}]`;
-  if (bytes.length < 9 || !bytes.subarray(0, 4).equals(MAGIC)) throw new CheckpointError(`checkpoint for ${where} is not a qmpipe checkpoint`, undefined, expect);
+  if (bytes.length < 9 || !bytes.subarray(0, 4).equals(MAGIC))
+    throw new CheckpointError(`checkpoint for ${where} is not a qmpipe checkpoint`, undefined, expect);
   if (bytes[4] !== VERSION) throw new CheckpointError(`checkpoint for ${where} has version ${bytes[4]}, this build reads ${VERSION}`, undefined, expect);
   const len = bytes.readUInt32LE(5);
   let envelope: Omit<PartitionState, 'core'>;

@@ -31,7 +31,12 @@ export interface PartitionState {
   deadLetters: number;
 }
 
-export interface InputMessage { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }
+export interface InputMessage {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
 
 export interface PartitionOutputs {
   alerts: Alert[];
@@ -53,7 +58,11 @@ export function initialPartitionState(topic: string, partition: number, nextOffs
   return { v: 1, topic, partition, nextOffset, core: initialState(), rollups: initialRollupBuffer(), deadLetters: 0 };
 }
 
-export function processBatch(state: PartitionState, messages: readonly InputMessage[], env: PartitionEnv): { state: PartitionState; outputs: PartitionOutputs } {
+export function processBatch(
+  state: PartitionState,
+  messages: readonly InputMessage[],
+  env: PartitionEnv,
+): { state: PartitionState; outputs: PartitionOutputs } {
   const outputs: PartitionOutputs = { alerts: [], rates: [], deadLetters: [], windows: [], skipped: 0 };
   // Records are decoded lazily, one at a time as the core asks for them: a decoded batch
   // kept alive pushes the decoder's objects into V8's old space and costs GC time.

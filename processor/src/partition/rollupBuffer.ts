@@ -27,14 +27,23 @@ export interface RollupBufferState {
   late: number;
 }
 
-export interface ClosedWindow { resolutionMs: number; windowStart: number; rows: Rollup[] }
+export interface ClosedWindow {
+  resolutionMs: number;
+  windowStart: number;
+  rows: Rollup[];
+}
 
 export function initialRollupBuffer(): RollupBufferState {
   return { maxEventT: null, closedUpTo: {}, pending: {}, late: 0 };
 }
 
 /** Adds rows and advances the watermark to `eventT` (the newest record time seen). */
-export function bufferRollups(state: RollupBufferState, rows: readonly Rollup[], eventT: number | null, cfg: RollupBufferConfig): { state: RollupBufferState; due: ClosedWindow[] } {
+export function bufferRollups(
+  state: RollupBufferState,
+  rows: readonly Rollup[],
+  eventT: number | null,
+  cfg: RollupBufferConfig,
+): { state: RollupBufferState; due: ClosedWindow[] } {
   for (const r of rows) {
     if (r.windowStart + r.resolutionMs <= (state.closedUpTo[String(r.resolutionMs)] ?? -Infinity)) {
       state.late++;

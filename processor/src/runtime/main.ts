@@ -18,13 +18,16 @@ import { ensureProcessorTopics } from './kafka/topics.js';
 import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { processorTelemetry } from './telemetry.js';
 
-export interface RunningProcessor { stop(): Promise<void>; metricsPort: number | null }
+export interface RunningProcessor {
+  stop(): Promise<void>;
+  metricsPort: number | null;
+}
 
 /** Registers every writer schema the agents published, so their records decode. */
 export async function loadWriterSchemas(kafka: kafkajs.Kafka, topic: string, log: Logger): Promise<number> {
   const existing = new Set(await withAdmin(kafka, (a) => a.listTopics()));
   if (!existing.has(topic)) {
-    log.warn('schema topic does not exist yet; only this build\'s own writer schema is known', { topic });
+    log.warn("schema topic does not exist yet; only this build's own writer schema is known", { topic });
     return 0;
   }
   const values = await readCompacted(kafka, topic);
@@ -37,15 +40,20 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
   const partitions = await withAdmin(kafka, (a) => ensureProcessorTopics(a, cfg.kafka));
   const schemas = await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
   const s3 = createS3Client(cfg.s3);
-  if (cfg.s3.createBucket === 'on') await s3.send(new CreateBucketCommand({ Bucket: cfg.s3.bucket })).catch((e: { name?: string }) => {
-    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
-  });
+  if (cfg.s3.createBucket === 'on')
+    await s3.send(new CreateBucketCommand({ Bucket: cfg.s3.bucket })).catch((e: { name?: string }) => {
+      if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+    });
   const r = cfg.s3Retry;
-  const store = new S3ObjectStore(s3, cfg.s3.bucket, { policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 } });
+  const store = new S3ObjectStore(s3, cfg.s3.bucket, {
+    policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 },
+  });
   const telemetry = processorTelemetry();
   const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' });
   const runtime = new ProcessorRuntime(cfg, {
-    kafka, log, telemetry,
+    kafka,
+    log,
+    telemetry,
     env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
     rollups: createRollupWriter(store, cfg.s3.prefix),
   });

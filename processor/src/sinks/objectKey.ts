@@ -20,5 +20,5 @@ export function rollupObjectKey(prefix: string, resolutionMs: number, partition:
   const date = d.toISOString().slice(0, 10);
   const hour = String(d.getUTCHours()).padStart(2, '0');
   const p = prefix.replace(/\/+$/, '');
-  return `${p ? p + '/' : ''}resolution=${resolutionLabel(resolutionMs)}/date=${date}/hour=${hour}/part-${partition}-${windowStart}.parquet`;
+  return `${p ? `${p}/` : ''}resolution=${resolutionLabel(resolutionMs)}/date=${date}/hour=${hour}/part-${partition}-${windowStart}.parquet`;
 }

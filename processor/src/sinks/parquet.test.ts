@@ -17,8 +17,28 @@ describe('rollup objects', () => {
   it('writes Parquet that an independent reader (DuckDB) reads back', async () => {
     const t0 = Date.UTC(2026, 10, 22, 7, 0, 0);
     const rows = [
-      rollupRow({ windowStart: t0, series: 'block.vda.0', type: 'chain', maxAllocation: 70, minFree: 50, maxGrowth: 9, physicalEnd: 200, count: 2, node: 'f1', filename: '/dev/vg/lv1' }),
-      rollupRow({ windowStart: t0, series: 'block.vda.wr.bytes', type: 'counter', unit: 'bytes', increase: 8 << 20, meanRate: 8 << 20, peakRate: 9 << 20, resets: 0 }),
+      rollupRow({
+        windowStart: t0,
+        series: 'block.vda.0',
+        type: 'chain',
+        maxAllocation: 70,
+        minFree: 50,
+        maxGrowth: 9,
+        physicalEnd: 200,
+        count: 2,
+        node: 'f1',
+        filename: '/dev/vg/lv1',
+      }),
+      rollupRow({
+        windowStart: t0,
+        series: 'block.vda.wr.bytes',
+        type: 'counter',
+        unit: 'bytes',
+        increase: 8 << 20,
+        meanRate: 8 << 20,
+        peakRate: 9 << 20,
+        resets: 0,
+      }),
       rollupRow({ windowStart: t0, series: 'vcpu.0.halt_wait_hist', type: 'histogram', unit: 'seconds', buckets: [0, 2, 2, 0], p50: 2 }),
     ];
     const dir = mkdtempSync(join(tmpdir(), 'qmpipe-pq-'));
@@ -28,8 +48,31 @@ describe('rollup objects', () => {
     const conn = await db.connect();
     const got = (await conn.runAndReadAll(`select * from read_parquet('${file}') order by series`)).getRowObjectsJson();
     expect(got).toHaveLength(3);
-    expect(got[0]).toMatchObject({ series: 'block.vda.0', kind: 'chain', vm_uuid: 'u1', max_allocation: 70, min_free: 50, max_growth: 9, physical_end: 200, partition: 4, resolution_s: 60, count: '2', node: 'f1', filename: '/dev/vg/lv1' });
-    expect(got[1]).toMatchObject({ series: 'block.vda.wr.bytes', kind: 'counter', increase: 8 << 20, mean_rate: 8 << 20, peak_rate: 9 << 20, resets: '0', min: null, node: null, filename: null });
+    expect(got[0]).toMatchObject({
+      series: 'block.vda.0',
+      kind: 'chain',
+      vm_uuid: 'u1',
+      max_allocation: 70,
+      min_free: 50,
+      max_growth: 9,
+      physical_end: 200,
+      partition: 4,
+      resolution_s: 60,
+      count: '2',
+      node: 'f1',
+      filename: '/dev/vg/lv1',
+    });
+    expect(got[1]).toMatchObject({
+      series: 'block.vda.wr.bytes',
+      kind: 'counter',
+      increase: 8 << 20,
+      mean_rate: 8 << 20,
+      peak_rate: 9 << 20,
+      resets: '0',
+      min: null,
+      node: null,
+      filename: null,
+    });
     expect(got[2]).toMatchObject({ series: 'vcpu.0.halt_wait_hist', p50: 2, buckets: '[0,2,2,0]' });
     expect(String(got[0]!.window_start)).toBe('2026-11-22 07:00:00');
     expect(String(got[0]!.window_end)).toBe('2026-11-22 07:01:00');

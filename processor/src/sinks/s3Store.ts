@@ -18,12 +18,19 @@ export interface S3Settings {
 }
 
 export class S3StoreError extends QmpipeError {
-  constructor(code: 'S3_UNAVAILABLE' | 'S3_PRECONDITION_FAILED' | 'S3_REQUEST', message: string, opts: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> }) {
+  constructor(
+    code: 'S3_UNAVAILABLE' | 'S3_PRECONDITION_FAILED' | 'S3_REQUEST',
+    message: string,
+    opts: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> },
+  ) {
     super(code, message, opts);
   }
 }
 
-export interface StoredObject { body: Buffer; etag: string }
+export interface StoredObject {
+  body: Buffer;
+  etag: string;
+}
 
 /** What the processor needs from an object store (an interface, so tests and the Lambda share it). */
 export interface ObjectStore {
@@ -45,7 +52,11 @@ export function createS3Client(s: S3Settings): S3Client {
 }
 
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly client: S3Client, private readonly bucket: string, private readonly retryOpts: RetryOptions = {}) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly retryOpts: RetryOptions = {},
+  ) {}
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
     await this.send('put', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType })));
@@ -77,7 +88,8 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const out = await this.send('list', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+      );
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -100,8 +112,10 @@ export function classify(err: unknown, op: string, bucket: string, key: string):
   const context = { op, bucket, key };
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode ?? 0;
-    if (status === 412 || err.name === 'PreconditionFailed') return new S3StoreError('S3_PRECONDITION_FAILED', `${op} s3://${bucket}/${key}: precondition failed`, { retriable: false, cause: err, context });
-    if (status === 409) return new S3StoreError('S3_PRECONDITION_FAILED', `${op} s3://${bucket}/${key}: conflicting write`, { retriable: false, cause: err, context });
+    if (status === 412 || err.name === 'PreconditionFailed')
+      return new S3StoreError('S3_PRECONDITION_FAILED', `${op} s3://${bucket}/${key}: precondition failed`, { retriable: false, cause: err, context });
+    if (status === 409)
+      return new S3StoreError('S3_PRECONDITION_FAILED', `${op} s3://${bucket}/${key}: conflicting write`, { retriable: false, cause: err, context });
     const retriable = status >= 500 || status === 429 || status === 0;
     return new S3StoreError('S3_REQUEST', `${op} s3://${bucket}/${key}: ${err.name} (${status})`, { retriable, cause: err, context });
   }

@@ -14,14 +14,67 @@ describe('rabin64 (CRC-64-AVRO)', () => {
 });
 
 const sample: Sample = {
-  status: 'running', running: true,
-  stats: { schemaHash: 'abc', results: [{ target: 'vcpu', provider: 'kvm', qomPath: '/machine/unattached/device[0]', values: [1, 0, 3, 5, 6, 7, -1], extra: [{ name: 'new_stat', values: [9] }] }] },
-  blockDevices: [{
-    dev: 'vda', device: '', qdev: '/machine/peripheral/vda/virtio-backend', nodeName: 'lv0-format', ioStatus: 'ok',
-    counters: { rdBytes: 1, wrBytes: 2 ** 40, rdOps: 3, wrOps: 4, flushOps: 5, rdTimeNs: 6, wrTimeNs: 7, flushTimeNs: 8, unmapBytes: 0, unmapOps: 0, unmapTimeNs: 0, rdMerged: 0, wrMerged: 0, unmapMerged: 0, failedRdOps: 0, failedWrOps: 1, failedFlushOps: 0, failedUnmapOps: 0, invalidRdOps: 0, invalidWrOps: 0, invalidFlushOps: 0, invalidUnmapOps: 0, idleTimeNs: null },
-    extra: { zone_append_bytes: 0 },
-    chain: [{ backingIndex: 0, formatNode: 'lv0-format', formatDriver: 'qcow2', storageNode: 'lv0-storage', storageDriver: 'host_device', filename: '/dev/loop2', allocation: 100, allocationValid: true, capacity: 268435456, physical: 100663296, physicalSource: 'HOST_DEVICE_SIZE', actualSize: 0, storageVirtualSize: 100663296, writeThreshold: 0 }],
-  }],
+  status: 'running',
+  running: true,
+  stats: {
+    schemaHash: 'abc',
+    results: [
+      { target: 'vcpu', provider: 'kvm', qomPath: '/machine/unattached/device[0]', values: [1, 0, 3, 5, 6, 7, -1], extra: [{ name: 'new_stat', values: [9] }] },
+    ],
+  },
+  blockDevices: [
+    {
+      dev: 'vda',
+      device: '',
+      qdev: '/machine/peripheral/vda/virtio-backend',
+      nodeName: 'lv0-format',
+      ioStatus: 'ok',
+      counters: {
+        rdBytes: 1,
+        wrBytes: 2 ** 40,
+        rdOps: 3,
+        wrOps: 4,
+        flushOps: 5,
+        rdTimeNs: 6,
+        wrTimeNs: 7,
+        flushTimeNs: 8,
+        unmapBytes: 0,
+        unmapOps: 0,
+        unmapTimeNs: 0,
+        rdMerged: 0,
+        wrMerged: 0,
+        unmapMerged: 0,
+        failedRdOps: 0,
+        failedWrOps: 1,
+        failedFlushOps: 0,
+        failedUnmapOps: 0,
+        invalidRdOps: 0,
+        invalidWrOps: 0,
+        invalidFlushOps: 0,
+        invalidUnmapOps: 0,
+        idleTimeNs: null,
+      },
+      extra: { zone_append_bytes: 0 },
+      chain: [
+        {
+          backingIndex: 0,
+          formatNode: 'lv0-format',
+          formatDriver: 'qcow2',
+          storageNode: 'lv0-storage',
+          storageDriver: 'host_device',
+          filename: '/dev/loop2',
+          allocation: 100,
+          allocationValid: true,
+          capacity: 268435456,
+          physical: 100663296,
+          physicalSource: 'HOST_DEVICE_SIZE',
+          actualSize: 0,
+          storageVirtualSize: 100663296,
+          writeThreshold: 0,
+        },
+      ],
+    },
+  ],
   jobs: [{ id: 'commit0', type: 'commit', status: 'running', len: 10, offset: 5, ioStatus: 'ok', ready: false, paused: false }],
   net: [{ name: 'tap0', rxBytes: 1, rxPackets: 2, rxErrors: 0, rxDropped: 0, txBytes: 3, txPackets: 4, txErrors: 0, txDropped: 0 }],
   slowRefresh: true,
@@ -32,7 +85,18 @@ const vm = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion
 describe('raw codec', () => {
   const cases: RawRecord[] = [
     { vm, seq: 1, t: 1795311980793, body: { kind: 'Sample', value: sample } },
-    { vm, seq: 2, t: 2, body: { kind: 'StatsSchemaSnapshot', value: { hash: 'h', schemas: [{ provider: 'kvm', target: 'vm', stats: [{ name: 'exits', type: 'cumulative', unit: null, base: 0, exponent: 0, bucketSize: null }] }] } } },
+    {
+      vm,
+      seq: 2,
+      t: 2,
+      body: {
+        kind: 'StatsSchemaSnapshot',
+        value: {
+          hash: 'h',
+          schemas: [{ provider: 'kvm', target: 'vm', stats: [{ name: 'exits', type: 'cumulative', unit: null, base: 0, exponent: 0, bucketSize: null }] }],
+        },
+      },
+    },
     { vm, seq: 3, t: 3, body: { kind: 'QmpEvent', value: { event: 'STOP', qemuTimeUs: 1_795_311_990_000_123, data: '{}' } } },
     { vm, seq: 4, t: 4, body: { kind: 'AgentNotice', value: { kind: 'stale', message: 'no reply for 3 s', count: 0 } } },
   ];
@@ -57,17 +121,32 @@ describe('raw codec', () => {
 
   it('rejects bad markers, truncation, unknown fingerprints and corrupt bodies with typed errors', () => {
     const good = encodeRaw(cases[0]!);
-    const codes = (b: Buffer) => { try { decodeRaw(b); return 'ok'; } catch (e) { return e instanceof SchemaError ? e.code : 'untyped'; } };
+    const codes = (b: Buffer) => {
+      try {
+        decodeRaw(b);
+        return 'ok';
+      } catch (e) {
+        return e instanceof SchemaError ? e.code : 'untyped';
+      }
+    };
     expect(codes(Buffer.from('{"json":1}'))).toBe('AVRO_BAD_MARKER');
     expect(codes(good.subarray(0, 5))).toBe('AVRO_TRUNCATED');
-    const unknown = Buffer.from(good); unknown[5] ^= 0xff;
+    const unknown = Buffer.from(good);
+    unknown[5] ^= 0xff;
     expect(codes(unknown)).toBe('AVRO_UNKNOWN_FINGERPRINT');
     expect(codes(good.subarray(0, good.length - 7))).toBe('AVRO_CORRUPT');
   });
 
   it('resolves an older writer schema against the reader schema', () => {
     const v1 = avro.Type.forSchema({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'long' }] });
-    const v2 = avro.Type.forSchema({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'long' }, { name: 'y', type: 'string', default: 'd' }] });
+    const v2 = avro.Type.forSchema({
+      type: 'record',
+      name: 'A',
+      fields: [
+        { name: 'x', type: 'long' },
+        { name: 'y', type: 'string', default: 'd' },
+      ],
+    });
     const writer = new SingleObjectCodec<{ x: number }>(v1);
     const reader = new SingleObjectCodec<{ x: number; y: string }>(v2);
     reader.addWriter(JSON.stringify(v1.schema()));

@@ -43,7 +43,10 @@ describe('agent config', () => {
   });
 
   it('secrets and brokers come from the environment', () => {
-    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u' } } }, env: { QMPIPE_KAFKA_SASL_PASSWORD: 's3cret', QMPIPE_KAFKA_BROKERS: 'b:2, c:3' } });
+    const cfg = loadAgentConfig({
+      raw: { kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u' } } },
+      env: { QMPIPE_KAFKA_SASL_PASSWORD: 's3cret', QMPIPE_KAFKA_BROKERS: 'b:2, c:3' },
+    });
     expect(cfg.kafka.sasl).toEqual({ mechanism: 'plain', username: 'u', password: 's3cret' });
     expect(cfg.kafka.brokers).toEqual(['b:2', 'c:3']);
   });

@@ -29,7 +29,10 @@ export const SocketEntry = z
     /** Path of the VM's dedicated QMP unix socket (-qmp unix:PATH,server=on,wait=off). */
     path: z.string().min(1).optional(),
     /** Or a TCP QMP endpoint (loopback only in practice). */
-    tcp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict().optional(),
+    tcp: z
+      .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
+      .strict()
+      .optional(),
     /** Tap interfaces of this VM, read from /sys/class/net/<if>/statistics. */
     net: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/)).default([]),
   })
@@ -59,7 +62,11 @@ export const QmpConfig = z
     /** Per-command timeout. A command that times out counts as a missed tick. */
     commandTimeoutMs: ms.default(2_000),
     /** Longest QMP line accepted; longer lines are a protocol error (flood/garbage guard). */
-    maxLineBytes: z.number().int().min(4096).default(1 << 20),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(1 << 20),
     /** After this many consecutive failed ticks the VM is marked stale and the connection is re-opened. */
     staleAfterMissedTicks: z.number().int().min(1).default(3),
     /** Reconnect backoff. */
@@ -119,7 +126,11 @@ export const KafkaConfig = z
     lingerMs: z.number().int().min(0).default(50),
     /** Most records per produce request. */
     batchMaxRecords: z.number().int().min(1).default(1_000),
-    batchMaxBytes: z.number().int().min(1024).default(1 << 20),
+    batchMaxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1 << 20),
     compression: z.enum(['gzip', 'none']).default('gzip'),
     /** Per produce request. */
     requestTimeoutMs: ms.default(30_000),
@@ -132,11 +143,19 @@ export const KafkaConfig = z
 export const SpoolConfig = z
   .object({
     /** Bytes of encoded records held in memory before they are written to disk segments. */
-    memoryBytes: z.number().int().min(1024).default(16 << 20),
+    memoryBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 << 20),
     /** Directory of on-disk segments. Unset: memory only (past memoryBytes the oldest are dropped). */
     dir: z.string().optional(),
     /** Bound of the on-disk part; past it the oldest segment is dropped and counted. */
-    diskBytes: z.number().int().min(0).default(1 << 30),
+    diskBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1 << 30),
   })
   .strict();
 
@@ -157,7 +176,10 @@ export const AgentConfig = z
     kafka: KafkaConfig,
     spool: SpoolConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
-    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().prefault({}),
+    log: z
+      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+      .strict()
+      .prefault({}),
     /** SIGTERM: how long to keep flushing the spool to Kafka before writing the rest to disk and exiting. */
     drainTimeoutMs: ms.default(10_000),
   })

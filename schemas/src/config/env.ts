@@ -8,10 +8,20 @@ import type { EnvBinding } from '#common/config.js';
 
 export const KAFKA_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_KAFKA_BROKERS', path: 'kafka.brokers', kind: 'list', doc: 'comma-separated host:port list' },
-  { name: 'QMPIPE_KAFKA_SASL_MECHANISM', path: 'kafka.sasl.mechanism', kind: 'string', doc: 'plain, scram-sha-256 or scram-sha-512 (the default when a username or password is set)' },
+  {
+    name: 'QMPIPE_KAFKA_SASL_MECHANISM',
+    path: 'kafka.sasl.mechanism',
+    kind: 'string',
+    doc: 'plain, scram-sha-256 or scram-sha-512 (the default when a username or password is set)',
+  },
   { name: 'QMPIPE_KAFKA_SASL_USERNAME', path: 'kafka.sasl.username', kind: 'string', doc: 'SASL user name' },
   { name: 'QMPIPE_KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', kind: 'string', doc: 'SASL password' },
-  { name: 'QMPIPE_KAFKA_TLS_CA_FILE', path: 'kafka.tls.caFile', kind: 'string', doc: 'PEM file of the CA that signed the brokers\' certificates (turns TLS on)' },
+  {
+    name: 'QMPIPE_KAFKA_TLS_CA_FILE',
+    path: 'kafka.tls.caFile',
+    kind: 'string',
+    doc: "PEM file of the CA that signed the brokers' certificates (turns TLS on)",
+  },
 ];
 
 const S3_ENV: readonly EnvBinding[] = [
@@ -33,6 +43,11 @@ export const LAMBDA_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_DEADLETTER_PREFIX', path: 'deadLetterPrefix', kind: 'string', doc: 'key prefix of dead letters' },
   { name: 'QMPIPE_ALERTS_TOPIC', path: 'kafka.alertsTopic', kind: 'string', doc: 'topic the alerts are published to' },
   { name: 'QMPIPE_SCHEMA_TOPIC', path: 'kafka.schemaTopic', kind: 'string', doc: "the agents' writer-schema topic" },
-  { name: 'QMPIPE_ALLOWED_LATENESS_MS', path: 'rollups.allowedLatenessMs', kind: 'number', doc: 'rollup windows close this long after the partition clock passes their end' },
+  {
+    name: 'QMPIPE_ALLOWED_LATENESS_MS',
+    path: 'rollups.allowedLatenessMs',
+    kind: 'number',
+    doc: 'rollup windows close this long after the partition clock passes their end',
+  },
   { name: 'QMPIPE_CORE_CONFIG', path: 'core', kind: 'json', doc: 'the core section (rates, alerts, rollup) as JSON' },
 ];

@@ -14,16 +14,29 @@ describe('Lambda config from the environment', () => {
   });
 
   it('takes Kafka SASL and TLS like the processor (the SAM template declares SCRAM-SHA-512)', () => {
-    const c = loadLambdaConfig({ ...base, QMPIPE_KAFKA_SASL_USERNAME: 'lambda', QMPIPE_KAFKA_SASL_PASSWORD: 's3cret', QMPIPE_KAFKA_TLS_CA_FILE: '/opt/ca.pem' });
+    const c = loadLambdaConfig({
+      ...base,
+      QMPIPE_KAFKA_SASL_USERNAME: 'lambda',
+      QMPIPE_KAFKA_SASL_PASSWORD: 's3cret',
+      QMPIPE_KAFKA_TLS_CA_FILE: '/opt/ca.pem',
+    });
     expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'lambda', password: 's3cret' });
     expect(c.kafka.tls).toEqual({ caFile: '/opt/ca.pem', rejectUnauthorized: true });
   });
 
   it('reads the rest of its variables', () => {
     const c = loadLambdaConfig({
-      ...base, AWS_REGION: 'eu-west-1', QMPIPE_S3_ENDPOINT: 'http://127.0.0.1:9000', QMPIPE_S3_FORCE_PATH_STYLE: 'true',
-      QMPIPE_ROLLUP_PREFIX: 'r', QMPIPE_CHECKPOINT_PREFIX: 'c', QMPIPE_DEADLETTER_PREFIX: 'd', QMPIPE_ALERTS_TOPIC: 'a', QMPIPE_SCHEMA_TOPIC: 's',
-      QMPIPE_ALLOWED_LATENESS_MS: '2500', QMPIPE_CORE_CONFIG: '{"rates":{"sampleIntervalMs":10000}}',
+      ...base,
+      AWS_REGION: 'eu-west-1',
+      QMPIPE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      QMPIPE_S3_FORCE_PATH_STYLE: 'true',
+      QMPIPE_ROLLUP_PREFIX: 'r',
+      QMPIPE_CHECKPOINT_PREFIX: 'c',
+      QMPIPE_DEADLETTER_PREFIX: 'd',
+      QMPIPE_ALERTS_TOPIC: 'a',
+      QMPIPE_SCHEMA_TOPIC: 's',
+      QMPIPE_ALLOWED_LATENESS_MS: '2500',
+      QMPIPE_CORE_CONFIG: '{"rates":{"sampleIntervalMs":10000}}',
     });
     expect(c.s3).toMatchObject({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, prefix: 'r' });
     expect(c).toMatchObject({ checkpointPrefix: 'c', deadLetterPrefix: 'd', rollups: { allowedLatenessMs: 2500 } });

@@ -14,7 +14,14 @@ import { ProcessorKafkaConfig, ProcessorRuntimeConfig, ProcessorS3Config } from 
 export const LambdaConfig = z
   .object({
     kafka: ProcessorKafkaConfig.pick({
-      brokers: true, clientId: true, schemaTopic: true, alertsTopic: true, connectionTimeoutMs: true, requestTimeoutMs: true, tls: true, sasl: true,
+      brokers: true,
+      clientId: true,
+      schemaTopic: true,
+      alertsTopic: true,
+      connectionTimeoutMs: true,
+      requestTimeoutMs: true,
+      tls: true,
+      sasl: true,
     }).extend({ clientId: z.string().default('qmpipe-lambda') }),
     s3: ProcessorS3Config.omit({ createBucket: true }),
     /** Key prefix of the per-partition checkpoints (conditional writes). */

@@ -14,8 +14,15 @@ const posInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
 
 export const AlertType = z.enum([
-  'watermark', 'time-to-full', 'commit-growth', 'paused-enospc', 'threshold-crossed',
-  'block-job-error', 'improbable-allocation', 'stale', 'io-errors',
+  'watermark',
+  'time-to-full',
+  'commit-growth',
+  'paused-enospc',
+  'threshold-crossed',
+  'block-job-error',
+  'improbable-allocation',
+  'stale',
+  'io-errors',
 ]);
 export type AlertType = z.infer<typeof AlertType>;
 

@@ -31,7 +31,11 @@ export const ProcessorKafkaConfig = z
      * max.message.bytes of the checkpoint topic when the processor creates it: one message
      * holds a partition's whole state (about 1–10 B per series compressed, plus open rollup rows).
      */
-    checkpointMaxMessageBytes: z.number().int().min(1 << 20).default(64 << 20),
+    checkpointMaxMessageBytes: z
+      .number()
+      .int()
+      .min(1 << 20)
+      .default(64 << 20),
     /** Prefix of the per-input-partition transactional ids (one producer per input partition). */
     transactionalIdPrefix: z.string().min(1).default('qmpipe-processor'),
     createTopics: z.enum(['on', 'off']).default('on'),
@@ -44,7 +48,11 @@ export const ProcessorKafkaConfig = z
      */
     checkpointIntervalMs: z.number().int().min(0).default(10_000),
     /** Fetch size per partition: a larger batch means fewer transactions when catching up. */
-    fetchMaxBytesPerPartition: z.number().int().min(1 << 16).default(8 << 20),
+    fetchMaxBytesPerPartition: z
+      .number()
+      .int()
+      .min(1 << 16)
+      .default(8 << 20),
     /**
      * Partitions whose batches run at once (kafkajs partitionsConsumedConcurrently).
      * Order within a partition is kept; each partition has its own state and
@@ -101,8 +109,14 @@ export const ProcessorRuntimeConfig = z
       .strict()
       .prefault({}),
     core: ProcessorConfig.prefault({}),
-    metrics: z.object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') }).strict().prefault({}),
-    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().prefault({}),
+    metrics: z
+      .object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -15,9 +15,22 @@ import { AGENT_ENV, LAMBDA_ENV, PROCESSOR_ENV } from './env.js';
 import { LambdaConfig } from './lambda.js';
 
 interface JsonSchema {
-  type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[];
-  default?: unknown; enum?: unknown[]; const?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number;
-  minLength?: number; minItems?: number; maxItems?: number; pattern?: string; required?: string[];
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  pattern?: string;
+  required?: string[];
 }
 
 /** Doc comments by key name, from schema sources (a key documented twice differently is left out). */
@@ -25,7 +38,11 @@ export function docComments(sources: string[]): Map<string, string> {
   const docs = new Map<string, string | null>();
   for (const src of sources) {
     for (const m of src.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*\n?\s*([A-Za-z]\w*)\s*:/g)) {
-      const text = m[1]!.split('\n').map((l) => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean).join(' ');
+      const text = m[1]!
+        .split('\n')
+        .map((l) => l.replace(/^\s*\*\s?/, '').trim())
+        .filter(Boolean)
+        .join(' ');
       const prev = docs.get(m[2]!);
       docs.set(m[2]!, prev === undefined || prev === text ? text : null);
     }

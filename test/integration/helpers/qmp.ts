@@ -40,8 +40,14 @@ export class QmpTestClient {
     sock.setEncoding('utf8');
     const greeting = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`QMP ${path}: no greeting in ${timeoutMs} ms`)), timeoutMs);
-      sock.once('error', (err) => { clearTimeout(timer); reject(err); });
-      client.onGreeting = (g) => { clearTimeout(timer); resolve(g); };
+      sock.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      client.onGreeting = (g) => {
+        clearTimeout(timer);
+        resolve(g);
+      };
     });
     sock.on('data', (chunk: string) => client.onData(chunk));
     sock.on('close', () => client.fail(new Error(`QMP ${path}: connection closed`)));
@@ -60,17 +66,12 @@ export class QmpTestClient {
     const msg = { execute: command, ...(args ? { arguments: args } : {}), id };
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, command });
-      this.sock.write(JSON.stringify(msg) + '\r\n');
+      this.sock.write(`${JSON.stringify(msg)}\r\n`);
     });
   }
 
   /** Resolves with the first buffered or future event matching, from index `from` on. */
-  async waitForEvent(
-    name: string,
-    match: (e: QmpEvent) => boolean = () => true,
-    timeoutMs = 60_000,
-    from = 0,
-  ): Promise<QmpEvent> {
+  async waitForEvent(name: string, match: (e: QmpEvent) => boolean = () => true, timeoutMs = 60_000, from = 0): Promise<QmpEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.slice(from).find((e) => e.event === name && match(e));
@@ -82,7 +83,11 @@ export class QmpTestClient {
         throw new Error(`QMP: no ${name} event within ${timeoutMs} ms (events seen: ${seen})`);
       }
       await new Promise<void>((resolve) => {
-        const wake = (): void => { clearTimeout(t); this.waiters.delete(wake); resolve(); };
+        const wake = (): void => {
+          clearTimeout(t);
+          this.waiters.delete(wake);
+          resolve();
+        };
         const t = setTimeout(wake, left);
         this.waiters.add(wake);
       });

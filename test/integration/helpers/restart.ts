@@ -7,14 +7,22 @@
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
-export interface StoppedProcess { argv: string[]; cwd: string; stoppedAt: number }
+export interface StoppedProcess {
+  argv: string[];
+  cwd: string;
+  stoppedAt: number;
+}
 
 export async function stopProcess(pid: number): Promise<StoppedProcess> {
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
   process.kill(pid, 'SIGTERM');
   for (let i = 0; ; i++) {
-    try { process.kill(pid, 0); } catch { break; }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
     if (i === 150) process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -22,7 +30,11 @@ export async function stopProcess(pid: number): Promise<StoppedProcess> {
 }
 
 /** Starts the process again `downMs` after it stopped; returns the new pid. */
-export async function restartProcess(p: StoppedProcess, downMs: number, opts: { log: string; pidFile?: string; envFile?: { path: string; key: string } }): Promise<number> {
+export async function restartProcess(
+  p: StoppedProcess,
+  downMs: number,
+  opts: { log: string; pidFile?: string; envFile?: { path: string; key: string } },
+): Promise<number> {
   const wait = p.stoppedAt + downMs - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const out = openSync(opts.log, 'a');

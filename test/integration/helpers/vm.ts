@@ -73,10 +73,21 @@ function infraEnv(): NodeJS.ProcessEnv {
 export async function startTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
   const name = opts.name ?? randomName('it-vm');
   const args = [
-    join(root, 'infra/qemu/start-vm.sh'), '--name', name,
-    '--disk-mib', String(opts.diskMiB ?? 256), '--backing-mib', String(opts.backingMiB ?? 96),
-    '--rate', String(opts.rateMiBps ?? 4), '--seconds', String(opts.seconds ?? 0),
-    '--delay', String(opts.delaySeconds ?? 0), '--accel', opts.accel ?? 'auto',
+    join(root, 'infra/qemu/start-vm.sh'),
+    '--name',
+    name,
+    '--disk-mib',
+    String(opts.diskMiB ?? 256),
+    '--backing-mib',
+    String(opts.backingMiB ?? 96),
+    '--rate',
+    String(opts.rateMiBps ?? 4),
+    '--seconds',
+    String(opts.seconds ?? 0),
+    '--delay',
+    String(opts.delaySeconds ?? 0),
+    '--accel',
+    opts.accel ?? 'auto',
     ...(opts.noBootWait ? ['--no-boot-wait'] : []),
   ];
   let out: { stdout: string; stderr: string };

@@ -18,9 +18,14 @@ export type DomstatsEntry = readonly [key: string, value: string | number];
 function counters(d: BlockDevice): Array<[string, number]> {
   const c = d.counters;
   return [
-    ['rd.reqs', c.rdOps], ['rd.bytes', c.rdBytes], ['rd.times', c.rdTimeNs],
-    ['wr.reqs', c.wrOps], ['wr.bytes', c.wrBytes], ['wr.times', c.wrTimeNs],
-    ['fl.reqs', c.flushOps], ['fl.times', c.flushTimeNs],
+    ['rd.reqs', c.rdOps],
+    ['rd.bytes', c.rdBytes],
+    ['rd.times', c.rdTimeNs],
+    ['wr.reqs', c.wrOps],
+    ['wr.bytes', c.wrBytes],
+    ['wr.times', c.wrTimeNs],
+    ['fl.reqs', c.flushOps],
+    ['fl.times', c.flushTimeNs],
   ];
 }
 

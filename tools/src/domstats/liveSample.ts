@@ -40,7 +40,10 @@ export async function liveSample(socket: string, timeoutMs = 10_000): Promise<{ 
   const poller = new VmPoller(unixTarget(socket), options(), { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QmpipeError('DOMSTATS_TIMEOUT', `no sample from ${socket} within ${timeoutMs / 1000} s (is it a QMP socket nobody else holds?)`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new QmpipeError('DOMSTATS_TIMEOUT', `no sample from ${socket} within ${timeoutMs / 1000} s (is it a QMP socket nobody else holds?)`)),
+      timeoutMs,
+    );
   });
   poller.start();
   try {

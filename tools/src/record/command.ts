@@ -43,11 +43,29 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
     out.write(`${JSON.stringify({ t: Date.now(), dir, msg })}\n`);
     lines++;
   };
-  const poller = new VmPoller(unixTarget(o.socket, o.net), {
-    fastIntervalMs: o.intervalMs, slowIntervalMs: o.intervalMs, statsTargets: 'auto', blockstatsNodes: true,
-    commandTimeoutMs: 2000, connectTimeoutMs: 2000, handshakeTimeoutMs: 2000, maxLineBytes: 1 << 20,
-    staleAfterMissedTicks: 3, reconnect: defaultRetryPolicy,
-  }, { builder: sampleBuilder, sink: { publish: () => {} }, hostReader: sysfsReader(), telemetry: createTelemetry(), logger: createLogger({ app: 'qmpipe-record' }), onTraffic: write });
+  const poller = new VmPoller(
+    unixTarget(o.socket, o.net),
+    {
+      fastIntervalMs: o.intervalMs,
+      slowIntervalMs: o.intervalMs,
+      statsTargets: 'auto',
+      blockstatsNodes: true,
+      commandTimeoutMs: 2000,
+      connectTimeoutMs: 2000,
+      handshakeTimeoutMs: 2000,
+      maxLineBytes: 1 << 20,
+      staleAfterMissedTicks: 3,
+      reconnect: defaultRetryPolicy,
+    },
+    {
+      builder: sampleBuilder,
+      sink: { publish: () => {} },
+      hostReader: sysfsReader(),
+      telemetry: createTelemetry(),
+      logger: createLogger({ app: 'qmpipe-record' }),
+      onTraffic: write,
+    },
+  );
   poller.start();
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, o.seconds * 1000);
@@ -64,7 +82,17 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
 export async function run(argv: string[]): Promise<number> {
   let v: { socket?: string; out?: string; seconds?: string; interval?: string; net?: string; help?: boolean };
   try {
-    ({ values: v } = parseArgs({ args: argv, options: { socket: { type: 'string' }, out: { type: 'string' }, seconds: { type: 'string' }, interval: { type: 'string' }, net: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values: v } = parseArgs({
+      args: argv,
+      options: {
+        socket: { type: 'string' },
+        out: { type: 'string' },
+        seconds: { type: 'string' },
+        interval: { type: 'string' },
+        net: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (err) {
     process.stderr.write(`qmpipe record: ${(err as Error).message}\n${help}`);
     return 2;

@@ -26,7 +26,10 @@ const KINDS = ['rates', 'alerts', 'samples', 'rollups'] as const;
 type Kind = (typeof KINDS)[number];
 
 function parseEmit(v: string | undefined): Set<Kind> {
-  const list = (v ?? 'rates,alerts').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v ?? 'rates,alerts')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const k of list) if (!(KINDS as readonly string[]).includes(k)) throw new UsageError(`--emit: unknown kind '${k}' (use ${KINDS.join(',')})`);
   return new Set(list as Kind[]);
 }

@@ -15,8 +15,17 @@ export function rateLine(r: Rate): string {
 export function alertLine(a: Alert): string {
   const l = a.labels;
   return JSON.stringify({
-    kind: 'alert', t: a.t, vm: l.vm, type: a.type, state: a.state, severity: a.severity,
-    device: l.device, backingIndex: l.backingIndex, node: l.node, value: a.value, message: a.message,
+    kind: 'alert',
+    t: a.t,
+    vm: l.vm,
+    type: a.type,
+    state: a.state,
+    severity: a.severity,
+    device: l.device,
+    backingIndex: l.backingIndex,
+    node: l.node,
+    value: a.value,
+    message: a.message,
   });
 }
 

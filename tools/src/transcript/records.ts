@@ -14,7 +14,10 @@ import { toQmpEvent } from '#agent/sample/events.js';
 import { toVmIdentity } from '#agent/sample/identity.js';
 import type { Segment, Startup } from './segmenter.js';
 
-interface Draft { t: number; body: RawBody }
+interface Draft {
+  t: number;
+  body: RawBody;
+}
 
 export interface RecordState {
   readonly host: string;
@@ -30,7 +33,10 @@ export function initialRecords(host: string): RecordState {
   return { host, builder: initialBuilderState(), identity: null, queue: [], seq: 0, ticks: 0, events: 0 };
 }
 
-interface Step { state: RecordState; records: RawRecord[] }
+interface Step {
+  state: RecordState;
+  records: RawRecord[];
+}
 
 function identityOf(host: string, startup: Startup): VmIdentity {
   const r = startup.replies;

@@ -53,7 +53,8 @@ describe('replay of thin-lv-enospc-commit.jsonl', () => {
     expect(pick('STOP').map((e) => e.qemuTimeUs)).toEqual([1795311998881651]);
     expect(pick('RESUME').map((e) => e.qemuTimeUs)).toEqual([1795311999124420]);
     expect(pick('BLOCK_WRITE_THRESHOLD')[0]).toEqual({
-      event: 'BLOCK_WRITE_THRESHOLD', qemuTimeUs: 1795312015235770,
+      event: 'BLOCK_WRITE_THRESHOLD',
+      qemuTimeUs: 1795312015235770,
       data: JSON.stringify({ 'node-name': 'lv0-storage', 'write-threshold': 159383552, 'amount-exceeded': 327680 }),
     });
     expect(pick('BLOCK_JOB_ERROR')).toHaveLength(9);
@@ -107,7 +108,13 @@ describe('replay of garbage', () => {
   const good = fixtureLines(...THIN).slice(0, 40);
 
   it('counts non-JSON, wrong-shape and truncated lines as malformed and skips them', () => {
-    const garbage = ['not json', '{"t": 1, "dir": "sideways", "msg": {}}', '[1,2]', '{"t": "x", "dir": "in", "msg": {}}', '{"t": 5, "dir": "in", "msg": {"what": 1}}'];
+    const garbage = [
+      'not json',
+      '{"t": 1, "dir": "sideways", "msg": {}}',
+      '[1,2]',
+      '{"t": "x", "dir": "in", "msg": {}}',
+      '{"t": 5, "dir": "in", "msg": {"what": 1}}',
+    ];
     const truncated = good[20]!.slice(0, 57);
     const { records, stats } = drain(replayLines([...good.slice(0, 10), ...garbage, '', ...good.slice(10), truncated]));
     expect(stats.malformed).toBe(garbage.length + 1);
@@ -145,8 +152,12 @@ describe('replay across connections (synthetic transcript)', () => {
 
   it('stamps startup events with the identity found later, and starts a new instance on reconnect', () => {
     const lines = [
-      L(100, 'in', greeting), ev(101, 'RESUME'), ...poll(102, 'a', [11, 12]),
-      L(200, 'in', greeting), ...poll(202, 'b', [21, 22]), ev(205, 'SHUTDOWN'),
+      L(100, 'in', greeting),
+      ev(101, 'RESUME'),
+      ...poll(102, 'a', [11, 12]),
+      L(200, 'in', greeting),
+      ...poll(202, 'b', [21, 22]),
+      ev(205, 'SHUTDOWN'),
     ];
     const { records, stats } = drain(replayLines(lines));
     expect(stats).toEqual({ lines: 16, malformed: 0, ignoredCommands: 0, ticks: 2, events: 2 });

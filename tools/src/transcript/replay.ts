@@ -22,7 +22,13 @@ import { parseTranscriptLine, TranscriptError } from './transcript.js';
 
 export { TranscriptError } from './transcript.js';
 
-export interface ReplayStats { lines: number; malformed: number; ignoredCommands: number; ticks: number; events: number }
+export interface ReplayStats {
+  lines: number;
+  malformed: number;
+  ignoredCommands: number;
+  ticks: number;
+  events: number;
+}
 
 export interface ReplayOptions {
   /** VmIdentity.host of the records (default 'replay'). */

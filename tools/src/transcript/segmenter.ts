@@ -59,7 +59,10 @@ export function initialSegmenter(): SegmenterState {
   return { pending: new Map(), tick: null, startup: null, hostSizes: {}, held: [], ignoredCommands: 0, malformed: 0 };
 }
 
-interface Step { state: SegmenterState; segments: Segment[] }
+interface Step {
+  state: SegmenterState;
+  segments: Segment[];
+}
 
 /** Closes the open tick: the tick (if it got its blockstats reply), then held events. */
 function closeTick(s: SegmenterState): Step {

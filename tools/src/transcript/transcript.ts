@@ -15,7 +15,11 @@ import { QmpipeError } from '#common/errors.js';
 import type { TickCommand } from '#agent/sample/tick.js';
 import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
 
-export interface TranscriptLine { t: number; dir: 'out' | 'in' | 'host'; msg: JsonObject }
+export interface TranscriptLine {
+  t: number;
+  dir: 'out' | 'in' | 'host';
+  msg: JsonObject;
+}
 
 /** The input is not a transcript at all (no valid line), e.g. the wrong file. */
 export class TranscriptError extends QmpipeError {
@@ -47,13 +51,14 @@ export type StartupCommand = 'query-version' | 'query-name' | 'query-uuid' | 'qu
 const STARTUP: ReadonlySet<string> = new Set<StartupCommand>(['query-version', 'query-name', 'query-uuid', 'query-cpus-fast']);
 
 const PLAIN_TICK: ReadonlySet<string> = new Set<TickCommand>([
-  'query-status', 'query-block', 'query-named-block-nodes', 'query-block-jobs', 'query-stats-schemas',
+  'query-status',
+  'query-block',
+  'query-named-block-nodes',
+  'query-block-jobs',
+  'query-stats-schemas',
 ]);
 
-export type Routed =
-  | { kind: 'tick'; command: TickCommand }
-  | { kind: 'startup'; command: StartupCommand }
-  | { kind: 'ignored' };
+export type Routed = { kind: 'tick'; command: TickCommand } | { kind: 'startup'; command: StartupCommand } | { kind: 'ignored' };
 
 /** What an `out` command is to the replay: a tick query, a startup query, or ignored. */
 export function routeCommand(msg: JsonObject): Routed {

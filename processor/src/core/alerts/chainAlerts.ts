@@ -23,6 +23,15 @@ export function evaluateChainRules(ctx: CoreContext, vm: VmState, v: ChainView, 
 
 /** The element at (dev, backingIndex) holding these nodes went away. */
 export function resolveElementAlerts(vm: VmState, dev: string, backingIndex: number, formatNode: string, storageNode: string, t: number, out: Alert[]): void {
-  resolveWhere(vm, (al) => al.type !== 'paused-enospc' && al.labels.device === dev && al.labels.backingIndex === backingIndex
-    && (al.labels.node === formatNode || al.labels.node === storageNode), `${formatNode} left ${dev}[${backingIndex}]`, t, out);
+  resolveWhere(
+    vm,
+    (al) =>
+      al.type !== 'paused-enospc' &&
+      al.labels.device === dev &&
+      al.labels.backingIndex === backingIndex &&
+      (al.labels.node === formatNode || al.labels.node === storageNode),
+    `${formatNode} left ${dev}[${backingIndex}]`,
+    t,
+    out,
+  );
 }

@@ -71,8 +71,10 @@ export function watermark(v: ChainView, cur: Level, cfg: Alerts['watermark']): O
   const level = levelBelow(v.free!, limit, crit, () => cfg.hysteresisMiB * MiB, cur);
   if (level === NONE && cur === NONE) return null;
   const threshold = level === CRITICAL ? crit : limit;
-  const message = () => (level === NONE ? `${usage(v)}, above the ${fmtBytes(limit)} limit`
-    : `${usage(v)} < ${fmtBytes(threshold)}: extend by ${cfg.chunkMiB} MiB (write threshold to arm: ${Math.max(1, physical - limit)})`);
+  const message = () =>
+    level === NONE
+      ? `${usage(v)}, above the ${fmtBytes(limit)} limit`
+      : `${usage(v)} < ${fmtBytes(threshold)}: extend by ${cfg.chunkMiB} MiB (write threshold to arm: ${Math.max(1, physical - limit)})`;
   return { level, value: v.free!, threshold, message };
 }
 
@@ -102,8 +104,10 @@ export function improbableAllocation(v: ChainView, cur: Level, cfg: Alerts['impr
   const threshold = Math.min(overPhysical, overCapacity);
   const level: Level = allocation > threshold ? WARNING : NONE;
   if (level === NONE && cur === NONE) return null;
-  const message = () => (level === NONE ? `${where(v)}: allocation ${fmtBytes(allocation)} plausible again`
-    : `${where(v)}: allocation ${fmtBytes(allocation)} is beyond ${allocation > overPhysical ? 'physical + margin' : `capacity × ${cfg.capacityFactor}`} (${fmtBytes(threshold)}): data-quality flag, do not act on it`);
+  const message = () =>
+    level === NONE
+      ? `${where(v)}: allocation ${fmtBytes(allocation)} plausible again`
+      : `${where(v)}: allocation ${fmtBytes(allocation)} is beyond ${allocation > overPhysical ? 'physical + margin' : `capacity × ${cfg.capacityFactor}`} (${fmtBytes(threshold)}): data-quality flag, do not act on it`;
   return { level, value: allocation, threshold: Number.isFinite(threshold) ? threshold : 0, message };
 }
 
@@ -118,14 +122,20 @@ export function commitGrowth(v: ChainView, cur: Level, jobs: JobsView | null, cf
   const growth = v.growth ?? 0;
   if (!jobs || growth <= cfg.minGrowthBytesPerSecond) {
     if (cur === NONE) return null;
-    return { level: NONE, value: growth, threshold: cfg.minGrowthBytesPerSecond, message: () => `${where(v)}: ${jobs ? 'stopped growing' : 'block job ended'}` };
+    return {
+      level: NONE,
+      value: growth,
+      threshold: cfg.minGrowthBytesPerSecond,
+      message: () => `${where(v)}: ${jobs ? 'stopped growing' : 'block job ended'}`,
+    };
   }
   const free = v.free;
   const ttf = Math.max(0, free) / growth;
   const eta = v.t + Math.round(ttf * 1000);
   const short = jobs.remaining > free || ttf < ttfCfg.warningFactor * ttfCfg.extendLatencySeconds;
-  const message = () => `${where(v)}: backing image grows at ${fmtBytes(growth)}/s during block job ${jobs.ids.join(',')}: `
-    + `${fmtBytes(free)} free of ${fmtBytes(v.physical!)}, full in ${fmtSeconds(ttf)}; the job has up to ${fmtBytes(jobs.remaining)} left to copy`
-    + (short ? ': extend the base before it runs out' : '');
+  const message = () =>
+    `${where(v)}: backing image grows at ${fmtBytes(growth)}/s during block job ${jobs.ids.join(',')}: ` +
+    `${fmtBytes(free)} free of ${fmtBytes(v.physical!)}, full in ${fmtSeconds(ttf)}; the job has up to ${fmtBytes(jobs.remaining)} left to copy` +
+    (short ? ': extend the base before it runs out' : '');
   return { level: short ? CRITICAL : WARNING, value: growth, threshold: cfg.minGrowthBytesPerSecond, message, eta };
 }

@@ -23,7 +23,10 @@ describe('alert state machine', () => {
   it('re-emits firing on a severity change, with the same id and start', () => {
     const out = run([WARNING, CRITICAL, CRITICAL, WARNING, NONE]);
     expect(out.map((a) => [a.state, a.severity, a.startsAt])).toEqual([
-      ['firing', 'warning', 0], ['firing', 'critical', 0], ['firing', 'warning', 0], ['resolved', 'warning', 0],
+      ['firing', 'warning', 0],
+      ['firing', 'critical', 0],
+      ['firing', 'warning', 0],
+      ['resolved', 'warning', 0],
     ]);
     expect(new Set(out.map((a) => a.id)).size).toBe(1);
   });

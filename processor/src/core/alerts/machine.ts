@@ -57,15 +57,33 @@ function severityOf(level: Level): Severity {
 
 function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, t: number): Alert {
   return {
-    kind: 'alert', id: s.id, type: s.type, state, severity: severityOf(s.level), labels: s.labels,
-    t, startsAt: s.startsAt, endsAt: state === 'resolved' ? t : null,
-    value: obs.value, threshold: obs.threshold, message: typeof obs.message === 'function' ? obs.message() : obs.message,
-    eta: obs.eta ?? null, pausedMs: obs.pausedMs ?? null,
+    kind: 'alert',
+    id: s.id,
+    type: s.type,
+    state,
+    severity: severityOf(s.level),
+    labels: s.labels,
+    t,
+    startsAt: s.startsAt,
+    endsAt: state === 'resolved' ? t : null,
+    value: obs.value,
+    threshold: obs.threshold,
+    message: typeof obs.message === 'function' ? obs.message() : obs.message,
+    eta: obs.eta ?? null,
+    pausedMs: obs.pausedMs ?? null,
   };
 }
 
 /** Applies an observation to the alert `key` of `table`, pushing a transition to `out` if there is one. */
-export function observe(table: AlertTable, key: string, type: AlertType, labels: AlertLabels, obs: Observation, t: number, out: Alert[]): AlertState | undefined {
+export function observe(
+  table: AlertTable,
+  key: string,
+  type: AlertType,
+  labels: AlertLabels,
+  obs: Observation,
+  t: number,
+  out: Alert[],
+): AlertState | undefined {
   const cur = table[key];
   if (obs.level === NONE) {
     if (cur) {

@@ -52,7 +52,10 @@ export function resumed(vm: VmState, t: number, us: number, out: Alert[]): void 
   vm.pause = null;
   if (!p) return;
   const pausedMs = us > 0 && p.us > 0 ? Math.round((us - p.us) / 1000) : t - p.t;
-  resolveWhere(vm, (a) => a.type === 'paused-enospc', `resumed after ${fmtSeconds(pausedMs / 1000)} paused on ENOSPC`, t, out, { value: pausedMs / 1000, pausedMs });
+  resolveWhere(vm, (a) => a.type === 'paused-enospc', `resumed after ${fmtSeconds(pausedMs / 1000)} paused on ENOSPC`, t, out, {
+    value: pausedMs / 1000,
+    pausedMs,
+  });
 }
 
 /** A sample's run state: io-error with io-status nospace fires (missed event); running resolves (missed RESUME). */
@@ -82,9 +85,19 @@ export function thresholdCrossed(ctx: CoreContext, vm: VmState, ev: Threshold, t
     cs.eventFloor = Math.max(cs.eventFloor, offset);
   }
   const again = current(vm, 'threshold-crossed', s) !== undefined;
-  if (again) raise(ctx, vm, 'threshold-crossed', s, { level: NONE, value: offset, threshold: ev.threshold, message: `${ev.node}: threshold was re-armed and crossed again` }, t, out);
-  const msg = `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${ev.threshold}; `
-    + `QEMU disarmed it (one-shot): ${again ? 'it had been re-armed, ' : ''}not re-armed since: re-arm it after extending`;
+  if (again)
+    raise(
+      ctx,
+      vm,
+      'threshold-crossed',
+      s,
+      { level: NONE, value: offset, threshold: ev.threshold, message: `${ev.node}: threshold was re-armed and crossed again` },
+      t,
+      out,
+    );
+  const msg =
+    `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${ev.threshold}; ` +
+    `QEMU disarmed it (one-shot): ${again ? 'it had been re-armed, ' : ''}not re-armed since: re-arm it after extending`;
   raise(ctx, vm, 'threshold-crossed', s, { level: WARNING, value: offset, threshold: ev.threshold, message: msg }, t, out);
 }
 
@@ -94,8 +107,13 @@ export function thresholdRearmed(vm: VmState, s: Sample, t: number, out: Alert[]
   for (const d of s.blockDevices) {
     for (const el of d.chain) {
       if (el.writeThreshold <= 0) continue;
-      resolveWhere(vm, (a) => a.type === 'threshold-crossed' && a.startsAt < t && (a.labels.node === el.storageNode || a.labels.node === el.formatNode),
-        `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${el.writeThreshold}`, t, out);
+      resolveWhere(
+        vm,
+        (a) => a.type === 'threshold-crossed' && a.startsAt < t && (a.labels.node === el.storageNode || a.labels.node === el.formatNode),
+        `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${el.writeThreshold}`,
+        t,
+        out,
+      );
     }
   }
 }
@@ -104,7 +122,15 @@ export function ioErrors(ctx: CoreContext, vm: VmState, dev: string, delta: numb
   if (delta < 0) return;
   const s: Subject = { device: dev, backingIndex: null, node: '', job: '' };
   if (delta > 0) {
-    const a = raise(ctx, vm, 'io-errors', s, { level: WARNING, value: delta, threshold: 0, message: `${dev}: ${delta} failed write operations in the last interval` }, t, out);
+    const a = raise(
+      ctx,
+      vm,
+      'io-errors',
+      s,
+      { level: WARNING, value: delta, threshold: 0, message: `${dev}: ${delta} failed write operations in the last interval` },
+      t,
+      out,
+    );
     if (a) a.memo.quiet = 0;
     return;
   }

@@ -14,14 +14,33 @@ export function emptyChainWindow(): ChainWindow {
 
 function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: VmState): Rollup {
   return {
-    kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: vm.name, vmUuid: vm.uuid, series, type: 'chain', unit: 'bytes', count: w.n,
-    min: null, max: null, avg: null, last: null, increase: null, meanRate: null, peakRate: null, resets: null,
-    p50: null, p90: null, p99: null, buckets: null,
+    kind: 'rollup',
+    resolutionMs: res,
+    windowStart: w.start,
+    vm: vm.name,
+    vmUuid: vm.uuid,
+    series,
+    type: 'chain',
+    unit: 'bytes',
+    count: w.n,
+    min: null,
+    max: null,
+    avg: null,
+    last: null,
+    increase: null,
+    meanRate: null,
+    peakRate: null,
+    resets: null,
+    p50: null,
+    p90: null,
+    p99: null,
+    buckets: null,
     maxAllocation: w.maxAllocation < 0 ? null : w.maxAllocation,
     minFree: w.minFree === NO_FREE ? null : w.minFree,
     maxGrowth: w.maxGrowth < 0 ? null : w.maxGrowth,
     physicalEnd: w.physicalEnd < 0 ? null : w.physicalEnd,
-    node: cs.formatNode, filename: cs.filename === '' ? null : cs.filename,
+    node: cs.formatNode,
+    filename: cs.filename === '' ? null : cs.filename,
   };
 }
 
@@ -35,7 +54,19 @@ function clear(w: ChainWindow, start: number): void {
 }
 
 /** Folds one sample (allocation -1, free/growth/physical null when unknown) into every resolution's window. */
-export function foldChainWindows(cs: ChainState, dev: string, backingIndex: number, t: number, allocation: number, free: number | null, growth: number | null, physical: number | null, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+export function foldChainWindows(
+  cs: ChainState,
+  dev: string,
+  backingIndex: number,
+  t: number,
+  allocation: number,
+  free: number | null,
+  growth: number | null,
+  physical: number | null,
+  resolutions: readonly number[],
+  vm: VmState,
+  out: Rollup[],
+): void {
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
     const w = cs.win[r]!;
@@ -60,7 +91,15 @@ export function flushChainWindows(cs: ChainState, dev: string, backingIndex: num
 }
 
 /** Closes the element's windows that end at or before `until` (the partition's watermark; see watermark.ts). */
-export function closeChainWindowsUntil(cs: ChainState, dev: string, backingIndex: number, until: number, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+export function closeChainWindowsUntil(
+  cs: ChainState,
+  dev: string,
+  backingIndex: number,
+  until: number,
+  resolutions: readonly number[],
+  vm: VmState,
+  out: Rollup[],
+): void {
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
     const w = cs.win[r]!;

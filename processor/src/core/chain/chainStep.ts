@@ -25,7 +25,17 @@ import type { ChainState, CoreState, VmState } from '../state/state.js';
 
 function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext): ChainState {
   const win = Array.from({ length: resolutions }, () => emptyChainWindow());
-  return { formatNode: intern(ctx, el.formatNode), storageNode: intern(ctx, el.storageNode ?? ''), filename: el.filename, t: -1, allocation: -1, growth: newGrowth(), eventFloor: -1, warmFloor: -1, win };
+  return {
+    formatNode: intern(ctx, el.formatNode),
+    storageNode: intern(ctx, el.storageNode ?? ''),
+    filename: el.filename,
+    t: -1,
+    allocation: -1,
+    growth: newGrowth(),
+    eventFloor: -1,
+    warmFloor: -1,
+    win,
+  };
 }
 
 /** Growth after this sample (null: none yet), applying the reset and gap rules. */
@@ -59,7 +69,17 @@ function emitElement(prefix: string, el: ChainElement, raw: number, free: number
   if (growth !== null) r.push(rate(t, vm, `${prefix}.growth`, growth, 'bytes/s'));
 }
 
-function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElement, prior: ChainState | undefined, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): ChainState {
+function stepElement(
+  state: CoreState,
+  vm: VmState,
+  dev: string,
+  el: ChainElement,
+  prior: ChainState | undefined,
+  t: number,
+  jobs: JobsView | null,
+  ctx: CoreContext,
+  out: StepOutputs,
+): ChainState {
   let cs = prior;
   if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
     const old = cs;
@@ -77,8 +97,17 @@ function stepElement(state: CoreState, vm: VmState, dev: string, el: ChainElemen
   if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm, out);
   foldChainWindows(cs, dev, el.backingIndex, t, eff, free, growth, el.physical, ctx.resolutions, vm, out.rollups);
   const view = {
-    dev, backingIndex: el.backingIndex, formatNode: el.formatNode, formatDriver: el.formatDriver, storageDriver: el.storageDriver,
-    allocation: eff >= 0 ? eff : null, capacity: el.capacity, physical: el.physical, free, growth, t,
+    dev,
+    backingIndex: el.backingIndex,
+    formatNode: el.formatNode,
+    formatDriver: el.formatDriver,
+    storageDriver: el.storageDriver,
+    allocation: eff >= 0 ? eff : null,
+    capacity: el.capacity,
+    physical: el.physical,
+    free,
+    growth,
+    t,
   };
   evaluateChainRules(ctx, vm, view, jobs, t, out.alerts);
   return cs;

@@ -35,9 +35,14 @@ describe('counter rollups', () => {
 
   it('closes windows as samples move on, and merges the finest into coarser ones', () => {
     const times = Array.from({ length: 25 }, (_, i) => 1000 * (i + 1)); // 1..25 s
-    const r = rows(times.map((_, i) => 100 * i), times);
+    const r = rows(
+      times.map((_, i) => 100 * i),
+      times,
+    );
     expect(r.filter((x) => x.resolutionMs === 10_000).map((x) => [x.windowStart, x.count, x.increase])).toEqual([
-      [0, 9, 800], [10_000, 10, 1000], [20_000, 6, 600],
+      [0, 9, 800],
+      [10_000, 10, 1000],
+      [20_000, 6, 600],
     ]);
     expect(r.filter((x) => x.resolutionMs === 30_000).map((x) => [x.windowStart, x.count, x.increase, x.peakRate])).toEqual([[0, 25, 2400, 100]]);
   });
@@ -46,7 +51,12 @@ describe('counter rollups', () => {
     const core = createCore(cfg);
     const state = initialState();
     const vm2 = { ...VM, instanceId: 'i2' };
-    const recs = [sampleRec(1000, { blockDevices: [], net: [tap(100)] }), sampleRec(2000, { blockDevices: [], net: [tap(150)] }), sampleRec(3000, { blockDevices: [], net: [tap(30)] }, vm2), sampleRec(4000, { blockDevices: [], net: [tap(40)] }, vm2)];
+    const recs = [
+      sampleRec(1000, { blockDevices: [], net: [tap(100)] }),
+      sampleRec(2000, { blockDevices: [], net: [tap(150)] }),
+      sampleRec(3000, { blockDevices: [], net: [tap(30)] }, vm2),
+      sampleRec(4000, { blockDevices: [], net: [tap(40)] }, vm2),
+    ];
     core.step(state, recs);
     const r = core.flush(state).rollups.find((x) => x.series === 'net.tap0.rx.bytes' && x.resolutionMs === 10_000)!;
     expect(r).toMatchObject({ increase: 50 + 30 + 10, resets: 1 });
@@ -54,11 +64,17 @@ describe('counter rollups', () => {
 });
 
 describe('gauge and histogram rollups', () => {
-  const snap = { hash: 'h', schemas: [{ provider: 'kvm', target: 'vm', stats: [stat('pages', 'instant'), stat('hist', 'log2-histogram', { unit: 'seconds', base: 10, exponent: -9 })] }] };
+  const snap = {
+    hash: 'h',
+    schemas: [
+      { provider: 'kvm', target: 'vm', stats: [stat('pages', 'instant'), stat('hist', 'log2-histogram', { unit: 'seconds', base: 10, exponent: -9 })] },
+    ],
+  };
   it('gauges: count, min, max, avg, last; histograms: merged bucket deltas and quantiles', () => {
     const core = createCore(cfg);
     const state = initialState();
-    const at = (s: number, pages: number, hist: number[]) => sampleRec(s * 1000, { blockDevices: [], stats: { schemaHash: 'h', results: [statsResult('vm', [pages, 4, ...hist])] } });
+    const at = (s: number, pages: number, hist: number[]) =>
+      sampleRec(s * 1000, { blockDevices: [], stats: { schemaHash: 'h', results: [statsResult('vm', [pages, 4, ...hist])] } });
     core.step(state, [snapshotRec(0, snap), at(1, 5, [0, 0, 0, 0]), at(2, 9, [0, 2, 0, 0]), at(3, 1, [0, 2, 3, 0]), at(4, 5, [1, 2, 3, 0])]);
     const out = core.flush(state).rollups.filter((r) => r.resolutionMs === 10_000);
     expect(out.find((r) => r.series === 'vm.pages')).toMatchObject({ type: 'gauge', count: 4, min: 5 - 4, max: 9, avg: 5, last: 5 });

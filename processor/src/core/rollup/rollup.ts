@@ -113,8 +113,18 @@ function peakAt(block: SeriesBlock, w: WindowBase, i: number, finest: boolean): 
 function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to: RollupTarget, finest: boolean): Rollup {
   const i = g.offset;
   const s = g.scale;
-  let min = null, max = null, avg = null, last = null, increase = null, meanRate = null, peakRate = null, resets = null;
-  let p50 = null, p90 = null, p99 = null, buckets = null;
+  let min = null,
+    max = null,
+    avg = null,
+    last = null,
+    increase = null,
+    meanRate = null,
+    peakRate = null,
+    resets = null;
+  let p50 = null,
+    p90 = null,
+    p99 = null,
+    buckets = null;
   if (g.type === 'gauge') {
     const top = peakAt(block, w, i, finest);
     if (top >= 0) {
@@ -138,8 +148,32 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to:
     [p50, p90, p99] = q.map((v) => (v === null ? null : v * s)) as [number | null, number | null, number | null];
   }
   return {
-    kind: 'rollup', resolutionMs: res, windowStart: w.start, vm: to.name, vmUuid: to.uuid, series: `${block.label}.${g.name}`,
-    type: g.type, unit: g.unit, count: w.n, min, max, avg, last, increase, meanRate, peakRate, resets,
-    p50, p90, p99, buckets, maxAllocation: null, minFree: null, maxGrowth: null, physicalEnd: null, node: null, filename: null,
+    kind: 'rollup',
+    resolutionMs: res,
+    windowStart: w.start,
+    vm: to.name,
+    vmUuid: to.uuid,
+    series: `${block.label}.${g.name}`,
+    type: g.type,
+    unit: g.unit,
+    count: w.n,
+    min,
+    max,
+    avg,
+    last,
+    increase,
+    meanRate,
+    peakRate,
+    resets,
+    p50,
+    p90,
+    p99,
+    buckets,
+    maxAllocation: null,
+    minFree: null,
+    maxGrowth: null,
+    physicalEnd: null,
+    node: null,
+    filename: null,
   };
 }

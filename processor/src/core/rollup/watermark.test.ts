@@ -13,7 +13,10 @@ const lateness = 1_000;
 const a = (s: number) => sampleRec(s * 1000, { blockDevices: [], net: [tap(100 * s)] });
 const b = (ms: number, rx: number) => sampleRec(ms, { blockDevices: [], net: [tap(rx)] }, VM2);
 
-interface Emitted { t: number; row: Rollup }
+interface Emitted {
+  t: number;
+  row: Rollup;
+}
 
 /** Steps record by record; each row with the time of the record that emitted it (Infinity: flush). */
 function run(records: RawRecord[], allowedLatenessMs?: number): { rows: Emitted[]; late: number } {
@@ -35,13 +38,18 @@ const byKey = (rows: Emitted[]) => rows.map((e) => e.row).sort((x, y) => (key(x)
 
 describe('closing windows by the watermark', () => {
   // vm1 samples every second up to 35 s; vm2 from 1.5 s to 5.5 s, then goes silent.
-  const records = [...Array.from({ length: 35 }, (_, i) => a(i + 1)), ...Array.from({ length: 5 }, (_, i) => b(1500 + 1000 * i, 10 * i))].sort((x, y) => x.t - y.t);
+  const records = [...Array.from({ length: 35 }, (_, i) => a(i + 1)), ...Array.from({ length: 5 }, (_, i) => b(1500 + 1000 * i, 10 * i))].sort(
+    (x, y) => x.t - y.t,
+  );
 
   it("closes a silent VM's windows once the other VM's records move the watermark past their end", () => {
     const { rows, late } = run(records, lateness);
     const silent = rows.filter((e) => e.row.vm === 'vm2').map((e) => [e.row.resolutionMs, e.row.windowStart, e.t, e.row.increase]);
     // 10 s window: the first record at or after 10 s + 1 s of lateness; 30 s window: at 31 s.
-    expect(silent).toEqual([[10_000, 0, 11_000, 40], [30_000, 0, 31_000, 40]]);
+    expect(silent).toEqual([
+      [10_000, 0, 11_000, 40],
+      [30_000, 0, 31_000, 40],
+    ]);
     expect(late).toBe(0);
   });
 

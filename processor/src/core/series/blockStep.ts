@@ -50,13 +50,34 @@ export function blockFor(state: CoreState, vm: VmState, key: string, label: stri
   return b;
 }
 
-export function stepBlock(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
+export function stepBlock(
+  state: CoreState,
+  vm: VmState,
+  key: string,
+  label: string,
+  layout: Layout,
+  values: readonly number[],
+  t: number,
+  ctx: CoreContext,
+  out: StepOutputs,
+  needDeltas = false,
+): number {
   const block = blockFor(state, vm, key, label, layout, ctx, out);
   return block ? foldBlock(state, vm, block, layout, values, t, ctx, out, needDeltas) : NOT_FOLDED;
 }
 
 /** Folds one sample into a block known to have this layout; deltas go to ctx.scratch when needed (or emitting). */
-export function foldBlock(state: CoreState, vm: VmState, block: SeriesBlock, layout: Layout, values: readonly number[], t: number, ctx: CoreContext, out: StepOutputs, needDeltas = false): number {
+export function foldBlock(
+  state: CoreState,
+  vm: VmState,
+  block: SeriesBlock,
+  layout: Layout,
+  values: readonly number[],
+  t: number,
+  ctx: CoreContext,
+  out: StepOutputs,
+  needDeltas = false,
+): number {
   const interval = classifyInterval(block.t, t, ctx.config.rates);
   if (interval === 'nonpositive') return NOT_FOLDED; // the VM-level check counted it
   const dtMs = t - block.t;

@@ -2,16 +2,15 @@
  * A SeriesBlock holds the state of every series of one block of values (one vCPU's
  * stats, the VM's stats, one device's counters, one interface): the previous raw
  * value per slot and the open rollup windows. `foldValues` is the hot loop: one pass
- * over the slots by index (no strings, no allocation) that applies the counter rules
- * of counterRules.ts and accumulates the finest rollup window; coarser windows are
+ * over the slots by index (no strings, no allocation): the counter-rule kernel of
+ * counterRules.ts, which also accumulates the finest rollup window; coarser windows are
  * merged from it when it closes (rollup.ts). Per-interval deltas are left in a
  * scratch array for the emitters and the block rules.
  *
  * State is plain JSON: arrays of integers, -1 meaning unknown (raw values are ≥ 0).
  */
-import type { IntervalKind } from './counterRules.js';
-import { foldRuns } from './foldRuns.js';
-import { BUCKET, CUMULATIVE, PEAK, SKIP, type Layout } from './layout.js';
+import { foldRuns, RESET_PENDING, type IntervalKind } from './counterRules.js';
+import { BUCKET, CUMULATIVE, SKIP, type Layout } from './layout.js';
 
 /** What every window has: its start, its samples and rate time, min/base and sum per slot, resets. */
 export interface WindowBase {
@@ -62,9 +61,6 @@ export interface SeriesBlock extends WindowBase {
   /** Windows of the coarser resolutions. */
   coarse: WindowAcc[];
 }
-
-/** prev value of a cumulative slot after a new QEMU instance: the next value is a reset (its increase counts from 0). */
-export const RESET_PENDING = -2;
 
 /**
  * An array of n copies of v with double elements from the start, so the hot loop's
@@ -125,7 +121,7 @@ export function openFinest(block: SeriesBlock, kinds: Uint8Array, start: number)
 /** Increase of counter slot i in the block's finest window so far. */
 export function finestIncrease(block: SeriesBlock, i: number): number {
   const p = block.pv[2 * i]!;
-  return (p > 0 ? p : 0) - block.a[i]!;
+  return Math.max(p, 0) - block.a[i]!;
 }
 
 /** Marks every known cumulative slot as reset (new instance), banking its increase so far. */
@@ -141,87 +137,24 @@ export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Arra
   }
 }
 
-export function countReset(w: WindowBase, i: number): void {
-  w.resets[i] = (w.resets[i] ?? 0) + 1;
-}
-
 /**
- * Folds one sample's values into the block and its finest window. With `deltas`,
- * writes each slot's delta for this interval there (-1 when it has none: first
- * sight, reset, gap, gauge); without, takes the run-wise fast path (foldRuns.ts),
- * which leaves the same state. Returns the number of slots that reset.
+ * Folds one sample's values into the block and its finest window (the counter-rule
+ * kernel, counterRules.ts). With `deltas`, each slot's delta for this interval is
+ * written there (-1 when it has none: first sight, reset, gap, gauge). Returns the
+ * number of slots that reset.
  */
-export function foldValues(block: SeriesBlock, layout: Layout, values: readonly number[], interval: IntervalKind, dtMs: number, deltas: Float64Array | null): number {
-  const kinds = layout.kinds;
-  const pv = block.pv;
-  const n = layout.length;
+export function foldValues(
+  block: SeriesBlock,
+  layout: Layout,
+  values: readonly number[],
+  interval: IntervalKind,
+  dtMs: number,
+  deltas: Float64Array | null,
+): number {
   const rateOk = interval === 'ok';
-  const w = block;
-  const { a, c } = w;
-  w.n++;
-  if (rateOk) w.ms += dtMs;
-  const perSecMilli = 1e6 / dtMs;
-  if (deltas === null) return foldRuns(pv, layout, values, w, rateOk, perSecMilli);
-  deltas.fill(-1, 0, n);
-  let resets = 0;
-  for (let i = 0; i < n; i++) {
-    const k = kinds[i]!;
-    const v = values[i]!;
-    const j = 2 * i;
-    const p = pv[j]!;
-    if (k === CUMULATIVE || k === BUCKET) {
-      if (v === p) {
-        if (rateOk && v >= 0) deltas[i] = 0; // unchanged: the common case, nothing to add
-        continue;
-      }
-      pv[j] = v;
-      if (v < 0) {
-        if (p > 0) a[i] -= p; // missing: bank the increase so far (the base follows prev, now unknown)
-        continue;
-      }
-      if (p < 0) {
-        if (p === RESET_PENDING) {
-          resets++; // rule 2: a new instance: no rate; the increase counts from 0 (base already banked)
-          countReset(w, i);
-        } else a[i] += v; // rule 1: first sight emits nothing; the base moves with the value
-        continue;
-      }
-      if (v < p) {
-        resets++; // rule 2: a decrease is a reset: no rate; the increase counts from 0
-        a[i] -= p;
-        countReset(w, i);
-        continue;
-      }
-      const d = v - p;
-      if (!rateOk) {
-        a[i] += d; // rule 3: a gap breaks the rate, and its increase is left out
-        continue;
-      }
-      deltas[i] = d;
-      if (k === CUMULATIVE) {
-        const r = d * perSecMilli;
-        if (r > pv[j + 1]!) pv[j + 1] = Math.round(r);
-      }
-    } else if (k === SKIP) {
-      pv[j] = v; // histogram sizes: prev keeps the shape of the values (layoutOfBlock)
-    } else {
-      // Gauges. Within one QEMU a peak stat only increases, so its value is the running
-      // max; a decrease is a new process: counted as a reset, and the max restarts.
-      if (k === PEAK && v >= 0 && p >= 0 && v < p) resets++;
-      const g = k === PEAK && v < 0 ? p : v;
-      pv[j] = g;
-      if (g < 0) continue;
-      if (pv[j + 1]! < 0) {
-        a[i] = g;
-        pv[j + 1] = g;
-      } else {
-        if (g < a[i]!) a[i] = g;
-        if (g > pv[j + 1]!) pv[j + 1] = g;
-      }
-      c[i] += g;
-    }
-  }
-  return resets;
+  block.n++;
+  if (rateOk) block.ms += dtMs;
+  return foldRuns(block.pv, layout, values, block, rateOk, 1e6 / dtMs, deltas);
 }
 
 /** Merges the block's closing finest window into a coarser one (every resolution is a multiple of the finest). */

@@ -124,17 +124,47 @@ export interface CoreState {
 
 export function initialState(): CoreState {
   return {
-    v: 1, clock: -1, nextSweep: -1, series: 0, snapshots: {}, vms: {},
+    v: 1,
+    clock: -1,
+    nextSweep: -1,
+    series: 0,
+    snapshots: {},
+    vms: {},
     counters: {
-      records: 0, samples: 0, counterResets: 0, gaps: 0, nonPositiveDt: 0, statsWithoutSnapshot: 0,
-      extraStats: 0, seriesOverflow: 0, evictedVms: 0, malformedEvents: 0,
+      records: 0,
+      samples: 0,
+      counterResets: 0,
+      gaps: 0,
+      nonPositiveDt: 0,
+      statsWithoutSnapshot: 0,
+      extraStats: 0,
+      seriesOverflow: 0,
+      evictedVms: 0,
+      malformedEvents: 0,
     },
   };
 }
 
 export function newVm(host: string, name: string, uuid: string, instanceId: string): VmState {
   return {
-    host, name, uuid, instanceId, lastT: -1, lastRecordT: -1, status: '', running: true, shutdown: false,
-    schemaHash: '', vcpus: {}, blocks: {}, chains: {}, devices: [], jobs: {}, alerts: {}, firing: 0, pause: null, series: 0,
+    host,
+    name,
+    uuid,
+    instanceId,
+    lastT: -1,
+    lastRecordT: -1,
+    status: '',
+    running: true,
+    shutdown: false,
+    schemaHash: '',
+    vcpus: {},
+    blocks: {},
+    chains: {},
+    devices: [],
+    jobs: {},
+    alerts: {},
+    firing: 0,
+    pause: null,
+    series: 0,
   };
 }

@@ -45,4 +45,8 @@ export function bucketQuantile(lower: readonly number[], counts: ArrayLike<numbe
 }
 
 /** The quantiles every histogram reports. */
-export const QUANTILES: ReadonlyArray<readonly [string, number]> = [['p50', 0.5], ['p90', 0.9], ['p99', 0.99]];
+export const QUANTILES: ReadonlyArray<readonly [string, number]> = [
+  ['p50', 0.5],
+  ['p90', 0.9],
+  ['p99', 0.99],
+];

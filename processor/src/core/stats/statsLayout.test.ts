@@ -10,17 +10,21 @@ import { sampleRec, snapshotRec, stat, statsResult } from '#test/support/records
 
 const snap: StatsSchemaSnapshot = {
   hash: 'h1',
-  schemas: [{
-    provider: 'kvm', target: 'vcpu', stats: [
-      stat('exits', 'cumulative'),
-      stat('guest_mode', 'instant', { unit: 'boolean' }),
-      stat('wait_hist', 'log2-histogram', { unit: 'seconds', base: 10, exponent: -9 }),
-      stat('max_thing', 'peak'),
-      stat('lin', 'linear-histogram', { bucketSize: 10 }),
-      stat('future_kind', 'sampled-average'),
-      stat('wait_ns', 'cumulative', { unit: 'seconds', base: 10, exponent: -9 }),
-    ],
-  }],
+  schemas: [
+    {
+      provider: 'kvm',
+      target: 'vcpu',
+      stats: [
+        stat('exits', 'cumulative'),
+        stat('guest_mode', 'instant', { unit: 'boolean' }),
+        stat('wait_hist', 'log2-histogram', { unit: 'seconds', base: 10, exponent: -9 }),
+        stat('max_thing', 'peak'),
+        stat('lin', 'linear-histogram', { bucketSize: 10 }),
+        stat('future_kind', 'sampled-average'),
+        stat('wait_ns', 'cumulative', { unit: 'seconds', base: 10, exponent: -9 }),
+      ],
+    },
+  ],
 };
 
 describe('stats layouts from the snapshot', () => {
@@ -29,8 +33,13 @@ describe('stats layouts from the snapshot', () => {
     const l = buildStatsLayout('h1|kvm|vcpu', snap.schemas[0]!.stats, values)!;
     expect(Array.from(l.kinds)).toEqual([CUMULATIVE, GAUGE, SKIP, BUCKET, BUCKET, BUCKET, BUCKET, PEAK, SKIP, BUCKET, BUCKET, BUCKET, GAUGE, CUMULATIVE]);
     expect(l.groups.map((g) => [g.name, g.type, g.offset, g.size, g.unit])).toEqual([
-      ['exits', 'counter', 0, 1, 'count'], ['guest_mode', 'gauge', 1, 1, 'boolean'], ['wait_hist', 'histogram', 3, 4, 'seconds'],
-      ['max_thing', 'gauge', 7, 1, 'count'], ['lin', 'histogram', 9, 3, 'count'], ['future_kind', 'gauge', 12, 1, 'count'], ['wait_ns', 'counter', 13, 1, 'seconds'],
+      ['exits', 'counter', 0, 1, 'count'],
+      ['guest_mode', 'gauge', 1, 1, 'boolean'],
+      ['wait_hist', 'histogram', 3, 4, 'seconds'],
+      ['max_thing', 'gauge', 7, 1, 'count'],
+      ['lin', 'histogram', 9, 3, 'count'],
+      ['future_kind', 'gauge', 12, 1, 'count'],
+      ['wait_ns', 'counter', 13, 1, 'seconds'],
     ]);
     expect(l.groups[2]!.scale).toBeCloseTo(1e-9, 20);
     expect(l.groups[2]!.lower).toEqual([0, 1, 2, 4]);
@@ -57,7 +66,11 @@ describe('histogram buckets (KVM api.rst)', () => {
     expect(linearLower(3, 16)).toEqual([0, 16, 32]);
   });
   it.each([
-    [[4, 0, 0, 0], 0.5, 0.5], [[0, 2, 2, 0], 0.5, 2], [[0, 2, 2, 0], 0.99, 3.96], [[0, 0, 0, 5], 0.5, 4], [[0, 0, 0, 0], 0.5, null],
+    [[4, 0, 0, 0], 0.5, 0.5],
+    [[0, 2, 2, 0], 0.5, 2],
+    [[0, 2, 2, 0], 0.99, 3.96],
+    [[0, 0, 0, 5], 0.5, 4],
+    [[0, 0, 0, 0], 0.5, null],
   ] as const)('quantile of %j at %d is %d', (counts, q, want) => {
     const v = bucketQuantile(log2Lower(4), counts, 0, q);
     if (want === null) expect(v).toBeNull();
@@ -68,10 +81,11 @@ describe('histogram buckets (KVM api.rst)', () => {
 describe('KVM stats through the core', () => {
   it('rates counters, keeps gauges and peaks, reports histogram quantiles per interval, works for unknown types', () => {
     const core = createCore(defaultProcessorConfig(), { emitRates: true });
-    const at = (t: number, exits: number, hist: number[], ns: number) => sampleRec(t, {
-      blockDevices: [],
-      stats: { schemaHash: 'h1', results: [statsResult('vcpu', [exits, 1, 4, ...hist, 7, 3, 0, 0, 1, 42, ns], '/machine/unattached/device[2]')] },
-    });
+    const at = (t: number, exits: number, hist: number[], ns: number) =>
+      sampleRec(t, {
+        blockDevices: [],
+        stats: { schemaHash: 'h1', results: [statsResult('vcpu', [exits, 1, 4, ...hist, 7, 3, 0, 0, 1, 42, ns], '/machine/unattached/device[2]')] },
+      });
     const recs = [snapshotRec(0, snap), at(1000, 100, [0, 0, 0, 0], 0), at(2000, 300, [0, 2, 2, 0], 500_000_000), at(3000, 300, [0, 2, 2, 4], 500_000_000)];
     const out = core.step(initialState(), recs).outputs.rates;
     const at2 = Object.fromEntries(out.filter((r) => r.t === 2000).map((r) => [r.series, [r.value, r.unit]]));

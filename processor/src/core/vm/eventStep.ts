@@ -16,16 +16,23 @@ export function stepEvent(state: CoreState, vm: VmState, e: QmpEvent, t: number,
   if (ev === null) return;
   const us = e.qemuTimeUs;
   switch (ev.event) {
-    case 'BLOCK_IO_ERROR': return pauseOnNospace(ctx, vm, ev, t, us, out.alerts);
-    case 'STOP': return stopped(vm, t, us);
-    case 'RESUME': return resumed(vm, t, us, out.alerts);
+    case 'BLOCK_IO_ERROR':
+      return pauseOnNospace(ctx, vm, ev, t, us, out.alerts);
+    case 'STOP':
+      return stopped(vm, t, us);
+    case 'RESUME':
+      return resumed(vm, t, us, out.alerts);
     case 'SHUTDOWN':
       vm.shutdown = true;
       return;
-    case 'BLOCK_WRITE_THRESHOLD': return thresholdCrossed(ctx, vm, ev, t, out.alerts);
-    case 'BLOCK_JOB_ERROR': return jobErrored(ctx, vm, ev, t, out.alerts);
-    case 'BLOCK_JOB_END': return jobEnded(ctx, vm, ev, t, out.alerts);
-    case 'JOB_STATUS_CHANGE': return jobStatusChanged(vm, ev.job, ev.status, t, out.alerts);
+    case 'BLOCK_WRITE_THRESHOLD':
+      return thresholdCrossed(ctx, vm, ev, t, out.alerts);
+    case 'BLOCK_JOB_ERROR':
+      return jobErrored(ctx, vm, ev, t, out.alerts);
+    case 'BLOCK_JOB_END':
+      return jobEnded(ctx, vm, ev, t, out.alerts);
+    case 'JOB_STATUS_CHANGE':
+      return jobStatusChanged(vm, ev.job, ev.status, t, out.alerts);
     case 'BLOCK_JOB_READY': {
       const j = vm.jobs[ev.job];
       if (j) j.type = ev.type;

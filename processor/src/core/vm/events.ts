@@ -29,20 +29,44 @@ function parseData(json: string): Data | null {
 /** The event as the core sees it; null for events it ignores or cannot parse. */
 export function parseEvent(name: string, json: string): CoreEvent | null | 'malformed' {
   if (name === 'STOP' || name === 'RESUME' || name === 'SHUTDOWN') return { event: name };
-  const known = ['BLOCK_IO_ERROR', 'BLOCK_WRITE_THRESHOLD', 'BLOCK_JOB_ERROR', 'BLOCK_JOB_COMPLETED', 'BLOCK_JOB_CANCELLED', 'JOB_STATUS_CHANGE', 'BLOCK_JOB_READY'];
+  const known = [
+    'BLOCK_IO_ERROR',
+    'BLOCK_WRITE_THRESHOLD',
+    'BLOCK_JOB_ERROR',
+    'BLOCK_JOB_COMPLETED',
+    'BLOCK_JOB_CANCELLED',
+    'JOB_STATUS_CHANGE',
+    'BLOCK_JOB_READY',
+  ];
   if (!known.includes(name)) return null;
   const d = parseData(json);
   if (!d) return 'malformed';
   switch (name) {
     case 'BLOCK_IO_ERROR':
-      return { event: name, device: str(d, 'device'), node: str(d, 'node-name'), qomPath: str(d, 'qom-path'), nospace: d.nospace === true, action: str(d, 'action'), operation: str(d, 'operation') };
+      return {
+        event: name,
+        device: str(d, 'device'),
+        node: str(d, 'node-name'),
+        qomPath: str(d, 'qom-path'),
+        nospace: d.nospace === true,
+        action: str(d, 'action'),
+        operation: str(d, 'operation'),
+      };
     case 'BLOCK_WRITE_THRESHOLD':
       return { event: name, node: str(d, 'node-name'), threshold: num(d, 'write-threshold'), exceeded: num(d, 'amount-exceeded') };
     case 'BLOCK_JOB_ERROR':
       return { event: name, job: str(d, 'device'), operation: str(d, 'operation'), action: str(d, 'action') };
     case 'BLOCK_JOB_COMPLETED':
     case 'BLOCK_JOB_CANCELLED':
-      return { event: 'BLOCK_JOB_END', job: str(d, 'device'), type: str(d, 'type'), how: name === 'BLOCK_JOB_COMPLETED' ? 'completed' : 'cancelled', error: str(d, 'error'), len: num(d, 'len'), offset: num(d, 'offset') };
+      return {
+        event: 'BLOCK_JOB_END',
+        job: str(d, 'device'),
+        type: str(d, 'type'),
+        how: name === 'BLOCK_JOB_COMPLETED' ? 'completed' : 'cancelled',
+        error: str(d, 'error'),
+        len: num(d, 'len'),
+        offset: num(d, 'offset'),
+      };
     case 'JOB_STATUS_CHANGE':
       return { event: name, job: str(d, 'id'), status: str(d, 'status') };
     default:

@@ -71,8 +71,9 @@ export function jobStatusChanged(vm: VmState, id: string, status: string, t: num
 export function jobErrored(ctx: CoreContext, vm: VmState, ev: JobError, t: number, out: Alert[]): void {
   const j = upsert(vm, ev.job);
   j.errors++;
-  const msg = `block job ${ev.job}${j.type ? ` (${j.type})` : ''} hit an I/O error on ${ev.operation} (action ${ev.action}): `
-    + 'for a commit, the base is likely out of space: extend it, or cancel the job';
+  const msg =
+    `block job ${ev.job}${j.type ? ` (${j.type})` : ''} hit an I/O error on ${ev.operation} (action ${ev.action}): ` +
+    'for a commit, the base is likely out of space: extend it, or cancel the job';
   raise(ctx, vm, 'block-job-error', jobSubject(vm, ev.job), { level: CRITICAL, value: j.errors, threshold: 0, message: msg }, t, out);
 }
 

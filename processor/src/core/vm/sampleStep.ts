@@ -31,7 +31,12 @@ function trackDevices(state: CoreState, vm: VmState, devices: BlockDevice[], t: 
     dropChain(state, vm, dev, t, ctx, out); // hot-unplug: the device's series go
     dropBlock(state, vm, `b|${dev}`, ctx, out);
   }
-  vm.devices = devices.map((d) => ({ dev: intern(ctx, d.dev), device: intern(ctx, d.device), qdev: intern(ctx, d.qdev ?? ''), node: intern(ctx, d.nodeName ?? '') }));
+  vm.devices = devices.map((d) => ({
+    dev: intern(ctx, d.dev),
+    device: intern(ctx, d.device),
+    qdev: intern(ctx, d.qdev ?? ''),
+    node: intern(ctx, d.nodeName ?? ''),
+  }));
 }
 
 /** The counter block of the device at position i (cached by position: no key building per sample). */

@@ -38,7 +38,9 @@ export interface OwnerSettings {
 export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: number, log: Logger): Promise<PartitionOwner> {
   const producer = await createTransactionalProducer(kafka, transactionalId(s.transactionalIdPrefix, s.rawTopic, partition));
   try {
-    const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(checkpointKey(s.rawTopic, partition));
+    const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(
+      checkpointKey(s.rawTopic, partition),
+    );
     const state = found?.value ? decodeCheckpoint(found.value, { topic: s.rawTopic, partition }) : initialPartitionState(s.rawTopic, partition);
     const committed = await committedOffsetOf(kafka, s, partition);
     const committedOffset = Math.max(committed ?? 0, state.nextOffset);

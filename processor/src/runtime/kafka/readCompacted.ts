@@ -13,7 +13,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { QmpipeError } from '#common/errors.js';
 
-export interface CompactedValue { partition: number; offset: number; value: Buffer | null }
+export interface CompactedValue {
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+}
 
 export class CompactedReadError extends QmpipeError {
   constructor(message: string, cause?: unknown) {
@@ -21,45 +25,64 @@ export class CompactedReadError extends QmpipeError {
   }
 }
 
-export async function readCompacted(kafka: Kafka, topic: string, opts: { partitions?: number[]; timeoutMs?: number; maxMessageBytes?: number } = {}): Promise<Map<string, CompactedValue>> {
+export async function readCompacted(
+  kafka: Kafka,
+  topic: string,
+  opts: { partitions?: number[]; timeoutMs?: number; maxMessageBytes?: number } = {},
+): Promise<Map<string, CompactedValue>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, number>;
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.filter((o) => (!opts.partitions || opts.partitions.includes(o.partition)) && Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]));
+    ends = new Map(
+      offsets
+        .filter((o) => (!opts.partitions || opts.partitions.includes(o.partition)) && Number(o.high) > Number(o.low))
+        .map((o) => [o.partition, Number(o.high)]),
+    );
   } finally {
     await admin.disconnect();
   }
   const out = new Map<string, CompactedValue>();
   if (ends.size === 0) return out;
   const maxBytes = Math.max(opts.maxMessageBytes ?? 0, 1 << 20);
-  const consumer = kafka.consumer({ groupId: `qmpipe-reader-${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytesPerPartition: maxBytes, maxBytes: maxBytes * 2 });
+  const consumer = kafka.consumer({
+    groupId: `qmpipe-reader-${randomUUID()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: maxBytes,
+    maxBytes: maxBytes * 2,
+  });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CompactedReadError(`reading ${topic} did not reach its end within ${timeoutMs} ms (left: ${[...ends.keys()].join(',')})`)), timeoutMs);
-      consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const end = ends.get(batch.partition);
-          if (end === undefined) return;
-          for (const m of batch.messages) {
-            if (Number(m.offset) >= end || !m.key) continue;
-            out.set(m.key.toString('utf8'), { partition: batch.partition, offset: Number(m.offset), value: m.value });
-          }
-          if (Number(batch.lastOffset()) + 1 >= end) ends.delete(batch.partition);
-          if (ends.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      }).catch((err: unknown) => {
-        clearTimeout(timer);
-        reject(new CompactedReadError(`reading ${topic} failed`, err));
-      });
+      const timer = setTimeout(
+        () => reject(new CompactedReadError(`reading ${topic} did not reach its end within ${timeoutMs} ms (left: ${[...ends.keys()].join(',')})`)),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition);
+            if (end === undefined) return;
+            for (const m of batch.messages) {
+              if (Number(m.offset) >= end || !m.key) continue;
+              out.set(m.key.toString('utf8'), { partition: batch.partition, offset: Number(m.offset), value: m.value });
+            }
+            if (Number(batch.lastOffset()) + 1 >= end) ends.delete(batch.partition);
+            if (ends.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(new CompactedReadError(`reading ${topic} failed`, err));
+        });
     });
   } finally {
     await consumer.disconnect();

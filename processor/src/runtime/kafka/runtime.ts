@@ -38,16 +38,33 @@ export class ProcessorRuntime {
   private readonly owners = new Map<number, PartitionOwner>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly cfg: ProcessorRuntimeConfig, private readonly deps: RuntimeDeps) {}
+  constructor(
+    private readonly cfg: ProcessorRuntimeConfig,
+    private readonly deps: RuntimeDeps,
+  ) {}
 
   async start(): Promise<void> {
     const k = this.cfg.kafka;
-    const consumer = this.deps.kafka.consumer({ groupId: k.groupId, readUncommitted: false, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false, maxBytesPerPartition: k.fetchMaxBytesPerPartition, maxBytes: k.fetchMaxBytesPerPartition * 4 });
+    const consumer = this.deps.kafka.consumer({
+      groupId: k.groupId,
+      readUncommitted: false,
+      sessionTimeout: k.sessionTimeoutMs,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: k.fetchMaxBytesPerPartition,
+      maxBytes: k.fetchMaxBytesPerPartition * 4,
+    });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => { void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []); });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: k.rawTopic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: k.partitionsConcurrently, eachBatch: (p) => this.onBatch(p) });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: k.partitionsConcurrently,
+      eachBatch: (p) => this.onBatch(p),
+    });
   }
 
   /** Clean shutdown: kafkajs finishes the batch in progress (its transaction commits), then everything disconnects. */
@@ -85,7 +102,18 @@ export class ProcessorRuntime {
     let o = this.owners.get(partition);
     if (!o) {
       const k = this.cfg.kafka;
-      o = await takeOwnership(this.deps.kafka, { rawTopic: k.rawTopic, checkpointTopic: k.checkpointTopic, transactionalIdPrefix: k.transactionalIdPrefix, checkpointMaxMessageBytes: k.checkpointMaxMessageBytes, groupId: k.groupId }, partition, this.deps.log);
+      o = await takeOwnership(
+        this.deps.kafka,
+        {
+          rawTopic: k.rawTopic,
+          checkpointTopic: k.checkpointTopic,
+          transactionalIdPrefix: k.transactionalIdPrefix,
+          checkpointMaxMessageBytes: k.checkpointMaxMessageBytes,
+          groupId: k.groupId,
+        },
+        partition,
+        this.deps.log,
+      );
       this.owners.set(partition, o);
       this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
     }
@@ -104,8 +132,15 @@ export class ProcessorRuntime {
     for (let i = 0; i < msgs.length; i += this.cfg.kafka.maxBatchMessages) {
       if (!isRunning() || isStale()) return;
       const chunk = msgs.slice(i, i + this.cfg.kafka.maxBatchMessages);
-      const ok = (await this.replaySilently(owner, chunk.filter((m) => m.offset < owner.committedOffset)))
-        && (await this.processChunk(owner, chunk.filter((m) => m.offset >= owner.committedOffset)));
+      const ok =
+        (await this.replaySilently(
+          owner,
+          chunk.filter((m) => m.offset < owner.committedOffset),
+        )) &&
+        (await this.processChunk(
+          owner,
+          chunk.filter((m) => m.offset >= owner.committedOffset),
+        ));
       if (!ok) return;
       resolveOffset(String(owner.state.nextOffset - 1));
       await heartbeat();
@@ -175,7 +210,11 @@ export class ProcessorRuntime {
 
   private async onCommitFailure(owner: PartitionOwner, err: unknown): Promise<void> {
     this.deps.telemetry.transactions.inc({ result: isFenced(err) ? 'fenced' : 'failed' });
-    this.deps.log.warn('transaction failed; the partition restarts from its checkpoint', { partition: owner.partition, error: describeError(err), fenced: isFenced(err) });
+    this.deps.log.warn('transaction failed; the partition restarts from its checkpoint', {
+      partition: owner.partition,
+      error: describeError(err),
+      fenced: isFenced(err),
+    });
     await this.release(owner);
   }
 
@@ -185,7 +224,11 @@ export class ProcessorRuntime {
     await this.release(owner);
     this.deps.telemetry.s3Failures.inc();
     this.deps.telemetry.pausedPartitions.inc({});
-    this.deps.log.warn('S3 unavailable: partition paused, nothing committed', { partition: owner.partition, error: describeError(err), resumeInMs: this.cfg.s3Retry.pauseMs });
+    this.deps.log.warn('S3 unavailable: partition paused, nothing committed', {
+      partition: owner.partition,
+      error: describeError(err),
+      resumeInMs: this.cfg.s3Retry.pauseMs,
+    });
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
       this.deps.telemetry.pausedPartitions.inc({}, -1);

@@ -15,7 +15,16 @@ export async function ensureProcessorTopics(admin: Admin, k: ProcessorRuntimeCon
   const meta = await admin.fetchTopicMetadata({ topics: [k.rawTopic] });
   const partitions = meta.topics[0]!.partitions.length;
   const wanted: ITopicConfig[] = [
-    { topic: k.checkpointTopic, numPartitions: partitions, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '0' }, { name: 'max.message.bytes', value: String(k.checkpointMaxMessageBytes) }] },
+    {
+      topic: k.checkpointTopic,
+      numPartitions: partitions,
+      replicationFactor: rf,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.compaction.lag.ms', value: '0' },
+        { name: 'max.message.bytes', value: String(k.checkpointMaxMessageBytes) },
+      ],
+    },
     { topic: k.alertsTopic, numPartitions: partitions, replicationFactor: rf },
     { topic: k.deadLetterTopic, numPartitions: 1, replicationFactor: rf },
   ];

@@ -64,7 +64,8 @@ export async function commitPartitionTransaction(producer: Producer, m: Partitio
     if (c) await retryConcurrent(() => txn.send({ topic: c.topic, messages: [{ key: c.key, value: c.value, partition: c.partition }] }));
     const o = m.offsets;
     await retryConcurrent(() =>
-      txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.nextOffset) }] }] }));
+      txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.nextOffset) }] }] }),
+    );
     await retryConcurrent(() => txn.commit());
   } catch (err) {
     await txn.abort().catch(() => undefined);
