@@ -21,12 +21,16 @@ import { emit, median } from './util.js';
 import { fleet, thinTemplate, valuesOf } from './fleet.js';
 import { benchStack, type BenchStack } from './stack.js';
 import { spawnProcessorChild, waitCommitted } from './processorChild.js';
+import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 const VMS = Number(process.env.QMPIPE_BENCH_E2E_VMS ?? 10_000);
 const TICKS = Number(process.env.QMPIPE_BENCH_E2E_TICKS ?? 4);
 const PARTITIONS = Number(process.env.QMPIPE_BENCH_E2E_PARTITIONS ?? 4);
 
-interface Encoded { messages: Array<{ key: string; value: Buffer }>; values: number }
+interface Encoded {
+  messages: Array<{ key: string; value: Buffer }>;
+  values: number;
+}
 
 function encodeFleet(): Encoded {
   const messages: Encoded['messages'] = [];
@@ -49,18 +53,40 @@ function coreValuesPerSecond(enc: Encoded, cfg: ReturnType<typeof loadProcessorR
 
 function configFor(s: BenchStack, id: string): Record<string, unknown> {
   return {
-    kafka: { brokers: s.brokers, rawTopic: `${id}-raw`, schemaTopic: `${id}-schemas`, groupId: `${id}-g`, alertsTopic: `${id}-alerts`, deadLetterTopic: `${id}-dlq`, checkpointTopic: `${id}-ck`, transactionalIdPrefix: id, maxBatchMessages: 5_000 },
+    kafka: {
+      brokers: s.brokers,
+      rawTopic: `${id}-raw`,
+      schemaTopic: `${id}-schemas`,
+      groupId: `${id}-g`,
+      alertsTopic: `${id}-alerts`,
+      deadLetterTopic: `${id}-dlq`,
+      checkpointTopic: `${id}-ck`,
+      transactionalIdPrefix: id,
+      maxBatchMessages: 5_000,
+    },
     s3: { bucket: id, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
-    metrics: { listen: 'off' }, log: { level: 'warn' },
+    metrics: { listen: 'off' },
+    log: { level: 'warn' },
   };
 }
 
 async function prepare(s: BenchStack, kafka: kafkajs.Kafka, id: string, partitions: number, enc: Encoded | null): Promise<Record<string, unknown>> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${id}-raw`, numPartitions: partitions }, { topic: `${id}-schemas`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: `${id}-raw`, numPartitions: partitions },
+      { topic: `${id}-schemas`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
   await admin.disconnect();
-  await new S3Client({ endpoint: s.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey } }).send(new CreateBucketCommand({ Bucket: id }));
+  await new S3Client({
+    endpoint: s.s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
+  }).send(new CreateBucketCommand({ Bucket: id }));
   const p = kafka.producer();
   await p.connect();
   await p.send({ topic: `${id}-schemas`, messages: [schemaTopicMessage(rawCodec().type)] });
@@ -74,7 +100,10 @@ async function e2eValuesPerSecond(s: BenchStack, kafka: kafkajs.Kafka, enc: Enco
   const cfg = await prepare(s, kafka, id, PARTITIONS, enc);
   const children = Array.from({ length: instances }, () => spawnProcessorChild(cfg));
   try {
-    const { seconds, fraction } = await Promise.race([waitCommitted(kafka, `${id}-g`, `${id}-raw`, enc.messages.length, 600_000), ...children.map((c) => c.exited)]);
+    const { seconds, fraction } = await Promise.race([
+      waitCommitted(kafka, `${id}-g`, `${id}-raw`, enc.messages.length, 600_000),
+      ...children.map((c) => c.exited),
+    ]);
     return (enc.values * fraction) / seconds;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -94,11 +123,13 @@ async function alertLatencies(s: BenchStack, kafka: kafkajs.Kafka): Promise<numb
     await new Promise((r) => setTimeout(r, 3_000));
     await consumer.subscribe({ topic: `${id}-alerts`, fromBeginning: true });
   });
-  await consumer.run({ eachMessage: async ({ message }) => {
-    const a = outputCodecs().alert.decode(message.value!);
-    const sent = sentAt.get(`${a.labels.vmUuid}@${a.t}`);
-    if (sent !== undefined) latencies.push(Date.now() - sent);
-  } });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const a = outputCodecs().alert.decode(message.value!);
+      const sent = sentAt.get(`${a.labels.vmUuid}@${a.t}`);
+      if (sent !== undefined) latencies.push(Date.now() - sent);
+    },
+  });
   const p = kafka.producer();
   await p.connect();
   const ticks = thinTemplate();
@@ -121,6 +152,7 @@ async function alertLatencies(s: BenchStack, kafka: kafkajs.Kafka): Promise<numb
 
 async function main(): Promise<void> {
   const s = await benchStack();
+  installKafkajsRequestQueueGuard(); // the parent's producer must not spin beside the measured child
   const kafka = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING });
   try {
     const enc = encodeFleet();

@@ -1,10 +1,13 @@
 /**
  * Kafka connection settings (shared by the agent and the processor) → kafkajs client
- * options, pure. TLS files are read here, once, at startup.
+ * options. TLS files are read here, once, at startup. Every kafkajs client of the agent and
+ * the processor is built from kafkaClientConfig, so it also installs the guard against
+ * kafkajs 2.2.4's idle busy loop (kafkajsRequestQueueGuard.ts, kafkajs issues #1556/#1704).
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import { installKafkajsRequestQueueGuard } from './kafkajsRequestQueueGuard.js';
 import type { Logger } from './log.js';
 
 export interface KafkaConnection {
@@ -17,6 +20,7 @@ export interface KafkaConnection {
 }
 
 export function kafkaClientConfig(cfg: KafkaConnection, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
+  installKafkajsRequestQueueGuard();
   const out: KafkaJsConfig = {
     clientId: cfg.clientId,
     brokers: cfg.brokers,
@@ -50,14 +54,15 @@ const EXPECTED = [/another concurrent operation on the same transaction/, /Limit
 
 /** Routes kafkajs's own logs into our structured logger (warn and error only; expected ones at debug). */
 export function kafkaLogCreator(log: Logger): logCreator {
-  return () => ({ namespace, level, log: entry }) => {
-    const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-    delete fields.timestamp;
-    delete fields.logger;
-    const f = { kafkajs: namespace, ...fields };
-    const text = `${message} ${String(fields.error ?? '')}`;
-    if (EXPECTED.some((re) => re.test(text))) log.debug(message, f);
-    else if (level === logLevel.ERROR) log.error(message, f);
-    else if (level === logLevel.WARN) log.warn(message, f);
-  };
+  return () =>
+    ({ namespace, level, log: entry }) => {
+      const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
+      delete fields.timestamp;
+      delete fields.logger;
+      const f = { kafkajs: namespace, ...fields };
+      const text = `${message} ${String(fields.error ?? '')}`;
+      if (EXPECTED.some((re) => re.test(text))) log.debug(message, f);
+      else if (level === logLevel.ERROR) log.error(message, f);
+      else if (level === logLevel.WARN) log.warn(message, f);
+    };
 }

@@ -10,10 +10,14 @@ import { schemaTopicMessage } from '#schemas/codecs/avro.js';
 import { encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import type { DemoNames, StackEnv } from './options.js';
 import { brokers } from './options.js';
+import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 export function demoKafka(n: DemoNames, s: StackEnv): Kafka {
+  installKafkajsRequestQueueGuard();
   return new kafkajs.Kafka({
-    clientId: `${n.vm}-demo`, brokers: brokers(s), logLevel: kafkajs.logLevel.NOTHING,
+    clientId: `${n.vm}-demo`,
+    brokers: brokers(s),
+    logLevel: kafkajs.logLevel.NOTHING,
     retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000 },
   });
 }
@@ -22,10 +26,13 @@ export async function createDemoTopics(kafka: Kafka, n: DemoNames): Promise<void
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [
-      { topic: n.raw, numPartitions: 1 },
-      { topic: n.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: n.raw, numPartitions: 1 },
+        { topic: n.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+    });
   } finally {
     await admin.disconnect();
   }
@@ -40,7 +47,10 @@ export async function waitCaughtUp(kafka: Kafka, group: string, topic: string, t
     while (Date.now() < deadline && !signal?.aborted) {
       const ends = await admin.fetchTopicOffsets(topic);
       const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
-      const lag = ends.reduce((sum, e) => sum + Math.max(0, Number(e.high) - Math.max(0, Number(committed.find((c) => c.partition === e.partition)?.offset ?? 0))), 0);
+      const lag = ends.reduce(
+        (sum, e) => sum + Math.max(0, Number(e.high) - Math.max(0, Number(committed.find((c) => c.partition === e.partition)?.offset ?? 0))),
+        0,
+      );
       if (lag === 0) return true;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -50,14 +60,25 @@ export async function waitCaughtUp(kafka: Kafka, group: string, topic: string, t
   }
 }
 
-export interface ReplayProgress { produced: number; total: number; vm: string }
+export interface ReplayProgress {
+  produced: number;
+  total: number;
+  vm: string;
+}
 
 /**
  * Produces a transcript's records (the agent's sample building, `replayFile`) to the raw
  * topic keyed by VM uuid, with the writer schema on the schema topic first. `speed` 1
  * keeps the recorded pace, 0 sends everything at once. Stops early when `signal` aborts.
  */
-export async function produceTranscript(kafka: Kafka, n: DemoNames, file: string, speed: number, signal: AbortSignal, progress: (p: ReplayProgress) => void): Promise<ReplayProgress> {
+export async function produceTranscript(
+  kafka: Kafka,
+  n: DemoNames,
+  file: string,
+  speed: number,
+  signal: AbortSignal,
+  progress: (p: ReplayProgress) => void,
+): Promise<ReplayProgress> {
   const { records } = replayFile(file, { host: 'replay' });
   if (records.length === 0) throw new QmpipeError('DEMO_REPLAY_EMPTY', `${file}: the transcript yields no records`);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

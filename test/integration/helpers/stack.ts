@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
 import type { MachineInfo, StackInfo } from './context.js';
+import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -25,6 +26,7 @@ export function machine(): MachineInfo {
  * KAFKAJS_LOG_LEVEL=debug|info|warn|error to see them.
  */
 export function kafkaClient(clientId = 'qmpipe-it'): InstanceType<typeof Kafka> {
+  installKafkajsRequestQueueGuard(); // test clients must not spin next to what is measured
   return new Kafka({
     clientId,
     brokers: stack().kafkaBrokers,
@@ -62,10 +64,7 @@ export async function consumeUntil(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`consumeUntil(${topic}): timed out after ${messages.length} messages`)),
-        opts.timeoutMs ?? 30_000,
-      );
+      const timer = setTimeout(() => reject(new Error(`consumeUntil(${topic}): timed out after ${messages.length} messages`)), opts.timeoutMs ?? 30_000);
       consumer
         .run({
           eachMessage: async ({ message }) => {
