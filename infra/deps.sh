@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine is missing, and nothing it already has:
-#   deps.sh [apt] [node] [jars] [guest]     (no argument = all four, in that order)
+#   deps.sh [apt] [node] [jars] [guest] [libvirt]  (no argument = the first four, in that order)
 #   apt    Debian packages (only as root, only those missing): QEMU, qemu-img, the kernel and
 #          busybox-static for the test guest, a JDK and Maven for the Java servers,
 #          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), openssl for the
@@ -11,6 +11,8 @@
 #   jars   Kafka and S3Proxy from Maven Central into $QMPIPE_CACHE/{kafka,s3proxy}/lib,
 #          re-fetched only when their pom.xml changes.
 #   guest  builds the test guest (infra/qemu/build-guest.sh).
+#   libvirt  libvirtd, virtlogd and the QEMU driver (for infra/libvirt/start.sh), without
+#          libvirt-daemon-system, whose systemd units and default network are not wanted here.
 # Source it to get the ensure_* functions without running anything.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +23,7 @@ APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-l
 # without Debian's package, e.g. Temurin or a tarball).
 declare -A APT_PROVIDES=([qemu-system-x86]=qemu-system-x86_64 [qemu-utils]=qemu-img [util-linux]=losetup
   [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager
-  [libvirt-clients]=virt-xml-validate [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
+  [libvirt-clients]=virt-xml-validate [libvirt-daemon]=libvirtd [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
 
 ensure_apt() {
   local QMPIPE_COMPONENT=deps p cmd
@@ -82,6 +84,13 @@ ensure_jars() {
 
 ensure_guest() { bash "$QMPIPE_ROOT/infra/qemu/build-guest.sh" >/dev/null; }
 
+# The same missing-only install as ensure_apt, for the libvirt packages (bash's dynamic
+# scoping lets the local list stand in for APT_PACKAGES).
+ensure_libvirt() {
+  local -a APT_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils util-linux)
+  ensure_apt
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   mkdir -p "$QMPIPE_CACHE"
   steps=("$@")
@@ -92,7 +101,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
       node) ensure_node ;;
       jars) ensure_jars ;;
       guest) ensure_guest ;;
-      *) die "unknown step $step (apt node jars guest)" ;;
+      libvirt) ensure_libvirt ;;
+      *) die "unknown step $step (apt node jars guest libvirt)" ;;
     esac
   done
 fi

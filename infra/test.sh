@@ -44,7 +44,7 @@ trap cleanup_it EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-stage deps bash infra/deps.sh apt node jars guest
+stage deps bash infra/deps.sh apt node jars guest libvirt
 stage build npm run --silent build
 stage typecheck npx tsc -p tsconfig.json --noEmit
 stage lint npx biome check .
