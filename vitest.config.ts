@@ -1,15 +1,17 @@
-import { defaultServerConditions } from 'vite';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Cross-folder imports (`#schemas/…`, see package.json "imports") resolve to the
-// TypeScript sources under the `qmpipe-source` condition, and to dist/ otherwise.
-const conditions = ['qmpipe-source', ...defaultServerConditions];
+// TypeScript sources here, as they do for tsc under its `qmpipe-source` condition;
+// node resolves them to dist/. An alias, not a resolve condition: conditions would
+// change how every package in node_modules resolves too.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const alias = [{ find: /^#(common|schemas|agent|processor|alerts|tools|demo|cli)\/(.*)\.js$/, replacement: `${root}$1/src/$2.ts` }];
 
 // Two projects: `unit` needs no services; `integration` starts the real stack
 // (Kafka, S3Proxy, QEMU) once per run through infra/ and tears it down.
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  resolve: { alias },
   test: {
     projects: [
       {
