@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRaw, encodeRaw } from '#schemas/codecs/raw.js';
 import type { RawRecord, Sample, StatsResult, StatsValues } from '#schemas/types.js';
-import { fixtureTicks } from '#test/support/fixtures.js';
+import { fixturePath, fixtureTicks } from '#test/support/fixtures.js';
 import { replayFile } from '#tools/transcript/replay.js';
-import { fixturePath } from '#test/support/fixtures.js';
 import { isObject, type JsonObject } from './json.js';
-import { decodeStats, encodeStats, type DecodedStat } from './stats.js';
+import { decodeStats, type DecodedStat } from '#test/support/decodeStats.js';
+import { encodeStats } from './stats.js';
 import { indexSnapshot, toStatsSchemaSnapshot } from './statsSchema.js';
 import { buildAll } from '#test/support/sample.js';
 

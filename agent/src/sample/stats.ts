@@ -12,9 +12,9 @@
  * Stats the snapshot does not list, or whose shape disagrees with it, go to `extra`
  * by name. Names are looked up in the index's maps; nothing is built per value.
  */
-import type { NamedStat, StatDescriptor, StatsResult, StatsSchemaSnapshot, StatsValues } from '#schemas/types.js';
+import type { NamedStat, StatsResult, StatsValues } from '#schemas/types.js';
 import { arr, isObject, long, obj, str } from './json.js';
-import { findStatList, indexSnapshot, type StatList, type StatsIndex } from './statsSchema.js';
+import { findStatList, type StatList, type StatsIndex } from './statsSchema.js';
 
 /** One query-stats reply and the target it was asked for (`query-stats:<target>`). */
 export interface StatsReply {
@@ -168,42 +168,4 @@ export function encodeStats(index: StatsIndex | null, replies: readonly StatsRep
   }
   const stats = results.length === 0 ? null : { schemaHash: index?.snapshot.hash ?? '', results };
   return { stats, malformed };
-}
-
-/** A decoded stat. `descriptor` is null for stats that travelled in `extra`. */
-export type DecodedStat =
-  | { name: string; kind: 'scalar'; value: number; descriptor: StatDescriptor | null }
-  | { name: string; kind: 'boolean'; value: boolean; descriptor: StatDescriptor | null }
-  | { name: string; kind: 'histogram'; buckets: number[]; descriptor: StatDescriptor | null };
-
-function decodeSlots(list: StatList, values: readonly number[], out: DecodedStat[]): void {
-  let p = 0;
-  for (let i = 0; i < list.stats.length && p < values.length; i++) {
-    const descriptor = list.stats[i]!;
-    const v = values[p++]!;
-    if (v < 0) continue;
-    if (list.histogram[i]) {
-      out.push({ name: descriptor.name, kind: 'histogram', buckets: values.slice(p, p + v), descriptor });
-      p += v;
-    } else if (list.boolean[i]) out.push({ name: descriptor.name, kind: 'boolean', value: v !== 0, descriptor });
-    else out.push({ name: descriptor.name, kind: 'scalar', value: v, descriptor });
-  }
-}
-
-/**
- * Inverse of the encoding: the stats present in a StatsResult, in snapshot order,
- * then the `extra` ones (one value → scalar, else histogram). The caller checks that
- * the snapshot's hash is the StatsValues' schemaHash. Pass the StatsIndex when
- * decoding many results of the same snapshot.
- */
-export function decodeStats(snapshot: StatsSchemaSnapshot | StatsIndex, result: StatsResult): DecodedStat[] {
-  const index = 'lists' in snapshot ? snapshot : indexSnapshot(snapshot);
-  const out: DecodedStat[] = [];
-  const list = findStatList(index, result.provider, result.target);
-  if (list) decodeSlots(list, result.values, out);
-  for (const e of result.extra) {
-    if (e.values.length === 1) out.push({ name: e.name, kind: 'scalar', value: e.values[0]!, descriptor: null });
-    else out.push({ name: e.name, kind: 'histogram', buckets: [...e.values], descriptor: null });
-  }
-  return out;
 }

@@ -7,6 +7,7 @@ import type { StatsSchemaSnapshot } from '#schemas/types.js';
 import { BLOCK_LAYOUT, NET_LAYOUT } from './series/fixedLayouts.js';
 import { fitsLayout, type Layout } from './series/layout.js';
 import { filled, type SeriesBlock } from './series/seriesBlock.js';
+import type { VmState } from './state/state.js';
 import { buildStatsLayout, descriptorsOf } from './stats/statsLayout.js';
 
 export interface CoreOptions {
@@ -31,6 +32,8 @@ export interface CoreContext {
    * instance stays in cache, unlike one stored copy per VM.
    */
   strings: Map<string, string>;
+  /** Per-VM bindings of results to blocks (vmCache); weak, so evicted VMs' go with them. */
+  vmCaches: WeakMap<VmState, VmCache>;
 }
 
 /** A cached StatsResult position → block binding (derived; rebuilt on any mismatch). */
@@ -53,16 +56,15 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
     scratch: new Float64Array(1024),
     strings: new Map(),
     blockValues: filled(23, -1),
+    vmCaches: new WeakMap(),
   };
 }
 
-const CACHE = Symbol('qmpipe.vmCache');
-
 /**
  * Per-VM bindings of the last sample's results to their blocks, by position, so the
- * hot path builds no key and hashes no string. Kept on the VmState object under a
- * non-enumerable symbol: derived data that JSON (checkpoints) and equality ignore,
- * rebuilt on the first sample after a restore.
+ * hot path builds no key and hashes no string. Derived data, kept beside the state
+ * (ctx.vmCaches, by VmState object) so the state stays plain JSON; a restored state
+ * has new VmState objects, whose bindings are rebuilt on their first sample.
  */
 export interface VmCache {
   /** Interned schema hash the stats bindings were made under ('' none). */
@@ -71,19 +73,18 @@ export interface VmCache {
   devs: Array<{ dev: string; block: SeriesBlock }>;
 }
 
-export function vmCache(vm: object): VmCache {
-  const holder = vm as { [CACHE]?: VmCache };
-  let c = holder[CACHE];
+export function vmCache(ctx: CoreContext, vm: VmState): VmCache {
+  let c = ctx.vmCaches.get(vm);
   if (!c) {
     c = { statsHash: '', stats: [], devs: [] };
-    Object.defineProperty(vm, CACHE, { value: c, writable: true, enumerable: false, configurable: true });
+    ctx.vmCaches.set(vm, c);
   }
   return c;
 }
 
 /** Forgets a VM's bindings (a block was dropped or replaced). */
-export function clearVmCache(vm: object): void {
-  const c = (vm as { [CACHE]?: VmCache })[CACHE];
+export function clearVmCache(ctx: CoreContext, vm: VmState): void {
+  const c = ctx.vmCaches.get(vm);
   if (c) {
     c.statsHash = '';
     c.stats = [];

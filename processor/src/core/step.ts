@@ -43,7 +43,7 @@ function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutpu
     vm = newVm(id.host, id.name, id.uuid, id.instanceId);
     state.vms[id.uuid] = vm;
   } else if (vm.instanceId !== id.instanceId) {
-    resetInstance(state, vm, id.instanceId, rec.t, ctx, out);
+    resetInstance({ state, vm, t: rec.t, ctx, out }, id.instanceId);
   }
   // Assign only on change: each record's strings would otherwise be kept (and promoted) by the VM state.
   if (vm.host !== id.host) vm.host = id.host;
@@ -65,8 +65,8 @@ function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: Ste
   }
   const vm = vmOf(state, rec, ctx, out);
   if (rec.t > vm.lastRecordT) vm.lastRecordT = rec.t;
-  if (body.kind === 'Sample') stepSample(state, vm, body.value, rec.t, ctx, out);
-  else if (body.kind === 'QmpEvent') stepEvent(state, vm, body.value, rec.t, ctx, out);
+  if (body.kind === 'Sample') stepSample({ state, vm, t: rec.t, ctx, out }, body.value);
+  else if (body.kind === 'QmpEvent') stepEvent({ state, vm, t: rec.t, ctx, out }, body.value);
   else if (body.kind === 'StatsSchemaSnapshot') vm.schemaHash = body.value.hash;
   if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before - lateness);
 }

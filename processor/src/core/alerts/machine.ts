@@ -106,11 +106,6 @@ export function observe(
   return cur;
 }
 
-/** Current level of an alert (NONE when not firing). */
-export function levelOf(table: AlertTable, key: string): Level {
-  return table[key]?.level ?? NONE;
-}
-
 /** Resolves every alert of a table (eviction), with one message. */
 export function resolveAll(table: AlertTable, message: string, t: number, out: Alert[]): void {
   for (const key of Object.keys(table).sort()) {

@@ -4,8 +4,8 @@
  * went away (a node left its chain position, a job ended, the VM was evicted).
  */
 import type { AlertType } from '#schemas/config/processor.js';
-import type { CoreContext } from '../context.js';
-import type { Alert, AlertLabels } from '#schemas/outputs.js';
+import type { AlertLabels } from '#schemas/outputs.js';
+import type { RecordScope } from '../scope.js';
 import type { VmState } from '../state/state.js';
 import { NONE, alertKey, observe, type AlertState, type Level, type Observation } from './machine.js';
 
@@ -33,8 +33,9 @@ export function current(vm: VmState, type: AlertType, s: Subject): AlertState | 
 }
 
 /** Feeds an observation (or null: the rule does not apply, which resolves) to the alert's machine. */
-export function raise(ctx: CoreContext, vm: VmState, type: AlertType, s: Subject, obs: Observation | null, t: number, out: Alert[]): AlertState | undefined {
-  if (ctx.disabled.has(type)) return undefined;
+export function raise(scope: RecordScope, type: AlertType, s: Subject, obs: Observation | null): AlertState | undefined {
+  if (scope.ctx.disabled.has(type)) return undefined;
+  const vm = scope.vm;
   if ((obs === null || obs.level === NONE) && !hasAlerts(vm)) return undefined;
   const key = alertKey(type, s);
   if (obs === null || obs.level === NONE) {
@@ -43,17 +44,18 @@ export function raise(ctx: CoreContext, vm: VmState, type: AlertType, s: Subject
     obs ??= { level: NONE, value: last.value, threshold: 0, message: 'no longer applies' };
   }
   const had = key in vm.alerts;
-  const st = observe(vm.alerts, key, type, labelsOf(vm, s), obs, t, out);
+  const st = observe(vm.alerts, key, type, labelsOf(vm, s), obs, scope.t, scope.out.alerts);
   vm.firing += (st ? 1 : 0) - (had ? 1 : 0);
   return st;
 }
 
 /** Resolves the VM's alerts matching `pred`, in key order, with one message. */
-export function resolveWhere(vm: VmState, pred: (a: AlertState) => boolean, message: string, t: number, out: Alert[], extra: Partial<Observation> = {}): void {
+export function resolveWhere(scope: RecordScope, pred: (a: AlertState) => boolean, message: string, extra: Partial<Observation> = {}): void {
+  const vm = scope.vm;
   for (const key of Object.keys(vm.alerts).sort()) {
     const a = vm.alerts[key]!;
     if (!pred(a)) continue;
-    observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, t, out);
+    observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, scope.t, scope.out.alerts);
     vm.firing--;
   }
 }

@@ -13,10 +13,9 @@
  *   the partition's event-time clock.
  */
 import type { Sample } from '#schemas/types.js';
-import type { CoreContext } from '../context.js';
 import type { CoreEvent } from '../vm/events.js';
 import { locateIoError, locateNode } from '../vm/locate.js';
-import type { Alert } from '#schemas/outputs.js';
+import type { RecordScope } from '../scope.js';
 import type { VmState } from '../state/state.js';
 import { fmtBytes, fmtSeconds } from './levels.js';
 import { CRITICAL, NONE, WARNING } from './machine.js';
@@ -31,38 +30,44 @@ function hasType(vm: VmState, type: string): boolean {
   return false;
 }
 
-export function pauseOnNospace(ctx: CoreContext, vm: VmState, ev: IoError, t: number, us: number, out: Alert[]): void {
+/** BLOCK_IO_ERROR with nospace (`us`: QEMU's event time, µs). */
+export function pauseOnNospace(scope: RecordScope, ev: IoError, us: number): void {
   if (!ev.nospace) return;
+  const vm = scope.vm;
   const loc = locateIoError(vm, ev.node, ev.device, ev.qomPath);
   const s: Subject = { device: loc?.dev ?? ev.device, backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
-  vm.pause ??= { t, us };
+  vm.pause ??= { t: scope.t, us };
   const msg = `${s.device || ev.qomPath}: ${ev.operation} to ${ev.node || 'the disk'} failed with ENOSPC (action ${ev.action}): the VM is paused until the volume is extended and the VM resumed`;
-  raise(ctx, vm, 'paused-enospc', s, { level: CRITICAL, value: 0, threshold: 0, message: msg }, t, out);
+  raise(scope, 'paused-enospc', s, { level: CRITICAL, value: 0, threshold: 0, message: msg });
 }
 
 /** STOP: the pause starts now, if an ENOSPC error caused it. */
-export function stopped(vm: VmState, t: number, us: number): void {
+export function stopped(scope: RecordScope, us: number): void {
+  const vm = scope.vm;
   vm.running = false;
-  if (vm.pause) vm.pause = { t, us };
+  if (vm.pause) vm.pause = { t: scope.t, us };
 }
 
-export function resumed(vm: VmState, t: number, us: number, out: Alert[]): void {
+/** RESUME (`us` 0: inferred from a running sample). */
+export function resumed(scope: RecordScope, us: number): void {
+  const vm = scope.vm;
   vm.running = true;
   const p = vm.pause;
   vm.pause = null;
   if (!p) return;
-  const pausedMs = us > 0 && p.us > 0 ? Math.round((us - p.us) / 1000) : t - p.t;
-  resolveWhere(vm, (a) => a.type === 'paused-enospc', `resumed after ${fmtSeconds(pausedMs / 1000)} paused on ENOSPC`, t, out, {
+  const pausedMs = us > 0 && p.us > 0 ? Math.round((us - p.us) / 1000) : scope.t - p.t;
+  resolveWhere(scope, (a) => a.type === 'paused-enospc', `resumed after ${fmtSeconds(pausedMs / 1000)} paused on ENOSPC`, {
     value: pausedMs / 1000,
     pausedMs,
   });
 }
 
 /** A sample's run state: io-error with io-status nospace fires (missed event); running resolves (missed RESUME). */
-export function pauseFromSample(ctx: CoreContext, vm: VmState, s: Sample, t: number, out: Alert[]): void {
+export function pauseFromSample(scope: RecordScope, s: Sample): void {
+  const vm = scope.vm;
   if (vm.status !== s.status) vm.status = s.status;
   if (s.running) {
-    if (vm.pause && hasType(vm, 'paused-enospc')) resumed(vm, t, 0, out);
+    if (vm.pause && hasType(vm, 'paused-enospc')) resumed(scope, 0);
     vm.running = true;
     return;
   }
@@ -70,13 +75,14 @@ export function pauseFromSample(ctx: CoreContext, vm: VmState, s: Sample, t: num
   if (s.status !== 'io-error' || hasType(vm, 'paused-enospc')) return;
   const d = s.blockDevices.find((x) => x.ioStatus === 'nospace');
   if (!d) return;
-  vm.pause ??= { t, us: t * 1000 };
+  vm.pause ??= { t: scope.t, us: scope.t * 1000 };
   const subject: Subject = { device: d.dev, backingIndex: 0, node: d.nodeName ?? '', job: '' };
   const msg = `${d.dev}: VM in run state io-error with io-status nospace: paused until the volume is extended and the VM resumed`;
-  raise(ctx, vm, 'paused-enospc', subject, { level: CRITICAL, value: 0, threshold: 0, message: msg }, t, out);
+  raise(scope, 'paused-enospc', subject, { level: CRITICAL, value: 0, threshold: 0, message: msg });
 }
 
-export function thresholdCrossed(ctx: CoreContext, vm: VmState, ev: Threshold, t: number, out: Alert[]): void {
+export function thresholdCrossed(scope: RecordScope, ev: Threshold): void {
+  const vm = scope.vm;
   const loc = locateNode(vm, ev.node);
   const s: Subject = { device: loc?.dev ?? '', backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
   const offset = ev.threshold + ev.exceeded;
@@ -85,74 +91,64 @@ export function thresholdCrossed(ctx: CoreContext, vm: VmState, ev: Threshold, t
     cs.eventFloor = Math.max(cs.eventFloor, offset);
   }
   const again = current(vm, 'threshold-crossed', s) !== undefined;
-  if (again)
-    raise(
-      ctx,
-      vm,
-      'threshold-crossed',
-      s,
-      { level: NONE, value: offset, threshold: ev.threshold, message: `${ev.node}: threshold was re-armed and crossed again` },
-      t,
-      out,
-    );
+  if (again) {
+    const message = `${ev.node}: threshold was re-armed and crossed again`;
+    raise(scope, 'threshold-crossed', s, { level: NONE, value: offset, threshold: ev.threshold, message });
+  }
   const msg =
     `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${ev.threshold}; ` +
     `QEMU disarmed it (one-shot): ${again ? 'it had been re-armed, ' : ''}not re-armed since: re-arm it after extending`;
-  raise(ctx, vm, 'threshold-crossed', s, { level: WARNING, value: offset, threshold: ev.threshold, message: msg }, t, out);
+  raise(scope, 'threshold-crossed', s, { level: WARNING, value: offset, threshold: ev.threshold, message: msg });
 }
 
 /** Resolves threshold-crossed alerts whose node shows a threshold again in a fresh slow-group sample. */
-export function thresholdRearmed(vm: VmState, s: Sample, t: number, out: Alert[]): void {
-  if (!s.slowRefresh || !hasType(vm, 'threshold-crossed')) return;
+export function thresholdRearmed(scope: RecordScope, s: Sample): void {
+  if (!s.slowRefresh || !hasType(scope.vm, 'threshold-crossed')) return;
+  const t = scope.t;
   for (const d of s.blockDevices) {
     for (const el of d.chain) {
       if (el.writeThreshold <= 0) continue;
       resolveWhere(
-        vm,
+        scope,
         (a) => a.type === 'threshold-crossed' && a.startsAt < t && (a.labels.node === el.storageNode || a.labels.node === el.formatNode),
         `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${el.writeThreshold}`,
-        t,
-        out,
       );
     }
   }
 }
 
-export function ioErrors(ctx: CoreContext, vm: VmState, dev: string, delta: number, t: number, out: Alert[]): void {
+/** Δfailed_wr_operations of one device over the interval (-1: none, after first sight or a reset). */
+export function ioErrors(scope: RecordScope, dev: string, delta: number): void {
   if (delta < 0) return;
   const s: Subject = { device: dev, backingIndex: null, node: '', job: '' };
   if (delta > 0) {
-    const a = raise(
-      ctx,
-      vm,
-      'io-errors',
-      s,
-      { level: WARNING, value: delta, threshold: 0, message: `${dev}: ${delta} failed write operations in the last interval` },
-      t,
-      out,
-    );
+    const message = `${dev}: ${delta} failed write operations in the last interval`;
+    const a = raise(scope, 'io-errors', s, { level: WARNING, value: delta, threshold: 0, message });
     if (a) a.memo.quiet = 0;
     return;
   }
-  const a = current(vm, 'io-errors', s);
+  const a = current(scope.vm, 'io-errors', s);
   if (!a) return;
   a.memo.quiet = (a.memo.quiet ?? 0) + 1;
-  if (a.memo.quiet >= ctx.config.alerts.ioErrorsClearIntervals) {
-    raise(ctx, vm, 'io-errors', s, { level: NONE, value: 0, threshold: 0, message: `${dev}: no failed writes for ${a.memo.quiet} intervals` }, t, out);
+  if (a.memo.quiet >= scope.ctx.config.alerts.ioErrorsClearIntervals) {
+    raise(scope, 'io-errors', s, { level: NONE, value: 0, threshold: 0, message: `${dev}: no failed writes for ${a.memo.quiet} intervals` });
   }
 }
 
-export function staleCheck(ctx: CoreContext, vm: VmState, clock: number, out: Alert[]): void {
+/** The sweep's check, at the partition's clock (scope.t). */
+export function staleCheck(scope: RecordScope): void {
+  const { vm, ctx } = scope;
   if (vm.lastT < 0) return;
   const limit = ctx.config.alerts.staleIntervals * ctx.config.rates.sampleIntervalMs;
-  const silent = clock - vm.lastT;
+  const silent = scope.t - vm.lastT;
   if (vm.shutdown || silent <= limit) return;
   const msg = `no sample for ${fmtSeconds(silent / 1000)} (more than ${ctx.config.alerts.staleIntervals} intervals): agent, QMP socket or VM unresponsive`;
-  raise(ctx, vm, 'stale', VM_SUBJECT, { level: WARNING, value: silent / 1000, threshold: limit / 1000, message: msg }, clock, out);
+  raise(scope, 'stale', VM_SUBJECT, { level: WARNING, value: silent / 1000, threshold: limit / 1000, message: msg });
 }
 
-export function staleResolved(ctx: CoreContext, vm: VmState, t: number, out: Alert[]): void {
+export function staleResolved(scope: RecordScope): void {
+  const vm = scope.vm;
   if (!hasAlerts(vm)) return;
   const a = current(vm, 'stale', VM_SUBJECT);
-  if (a) raise(ctx, vm, 'stale', VM_SUBJECT, { level: NONE, value: (t - vm.lastT) / 1000, threshold: 0, message: 'samples arrive again' }, t, out);
+  if (a) raise(scope, 'stale', VM_SUBJECT, { level: NONE, value: (scope.t - vm.lastT) / 1000, threshold: 0, message: 'samples arrive again' });
 }

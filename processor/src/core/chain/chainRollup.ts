@@ -6,6 +6,7 @@
  */
 import type { Rollup } from '#schemas/outputs.js';
 import { windowStart } from '../rollup/rollup.js';
+import type { RecordScope } from '../scope.js';
 import { NO_FREE, type ChainState, type ChainWindow, type VmState } from '../state/state.js';
 
 export function emptyChainWindow(): ChainWindow {
@@ -53,58 +54,57 @@ function clear(w: ChainWindow, start: number): void {
   w.physicalEnd = -1;
 }
 
-/** Folds one sample (allocation -1, free/growth/physical null when unknown) into every resolution's window. */
-export function foldChainWindows(
-  cs: ChainState,
-  dev: string,
-  backingIndex: number,
-  t: number,
-  allocation: number,
-  free: number | null,
-  growth: number | null,
-  physical: number | null,
-  resolutions: readonly number[],
-  vm: VmState,
-  out: Rollup[],
-): void {
+/** What one sample says of a chain element, as its windows fold it (null: unknown). */
+export interface ChainPoint {
+  allocation: number | null;
+  free: number | null;
+  growth: number | null;
+  physical: number | null;
+}
+
+/** Folds one sample of the element at `series` (block.<dev>.<backingIndex>) into every resolution's window. */
+export function foldChainWindows(scope: RecordScope, cs: ChainState, series: string, p: ChainPoint): void {
+  const { t } = scope;
+  const resolutions = scope.ctx.resolutions;
+  const allocation = p.allocation ?? -1;
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
     const w = cs.win[r]!;
     if (w.start < 0 || t >= w.start + res) {
-      if (w.start >= 0 && w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, cs, vm));
+      if (w.start >= 0 && w.n > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
       clear(w, windowStart(t, res));
     }
     w.n++;
     if (allocation > w.maxAllocation) w.maxAllocation = allocation;
-    if (free !== null && free < w.minFree) w.minFree = free;
-    if (growth !== null && growth > w.maxGrowth) w.maxGrowth = growth;
-    w.physicalEnd = physical ?? -1;
+    if (p.free !== null && p.free < w.minFree) w.minFree = p.free;
+    if (p.growth !== null && p.growth > w.maxGrowth) w.maxGrowth = p.growth;
+    w.physicalEnd = p.physical ?? -1;
   }
 }
 
-export function flushChainWindows(cs: ChainState, dev: string, backingIndex: number, resolutions: readonly number[], vm: VmState, out: Rollup[]): void {
+/** Closes every open window of the element (it left its position, or the VM is evicted or flushed). */
+export function flushChainWindows(scope: RecordScope, cs: ChainState, series: string): void {
+  const resolutions = scope.ctx.resolutions;
   for (let r = 0; r < resolutions.length; r++) {
     const w = cs.win[r]!;
-    if (w.start >= 0 && w.n > 0) out.push(row(w, resolutions[r]!, `block.${dev}.${backingIndex}`, cs, vm));
+    if (w.start >= 0 && w.n > 0) scope.out.rollups.push(row(w, resolutions[r]!, series, cs, scope.vm));
     clear(w, -1);
   }
 }
 
 /** Closes the element's windows that end at or before `until` (the partition's watermark; see watermark.ts). */
-export function closeChainWindowsUntil(
-  cs: ChainState,
-  dev: string,
-  backingIndex: number,
-  until: number,
-  resolutions: readonly number[],
-  vm: VmState,
-  out: Rollup[],
-): void {
+export function closeChainWindowsUntil(scope: RecordScope, cs: ChainState, series: string, until: number): void {
+  const resolutions = scope.ctx.resolutions;
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
     const w = cs.win[r]!;
     if (w.start < 0 || w.start + res > until) continue;
-    if (w.n > 0) out.push(row(w, res, `block.${dev}.${backingIndex}`, cs, vm));
+    if (w.n > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
     clear(w, -1);
   }
+}
+
+/** The series name of the element at (dev, backingIndex). */
+export function chainSeries(dev: string, backingIndex: number): string {
+  return `block.${dev}.${backingIndex}`;
 }

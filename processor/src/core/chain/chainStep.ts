@@ -15,16 +15,16 @@
 import type { BlockDevice, ChainElement } from '#schemas/types.js';
 import { classifyInterval } from '../series/counterRules.js';
 import { intern, type CoreContext } from '../context.js';
-import { rate, type VmRef } from '../series/emit.js';
+import { rate } from '../series/emit.js';
 import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
-import type { StepOutputs } from '../outputs.js';
-import { emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
+import type { RecordScope } from '../scope.js';
+import { chainSeries, emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
 import { evaluateChainRules, resolveElementAlerts } from '../alerts/chainAlerts.js';
-import type { JobsView } from '../alerts/chainRules.js';
-import type { ChainState, CoreState, VmState } from '../state/state.js';
+import type { ChainView, JobsView } from '../alerts/chainRules.js';
+import type { ChainState, VmState } from '../state/state.js';
 
-function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext): ChainState {
-  const win = Array.from({ length: resolutions }, () => emptyChainWindow());
+function newChainState(el: ChainElement, ctx: CoreContext): ChainState {
+  const win = Array.from({ length: ctx.resolutions.length }, () => emptyChainWindow());
   return {
     formatNode: intern(ctx, el.formatNode),
     storageNode: intern(ctx, el.storageNode ?? ''),
@@ -39,13 +39,14 @@ function newChainState(el: ChainElement, resolutions: number, ctx: CoreContext):
 }
 
 /** Growth after this sample (null: none yet), applying the reset and gap rules. */
-function nextGrowth(cs: ChainState, raw: number, t: number, ctx: CoreContext, state: CoreState): number | null {
+function nextGrowth(scope: RecordScope, cs: ChainState, raw: number): number | null {
+  const { t, ctx } = scope;
   const interval = classifyInterval(cs.t, t, ctx.config.rates);
   if (raw < 0) {
     clearGrowth(cs.growth);
     return null;
   }
-  if (cs.allocation >= 0 && raw < cs.allocation) state.counters.counterResets++; // a decrease: new node or process
+  if (cs.allocation >= 0 && raw < cs.allocation) scope.state.counters.counterResets++; // a decrease: new node or process
   if (interval !== 'ok' || cs.allocation < 0 || raw < cs.allocation) {
     restartGrowth(cs.growth, t, raw);
     return null;
@@ -60,43 +61,33 @@ function effectiveAllocation(cs: ChainState, raw: number): number {
   return Math.max(raw, cs.eventFloor, cs.warmFloor);
 }
 
-function emitElement(prefix: string, el: ChainElement, raw: number, free: number | null, growth: number | null, t: number, vm: VmRef, out: StepOutputs): void {
-  const r = out.rates;
-  if (raw >= 0) r.push(rate(t, vm, `${prefix}.allocation`, raw, 'bytes'));
-  r.push(rate(t, vm, `${prefix}.capacity`, el.capacity, 'bytes'));
-  if (el.physical !== null) r.push(rate(t, vm, `${prefix}.physical`, el.physical, 'bytes'));
-  if (free !== null) r.push(rate(t, vm, `${prefix}.free`, free, 'bytes'));
-  if (growth !== null) r.push(rate(t, vm, `${prefix}.growth`, growth, 'bytes/s'));
+/** Rates of one element: the raw allocation (what QEMU reports), capacity, physical, free and growth. */
+function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: number, v: ChainView): void {
+  const { t, vm } = scope;
+  const r = scope.out.rates;
+  if (raw >= 0) r.push(rate(t, vm, `${series}.allocation`, raw, 'bytes'));
+  r.push(rate(t, vm, `${series}.capacity`, el.capacity, 'bytes'));
+  if (el.physical !== null) r.push(rate(t, vm, `${series}.physical`, el.physical, 'bytes'));
+  if (v.free !== null) r.push(rate(t, vm, `${series}.free`, v.free, 'bytes'));
+  if (v.growth !== null) r.push(rate(t, vm, `${series}.growth`, v.growth, 'bytes/s'));
 }
 
-function stepElement(
-  state: CoreState,
-  vm: VmState,
-  dev: string,
-  el: ChainElement,
-  prior: ChainState | undefined,
-  t: number,
-  jobs: JobsView | null,
-  ctx: CoreContext,
-  out: StepOutputs,
-): ChainState {
+function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: ChainState | undefined, jobs: JobsView | null): ChainState {
+  const { t, ctx } = scope;
   let cs = prior;
   if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
     const old = cs;
-    if (old) retireElement(state, vm, dev, el.backingIndex, old, t, ctx, out);
-    cs = newChainState(el, ctx.resolutions.length, ctx);
+    if (old) retireElement(scope, dev, el.backingIndex, old);
+    cs = newChainState(el, ctx);
     if (old && old.filename === el.filename) cs.warmFloor = old.warmFloor; // same image under new node names
   }
   if (cs.t >= 0 && t <= cs.t) return cs; // Δt ≤ 0: counted at VM level
   const raw = el.allocationValid ? el.allocation : -1;
-  const growth = nextGrowth(cs, raw, t, ctx, state);
+  const growth = nextGrowth(scope, cs, raw);
   cs.allocation = raw;
   cs.t = t;
   const eff = effectiveAllocation(cs, raw);
-  const free = el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null;
-  if (ctx.emitRates) emitElement(`block.${dev}.${el.backingIndex}`, el, raw, free, growth, t, vm, out);
-  foldChainWindows(cs, dev, el.backingIndex, t, eff, free, growth, el.physical, ctx.resolutions, vm, out.rollups);
-  const view = {
+  const view: ChainView = {
     dev,
     backingIndex: el.backingIndex,
     formatNode: el.formatNode,
@@ -105,37 +96,41 @@ function stepElement(
     allocation: eff >= 0 ? eff : null,
     capacity: el.capacity,
     physical: el.physical,
-    free,
+    free: el.storageDriver === 'host_device' && el.physical !== null && eff >= 0 ? el.physical - eff : null,
     growth,
     t,
   };
-  evaluateChainRules(ctx, vm, view, jobs, t, out.alerts);
+  const series = chainSeries(dev, el.backingIndex);
+  if (ctx.emitRates) emitElement(scope, series, el, raw, view);
+  foldChainWindows(scope, cs, series, view);
+  evaluateChainRules(scope, view, jobs);
   return cs;
 }
 
 /** A node left its chain position (or the position vanished): flush, resolve, count the reset. */
-function retireElement(state: CoreState, vm: VmState, dev: string, backingIndex: number, cs: ChainState, t: number, ctx: CoreContext, out: StepOutputs): void {
-  state.counters.counterResets++;
-  flushChainWindows(cs, dev, backingIndex, ctx.resolutions, vm, out.rollups);
-  resolveElementAlerts(vm, dev, backingIndex, cs.formatNode, cs.storageNode, t, out.alerts);
+function retireElement(scope: RecordScope, dev: string, backingIndex: number, cs: ChainState): void {
+  scope.state.counters.counterResets++;
+  flushChainWindows(scope, cs, chainSeries(dev, backingIndex));
+  resolveElementAlerts(scope, dev, backingIndex, cs.formatNode, cs.storageNode);
 }
 
-export function stepChain(state: CoreState, vm: VmState, d: BlockDevice, t: number, jobs: JobsView | null, ctx: CoreContext, out: StepOutputs): void {
+export function stepChain(scope: RecordScope, d: BlockDevice, jobs: JobsView | null): void {
+  const vm = scope.vm;
   let list = vm.chains[d.dev];
   if (!list) vm.chains[d.dev] = list = [];
   for (let i = 0; i < d.chain.length; i++) {
-    const cs = stepElement(state, vm, d.dev, d.chain[i]!, list[i], t, jobs, ctx, out);
+    const cs = stepElement(scope, d.dev, d.chain[i]!, list[i], jobs);
     if (list[i] !== cs) list[i] = cs;
   }
-  for (let i = d.chain.length; i < list.length; i++) retireElement(state, vm, d.dev, i, list[i]!, t, ctx, out);
+  for (let i = d.chain.length; i < list.length; i++) retireElement(scope, d.dev, i, list[i]!);
   if (list.length > d.chain.length) list.length = d.chain.length;
 }
 
-/** Drops a device's chain (device gone, VM evicted). */
-export function dropChain(state: CoreState, vm: VmState, dev: string, t: number, ctx: CoreContext, out: StepOutputs): void {
-  const list = vm.chains[dev] ?? [];
-  for (let i = 0; i < list.length; i++) retireElement(state, vm, dev, i, list[i]!, t, ctx, out);
-  delete vm.chains[dev];
+/** Drops a device's chain (device gone). */
+export function dropChain(scope: RecordScope, dev: string): void {
+  const list = scope.vm.chains[dev] ?? [];
+  for (let i = 0; i < list.length; i++) retireElement(scope, dev, i, list[i]!);
+  delete scope.vm.chains[dev];
 }
 
 /** After a QEMU restart: growth restarts; the last allocation becomes the warm-up floor of the same image. */

@@ -22,13 +22,14 @@
  * chain element per finest window of event time (a compare each; 1 min by default),
  * never per record; layouts are looked up only for blocks with a window to close.
  */
-import { closeChainWindowsUntil } from '../chain/chainRollup.js';
+import { chainSeries, closeChainWindowsUntil } from '../chain/chainRollup.js';
 import { layoutOfBlock, type CoreContext } from '../context.js';
 import type { Rollup } from '#schemas/outputs.js';
 import type { StepOutputs } from '../outputs.js';
 import { closeWindowsUntil, hasWindowDue, windowStart } from './rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
-import type { CoreState, VmState } from '../state/state.js';
+import type { RecordScope } from '../scope.js';
+import type { CoreState } from '../state/state.js';
 
 /**
  * Run after a record moved the clock from `before` to `state.clock`: if the watermark
@@ -38,19 +39,20 @@ export function closeByWatermark(state: CoreState, ctx: CoreContext, before: num
   const res0 = ctx.resolutions[0]!;
   const watermark = state.clock - latenessMs;
   if (windowStart(watermark, res0) <= windowStart(before - latenessMs, res0)) return;
-  for (const vm of Object.values(state.vms)) closeVmWindows(state, vm, ctx, watermark, out.rollups);
+  for (const vm of Object.values(state.vms)) closeVmWindows({ state, vm, t: state.clock, ctx, out }, watermark);
 }
 
-function closeVmWindows(state: CoreState, vm: VmState, ctx: CoreContext, until: number, out: Rollup[]): void {
+function closeVmWindows(scope: RecordScope, until: number): void {
+  const { state, vm, ctx } = scope;
   const resolutions = ctx.resolutions;
   for (const b of Object.values(vm.blocks)) {
     if (!hasWindowDue(b, until, resolutions)) continue;
     const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
-    if (layout) closeWindowsUntil(b, layout, until, resolutions, vm, out);
+    if (layout) closeWindowsUntil(b, layout, until, resolutions, vm, scope.out.rollups);
   }
   for (const dev of Object.keys(vm.chains)) {
     const list = vm.chains[dev]!;
-    for (let i = 0; i < list.length; i++) closeChainWindowsUntil(list[i]!, dev, i, until, resolutions, vm, out);
+    for (let i = 0; i < list.length; i++) closeChainWindowsUntil(scope, list[i]!, chainSeries(dev, i), until);
   }
 }
 

@@ -3,13 +3,12 @@
  * cardinality cap), close windows the sample has left, fold the values, emit.
  */
 import { classifyInterval } from './counterRules.js';
-import { clearVmCache, layoutOfBlock, scratchFor, type CoreContext } from '../context.js';
+import { clearVmCache, layoutOfBlock, scratchFor } from '../context.js';
 import { emitBlockRates } from './emit.js';
 import type { Layout } from './layout.js';
-import type { StepOutputs } from '../outputs.js';
+import type { RecordScope } from '../scope.js';
 import { flushWindows, rollWindows } from '../rollup/rollup.js';
 import { foldValues, newBlock, prevOf, type SeriesBlock } from './seriesBlock.js';
-import type { CoreState, VmState } from '../state/state.js';
 
 /**
  * What folding a block returns: Δt of the interval (ms) when it allows rates, -1 when
@@ -19,25 +18,28 @@ import type { CoreState, VmState } from '../state/state.js';
 export const NOT_FOLDED = -2;
 
 /** Drops a block: flushes its windows and releases its series. */
-export function dropBlock(state: CoreState, vm: VmState, key: string, ctx: CoreContext, out: StepOutputs): void {
+export function dropBlock(scope: RecordScope, key: string): void {
+  const { state, vm, ctx, out } = scope;
   const b = vm.blocks[key];
   if (!b) return;
   const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
   if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
-  clearVmCache(vm); // cached bindings may point at this block
+  clearVmCache(ctx, vm); // cached bindings may point at this block
   const n = layout?.seriesCount ?? b.a.length;
   vm.series -= n;
   state.series -= n;
   delete vm.blocks[key];
 }
 
-export function blockFor(state: CoreState, vm: VmState, key: string, label: string, layout: Layout, ctx: CoreContext, out: StepOutputs): SeriesBlock | null {
+/** The VM's block under `key` with this layout, created (within the cardinality cap) when missing; null when refused. */
+export function blockFor(scope: RecordScope, key: string, label: string, layout: Layout): SeriesBlock | null {
+  const { state, vm, ctx } = scope;
   const cur = vm.blocks[key];
   if (cur && cur.layout === layout.id) return cur;
   if (cur) {
     // A new value shape under the same key (new snapshot): a new series, counted as a reset.
     state.counters.counterResets++;
-    dropBlock(state, vm, key, ctx, out);
+    dropBlock(scope, key);
   }
   if (state.series + layout.seriesCount > ctx.config.state.maxSeries) {
     state.counters.seriesOverflow += layout.seriesCount;
@@ -50,41 +52,25 @@ export function blockFor(state: CoreState, vm: VmState, key: string, label: stri
   return b;
 }
 
-export function stepBlock(
-  state: CoreState,
-  vm: VmState,
-  key: string,
-  label: string,
-  layout: Layout,
-  values: readonly number[],
-  t: number,
-  ctx: CoreContext,
-  out: StepOutputs,
-  needDeltas = false,
-): number {
-  const block = blockFor(state, vm, key, label, layout, ctx, out);
-  return block ? foldBlock(state, vm, block, layout, values, t, ctx, out, needDeltas) : NOT_FOLDED;
+/** One sample of the block under `key` (see foldBlock). */
+export function stepBlock(scope: RecordScope, key: string, label: string, layout: Layout, values: readonly number[]): number {
+  const block = blockFor(scope, key, label, layout);
+  return block ? foldBlock(scope, block, layout, values) : NOT_FOLDED;
 }
 
-/** Folds one sample into a block known to have this layout; deltas go to ctx.scratch when needed (or emitting). */
-export function foldBlock(
-  state: CoreState,
-  vm: VmState,
-  block: SeriesBlock,
-  layout: Layout,
-  values: readonly number[],
-  t: number,
-  ctx: CoreContext,
-  out: StepOutputs,
-  needDeltas = false,
-): number {
+/**
+ * Folds one sample into a block known to have this layout. The interval's deltas go
+ * to ctx.scratch when the caller needs them (`needDeltas`) or rates are emitted.
+ */
+export function foldBlock(scope: RecordScope, block: SeriesBlock, layout: Layout, values: readonly number[], needDeltas = false): number {
+  const { state, ctx, t } = scope;
   const interval = classifyInterval(block.t, t, ctx.config.rates);
   if (interval === 'nonpositive') return NOT_FOLDED; // the VM-level check counted it
   const dtMs = t - block.t;
-  rollWindows(block, layout, t, ctx.resolutions, vm, out.rollups);
+  rollWindows(block, layout, t, ctx.resolutions, scope.vm, scope.out.rollups);
   const deltas = needDeltas || ctx.emitRates ? scratchFor(ctx, layout.length) : null;
   state.counters.counterResets += foldValues(block, layout, values, interval, dtMs, deltas);
   block.t = t;
-  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, vm, out.rates);
+  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, scope.vm, scope.out.rates);
   return interval === 'ok' ? dtMs : -1;
 }

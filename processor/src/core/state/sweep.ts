@@ -6,20 +6,23 @@
  */
 import { resolveAll } from '../alerts/machine.js';
 import { staleCheck } from '../alerts/vmAlerts.js';
-import { flushChainWindows } from '../chain/chainRollup.js';
+import { chainSeries, flushChainWindows } from '../chain/chainRollup.js';
 import { layoutOfBlock, type CoreContext } from '../context.js';
 import type { StepOutputs } from '../outputs.js';
+import type { RecordScope } from '../scope.js';
 import { flushWindows, windowStart } from '../rollup/rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 
+/** Closes every window of the VM; unless `keep`, also resolves its alerts and forgets it (TTL eviction). */
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
+  const scope: RecordScope = { state, vm, t: state.clock, ctx, out };
   for (const b of Object.values(vm.blocks)) {
     const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
     if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   }
   for (const [dev, list] of Object.entries(vm.chains)) {
-    list.forEach((cs, i) => flushChainWindows(cs, dev, i, ctx.resolutions, vm, out.rollups));
+    list.forEach((cs, i) => flushChainWindows(scope, cs, chainSeries(dev, i)));
   }
   if (opts.keep) return;
   resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts);
@@ -46,7 +49,7 @@ export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs): voi
     if (clock - vm.lastRecordT > ttl) {
       evictVm(state, vm, ctx, out, { keep: false });
       evicted = true;
-    } else staleCheck(ctx, vm, clock, out.alerts);
+    } else staleCheck({ state, vm, t: clock, ctx, out });
   }
   if (evicted) dropUnusedSnapshots(state);
 }

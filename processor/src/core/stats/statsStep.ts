@@ -12,10 +12,10 @@
  */
 import type { StatsResult, StatsValues } from '#schemas/types.js';
 import { blockFor, foldBlock } from '../series/blockStep.js';
-import { intern, statsLayoutFor, vmCache, type CoreContext, type StatsSlot } from '../context.js';
+import { intern, statsLayoutFor, vmCache, type StatsSlot } from '../context.js';
 import { fitsLayout } from '../series/layout.js';
-import type { StepOutputs } from '../outputs.js';
-import type { CoreState, VmState } from '../state/state.js';
+import type { RecordScope } from '../scope.js';
+import type { VmState } from '../state/state.js';
 
 function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
@@ -44,7 +44,8 @@ function fits(slot: StatsSlot | undefined, r: StatsResult): slot is StatsSlot {
 }
 
 /** Binds result `r` to its block (slow path: layout, key, label, maybe a new block). */
-function bind(state: CoreState, vm: VmState, stats: StatsValues, r: StatsResult, ctx: CoreContext, out: StepOutputs): StatsSlot | null {
+function bind(scope: RecordScope, stats: StatsValues, r: StatsResult): StatsSlot | null {
+  const { state, vm, ctx } = scope;
   const layout = statsLayoutFor(ctx, state.snapshots[stats.schemaHash]!, r.provider, r.target, r.values);
   if (!layout) {
     state.counters.statsWithoutSnapshot++;
@@ -52,13 +53,14 @@ function bind(state: CoreState, vm: VmState, stats: StatsValues, r: StatsResult,
   }
   numberVcpus(vm, stats.results);
   const key = `s|${r.provider}|${r.target}|${r.qomPath ?? ''}`;
-  const block = blockFor(state, vm, key, labelOf(vm, r), layout, ctx, out);
+  const block = blockFor(scope, key, labelOf(vm, r), layout);
   const qomPath = r.qomPath === null ? null : intern(ctx, r.qomPath);
   return block ? { provider: intern(ctx, r.provider), target: intern(ctx, r.target), qomPath, key, layout, block } : null;
 }
 
-export function stepStats(state: CoreState, vm: VmState, stats: StatsValues, t: number, ctx: CoreContext, out: StepOutputs): void {
-  const cache = vmCache(vm);
+export function stepStats(scope: RecordScope, stats: StatsValues): void {
+  const { state, vm, ctx } = scope;
+  const cache = vmCache(ctx, vm);
   if (cache.statsHash !== stats.schemaHash) {
     // A new schema (or no bindings yet): the snapshot must be known.
     if (!state.snapshots[stats.schemaHash]) {
@@ -76,10 +78,10 @@ export function stepStats(state: CoreState, vm: VmState, stats: StatsValues, t: 
     if (r.extra.length > 0) state.counters.extraStats += r.extra.length;
     let slot = slots[i];
     if (!fits(slot, r)) {
-      const bound = bind(state, vm, stats, r, ctx, out);
+      const bound = bind(scope, stats, r);
       if (!bound) continue;
       slot = slots[i] = bound;
     }
-    foldBlock(state, vm, slot.block, slot.layout, r.values, t, ctx, out);
+    foldBlock(scope, slot.block, slot.layout, r.values);
   }
 }

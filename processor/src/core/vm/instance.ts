@@ -7,21 +7,21 @@
  */
 import { resolveWhere } from '../alerts/raise.js';
 import { warmUpChains } from '../chain/chainStep.js';
-import { layoutOfBlock, type CoreContext } from '../context.js';
-import type { StepOutputs } from '../outputs.js';
+import { layoutOfBlock } from '../context.js';
+import type { RecordScope } from '../scope.js';
 import { markInstanceReset, prevOf } from '../series/seriesBlock.js';
-import type { CoreState, VmState } from '../state/state.js';
 
 const DIED = new Set(['paused-enospc', 'block-job-error', 'commit-growth', 'threshold-crossed']);
 
-export function resetInstance(state: CoreState, vm: VmState, instanceId: string, t: number, ctx: CoreContext, out: StepOutputs): void {
+export function resetInstance(scope: RecordScope, instanceId: string): void {
+  const { state, vm, ctx } = scope;
   vm.instanceId = instanceId;
   for (const b of Object.values(vm.blocks)) {
     const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
     if (layout) markInstanceReset(b, layout);
   }
   warmUpChains(vm);
-  resolveWhere(vm, (a) => DIED.has(a.type), `QEMU instance changed (${instanceId}): condition ended with the old process`, t, out.alerts);
+  resolveWhere(scope, (a) => DIED.has(a.type), `QEMU instance changed (${instanceId}): condition ended with the old process`);
   vm.jobs = {};
   vm.pause = null;
   vm.shutdown = false;

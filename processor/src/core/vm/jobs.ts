@@ -10,10 +10,9 @@ import type { BlockJob } from '#schemas/types.js';
 import { CRITICAL } from '../alerts/machine.js';
 import { raise, resolveWhere, type Subject } from '../alerts/raise.js';
 import type { JobsView } from '../alerts/chainRules.js';
-import type { CoreContext } from '../context.js';
+import type { RecordScope } from '../scope.js';
 import { JOB_ENDED, type CoreEvent } from './events.js';
 import { jobDevice } from './locate.js';
-import type { Alert } from '#schemas/outputs.js';
 import type { JobState, VmState } from '../state/state.js';
 
 type JobEnd = Extract<CoreEvent, { event: 'BLOCK_JOB_END' }>;
@@ -53,9 +52,10 @@ export function jobsFromSample(vm: VmState, jobs: BlockJob[]): void {
   }
 }
 
-export function jobStatusChanged(vm: VmState, id: string, status: string, t: number, out: Alert[]): void {
+export function jobStatusChanged(scope: RecordScope, id: string, status: string): void {
+  const vm = scope.vm;
   if (status === 'created') {
-    resolveWhere(vm, (a) => a.type === 'block-job-error' && a.labels.job === id, `a new block job ${id} started`, t, out);
+    resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.job === id, `a new block job ${id} started`);
     upsert(vm, id).status = status;
     return;
   }
@@ -65,38 +65,40 @@ export function jobStatusChanged(vm: VmState, id: string, status: string, t: num
     j.status = status;
     return;
   }
-  if (status !== 'aborting') jobGone(vm, id, `block job ${id} ${status}`, t, out);
+  if (status !== 'aborting') jobGone(scope, id, `block job ${id} ${status}`);
 }
 
-export function jobErrored(ctx: CoreContext, vm: VmState, ev: JobError, t: number, out: Alert[]): void {
+export function jobErrored(scope: RecordScope, ev: JobError): void {
+  const vm = scope.vm;
   const j = upsert(vm, ev.job);
   j.errors++;
   const msg =
     `block job ${ev.job}${j.type ? ` (${j.type})` : ''} hit an I/O error on ${ev.operation} (action ${ev.action}): ` +
     'for a commit, the base is likely out of space: extend it, or cancel the job';
-  raise(ctx, vm, 'block-job-error', jobSubject(vm, ev.job), { level: CRITICAL, value: j.errors, threshold: 0, message: msg }, t, out);
+  raise(scope, 'block-job-error', jobSubject(vm, ev.job), { level: CRITICAL, value: j.errors, threshold: 0, message: msg });
 }
 
-export function jobEnded(ctx: CoreContext, vm: VmState, ev: JobEnd, t: number, out: Alert[]): void {
+export function jobEnded(scope: RecordScope, ev: JobEnd): void {
+  const vm = scope.vm;
   const s = jobSubject(vm, ev.job);
   if (ev.error !== '') {
     const msg = `block job ${ev.job} (${ev.type}) ${ev.how} with error: ${ev.error} (${ev.offset} of ${ev.len} bytes done)`;
-    raise(ctx, vm, 'block-job-error', s, { level: CRITICAL, value: vm.jobs[ev.job]?.errors ?? 1, threshold: 0, message: msg }, t, out);
+    raise(scope, 'block-job-error', s, { level: CRITICAL, value: vm.jobs[ev.job]?.errors ?? 1, threshold: 0, message: msg });
     delete vm.jobs[ev.job];
-    jobsDrained(vm, `block job ${ev.job} ended`, t, out);
+    jobsDrained(scope, `block job ${ev.job} ended`);
     return;
   }
-  jobGone(vm, ev.job, `block job ${ev.job} (${ev.type}) ${ev.how} at ${ev.offset} of ${ev.len} bytes`, t, out);
+  jobGone(scope, ev.job, `block job ${ev.job} (${ev.type}) ${ev.how} at ${ev.offset} of ${ev.len} bytes`);
 }
 
-function jobGone(vm: VmState, id: string, why: string, t: number, out: Alert[]): void {
-  const errors = vm.jobs[id]?.errors ?? 0;
-  delete vm.jobs[id];
-  resolveWhere(vm, (a) => a.type === 'block-job-error' && a.labels.job === id, `${why} after ${errors} I/O errors`, t, out);
-  jobsDrained(vm, why, t, out);
+function jobGone(scope: RecordScope, id: string, why: string): void {
+  const errors = scope.vm.jobs[id]?.errors ?? 0;
+  delete scope.vm.jobs[id];
+  resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.job === id, `${why} after ${errors} I/O errors`);
+  jobsDrained(scope, why);
 }
 
-function jobsDrained(vm: VmState, why: string, t: number, out: Alert[]): void {
-  if (runningJobs(vm) !== null) return;
-  resolveWhere(vm, (a) => a.type === 'commit-growth', why, t, out);
+function jobsDrained(scope: RecordScope, why: string): void {
+  if (runningJobs(scope.vm) !== null) return;
+  resolveWhere(scope, (a) => a.type === 'commit-growth', why);
 }
