@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { replayFile } from '#tools/transcript/replay.js';
 import { fixturePath } from '#test/support/fixtures.js';
@@ -5,7 +6,7 @@ import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { encodeRaw, decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './partitionCheckpoint.js';
-import { initialPartitionState, processBatch, type InputMessage } from './partitionStep.js';
+import { flushPartition, initialPartitionState, processBatch, type InputMessage } from './partitionStep.js';
 
 const messages: InputMessage[] = replayFile(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records.map((r, i) => ({
   offset: i,
@@ -28,6 +29,26 @@ describe('partition checkpoints', () => {
       expect([...first.outputs.alerts, ...rest.alerts]).toEqual(whole.alerts);
       expect([...first.outputs.windows, ...rest.windows]).toEqual(whole.windows);
     }
+  });
+
+  it.each([
+    ['thin-lv-offset32.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
+    ['kvm-vcpu-offset11.qmpc', 'kvm-vcpu-stats.jsonl', 11],
+  ])('a checkpoint of release f16df83 (%s) restores and continues like one of this release', (file, transcript, cut) => {
+    const all = replayFile(fixturePath('qmp', transcript)).records.map((r, i) => ({ offset: i, timestamp: r.t, key: null, value: encodeRaw(r) }));
+    const e = () => ({ core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 });
+    const where = { topic: 'qmpipe.raw', partition: 0 };
+    const old = decodeCheckpoint(readFileSync(fixturePath('checkpoints', file)), where);
+    expect(old.nextOffset).toBe(cut);
+    const ours = processBatch(initialPartitionState('qmpipe.raw', 0), all.slice(0, cut), e()).state;
+    expect(old).toEqual(decodeCheckpoint(encodeCheckpoint(ours), where)); // the same state, field for field
+    const fromOld = processBatch(old, all, e());
+    const fromOurs = processBatch(decodeCheckpoint(encodeCheckpoint(ours), where), all, e());
+    expect(fromOld.outputs).toEqual(fromOurs.outputs);
+    expect(encodeCheckpoint(fromOld.state)).toEqual(encodeCheckpoint(fromOurs.state));
+    const closed = flushPartition(fromOld.state, e());
+    expect(closed).toEqual(flushPartition(fromOurs.state, e()));
+    expect(closed.flatMap((w) => w.rows).length).toBeGreaterThan(10); // rows of series restored from the old state
   });
 
   it('refuses foreign or corrupt checkpoints with a typed error', () => {

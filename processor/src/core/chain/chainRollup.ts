@@ -10,7 +10,7 @@ import type { RecordScope } from '../scope.js';
 import { NO_FREE, type ChainState, type ChainWindow, type VmState } from '../state/state.js';
 
 export function emptyChainWindow(): ChainWindow {
-  return { start: -1, n: 0, maxAllocation: -1, minFree: NO_FREE, maxGrowth: -1, physicalEnd: -1 };
+  return { start: -1, samples: 0, maxAllocation: -1, minFree: NO_FREE, maxGrowth: -1, physicalEnd: -1 };
 }
 
 function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: VmState): Rollup {
@@ -23,7 +23,7 @@ function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: Vm
     series,
     type: 'chain',
     unit: 'bytes',
-    count: w.n,
+    count: w.samples,
     min: null,
     max: null,
     avg: null,
@@ -47,7 +47,7 @@ function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: Vm
 
 function clear(w: ChainWindow, start: number): void {
   w.start = start;
-  w.n = 0;
+  w.samples = 0;
   w.maxAllocation = -1;
   w.minFree = NO_FREE;
   w.maxGrowth = -1;
@@ -71,10 +71,10 @@ export function foldChainWindows(scope: RecordScope, cs: ChainState, series: str
     const res = resolutions[r]!;
     const w = cs.win[r]!;
     if (w.start < 0 || t >= w.start + res) {
-      if (w.start >= 0 && w.n > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
+      if (w.start >= 0 && w.samples > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
       clear(w, windowStart(t, res));
     }
-    w.n++;
+    w.samples++;
     if (allocation > w.maxAllocation) w.maxAllocation = allocation;
     if (p.free !== null && p.free < w.minFree) w.minFree = p.free;
     if (p.growth !== null && p.growth > w.maxGrowth) w.maxGrowth = p.growth;
@@ -87,7 +87,7 @@ export function flushChainWindows(scope: RecordScope, cs: ChainState, series: st
   const resolutions = scope.ctx.resolutions;
   for (let r = 0; r < resolutions.length; r++) {
     const w = cs.win[r]!;
-    if (w.start >= 0 && w.n > 0) scope.out.rollups.push(row(w, resolutions[r]!, series, cs, scope.vm));
+    if (w.start >= 0 && w.samples > 0) scope.out.rollups.push(row(w, resolutions[r]!, series, cs, scope.vm));
     clear(w, -1);
   }
 }
@@ -99,7 +99,7 @@ export function closeChainWindowsUntil(scope: RecordScope, cs: ChainState, serie
     const res = resolutions[r]!;
     const w = cs.win[r]!;
     if (w.start < 0 || w.start + res > until) continue;
-    if (w.n > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
+    if (w.samples > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
     clear(w, -1);
   }
 }

@@ -38,13 +38,13 @@ export function rollWindows(block: SeriesBlock, layout: Layout, t: number, resol
     const res = resolutions[r]!;
     const w = block.coarse[r - 1]!;
     if (w.start >= 0 && t < w.start + res) continue;
-    if (w.start >= 0 && w.n > 0) emitRows(block, layout, w, res, to, out);
+    if (w.start >= 0 && w.samples > 0) emitRows(block, layout, w, res, to, out);
     resetWindow(w, windowStart(t, res));
   }
 }
 
 function closeFinest(block: SeriesBlock, layout: Layout, resolutions: readonly number[], to: RollupTarget, out: Rollup[], next: number): void {
-  if (block.start >= 0 && block.n > 0) {
+  if (block.start >= 0 && block.samples > 0) {
     emitRows(block, layout, block, resolutions[0]!, to, out, true);
     for (let r = 1; r < resolutions.length; r++) {
       const w = block.coarse[r - 1]!;
@@ -61,7 +61,7 @@ export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: re
   block.end = -1;
   for (let r = 1; r < resolutions.length; r++) {
     const w = block.coarse[r - 1]!;
-    if (w.start >= 0 && w.n > 0) emitRows(block, layout, w, resolutions[r]!, to, out);
+    if (w.start >= 0 && w.samples > 0) emitRows(block, layout, w, resolutions[r]!, to, out);
     resetWindow(w, -1);
   }
 }
@@ -92,7 +92,7 @@ export function closeWindowsUntil(block: SeriesBlock, layout: Layout, until: num
     const res = resolutions[r]!;
     const w = block.coarse[r - 1]!;
     if (w.start < 0 || w.start + res > until) continue;
-    if (w.n > 0) emitRows(block, layout, w, res, to, out);
+    if (w.samples > 0) emitRows(block, layout, w, res, to, out);
     resetWindow(w, -1);
   }
 }
@@ -103,11 +103,11 @@ function emitRows(block: SeriesBlock, layout: Layout, w: WindowBase, res: number
 }
 
 function increaseAt(block: SeriesBlock, w: WindowBase, i: number, finest: boolean): number {
-  return finest ? finestIncrease(block, i) : w.a[i]!;
+  return finest ? finestIncrease(block, i) : w.minBase[i]!;
 }
 
 function peakAt(block: SeriesBlock, w: WindowBase, i: number, finest: boolean): number {
-  return finest ? block.pv[2 * i + 1]! : (w as WindowAcc).b[i]!;
+  return finest ? block.prevPeak[2 * i + 1]! : (w as WindowAcc).maxPeak[i]!;
 }
 
 function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to: RollupTarget, finest: boolean): Rollup {
@@ -128,16 +128,16 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to:
   if (g.type === 'gauge') {
     const top = peakAt(block, w, i, finest);
     if (top >= 0) {
-      const lastRaw = block.pv[2 * i]!;
-      min = w.a[i]! * s;
+      const lastRaw = block.prevPeak[2 * i]!;
+      min = w.minBase[i]! * s;
       max = top * s;
-      avg = (w.c[i]! / w.n) * s;
+      avg = (w.sum[i]! / w.samples) * s;
       last = lastRaw >= 0 ? lastRaw * s : null;
     }
   } else if (g.type === 'counter') {
     const inc = increaseAt(block, w, i, finest);
     increase = inc * s;
-    meanRate = w.ms > 0 ? ((inc * 1000) / w.ms) * s : null;
+    meanRate = w.rateMs > 0 ? ((inc * 1000) / w.rateMs) * s : null;
     const peak = peakAt(block, w, i, finest);
     peakRate = peak >= 0 ? (peak / 1000) * s : null;
     resets = w.resets[i] ?? 0;
@@ -156,7 +156,7 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to:
     series: `${block.label}.${g.name}`,
     type: g.type,
     unit: g.unit,
-    count: w.n,
+    count: w.samples,
     min,
     max,
     avg,

@@ -25,7 +25,7 @@ export function dropBlock(scope: RecordScope, key: string): void {
   const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
   if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   clearVmCache(ctx, vm); // cached bindings may point at this block
-  const n = layout?.seriesCount ?? b.a.length;
+  const n = layout?.seriesCount ?? b.minBase.length;
   vm.series -= n;
   state.series -= n;
   delete vm.blocks[key];

@@ -22,10 +22,10 @@ describe('counter rules (unit)', () => {
   const counter = layoutOf('t', 1, [{ name: 'c', type: 'counter', offset: 0, size: 1, unit: 'bytes', scale: 1, lower: null }], () => CUMULATIVE);
   function fold(prev: number, cur: number, rateOk = true): { delta: number; resets: number; increase: number; peak: number } {
     const pv = [prev, -1];
-    const w = { a: [Math.max(prev, 0)], c: [0], resets: {} };
+    const w = { minBase: [Math.max(prev, 0)], sum: [0], resets: {} };
     const deltas = new Float64Array(1);
     const resets = foldRuns(pv, counter, [cur], w, rateOk, 1e6 / 1000, deltas);
-    return { delta: deltas[0]!, resets, increase: Math.max(pv[0]!, 0) - w.a[0]!, peak: pv[1]! };
+    return { delta: deltas[0]!, resets, increase: Math.max(pv[0]!, 0) - w.minBase[0]!, peak: pv[1]! };
   }
 
   it.each([
@@ -45,10 +45,10 @@ describe('counter rules (unit)', () => {
   it('gauges: min, max and sum of the window; no delta', () => {
     const gauge = layoutOf('g', 1, [{ name: 'g', type: 'gauge', offset: 0, size: 1, unit: 'bytes', scale: 1, lower: null }], () => GAUGE);
     const pv = [-1, -1];
-    const w = { a: [0], c: [0], resets: {} };
+    const w = { minBase: [0], sum: [0], resets: {} };
     const deltas = new Float64Array(1);
     for (const v of [7, 3, 9]) foldRuns(pv, gauge, [v], w, true, 1, deltas);
-    expect({ min: w.a[0], max: pv[1], sum: w.c[0], last: pv[0], delta: deltas[0] }).toEqual({ min: 3, max: 9, sum: 19, last: 9, delta: -1 });
+    expect({ min: w.minBase[0], max: pv[1], sum: w.sum[0], last: pv[0], delta: deltas[0] }).toEqual({ min: 3, max: 9, sum: 19, last: 9, delta: -1 });
   });
 
   it('without deltas the kernel leaves the same state', () => {
@@ -60,7 +60,7 @@ describe('counter rules (unit)', () => {
     ] as const) {
       const run = (deltas: Float64Array | null) => {
         const pv = [p, -1];
-        const w = { a: [Math.max(p, 0)], c: [0], resets: {} };
+        const w = { minBase: [Math.max(p, 0)], sum: [0], resets: {} };
         const resets = foldRuns(pv, counter, [c], w, true, 1, deltas);
         return { pv, w, resets };
       };

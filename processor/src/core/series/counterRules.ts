@@ -23,7 +23,7 @@
  * by index, with no strings and no allocation. In KVM stats only a handful of ~150
  * slots of a vCPU change per second, so the common step is a load, a compare and
  * `continue`. `pv` interleaves the previous raw values ([2i], -1 unknown) with the
- * finest window's peak or max ([2i+1]); `w.a` holds counter bases (seriesBlock.ts).
+ * finest window's peak or max ([2i+1]); `w.minBase` holds counter bases (seriesBlock.ts).
  * With `deltas`, each counter slot's delta for this interval is written there (-1
  * when it has none: first sight, reset, gap, missing); callers that only accumulate
  * rollups pass null and the same state results.
@@ -48,8 +48,8 @@ export const RESET_PENDING = -2;
 
 /** What the kernel folds into: the finest window's bases (counters) or minima (gauges), sums, and resets per slot. */
 export interface FoldTarget {
-  a: number[];
-  c: number[];
+  minBase: number[];
+  sum: number[];
   resets: Record<string, number>;
 }
 
@@ -69,7 +69,7 @@ function foldCounters(
   peak: boolean,
   deltas: Float64Array | null,
 ): number {
-  const a = w.a;
+  const a = w.minBase;
   let resets = 0;
   for (let i = from; i < to; i++) {
     const v = values[i]!;
@@ -118,7 +118,7 @@ function foldCounters(
  * decrease is a new process: counted as a reset, and the max restarts. Returns resets.
  */
 function foldGauges(pv: number[], values: readonly number[], w: FoldTarget, from: number, to: number, isPeak: boolean): number {
-  const { a, c } = w;
+  const { minBase: a, sum: c } = w;
   let resets = 0;
   for (let i = from; i < to; i++) {
     const v = values[i]!;

@@ -35,7 +35,7 @@ export function emitBlockRates(block: SeriesBlock, layout: Layout, deltas: Float
       const d = deltas[g.offset]!;
       if (d >= 0) out.push(rate(t, vm, prefix, ((d * 1000) / dtMs) * g.scale, rateUnit(g.unit)));
     } else if (g.type === 'gauge') {
-      const v = block.pv[2 * g.offset]!;
+      const v = block.prevPeak[2 * g.offset]!;
       if (v >= 0) out.push(rate(t, vm, prefix, v * g.scale, g.unit));
     } else {
       histogramRates(g, deltas, prefix, t, vm, out);

@@ -17,26 +17,26 @@ export interface WindowBase {
   /** Window start (epoch ms); -1 = none open. */
   start: number;
   /** Samples folded (gauges). */
-  n: number;
+  samples: number;
   /** Milliseconds of the rate intervals folded (counters). */
-  ms: number;
+  rateMs: number;
   /**
-   * gauge: min. counter/bucket: in coarser windows the increase; in the finest window
-   * (the block itself) a base, increase = (prev ≥ 0 ? prev : 0) − base, so the common
-   * step (a delta on a rate interval) writes nothing here: only resets, gaps, missing
-   * values and first sights move the base (see finestIncrease).
+   * Per slot. gauge: the minimum. counter/bucket: in coarser windows the increase; in
+   * the finest window (the block itself) a base, increase = (prev ≥ 0 ? prev : 0) − base,
+   * so the common step (a delta on a rate interval) writes nothing here: only resets,
+   * gaps, missing values and first sights move the base (see finestIncrease).
    */
-  a: number[];
-  /** gauge: sum. */
-  c: number[];
+  minBase: number[];
+  /** Per slot. gauge: the sum of values (for the average). */
+  sum: number[];
   /** Resets per slot in this window (sparse). */
   resets: Record<string, number>;
 }
 
 /** A coarser window (1 h by default), merged from the finest when that closes. */
 export interface WindowAcc extends WindowBase {
-  /** counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. -1 = none. */
-  b: number[];
+  /** Per slot. counter: peak per-interval rate in raw milli-units/s (an integer: exact and short in checkpoints); gauge: max. -1 = none. */
+  maxPeak: number[];
 }
 
 /**
@@ -44,7 +44,7 @@ export interface WindowAcc extends WindowBase {
  * coarser windows are merged from it when it closes. `end` (when the finest window
  * ends) lets a sample skip all window bookkeeping with one compare: coarser windows
  * contain the finest, so none can end earlier. The previous values and the finest
- * window's peaks/maxima are interleaved in one array (`pv`), so a changed slot touches
+ * window's peaks/maxima are interleaved in one array (`prevPeak`), so a changed slot touches
  * one cache line: with thousands of VMs a partition's state is far larger than the
  * CPU caches, and memory latency, not arithmetic, bounds the fold.
  */
@@ -55,7 +55,7 @@ export interface SeriesBlock extends WindowBase {
   /** Time of the previous values (agent sample time), -1 before the first sample. */
   t: number;
   /** Per slot i: [2i] the previous raw value (-1 unknown), [2i+1] the finest window's peak (counters) or max (gauges), -1 none. */
-  pv: number[];
+  prevPeak: number[];
   /** End of the finest window (start + finest resolution); -1 when none is open. */
   end: number;
   /** Windows of the coarser resolutions. */
@@ -74,42 +74,55 @@ export function filled(n: number, v: number): number[] {
 }
 
 export function emptyWindow(length: number): WindowAcc {
-  return { start: -1, n: 0, ms: 0, a: filled(length, 0), b: filled(length, -1), c: filled(length, 0), resets: {} };
+  return { start: -1, samples: 0, rateMs: 0, minBase: filled(length, 0), maxPeak: filled(length, -1), sum: filled(length, 0), resets: {} };
 }
 
 export function newBlock(layout: Layout, label: string, resolutions: number): SeriesBlock {
   const n = layout.length;
   const coarse: WindowAcc[] = [];
   for (let r = 1; r < resolutions; r++) coarse.push(emptyWindow(n));
-  return { layout: layout.id, label, t: -1, pv: filled(2 * n, -1), start: -1, n: 0, ms: 0, a: filled(n, 0), c: filled(n, 0), resets: {}, end: -1, coarse };
+  return {
+    layout: layout.id,
+    label,
+    t: -1,
+    prevPeak: filled(2 * n, -1),
+    start: -1,
+    samples: 0,
+    rateMs: 0,
+    minBase: filled(n, 0),
+    sum: filled(n, 0),
+    resets: {},
+    end: -1,
+    coarse,
+  };
 }
 
 /** The previous raw values (de-interleaved; the shape of the values they came from). */
 export function prevOf(block: SeriesBlock): number[] {
   const out: number[] = [];
-  for (let i = 0; i < block.pv.length; i += 2) out.push(block.pv[i]!);
+  for (let i = 0; i < block.prevPeak.length; i += 2) out.push(block.prevPeak[i]!);
   return out;
 }
 
 /** Clears a coarser window for reuse at `start`. */
 export function resetWindow(w: WindowAcc, start: number): void {
   w.start = start;
-  w.n = 0;
-  w.ms = 0;
-  w.a.fill(0);
-  w.b.fill(-1);
-  w.c.fill(0);
+  w.samples = 0;
+  w.rateMs = 0;
+  w.minBase.fill(0);
+  w.maxPeak.fill(-1);
+  w.sum.fill(0);
   w.resets = {};
 }
 
 /** Opens the block's finest window at `start`: counter bases at the current values (increase 0), no peaks. */
 export function openFinest(block: SeriesBlock, kinds: Uint8Array, start: number): void {
   block.start = start;
-  block.n = 0;
-  block.ms = 0;
-  block.c.fill(0);
+  block.samples = 0;
+  block.rateMs = 0;
+  block.sum.fill(0);
   block.resets = {};
-  const { a, pv } = block;
+  const { minBase: a, prevPeak: pv } = block;
   for (let i = 0; i < kinds.length; i++) {
     const k = kinds[i]!;
     const p = pv[2 * i]!;
@@ -120,13 +133,13 @@ export function openFinest(block: SeriesBlock, kinds: Uint8Array, start: number)
 
 /** Increase of counter slot i in the block's finest window so far. */
 export function finestIncrease(block: SeriesBlock, i: number): number {
-  const p = block.pv[2 * i]!;
-  return Math.max(p, 0) - block.a[i]!;
+  const p = block.prevPeak[2 * i]!;
+  return Math.max(p, 0) - block.minBase[i]!;
 }
 
 /** Marks every known cumulative slot as reset (new instance), banking its increase so far. */
 export function markInstanceReset(block: SeriesBlock, layout: { kinds: Uint8Array }): void {
-  const { pv, a } = block;
+  const { prevPeak: pv, minBase: a } = block;
   for (let i = 0; i < a.length; i++) {
     const k = layout.kinds[i];
     const p = pv[2 * i]!;
@@ -152,15 +165,15 @@ export function foldValues(
   deltas: Float64Array | null,
 ): number {
   const rateOk = interval === 'ok';
-  block.n++;
-  if (rateOk) block.ms += dtMs;
-  return foldRuns(block.pv, layout, values, block, rateOk, 1e6 / dtMs, deltas);
+  block.samples++;
+  if (rateOk) block.rateMs += dtMs;
+  return foldRuns(block.prevPeak, layout, values, block, rateOk, 1e6 / dtMs, deltas);
 }
 
 /** Merges the block's closing finest window into a coarser one (every resolution is a multiple of the finest). */
 export function mergeWindow(into: WindowAcc, from: SeriesBlock, kinds: Uint8Array): void {
-  const { a, b, c } = into;
-  const pv = from.pv;
+  const { minBase: a, maxPeak: b, sum: c } = into;
+  const pv = from.prevPeak;
   for (let i = 0; i < kinds.length; i++) {
     const k = kinds[i]!;
     if (k === SKIP) continue;
@@ -169,12 +182,12 @@ export function mergeWindow(into: WindowAcc, from: SeriesBlock, kinds: Uint8Arra
       a[i] += finestIncrease(from, i);
       if (peak > b[i]!) b[i] = peak;
     } else if (peak >= 0) {
-      if (b[i]! < 0 || from.a[i]! < a[i]!) a[i] = from.a[i]!;
+      if (b[i]! < 0 || from.minBase[i]! < a[i]!) a[i] = from.minBase[i]!;
       if (peak > b[i]!) b[i] = peak;
-      c[i] += from.c[i]!;
+      c[i] += from.sum[i]!;
     }
   }
-  into.n += from.n;
-  into.ms += from.ms;
+  into.samples += from.samples;
+  into.rateMs += from.rateMs;
   for (const [slot, r] of Object.entries(from.resets)) into.resets[slot] = (into.resets[slot] ?? 0) + r;
 }

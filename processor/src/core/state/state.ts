@@ -33,7 +33,7 @@ export interface CoreCounters {
 /** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
 export interface ChainWindow {
   start: number;
-  n: number;
+  samples: number;
   maxAllocation: number;
   /** NO_FREE when no sample had a free value. */
   minFree: number;

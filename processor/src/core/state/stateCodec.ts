@@ -1,7 +1,7 @@
 /**
  * Checkpoints of the core state: compact, exact, deterministic bytes.
  *
- *   deflateRaw( 0x01 | u32 LE skeleton length | skeleton JSON | varint stream )
+ *   deflateRaw( version (2) | u32 LE skeleton length | skeleton JSON | varint stream )
  *
  * The skeleton is the state's JSON with every number array of ≥ 4 elements replaced
  * by a marker "\u0001<offset>:<count>" into the varint stream (series state is
@@ -17,7 +17,9 @@ import { QmpipeError } from '#common/errors.js';
 import type { CoreState } from './state.js';
 
 const MARK = '\u0001';
-const VERSION = 1;
+/** 2: window fields named minBase, maxPeak, sum, prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms). */
+const VERSION = 2;
+const V1_WINDOW_FIELDS: Readonly<Record<string, string>> = { a: 'minBase', b: 'maxPeak', c: 'sum', pv: 'prevPeak', n: 'samples', ms: 'rateMs' };
 const INT_LIMIT = 2 ** 50;
 
 export class CheckpointFormatError extends QmpipeError {
@@ -103,6 +105,18 @@ function readNumbers(buf: Buffer, from: number): number[] {
   return out;
 }
 
+/** A rollup window (SeriesBlock, WindowAcc, ChainWindow) as version 1 wrote it: it has `start` and `n`. */
+function isV1Window(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'start' in v && 'n' in v;
+}
+
+function renameV1Window(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[V1_WINDOW_FIELDS[k] ?? k] = x;
+  return out;
+}
+
+/** Restores a core state from its checkpoint (this release's format or version 1's). */
 export function restoreCheckpoint(bytes: Buffer): CoreState {
   let raw: Buffer;
   try {
@@ -110,12 +124,16 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
   } catch (cause) {
     throw new CheckpointFormatError('core checkpoint is not deflate data', cause);
   }
-  if (raw.length < 5 || raw[0] !== VERSION) throw new CheckpointFormatError(`core checkpoint version ${raw[0]} is not ${VERSION}`);
+  const version = raw[0];
+  if (raw.length < 5 || (version !== VERSION && version !== 1)) {
+    throw new CheckpointFormatError(`core checkpoint version ${version} is not one this release reads (1, ${VERSION}): it was written by a newer release`);
+  }
   const n = raw.readUInt32LE(1);
   if (5 + n > raw.length) throw new CheckpointFormatError('core checkpoint is truncated');
   const numbers = readNumbers(raw, 5 + n);
   try {
     return JSON.parse(raw.subarray(5, 5 + n).toString('utf8'), (_key, value: unknown) => {
+      if (version === 1 && isV1Window(value)) return renameV1Window(value);
       if (typeof value !== 'string' || !value.startsWith(MARK)) return value;
       if (value.startsWith(MARK + MARK)) return value.slice(1);
       const [off, count] = value.slice(1).split(':').map(Number) as [number, number];

@@ -54,7 +54,7 @@ function stepDevice(scope: RecordScope, d: BlockDevice, i: number, jobs: JobsVie
   const { ctx } = scope;
   const block = deviceBlock(scope, d, i);
   if (block) {
-    const failedBefore = block.pv[2 * BLOCK_SLOT.failedWr]!;
+    const failedBefore = block.prevPeak[2 * BLOCK_SLOT.failedWr]!;
     const dtMs = foldBlock(scope, block, BLOCK_LAYOUT, blockValues(d.counters, ctx.blockValues));
     if (dtMs > 0) {
       if (ctx.emitRates) emitLatencies(block.label, ctx.scratch, scope.t, scope.vm, scope.out.rates);
