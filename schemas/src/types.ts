@@ -1,6 +1,6 @@
 /**
  * TypeScript mirror of schemas/avro/raw.avsc. Kept in sync by a round-trip test
- * (schemas/src/avro.test.ts) that encodes and decodes a value of every type.
+ * (schemas/src/codecs/avro.test.ts) that encodes and decodes a value of every type.
  */
 export interface VmIdentity {
   host: string;

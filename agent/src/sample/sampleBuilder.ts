@@ -7,7 +7,7 @@
  *   query-stats-schemas reply. A connection is a new instance (the instance id hashes
  *   the connect time), so nothing of the previous state is kept: slow-group data,
  *   the schema snapshot and the published hashes all start over.
- * - build: `buildSample` (builder.ts).
+ * - build: `buildSample` (buildSample.ts).
  * - event: `toQmpEvent` (events.ts) on the client's parsed event.
  */
 import type { QmpEvent } from '#schemas/types.js';

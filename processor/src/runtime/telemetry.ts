@@ -1,4 +1,4 @@
-/** The processor runtime's named metrics (style §10): a fixed list, never a log line per record. */
+/** The processor runtime's named metrics (docs/style.md, "Telemetry as named counters"): a fixed list, never a log line per record. */
 import { LATENCY_BUCKETS, Registry } from '#common/metrics.js';
 
 export function processorTelemetry(registry = new Registry()) {

@@ -1,6 +1,6 @@
 /**
  * `virsh domstats --block [--backing]` from one Sample, with libvirt's semantics
- * (qemuDomainGetStatsBlockExportDisk, qmp-notes §4):
+ * (qemuDomainGetStatsBlockExportDisk, docs/qmp-notes.md §4):
  * - one record per disk, or per chain element with --backing (top first);
  *   `block.count` is the number of records, N just their enumeration order;
  * - name, path, backingIndex header; rd/wr/fl counters on the top image only;

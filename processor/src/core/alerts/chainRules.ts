@@ -1,5 +1,5 @@
 /**
- * Rules over one backing-chain element (qmp-notes §5, §7), each returning an
+ * Rules over one backing-chain element (docs/qmp-notes.md §5, §7), each returning an
  * Observation, or null when the rule does not apply to the element:
  * - watermark: qcow2 on a block device only (a file-backed image's free space belongs
  *   to its filesystem). Limit form free < (100−percent)%·chunk (VDSM), ratio form

@@ -1,5 +1,5 @@
 /**
- * Backing-chain elements of one device (qmp-notes §4, §7): per position (device,
+ * Backing-chain elements of one device (docs/qmp-notes.md §4, §7): per position (device,
  * depth) the series allocation, capacity, physical, free and growth, keyed by the
  * nodes there. A changed node name is a reset: the old node's alerts resolve, its
  * windows flush and growth restarts (a snapshot moves the base from depth 0 to 1).

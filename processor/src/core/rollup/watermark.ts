@@ -1,7 +1,7 @@
 /**
  * Window closing by the partition's watermark: the partition's event-time clock
  * (`state.clock`, the largest record time seen) minus the allowed lateness, the same
- * watermark the rollup buffer (rollup/buffer.ts) writes a window's object by.
+ * watermark the rollup buffer (processor/src/partition/rollupBuffer.ts) writes a window's object by.
  *
  * A series' window otherwise closes only when its own next sample falls in a later
  * window, so a VM that went silent kept its last windows open until it sent again or

@@ -8,7 +8,7 @@ import type { AlertTable } from '../alerts/machine.js';
 import type { GrowthState } from '../chain/growth.js';
 import type { SeriesBlock } from '../series/seriesBlock.js';
 
-/** Named counters (style §10): what the core dropped, reset or evicted. */
+/** Named counters (docs/style.md, "Telemetry as named counters"): what the core dropped, reset or evicted. */
 export interface CoreCounters {
   records: number;
   samples: number;
