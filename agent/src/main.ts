@@ -10,8 +10,11 @@
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '#common/log.js';
 import { serveMetrics } from '#common/metrics.js';
-import type { AgentConfig } from '#schemas/config/agent.js';
-import { Discovery } from './discovery/discovery.js';
+import type { AgentConfig, BackoffConfig, LibvirtConfig } from '#schemas/config/agent.js';
+import { Discovery, type DiscoveryCallbacks } from './discovery/discovery.js';
+import { LibvirtDiscovery } from './libvirt/discovery.js';
+import { LibvirtHost } from './libvirt/host.js';
+import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
 import { createAllowlist } from './qmp/allowlist.js';
@@ -87,7 +90,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const opts = pollerOptions(cfg);
   const builder = deps.builder ?? (sampleBuilder as SampleBuilder<unknown>);
   const hostReader = deps.hostReader ?? sysfsReader();
-  const discovery = new Discovery(cfg.vms, {
+  const callbacks: DiscoveryCallbacks = {
     added: (t) => {
       const p = new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
       pollers.set(t.id, p);
@@ -102,8 +105,10 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       log.info('VM socket vanished; stopped watching', { socket: id });
       void p?.stop().then(() => telemetry.vmStale.remove({ vm: p.target.label }));
     },
-  });
+  };
+  const discovery = new Discovery(cfg.vms, callbacks);
   discovery.start();
+  const libvirt = cfg.libvirt ? startLibvirt(cfg.libvirt, cfg.qmp.reconnect, callbacks, log) : undefined;
 
   let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   if (cfg.metrics.listen !== 'off') {
@@ -122,8 +127,10 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     metricsPort: metrics?.port,
     async stop() {
       discovery.stop();
+      libvirt?.discovery.stop();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       log.info('pollers stopped; draining spool', { records: spool.records });
+      await libvirt?.host.stop();
       await publisher.stop(cfg.drainTimeoutMs);
       log.info('agent stopped', {
         published: telemetry.recordsPublished.value(),
@@ -134,4 +141,23 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       await metrics?.close();
     },
   };
+}
+
+/** The libvirt host connection and its domain discovery (`qmp` mode: QEMU's monitor through libvirt). */
+function startLibvirt(
+  cfg: LibvirtConfig,
+  reconnect: BackoffConfig,
+  callbacks: DiscoveryCallbacks,
+  log: Logger,
+): { host: LibvirtHost; discovery: LibvirtDiscovery } {
+  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect, logger: log });
+  const discovery = new LibvirtDiscovery(
+    host,
+    { uri: cfg.uri, domains: cfg.domains, rescanIntervalMs: cfg.rescanIntervalMs, logger: log },
+    callbacks,
+    (dom) => (o) => openMonitorSession(host, dom, o),
+  );
+  discovery.start();
+  host.start();
+  return { host, discovery };
 }

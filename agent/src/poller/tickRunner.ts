@@ -6,7 +6,7 @@
  * scheduling, staleness and publishing.
  */
 import { observeHost, type HostReader } from '../host/sysfs.js';
-import type { QmpClient } from '../qmp/client.js';
+import type { QmpSession } from '../qmp/session.js';
 import { QmpExecuteError } from '../qmp/errors.js';
 import type { Tick } from '../sample/tick.js';
 import type { PollerOptions } from './options.js';
@@ -23,6 +23,8 @@ export interface TickContext {
   now: () => number;
   hostReader: HostReader;
   net: readonly string[];
+  /** Device names from the management layer (libvirt's disk targets by qdev id), if any. */
+  deviceNames?: Readonly<Record<string, string>> | undefined;
   /** Latency observer for one QMP command name. */
   latency: (command: string) => (seconds: number) => void;
   /** Called with the class of every QMP error reply. */
@@ -31,7 +33,7 @@ export interface TickContext {
 }
 
 /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
-export async function runTick(client: QmpClient, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
+export async function runTick(client: QmpSession, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
   const plan = planTick({
     version: client.greeting.version,
     statsTargets: carry.targets,
@@ -59,5 +61,6 @@ export async function runTick(client: QmpClient, carry: TickCarry, slow: boolean
   if (timeout) throw timeout;
   if (slow && 'query-named-block-nodes' in tick.replies) carry.devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
   tick.host = observeHost(ctx.hostReader, carry.devicePaths, ctx.net, ctx.onTraffic);
+  if (ctx.deviceNames) tick.host.deviceNames = ctx.deviceNames;
   return tick;
 }

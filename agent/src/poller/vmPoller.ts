@@ -24,6 +24,7 @@ import { backoffDelay } from '#common/retry.js';
 import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
+import type { QmpSession } from '../qmp/session.js';
 import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
@@ -44,7 +45,7 @@ export class VmPoller<S = unknown> {
   private readonly seqs = new Map<string, number>();
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private client: QmpClient | undefined;
+  private client: QmpSession | undefined;
   private wake: (() => void) | undefined;
   private builderState: S | undefined;
   private readonly published = new Set<string>();
@@ -69,6 +70,7 @@ export class VmPoller<S = unknown> {
       now: this.now,
       hostReader: deps.hostReader,
       net: target.net,
+      deviceNames: target.deviceNames,
       onTraffic: deps.onTraffic,
       latency: (command) => this.latency(command),
       onErrorReply: (errorClass) => deps.telemetry.pollErrors.inc({ ...this.labels, class: errorClass }),
@@ -130,7 +132,7 @@ export class VmPoller<S = unknown> {
     }
   }
 
-  private async connect(): Promise<{ client: QmpClient; statsSchemas: unknown }> {
+  private async connect(): Promise<{ client: QmpSession; statsSchemas: unknown }> {
     const pendingEvents: QmpEventMessage[] = [];
     let ready = false;
     const traffic = this.deps.onTraffic;
@@ -145,7 +147,7 @@ export class VmPoller<S = unknown> {
       onClose: () => this.wake?.(),
       ...(traffic ? { onTraffic: traffic } : {}),
     };
-    const client = await QmpClient.connect(this.target.transport, clientOpts);
+    const client = this.target.open ? await this.target.open(clientOpts) : await QmpClient.connect(this.target.transport, clientOpts);
     this.client = client;
     const connectedAt = this.now();
     const [uuid, name, statsSchemas, cpus] = await Promise.all([
@@ -191,7 +193,7 @@ export class VmPoller<S = unknown> {
     return { client, statsSchemas };
   }
 
-  private async serve(client: QmpClient, statsSchemas: unknown): Promise<void> {
+  private async serve(client: QmpSession, statsSchemas: unknown): Promise<void> {
     const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [] };
     let missed = 0;
     // First tick at once; then on the fast grid (see nextSlot). The slow group runs on
@@ -229,7 +231,7 @@ export class VmPoller<S = unknown> {
    * One tick, published. The Tick (every parsed reply) lives only in this call: held in
    * serve's frame it outlived the sleep, and young GCs copied and promoted it.
    */
-  private async poll(client: QmpClient, carry: TickCarry, slow: boolean): Promise<void> {
+  private async poll(client: QmpSession, carry: TickCarry, slow: boolean): Promise<void> {
     const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
@@ -252,7 +254,7 @@ export class VmPoller<S = unknown> {
   }
 
   /** A command's return value, or undefined when QEMU answered with an error (e.g. CommandNotFound). */
-  private tryExec(client: QmpClient, command: string): Promise<unknown> {
+  private tryExec(client: QmpSession, command: string): Promise<unknown> {
     return client.execute(command).catch((err: unknown) => (err instanceof QmpExecuteError ? undefined : Promise.reject(err)));
   }
 

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { QmpTransport } from '../qmp/client.js';
+import type { OpenSession } from '../qmp/session.js';
 
 /** One VM to watch: where its QMP socket is and what the host knows about it. */
 export interface VmTarget {
@@ -10,6 +11,10 @@ export interface VmTarget {
   label: string;
   /** Tap interfaces to read from /sys/class/net. */
   net: string[];
+  /** How to reach the VM when it is not a socket of its own (libvirt's monitor); the transport then only names it. */
+  open?: OpenSession;
+  /** Disk names the management layer gives, by qdev id (libvirt: `virtio-disk0` → `vda`). */
+  deviceNames?: Readonly<Record<string, string>>;
 }
 
 export function unixTarget(path: string, net: string[] = []): VmTarget {

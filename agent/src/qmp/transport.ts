@@ -5,13 +5,16 @@
 import { createConnection, type Socket } from 'node:net';
 import { QmpConnectError } from './errors.js';
 
-export type QmpTransport = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+/** Where a VM's monitor is: its own QMP socket, or (through libvirt) a domain of a libvirt URI. */
+export type QmpTransport = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'libvirt'; uri: string; domain: string };
 
 export function describeTransport(t: QmpTransport): string {
+  if (t.kind === 'libvirt') return `${t.uri} domain ${t.domain}`;
   return t.kind === 'unix' ? t.path : `${t.host}:${t.port}`;
 }
 
 export function openSocket(t: QmpTransport, timeoutMs: number): Promise<Socket> {
+  if (t.kind === 'libvirt') return Promise.reject(new QmpConnectError(`${describeTransport(t)} is reached through libvirt, not a socket`));
   return new Promise((resolve, reject) => {
     const socket = t.kind === 'unix' ? createConnection({ path: t.path }) : createConnection({ host: t.host, port: t.port });
     const timer = setTimeout(() => {

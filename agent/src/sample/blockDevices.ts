@@ -19,6 +19,8 @@ export interface BlockContext {
   watermarks: ReadonlyMap<string, number>;
   blockInfo: readonly BlockInfo[];
   blockdevSizes: Readonly<Record<string, number>>;
+  /** Names by qdev id from the management layer (libvirt's disk targets), preferred to the qdev id. */
+  deviceNames?: Readonly<Record<string, string>> | undefined;
 }
 
 const PERIPHERAL = '/machine/peripheral/';
@@ -32,6 +34,11 @@ export function qdevId(qdev: string | null): string | null {
   if (!qdev) return null;
   if (qdev.startsWith(PERIPHERAL)) return qdev.slice(PERIPHERAL.length).split('/')[0] || null;
   return qdev.startsWith('/') ? null : qdev;
+}
+
+/** A device's name: the management layer's (libvirt target) for its qdev id, else the qdev id. */
+function deviceName(id: string | null, ctx: BlockContext): string | null {
+  return id === null ? null : (ctx.deviceNames?.[id] ?? id);
 }
 
 /** The query-block entry of a device: by qdev, else device name, else root node name. */
@@ -52,7 +59,7 @@ function toBlockDevice(entry: JsonObject, ctx: BlockContext): { device: BlockDev
   const { counters, extra } = stats ? toBlockCounters(stats) : { counters: zeroCounters(), extra: {} };
   const chain = walkChain(entry, { named: ctx.named, watermarks: ctx.watermarks, images: info?.images ?? [], blockdevSizes: ctx.blockdevSizes });
   return {
-    device: { dev: qdevId(qdev) ?? nodeName ?? device, device, qdev, nodeName, ioStatus: info?.ioStatus ?? null, counters, extra, chain },
+    device: { dev: deviceName(qdevId(qdev), ctx) ?? nodeName ?? device, device, qdev, nodeName, ioStatus: info?.ioStatus ?? null, counters, extra, chain },
     malformed: stats === undefined,
   };
 }

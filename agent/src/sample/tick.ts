@@ -41,6 +41,8 @@ export interface HostObservations {
   blockdevSizes: Record<string, number>;
   /** Tap interface counters. */
   net: NetInterface[];
+  /** Disk names the management layer gives, by qdev id (libvirt's targets: `virtio-disk0` → `vda`); absent on a raw socket. */
+  deviceNames?: Readonly<Record<string, string>>;
 }
 
 export interface Tick {

@@ -52,6 +52,34 @@ export const VmsConfig = z
   })
   .strict();
 
+/**
+ * A libvirt-managed host (libvirtd or virtqemud on this machine): the agent finds every
+ * running domain itself and changes nothing in them (see agent/README.md, "libvirt hosts").
+ */
+export const LibvirtConfig = z
+  .object({
+    /** Only local URIs: the agent talks to the daemon's unix socket. */
+    uri: z
+      .string()
+      .regex(/^qemu:\/\/\/system$/, 'qemu:///system (the local system daemon)')
+      .default('qemu:///system'),
+    /** The daemon's socket (libvirtd; virtqemud: /run/libvirt/virtqemud-sock). */
+    socket: z.string().min(1).default('/run/libvirt/libvirt-sock'),
+    /**
+     * `qmp`: the agent's own read-only QMP commands through libvirt's monitor (every series,
+     * histograms included; libvirt marks the domain tainted custom-monitor). `stats`: libvirt's
+     * supported bulk stats API and domain events only (no taint; no histograms or unit schemas).
+     */
+    mode: z.enum(['qmp', 'stats']).default('qmp'),
+    /** `all` running domains, or their names. */
+    domains: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+    /** How often the domain list is re-read besides lifecycle events. */
+    rescanIntervalMs: ms.default(30_000),
+    /** Per libvirt call. */
+    callTimeoutMs: ms.default(5_000),
+  })
+  .strict();
+
 export const StatsProviderFilter = z.object({ provider: z.string().min(1), names: z.array(z.string()).optional() }).strict();
 
 export const QmpConfig = z
@@ -171,6 +199,8 @@ export const AgentConfig = z
     /** Host name put in every record; default os.hostname(). */
     host: z.string().min(1).optional(),
     vms: VmsConfig.prefault({}),
+    /** Domains of the local libvirt daemon, besides (or instead of) sockets. */
+    libvirt: LibvirtConfig.optional(),
     qmp: QmpConfig.prefault({}),
     sampling: SamplingConfig.prefault({}),
     kafka: KafkaConfig,
@@ -189,6 +219,7 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 export type AgentConfigInput = z.input<typeof AgentConfig>;
 export type SocketEntry = z.infer<typeof SocketEntry>;
 export type BackoffConfig = z.infer<typeof BackoffConfig>;
+export type LibvirtConfig = z.infer<typeof LibvirtConfig>;
 
 /** The agent config from a file (or a value) and the environment (env.ts), validated. */
 export function loadAgentConfig(src: ConfigSource): AgentConfig {

@@ -6,7 +6,7 @@
 import { QmpipeError } from '#common/errors.js';
 import { sysfsReader } from '#agent/host/sysfs.js';
 import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
-import { unixTarget } from '#agent/poller/vmTarget.js';
+import { unixTarget, type VmTarget } from '#agent/poller/vmTarget.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
 import { AgentConfig } from '#schemas/config/agent.js';
@@ -29,7 +29,9 @@ function options(): PollerOptions {
   };
 }
 
-export async function liveSample(socket: string, timeoutMs = 10_000): Promise<{ vm: string; sample: Sample }> {
+/** The first slow-refreshed sample of a VM's socket (`socket`) or of a target (a libvirt domain). */
+export async function liveSample(where: string | VmTarget, timeoutMs = 10_000): Promise<{ vm: string; sample: Sample }> {
+  const target = typeof where === 'string' ? unixTarget(where) : where;
   let done: (v: { vm: string; sample: Sample }) => void = () => {};
   const first = new Promise<{ vm: string; sample: Sample }>((resolve) => (done = resolve));
   const sink = {
@@ -37,11 +39,17 @@ export async function liveSample(socket: string, timeoutMs = 10_000): Promise<{ 
       if (rec.body.kind === 'Sample' && (rec.body.value as Sample).slowRefresh) done({ vm: rec.vm.name, sample: rec.body.value as Sample });
     },
   };
-  const poller = new VmPoller(unixTarget(socket), options(), { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() });
+  const poller = new VmPoller(target, options(), { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new QmpipeError('DOMSTATS_TIMEOUT', `no sample from ${socket} within ${timeoutMs / 1000} s (is it a QMP socket nobody else holds?)`)),
+      () =>
+        reject(
+          new QmpipeError(
+            'DOMSTATS_TIMEOUT',
+            `no sample from ${target.id} within ${timeoutMs / 1000} s (${target.open ? 'is the domain running?' : 'is it a QMP socket nobody else holds?'})`,
+          ),
+        ),
       timeoutMs,
     );
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replayServer, type FakeServer } from '#test/support/fakeQmpServer.js';
 import { loadFixture, parseTranscript } from '#test/support/transcriptLines.js';
+import { unixTarget } from '#agent/poller/vmTarget.js';
 import { record } from './command.js';
 
 let srv: FakeServer | undefined;
@@ -18,7 +19,7 @@ describe('qmpipe record', () => {
     srv = await replayServer(loadFixture('thin-lv-enospc-commit.jsonl'));
     dir = mkdtempSync(join(tmpdir(), 'rec-'));
     const out = join(dir, 'out.jsonl');
-    const n = await record({ socket: srv.path, out, seconds: 0.5, intervalMs: 100, net: ['lo'] });
+    const n = await record({ target: unixTarget(srv.path, ['lo']), out, seconds: 0.5, intervalMs: 100 });
     const lines = parseTranscript(readFileSync(out, 'utf8'));
     expect(lines).toHaveLength(n);
     expect(lines[0]).toMatchObject({ dir: 'in', msg: { QMP: { version: { qemu: { major: 7, minor: 2 } } } } });

@@ -1,38 +1,41 @@
 /**
- * `qmpipe record --socket PATH --out FILE.jsonl [--seconds N] [--interval MS]`:
- * polls one VM exactly as the agent does (same poller, same commands, read-only)
- * and writes the transcript in the shared fixture format, one line per message:
+ * `qmpipe record --socket PATH | --libvirt URI --domain NAME --out FILE.jsonl [--seconds N] [--interval MS]`:
+ * polls one VM exactly as the agent does (same poller, same commands, read-only; through
+ * libvirt's monitor with --libvirt) and writes the transcript format of
+ * test/fixtures/README.md, one line per message:
  *
  *   {"t": <epoch ms>, "dir": "out" | "in" | "host", "msg": {...}}
  *
  * `host` lines carry what the agent measured on the host:
- * `{"blockdev-size": {"path", "bytes"}}` and `{"net-stats": {...}}`. For bug
- * reports and replay; nothing is sent to Kafka.
+ * `{"blockdev-size": {"path", "bytes"}}`, `{"net-stats": {...}}`, and through libvirt
+ * `{"device-names": {...}}` (disk names from the domain XML). For bug reports and
+ * replay; nothing is sent to Kafka.
  */
 import { createWriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { describeError } from '#common/errors.js';
+import { UsageError, parseCommandArgs, runCommand } from '#common/command.js';
 import { createLogger } from '#common/log.js';
 import { sysfsReader } from '#agent/host/sysfs.js';
 import { VmPoller } from '#agent/poller/vmPoller.js';
-import { unixTarget } from '#agent/poller/vmTarget.js';
+import { unixTarget, type VmTarget } from '#agent/poller/vmTarget.js';
+import { libvirtTarget } from '../libvirtTarget.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
 import { defaultRetryPolicy } from '#common/retry.js';
 
 const help = `Usage: qmpipe record --socket PATH --out FILE.jsonl [--seconds N] [--interval MS] [--net IF,...]
+       qmpipe record --libvirt qemu:///system --domain NAME --out FILE.jsonl [--seconds N] [--interval MS]
 
 Records the QMP traffic of the agent's poll loop against one VM (read-only) as a
-transcript in the shared fixture format. Stops after N seconds (default 10) or on
-SIGINT/SIGTERM.
+transcript (format: test/fixtures/README.md) that \`qmpipe replay\` reads. With --libvirt,
+QEMU's monitor is reached through libvirt and the disk and interface names come from
+the domain XML. Stops after N seconds (default 10) or on SIGINT/SIGTERM.
 `;
 
 export interface RecordOptions {
-  socket: string;
+  target: VmTarget;
   out: string;
   seconds: number;
   intervalMs: number;
-  net: string[];
 }
 
 /** Records until `seconds` pass or `signal` aborts. Resolves with the number of lines written. */
@@ -43,8 +46,9 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
     out.write(`${JSON.stringify({ t: Date.now(), dir, msg })}\n`);
     lines++;
   };
+  if (o.target.deviceNames) write('host', { 'device-names': o.target.deviceNames });
   const poller = new VmPoller(
-    unixTarget(o.socket, o.net),
+    o.target,
     {
       fastIntervalMs: o.intervalMs,
       slowIntervalMs: o.intervalMs,
@@ -80,42 +84,36 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let v: { socket?: string; out?: string; seconds?: string; interval?: string; net?: string; help?: boolean };
-  try {
-    ({ values: v } = parseArgs({
-      args: argv,
-      options: {
-        socket: { type: 'string' },
-        out: { type: 'string' },
-        seconds: { type: 'string' },
-        interval: { type: 'string' },
-        net: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`qmpipe record: ${(err as Error).message}\n${help}`);
-    return 2;
-  }
-  if (v.help) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(help);
     return 0;
   }
-  const seconds = Number(v.seconds ?? 10);
-  const intervalMs = Number(v.interval ?? 1000);
-  if (!v.socket || !v.out || !(seconds > 0) || !(intervalMs > 0)) {
-    process.stderr.write(`qmpipe record: --socket and --out are required; --seconds and --interval must be positive\n${help}`);
-    return 2;
-  }
-  const ac = new AbortController();
-  process.once('SIGINT', () => ac.abort());
-  process.once('SIGTERM', () => ac.abort());
-  try {
-    const n = await record({ socket: v.socket, out: v.out, seconds, intervalMs, net: v.net ? v.net.split(',') : [] }, ac.signal);
-    process.stderr.write(`qmpipe record: ${n} lines written to ${v.out}\n`);
-    return n > 0 ? 0 : 1;
-  } catch (err) {
-    process.stderr.write(`qmpipe record: ${describeError(err)}\n`);
-    return 1;
-  }
+  return runCommand('record', help, async () => {
+    const { values: v, positionals } = parseCommandArgs(argv, {
+      socket: { type: 'string' },
+      libvirt: { type: 'string' },
+      domain: { type: 'string' },
+      out: { type: 'string' },
+      seconds: { type: 'string' },
+      interval: { type: 'string' },
+      net: { type: 'string' },
+    });
+    const seconds = Number(v.seconds ?? 10);
+    const intervalMs = Number(v.interval ?? 1000);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if ((v.socket === undefined) === (v.libvirt === undefined)) throw new UsageError('give exactly one of --socket PATH or --libvirt URI --domain NAME');
+    if (!v.out || !(seconds > 0) || !(intervalMs > 0)) throw new UsageError('--out is required; --seconds and --interval must be positive');
+    const lv = v.libvirt !== undefined ? await libvirtTarget(v.libvirt, v.domain) : undefined;
+    const target = lv?.target ?? unixTarget(v.socket!, v.net ? v.net.split(',') : []);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    process.once('SIGTERM', () => ac.abort());
+    try {
+      const n = await record({ target, out: v.out, seconds, intervalMs }, ac.signal);
+      process.stderr.write(`qmpipe record: ${n} lines written to ${v.out}\n`);
+      return n > 0 ? 0 : 1;
+    } finally {
+      await lv?.close();
+    }
+  });
 }

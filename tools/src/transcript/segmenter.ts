@@ -21,7 +21,7 @@ import type { JsonObject } from '#agent/sample/json.js';
 import { isEventMessage } from '#agent/sample/events.js';
 import { obj, str } from '#agent/sample/json.js';
 import type { Tick, TickCommand, TickError } from '#agent/sample/tick.js';
-import { blockdevSize, idKey, parseTranscriptLine, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
+import { blockdevSize, deviceNames, idKey, parseTranscriptLine, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
 
 /** What one connection told about the VM, for its identity. */
 export interface Startup {
@@ -48,6 +48,8 @@ export interface SegmenterState {
   readonly tick: OpenTick | null;
   readonly startup: Startup | null;
   readonly hostSizes: Readonly<Record<string, number>>;
+  /** Disk names by qdev id (a `device-names` host line, libvirt hosts); null when none. */
+  readonly deviceNames: Readonly<Record<string, string>> | null;
   /** Events after the open tick's last line. */
   readonly held: readonly Segment[];
   readonly ignoredCommands: number;
@@ -56,7 +58,7 @@ export interface SegmenterState {
 }
 
 export function initialSegmenter(): SegmenterState {
-  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, held: [], ignoredCommands: 0, malformed: 0 };
+  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, deviceNames: null, held: [], ignoredCommands: 0, malformed: 0 };
 }
 
 interface Step {
@@ -70,6 +72,7 @@ function closeTick(s: SegmenterState): Step {
   const tick = s.tick;
   if (tick && tick.t !== null) {
     const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host: { blockdevSizes: { ...s.hostSizes }, net: [] } };
+    if (s.deviceNames) full.host.deviceNames = s.deviceNames;
     segments.push({ kind: 'tick', tick: full, startup: s.startup ?? { connectTime: tick.start, replies: {} } });
   }
   segments.push(...s.held);
@@ -140,7 +143,9 @@ function onIn(s: SegmenterState, line: TranscriptLine): Step {
 
 function onHost(s: SegmenterState, line: TranscriptLine): Step {
   const size = blockdevSize(line.msg);
-  const state = size ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } } : s;
+  const names = deviceNames(line.msg);
+  let state = size ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } } : s;
+  if (names) state = { ...state, deviceNames: names };
   return state.tick ? touchTick(state, state.tick) : { state, segments: [] };
 }
 

@@ -6,7 +6,8 @@
  *   out   a command as written to QEMU: {"execute", "arguments"?, "id"?}
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
- *   host  a host observation: {"blockdev-size": {"path", "bytes"}}
+ *   host  a host observation: {"blockdev-size": {"path", "bytes"}}, or {"device-names": {qdev id: name}}
+ *         (disk names from libvirt's domain XML, once per connection)
  *
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
  * not JSON of this shape (the replay counts those as malformed).
@@ -87,4 +88,13 @@ export function blockdevSize(msg: JsonObject): { path: string; bytes: number } |
   const path = str(o?.['path']);
   const bytes = num(o?.['bytes']);
   return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
+}
+
+/** The `device-names` observation of a host line (disk names by qdev id from libvirt's domain XML), if it is one. */
+export function deviceNames(msg: JsonObject): Record<string, string> | undefined {
+  const o = obj(msg['device-names']);
+  if (!o) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'string') out[k] = v;
+  return out;
 }

@@ -1,0 +1,26 @@
+/**
+ * `--libvirt URI --domain NAME` for the one-shot tools: a connection to the local
+ * libvirt daemon and the domain as a poller target (QEMU's monitor through libvirt,
+ * read-only, as the agent's `qmp` mode). `close()` ends the connection.
+ */
+import { defaultRetryPolicy } from '#common/retry.js';
+import { domainTarget } from '#agent/libvirt/discovery.js';
+import { LibvirtHost } from '#agent/libvirt/host.js';
+import { openMonitorSession } from '#agent/libvirt/monitorSession.js';
+import type { VmTarget } from '#agent/poller/vmTarget.js';
+import { UsageError } from '#common/command.js';
+import { LibvirtConfig } from '#schemas/config/agent.js';
+
+export async function libvirtTarget(uri: string, domain: string | undefined, socket?: string): Promise<{ target: VmTarget; close: () => Promise<void> }> {
+  if (domain === undefined) throw new UsageError('--libvirt needs --domain NAME');
+  const cfg = LibvirtConfig.parse({ uri, ...(socket ? { socket } : {}) });
+  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
+  host.start();
+  try {
+    const target = await domainTarget(host, cfg.uri, domain, (dom) => (o) => openMonitorSession(host, dom, o));
+    return { target, close: () => host.stop() };
+  } catch (err) {
+    await host.stop();
+    throw err;
+  }
+}
