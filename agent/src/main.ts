@@ -13,13 +13,15 @@ import { serveMetrics } from '#common/metrics.js';
 import type { AgentConfig, BackoffConfig, LibvirtConfig } from '#schemas/config/agent.js';
 import { Discovery, type DiscoveryCallbacks } from './discovery/discovery.js';
 import { LibvirtDiscovery } from './libvirt/discovery.js';
-import { LibvirtHost } from './libvirt/host.js';
+import { domainRef, LibvirtHost } from './libvirt/host.js';
+import { StatsPoller } from './libvirt/statsPoller.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
 import { createAllowlist } from './qmp/allowlist.js';
 import type { SampleBuilder } from './sample/seam.js';
-import { VmPoller, type PollerOptions } from './poller/vmPoller.js';
+import { VmPoller, type Poller, type PollerOptions } from './poller/vmPoller.js';
+import type { VmTarget } from './poller/vmTarget.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
 import { Spool } from './spool/spool.js';
 import { createTelemetry, type AgentTelemetry } from './telemetry.js';
@@ -32,7 +34,7 @@ export interface AgentDeps {
 
 export interface AgentHandle {
   telemetry: AgentTelemetry;
-  pollers: ReadonlyMap<string, VmPoller<unknown>>;
+  pollers: ReadonlyMap<string, Poller>;
   /** Port of /metrics when enabled. */
   metricsPort: number | undefined;
   stop(): Promise<void>;
@@ -59,7 +61,7 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const log = deps.logger ?? silentLogger;
   const telemetry = createTelemetry();
-  const pollers = new Map<string, VmPoller<unknown>>();
+  const pollers = new Map<string, Poller>();
   let dropsLogged = 0;
   let droppedTotal = 0;
   const spool = new Spool({
@@ -88,11 +90,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   publisher.start();
 
   const opts = pollerOptions(cfg);
+  let statsPollerOf: ((t: VmTarget) => Poller | undefined) | undefined;
   const builder = deps.builder ?? (sampleBuilder as SampleBuilder<unknown>);
   const hostReader = deps.hostReader ?? sysfsReader();
   const callbacks: DiscoveryCallbacks = {
     added: (t) => {
-      const p = new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
+      const p: Poller = statsPollerOf?.(t) ?? new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
       pollers.set(t.id, p);
       telemetry.vms.set({}, pollers.size);
       log.info('watching VM', { socket: t.id, vm: t.label });
@@ -108,7 +111,15 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   };
   const discovery = new Discovery(cfg.vms, callbacks);
   discovery.start();
-  const libvirt = cfg.libvirt ? startLibvirt(cfg.libvirt, cfg.qmp.reconnect, callbacks, log) : undefined;
+  const libvirt = cfg.libvirt ? libvirtHost(cfg.libvirt, cfg.qmp.reconnect, log) : undefined;
+  if (libvirt && cfg.libvirt?.mode === 'stats') {
+    // libvirt's stats mode: a domain is polled through libvirt's bulk stats instead of QMP.
+    statsPollerOf = (t) =>
+      t.transport.kind === 'libvirt'
+        ? new StatsPoller(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts, { sink: publisher, telemetry, logger: log })
+        : undefined;
+  }
+  libvirt?.start(callbacks);
 
   let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   if (cfg.metrics.listen !== 'off') {
@@ -143,21 +154,23 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   };
 }
 
-/** The libvirt host connection and its domain discovery (`qmp` mode: QEMU's monitor through libvirt). */
-function startLibvirt(
-  cfg: LibvirtConfig,
-  reconnect: BackoffConfig,
-  callbacks: DiscoveryCallbacks,
-  log: Logger,
-): { host: LibvirtHost; discovery: LibvirtDiscovery } {
+/** The libvirt host connection, and its domain discovery once started (QEMU's monitor through libvirt in the `qmp` mode). */
+function libvirtHost(cfg: LibvirtConfig, reconnect: BackoffConfig, log: Logger) {
   const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect, logger: log });
-  const discovery = new LibvirtDiscovery(
+  const discovery = { stop: () => {} };
+  return {
     host,
-    { uri: cfg.uri, domains: cfg.domains, rescanIntervalMs: cfg.rescanIntervalMs, logger: log },
-    callbacks,
-    (dom) => (o) => openMonitorSession(host, dom, o),
-  );
-  discovery.start();
-  host.start();
-  return { host, discovery };
+    discovery,
+    start(callbacks: DiscoveryCallbacks): void {
+      const d = new LibvirtDiscovery(
+        host,
+        { uri: cfg.uri, domains: cfg.domains, rescanIntervalMs: cfg.rescanIntervalMs, logger: log },
+        callbacks,
+        (dom) => (o) => openMonitorSession(host, dom, o),
+      );
+      discovery.stop = () => d.stop();
+      d.start();
+      host.start();
+    },
+  };
 }

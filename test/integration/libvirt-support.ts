@@ -71,6 +71,8 @@ export interface TestDomain {
   uuid: string;
   pid: number;
   loop: string;
+  /** The file behind the loop device (truncate it and `losetup -c` to grow the "LV"). */
+  backingFile: string;
   tap: string;
   domainXml: string;
   bootSeconds: number;
@@ -85,6 +87,7 @@ export async function startTestDomain(extra: string[] = []): Promise<TestDomain>
     uuid: e.VM_UUID!,
     pid: Number(e.VM_PID),
     loop: e.VM_LOOP!,
+    backingFile: e.VM_BACKING_FILE!,
     tap: e.VM_TAP!,
     domainXml: readFileSync(e.VM_DOMAIN_XML!, 'utf8'),
     bootSeconds: Number(e.VM_BOOT_SECONDS),

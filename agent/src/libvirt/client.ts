@@ -126,6 +126,11 @@ export class LibvirtClient {
     return this.rpc.call(remote.domainGetInfo, dom);
   }
 
+  /** The block job on one disk (by target, e.g. `vda`), if any. */
+  getBlockJobInfo(dom: DomainRef, disk: string): Promise<remote.BlockJobInfo> {
+    return this.rpc.call(remote.domainGetBlockJobInfo, { dom, path: disk });
+  }
+
   /** virConnectGetAllDomainStats / virDomainListGetStats: `doms` empty = all matching `flags`. */
   getAllDomainStats(doms: DomainRef[], stats: number, flags = 0, timeoutMs?: number): Promise<DomainStatsRecord[]> {
     return this.rpc.call(remote.connectGetAllDomainStats, { doms, stats, flags }, timeoutMs);

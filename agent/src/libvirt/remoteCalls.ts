@@ -26,6 +26,8 @@
  *       remote_nonnull_domain doms<REMOTE_DOMAIN_LIST_MAX>; unsigned int stats; unsigned int flags; };
  *   struct remote_connect_get_all_domain_stats_ret {
  *       remote_domain_stats_record retStats<REMOTE_DOMAIN_LIST_MAX>; };
+ *   struct remote_domain_get_block_job_info_args { remote_nonnull_domain dom; remote_nonnull_string path; unsigned int flags; };  // = 238
+ *   struct remote_domain_get_block_job_info_ret { int found; int type; unsigned hyper bandwidth; unsigned hyper cur; unsigned hyper end; };
  * rpcgen encodes `unsigned char` and `unsigned short` as a 4-byte unsigned int.
  */
 import {
@@ -146,4 +148,23 @@ export const connectGetAllDomainStats = remote<AllDomainStatsArgs, DomainStatsRe
   RemoteProc.CONNECT_GET_ALL_DOMAIN_STATS,
   (w, a) => w.array(a.doms, REMOTE_DOMAIN_LIST_MAX, writeDomain).uint(a.stats).uint(a.flags),
   (r) => r.array(REMOTE_DOMAIN_LIST_MAX, STATS_RECORD_MIN_BYTES, readStatsRecord),
+);
+
+/** A disk's block job (virDomainGetBlockJobInfo); `found` false when none runs. `type`: virDomainBlockJobType (3 commit, 4 active commit). */
+export interface BlockJobInfo {
+  found: boolean;
+  type: number;
+  bandwidth: bigint;
+  cur: bigint;
+  end: bigint;
+}
+
+export const domainGetBlockJobInfo = remote<{ dom: DomainRef; path: string }, BlockJobInfo>(
+  'DOMAIN_GET_BLOCK_JOB_INFO',
+  RemoteProc.DOMAIN_GET_BLOCK_JOB_INFO,
+  (w, a) => {
+    writeDomain(w, a.dom);
+    w.string(a.path, REMOTE_STRING_MAX).uint(0);
+  },
+  (r) => ({ found: r.int() === 1, type: r.int(), bandwidth: r.uhyper(), cur: r.uhyper(), end: r.uhyper() }),
 );

@@ -6,6 +6,8 @@ import type { Allowlist } from '../qmp/allowlist.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import type { SampleBuilder } from '../sample/seam.js';
 import type { RecordSink } from './sink.js';
+import type { VmTarget } from './vmTarget.js';
+import type { VmIdentity } from '#schemas/types.js';
 
 export interface PollerOptions {
   host?: string;
@@ -35,3 +37,14 @@ export interface PollerDeps<S> {
 }
 
 export type PollerState = 'connecting' | 'up' | 'stale' | 'stopped';
+
+/** What the agent does with a poller of either kind (VmPoller over QMP, libvirt's StatsPoller). */
+export interface Poller {
+  readonly target: VmTarget;
+  state: PollerState;
+  identity: VmIdentity | undefined;
+  start(): void;
+  stop(graceMs?: number): Promise<void>;
+  /** Publishes an AgentNotice about this VM if it is identified as `uuid`; returns whether it did. */
+  notice(uuid: string, kind: string, message: string, count: number): boolean;
+}

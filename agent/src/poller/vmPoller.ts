@@ -29,16 +29,16 @@ import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/err
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { ConnectInfo } from '../sample/seam.js';
-import type { PollerDeps, PollerOptions, PollerState } from './options.js';
+import type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import type { VmTarget } from './vmTarget.js';
 
-export type { PollerDeps, PollerOptions, PollerState } from './options.js';
+export type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
 
 class StaleError extends Error {}
 
-export class VmPoller<S = unknown> {
+export class VmPoller<S = unknown> implements Poller {
   state: PollerState = 'connecting';
   identity: VmIdentity | undefined;
   /** Next seq per VM uuid: a socket may serve another VM after a restart, and come back. */
