@@ -59,6 +59,9 @@ with_progress "Debian packages (QEMU, qemu-img, kernel, busybox, JDK, Maven)" ba
 with_progress "node_modules" bash infra/deps.sh node
 with_progress "Kafka and S3Proxy jars (Maven Central, first run only)" bash infra/deps.sh jars
 with_progress "test guest (host kernel + busybox initramfs)" bash infra/deps.sh guest
+if [[ " $* " == *" --libvirt "* ]]; then
+  with_progress "libvirt (libvirtd, the QEMU driver, virsh)" bash infra/deps.sh libvirt
+fi
 
 if [[ -f "$STACK_ENV" ]] && stack_status >/dev/null 2>&1; then
   log "reusing the running stack ($STACK_ENV); it stays up afterwards"

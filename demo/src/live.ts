@@ -15,7 +15,9 @@ import type { DemoContext } from './context.js';
 import { defaultOperatorConfig, type OperatorConfig } from './operator.js';
 import { OperatorShell } from './operatorShell.js';
 import { agentConfig, processorConfig } from './options.js';
-import { startVm, stopVm, withProgress, type DemoVm, type VmSpec } from './scripts.js';
+import { libvirtLink } from './libvirtLink.js';
+import { socketLink } from './operatorLink.js';
+import { startLibvirtVm, startVm, stopLibvirtVm, stopVm, withProgress, type DemoVm, type VmSpec } from './scripts.js';
 import { sleep } from './session.js';
 import type { Viewer } from './viewer.js';
 import { waitCaughtUp } from './kafka.js';
@@ -35,14 +37,21 @@ function started<T>(p: Promise<T>): Promise<T | null> {
   return p.catch(() => null);
 }
 
-async function startPipeline(ctx: DemoContext): Promise<{ vm: DemoVm; processor: RunningProcessor; agent: AgentHandle }> {
+type LiveVm = DemoVm & { backingFile?: string; libvirtSocket?: string };
+
+async function startPipeline(ctx: DemoContext): Promise<{ vm: LiveVm; processor: RunningProcessor; agent: AgentHandle }> {
   const { names, session, say } = ctx;
   const spec: VmSpec = { name: names.vm, ...VM_SPEC };
-  say(`starting the processor (group ${names.group}, bucket ${names.bucket}) while test VM ${names.vm} boots`);
-  const vmP = withProgress(`booting test VM ${names.vm}`, startVm(spec, ctx.runDir), say);
+  const kind = ctx.args.libvirt ? 'libvirt domain' : 'test VM';
+  say(`starting the processor (group ${names.group}, bucket ${names.bucket}) while ${kind} ${names.vm} boots`);
+  const vmP: Promise<LiveVm> = withProgress(
+    `booting ${kind} ${names.vm}`,
+    ctx.args.libvirt ? startLibvirtVm(spec, ctx.runDir) : startVm(spec, ctx.runDir),
+    say,
+  );
   session.onClose('test VM', async () => {
     await started(vmP);
-    await stopVm(names.vm);
+    await (ctx.args.libvirt ? stopLibvirtVm(names.vm) : stopVm(names.vm));
   });
   const procP = startProcessor(processorConfig(names, ctx.stack), ctx.log.child({ component: 'processor' }));
   session.onClose('processor', async () => {
@@ -52,7 +61,8 @@ async function startPipeline(ctx: DemoContext): Promise<{ vm: DemoVm; processor:
   say(
     `VM ${vm.name} up (${vm.accel}, disk on ${vm.diskMode === 'loop' ? `loop device ${vm.loop}` : 'a file: no ENOSPC pause'}, boot ${vm.bootSeconds} s); starting the agent`,
   );
-  const agentP = startAgent(agentConfig(names, ctx.stack, vm.qmpAgent), { logger: ctx.log.child({ component: 'agent' }) });
+  const where = vm.libvirtSocket ? { libvirtSocket: vm.libvirtSocket, domain: vm.name } : { socket: vm.qmpAgent };
+  const agentP = startAgent(agentConfig(names, ctx.stack, where), { logger: ctx.log.child({ component: 'agent' }) });
   session.onClose('agent', async () => {
     await (await started(agentP))?.stop();
   });
@@ -82,7 +92,7 @@ async function runUntilDone(ctx: DemoContext, viewer: Viewer, timeLimit: Promise
   const { session, names } = ctx;
   const stopRun = Promise.race([session.interrupted.then(() => 'interrupted'), timeLimit]);
   const pipeline = await Promise.race([startPipeline(ctx), session.interrupted.then(() => null)]);
-  const facts: Array<[string, string]> = [['mode', 'live test VM']];
+  const facts: Array<[string, string]> = [['mode', ctx.args.libvirt ? 'live libvirt domain (agent through libvirtd, qmp mode)' : 'live test VM']];
   if (!pipeline || session.signal.aborted) return { viewer, interrupted: true, reason: 'interrupted', facts };
   const { vm } = pipeline;
   facts.push([
@@ -91,9 +101,12 @@ async function runUntilDone(ctx: DemoContext, viewer: Viewer, timeLimit: Promise
   ]);
   await viewer.start();
   session.onClose('view', () => viewer.stop());
-  const operator = new OperatorShell(operatorConfig(vm), vm.name, { note: (t) => viewer.note(t) });
+  const operator = new OperatorShell(operatorConfig(vm), { note: (t) => viewer.note(t) });
   session.onClose('operator', () => operator.stop());
-  await operator.start(vm.qmpOperator);
+  const link = vm.libvirtSocket
+    ? libvirtLink({ name: vm.name, loop: vm.loop, backingFile: vm.backingFile ?? '', socket: vm.libvirtSocket })
+    : socketLink(vm.qmpOperator, vm.name);
+  await operator.start(link);
   viewer.note(`watching ${vm.name}: the guest starts writing ${VM_SPEC.rateMiBps} MiB/s in ${VM_SPEC.delaySeconds} s`);
   const reason = await Promise.race([operator.finished, stopRun]);
   if (session.signal.aborted) return { viewer, interrupted: true, reason, facts };

@@ -5,8 +5,8 @@
  */
 import { describeError } from '#common/errors.js';
 import { decide, initialOperator, type OperatorAction, type OperatorConfig, type OperatorInput, type OperatorState } from './operator.js';
-import { OperatorQmp, type QmpEventMessage } from './qmp.js';
-import { createOverlay, growDisk } from './scripts.js';
+import type { ConnectLink, OperatorLink } from './operatorLink.js';
+import type { QmpEventMessage } from './qmp.js';
 
 export interface OperatorHooks {
   /** A line for the live view's OPERATOR section. */
@@ -17,7 +17,7 @@ export interface OperatorHooks {
 
 export class OperatorShell {
   private state: OperatorState;
-  private qmp: OperatorQmp | undefined;
+  private qmp: OperatorLink | undefined;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private done: (reason: string) => void = () => {};
@@ -26,15 +26,14 @@ export class OperatorShell {
 
   constructor(
     private readonly cfg: OperatorConfig,
-    private readonly vmName: string,
     private readonly hooks: OperatorHooks,
   ) {
     this.state = initialOperator(cfg, Date.now());
     this.finished = new Promise((r) => (this.done = r));
   }
 
-  async start(socket: string): Promise<void> {
-    this.qmp = await OperatorQmp.connect(socket, (e) => this.onEvent(e));
+  async start(connect: ConnectLink): Promise<void> {
+    this.qmp = await connect((e) => this.onEvent(e));
     this.timer = setInterval(() => this.feed({ kind: 'tick', now: Date.now() }), 250);
   }
 
@@ -80,10 +79,10 @@ export class OperatorShell {
         this.hooks.note(a.text);
         return;
       case 'grow':
-        await growDisk(this.vmName, a.toMiB);
+        await this.qmp!.grow(a.toMiB);
         return;
       case 'create-overlay':
-        await createOverlay(a.path, a.sizeMiB);
+        await this.qmp!.createOverlay(a.path, a.sizeMiB);
         return;
       case 'qmp':
         await this.qmp!.execute(a.execute, a.arguments);

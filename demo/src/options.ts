@@ -25,6 +25,9 @@ HTML report under .run/demo/<time>/.
   --seconds N     stop after N seconds at the latest (default 300)
   --speed X       replay pace, X times the recorded pace; 0 = as fast as possible (default 1)
   --no-view       no live view; alert transitions and the summary are still printed
+  --libvirt       the VM is a transient libvirt domain (libvirtd is started if needed); the
+                  agent finds it through libvirtd and reads QEMU's monitor through libvirt,
+                  and the operator uses virsh: nothing in the domain is changed for either
 
 Connection details come from the environment (KAFKA_BROKERS, S3_ENDPOINT,
 S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION) or from $QMPIPE_RUN_DIR/stack.env.
@@ -37,6 +40,8 @@ export const DemoArgs = z
     seconds: z.number().int().positive().default(300),
     speed: z.number().min(0).default(1),
     view: z.enum(['auto', 'off']).default('auto'),
+    /** The VM is a libvirt domain the agent finds through libvirtd (no change to the domain). */
+    libvirt: z.boolean().default(false),
   })
   .strict();
 export type DemoArgs = z.infer<typeof DemoArgs>;
@@ -44,6 +49,7 @@ export type DemoArgs = z.infer<typeof DemoArgs>;
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   const { values, positionals } = parseCommandArgs(argv, {
     'no-view': { type: 'boolean' },
+    libvirt: { type: 'boolean' },
     replay: { type: 'string' },
     seconds: { type: 'string' },
     speed: { type: 'string' },
@@ -57,6 +63,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
       seconds: num(values.seconds),
       speed: num(values.speed),
       view: values['no-view'] ? 'off' : 'auto',
+      libvirt: values.libvirt === true,
     },
     'qmpipe demo',
   );
@@ -138,12 +145,13 @@ export function brokers(s: StackEnv): string[] {
 }
 
 /** The agent polling one socket into the run's raw topic; no /metrics, memory spool. */
-export function agentConfig(n: DemoNames, s: StackEnv, socket: string): AgentConfig {
+/** The agent's config: the VM's own QMP socket, or a libvirt domain by name (`qmp` mode through libvirtd's socket). */
+export function agentConfig(n: DemoNames, s: StackEnv, vm: { socket: string } | { libvirtSocket: string; domain: string }): AgentConfig {
   return parseConfig(
     AgentConfig,
     {
       host: 'demo-host',
-      vms: { sockets: [{ path: socket }] },
+      ...('socket' in vm ? { vms: { sockets: [{ path: vm.socket }] } } : { libvirt: { socket: vm.libvirtSocket, mode: 'qmp', domains: [vm.domain] } }),
       qmp: { reconnect: { initialRetryTime: 200, maxRetryTime: 2_000 } },
       sampling: { fastIntervalMs: 1_000, slowIntervalMs: 1_000 },
       kafka: { brokers: brokers(s), clientId: `${n.vm}-agent`, rawTopic: n.raw, schemaTopic: n.schemas, createTopics: 'off', lingerMs: 20 },

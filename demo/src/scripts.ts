@@ -112,3 +112,41 @@ export async function createOverlay(path: string, sizeMiB: number): Promise<void
   const r = await runScript('qemu-img', ['create', '-q', '-f', 'qcow2', path, `${sizeMiB}M`]);
   if (r.code !== 0) throw new DemoScriptError(`qemu-img create ${path} failed (exit ${r.code})`);
 }
+
+/** A transient libvirt domain like startVm's VM (infra/libvirt/start.sh and start-domain.sh; no qemu:commandline). */
+export async function startLibvirtVm(spec: VmSpec, runDir: string): Promise<DemoVm & { backingFile: string; libvirtSocket: string }> {
+  const lv = await runScript('bash', [join(packageRoot(), 'infra', 'libvirt', 'start.sh')]);
+  if (lv.code !== 0) throw new DemoScriptError(`infra/libvirt/start.sh failed (exit ${lv.code}); see the lines above`, { vm: spec.name });
+  const daemon = parseEnvFile(lv.stdout);
+  const args = ['--name', spec.name, '--disk-mib', String(spec.diskMiB), '--backing-mib', String(spec.backingMiB), '--rate', String(spec.rateMiBps)];
+  const r = await runScript('bash', [
+    join(packageRoot(), 'infra', 'libvirt', 'start-domain.sh'),
+    ...args,
+    '--seconds',
+    String(spec.seconds),
+    '--delay',
+    String(spec.delaySeconds),
+    '--no-interface',
+  ]);
+  if (r.code !== 0) throw new DemoScriptError(`infra/libvirt/start-domain.sh ${spec.name} failed (exit ${r.code}); see the lines above`, { vm: spec.name });
+  const e = parseEnvFile(r.stdout);
+  return {
+    name: spec.name,
+    uuid: e.VM_UUID ?? '',
+    accel: e.VM_ACCEL ?? '?',
+    diskMode: 'loop',
+    loop: e.VM_LOOP ?? '',
+    qmpAgent: '',
+    qmpOperator: '',
+    vmDir: join(runDir, 'libvirt', 'vm', spec.name),
+    bootSeconds: e.VM_BOOT_SECONDS ?? '?',
+    backingFile: e.VM_BACKING_FILE ?? '',
+    libvirtSocket: daemon.LIBVIRT_SOCK ?? '/run/libvirt/libvirt-sock',
+  };
+}
+
+/** Stops the libvirt domain (and the libvirtd this demo started, if it has no other domains). */
+export async function stopLibvirtVm(name: string): Promise<void> {
+  await runScript('bash', [join(packageRoot(), 'infra', 'libvirt', 'stop-domain.sh'), name]);
+  await runScript('bash', [join(packageRoot(), 'infra', 'libvirt', 'stop.sh')]);
+}
