@@ -6,6 +6,8 @@
  *                   (the physical size of a thin LV; QEMU's virtual-size of a
  *                   host_device node lags behind a grown device)
  *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
+ *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
+ *                   per connection, for the instance id
  *
  * Reads are synchronous: sysfs attributes are in-memory and never block on I/O.
  * A missing path or interface is skipped (undefined), never an error. `root`
@@ -14,7 +16,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetInterface } from '#schemas/types.js';
+import type { QemuProcess } from '../sample/identity.js';
 import type { HostObservations } from '../sample/tick.js';
+import { readQemuProcess } from './procfs.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
 export function splitDev(rdev: number): { major: number; minor: number } {
@@ -30,6 +34,8 @@ export interface HostReader {
   blockdevSize(path: string): number | undefined;
   /** Tap counters of `ifname`, or undefined if the interface does not exist. */
   netStats(ifname: string): NetInterface | undefined;
+  /** The QEMU process owning these vCPU threads (procfs.ts), or undefined if it cannot be read here. */
+  qemuProcess(threadIds: readonly number[]): QemuProcess | undefined;
 }
 
 const NET_FIELDS = [
@@ -77,6 +83,7 @@ export function sysfsReader(root = '/'): HostReader {
       }
       return { name: ifname, ...out } as unknown as NetInterface;
     },
+    qemuProcess: (threadIds) => readQemuProcess(threadIds, root),
   };
 }
 

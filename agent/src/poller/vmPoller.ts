@@ -6,6 +6,10 @@
  *      ▲                                                                        │
  *      └──── backoff (common/src/retry.ts, jittered, capped) ◀── EOF / stale ◀──┘
  *
+ * Identity: the vCPU threads' process is read on the host once per connection
+ * (host/procfs.ts; a `qemu-process` traffic line for `qmpipe record`), so a reconnect
+ * to the same QEMU keeps its instance id (sample/identity.ts).
+ *
  * Isolation: each VM has its own loop and timers; a VM that stops answering only
  * makes its own commands time out. After `staleAfterMissedTicks` failed ticks in a
  * row the VM is marked stale (AgentNotice + metric) and its connection re-opened.
@@ -26,6 +30,7 @@ import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
 import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
+import { vcpuThreadIds } from '../sample/identity.js';
 import type { Tick } from '../sample/tick.js';
 import type { ConnectInfo } from '../sample/seam.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
@@ -154,6 +159,8 @@ export class VmPoller<S = unknown> {
       this.tryExec(client, 'query-stats-schemas'),
       this.tryExec(client, 'query-cpus-fast'),
     ]);
+    const process = this.deps.hostReader.qemuProcess(vcpuThreadIds(cpus));
+    if (process) traffic?.('host', { 'qemu-process': { 'thread-id': process.threadId, 'start-time': process.startTime, 'boot-id': process.bootId } });
     const info: ConnectInfo = {
       host: this.opts.host ?? hostname(),
       socketName: this.target.label,
@@ -161,6 +168,7 @@ export class VmPoller<S = unknown> {
       uuid,
       name,
       cpus,
+      process,
       statsSchemas,
       connectedAt,
     };

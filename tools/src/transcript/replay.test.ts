@@ -168,6 +168,24 @@ describe('replay across connections (synthetic transcript)', () => {
     expect(records[0]!.vm).toMatchObject({ qemuVersion: '9.2.0', uuid: 'name:unknown' });
   });
 
+  it('a reconnect to the same process keeps the instance id; the qemu-process host line tells a restart that reused the thread ids', () => {
+    const bootId = 'b0071d00-0000-4000-8000-000000000001';
+    const proc = (t: number, start: number) => L(t, 'host', { 'qemu-process': { 'thread-id': 11, 'start-time': start, 'boot-id': bootId } });
+    const conn = (t: number, id: string, start: number | null) => [
+      L(t, 'in', greeting),
+      ...(start === null ? [] : [proc(t, start)]),
+      ...poll(t + 2, id, [11, 12]),
+    ];
+    const ids = (lines: string[]) => drain(replayLines(lines)).records.map((r) => r.vm.instanceId);
+    const [a, b] = ids([...conn(100, 'a', null), ...conn(200, 'b', null)]);
+    expect(b).toBe(a); // thread ids alone: the same process
+    const [c, d] = ids([...conn(100, 'a', 500), ...conn(200, 'b', 500)]);
+    expect(d).toBe(c);
+    expect(c).not.toBe(a);
+    const [e, f] = ids([...conn(100, 'a', 500), ...conn(200, 'b', 900)]);
+    expect(f).not.toBe(e); // same thread ids, later start time: QEMU restarted
+  });
+
   it('routes replies by id: an error reply to a tick command lands in the sample errors; unknown ids are dropped', () => {
     const lines = [
       L(1, 'in', greeting),

@@ -11,8 +11,8 @@
  *   (e.g. cut by EOF or a reconnect) are dropped.
  * - `host` `blockdev-size` lines update a path → bytes map; each tick carries the map
  *   as it is when the tick closes.
- * - Startup replies (query-version/-name/-uuid/-cpus-fast) feed the identity; a
- *   greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
+ * - Startup replies (query-version/-name/-uuid/-cpus-fast) and the `qemu-process` host
+ *   line feed the identity; a greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
  *   the recording operator's: ignored and counted.
  * - Ordering: a Sample goes right after the last line of its tick. Events that arrive
  *   after that line are held and emitted after the tick, events before it ahead of it.
@@ -21,13 +21,16 @@ import type { JsonObject } from '#agent/sample/json.js';
 import { isEventMessage } from '#agent/sample/events.js';
 import { obj, str } from '#agent/sample/json.js';
 import type { Tick, TickCommand, TickError } from '#agent/sample/tick.js';
-import { blockdevSize, idKey, parseTranscriptLine, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
+import type { QemuProcess } from '#agent/sample/identity.js';
+import { blockdevSize, idKey, parseTranscriptLine, qemuProcess, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
 
 /** What one connection told about the VM, for its identity. */
 export interface Startup {
   connectTime: number;
   greeting?: unknown;
   replies: Partial<Record<StartupCommand, unknown>>;
+  /** The `qemu-process` host line of the connection, when the recorder could read it. */
+  process?: QemuProcess;
 }
 
 export type Segment =
@@ -139,6 +142,8 @@ function onIn(s: SegmenterState, line: TranscriptLine): Step {
 }
 
 function onHost(s: SegmenterState, line: TranscriptLine): Step {
+  const proc = qemuProcess(line.msg);
+  if (proc) return { state: { ...s, startup: { ...(s.startup ?? { connectTime: line.t, replies: {} }), process: proc } }, segments: [] };
   const size = blockdevSize(line.msg);
   const state = size ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } } : s;
   return state.tick ? touchTick(state, state.tick) : { state, segments: [] };

@@ -6,12 +6,14 @@
  *   out   a command as written to QEMU: {"execute", "arguments"?, "id"?}
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
- *   host  a host observation: {"blockdev-size": {"path", "bytes"}}
+ *   host  a host observation: {"blockdev-size": {"path", "bytes"}}, or once per
+ *         connection {"qemu-process": {"thread-id", "start-time", "boot-id"}}
  *
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
  * not JSON of this shape (the replay counts those as malformed).
  */
 import { QmpipeError } from '#common/errors.js';
+import type { QemuProcess } from '#agent/sample/identity.js';
 import type { TickCommand } from '#agent/sample/tick.js';
 import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
 
@@ -87,4 +89,13 @@ export function blockdevSize(msg: JsonObject): { path: string; bytes: number } |
   const path = str(o?.['path']);
   const bytes = num(o?.['bytes']);
   return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
+}
+
+/** The `qemu-process` observation of a host line (the vCPU threads' process, for the instance id), if it is one. */
+export function qemuProcess(msg: JsonObject): QemuProcess | undefined {
+  const o = obj(msg['qemu-process']);
+  const threadId = num(o?.['thread-id']);
+  const startTime = num(o?.['start-time']);
+  const bootId = str(o?.['boot-id']);
+  return threadId !== undefined && startTime !== undefined && bootId !== undefined ? { threadId, startTime, bootId } : undefined;
 }
