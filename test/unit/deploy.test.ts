@@ -32,6 +32,12 @@ describe('systemd unit', () => {
     for (const key of ['ProtectSystem=strict', 'ReadWritePaths=/run/qmp', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed'])
       expect(unit).toContain(key);
   });
+
+  it("lets the agent read QEMU's /proc/<tid>/stat (the instance id names the process): other users' processes stay visible", () => {
+    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8');
+    expect(unit).not.toMatch(/^ProtectProc=(invisible|noaccess|ptraceable)$/m);
+    expect(unit).not.toMatch(/^ProcSubset=pid$/m);
+  });
 });
 
 const container = z
@@ -70,6 +76,8 @@ describe('Kubernetes manifests', () => {
       ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }
     ).spec;
     expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
+    // The instance id reads QEMU's /proc/<vcpu tid>/stat: the host's PID namespace.
+    expect((ds.spec.template as unknown as { spec: { hostPID?: boolean } }).spec.hostPID).toBe(true);
     expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);
     expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels);
   });
