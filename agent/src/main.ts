@@ -18,6 +18,8 @@ import { createAllowlist } from './qmp/allowlist.js';
 import type { SampleBuilder } from './sample/seam.js';
 import { VmPoller, type PollerOptions } from './poller/vmPoller.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
+import { DeadLetterFile } from './spool/deadLetter.js';
+import { GapNotices } from './vmNotices.js';
 import { Spool } from './spool/spool.js';
 import { createTelemetry, type AgentTelemetry } from './telemetry.js';
 
@@ -57,6 +59,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const log = deps.logger ?? silentLogger;
   const telemetry = createTelemetry();
   const pollers = new Map<string, VmPoller<unknown>>();
+  const gaps = new GapNotices(() => pollers.values());
   let dropsLogged = 0;
   let droppedTotal = 0;
   const spool = new Spool({
@@ -65,12 +68,8 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     diskBytes: cfg.spool.diskBytes,
     onDrop: (n, reason, byKey) => {
       telemetry.spoolDropped.inc({ reason }, n);
-      // Tell each VM's consumers why its seq has a gap. Deferred: we are inside spool.push.
-      queueMicrotask(() => {
-        for (const [uuid, count] of byKey) {
-          for (const p of pollers.values()) if (p.notice(uuid, 'spool-dropped', `${count} records dropped by the agent's spool (${reason})`, count)) break;
-        }
-      });
+      // Tell each VM's consumers why its seq has a gap (later: we are inside spool.push).
+      for (const [uuid, count] of byKey) gaps.add(uuid, 'spool-dropped', reason, count);
       // Log the first drop and then every power of ten, never per record.
       droppedTotal += n;
       const total = droppedTotal;
@@ -81,7 +80,11 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     },
   });
   if (spool.records > 0) log.info('spool recovered from disk', { records: spool.records, dir: cfg.spool.dir });
-  const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log);
+  const deadLetters = new DeadLetterFile(cfg.spool.dir, cfg.spool.deadLetterBytes);
+  const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log, {
+    file: deadLetters,
+    onDeadLetter: (uuid, reason) => gaps.add(uuid, 'dead-lettered', reason, 1),
+  });
   publisher.start();
 
   const opts = pollerOptions(cfg);
@@ -122,6 +125,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     metricsPort: metrics?.port,
     async stop() {
       discovery.stop();
+      gaps.flush();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       log.info('pollers stopped; draining spool', { records: spool.records });
       await publisher.stop(cfg.drainTimeoutMs);

@@ -123,8 +123,17 @@ export class Spool {
     return batch;
   }
 
-  /** The batch from `peek` was acknowledged. */
-  commit(): void {
+  /**
+   * The batch from `peek` was acknowledged; with `n`, only its first `n` records (the
+   * rest stay in flight: `peek` returns them next).
+   */
+  commit(n?: number): void {
+    if (n !== undefined && this.inflight && n < this.inflight.length) {
+      const done = this.inflight.slice(0, n);
+      this.inflight = this.inflight.slice(n);
+      this.inflightBytes -= done.reduce((b, e) => b + entryBytes(e), 0);
+      return;
+    }
     this.inflight = undefined;
     this.inflightBytes = 0;
   }

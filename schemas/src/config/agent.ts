@@ -132,6 +132,11 @@ export const KafkaConfig = z
       .min(1024)
       .default(1 << 20),
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    /**
+     * Largest encoded record sent, checked before it is spooled; a larger one goes to the
+     * dead-letter file (spool.dir). Keep it at or under the raw topic's max.message.bytes.
+     */
+    maxRecordBytes: z.number().int().min(1024).default(1_000_000),
     /** Per produce request. */
     requestTimeoutMs: ms.default(30_000),
     connectionTimeoutMs: ms.default(3_000),
@@ -156,6 +161,12 @@ export const SpoolConfig = z
       .int()
       .min(0)
       .default(1 << 30),
+    /** Bound of `<dir>/dead-letter.jsonl`, the records Kafka will never take; past it they are counted and dropped. */
+    deadLetterBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 << 20),
   })
   .strict();
 
