@@ -49,6 +49,7 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
     connectTimeoutMs: cfg.qmp.connectTimeoutMs,
     handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
     maxLineBytes: cfg.qmp.maxLineBytes,
+    maxLineBytesCeiling: cfg.qmp.maxLineBytesCeiling,
     staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
     reconnect: cfg.qmp.reconnect,
     allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),

@@ -33,6 +33,8 @@ export interface AgentTelemetry {
   spoolDropped: Counter;
   /** Records Kafka will never take (too large, refused for good), by reason. */
   deadLettered: Counter;
+  /** A VM's QMP line limit, once raised above qmp.maxLineBytes. */
+  lineLimit: Gauge;
 }
 
 export function createTelemetry(registry = new Registry()): AgentTelemetry {
@@ -61,6 +63,7 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
       'qmpipe_agent_spool_dropped_total',
       'Records dropped, by reason: the spool was full (oldest first), unwritable or corrupt, or a dead letter could not be kept.',
     ),
+    lineLimit: registry.gauge('qmpipe_agent_qmp_line_limit_bytes', "A VM's QMP line limit once its replies outgrew qmp.maxLineBytes, by VM."),
     deadLettered: registry.counter(
       'qmpipe_agent_records_dead_lettered_total',
       'Records Kafka will never take, written to the dead-letter file, by reason (a Kafka error type, or record-too-large).',

@@ -17,7 +17,10 @@ export interface PollerOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** Initial QMP line limit of a VM. */
   maxLineBytes: number;
+  /** How far a VM's line limit may grow when its replies are longer (default: maxLineBytes, no growth). */
+  maxLineBytesCeiling?: number;
   staleAfterMissedTicks: number;
   reconnect: RetryPolicy;
   allowlist?: Allowlist;

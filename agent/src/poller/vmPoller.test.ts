@@ -236,4 +236,31 @@ describe('VmPoller isolation and faults', () => {
     expect(srv.received.some((m) => m.execute === 'query-stats')).toBe(false);
     expect(kinds().filter((k) => k === 'Sample').length).toBeGreaterThan(3);
   });
+
+  // The thin-LV transcript with every query-block reply padded to ~20 KB (extra keys are ignored).
+  const padded = (() => {
+    const ids = new Set(thin.filter((l) => l.dir === 'out' && l.msg.execute === 'query-block').map((l) => l.msg.id));
+    return thin.map((l) => (l.dir === 'in' && ids.has(l.msg.id) ? { ...l, msg: { ...l.msg, pad: 'x'.repeat(20_000) } } : l));
+  })();
+
+  it("a reply longer than the line limit raises this VM's limit (doubling, up to the ceiling) and reconnects once per doubling", async () => {
+    const srv = await serve(replayServer(padded));
+    const { records, telemetry } = poll(srv, { maxLineBytes: 4096, maxLineBytesCeiling: 1 << 20 });
+    await sleep(800);
+    expect(samples(records).length).toBeGreaterThanOrEqual(3);
+    expect(telemetry.lineLimit.value({ vm: 'qmp' })).toBe(32768);
+    expect(telemetry.reconnects.value({ vm: 'qmp' })).toBe(4); // 4 KiB → 8 → 16 → 32 KiB
+    expect(samples(records).every((r) => (r.body.value as { errors: string[] }).errors.length === 0)).toBe(true);
+  });
+
+  it('at the ceiling a longer reply is a protocol error: backoff, no samples', async () => {
+    const srv = await serve(replayServer(padded));
+    const { records, telemetry } = poll(srv, { maxLineBytes: 4096, maxLineBytesCeiling: 8192 });
+    await sleep(600);
+    expect(samples(records)).toHaveLength(0);
+    expect(telemetry.lineLimit.value({ vm: 'qmp' })).toBe(8192);
+    // Backoff 30 ms doubling to 200 ms: about 7 connects in 600 ms. Before, a connect that
+    // succeeded reset the backoff, so a VM failing every first tick was re-connected every 30 ms (18).
+    expect(telemetry.reconnects.value({ vm: 'qmp' })).toBeLessThanOrEqual(8);
+  });
 });

@@ -28,7 +28,7 @@ import { backoffDelay } from '#common/retry.js';
 import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
-import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
+import { isLineTooLong, QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import { vcpuThreadIds } from '../sample/identity.js';
 import type { Tick } from '../sample/tick.js';
@@ -59,6 +59,8 @@ export class VmPoller<S = unknown> {
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
   private readonly tickContext: TickContext;
+  /** This VM's QMP line limit: starts at `maxLineBytes`, doubled (up to the ceiling) by a longer reply. */
+  private lineLimit: number;
 
   constructor(
     readonly target: VmTarget,
@@ -69,6 +71,7 @@ export class VmPoller<S = unknown> {
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
+    this.lineLimit = opts.maxLineBytes;
     this.tickContext = {
       opts,
       now: this.now,
@@ -104,14 +107,18 @@ export class VmPoller<S = unknown> {
     return true;
   }
 
+  /**
+   * Reconnect attempts since the last tick that produced a sample (not since the last
+   * connect: a VM that accepts the connection and then fails every tick must back off
+   * too, rather than be re-connected every initialRetryTime).
+   */
+  private attempt = 0;
+  private lastCode = '';
+
   private async run(): Promise<void> {
-    let attempt = 0;
-    let lastCode = '';
     while (!this.stopped) {
       try {
         const { client, statsSchemas } = await this.connect();
-        attempt = 0;
-        lastCode = '';
         await this.serve(client, statsSchemas);
       } catch (err) {
         if (this.stopped) break;
@@ -119,20 +126,38 @@ export class VmPoller<S = unknown> {
           this.publish({ kind: 'AgentNotice', value: { kind: 'disconnected', message: describeError(err), count: 0 } }, this.now());
         }
         if (this.state === 'up') this.state = 'connecting';
+        if (isLineTooLong(err) && this.raiseLineLimit()) continue; // reconnect at once, with room for the reply
         const cls = err instanceof StaleError ? 'stale' : qmpErrorClass(err);
         this.deps.telemetry.pollErrors.inc({ ...this.labels, class: cls });
         const code = `${cls}:${(err as Error).message}`;
-        if (code !== lastCode) this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt });
-        lastCode = code;
-        if (attempt >= 1 || this.state === 'stale') this.setStale(true);
+        if (code !== this.lastCode) this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt: this.attempt });
+        this.lastCode = code;
+        if (this.attempt >= 1 || this.state === 'stale') this.setStale(true);
       } finally {
         const c = this.client;
         this.client = undefined;
         await c?.close();
       }
       if (this.stopped) break;
-      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(attempt++, 30)));
+      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(this.attempt++, 30)));
     }
+  }
+
+  /**
+   * A reply was longer than this VM's line limit (a VM with hundreds of disks): double
+   * the limit, up to `maxLineBytesCeiling`. Returns false at the ceiling: then the VM
+   * cannot be sampled and is treated as any other protocol error (backoff, stale).
+   */
+  private raiseLineLimit(): boolean {
+    const ceiling = Math.max(this.opts.maxLineBytes, this.opts.maxLineBytesCeiling ?? this.opts.maxLineBytes);
+    if (this.lineLimit >= ceiling) {
+      this.log.warn('QMP reply longer than qmp.maxLineBytesCeiling; the VM cannot be sampled', { limit: this.lineLimit });
+      return false;
+    }
+    this.lineLimit = Math.min(ceiling, this.lineLimit * 2);
+    this.deps.telemetry.lineLimit.set(this.labels, this.lineLimit);
+    this.log.info('QMP reply longer than the line limit; raised it and reconnecting', { limit: this.lineLimit, ceiling });
+    return true;
   }
 
   private async connect(): Promise<{ client: QmpClient; statsSchemas: unknown }> {
@@ -141,7 +166,7 @@ export class VmPoller<S = unknown> {
     const traffic = this.deps.onTraffic;
     const clientOpts: QmpClientOptions = {
       allowlist: this.opts.allowlist ?? readOnlyAllowlist,
-      maxLineBytes: this.opts.maxLineBytes,
+      maxLineBytes: this.lineLimit,
       connectTimeoutMs: this.opts.connectTimeoutMs,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       commandTimeoutMs: this.opts.commandTimeoutMs,
@@ -241,6 +266,8 @@ export class VmPoller<S = unknown> {
     const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
+    this.attempt = 0;
+    this.lastCode = '';
     if (this.state === 'stale') this.recover();
   }
 

@@ -104,3 +104,9 @@ export function qmpErrorClass(err: unknown): string {
   if (err instanceof QmpError) return err.code.slice('AGENT_QMP_'.length).toLowerCase();
   return 'other';
 }
+
+/** Whether `err` (or the disconnect it caused) is a QMP line over the client's line limit. */
+export function isLineTooLong(err: unknown): boolean {
+  const cause = err instanceof QmpDisconnectedError ? (err as { cause?: unknown }).cause : err;
+  return cause instanceof QmpProtocolError && cause.problem === 'line-too-long';
+}

@@ -61,12 +61,21 @@ export const QmpConfig = z
     handshakeTimeoutMs: ms.default(2_000),
     /** Per-command timeout. A command that times out counts as a missed tick. */
     commandTimeoutMs: ms.default(2_000),
-    /** Longest QMP line accepted; longer lines are a protocol error (flood/garbage guard). */
+    /**
+     * Longest QMP line accepted at first. A longer reply (a VM with hundreds of disks)
+     * doubles that VM's limit, up to maxLineBytesCeiling, and reconnects once.
+     */
     maxLineBytes: z
       .number()
       .int()
       .min(4096)
       .default(1 << 20),
+    /** The most a VM's line limit grows to; longer lines are a protocol error (flood/garbage guard). */
+    maxLineBytesCeiling: z
+      .number()
+      .int()
+      .min(4096)
+      .default(64 << 20),
     /** After this many consecutive failed ticks the VM is marked stale and the connection is re-opened. */
     staleAfterMissedTicks: z.number().int().min(1).default(3),
     /** Reconnect backoff. */
