@@ -8,6 +8,7 @@
  * spool dir, disconnect, close /metrics.
  */
 import { hostname } from 'node:os';
+import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
 import { serveMetrics } from '#common/metrics.js';
 import type { AgentConfig } from '#schemas/config/agent.js';
@@ -20,7 +21,7 @@ import { VmPoller, type PollerOptions } from './poller/vmPoller.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
 import { DeadLetterFile } from './spool/deadLetter.js';
 import { GapNotices } from './vmNotices.js';
-import { Spool } from './spool/spool.js';
+import { Spool, type SpoolOptions } from './spool/spool.js';
 import { createTelemetry, type AgentTelemetry } from './telemetry.js';
 
 export interface AgentDeps {
@@ -56,32 +57,51 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
   };
 }
 
+/**
+ * The spool on `spool.dir`; drops logged once per reason and then at every power of ten.
+ * A dir the agent cannot create or read (read-only, permissions) is an error logged
+ * once: the agent then spools in memory only rather than not monitoring at all.
+ */
+function openSpool(cfg: AgentConfig, log: Logger, onDrop: NonNullable<SpoolOptions['onDrop']>): Spool {
+  const logged = new Map<string, number>();
+  let spool: Spool | undefined;
+  const opts: SpoolOptions = {
+    memoryBytes: cfg.spool.memoryBytes,
+    dir: cfg.spool.dir,
+    diskBytes: cfg.spool.diskBytes,
+    onDrop: (n, reason, byKey) => {
+      onDrop(n, reason, byKey);
+      const total = (logged.get(reason) ?? 0) + n;
+      const before = logged.get(reason) ?? 0;
+      logged.set(reason, total);
+      if (before === 0 || Math.floor(Math.log10(total)) > Math.floor(Math.log10(before))) {
+        const why =
+          reason === 'disk-write-failed' ? `spool disk write failed (${spool?.lastDiskError ?? 'see the dir'})` : `spool: records dropped (${reason})`;
+        log.warn(why, { reason, dropped: n, droppedTotal: total, dir: cfg.spool.dir });
+      }
+    },
+  };
+  try {
+    spool = new Spool(opts);
+  } catch (err) {
+    log.error('spool dir unusable: spooling in memory only', { dir: cfg.spool.dir, error: describeError(err) });
+    spool = new Spool({ ...opts, dir: undefined });
+  }
+  return spool;
+}
+
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const log = deps.logger ?? silentLogger;
   const telemetry = createTelemetry();
   const pollers = new Map<string, VmPoller<unknown>>();
   const gaps = new GapNotices(() => pollers.values());
-  let dropsLogged = 0;
-  let droppedTotal = 0;
-  const spool = new Spool({
-    memoryBytes: cfg.spool.memoryBytes,
-    dir: cfg.spool.dir,
-    diskBytes: cfg.spool.diskBytes,
-    onDrop: (n, reason, byKey) => {
-      telemetry.spoolDropped.inc({ reason }, n);
-      // Tell each VM's consumers why its seq has a gap (later: we are inside spool.push).
-      for (const [uuid, count] of byKey) gaps.add(uuid, 'spool-dropped', reason, count);
-      // Log the first drop and then every power of ten, never per record.
-      droppedTotal += n;
-      const total = droppedTotal;
-      if (dropsLogged === 0 || total >= dropsLogged * 10) {
-        dropsLogged = Math.max(1, total);
-        log.warn('spool full: oldest records dropped', { reason, dropped: n, droppedTotal: total });
-      }
-    },
+  const spool = openSpool(cfg, log, (n, reason, byKey) => {
+    telemetry.spoolDropped.inc({ reason }, n);
+    // Tell each VM's consumers why its seq has a gap (later: we are inside spool.push).
+    for (const [uuid, count] of byKey) gaps.add(uuid, 'spool-dropped', reason, count);
   });
   if (spool.records > 0) log.info('spool recovered from disk', { records: spool.records, dir: cfg.spool.dir });
-  const deadLetters = new DeadLetterFile(cfg.spool.dir, cfg.spool.deadLetterBytes);
+  const deadLetters = new DeadLetterFile(spool.dir, cfg.spool.deadLetterBytes);
   const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log, {
     file: deadLetters,
     onDeadLetter: (uuid, reason) => gaps.add(uuid, 'dead-lettered', reason, 1),

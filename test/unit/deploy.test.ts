@@ -33,6 +33,17 @@ describe('systemd unit', () => {
       expect(unit).toContain(key);
   });
 
+  it('the example agent config spools where the unit may write (ProtectSystem=strict: StateDirectory or ReadWritePaths)', () => {
+    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8');
+    const example = JSON.parse(readFileSync(join(packageRoot(), 'agent', 'agent.example.json'), 'utf8')) as { spool: { dir: string } };
+    const values = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].flatMap((m) => m[1]!.trim().split(/\s+/));
+    const writable = [...values('StateDirectory').map((d) => `/var/lib/${d}`), ...values('ReadWritePaths').map((p) => p.replace(/^-/, ''))];
+    expect(
+      writable.some((w) => example.spool.dir === w || example.spool.dir.startsWith(`${w}/`)),
+      `${example.spool.dir} not under ${writable.join(', ')}`,
+    ).toBe(true);
+  });
+
   it("lets the agent read QEMU's /proc/<tid>/stat (the instance id names the process): other users' processes stay visible", () => {
     const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8');
     expect(unit).not.toMatch(/^ProtectProc=(invisible|noaccess|ptraceable)$/m);
@@ -76,6 +87,11 @@ describe('Kubernetes manifests', () => {
       ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }
     ).spec;
     expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
+    // The example config's spool dir is on a writable volume of the pod.
+    const example = JSON.parse(readFileSync(join(packageRoot(), 'agent', 'agent.example.json'), 'utf8')) as { spool: { dir: string } };
+    const mounts = (ds.spec.template as unknown as { spec: { containers: Array<{ volumeMounts: Array<{ mountPath: string; readOnly?: boolean }> }> } }).spec
+      .containers[0]!.volumeMounts;
+    expect(mounts.some((m) => !m.readOnly && (example.spool.dir === m.mountPath || example.spool.dir.startsWith(`${m.mountPath}/`)))).toBe(true);
     // The instance id reads QEMU's /proc/<vcpu tid>/stat: the host's PID namespace.
     expect((ds.spec.template as unknown as { spec: { hostPID?: boolean } }).spec.hostPID).toBe(true);
     expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);

@@ -84,7 +84,14 @@ export class KafkaPublisher implements RecordSink {
       return;
     }
     if (value.length > this.cfg.maxRecordBytes) return this.rejected.handle({ key, value }, 'record-too-large');
-    this.spool.push({ key, value });
+    try {
+      this.spool.push({ key, value });
+    } catch (err) {
+      // The spool counts its own I/O failures; anything else must not reach a poller or a socket handler.
+      this.telemetry.spoolDropped.inc({ reason: 'spool-error' });
+      this.log.error('spool refused a record; dropped', { error: describeError(err) });
+      return;
+    }
     this.updateGauges();
     if (this.waitingForRecords) this.wake?.();
   }
