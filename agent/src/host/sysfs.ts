@@ -5,6 +5,8 @@
  *   blockdev size   stat(path).rdev → /sys/dev/block/MAJ:MIN/size × 512
  *                   (the physical size of a thin LV; QEMU's virtual-size of a
  *                   host_device node lags behind a grown device)
+ *   file allocation stat(path).blocks × 512 of an image file (QEMU's actual-size,
+ *                   which the slow group reports only every slowIntervalMs)
  *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
  *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
  *                   per connection, for the instance id
@@ -32,6 +34,8 @@ export function splitDev(rdev: number): { major: number; minor: number } {
 export interface HostReader {
   /** Length in bytes of the block device at `path`, or undefined if it is not one. */
   blockdevSize(path: string): number | undefined;
+  /** Bytes allocated to the regular file at `path` (st_blocks × 512), or undefined if it is not one. */
+  fileAllocation(path: string): number | undefined;
   /** Tap counters of `ifname`, or undefined if the interface does not exist. */
   netStats(ifname: string): NetInterface | undefined;
   /** The QEMU process owning these vCPU threads (procfs.ts), or undefined if it cannot be read here. */
@@ -72,6 +76,14 @@ export function sysfsReader(root = '/'): HostReader {
       const n = sectors === undefined ? NaN : Number.parseInt(sectors, 10);
       return Number.isFinite(n) ? n * 512 : undefined;
     },
+    fileAllocation(path) {
+      try {
+        const st = statSync(path);
+        return st.isFile() ? st.blocks * 512 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     netStats(ifname) {
       if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(ifname)) return undefined;
       const base = `sys/class/net/${ifname}/statistics`;
@@ -88,22 +100,28 @@ export function sysfsReader(root = '/'): HostReader {
 }
 
 /**
- * One tick's host observations: the size of each host_device path, and the counters of
- * each tap interface (missing ones skipped). `onTraffic` sees each as a transcript
- * `host` line (`qmpipe record`).
+ * One tick's host observations: the size of each host_device path, the allocation of
+ * each image file, and the counters of each tap interface (missing ones skipped).
+ * `onTraffic` sees each as a transcript `host` line (`qmpipe record`).
  */
 export function observeHost(
   reader: HostReader,
-  devicePaths: readonly string[],
+  paths: { devices: readonly string[]; files: readonly string[] },
   ifnames: readonly string[],
   onTraffic?: (dir: 'host', msg: unknown) => void,
 ): HostObservations {
-  const host: HostObservations = { blockdevSizes: {}, net: [] };
-  for (const path of devicePaths) {
+  const host: HostObservations = { blockdevSizes: {}, fileAllocations: {}, net: [] };
+  for (const path of paths.devices) {
     const bytes = reader.blockdevSize(path);
     if (bytes === undefined) continue;
     host.blockdevSizes[path] = bytes;
     onTraffic?.('host', { 'blockdev-size': { path, bytes } });
+  }
+  for (const path of paths.files) {
+    const bytes = reader.fileAllocation(path);
+    if (bytes === undefined) continue;
+    host.fileAllocations![path] = bytes;
+    onTraffic?.('host', { 'file-allocation': { path, bytes } });
   }
   for (const ifname of ifnames) {
     const n = reader.netStats(ifname);

@@ -67,18 +67,28 @@ export function statsTargets(config: 'auto' | readonly string[], schemas: unknow
   return [...found];
 }
 
-/** Paths of host_device nodes in a query-named-block-nodes reply: the block devices to measure on the host. */
-export function hostDevicePaths(namedNodes: unknown): string[] {
+/** Paths of `drv` nodes in a query-named-block-nodes reply: what to measure on the host. */
+function nodePaths(namedNodes: unknown, drv: string): string[] {
   if (!Array.isArray(namedNodes)) return [];
   const paths = new Set<string>();
   for (const n of namedNodes) {
     if (!n || typeof n !== 'object') continue;
     const node = n as { drv?: unknown; file?: unknown; image?: { filename?: unknown } };
-    if (node.drv !== 'host_device') continue;
+    if (node.drv !== drv) continue;
     const p = typeof node.file === 'string' ? node.file : node.image?.filename;
     if (typeof p === 'string' && p.startsWith('/')) paths.add(p);
   }
   return [...paths];
+}
+
+/** The block devices behind host_device nodes (their length is measured every tick). */
+export function hostDevicePaths(namedNodes: unknown): string[] {
+  return nodePaths(namedNodes, 'host_device');
+}
+
+/** The image files behind `file` nodes (their allocation is measured every tick). */
+export function imageFilePaths(namedNodes: unknown): string[] {
+  return nodePaths(namedNodes, 'file');
 }
 
 /**

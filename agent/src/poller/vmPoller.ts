@@ -36,6 +36,7 @@ import type { ConnectInfo } from '../sample/seam.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
+import { isTopologyEvent } from './topology.js';
 import type { VmTarget } from './vmTarget.js';
 
 export type { PollerDeps, PollerOptions, PollerState } from './options.js';
@@ -59,6 +60,8 @@ export class VmPoller<S = unknown> {
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
   private readonly tickContext: TickContext;
+  /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
+  private topologyChanged = false;
   /** This VM's QMP line limit: starts at `maxLineBytes`, doubled (up to the ceiling) by a longer reply. */
   private lineLimit: number;
 
@@ -171,7 +174,11 @@ export class VmPoller<S = unknown> {
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       commandTimeoutMs: this.opts.commandTimeoutMs,
       logger: this.log,
-      onEvent: (ev) => (ready ? this.publishEvent(ev) : pendingEvents.push(ev)),
+      onEvent: (ev) => {
+        if (isTopologyEvent(ev.event)) this.topologyChanged = true; // read the slow group at the next tick
+        if (ready) this.publishEvent(ev);
+        else pendingEvents.push(ev);
+      },
       onClose: () => this.wake?.(),
       ...(traffic ? { onTraffic: traffic } : {}),
     };
@@ -225,7 +232,7 @@ export class VmPoller<S = unknown> {
   }
 
   private async serve(client: QmpClient, statsSchemas: unknown): Promise<void> {
-    const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [] };
+    const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [], knownNodes: null };
     let missed = 0;
     // First tick at once; then on the fast grid (see nextSlot). The slow group runs on
     // the first tick and then on the first tick at or after each slow grid point.
@@ -234,8 +241,10 @@ export class VmPoller<S = unknown> {
     if (this.state !== 'stale') this.state = 'up';
     while (!this.stopped) {
       if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
-      const slow = at >= nextSlowAt;
-      if (slow) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
+      const due = at >= nextSlowAt;
+      if (due) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
+      const slow = due || this.topologyChanged; // an event changed the block graph: off the slow grid, once
+      this.topologyChanged = false;
       const started = performance.now();
       try {
         await this.poll(client, carry, slow);

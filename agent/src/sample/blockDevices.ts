@@ -19,6 +19,7 @@ export interface BlockContext {
   watermarks: ReadonlyMap<string, number>;
   blockInfo: readonly BlockInfo[];
   blockdevSizes: Readonly<Record<string, number>>;
+  fileAllocations?: Readonly<Record<string, number>> | undefined;
 }
 
 const PERIPHERAL = '/machine/peripheral/';
@@ -50,7 +51,15 @@ function toBlockDevice(entry: JsonObject, ctx: BlockContext): { device: BlockDev
   const info = matchBlockInfo(ctx.blockInfo, device, qdev, nodeName);
   const stats = obj(entry['stats']);
   const { counters, extra } = stats ? toBlockCounters(stats) : { counters: zeroCounters(), extra: {} };
-  const chain = walkChain(entry, { named: ctx.named, watermarks: ctx.watermarks, images: info?.images ?? [], blockdevSizes: ctx.blockdevSizes });
+  // query-block's images have no node names: only trusted while its root is this device's root (chain.ts).
+  const images = info && info.nodeName === nodeName ? info.images : [];
+  const chain = walkChain(entry, {
+    named: ctx.named,
+    watermarks: ctx.watermarks,
+    images,
+    blockdevSizes: ctx.blockdevSizes,
+    fileAllocations: ctx.fileAllocations,
+  });
   return {
     device: { dev: qdevId(qdev) ?? nodeName ?? device, device, qdev, nodeName, ioStatus: info?.ioStatus ?? null, counters, extra, chain },
     malformed: stats === undefined,

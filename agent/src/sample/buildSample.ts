@@ -119,7 +119,13 @@ function blockPart(tick: Tick, slow: SlowGroup, errors: string[]): Pick<Sample, 
       if (parsed) watermarks = parsed;
       else errors.push(`query-blockstats:nodes: ${MALFORMED}`);
     }
-    const ctx = { named: slow.named, blockInfo: slow.blockInfo, watermarks, blockdevSizes: tick.host.blockdevSizes };
+    const ctx = {
+      named: slow.named,
+      blockInfo: slow.blockInfo,
+      watermarks,
+      blockdevSizes: tick.host.blockdevSizes,
+      fileAllocations: tick.host.fileAllocations,
+    };
     const mapped = toBlockDevices(tick.replies['query-blockstats'], ctx);
     if (mapped.malformed) errors.push(`query-blockstats: ${MALFORMED}`);
     blockDevices = mapped.devices;

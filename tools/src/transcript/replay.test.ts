@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { QmpEvent, RawRecord, Sample } from '#schemas/types.js';
 import { fixtureLines, fixturePath } from '#test/support/fixtures.js';
 import { replayFile, replayLines, replayStream, TranscriptError, type ReplayStats } from './replay.js';
+import { ticksOf } from './segmenter.js';
 
 const THIN = ['qmp', 'thin-lv-enospc-commit.jsonl'] as const;
 
@@ -184,6 +185,13 @@ describe('replay across connections (synthetic transcript)', () => {
     expect(c).not.toBe(a);
     const [e, f] = ids([...conn(100, 'a', 500), ...conn(200, 'b', 900)]);
     expect(f).not.toBe(e); // same thread ids, later start time: QEMU restarted
+  });
+
+  it('file-allocation host lines reach the tick as fileAllocations', () => {
+    const lines = [L(1, 'in', greeting), ...poll(2, 'a', [11]), L(5, 'host', { 'file-allocation': { path: '/img/top.qcow2', bytes: 4096 } })];
+    const ticks = ticksOf(lines);
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]!.host.fileAllocations).toEqual({ '/img/top.qcow2': 4096 });
   });
 
   it('routes replies by id: an error reply to a tick command lands in the sample errors; unknown ids are dropped', () => {

@@ -9,8 +9,8 @@
  *   `query-status` when the open tick already holds a device-mode `query-blockstats`
  *   reply; the tick's `t` is that reply's arrival time. Ticks that never got one
  *   (e.g. cut by EOF or a reconnect) are dropped.
- * - `host` `blockdev-size` lines update a path → bytes map; each tick carries the map
- *   as it is when the tick closes.
+ * - `host` `blockdev-size` and `file-allocation` lines update path → bytes maps; each
+ *   tick carries them as they are when the tick closes.
  * - Startup replies (query-version/-name/-uuid/-cpus-fast) and the `qemu-process` host
  *   line feed the identity; a greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
  *   the recording operator's: ignored and counted.
@@ -51,6 +51,8 @@ export interface SegmenterState {
   readonly tick: OpenTick | null;
   readonly startup: Startup | null;
   readonly hostSizes: Readonly<Record<string, number>>;
+  /** `file-allocation` host lines: image file path → allocated bytes. */
+  readonly fileSizes: Readonly<Record<string, number>>;
   /** Events after the open tick's last line. */
   readonly held: readonly Segment[];
   readonly ignoredCommands: number;
@@ -59,7 +61,7 @@ export interface SegmenterState {
 }
 
 export function initialSegmenter(): SegmenterState {
-  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, held: [], ignoredCommands: 0, malformed: 0 };
+  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, fileSizes: {}, held: [], ignoredCommands: 0, malformed: 0 };
 }
 
 interface Step {
@@ -72,7 +74,8 @@ function closeTick(s: SegmenterState): Step {
   const segments: Segment[] = [];
   const tick = s.tick;
   if (tick && tick.t !== null) {
-    const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host: { blockdevSizes: { ...s.hostSizes }, net: [] } };
+    const host = { blockdevSizes: { ...s.hostSizes }, ...(Object.keys(s.fileSizes).length > 0 ? { fileAllocations: { ...s.fileSizes } } : {}), net: [] };
+    const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host };
     segments.push({ kind: 'tick', tick: full, startup: s.startup ?? { connectTime: tick.start, replies: {} } });
   }
   segments.push(...s.held);
@@ -145,7 +148,12 @@ function onHost(s: SegmenterState, line: TranscriptLine): Step {
   const proc = qemuProcess(line.msg);
   if (proc) return { state: { ...s, startup: { ...(s.startup ?? { connectTime: line.t, replies: {} }), process: proc } }, segments: [] };
   const size = blockdevSize(line.msg);
-  const state = size ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } } : s;
+  const file = blockdevSize(line.msg, 'file-allocation');
+  const state = size
+    ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } }
+    : file
+      ? { ...s, fileSizes: { ...s.fileSizes, [file.path]: file.bytes } }
+      : s;
   return state.tick ? touchTick(state, state.tick) : { state, segments: [] };
 }
 

@@ -6,7 +6,8 @@
  *   out   a command as written to QEMU: {"execute", "arguments"?, "id"?}
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
- *   host  a host observation: {"blockdev-size": {"path", "bytes"}}, or once per
+ *   host  a host observation: {"blockdev-size": {"path", "bytes"}},
+ *         {"file-allocation": {"path", "bytes"}}, or once per
  *         connection {"qemu-process": {"thread-id", "start-time", "boot-id"}}
  *
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
@@ -83,9 +84,9 @@ export function idKey(msg: JsonObject): string | undefined {
   return Object.hasOwn(msg, 'id') ? JSON.stringify(msg['id']) : undefined;
 }
 
-/** The `blockdev-size` observation of a host line, if it is one. */
-export function blockdevSize(msg: JsonObject): { path: string; bytes: number } | undefined {
-  const o = obj(msg['blockdev-size']);
+/** The `blockdev-size` (or, with `kind`, another path → bytes) observation of a host line, if it is one. */
+export function blockdevSize(msg: JsonObject, kind: 'blockdev-size' | 'file-allocation' = 'blockdev-size'): { path: string; bytes: number } | undefined {
+  const o = obj(msg[kind]);
   const path = str(o?.['path']);
   const bytes = num(o?.['bytes']);
   return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
