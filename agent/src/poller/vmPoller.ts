@@ -28,13 +28,13 @@ import { backoffDelay } from '#common/retry.js';
 import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
-import { isLineTooLong, QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
+import { isLineTooLong, QmpDisconnectedError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
-import { vcpuThreadIds } from '../sample/identity.js';
 import type { Tick } from '../sample/tick.js';
-import type { ConnectInfo } from '../sample/seam.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
+import { identify, nextLineLimit } from './identify.js';
+import { VmRecordStream } from './recordStream.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import { isTopologyEvent } from './topology.js';
 import type { VmTarget } from './vmTarget.js';
@@ -45,15 +45,17 @@ class StaleError extends Error {}
 
 export class VmPoller<S = unknown> {
   state: PollerState = 'connecting';
-  identity: VmIdentity | undefined;
-  /** Next seq per VM uuid: a socket may serve another VM after a restart, and come back. */
-  private readonly seqs = new Map<string, number>();
+  private readonly records: VmRecordStream;
+
+  /** The VM as last identified; undefined before the first connect. */
+  get identity(): VmIdentity | undefined {
+    return this.records.identity;
+  }
   private stopped = false;
   private loop: Promise<void> | undefined;
   private client: QmpClient | undefined;
   private wake: (() => void) | undefined;
   private builderState: S | undefined;
-  private readonly published = new Set<string>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly labels: { vm: string };
@@ -75,6 +77,7 @@ export class VmPoller<S = unknown> {
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
     this.lineLimit = opts.maxLineBytes;
+    this.records = new VmRecordStream(deps.sink, deps.telemetry);
     this.tickContext = {
       opts,
       now: this.now,
@@ -105,7 +108,7 @@ export class VmPoller<S = unknown> {
    * as `uuid`. Returns whether it did.
    */
   notice(uuid: string, kind: string, message: string, count: number): boolean {
-    if (this.identity?.uuid !== uuid) return false;
+    if (this.records.identity?.uuid !== uuid) return false;
     this.publish({ kind: 'AgentNotice', value: { kind, message, count } }, this.now());
     return true;
   }
@@ -153,11 +156,12 @@ export class VmPoller<S = unknown> {
    */
   private raiseLineLimit(): boolean {
     const ceiling = Math.max(this.opts.maxLineBytes, this.opts.maxLineBytesCeiling ?? this.opts.maxLineBytes);
-    if (this.lineLimit >= ceiling) {
+    const next = nextLineLimit(this.lineLimit, ceiling);
+    if (next === undefined) {
       this.log.warn('QMP reply longer than qmp.maxLineBytesCeiling; the VM cannot be sampled', { limit: this.lineLimit });
       return false;
     }
-    this.lineLimit = Math.min(ceiling, this.lineLimit * 2);
+    this.lineLimit = next;
     this.deps.telemetry.lineLimit.set(this.labels, this.lineLimit);
     this.log.info('QMP reply longer than the line limit; raised it and reconnecting', { limit: this.lineLimit, ceiling });
     return true;
@@ -185,35 +189,17 @@ export class VmPoller<S = unknown> {
     const client = await QmpClient.connect(this.target.transport, clientOpts);
     this.client = client;
     const connectedAt = this.now();
-    const [uuid, name, statsSchemas, cpus] = await Promise.all([
-      this.tryExec(client, 'query-uuid'),
-      this.tryExec(client, 'query-name'),
-      this.tryExec(client, 'query-stats-schemas'),
-      this.tryExec(client, 'query-cpus-fast'),
-    ]);
-    const process = this.deps.hostReader.qemuProcess(vcpuThreadIds(cpus));
-    if (process) traffic?.('host', { 'qemu-process': { 'thread-id': process.threadId, 'start-time': process.startTime, 'boot-id': process.bootId } });
-    const info: ConnectInfo = {
-      host: this.opts.host ?? hostname(),
-      socketName: this.target.label,
-      greeting: client.greeting,
-      uuid,
-      name,
-      cpus,
-      process,
-      statsSchemas,
-      connectedAt,
-    };
+    const info = await identify(client, { host: this.opts.host ?? hostname(), socketName: this.target.label, connectedAt }, this.deps.hostReader, traffic);
+    const statsSchemas = info.statsSchemas;
     const r = this.deps.builder.connect(info, this.builderState);
-    if (this.identity?.instanceId !== r.identity.instanceId) this.published.clear();
-    this.identity = r.identity;
+    this.records.identify(r.identity);
     this.builderState = r.state;
     this.deps.telemetry.reconnects.inc(this.labels);
     this.publish(
       { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } },
       connectedAt,
     );
-    if (r.snapshot) this.publishSnapshot(r.snapshot, connectedAt);
+    if (r.snapshot) this.records.snapshot(r.snapshot, connectedAt);
     if (statsSchemas === undefined)
       this.publish(
         { kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } },
@@ -283,7 +269,7 @@ export class VmPoller<S = unknown> {
   private emitSample(tick: Tick): void {
     const r = this.deps.builder.build(this.builderState as S, tick);
     this.builderState = r.state;
-    if (r.snapshot) this.publishSnapshot(r.snapshot, tick.t);
+    if (r.snapshot) this.records.snapshot(r.snapshot, tick.t);
     this.publish({ kind: 'Sample', value: r.sample }, tick.t);
     this.countPoll();
   }
@@ -295,28 +281,12 @@ export class VmPoller<S = unknown> {
     return obs;
   }
 
-  /** A command's return value, or undefined when QEMU answered with an error (e.g. CommandNotFound). */
-  private tryExec(client: QmpClient, command: string): Promise<unknown> {
-    return client.execute(command).catch((err: unknown) => (err instanceof QmpExecuteError ? undefined : Promise.reject(err)));
-  }
-
   private publishEvent(ev: QmpEventMessage): void {
     this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, this.now());
   }
 
-  private publishSnapshot(snap: { hash: string } & object, t: number): void {
-    if (this.published.has(snap.hash)) return;
-    this.published.add(snap.hash);
-    this.publish({ kind: 'StatsSchemaSnapshot', value: snap } as RawBody, t);
-  }
-
   private publish(body: RawBody, t: number): void {
-    if (!this.identity || this.stopped) return;
-    const uuid = this.identity.uuid;
-    const seq = this.seqs.get(uuid) ?? 0;
-    this.seqs.set(uuid, seq + 1);
-    this.deps.sink.publish(uuid, { vm: this.identity, seq, t, body });
-    this.deps.telemetry.recordsQueued.inc({ kind: body.kind });
+    if (!this.stopped) this.records.publish(body, t);
   }
 
   private markStale(message: string): void {
