@@ -7,7 +7,8 @@
  *                   host_device node lags behind a grown device)
  *   file allocation stat(path).blocks × 512 of an image file (QEMU's actual-size,
  *                   which the slow group reports only every slowIntervalMs)
- *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
+ *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped},
+ *                   rx and tx swapped into the guest's view (below)
  *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
  *                   per connection, for the instance id
  *
@@ -42,15 +43,20 @@ export interface HostReader {
   qemuProcess(threadIds: readonly number[]): QemuProcess | undefined;
 }
 
+/**
+ * A tap's counters are the host's view: what the host transmits into the tap, the guest
+ * receives. The series use libvirt's guest view (virNetDevTapInterfaceStats with
+ * `swapped`, as libvirt does for tap-backed interfaces), so rx and tx are swapped here.
+ */
 const NET_FIELDS = [
-  ['rxBytes', 'rx_bytes'],
-  ['rxPackets', 'rx_packets'],
-  ['rxErrors', 'rx_errors'],
-  ['rxDropped', 'rx_dropped'],
-  ['txBytes', 'tx_bytes'],
-  ['txPackets', 'tx_packets'],
-  ['txErrors', 'tx_errors'],
-  ['txDropped', 'tx_dropped'],
+  ['rxBytes', 'tx_bytes'],
+  ['rxPackets', 'tx_packets'],
+  ['rxErrors', 'tx_errors'],
+  ['rxDropped', 'tx_dropped'],
+  ['txBytes', 'rx_bytes'],
+  ['txPackets', 'rx_packets'],
+  ['txErrors', 'rx_errors'],
+  ['txDropped', 'rx_dropped'],
 ] as const;
 
 export function sysfsReader(root = '/'): HostReader {

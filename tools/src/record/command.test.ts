@@ -36,6 +36,11 @@ describe('qmpipe record', () => {
     // host lines: net counters (lo exists everywhere); blockdev-size only for real block devices on this host
     expect(lines.some((l) => l.dir === 'host' && 'net-stats' in l.msg)).toBe(true);
     expect(lines.every((l) => typeof l.t === 'number' && ['in', 'out', 'host'].includes(l.dir))).toBe(true);
+    // The replay puts the recorded tap counters back into the samples, each tick its own.
+    const recorded = lines.filter((l) => l.dir === 'host' && 'net-stats' in l.msg).map((l) => l.msg['net-stats']);
+    const replayed = replayFile(out).records.flatMap((r) => (r.body.kind === 'Sample' ? r.body.value.net : []));
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(replayed).toEqual(recorded.slice(0, replayed.length));
   });
 
   it('records the QEMU process read on the host as a qemu-process line, so the replay has the live instance id', async () => {

@@ -10,7 +10,8 @@
  *   reply; the tick's `t` is that reply's arrival time. Ticks that never got one
  *   (e.g. cut by EOF or a reconnect) are dropped.
  * - `host` `blockdev-size` and `file-allocation` lines update path → bytes maps; each
- *   tick carries them as they are when the tick closes.
+ *   tick carries them as they are when the tick closes. `net-stats` lines belong to the
+ *   open tick (the recorder reads the taps after the tick's replies).
  * - Startup replies (query-version/-name/-uuid/-cpus-fast) and the `qemu-process` host
  *   line feed the identity; a greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
  *   the recording operator's: ignored and counted.
@@ -22,7 +23,18 @@ import { isEventMessage } from '#agent/sample/events.js';
 import { obj, str } from '#agent/sample/json.js';
 import type { Tick, TickCommand, TickError } from '#agent/sample/tick.js';
 import type { QemuProcess } from '#agent/sample/identity.js';
-import { blockdevSize, idKey, parseTranscriptLine, qemuProcess, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
+import type { NetInterface } from '#schemas/types.js';
+import {
+  blockdevSize,
+  idKey,
+  netStats,
+  parseTranscriptLine,
+  qemuProcess,
+  routeCommand,
+  type Routed,
+  type StartupCommand,
+  type TranscriptLine,
+} from './transcript.js';
 
 /** What one connection told about the VM, for its identity. */
 export interface Startup {
@@ -44,6 +56,8 @@ interface OpenTick {
   t: number | null;
   replies: Partial<Record<TickCommand, unknown>>;
   errors: TickError[];
+  /** `net-stats` host lines of this tick. */
+  net?: NetInterface[];
 }
 
 export interface SegmenterState {
@@ -74,7 +88,11 @@ function closeTick(s: SegmenterState): Step {
   const segments: Segment[] = [];
   const tick = s.tick;
   if (tick && tick.t !== null) {
-    const host = { blockdevSizes: { ...s.hostSizes }, ...(Object.keys(s.fileSizes).length > 0 ? { fileAllocations: { ...s.fileSizes } } : {}), net: [] };
+    const host = {
+      blockdevSizes: { ...s.hostSizes },
+      ...(Object.keys(s.fileSizes).length > 0 ? { fileAllocations: { ...s.fileSizes } } : {}),
+      net: tick.net ?? [],
+    };
     const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host };
     segments.push({ kind: 'tick', tick: full, startup: s.startup ?? { connectTime: tick.start, replies: {} } });
   }
@@ -145,6 +163,8 @@ function onIn(s: SegmenterState, line: TranscriptLine): Step {
 }
 
 function onHost(s: SegmenterState, line: TranscriptLine): Step {
+  const net = netStats(line.msg);
+  if (net) return s.tick ? touchTick(s, { ...s.tick, net: [...(s.tick.net ?? []), net] }) : { state: s, segments: [] };
   const proc = qemuProcess(line.msg);
   if (proc) return { state: { ...s, startup: { ...(s.startup ?? { connectTime: line.t, replies: {} }), process: proc } }, segments: [] };
   const size = blockdevSize(line.msg);

@@ -7,7 +7,7 @@
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
  *   host  a host observation: {"blockdev-size": {"path", "bytes"}},
- *         {"file-allocation": {"path", "bytes"}}, or once per
+ *         {"file-allocation": {"path", "bytes"}}, {"net-stats": NetInterface}, or once per
  *         connection {"qemu-process": {"thread-id", "start-time", "boot-id"}}
  *
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
@@ -15,6 +15,7 @@
  */
 import { QmpipeError } from '#common/errors.js';
 import type { QemuProcess } from '#agent/sample/identity.js';
+import type { NetInterface } from '#schemas/types.js';
 import type { TickCommand } from '#agent/sample/tick.js';
 import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
 
@@ -90,6 +91,22 @@ export function blockdevSize(msg: JsonObject, kind: 'blockdev-size' | 'file-allo
   const path = str(o?.['path']);
   const bytes = num(o?.['bytes']);
   return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
+}
+
+const NET_FIELDS = ['rxBytes', 'rxPackets', 'rxErrors', 'rxDropped', 'txBytes', 'txPackets', 'txErrors', 'txDropped'] as const;
+
+/** The `net-stats` observation of a host line (a tap's counters, guest view), if it is one. */
+export function netStats(msg: JsonObject): NetInterface | undefined {
+  const o = obj(msg['net-stats']);
+  const name = str(o?.['name']);
+  if (!o || name === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const f of NET_FIELDS) {
+    const v = num(o[f]);
+    if (v === undefined) return undefined;
+    out[f] = v;
+  }
+  return { name, ...out } as unknown as NetInterface;
 }
 
 /** The `qemu-process` observation of a host line (the vCPU threads' process, for the instance id), if it is one. */
