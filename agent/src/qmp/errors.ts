@@ -94,7 +94,7 @@ export class QmpDisconnectedError extends QmpError {
 /** The allowlist refused a command before it reached the socket. */
 export class QmpRefusedError extends QmpError {
   constructor(readonly command: string) {
-    super('AGENT_QMP_REFUSED', `command '${command}' is not on the read-only allowlist`, { retriable: false, context: { command } });
+    super('AGENT_QMP_REFUSED', `command '${command}' (with these arguments) is not on the read-only allowlist`, { retriable: false, context: { command } });
   }
 }
 
