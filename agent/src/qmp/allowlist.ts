@@ -76,5 +76,5 @@ export function isAllowed(list: Allowlist, command: string, args?: Record<string
       : undefined;
   if (check === undefined) return false;
   if (args === undefined) return check === null || check({});
-  return check !== null && check(args);
+  return check?.(args) === true;
 }
