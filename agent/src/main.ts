@@ -52,6 +52,7 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
     maxLineBytes: cfg.qmp.maxLineBytes,
     maxLineBytesCeiling: cfg.qmp.maxLineBytesCeiling,
     staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
+    maxEventsPerSecond: cfg.qmp.maxEventsPerSecond,
     reconnect: cfg.qmp.reconnect,
     allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),
   };

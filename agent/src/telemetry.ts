@@ -33,6 +33,8 @@ export interface AgentTelemetry {
   spoolDropped: Counter;
   /** Records Kafka will never take (too large, refused for good), by reason. */
   deadLettered: Counter;
+  /** QMP events over the per-VM cap, not published, by VM. */
+  eventsSuppressed: Counter;
   /** A VM's QMP line limit, once raised above qmp.maxLineBytes. */
   lineLimit: Gauge;
 }
@@ -62,6 +64,10 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     spoolDropped: registry.counter(
       'qmpipe_agent_spool_dropped_total',
       'Records dropped, by reason: the spool was full (oldest first), unwritable or corrupt, or a dead letter could not be kept.',
+    ),
+    eventsSuppressed: registry.counter(
+      'qmpipe_agent_events_suppressed_total',
+      'QMP events over qmp.maxEventsPerSecond, not published (summarized in an events-suppressed notice), by VM.',
     ),
     lineLimit: registry.gauge('qmpipe_agent_qmp_line_limit_bytes', "A VM's QMP line limit once its replies outgrew qmp.maxLineBytes, by VM."),
     deadLettered: registry.counter(

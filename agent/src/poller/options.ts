@@ -22,6 +22,8 @@ export interface PollerOptions {
   /** How far a VM's line limit may grow when its replies are longer (default: maxLineBytes, no growth). */
   maxLineBytesCeiling?: number;
   staleAfterMissedTicks: number;
+  /** Per-VM cap on QMP events published per second (eventBudget.ts); default 100. */
+  maxEventsPerSecond?: number;
   reconnect: RetryPolicy;
   allowlist?: Allowlist;
 }

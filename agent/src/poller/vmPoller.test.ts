@@ -263,4 +263,31 @@ describe('VmPoller isolation and faults', () => {
     // succeeded reset the backoff, so a VM failing every first tick was re-connected every 30 ms (18).
     expect(telemetry.reconnects.value({ vm: 'qmp' })).toBeLessThanOrEqual(8);
   });
+
+  it('an event flood is capped per VM: counted, summarized in a notice; other events and samples go on', async () => {
+    // 3000 BLOCK_IO_ERROR (a guest retrying a failing write with werror=report), with a STOP
+    // in the middle, all delivered with the reply to the first command.
+    const ts = { seconds: 1795311998, microseconds: 0 };
+    const flood = Array.from({ length: 3000 }, (_, i) => ({
+      t: 0,
+      dir: 'in' as const,
+      msg:
+        i === 1500 ? { event: 'STOP', timestamp: ts } : { event: 'BLOCK_IO_ERROR', data: { device: '', operation: 'write', action: 'report' }, timestamp: ts },
+    }));
+    const at = thin.findIndex((l) => l.dir === 'in' && l.msg.id !== undefined) + 1; // after the qmp_capabilities reply
+    const srv = await serve(replayServer([...thin.slice(0, at), ...flood, ...thin.slice(at)]));
+    const { records, telemetry } = poll(srv, { maxEventsPerSecond: 50 });
+    await sleep(1500);
+    const events = records.filter((r) => r.body.kind === 'QmpEvent').map((r) => (r.body.value as { event: string }).event);
+    const notices = records
+      .filter((r) => r.body.kind === 'AgentNotice' && r.body.value.kind === 'events-suppressed')
+      .map((r) => r.body.value as { count: number; message: string });
+    expect(events.filter((e) => e === 'BLOCK_IO_ERROR').length).toBeLessThanOrEqual(100);
+    expect(events).toContain('STOP'); // the first event of its kind in a second always passes
+    const suppressed = telemetry.eventsSuppressed.value({ vm: 'qmp' });
+    expect(suppressed).toBeGreaterThan(2800);
+    expect(notices.reduce((n, x) => n + x.count, 0)).toBe(suppressed);
+    expect(notices[0]!.message).toContain('BLOCK_IO_ERROR');
+    expect(samples(records).length).toBeGreaterThanOrEqual(10);
+  });
 });

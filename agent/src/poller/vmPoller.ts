@@ -33,6 +33,7 @@ import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
+import { admitEvent, initialEventBudget, takeSuppressed, type EventBudget } from './eventBudget.js';
 import { identify, nextLineLimit } from './identify.js';
 import { VmRecordStream } from './recordStream.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
@@ -61,6 +62,8 @@ export class VmPoller<S = unknown> {
   private readonly labels: { vm: string };
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
+  private readonly countSuppressed: () => void;
+  private eventBudget: EventBudget;
   private readonly tickContext: TickContext;
   /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
   private topologyChanged = false;
@@ -76,6 +79,8 @@ export class VmPoller<S = unknown> {
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
+    this.countSuppressed = deps.telemetry.eventsSuppressed.child(this.labels);
+    this.eventBudget = initialEventBudget(opts.maxEventsPerSecond ?? 100, this.now());
     this.lineLimit = opts.maxLineBytes;
     this.records = new VmRecordStream(deps.sink, deps.telemetry);
     this.tickContext = {
@@ -261,6 +266,7 @@ export class VmPoller<S = unknown> {
     const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
+    this.noticeSuppressed(tick.t);
     this.attempt = 0;
     this.lastCode = '';
     if (this.state === 'stale') this.recover();
@@ -282,7 +288,20 @@ export class VmPoller<S = unknown> {
   }
 
   private publishEvent(ev: QmpEventMessage): void {
-    this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, this.now());
+    const now = this.now();
+    const r = admitEvent(this.eventBudget, ev.event, now, this.opts.maxEventsPerSecond ?? 100);
+    this.eventBudget = r.state;
+    if (r.admit) this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, now);
+    else this.countSuppressed();
+  }
+
+  /** Events the cap refused since the last tick, as one notice (with the tick: at most one a fast interval). */
+  private noticeSuppressed(t: number): void {
+    const r = takeSuppressed(this.eventBudget);
+    if (r.count === 0) return;
+    this.eventBudget = r.state;
+    const message = `${r.count} QMP events over qmp.maxEventsPerSecond (${this.opts.maxEventsPerSecond ?? 100}) not published: ${r.summary}`;
+    this.publish({ kind: 'AgentNotice', value: { kind: 'events-suppressed', message, count: r.count } }, t);
   }
 
   private publish(body: RawBody, t: number): void {

@@ -76,6 +76,12 @@ export const QmpConfig = z
       .int()
       .min(4096)
       .default(64 << 20),
+    /**
+     * Per-VM cap on QMP events published per second (a token bucket; the first event of
+     * each name in a second always passes). Over it, events are counted and summarized in
+     * an events-suppressed notice, so one VM's flood cannot push the others out of the spool.
+     */
+    maxEventsPerSecond: z.number().int().min(1).default(100),
     /** After this many consecutive failed ticks the VM is marked stale and the connection is re-opened. */
     staleAfterMissedTicks: z.number().int().min(1).default(3),
     /** Reconnect backoff. */
