@@ -48,3 +48,35 @@ export function takeSuppressed(s: EventBudget): { state: EventBudget; count: num
   if (s.suppressed.size > parts.length) parts.push('…');
   return { state: count === 0 ? s : { ...s, suppressed: new Map() }, count, summary: parts.join(', ') };
 }
+
+/** The budget of one VM, held for the poller: `admit` per event, `notice` per tick. */
+export class EventGate {
+  private state: EventBudget;
+
+  constructor(
+    private readonly perSecond: number,
+    now: number,
+    private readonly onSuppressed: () => void,
+  ) {
+    this.state = initialEventBudget(perSecond, now);
+  }
+
+  admit(name: string, now: number): boolean {
+    const r = admitEvent(this.state, name, now, this.perSecond);
+    this.state = r.state;
+    if (!r.admit) this.onSuppressed();
+    return r.admit;
+  }
+
+  /** The `events-suppressed` notice for what was refused since the last one, if anything was. */
+  notice(): { kind: 'events-suppressed'; message: string; count: number } | undefined {
+    const r = takeSuppressed(this.state);
+    if (r.count === 0) return undefined;
+    this.state = r.state;
+    return {
+      kind: 'events-suppressed',
+      message: `${r.count} QMP events over qmp.maxEventsPerSecond (${this.perSecond}) not published: ${r.summary}`,
+      count: r.count,
+    };
+  }
+}

@@ -32,12 +32,3 @@ export async function identify(
   if (process) onTraffic?.('host', { 'qemu-process': { 'thread-id': process.threadId, 'start-time': process.startTime, 'boot-id': process.bootId } });
   return { ...vm, greeting: client.greeting, uuid, name, cpus, process, statsSchemas };
 }
-
-/**
- * A VM's next QMP line limit after a line longer than `current` (a VM with hundreds
- * of disks): twice as much, up to `ceiling`; undefined at the ceiling (the VM cannot be
- * sampled: a protocol error like any other).
- */
-export function nextLineLimit(current: number, ceiling: number): number | undefined {
-  return current >= ceiling ? undefined : Math.min(ceiling, current * 2);
-}

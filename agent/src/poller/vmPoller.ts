@@ -24,7 +24,6 @@
 import { hostname } from 'node:os';
 import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
-import { backoffDelay } from '#common/retry.js';
 import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
@@ -33,8 +32,9 @@ import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
-import { admitEvent, initialEventBudget, takeSuppressed, type EventBudget } from './eventBudget.js';
-import { identify, nextLineLimit } from './identify.js';
+import { EventGate } from './eventBudget.js';
+import { identify } from './identify.js';
+import { Reconnects } from './reconnects.js';
 import { VmRecordStream } from './recordStream.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import { isTopologyEvent } from './topology.js';
@@ -62,13 +62,11 @@ export class VmPoller<S = unknown> {
   private readonly labels: { vm: string };
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
-  private readonly countSuppressed: () => void;
-  private eventBudget: EventBudget;
+  private readonly events: EventGate;
   private readonly tickContext: TickContext;
   /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
   private topologyChanged = false;
-  /** This VM's QMP line limit: starts at `maxLineBytes`, doubled (up to the ceiling) by a longer reply. */
-  private lineLimit: number;
+  private readonly reconnects: Reconnects;
 
   constructor(
     readonly target: VmTarget,
@@ -79,9 +77,8 @@ export class VmPoller<S = unknown> {
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
-    this.countSuppressed = deps.telemetry.eventsSuppressed.child(this.labels);
-    this.eventBudget = initialEventBudget(opts.maxEventsPerSecond ?? 100, this.now());
-    this.lineLimit = opts.maxLineBytes;
+    this.events = new EventGate(opts.maxEventsPerSecond ?? 100, this.now(), deps.telemetry.eventsSuppressed.child(this.labels));
+    this.reconnects = new Reconnects(opts.reconnect, opts.maxLineBytes, opts.maxLineBytesCeiling ?? opts.maxLineBytes);
     this.records = new VmRecordStream(deps.sink, deps.telemetry);
     this.tickContext = {
       opts,
@@ -118,14 +115,6 @@ export class VmPoller<S = unknown> {
     return true;
   }
 
-  /**
-   * Reconnect attempts since the last tick that produced a sample (not since the last
-   * connect: a VM that accepts the connection and then fails every tick must back off
-   * too, rather than be re-connected every initialRetryTime).
-   */
-  private attempt = 0;
-  private lastCode = '';
-
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -140,35 +129,29 @@ export class VmPoller<S = unknown> {
         if (isLineTooLong(err) && this.raiseLineLimit()) continue; // reconnect at once, with room for the reply
         const cls = err instanceof StaleError ? 'stale' : qmpErrorClass(err);
         this.deps.telemetry.pollErrors.inc({ ...this.labels, class: cls });
-        const code = `${cls}:${(err as Error).message}`;
-        if (code !== this.lastCode) this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt: this.attempt });
-        this.lastCode = code;
-        if (this.attempt >= 1 || this.state === 'stale') this.setStale(true);
+        const attempt = this.reconnects.attempt;
+        if (this.reconnects.isNew(`${cls}:${(err as Error).message}`))
+          this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt });
+        if (attempt >= 1 || this.state === 'stale') this.setStale(true);
       } finally {
         const c = this.client;
         this.client = undefined;
         await c?.close();
       }
       if (this.stopped) break;
-      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(this.attempt++, 30)));
+      await this.sleep(this.reconnects.nextDelay());
     }
   }
 
-  /**
-   * A reply was longer than this VM's line limit (a VM with hundreds of disks): double
-   * the limit, up to `maxLineBytesCeiling`. Returns false at the ceiling: then the VM
-   * cannot be sampled and is treated as any other protocol error (backoff, stale).
-   */
+  /** A reply was longer than the VM's line limit (reconnects.ts): true when raised (reconnect at once). */
   private raiseLineLimit(): boolean {
-    const ceiling = Math.max(this.opts.maxLineBytes, this.opts.maxLineBytesCeiling ?? this.opts.maxLineBytes);
-    const next = nextLineLimit(this.lineLimit, ceiling);
-    if (next === undefined) {
-      this.log.warn('QMP reply longer than qmp.maxLineBytesCeiling; the VM cannot be sampled', { limit: this.lineLimit });
+    const limit = this.reconnects.lineLimit;
+    if (!this.reconnects.raiseLineLimit()) {
+      this.log.warn('QMP reply longer than qmp.maxLineBytesCeiling; the VM cannot be sampled', { limit });
       return false;
     }
-    this.lineLimit = next;
-    this.deps.telemetry.lineLimit.set(this.labels, this.lineLimit);
-    this.log.info('QMP reply longer than the line limit; raised it and reconnecting', { limit: this.lineLimit, ceiling });
+    this.deps.telemetry.lineLimit.set(this.labels, this.reconnects.lineLimit);
+    this.log.info('QMP reply longer than the line limit; raised it and reconnecting', { from: limit, to: this.reconnects.lineLimit });
     return true;
   }
 
@@ -178,7 +161,7 @@ export class VmPoller<S = unknown> {
     const traffic = this.deps.onTraffic;
     const clientOpts: QmpClientOptions = {
       allowlist: this.opts.allowlist ?? readOnlyAllowlist,
-      maxLineBytes: this.lineLimit,
+      maxLineBytes: this.reconnects.lineLimit,
       connectTimeoutMs: this.opts.connectTimeoutMs,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       commandTimeoutMs: this.opts.commandTimeoutMs,
@@ -266,9 +249,9 @@ export class VmPoller<S = unknown> {
     const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
-    this.noticeSuppressed(tick.t);
-    this.attempt = 0;
-    this.lastCode = '';
+    const suppressed = this.events.notice();
+    if (suppressed) this.publish({ kind: 'AgentNotice', value: suppressed }, tick.t);
+    this.reconnects.succeeded();
     if (this.state === 'stale') this.recover();
   }
 
@@ -287,21 +270,10 @@ export class VmPoller<S = unknown> {
     return obs;
   }
 
+  /** An event, unless over the VM's cap (eventBudget.ts): then counted, and summarized with the next tick. */
   private publishEvent(ev: QmpEventMessage): void {
     const now = this.now();
-    const r = admitEvent(this.eventBudget, ev.event, now, this.opts.maxEventsPerSecond ?? 100);
-    this.eventBudget = r.state;
-    if (r.admit) this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, now);
-    else this.countSuppressed();
-  }
-
-  /** Events the cap refused since the last tick, as one notice (with the tick: at most one a fast interval). */
-  private noticeSuppressed(t: number): void {
-    const r = takeSuppressed(this.eventBudget);
-    if (r.count === 0) return;
-    this.eventBudget = r.state;
-    const message = `${r.count} QMP events over qmp.maxEventsPerSecond (${this.opts.maxEventsPerSecond ?? 100}) not published: ${r.summary}`;
-    this.publish({ kind: 'AgentNotice', value: { kind: 'events-suppressed', message, count: r.count } }, t);
+    if (this.events.admit(ev.event, now)) this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, now);
   }
 
   private publish(body: RawBody, t: number): void {
