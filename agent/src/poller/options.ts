@@ -12,7 +12,7 @@ export interface PollerOptions {
   fastIntervalMs: number;
   slowIntervalMs: number;
   statsTargets: 'auto' | string[];
-  statsProviders?: Array<{ provider: string; names?: string[] | undefined }> | undefined;
+  statsProviders?: Array<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   commandTimeoutMs: number;
   connectTimeoutMs: number;

@@ -2,7 +2,8 @@
  * Which QMP commands one tick sends, pure. Wire shapes:
  *
  *   fast  query-status
- *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer)
+ *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer);
+ *                                                providers: the filters that name the target
  *         query-blockstats                       device mode: nested parent/backing
  *         query-blockstats {query-nodes:true}    flat node list (optional)
  *         query-block-jobs
@@ -25,7 +26,8 @@ export interface TickPlanInput {
   version: QemuVersion;
   /** Targets to query with query-stats; empty when query-stats is unavailable. */
   statsTargets: readonly string[];
-  statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined }> | undefined;
+  /** Provider filters; each applies to the targets it lists (all targets without a list). */
+  statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   slow: boolean;
 }
@@ -34,8 +36,9 @@ export function planTick(p: TickPlanInput): PlannedCommand[] {
   const cmds: PlannedCommand[] = [{ key: 'query-status', execute: 'query-status' }];
   for (const target of p.statsTargets) {
     const args: Record<string, unknown> = { target };
-    if (p.statsProviders && p.statsProviders.length > 0)
-      args.providers = p.statsProviders.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
+    // A target that no filter names gets every provider (no `providers` argument).
+    const filters = (p.statsProviders ?? []).filter((x) => !x.targets || x.targets.includes(target));
+    if (filters.length > 0) args.providers = filters.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
     cmds.push({ key: `query-stats:${target}`, execute: 'query-stats', arguments: args });
   }
   cmds.push({ key: 'query-blockstats', execute: 'query-blockstats' });

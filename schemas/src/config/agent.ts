@@ -52,7 +52,15 @@ export const VmsConfig = z
   })
   .strict();
 
-export const StatsProviderFilter = z.object({ provider: z.string().min(1), names: z.array(z.string()).optional() }).strict();
+export const StatsProviderFilter = z
+  .object({
+    provider: z.string().min(1),
+    /** Only these stats of the provider; all without. */
+    names: z.array(z.string()).optional(),
+    /** The query-stats targets (vm, vcpu, cryptodev, …) this filter applies to; all without. A target no filter applies to gets every provider. */
+    targets: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
 
 export const QmpConfig = z
   .object({
@@ -99,7 +107,7 @@ export const SamplingConfig = z
     slowIntervalMs: ms.default(10_000),
     /** query-stats targets; `auto` = every target query-stats-schemas offers (vm, vcpu, cryptodev, ...). */
     statsTargets: z.union([z.literal('auto'), z.array(z.string().min(1))]).default('auto'),
-    /** Optional query-stats provider/name filters, passed as `providers`. */
+    /** Optional query-stats provider/name filters, per target, passed as `providers`. */
     statsProviders: z.array(StatsProviderFilter).optional(),
     /** Also send query-blockstats {query-nodes:true} each fast tick. */
     blockstatsNodes: z.enum(['on', 'off']).default('on'),
