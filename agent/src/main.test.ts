@@ -89,4 +89,28 @@ describe('startAgent with a dead broker', () => {
     expect(notices.length).toBeGreaterThan(0);
     expect(notices.every((n) => (n.body.value as { count: number }).count > 0)).toBe(true);
   });
+
+  it('a health port answers /healthz only: no VM names on it, /metrics stays on loopback', async () => {
+    srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
+    const cfg = loadAgentConfig({
+      raw: {
+        vms: { sockets: [{ path: srv.path }] },
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
+        metrics: { listen: '127.0.0.1:0', healthListen: '127.0.0.1:0' },
+        drainTimeoutMs: 200,
+      },
+    });
+    const agent = await startAgent(cfg);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const health = `http://127.0.0.1:${agent.healthPort}`;
+      expect(agent.healthPort).not.toBe(agent.metricsPort);
+      const ok = await fetch(`${health}/healthz`);
+      expect([ok.status, await ok.text()]).toEqual([200, 'ok\n']);
+      expect((await fetch(`${health}/metrics`)).status).toBe(404);
+      expect(await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text()).toContain('vm="qmp"');
+    } finally {
+      await agent.stop();
+    }
+  });
 });

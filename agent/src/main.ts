@@ -35,6 +35,8 @@ export interface AgentHandle {
   pollers: ReadonlyMap<string, VmPoller<unknown>>;
   /** Port of /metrics when enabled. */
   metricsPort: number | undefined;
+  /** Port of the /healthz-only endpoint when enabled. */
+  healthPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -130,11 +132,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   });
   discovery.start();
 
-  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
-  if (cfg.metrics.listen !== 'off') {
-    const i = cfg.metrics.listen.lastIndexOf(':');
-    metrics = await serveMetrics(telemetry.registry, cfg.metrics.listen.slice(0, i), Number(cfg.metrics.listen.slice(i + 1)));
-  }
+  const listen = (at: string, registry: typeof telemetry.registry | undefined) => {
+    const i = at.lastIndexOf(':');
+    return serveMetrics(registry, at.slice(0, i), Number(at.slice(i + 1)));
+  };
+  const metrics = cfg.metrics.listen === 'off' ? undefined : await listen(cfg.metrics.listen, telemetry.registry);
+  const health = cfg.metrics.healthListen === 'off' ? undefined : await listen(cfg.metrics.healthListen, undefined);
   log.info('agent started', {
     vms: pollers.size,
     globs: cfg.vms.globs,
@@ -145,6 +148,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     telemetry,
     pollers,
     metricsPort: metrics?.port,
+    healthPort: health?.port,
     async stop() {
       discovery.stop();
       gaps.flush();
@@ -158,6 +162,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
         dropped: spool.dropped,
       });
       await metrics?.close();
+      await health?.close();
     },
   };
 }

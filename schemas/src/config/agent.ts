@@ -195,8 +195,10 @@ export const SpoolConfig = z
 
 export const MetricsConfig = z
   .object({
-    /** host:port of the /metrics endpoint; `off` disables it. */
+    /** host:port of the /metrics endpoint (its labels name the VMs: keep it on loopback); `off` disables it. */
     listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9464'),
+    /** host:port of a /healthz-only endpoint for probes (names nothing; may listen on every interface); `off` by default. */
+    healthListen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('off'),
   })
   .strict();
 
