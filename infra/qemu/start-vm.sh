@@ -48,7 +48,7 @@ mkdir -p "$vmdir" "$QMPIPE_LOG_DIR"
 # unix socket paths must stay under ~107 bytes; fall back to a short /tmp dir if needed.
 qmp_dir="${QMPIPE_QMP_DIR:-$QMPIPE_RUN_DIR/qmp}"
 if ((${#qmp_dir} + ${#name} > 90)); then
-  qmp_dir="/tmp/qmpipe-$(printf '%s' "$QMPIPE_RUN_DIR" | sha256sum | cut -c1-10)/qmp"
+  qmp_dir="$(short_socket_dir)"
   log "run dir path too long for unix sockets; using $qmp_dir"
 fi
 mkdir -p "$qmp_dir"
@@ -65,7 +65,7 @@ if [[ -z "$uuid" ]]; then uuid="$(cat /proc/sys/kernel/random/uuid)"; fi
 [[ "$uuid" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] || die "--uuid must be a lower-case UUID"
 rm -f "$agent_sock" "$op_sock" "$console_log"
 
-eval "$(bash "$here/build-guest.sh")"
+import_vars "$(bash "$here/build-guest.sh")" GUEST_KERNEL GUEST_INITRD GUEST_KVER
 t0="$(now)"
 
 # On any failure below, undo what was set up: our QEMU pid, our loop device, our files.

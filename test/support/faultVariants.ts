@@ -3,12 +3,15 @@
  * test/fixtures/tools (see their README): python3 writes the variant into a temp dir.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { fixturePath } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qmpipe-variant-'));
+// Each test file imports this afresh (vitest isolates files): its variants go with it.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Runs `test/fixtures/tools/<script>.py IN OUT ...args` on the QMP fixture `fixture`

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,5 +38,6 @@ describe('readQemuProcess', () => {
     mkdirSync(join(root, 'proc/sys/kernel/random'), { recursive: true });
     writeFileSync(join(root, 'proc/sys/kernel/random/boot_id'), 'd977240d-d638-4aa9-b504-f0e26d590fbb\n');
     expect(readQemuProcess([77], root)).toEqual({ threadId: 77, startTime: 555, bootId: 'd977240d-d638-4aa9-b504-f0e26d590fbb' });
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +63,6 @@ describe("tap counters in the guest's view (libvirt's vocabulary)", () => {
       txErrors: 1,
       txDropped: 2,
     });
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -4,7 +4,7 @@
  * record, says why once, and keeps every record in the spool.
  * kafkajs is replaced by a stub whose admin/producer `connect` always fails.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -95,5 +95,6 @@ describe('KafkaPublisher, a record over kafka.maxRecordBytes', () => {
     expect(line).toMatchObject({ key: 'vm-1', reason: 'record-too-large' });
     expect(line.bytes).toBeGreaterThan(2048);
     expect(Buffer.from(line.value, 'base64')).toHaveLength(line.bytes);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
