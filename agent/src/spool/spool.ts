@@ -181,10 +181,10 @@ export class Spool {
       const first = numbers.length > 0 ? Math.min(...numbers) - 1 : this.nextSegment++;
       if (this.writeSegment(rest, Math.max(0, first), true)) {
         for (const seg of [this.headSeg, this.inflightSeg]) if (seg) rmQuietly(seg.path);
-      } else if (!this.inflightFromHead && this.inflight) {
+      } else if (this.inflight && !(this.inflightFromHead && (this.headSeg || this.inflightSeg))) {
         // The head's records (and a batch taken from it) stay in their files: those
         // already sent come back after a restart (duplicates, not loss). A batch taken
-        // from memory is in no file.
+        // from memory, or from a head the disk bound deleted, is in no file.
         this.drop(this.inflight.length, 'disk-write-failed', countKeys(this.inflight));
       }
     }
