@@ -3,10 +3,11 @@
  * replayed from the shared fixture: polling goes on, records wait in the spool,
  * /metrics says so, and stop() returns promptly and persists the spool in order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '#common/log.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
 import { startAgent } from './main.js';
@@ -112,5 +113,23 @@ describe('startAgent with a dead broker', () => {
     } finally {
       await agent.stop();
     }
+  });
+
+  it('a spool dir it cannot create: logs an error once and spools in memory instead of failing to start', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+    writeFileSync(join(dir, 'file'), 'x');
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger = createLogger({}, { level: 'info', write: (l) => lines.push(JSON.parse(l) as (typeof lines)[number]) });
+    const cfg = loadAgentConfig({
+      raw: {
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200 },
+        spool: { dir: join(dir, 'file', 'spool') },
+        metrics: { listen: 'off' },
+        drainTimeoutMs: 100,
+      },
+    });
+    const agent = await startAgent(cfg, { logger });
+    await agent.stop();
+    expect(lines.filter((l) => l.level === 'error' && l.msg.includes('spool')).map((l) => l.msg)).toEqual(['spool dir unusable: spooling in memory only']);
   });
 });
