@@ -15,7 +15,7 @@ import { QmpExecuteError } from '../qmp/errors.js';
 import type { Tick } from '../sample/tick.js';
 import type { PollerOptions } from './options.js';
 import { hostDevicePaths, imageFilePaths, planTick, type PlannedCommand } from './tickPlan.js';
-import { blockstatsNodeNames, hasUnknownNode, namedNodeNames } from './topology.js';
+import { blockstatsNodeNames, namedNodeNames, namesUnknownNode } from './topology.js';
 
 /** What one tick hands the next: query-stats targets, what the last slow group found. */
 export interface TickCarry {
@@ -71,8 +71,8 @@ export async function runTick(client: QmpClient, carry: TickCarry, slow: boolean
   };
   const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
   let failure = await send(client, planTick({ ...input, slow }), tick, ctx);
-  const seen = blockstatsNodeNames(tick.replies['query-blockstats'], tick.replies['query-blockstats:nodes']);
-  if (!failure && !slow && carry.knownNodes && hasUnknownNode(seen, carry.knownNodes)) {
+  const stats = [tick.replies['query-blockstats'], tick.replies['query-blockstats:nodes']];
+  if (!failure && !slow && carry.knownNodes && namesUnknownNode(carry.knownNodes, ...stats)) {
     const fast = new Set(planTick({ ...input, slow: false }).map((c) => c.key));
     failure = await send(
       client,
@@ -87,7 +87,7 @@ export async function runTick(client: QmpClient, carry: TickCarry, slow: boolean
     carry.devicePaths = hostDevicePaths(named);
     carry.filePaths = imageFilePaths(named);
     // What blockstats showed now counts as known too: a node the slow group never lists must not re-read it every tick.
-    carry.knownNodes = new Set([...namedNodeNames(named), ...seen]);
+    carry.knownNodes = new Set([...namedNodeNames(named), ...blockstatsNodeNames(...stats)]);
   }
   tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, ctx.net, ctx.onTraffic);
   return tick;

@@ -18,21 +18,38 @@ export function isTopologyEvent(event: string): boolean {
   return event.startsWith('BLOCK_JOB_') || EVENTS.has(event);
 }
 
-function collect(entry: JsonObject, into: Set<string>, depth: number): void {
+/** Visits every node name of one query-blockstats entry (nested parent/backing); stops when `visit` returns true. */
+function walk(entry: JsonObject, visit: (name: string) => boolean, depth: number): boolean {
   const name = str(entry['node-name']);
-  if (name) into.add(name);
-  if (depth > 64) return; // a malformed, absurdly deep reply
-  for (const key of ['parent', 'backing'] as const) {
-    const child = obj(entry[key]);
-    if (child) collect(child, into, depth + 1);
+  if (name && visit(name)) return true;
+  if (depth > 64) return false; // a malformed, absurdly deep reply
+  const parent = obj(entry['parent']);
+  if (parent && walk(parent, visit, depth + 1)) return true;
+  const backing = obj(entry['backing']);
+  return backing !== undefined && walk(backing, visit, depth + 1);
+}
+
+function walkReplies(replies: readonly unknown[], visit: (name: string) => boolean): boolean {
+  for (const reply of replies) {
+    const entries = arr(reply);
+    if (entries) for (const e of entries) if (isObject(e) && walk(e, visit, 0)) return true;
   }
+  return false;
 }
 
 /** Every node name in query-blockstats replies (device mode, nested; and {query-nodes:true}, flat). */
 export function blockstatsNodeNames(...replies: unknown[]): Set<string> {
   const names = new Set<string>();
-  for (const reply of replies) for (const e of arr(reply) ?? []) if (isObject(e)) collect(e, names, 0);
+  walkReplies(replies, (n) => {
+    names.add(n);
+    return false;
+  });
   return names;
+}
+
+/** Whether the query-blockstats replies name a node `known` does not (allocates nothing on the common path). */
+export function namesUnknownNode(known: ReadonlySet<string>, ...replies: unknown[]): boolean {
+  return walkReplies(replies, (n) => !known.has(n));
 }
 
 /** The node names of a query-named-block-nodes reply. */
@@ -43,10 +60,4 @@ export function namedNodeNames(reply: unknown): Set<string> {
     if (name) names.add(name);
   }
   return names;
-}
-
-/** Whether `seen` holds a node `known` does not. */
-export function hasUnknownNode(seen: ReadonlySet<string>, known: ReadonlySet<string>): boolean {
-  for (const n of seen) if (!known.has(n)) return true;
-  return false;
 }
