@@ -69,10 +69,7 @@ else
   own_stack=1
   with_progress "starting Kafka and S3Proxy" stack_up
 fi
-set -a
-# shellcheck disable=SC1090
-source "$STACK_ENV"
-set +a
+load_env "$STACK_ENV" export
 log "stack: kafka $KAFKA_BROKERS, s3 $S3_ENDPOINT"
 
 if dist_stale; then

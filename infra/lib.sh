@@ -41,6 +41,62 @@ free_port() {
 
 random_hex() { od -An -N"${1:-16}" -tx1 /dev/urandom | tr -d ' \n'; }
 
+# valid_name NAME: a VM name becomes a path segment under the run dir (rm -rf'd on stop):
+# 1-40 of [A-Za-z0-9_-], so never '/', '.' or '..'.
+valid_name() { [[ "$1" =~ ^[A-Za-z0-9_-]{1,40}$ ]]; }
+
+# load_env FILE [export]: sets KEY to VALUE for each KEY=VALUE line of FILE (KEY of
+# [A-Z][A-Z0-9_]*), read literally: nothing in the file runs, spaces and $(...) included.
+# The env files (vm.env, stack.env) are data; they are never `source`d.
+load_env() {
+  local file="$1" mode="${2:-}" line
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || continue
+    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
+    [[ "$mode" == export ]] && export "${BASH_REMATCH[1]}"
+  done <"$file"
+  return 0
+}
+
+# import_vars TEXT KEY...: like load_env for the KEY=VALUE lines of TEXT (a script's
+# output, e.g. build-guest.sh), only for the KEYs named; instead of eval.
+import_vars() {
+  local text="$1" line key
+  shift
+  while IFS= read -r line; do
+    [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || continue
+    for key in "$@"; do
+      [[ "$key" == "${BASH_REMATCH[1]}" ]] && printf -v "$key" '%s' "${BASH_REMATCH[2]}"
+    done
+  done <<<"$text"
+  return 0
+}
+
+# write_private FILE: stdin to FILE, readable by its owner only (stack.env holds passwords).
+write_private() {
+  (umask 077 && cat >"$1")
+  chmod 600 "$1"
+}
+
+# short_socket_dir: for unix socket paths that must stay under ~107 bytes when the run
+# dir's path is long: $dir/qmp under one random /tmp/qmpipe-XXXXXXXX per run dir (recorded
+# in $QMPIPE_RUN_DIR/short-socket-dir), which must be our own 0700 directory: root QEMUs
+# must not bind sockets in a path someone else could have planted.
+short_socket_dir() {
+  local rec="$QMPIPE_RUN_DIR/short-socket-dir" dir
+  mkdir -p "$QMPIPE_RUN_DIR"
+  if [[ -s "$rec" ]]; then
+    dir="$(cat "$rec")"
+    [[ -e "$dir" || -L "$dir" ]] || { mkdir -m 0700 "$dir" || die "cannot create $dir"; }
+  else
+    dir="$(mktemp -d /tmp/qmpipe-XXXXXXXX)"
+    printf '%s\n' "$dir" >"$rec"
+  fi
+  [[ -d "$dir" && ! -L "$dir" && -O "$dir" ]] || die "$dir is not our own directory; not putting sockets there"
+  chmod 700 "$dir"
+  printf '%s' "$dir/qmp"
+}
+
 # True when PID is alive and its command line contains MARK (guards against pid reuse).
 pid_matches() {
   local pid="$1" mark="$2"

@@ -28,7 +28,7 @@ stack_up() {
     log "failed to start:$( ((krc)) && echo ' kafka')$( ((src)) && echo ' s3proxy') (logs in $QMPIPE_LOG_DIR)"
     return 1
   fi
-  { cat "$kafka_out" "$s3_out"; echo "QMPIPE_RUN_DIR=$QMPIPE_RUN_DIR"; } >"$STACK_ENV"
+  { cat "$kafka_out" "$s3_out"; echo "QMPIPE_RUN_DIR=$QMPIPE_RUN_DIR"; } | write_private "$STACK_ENV"
   rm -f "$kafka_out" "$s3_out"
   kt="$(sed -n 's/^KAFKA_START_SECONDS=//p' "$STACK_ENV")"
   st="$(sed -n 's/^S3_START_SECONDS=//p' "$STACK_ENV")"
@@ -46,8 +46,7 @@ stack_down() {
 stack_status() {
   local QMPIPE_COMPONENT=stack rc=0
   [[ -f "$STACK_ENV" ]] || { log "down (no $STACK_ENV)"; return 1; }
-  # shellcheck disable=SC1090
-  source "$STACK_ENV"
+  load_env "$STACK_ENV"
   if QMPIPE_WAIT_PID="$KAFKA_PID" node "$QMPIPE_ROOT/infra/kafka/wait.mjs" "$KAFKA_BROKERS" 5; then
     log "kafka    up   $KAFKA_BROKERS (pid $KAFKA_PID)"
   else

@@ -3,10 +3,11 @@
  * replayed from the shared fixture: polling goes on, records wait in the spool,
  * /metrics says so, and stop() returns promptly and persists the spool in order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '#common/log.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
 import { startAgent } from './main.js';
@@ -88,5 +89,47 @@ describe('startAgent with a dead broker', () => {
     const notices = recs.filter((r) => r.body.kind === 'AgentNotice' && r.body.value.kind === 'spool-dropped');
     expect(notices.length).toBeGreaterThan(0);
     expect(notices.every((n) => (n.body.value as { count: number }).count > 0)).toBe(true);
+  });
+
+  it('a health port answers /healthz only: no VM names on it, /metrics stays on loopback', async () => {
+    srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
+    const cfg = loadAgentConfig({
+      raw: {
+        vms: { sockets: [{ path: srv.path }] },
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200, requestTimeoutMs: 500 },
+        metrics: { listen: '127.0.0.1:0', healthListen: '127.0.0.1:0' },
+        drainTimeoutMs: 200,
+      },
+    });
+    const agent = await startAgent(cfg);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const health = `http://127.0.0.1:${agent.healthPort}`;
+      expect(agent.healthPort).not.toBe(agent.metricsPort);
+      const ok = await fetch(`${health}/healthz`);
+      expect([ok.status, await ok.text()]).toEqual([200, 'ok\n']);
+      expect((await fetch(`${health}/metrics`)).status).toBe(404);
+      expect(await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text()).toContain('vm="qmp"');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a spool dir it cannot create: logs an error once and spools in memory instead of failing to start', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+    writeFileSync(join(dir, 'file'), 'x');
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger = createLogger({}, { level: 'info', write: (l) => lines.push(JSON.parse(l) as (typeof lines)[number]) });
+    const cfg = loadAgentConfig({
+      raw: {
+        kafka: { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200 },
+        spool: { dir: join(dir, 'file', 'spool') },
+        metrics: { listen: 'off' },
+        drainTimeoutMs: 100,
+      },
+    });
+    const agent = await startAgent(cfg, { logger });
+    await agent.stop();
+    expect(lines.filter((l) => l.level === 'error' && l.msg.includes('spool')).map((l) => l.msg)).toEqual(['spool dir unusable: spooling in memory only']);
   });
 });

@@ -8,6 +8,7 @@
  * spool dir, disconnect, close /metrics.
  */
 import { hostname } from 'node:os';
+import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
 import { serveMetrics } from '#common/metrics.js';
 import type { AgentConfig, BackoffConfig, LibvirtConfig } from '#schemas/config/agent.js';
@@ -23,7 +24,9 @@ import type { SampleBuilder } from './sample/seam.js';
 import { VmPoller, type Poller, type PollerOptions } from './poller/vmPoller.js';
 import type { VmTarget } from './poller/vmTarget.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
-import { Spool } from './spool/spool.js';
+import { DeadLetterFile } from './spool/deadLetter.js';
+import { GapNotices } from './vmNotices.js';
+import { Spool, type SpoolOptions } from './spool/spool.js';
 import { createTelemetry, type AgentTelemetry } from './telemetry.js';
 
 export interface AgentDeps {
@@ -37,6 +40,8 @@ export interface AgentHandle {
   pollers: ReadonlyMap<string, Poller>;
   /** Port of /metrics when enabled. */
   metricsPort: number | undefined;
+  /** Port of the /healthz-only endpoint when enabled. */
+  healthPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,41 +57,63 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
     connectTimeoutMs: cfg.qmp.connectTimeoutMs,
     handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
     maxLineBytes: cfg.qmp.maxLineBytes,
+    maxLineBytesCeiling: cfg.qmp.maxLineBytesCeiling,
     staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
+    maxEventsPerSecond: cfg.qmp.maxEventsPerSecond,
     reconnect: cfg.qmp.reconnect,
     allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),
   };
+}
+
+/**
+ * The spool on `spool.dir`; drops logged once per reason and then at every power of ten.
+ * A dir the agent cannot create or read (read-only, permissions) is an error logged
+ * once: the agent then spools in memory only rather than not monitoring at all.
+ */
+function openSpool(cfg: AgentConfig, log: Logger, onDrop: NonNullable<SpoolOptions['onDrop']>): Spool {
+  const logged = new Map<string, number>();
+  let spool: Spool | undefined;
+  const opts: SpoolOptions = {
+    memoryBytes: cfg.spool.memoryBytes,
+    dir: cfg.spool.dir,
+    diskBytes: cfg.spool.diskBytes,
+    onDrop: (n, reason, byKey) => {
+      onDrop(n, reason, byKey);
+      const total = (logged.get(reason) ?? 0) + n;
+      const before = logged.get(reason) ?? 0;
+      logged.set(reason, total);
+      if (before === 0 || Math.floor(Math.log10(total)) > Math.floor(Math.log10(before))) {
+        const why =
+          reason === 'disk-write-failed' ? `spool disk write failed (${spool?.lastDiskError ?? 'see the dir'})` : `spool: records dropped (${reason})`;
+        log.warn(why, { reason, dropped: n, droppedTotal: total, dir: cfg.spool.dir });
+      }
+    },
+  };
+  try {
+    spool = new Spool(opts);
+  } catch (err) {
+    log.error('spool dir unusable: spooling in memory only', { dir: cfg.spool.dir, error: describeError(err) });
+    spool = new Spool({ ...opts, dir: undefined });
+  }
+  return spool;
 }
 
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const log = deps.logger ?? silentLogger;
   const telemetry = createTelemetry();
   const pollers = new Map<string, Poller>();
-  let dropsLogged = 0;
-  let droppedTotal = 0;
-  const spool = new Spool({
-    memoryBytes: cfg.spool.memoryBytes,
-    dir: cfg.spool.dir,
-    diskBytes: cfg.spool.diskBytes,
-    onDrop: (n, reason, byKey) => {
-      telemetry.spoolDropped.inc({ reason }, n);
-      // Tell each VM's consumers why its seq has a gap. Deferred: we are inside spool.push.
-      queueMicrotask(() => {
-        for (const [uuid, count] of byKey) {
-          for (const p of pollers.values()) if (p.notice(uuid, 'spool-dropped', `${count} records dropped by the agent's spool (${reason})`, count)) break;
-        }
-      });
-      // Log the first drop and then every power of ten, never per record.
-      droppedTotal += n;
-      const total = droppedTotal;
-      if (dropsLogged === 0 || total >= dropsLogged * 10) {
-        dropsLogged = Math.max(1, total);
-        log.warn('spool full: oldest records dropped', { reason, dropped: n, droppedTotal: total });
-      }
-    },
+  const gaps = new GapNotices(() => pollers.values());
+  const spool = openSpool(cfg, log, (n, reason, byKey) => {
+    telemetry.spoolDropped.inc({ reason }, n);
+    // Tell each VM's consumers why its seq has a gap (later: we are inside spool.push).
+    for (const [uuid, count] of byKey) gaps.add(uuid, 'spool-dropped', reason, count);
   });
   if (spool.records > 0) log.info('spool recovered from disk', { records: spool.records, dir: cfg.spool.dir });
-  const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log);
+  const deadLetters = new DeadLetterFile(spool.dir, cfg.spool.deadLetterBytes);
+  const publisher = new KafkaPublisher(cfg.kafka, spool, telemetry, log, {
+    file: deadLetters,
+    onDeadLetter: (uuid, reason) => gaps.add(uuid, 'dead-lettered', reason, 1),
+  });
   publisher.start();
 
   const opts = pollerOptions(cfg);
@@ -121,11 +148,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   }
   libvirt?.start(callbacks);
 
-  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
-  if (cfg.metrics.listen !== 'off') {
-    const i = cfg.metrics.listen.lastIndexOf(':');
-    metrics = await serveMetrics(telemetry.registry, cfg.metrics.listen.slice(0, i), Number(cfg.metrics.listen.slice(i + 1)));
-  }
+  const listen = (at: string, registry: typeof telemetry.registry | undefined) => {
+    const i = at.lastIndexOf(':');
+    return serveMetrics(registry, at.slice(0, i), Number(at.slice(i + 1)));
+  };
+  const metrics = cfg.metrics.listen === 'off' ? undefined : await listen(cfg.metrics.listen, telemetry.registry);
+  const health = cfg.metrics.healthListen === 'off' ? undefined : await listen(cfg.metrics.healthListen, undefined);
   log.info('agent started', {
     vms: pollers.size,
     globs: cfg.vms.globs,
@@ -136,9 +164,11 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     telemetry,
     pollers,
     metricsPort: metrics?.port,
+    healthPort: health?.port,
     async stop() {
       discovery.stop();
       libvirt?.discovery.stop();
+      gaps.flush();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       log.info('pollers stopped; draining spool', { records: spool.records });
       await libvirt?.host.stop();
@@ -150,6 +180,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
         dropped: spool.dropped,
       });
       await metrics?.close();
+      await health?.close();
     },
   };
 }

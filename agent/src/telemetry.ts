@@ -31,6 +31,12 @@ export interface AgentTelemetry {
   spoolRecords: Gauge;
   spoolBytes: Gauge;
   spoolDropped: Counter;
+  /** Records Kafka will never take (too large, refused for good), by reason. */
+  deadLettered: Counter;
+  /** QMP events over the per-VM cap, not published, by VM. */
+  eventsSuppressed: Counter;
+  /** A VM's QMP line limit, once raised above qmp.maxLineBytes. */
+  lineLimit: Gauge;
 }
 
 export function createTelemetry(registry = new Registry()): AgentTelemetry {
@@ -55,6 +61,18 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     publishErrors: registry.counter('qmpipe_agent_publish_errors_total', 'Failed produce attempts (retried), by error name.'),
     spoolRecords: registry.gauge('qmpipe_agent_spool_records', 'Records waiting for Kafka, by tier (memory, disk).'),
     spoolBytes: registry.gauge('qmpipe_agent_spool_bytes', 'Bytes waiting for Kafka, by tier (memory, disk).'),
-    spoolDropped: registry.counter('qmpipe_agent_spool_dropped_total', 'Records dropped because the spool was full (oldest first).'),
+    spoolDropped: registry.counter(
+      'qmpipe_agent_spool_dropped_total',
+      'Records dropped, by reason: the spool was full (oldest first), unwritable or corrupt, or a dead letter could not be kept.',
+    ),
+    eventsSuppressed: registry.counter(
+      'qmpipe_agent_events_suppressed_total',
+      'QMP events over qmp.maxEventsPerSecond, not published (summarized in an events-suppressed notice), by VM.',
+    ),
+    lineLimit: registry.gauge('qmpipe_agent_qmp_line_limit_bytes', "A VM's QMP line limit once its replies outgrew qmp.maxLineBytes, by VM."),
+    deadLettered: registry.counter(
+      'qmpipe_agent_records_dead_lettered_total',
+      'Records Kafka will never take, written to the dead-letter file, by reason (a Kafka error type, or record-too-large).',
+    ),
   };
 }

@@ -182,9 +182,17 @@ function escapeHelp(s: string): string {
 }
 
 /** Serves GET /metrics (and /healthz) on host:port. Resolves once listening; `port` 0 picks one. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+/**
+ * `/metrics` (and `/healthz`) over HTTP; without a registry only `/healthz`: a probe
+ * endpoint that names nothing (VM names are metric labels), safe on every interface.
+ */
+export async function serveMetrics(
+  registry: Registry | undefined,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
+    if (registry && req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(registry.render());
     } else if (req.method === 'GET' && req.url === '/healthz') {

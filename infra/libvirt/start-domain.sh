@@ -52,7 +52,7 @@ backing="$vmdir/backing.img"
 uuid="$(cat /proc/sys/kernel/random/uuid)"
 rm -f "$console_log"
 
-eval "$(bash "$here/../qemu/build-guest.sh")"
+import_vars "$(bash "$here/../qemu/build-guest.sh")" GUEST_KERNEL GUEST_INITRD GUEST_KVER
 resolved_accel="$(bash "$here/../qemu/probe-kvm.sh" "$accel")"
 t0="$(now)"
 

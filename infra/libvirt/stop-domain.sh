@@ -6,10 +6,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 name="${1:?usage: stop-domain.sh NAME}"
+valid_name "$name" || die "not a domain name: '$name' (1-40 of [A-Za-z0-9_-])"
 QMPIPE_COMPONENT="libvirt-vm $name"
 vmdir="$QMPIPE_RUN_DIR/libvirt/vm/$name"
 [[ -f "$vmdir/vm.env" ]] || { log "not running (no $vmdir/vm.env)"; rm -rf "$vmdir"; exit 0; }
-source "$vmdir/vm.env"
+load_env "$vmdir/vm.env"
 if virsh -c qemu:///system domname "$VM_UUID" >/dev/null 2>&1; then
   virsh -c qemu:///system destroy "$VM_UUID" >/dev/null || log "virsh destroy $VM_UUID failed"
 fi

@@ -22,7 +22,7 @@ case "$mode" in
 esac
 kvm_usable || { log "/dev/kvm not usable: using TCG"; echo tcg; exit 0; }
 
-eval "$(bash "$here/build-guest.sh")"
+import_vars "$(bash "$here/build-guest.sh")" GUEST_KERNEL GUEST_INITRD GUEST_KVER
 key="$(printf '%s|%s|%s' "$(uname -r)" "$(qemu-system-x86_64 --version | head -1)" "$GUEST_KVER" | sha256sum | cut -c1-12)"
 cache="$QMPIPE_CACHE/guest/kvm-probe-$key"
 if [[ ! -f "$cache" ]]; then

@@ -5,9 +5,10 @@
 #
 #   start-vm.sh --name NAME [--disk-mib 256] [--backing-mib 96] [--rate 4] [--seconds 0]
 #               [--delay 0] [--accel auto|kvm|tcg] [--memory-mib 160] [--no-boot-wait]
-#               [--boot-timeout 90]
+#               [--boot-timeout 90] [--uuid UUID]
 #
 # --disk-mib is the virtual size of the qcow2, --backing-mib the size of the loop device.
+# --uuid gives the VM a fixed -uuid (default: a random one), e.g. to restart "the same" VM.
 # --no-boot-wait returns once QMP answers (used for a KVM VM whose guest may not boot,
 # which still serves query-stats). Writes $QMPIPE_RUN_DIR/vm/NAME/vm.env and prints it:
 #   VM_NAME VM_UUID VM_PID VM_ACCEL VM_QMP_AGENT VM_QMP_OPERATOR VM_DISK_MODE (loop|file)
@@ -20,7 +21,7 @@ source "$here/../lib.sh"
 QMPIPE_COMPONENT=vm
 
 name="" disk_mib=256 backing_mib=96 rate=4 seconds=0 delay=0 accel=auto memory_mib=160
-boot_wait=1 boot_timeout=90
+boot_wait=1 boot_timeout=90 uuid=""
 while (($#)); do
   case "$1" in
     --name) name="$2"; shift 2 ;;
@@ -33,6 +34,7 @@ while (($#)); do
     --memory-mib) memory_mib="$2"; shift 2 ;;
     --no-boot-wait) boot_wait=0; shift ;;
     --boot-timeout) boot_timeout="$2"; shift 2 ;;
+    --uuid) uuid="$2"; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -46,7 +48,7 @@ mkdir -p "$vmdir" "$QMPIPE_LOG_DIR"
 # unix socket paths must stay under ~107 bytes; fall back to a short /tmp dir if needed.
 qmp_dir="${QMPIPE_QMP_DIR:-$QMPIPE_RUN_DIR/qmp}"
 if ((${#qmp_dir} + ${#name} > 90)); then
-  qmp_dir="/tmp/qmpipe-$(printf '%s' "$QMPIPE_RUN_DIR" | sha256sum | cut -c1-10)/qmp"
+  qmp_dir="$(short_socket_dir)"
   log "run dir path too long for unix sockets; using $qmp_dir"
 fi
 mkdir -p "$qmp_dir"
@@ -59,10 +61,11 @@ console_log="$QMPIPE_LOG_DIR/vm-$name.console.log"
 qemu_log="$QMPIPE_LOG_DIR/vm-$name.qemu.log"
 pidfile="$vmdir/qemu.pid"
 backing="$vmdir/backing.img"
-uuid="$(cat /proc/sys/kernel/random/uuid)"
+if [[ -z "$uuid" ]]; then uuid="$(cat /proc/sys/kernel/random/uuid)"; fi
+[[ "$uuid" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] || die "--uuid must be a lower-case UUID"
 rm -f "$agent_sock" "$op_sock" "$console_log"
 
-eval "$(bash "$here/build-guest.sh")"
+import_vars "$(bash "$here/build-guest.sh")" GUEST_KERNEL GUEST_INITRD GUEST_KVER
 t0="$(now)"
 
 # On any failure below, undo what was set up: our QEMU pid, our loop device, our files.

@@ -5,10 +5,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 name="${1:?usage: stop-vm.sh NAME}"
+valid_name "$name" || die "not a VM name: '$name' (1-40 of [A-Za-z0-9_-])"
 QMPIPE_COMPONENT="vm $name"
 vmdir="$QMPIPE_RUN_DIR/vm/$name"
 [[ -f "$vmdir/vm.env" ]] || { log "not running (no $vmdir/vm.env)"; rm -rf "$vmdir"; exit 0; }
-source "$vmdir/vm.env"
+load_env "$vmdir/vm.env"
 # The operator socket path is unique to this VM and appears in QEMU's command line.
 stop_pidfile "$vmdir/qemu.pid" "$VM_QMP_OPERATOR" 10
 if [[ -n "${VM_LOOP:-}" ]]; then

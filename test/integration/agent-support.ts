@@ -27,6 +27,7 @@ export function agentConfig(
     sockets?: Array<{ path: string }>;
     globs?: string[];
     fastIntervalMs?: number;
+    slowIntervalMs?: number;
     spool?: Record<string, unknown>;
     kafka?: Record<string, unknown>;
     qmp?: Record<string, unknown>;
@@ -43,7 +44,7 @@ export function agentConfig(
         reconnect: { initialRetryTime: 200, maxRetryTime: 2000 },
         ...over.qmp,
       },
-      sampling: { fastIntervalMs: over.fastIntervalMs ?? 1000, slowIntervalMs: 2000 },
+      sampling: { fastIntervalMs: over.fastIntervalMs ?? 1000, slowIntervalMs: over.slowIntervalMs ?? 2000 },
       kafka: {
         brokers: stack().kafkaBrokers,
         rawTopic: randomName('it-raw'),

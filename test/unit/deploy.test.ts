@@ -29,8 +29,26 @@ describe('systemd unit', () => {
     const res = spawnSync('systemd-analyze', ['verify', join(dir, 'qmpipe-agent.service')], { encoding: 'utf8' });
     expect(res.stderr.split('\n').filter((l) => l.includes('qmpipe-agent.service'))).toEqual([]);
     expect(res.status).toBe(0);
-    for (const key of ['ProtectSystem=strict', 'ReadWritePaths=/run/qmp', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed'])
-      expect(unit).toContain(key);
+    for (const key of ['ProtectSystem=strict', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed']) expect(unit).toContain(key);
+    // connect(2) works on a read-only mount (test/unit/qmp-readonly-mount.test.ts): /run/qmp stays read-only.
+    expect(unit).not.toMatch(/^ReadWritePaths=.*\/run\/qmp/m);
+  });
+
+  it('the example agent config spools where the unit may write (ProtectSystem=strict: StateDirectory or ReadWritePaths)', () => {
+    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8');
+    const example = JSON.parse(readFileSync(join(packageRoot(), 'agent', 'agent.example.json'), 'utf8')) as { spool: { dir: string } };
+    const values = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].flatMap((m) => m[1]!.trim().split(/\s+/));
+    const writable = [...values('StateDirectory').map((d) => `/var/lib/${d}`), ...values('ReadWritePaths').map((p) => p.replace(/^-/, ''))];
+    expect(
+      writable.some((w) => example.spool.dir === w || example.spool.dir.startsWith(`${w}/`)),
+      `${example.spool.dir} not under ${writable.join(', ')}`,
+    ).toBe(true);
+  });
+
+  it("lets the agent read QEMU's /proc/<tid>/stat (the instance id names the process): other users' processes stay visible", () => {
+    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8');
+    expect(unit).not.toMatch(/^ProtectProc=(invisible|noaccess|ptraceable)$/m);
+    expect(unit).not.toMatch(/^ProcSubset=pid$/m);
   });
 });
 
@@ -70,6 +88,17 @@ describe('Kubernetes manifests', () => {
       ds.spec.template as unknown as { spec: { volumes: Array<{ name: string; hostPath?: { path: string } }>; containers: Array<{ args: string[] }> } }
     ).spec;
     expect(spec.volumes.find((v) => v.name === 'qmp')?.hostPath?.path).toBe('/run/qmp');
+    // The example config's spool dir is on a writable volume of the pod.
+    const example = JSON.parse(readFileSync(join(packageRoot(), 'agent', 'agent.example.json'), 'utf8')) as { spool: { dir: string } };
+    const mounts = (ds.spec.template as unknown as { spec: { containers: Array<{ volumeMounts: Array<{ mountPath: string; readOnly?: boolean }> }> } }).spec
+      .containers[0]!.volumeMounts;
+    expect(mounts.some((m) => !m.readOnly && (example.spool.dir === m.mountPath || example.spool.dir.startsWith(`${m.mountPath}/`)))).toBe(true);
+    // The QMP sockets are mounted read-only; the probe does not read /metrics (VM names) on the host network.
+    expect(mounts.find((m) => m.mountPath === '/run/qmp')?.readOnly).toBe(true);
+    const c0 = (ds.spec.template as unknown as { spec: { containers: Array<{ readinessProbe?: { httpGet?: { path: string } } }> } }).spec.containers[0]!;
+    expect(c0.readinessProbe?.httpGet?.path).toBe('/healthz');
+    // The instance id reads QEMU's /proc/<vcpu tid>/stat: the host's PID namespace.
+    expect((ds.spec.template as unknown as { spec: { hostPID?: boolean } }).spec.hostPID).toBe(true);
     expect(spec.containers[0]!.args.slice(0, 1)).toEqual(['agent']);
     expect(ds.spec.selector.matchLabels).toEqual((ds.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels);
   });

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitDev, sysfsReader } from './sysfs.js';
 
@@ -20,7 +22,7 @@ describe('sysfsReader on this host', () => {
   it('reads loopback counters from /sys/class/net/lo/statistics', () => {
     const lo = host.netStats('lo');
     expect(lo?.name).toBe('lo');
-    expect(lo!.rxBytes).toBe(Number(readFileSync('/sys/class/net/lo/statistics/rx_bytes', 'utf8')) || lo!.rxBytes);
+    expect(lo!.txBytes).toBe(Number(readFileSync('/sys/class/net/lo/statistics/rx_bytes', 'utf8')) || lo!.txBytes); // guest view: swapped
     expect(Object.keys(lo!).sort()).toEqual(['name', 'rxBytes', 'rxDropped', 'rxErrors', 'rxPackets', 'txBytes', 'txDropped', 'txErrors', 'txPackets']);
   });
 
@@ -40,5 +42,27 @@ describe('sysfsReader on this host', () => {
   it('a regular file or missing path is not a block device', () => {
     expect(host.blockdevSize('/etc/hostname')).toBeUndefined();
     expect(host.blockdevSize('/nonexistent')).toBeUndefined();
+  });
+});
+
+describe("tap counters in the guest's view (libvirt's vocabulary)", () => {
+  it('swaps rx and tx: what the host transmits on the tap is what the guest received', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sysfs-'));
+    const dir = join(root, 'sys/class/net/tap-vm1/statistics');
+    mkdirSync(dir, { recursive: true });
+    const host = { rx_bytes: 1000, rx_packets: 10, rx_errors: 1, rx_dropped: 2, tx_bytes: 5000, tx_packets: 50, tx_errors: 3, tx_dropped: 4 };
+    for (const [f, v] of Object.entries(host)) writeFileSync(join(dir, f), `${v}\n`);
+    expect(sysfsReader(root).netStats('tap-vm1')).toEqual({
+      name: 'tap-vm1',
+      rxBytes: 5000, // the guest received what the host sent into the tap
+      rxPackets: 50,
+      rxErrors: 3,
+      rxDropped: 4,
+      txBytes: 1000,
+      txPackets: 10,
+      txErrors: 1,
+      txDropped: 2,
+    });
+    rmSync(root, { recursive: true, force: true });
   });
 });

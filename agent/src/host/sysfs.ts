@@ -5,7 +5,12 @@
  *   blockdev size   stat(path).rdev → /sys/dev/block/MAJ:MIN/size × 512
  *                   (the physical size of a thin LV; QEMU's virtual-size of a
  *                   host_device node lags behind a grown device)
- *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
+ *   file allocation stat(path).blocks × 512 of an image file (QEMU's actual-size,
+ *                   which the slow group reports only every slowIntervalMs)
+ *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped},
+ *                   rx and tx swapped into the guest's view (below)
+ *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
+ *                   per connection, for the instance id
  *
  * Reads are synchronous: sysfs attributes are in-memory and never block on I/O.
  * A missing path or interface is skipped (undefined), never an error. `root`
@@ -14,7 +19,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetInterface } from '#schemas/types.js';
+import type { QemuProcess } from '../sample/identity.js';
 import type { HostObservations } from '../sample/tick.js';
+import { readQemuProcess } from './procfs.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
 export function splitDev(rdev: number): { major: number; minor: number } {
@@ -28,19 +35,28 @@ export function splitDev(rdev: number): { major: number; minor: number } {
 export interface HostReader {
   /** Length in bytes of the block device at `path`, or undefined if it is not one. */
   blockdevSize(path: string): number | undefined;
+  /** Bytes allocated to the regular file at `path` (st_blocks × 512), or undefined if it is not one. */
+  fileAllocation(path: string): number | undefined;
   /** Tap counters of `ifname`, or undefined if the interface does not exist. */
   netStats(ifname: string): NetInterface | undefined;
+  /** The QEMU process owning these vCPU threads (procfs.ts), or undefined if it cannot be read here. */
+  qemuProcess(threadIds: readonly number[]): QemuProcess | undefined;
 }
 
+/**
+ * A tap's counters are the host's view: what the host transmits into the tap, the guest
+ * receives. The series use libvirt's guest view (virNetDevTapInterfaceStats with
+ * `swapped`, as libvirt does for tap-backed interfaces), so rx and tx are swapped here.
+ */
 const NET_FIELDS = [
-  ['rxBytes', 'rx_bytes'],
-  ['rxPackets', 'rx_packets'],
-  ['rxErrors', 'rx_errors'],
-  ['rxDropped', 'rx_dropped'],
-  ['txBytes', 'tx_bytes'],
-  ['txPackets', 'tx_packets'],
-  ['txErrors', 'tx_errors'],
-  ['txDropped', 'tx_dropped'],
+  ['rxBytes', 'tx_bytes'],
+  ['rxPackets', 'tx_packets'],
+  ['rxErrors', 'tx_errors'],
+  ['rxDropped', 'tx_dropped'],
+  ['txBytes', 'rx_bytes'],
+  ['txPackets', 'rx_packets'],
+  ['txErrors', 'rx_errors'],
+  ['txDropped', 'rx_dropped'],
 ] as const;
 
 export function sysfsReader(root = '/'): HostReader {
@@ -66,6 +82,14 @@ export function sysfsReader(root = '/'): HostReader {
       const n = sectors === undefined ? NaN : Number.parseInt(sectors, 10);
       return Number.isFinite(n) ? n * 512 : undefined;
     },
+    fileAllocation(path) {
+      try {
+        const st = statSync(path);
+        return st.isFile() ? st.blocks * 512 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     netStats(ifname) {
       if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(ifname)) return undefined;
       const base = `sys/class/net/${ifname}/statistics`;
@@ -77,26 +101,33 @@ export function sysfsReader(root = '/'): HostReader {
       }
       return { name: ifname, ...out } as unknown as NetInterface;
     },
+    qemuProcess: (threadIds) => readQemuProcess(threadIds, root),
   };
 }
 
 /**
- * One tick's host observations: the size of each host_device path, and the counters of
- * each tap interface (missing ones skipped). `onTraffic` sees each as a transcript
- * `host` line (`qmpipe record`).
+ * One tick's host observations: the size of each host_device path, the allocation of
+ * each image file, and the counters of each tap interface (missing ones skipped).
+ * `onTraffic` sees each as a transcript `host` line (`qmpipe record`).
  */
 export function observeHost(
   reader: HostReader,
-  devicePaths: readonly string[],
+  paths: { devices: readonly string[]; files: readonly string[] },
   ifnames: readonly string[],
   onTraffic?: (dir: 'host', msg: unknown) => void,
 ): HostObservations {
-  const host: HostObservations = { blockdevSizes: {}, net: [] };
-  for (const path of devicePaths) {
+  const host: HostObservations = { blockdevSizes: {}, fileAllocations: {}, net: [] };
+  for (const path of paths.devices) {
     const bytes = reader.blockdevSize(path);
     if (bytes === undefined) continue;
     host.blockdevSizes[path] = bytes;
     onTraffic?.('host', { 'blockdev-size': { path, bytes } });
+  }
+  for (const path of paths.files) {
+    const bytes = reader.fileAllocation(path);
+    if (bytes === undefined) continue;
+    host.fileAllocations![path] = bytes;
+    onTraffic?.('host', { 'file-allocation': { path, bytes } });
   }
   for (const ifname of ifnames) {
     const n = reader.netStats(ifname);

@@ -4,11 +4,15 @@
  * record, says why once, and keeps every record in the spool.
  * kafkajs is replaced by a stub whose admin/producer `connect` always fails.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#common/log.js';
 import { fixturePath } from '#test/support/fixtures.js';
 import { replayFile } from '#tools/transcript/replay.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
+import { DeadLetterFile } from '../spool/deadLetter.js';
 import { Spool } from '../spool/spool.js';
 import { createTelemetry } from '../telemetry.js';
 import { KafkaPublisher } from './publisher.js';
@@ -65,5 +69,32 @@ describe('KafkaPublisher when the broker rejects the connection', () => {
     expect(warned).toHaveLength(1);
     expect(warned[0]!.error).toContain('SASL SCRAM SHA512 authentication failed');
     expect(spool.records).toBe(sent);
+  });
+});
+
+describe('KafkaPublisher, a record over kafka.maxRecordBytes', () => {
+  it('is dead-lettered at once, never spooled, counted, and its VM is told', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deadletter-'));
+    const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['127.0.0.1:9093'], maxRecordBytes: 2048 }, spool: { dir } } });
+    const spool = new Spool({ memoryBytes: 1 << 20, diskBytes: 0 });
+    const telemetry = createTelemetry();
+    const told: string[] = [];
+    pub = new KafkaPublisher(cfg.kafka, spool, telemetry, undefined, {
+      file: new DeadLetterFile(dir, cfg.spool.deadLetterBytes),
+      onDeadLetter: (key, reason) => told.push(`${key}:${reason}`),
+    });
+    const records = replayFile(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records;
+    const big = records.find((r) => r.body.kind === 'StatsSchemaSnapshot')!; // ~9 KB encoded
+    const small = records.find((r) => r.body.kind === 'AgentNotice' || r.body.kind === 'QmpEvent') ?? records[1]!;
+    pub.publish('vm-1', big);
+    pub.publish('vm-1', { ...small, body: { kind: 'AgentNotice', value: { kind: 'connected', message: 'm', count: 0 } } });
+    expect(spool.records).toBe(1);
+    expect(telemetry.deadLettered.value({ reason: 'record-too-large' })).toBe(1);
+    expect(told).toEqual(['vm-1:record-too-large']);
+    const line = JSON.parse(readFileSync(join(dir, 'dead-letter.jsonl'), 'utf8')) as { key: string; reason: string; bytes: number; value: string };
+    expect(line).toMatchObject({ key: 'vm-1', reason: 'record-too-large' });
+    expect(line.bytes).toBeGreaterThan(2048);
+    expect(Buffer.from(line.value, 'base64')).toHaveLength(line.bytes);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

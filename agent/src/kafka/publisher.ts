@@ -4,15 +4,27 @@
  *   start:  (in the background, retried with backoff until it works)
  *           connect admin → create topics (raw + compacted schemas) → publish the
  *           writer schema keyed by fingerprint → connect the idempotent producer
+ *   publish: encode → over `maxRecordBytes`? dead letter : spool
  *   loop:   wait for records (+ linger) → peek one batch → send (acks=all, gzip)
- *           → commit on success; on failure back off and re-send the same batch
- *           (new records wake only the wait for records, never a backoff: a broker that
- *           rejects the agent at once, e.g. wrong SASL credentials, is not re-tried per sample)
+ *           → commit on success; on a failure that may pass (produceErrors.ts: broker
+ *           down, timeout, SASL) back off and re-send the same batch (new records wake
+ *           only the wait for records, never a backoff: a broker that rejects the agent
+ *           at once, e.g. wrong SASL credentials, is not re-tried per sample); when the
+ *           broker refused a record for good, isolate it (below), dead-letter it
+ *           (rejected.ts) and go on with the rest
  *   stop:   keep draining until the spool is empty or `drainTimeoutMs` passes,
  *           then persist what is left to disk and disconnect
  *
  * Only one batch is in flight at a time, so per-key order holds across retries.
  * Pollers never wait for Kafka: `RecordSink.publish` only appends to the spool.
+ *
+ * Isolating a refused record: a batch spans partitions, the broker appends the
+ * partitions it accepts, and kafkajs rolls back the sequence numbers of the whole
+ * request, so a different split of those records under the same producer id would be
+ * out of sequence. The producer is therefore replaced (a new producer id) and the batch
+ * sent one record at a time: a single-record request fails or succeeds as a whole. The
+ * records of other partitions the broker had already appended arrive twice (consumers
+ * dedupe by uuid + seq; the processor drops a sample whose time did not advance).
  */
 import { CompressionTypes, Kafka, type Admin, type Producer } from 'kafkajs';
 import { describeError } from '#common/errors.js';
@@ -23,10 +35,14 @@ import { encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import type { AgentConfig } from '#schemas/config/agent.js';
 import type { RawRecord } from '#schemas/types.js';
 import type { RecordSink } from '../poller/sink.js';
+import { DeadLetterFile } from '../spool/deadLetter.js';
+import type { SpoolEntry } from '../spool/segment.js';
 import type { Spool } from '../spool/spool.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
 import { producerConfig, topicsToCreate } from './options.js';
+import { classifyProduceError } from './produceErrors.js';
+import { RejectedRecords, type OnDeadLetter } from './rejected.js';
 
 type KafkaCfg = AgentConfig['kafka'];
 
@@ -43,15 +59,18 @@ export class KafkaPublisher implements RecordSink {
   /** True while the loop waits for records: only then does a new record wake it (never a backoff). */
   private waitingForRecords = false;
   private readonly log: Logger;
+  private readonly rejected: RejectedRecords;
 
   constructor(
     private readonly cfg: KafkaCfg,
     private readonly spool: Spool,
     private readonly telemetry: AgentTelemetry,
     logger: Logger = silentLogger,
+    deadLetters: { file: DeadLetterFile; onDeadLetter?: OnDeadLetter | undefined } = { file: new DeadLetterFile(undefined, 0) },
   ) {
     this.log = logger.child({ component: 'kafka' });
     this.kafka = new Kafka(kafkaClientConfig(cfg, kafkaLogCreator(this.log)));
+    this.rejected = new RejectedRecords(deadLetters.file, telemetry, this.log, deadLetters.onDeadLetter);
   }
 
   /** Appends one record to the spool (never blocks, never throws). */
@@ -64,7 +83,15 @@ export class KafkaPublisher implements RecordSink {
       this.log.error('record does not encode; dropped', { error: describeError(err), kind: record.body.kind });
       return;
     }
-    this.spool.push({ key, value });
+    if (value.length > this.cfg.maxRecordBytes) return this.rejected.handle({ key, value }, 'record-too-large');
+    try {
+      this.spool.push({ key, value });
+    } catch (err) {
+      // The spool counts its own I/O failures; anything else must not reach a poller or a socket handler.
+      this.telemetry.spoolDropped.inc({ reason: 'spool-error' });
+      this.log.error('spool refused a record; dropped', { error: describeError(err) });
+      return;
+    }
     this.updateGauges();
     if (this.waitingForRecords) this.wake?.();
   }
@@ -147,20 +174,64 @@ export class KafkaPublisher implements RecordSink {
     if (this.halted) return false;
     const batch = this.spool.peek(this.cfg.batchMaxRecords, this.cfg.batchMaxBytes);
     if (batch.length === 0) return false;
+    try {
+      await this.send(batch);
+    } catch (err) {
+      const failure = classifyProduceError(err);
+      if (failure.kind === 'retry' || this.halted) throw err;
+      if (batch.length === 1) this.settle(1, batch[0], failure.reason);
+      else await this.isolate(batch, failure.reason);
+      return true;
+    }
+    this.settle(batch.length);
+    return true;
+  }
+
+  private async send(entries: readonly SpoolEntry[]): Promise<void> {
     const t0 = performance.now();
     await this.producer!.send({
       topic: this.cfg.rawTopic,
       acks: -1,
       timeout: this.cfg.requestTimeoutMs,
       compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      messages: batch.map((e) => ({ key: e.key, value: e.value })),
+      messages: entries.map((e) => ({ key: e.key, value: e.value })),
     });
-    if (this.halted) return true; // persisted already: leave the spool as stop() wrote it
-    this.spool.commit();
     this.telemetry.publishLatency.observe({}, (performance.now() - t0) / 1000);
-    this.telemetry.recordsPublished.inc({}, batch.length);
+  }
+
+  /** The first `n` records of the batch in flight are done: acknowledged, or `rejected` (one record) dead-lettered. */
+  private settle(n: number, rejected?: SpoolEntry, reason?: string): void {
+    if (this.halted) return; // persisted already: leave the spool as stop() wrote it
+    if (rejected) this.rejected.handle(rejected, reason!);
+    else this.telemetry.recordsPublished.inc({}, n);
+    this.spool.commit(n);
     this.updateGauges();
-    return true;
+  }
+
+  /**
+   * A batch was refused for good: replace the producer (see the header) and send the
+   * records one at a time. A failure that may pass throws (backoff; the rest of the
+   * batch stays in flight and goes out as one batch again).
+   */
+  private async isolate(batch: readonly SpoolEntry[], reason: string): Promise<void> {
+    this.log.info('Kafka refused a batch for good; sending it one record at a time to find the records it refuses', { reason, records: batch.length });
+    const old = this.producer;
+    this.producer = undefined;
+    this.ready = false;
+    await Promise.race([old?.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await this.connect();
+    for (const e of batch) {
+      if (this.halted) return;
+      try {
+        await this.send([e]);
+      } catch (err) {
+        const failure = classifyProduceError(err);
+        if (failure.kind === 'retry') throw err;
+        this.settle(1, e, failure.reason);
+        continue;
+      }
+      this.settle(1);
+    }
   }
 
   /** Waits for the first record, then lingers so a batch can form. */

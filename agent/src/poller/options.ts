@@ -14,13 +14,18 @@ export interface PollerOptions {
   fastIntervalMs: number;
   slowIntervalMs: number;
   statsTargets: 'auto' | string[];
-  statsProviders?: Array<{ provider: string; names?: string[] | undefined }> | undefined;
+  statsProviders?: Array<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** Initial QMP line limit of a VM. */
   maxLineBytes: number;
+  /** How far a VM's line limit may grow when its replies are longer (default: maxLineBytes, no growth). */
+  maxLineBytesCeiling?: number;
   staleAfterMissedTicks: number;
+  /** Per-VM cap on QMP events published per second (eventBudget.ts); default 100. */
+  maxEventsPerSecond?: number;
   reconnect: RetryPolicy;
   allowlist?: Allowlist;
 }

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '#common/paths.js';
+import { loadAgentConfig } from '#schemas/config/agent.js';
 import { loadFixture } from '#test/support/transcriptLines.js';
 import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 
@@ -29,6 +32,35 @@ describe('planTick', () => {
     expect(p.map((c) => c.key)).toEqual(['query-status', 'query-stats:vm', 'query-blockstats', 'query-block-jobs', 'query-block', 'query-named-block-nodes']);
     expect(p[1]!.arguments).toEqual({ target: 'vm', providers: [{ provider: 'kvm', names: ['exits'] }] });
     expect(p[5]!.arguments).toEqual({ flat: true });
+  });
+
+  it('provider filters apply to the targets they name; a target no filter names gets every provider', () => {
+    const filters = [
+      { provider: 'kvm', targets: ['vm', 'vcpu'] },
+      { provider: 'cryptodev', names: ['ops'], targets: ['cryptodev'] },
+    ];
+    const p = planTick({ version: v72, statsTargets: ['vm', 'vcpu', 'cryptodev', 'other'], statsProviders: filters, blockstatsNodes: false, slow: false });
+    const args = Object.fromEntries(p.filter((c) => c.execute === 'query-stats').map((c) => [c.key, c.arguments]));
+    expect(args).toEqual({
+      'query-stats:vm': { target: 'vm', providers: [{ provider: 'kvm' }] },
+      'query-stats:vcpu': { target: 'vcpu', providers: [{ provider: 'kvm' }] },
+      'query-stats:cryptodev': { target: 'cryptodev', providers: [{ provider: 'cryptodev', names: ['ops'] }] },
+      'query-stats:other': { target: 'other' },
+    });
+  });
+
+  it('the example config does not drop cryptodev stats with its kvm filter', () => {
+    const cfg = loadAgentConfig({ file: join(packageRoot(), 'agent', 'agent.example.json'), env: {} });
+    const p = planTick({
+      version: v72,
+      statsTargets: ['vm', 'vcpu', 'cryptodev'],
+      statsProviders: cfg.sampling.statsProviders,
+      blockstatsNodes: true,
+      slow: false,
+    });
+    const crypto = p.find((c) => c.key === 'query-stats:cryptodev')!;
+    const providers = (crypto.arguments as { providers?: Array<{ provider: string }> }).providers;
+    expect(providers === undefined || providers.some((x) => x.provider === 'cryptodev')).toBe(true);
   });
 
   it('QEMU < 5.0 gets query-named-block-nodes without flat', () => {

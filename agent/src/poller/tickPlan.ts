@@ -2,7 +2,8 @@
  * Which QMP commands one tick sends, pure. Wire shapes:
  *
  *   fast  query-status
- *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer)
+ *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer);
+ *                                                providers: the filters that name the target
  *         query-blockstats                       device mode: nested parent/backing
  *         query-blockstats {query-nodes:true}    flat node list (optional)
  *         query-block-jobs
@@ -25,7 +26,8 @@ export interface TickPlanInput {
   version: QemuVersion;
   /** Targets to query with query-stats; empty when query-stats is unavailable. */
   statsTargets: readonly string[];
-  statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined }> | undefined;
+  /** Provider filters; each applies to the targets it lists (all targets without a list). */
+  statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   slow: boolean;
 }
@@ -34,8 +36,9 @@ export function planTick(p: TickPlanInput): PlannedCommand[] {
   const cmds: PlannedCommand[] = [{ key: 'query-status', execute: 'query-status' }];
   for (const target of p.statsTargets) {
     const args: Record<string, unknown> = { target };
-    if (p.statsProviders && p.statsProviders.length > 0)
-      args.providers = p.statsProviders.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
+    // A target that no filter names gets every provider (no `providers` argument).
+    const filters = (p.statsProviders ?? []).filter((x) => !x.targets || x.targets.includes(target));
+    if (filters.length > 0) args.providers = filters.map((x) => (x.names ? { provider: x.provider, names: x.names } : { provider: x.provider }));
     cmds.push({ key: `query-stats:${target}`, execute: 'query-stats', arguments: args });
   }
   cmds.push({ key: 'query-blockstats', execute: 'query-blockstats' });
@@ -67,18 +70,28 @@ export function statsTargets(config: 'auto' | readonly string[], schemas: unknow
   return [...found];
 }
 
-/** Paths of host_device nodes in a query-named-block-nodes reply: the block devices to measure on the host. */
-export function hostDevicePaths(namedNodes: unknown): string[] {
+/** Paths of `drv` nodes in a query-named-block-nodes reply: what to measure on the host. */
+function nodePaths(namedNodes: unknown, drv: string): string[] {
   if (!Array.isArray(namedNodes)) return [];
   const paths = new Set<string>();
   for (const n of namedNodes) {
     if (!n || typeof n !== 'object') continue;
     const node = n as { drv?: unknown; file?: unknown; image?: { filename?: unknown } };
-    if (node.drv !== 'host_device') continue;
+    if (node.drv !== drv) continue;
     const p = typeof node.file === 'string' ? node.file : node.image?.filename;
     if (typeof p === 'string' && p.startsWith('/')) paths.add(p);
   }
   return [...paths];
+}
+
+/** The block devices behind host_device nodes (their length is measured every tick). */
+export function hostDevicePaths(namedNodes: unknown): string[] {
+  return nodePaths(namedNodes, 'host_device');
+}
+
+/** The image files behind `file` nodes (their allocation is measured every tick). */
+export function imageFilePaths(namedNodes: unknown): string[] {
+  return nodePaths(namedNodes, 'file');
 }
 
 /**

@@ -1,21 +1,31 @@
 /**
  * One tick's I/O: the planned commands sent pipelined on the VM's connection, their
- * replies and QMP errors collected into a `Tick`, then the host observations (sysfs).
- * A timeout or disconnect fails the tick; a QMP error reply is recorded in
+ * replies and QMP errors collected into a `Tick`, then the host observations (sysfs,
+ * stat). A timeout or disconnect fails the tick; a QMP error reply is recorded in
  * `tick.errors` and the rest of the tick goes on. The per-VM loop (vmPoller.ts) owns
  * scheduling, staleness and publishing.
+ *
+ * Topology (topology.ts): a fast tick whose query-blockstats names a node the last
+ * slow group did not have reads the slow group too, right after the fast replies, so
+ * the sample joins the new node with its own facts.
  */
 import { observeHost, type HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
 import { QmpExecuteError } from '../qmp/errors.js';
 import type { Tick } from '../sample/tick.js';
 import type { PollerOptions } from './options.js';
-import { hostDevicePaths, planTick } from './tickPlan.js';
+import { hostDevicePaths, imageFilePaths, planTick, type PlannedCommand } from './tickPlan.js';
+import { blockstatsNodeNames, namedNodeNames, namesUnknownNode } from './topology.js';
 
-/** What one tick hands the next: query-stats targets, and host_device paths (slow group) measured every tick. */
+/** What one tick hands the next: query-stats targets, what the last slow group found. */
 export interface TickCarry {
   targets: string[];
+  /** host_device paths (length measured every tick). */
   devicePaths: string[];
+  /** Image file paths (allocation measured every tick). */
+  filePaths?: string[];
+  /** Node names the last slow group knew (plus what query-blockstats showed then); null before the first. */
+  knownNodes?: ReadonlySet<string> | null;
 }
 
 export interface TickContext {
@@ -32,17 +42,9 @@ export interface TickContext {
   onTraffic?: ((dir: 'host', msg: unknown) => void) | undefined;
 }
 
-/** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
-export async function runTick(client: QmpSession, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
-  const plan = planTick({
-    version: client.greeting.version,
-    statsTargets: carry.targets,
-    statsProviders: ctx.opts.statsProviders,
-    blockstatsNodes: ctx.opts.blockstatsNodes,
-    slow,
-  });
-  const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
-  let timeout: unknown;
+/** Sends the commands pipelined, in order, into `tick`. Returns the first failure (timeout, disconnect), if any. */
+async function send(client: QmpSession, plan: readonly PlannedCommand[], tick: Tick, ctx: TickContext): Promise<unknown> {
+  let failure: unknown;
   await Promise.all(
     plan.map(async (c) => {
       const t0 = performance.now();
@@ -54,13 +56,42 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
         if (err instanceof QmpExecuteError) {
           tick.errors.push({ command: c.key, errorClass: err.errorClass, desc: err.desc });
           ctx.onErrorReply(err.errorClass);
-        } else timeout ??= err;
+        } else failure ??= err;
       }
     }),
   );
-  if (timeout) throw timeout;
-  if (slow && 'query-named-block-nodes' in tick.replies) carry.devicePaths = hostDevicePaths(tick.replies['query-named-block-nodes']);
-  tick.host = observeHost(ctx.hostReader, carry.devicePaths, ctx.net, ctx.onTraffic);
+  return failure;
+}
+
+/** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
+export async function runTick(client: QmpSession, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
+  const input = {
+    version: client.greeting.version,
+    statsTargets: carry.targets,
+    statsProviders: ctx.opts.statsProviders,
+    blockstatsNodes: ctx.opts.blockstatsNodes,
+  };
+  const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
+  let failure = await send(client, planTick({ ...input, slow }), tick, ctx);
+  const stats = [tick.replies['query-blockstats'], tick.replies['query-blockstats:nodes']];
+  if (!failure && !slow && carry.knownNodes && namesUnknownNode(carry.knownNodes, ...stats)) {
+    const fast = new Set(planTick({ ...input, slow: false }).map((c) => c.key));
+    failure = await send(
+      client,
+      planTick({ ...input, slow: true }).filter((c) => !fast.has(c.key)),
+      tick,
+      ctx,
+    );
+  }
+  if (failure) throw failure;
+  if ('query-named-block-nodes' in tick.replies) {
+    const named = tick.replies['query-named-block-nodes'];
+    carry.devicePaths = hostDevicePaths(named);
+    carry.filePaths = imageFilePaths(named);
+    // What blockstats showed now counts as known too: a node the slow group never lists must not re-read it every tick.
+    carry.knownNodes = new Set([...namedNodeNames(named), ...blockstatsNodeNames(...stats)]);
+  }
+  tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, ctx.net, ctx.onTraffic);
   if (ctx.deviceNames) tick.host.deviceNames = ctx.deviceNames;
   return tick;
 }

@@ -236,4 +236,58 @@ describe('VmPoller isolation and faults', () => {
     expect(srv.received.some((m) => m.execute === 'query-stats')).toBe(false);
     expect(kinds().filter((k) => k === 'Sample').length).toBeGreaterThan(3);
   });
+
+  // The thin-LV transcript with every query-block reply padded to ~20 KB (extra keys are ignored).
+  const padded = (() => {
+    const ids = new Set(thin.filter((l) => l.dir === 'out' && l.msg.execute === 'query-block').map((l) => l.msg.id));
+    return thin.map((l) => (l.dir === 'in' && ids.has(l.msg.id) ? { ...l, msg: { ...l.msg, pad: 'x'.repeat(20_000) } } : l));
+  })();
+
+  it("a reply longer than the line limit raises this VM's limit (doubling, up to the ceiling) and reconnects once per doubling", async () => {
+    const srv = await serve(replayServer(padded));
+    const { records, telemetry } = poll(srv, { maxLineBytes: 4096, maxLineBytesCeiling: 1 << 20 });
+    await sleep(800);
+    expect(samples(records).length).toBeGreaterThanOrEqual(3);
+    expect(telemetry.lineLimit.value({ vm: 'qmp' })).toBe(32768);
+    expect(telemetry.reconnects.value({ vm: 'qmp' })).toBe(4); // 4 KiB → 8 → 16 → 32 KiB
+    expect(samples(records).every((r) => (r.body.value as { errors: string[] }).errors.length === 0)).toBe(true);
+  });
+
+  it('at the ceiling a longer reply is a protocol error: backoff, no samples', async () => {
+    const srv = await serve(replayServer(padded));
+    const { records, telemetry } = poll(srv, { maxLineBytes: 4096, maxLineBytesCeiling: 8192 });
+    await sleep(600);
+    expect(samples(records)).toHaveLength(0);
+    expect(telemetry.lineLimit.value({ vm: 'qmp' })).toBe(8192);
+    // Backoff 30 ms doubling to 200 ms: about 7 connects in 600 ms. Before, a connect that
+    // succeeded reset the backoff, so a VM failing every first tick was re-connected every 30 ms (18).
+    expect(telemetry.reconnects.value({ vm: 'qmp' })).toBeLessThanOrEqual(8);
+  });
+
+  it('an event flood is capped per VM: counted, summarized in a notice; other events and samples go on', async () => {
+    // 3000 BLOCK_IO_ERROR (a guest retrying a failing write with werror=report), with a STOP
+    // in the middle, all delivered with the reply to the first command.
+    const ts = { seconds: 1795311998, microseconds: 0 };
+    const flood = Array.from({ length: 3000 }, (_, i) => ({
+      t: 0,
+      dir: 'in' as const,
+      msg:
+        i === 1500 ? { event: 'STOP', timestamp: ts } : { event: 'BLOCK_IO_ERROR', data: { device: '', operation: 'write', action: 'report' }, timestamp: ts },
+    }));
+    const at = thin.findIndex((l) => l.dir === 'in' && l.msg.id !== undefined) + 1; // after the qmp_capabilities reply
+    const srv = await serve(replayServer([...thin.slice(0, at), ...flood, ...thin.slice(at)]));
+    const { records, telemetry } = poll(srv, { maxEventsPerSecond: 50 });
+    await sleep(1500);
+    const events = records.filter((r) => r.body.kind === 'QmpEvent').map((r) => (r.body.value as { event: string }).event);
+    const notices = records
+      .filter((r) => r.body.kind === 'AgentNotice' && r.body.value.kind === 'events-suppressed')
+      .map((r) => r.body.value as { count: number; message: string });
+    expect(events.filter((e) => e === 'BLOCK_IO_ERROR').length).toBeLessThanOrEqual(100);
+    expect(events).toContain('STOP'); // the first event of its kind in a second always passes
+    const suppressed = telemetry.eventsSuppressed.value({ vm: 'qmp' });
+    expect(suppressed).toBeGreaterThan(2800);
+    expect(notices.reduce((n, x) => n + x.count, 0)).toBe(suppressed);
+    expect(notices[0]!.message).toContain('BLOCK_IO_ERROR');
+    expect(samples(records).length).toBeGreaterThanOrEqual(10);
+  });
 });

@@ -6,6 +6,10 @@
  *      ▲                                                                        │
  *      └──── backoff (common/src/retry.ts, jittered, capped) ◀── EOF / stale ◀──┘
  *
+ * Identity: the vCPU threads' process is read on the host once per connection
+ * (host/procfs.ts; a `qemu-process` traffic line for `qmpipe record`), so a reconnect
+ * to the same QEMU keeps its instance id (sample/identity.ts).
+ *
  * Isolation: each VM has its own loop and timers; a VM that stops answering only
  * makes its own commands time out. After `staleAfterMissedTicks` failed ticks in a
  * row the VM is marked stale (AgentNotice + metric) and its connection re-opened.
@@ -20,18 +24,21 @@
 import { hostname } from 'node:os';
 import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
-import { backoffDelay } from '#common/retry.js';
 import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
-import type { QmpSession } from '../qmp/session.js';
-import { QmpDisconnectedError, QmpExecuteError, qmpErrorClass } from '../qmp/errors.js';
+import { isLineTooLong, QmpDisconnectedError, qmpErrorClass } from '../qmp/errors.js';
 import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
-import type { ConnectInfo } from '../sample/seam.js';
+import type { QmpSession } from '../qmp/session.js';
 import type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
+import { EventGate } from './eventBudget.js';
+import { identify } from './identify.js';
+import { Reconnects } from './reconnects.js';
+import { VmRecordStream } from './recordStream.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
+import { isTopologyEvent } from './topology.js';
 import type { VmTarget } from './vmTarget.js';
 
 export type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
@@ -40,21 +47,27 @@ class StaleError extends Error {}
 
 export class VmPoller<S = unknown> implements Poller {
   state: PollerState = 'connecting';
-  identity: VmIdentity | undefined;
-  /** Next seq per VM uuid: a socket may serve another VM after a restart, and come back. */
-  private readonly seqs = new Map<string, number>();
+  private readonly records: VmRecordStream;
+
+  /** The VM as last identified; undefined before the first connect. */
+  get identity(): VmIdentity | undefined {
+    return this.records.identity;
+  }
   private stopped = false;
   private loop: Promise<void> | undefined;
   private client: QmpSession | undefined;
   private wake: (() => void) | undefined;
   private builderState: S | undefined;
-  private readonly published = new Set<string>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly labels: { vm: string };
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
+  private readonly events: EventGate;
   private readonly tickContext: TickContext;
+  /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
+  private topologyChanged = false;
+  private readonly reconnects: Reconnects;
 
   constructor(
     readonly target: VmTarget,
@@ -65,6 +78,9 @@ export class VmPoller<S = unknown> implements Poller {
     this.now = deps.now ?? Date.now;
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
+    this.events = new EventGate(opts.maxEventsPerSecond ?? 100, this.now(), deps.telemetry.eventsSuppressed.child(this.labels));
+    this.reconnects = new Reconnects(opts.reconnect, opts.maxLineBytes, opts.maxLineBytesCeiling ?? opts.maxLineBytes);
+    this.records = new VmRecordStream(deps.sink, deps.telemetry);
     this.tickContext = {
       opts,
       now: this.now,
@@ -96,19 +112,15 @@ export class VmPoller<S = unknown> implements Poller {
    * as `uuid`. Returns whether it did.
    */
   notice(uuid: string, kind: string, message: string, count: number): boolean {
-    if (this.identity?.uuid !== uuid) return false;
+    if (this.records.identity?.uuid !== uuid) return false;
     this.publish({ kind: 'AgentNotice', value: { kind, message, count } }, this.now());
     return true;
   }
 
   private async run(): Promise<void> {
-    let attempt = 0;
-    let lastCode = '';
     while (!this.stopped) {
       try {
         const { client, statsSchemas } = await this.connect();
-        attempt = 0;
-        lastCode = '';
         await this.serve(client, statsSchemas);
       } catch (err) {
         if (this.stopped) break;
@@ -116,11 +128,12 @@ export class VmPoller<S = unknown> implements Poller {
           this.publish({ kind: 'AgentNotice', value: { kind: 'disconnected', message: describeError(err), count: 0 } }, this.now());
         }
         if (this.state === 'up') this.state = 'connecting';
+        if (isLineTooLong(err) && this.raiseLineLimit()) continue; // reconnect at once, with room for the reply
         const cls = err instanceof StaleError ? 'stale' : qmpErrorClass(err);
         this.deps.telemetry.pollErrors.inc({ ...this.labels, class: cls });
-        const code = `${cls}:${(err as Error).message}`;
-        if (code !== lastCode) this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt });
-        lastCode = code;
+        const attempt = this.reconnects.attempt;
+        if (this.reconnects.isNew(`${cls}:${(err as Error).message}`))
+          this.log.warn('VM not answering; will reconnect', { error: describeError(err), class: cls, attempt });
         if (attempt >= 1 || this.state === 'stale') this.setStale(true);
       } finally {
         const c = this.client;
@@ -128,8 +141,20 @@ export class VmPoller<S = unknown> implements Poller {
         await c?.close();
       }
       if (this.stopped) break;
-      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(attempt++, 30)));
+      await this.sleep(this.reconnects.nextDelay());
     }
+  }
+
+  /** A reply was longer than the VM's line limit (reconnects.ts): true when raised (reconnect at once). */
+  private raiseLineLimit(): boolean {
+    const limit = this.reconnects.lineLimit;
+    if (!this.reconnects.raiseLineLimit()) {
+      this.log.warn('QMP reply longer than qmp.maxLineBytesCeiling; the VM cannot be sampled', { limit });
+      return false;
+    }
+    this.deps.telemetry.lineLimit.set(this.labels, this.reconnects.lineLimit);
+    this.log.info('QMP reply longer than the line limit; raised it and reconnecting', { from: limit, to: this.reconnects.lineLimit });
+    return true;
   }
 
   private async connect(): Promise<{ client: QmpSession; statsSchemas: unknown }> {
@@ -138,44 +163,33 @@ export class VmPoller<S = unknown> implements Poller {
     const traffic = this.deps.onTraffic;
     const clientOpts: QmpClientOptions = {
       allowlist: this.opts.allowlist ?? readOnlyAllowlist,
-      maxLineBytes: this.opts.maxLineBytes,
+      maxLineBytes: this.reconnects.lineLimit,
       connectTimeoutMs: this.opts.connectTimeoutMs,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       commandTimeoutMs: this.opts.commandTimeoutMs,
       logger: this.log,
-      onEvent: (ev) => (ready ? this.publishEvent(ev) : pendingEvents.push(ev)),
+      onEvent: (ev) => {
+        if (isTopologyEvent(ev.event)) this.topologyChanged = true; // read the slow group at the next tick
+        if (ready) this.publishEvent(ev);
+        else pendingEvents.push(ev);
+      },
       onClose: () => this.wake?.(),
       ...(traffic ? { onTraffic: traffic } : {}),
     };
     const client = this.target.open ? await this.target.open(clientOpts) : await QmpClient.connect(this.target.transport, clientOpts);
     this.client = client;
     const connectedAt = this.now();
-    const [uuid, name, statsSchemas, cpus] = await Promise.all([
-      this.tryExec(client, 'query-uuid'),
-      this.tryExec(client, 'query-name'),
-      this.tryExec(client, 'query-stats-schemas'),
-      this.tryExec(client, 'query-cpus-fast'),
-    ]);
-    const info: ConnectInfo = {
-      host: this.opts.host ?? hostname(),
-      socketName: this.target.label,
-      greeting: client.greeting,
-      uuid,
-      name,
-      cpus,
-      statsSchemas,
-      connectedAt,
-    };
+    const info = await identify(client, { host: this.opts.host ?? hostname(), socketName: this.target.label, connectedAt }, this.deps.hostReader, traffic);
+    const statsSchemas = info.statsSchemas;
     const r = this.deps.builder.connect(info, this.builderState);
-    if (this.identity?.instanceId !== r.identity.instanceId) this.published.clear();
-    this.identity = r.identity;
+    this.records.identify(r.identity);
     this.builderState = r.state;
     this.deps.telemetry.reconnects.inc(this.labels);
     this.publish(
       { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } },
       connectedAt,
     );
-    if (r.snapshot) this.publishSnapshot(r.snapshot, connectedAt);
+    if (r.snapshot) this.records.snapshot(r.snapshot, connectedAt);
     if (statsSchemas === undefined)
       this.publish(
         { kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } },
@@ -194,7 +208,7 @@ export class VmPoller<S = unknown> implements Poller {
   }
 
   private async serve(client: QmpSession, statsSchemas: unknown): Promise<void> {
-    const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [] };
+    const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, statsSchemas), devicePaths: [], knownNodes: null };
     let missed = 0;
     // First tick at once; then on the fast grid (see nextSlot). The slow group runs on
     // the first tick and then on the first tick at or after each slow grid point.
@@ -203,8 +217,10 @@ export class VmPoller<S = unknown> implements Poller {
     if (this.state !== 'stale') this.state = 'up';
     while (!this.stopped) {
       if (client.closed) throw new QmpDisconnectedError('QMP connection closed');
-      const slow = at >= nextSlowAt;
-      if (slow) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
+      const due = at >= nextSlowAt;
+      if (due) nextSlowAt = nextSlot(at, at, this.opts.slowIntervalMs).at;
+      const slow = due || this.topologyChanged; // an event changed the block graph: off the slow grid, once
+      this.topologyChanged = false;
       const started = performance.now();
       try {
         await this.poll(client, carry, slow);
@@ -235,13 +251,16 @@ export class VmPoller<S = unknown> implements Poller {
     const tick = await runTick(client, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     this.emitSample(tick);
+    const suppressed = this.events.notice();
+    if (suppressed) this.publish({ kind: 'AgentNotice', value: suppressed }, tick.t);
+    this.reconnects.succeeded();
     if (this.state === 'stale') this.recover();
   }
 
   private emitSample(tick: Tick): void {
     const r = this.deps.builder.build(this.builderState as S, tick);
     this.builderState = r.state;
-    if (r.snapshot) this.publishSnapshot(r.snapshot, tick.t);
+    if (r.snapshot) this.records.snapshot(r.snapshot, tick.t);
     this.publish({ kind: 'Sample', value: r.sample }, tick.t);
     this.countPoll();
   }
@@ -253,28 +272,14 @@ export class VmPoller<S = unknown> implements Poller {
     return obs;
   }
 
-  /** A command's return value, or undefined when QEMU answered with an error (e.g. CommandNotFound). */
-  private tryExec(client: QmpSession, command: string): Promise<unknown> {
-    return client.execute(command).catch((err: unknown) => (err instanceof QmpExecuteError ? undefined : Promise.reject(err)));
-  }
-
+  /** An event, unless over the VM's cap (eventBudget.ts): then counted, and summarized with the next tick. */
   private publishEvent(ev: QmpEventMessage): void {
-    this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, this.now());
-  }
-
-  private publishSnapshot(snap: { hash: string } & object, t: number): void {
-    if (this.published.has(snap.hash)) return;
-    this.published.add(snap.hash);
-    this.publish({ kind: 'StatsSchemaSnapshot', value: snap } as RawBody, t);
+    const now = this.now();
+    if (this.events.admit(ev.event, now)) this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, now);
   }
 
   private publish(body: RawBody, t: number): void {
-    if (!this.identity || this.stopped) return;
-    const uuid = this.identity.uuid;
-    const seq = this.seqs.get(uuid) ?? 0;
-    this.seqs.set(uuid, seq + 1);
-    this.deps.sink.publish(uuid, { vm: this.identity, seq, t, body });
-    this.deps.telemetry.recordsQueued.inc({ kind: body.kind });
+    if (!this.stopped) this.records.publish(body, t);
   }
 
   private markStale(message: string): void {

@@ -7,6 +7,7 @@ describe('isAllowed', () => {
     ['qmp_capabilities', true, true],
     ['query-status', true, true],
     ['query-stats-schemas', true, true],
+    ['query-version', false, false], // the agent does not send it
     ['query-named-block-nodes', true, true],
     ['block-set-write-threshold', false, true],
     ['cont', false, false],
@@ -23,7 +24,46 @@ describe('isAllowed', () => {
     ['query-status\ncont', false, false],
     ['', false, false],
   ])('%j → default %s, with write threshold %s', (cmd, byDefault, opted) => {
-    expect(isAllowed(readOnlyAllowlist, cmd)).toBe(byDefault);
-    expect(isAllowed(withThreshold, cmd)).toBe(opted);
+    const args = cmd === 'block-set-write-threshold' ? { 'node-name': 'lv0-storage', 'write-threshold': 1 } : undefined;
+    expect(isAllowed(readOnlyAllowlist, cmd, args)).toBe(byDefault);
+    expect(isAllowed(withThreshold, cmd, args)).toBe(opted);
+  });
+});
+
+describe('isAllowed: exactly the commands the agent sends, with their argument shapes', () => {
+  it.each([
+    ['query-cpus', undefined], // kicks every vCPU out of the guest on old QEMU
+    ['query-memory-devices', undefined],
+    ['query-migrate', undefined],
+    ['query-qmp-schema', undefined],
+    ['query-status', { verbose: true }],
+    ['query-stats', {}], // target is required
+    ['query-stats', { target: 'vm', extra: 1 }],
+    ['query-stats', { target: 5 }],
+    ['query-stats', { target: 'vm', providers: [{ provider: 'kvm', names: 'halt_poll_ns' }] }],
+    ['query-blockstats', { 'query-nodes': 'yes' }],
+    ['query-named-block-nodes', { flat: true, depth: 3 }],
+    ['qmp_capabilities', { enable: ['oob'] }],
+  ])('refuses %s %j', (cmd, args) => {
+    expect(isAllowed(readOnlyAllowlist, cmd, args)).toBe(false);
+  });
+
+  it.each([
+    ['query-status', undefined],
+    ['query-stats', { target: 'vcpu' }],
+    ['query-stats', { target: 'vm', providers: [{ provider: 'kvm' }, { provider: 'cryptodev', names: ['a'] }] }],
+    ['query-stats-schemas', { provider: 'kvm' }],
+    ['query-blockstats', { 'query-nodes': true }],
+    ['query-named-block-nodes', { flat: true }],
+    ['query-block-jobs', undefined],
+  ])('allows %s %j', (cmd, args) => {
+    expect(isAllowed(readOnlyAllowlist, cmd, args)).toBe(true);
+  });
+
+  it('block-set-write-threshold, when opted in, only with a node name and a number', () => {
+    const on = createAllowlist(['block-set-write-threshold']);
+    expect(isAllowed(on, 'block-set-write-threshold', { 'node-name': 'lv0-storage', 'write-threshold': 1 << 30 })).toBe(true);
+    expect(isAllowed(on, 'block-set-write-threshold', { 'node-name': 'lv0-storage' })).toBe(false);
+    expect(isAllowed(on, 'block-set-write-threshold', { 'node-name': 'x', 'write-threshold': '1' })).toBe(false);
   });
 });

@@ -1,10 +1,18 @@
 /**
- * Read-only by construction: the agent may only send commands on this list. The
- * check runs in `QmpClient.execute` before anything is written, so a bug elsewhere
- * can never change a VM's state.
+ * Read-only by construction: the agent may only send the commands it is built to send,
+ * with the arguments it sends them with. The check runs in `QmpClient.execute` before
+ * anything is written, so a bug elsewhere can never change a VM's state, nor run a
+ * query that is not free (`query-cpus` interrupts every vCPU on older QEMU; others walk
+ * guest memory or the whole QAPI schema).
  *
- *   always   qmp_capabilities, query-*
- *   opt-in   block-set-write-threshold (arming thresholds; off unless configured)
+ *   always   qmp_capabilities                     (no arguments)
+ *            query-status, query-name, query-uuid, query-cpus-fast, query-block,
+ *            query-block-jobs                     (no arguments)
+ *            query-stats-schemas                  {provider?: str}
+ *            query-stats                          {target: str, providers?: [{provider: str, names?: [str]}]}
+ *            query-blockstats                     {query-nodes?: bool}
+ *            query-named-block-nodes              {flat?: bool}
+ *   opt-in   block-set-write-threshold            {node-name: str, write-threshold: int}
  */
 export type OptionalCommand = 'block-set-write-threshold';
 
@@ -18,11 +26,55 @@ export function createAllowlist(optional: readonly OptionalCommand[] = []): Allo
 
 export const readOnlyAllowlist: Allowlist = createAllowlist();
 
-const QUERY = /^query-[a-z0-9-]+$/;
+type Check = (v: unknown) => boolean;
 
-/** Whether `command` may be sent. Pure; case-sensitive, as QMP is. */
-export function isAllowed(list: Allowlist, command: string): boolean {
-  if (command === 'qmp_capabilities') return true;
-  if (QUERY.test(command)) return true;
-  return list.optional.has(command as OptionalCommand);
+const str: Check = (v) => typeof v === 'string';
+const bool: Check = (v) => typeof v === 'boolean';
+const int: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const listOf =
+  (item: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(item);
+
+/** An object with exactly these keys (those marked optional may be missing), each of its shape. */
+function shape(required: Record<string, Check>, optional: Record<string, Check> = {}): Check {
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    const o = v as Record<string, unknown>;
+    for (const [k, check] of Object.entries(required)) if (!Object.hasOwn(o, k) || !check(o[k])) return false;
+    for (const [k, value] of Object.entries(o)) {
+      const check = required[k] ?? optional[k];
+      if (!check?.(value)) return false;
+    }
+    return true;
+  };
+}
+
+/** Arguments of each allowed command; `null`: none may be given. */
+const ALWAYS: ReadonlyMap<string, Check | null> = new Map<string, Check | null>([
+  ['qmp_capabilities', null],
+  ['query-status', null],
+  ['query-name', null],
+  ['query-uuid', null],
+  ['query-cpus-fast', null],
+  ['query-block', null],
+  ['query-block-jobs', null],
+  ['query-stats-schemas', shape({}, { provider: str })],
+  ['query-stats', shape({ target: str }, { providers: listOf(shape({ provider: str }, { names: listOf(str) })) })],
+  ['query-blockstats', shape({}, { 'query-nodes': bool })],
+  ['query-named-block-nodes', shape({}, { flat: bool })],
+]);
+
+const OPTIONAL: ReadonlyMap<OptionalCommand, Check> = new Map([['block-set-write-threshold', shape({ 'node-name': str, 'write-threshold': int })]]);
+
+/** Whether `command` with `args` may be sent. Pure; case-sensitive, as QMP is. */
+export function isAllowed(list: Allowlist, command: string, args?: Record<string, unknown>): boolean {
+  const check = ALWAYS.has(command)
+    ? ALWAYS.get(command)!
+    : list.optional.has(command as OptionalCommand)
+      ? OPTIONAL.get(command as OptionalCommand)!
+      : undefined;
+  if (check === undefined) return false;
+  if (args === undefined) return check === null || check({});
+  return check?.(args) === true;
 }

@@ -130,7 +130,7 @@ export class QmpClient {
    * QmpRefusedError, QmpExecuteError, QmpTimeoutError or QmpDisconnectedError.
    */
   execute<T = unknown>(command: string, args?: Record<string, unknown>, eo: ExecuteOptions = {}): Promise<T> {
-    if (!isAllowed(this.opts.allowlist ?? readOnlyAllowlist, command)) return Promise.reject(new QmpRefusedError(command));
+    if (!isAllowed(this.opts.allowlist ?? readOnlyAllowlist, command, args)) return Promise.reject(new QmpRefusedError(command));
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = `q${this.nextId++}`;
     const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };

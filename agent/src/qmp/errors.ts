@@ -94,7 +94,7 @@ export class QmpDisconnectedError extends QmpError {
 /** The allowlist refused a command before it reached the socket. */
 export class QmpRefusedError extends QmpError {
   constructor(readonly command: string) {
-    super('AGENT_QMP_REFUSED', `command '${command}' is not on the read-only allowlist`, { retriable: false, context: { command } });
+    super('AGENT_QMP_REFUSED', `command '${command}' (with these arguments) is not on the read-only allowlist`, { retriable: false, context: { command } });
   }
 }
 
@@ -103,4 +103,10 @@ export function qmpErrorClass(err: unknown): string {
   if (err instanceof QmpExecuteError) return err.errorClass;
   if (err instanceof QmpError) return err.code.slice('AGENT_QMP_'.length).toLowerCase();
   return 'other';
+}
+
+/** Whether `err` (or the disconnect it caused) is a QMP line over the client's line limit. */
+export function isLineTooLong(err: unknown): boolean {
+  const cause = err instanceof QmpDisconnectedError ? (err as { cause?: unknown }).cause : err;
+  return cause instanceof QmpProtocolError && cause.problem === 'line-too-long';
 }

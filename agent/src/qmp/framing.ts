@@ -15,17 +15,23 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { QmpProtocolError } from './errors.js';
 
 export interface FrameState {
-  /** Bytes of the current, unterminated line. */
-  readonly partial: Buffer;
+  /**
+   * Bytes of the current, unterminated line, as the chunks they came in (copied out of
+   * the socket's buffers). Joined once when the line ends: a long reply arriving in
+   * many chunks costs one copy, not one per chunk.
+   */
+  readonly parts: readonly Buffer[];
+  /** Total bytes in `parts`. */
+  readonly partialBytes: number;
   /** True while skipping the rest of a line that exceeded the limit. */
   readonly discarding: boolean;
 }
 
 export type Frame = { kind: 'line'; text: string } | { kind: 'error'; error: QmpProtocolError };
 
-export const initialFrameState: FrameState = { partial: Buffer.alloc(0), discarding: false };
+export const initialFrameState: FrameState = { parts: [], partialBytes: 0, discarding: false };
 
-/** The python qmp client caps reads at 10 MB; our replies are ~10 KB. */
+/** The python qmp client caps reads at 10 MB; our replies are ~10 KB (a VM with hundreds of disks: MBs). */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
 const LF = 0x0a;
@@ -36,7 +42,8 @@ export function pushBytes(state: FrameState, chunk: Uint8Array, maxLineBytes: nu
   const frames: Frame[] = [];
   let discarding = state.discarding;
   let start = 0;
-  let carry: Buffer | undefined = state.partial.length > 0 ? state.partial : undefined;
+  let parts = state.parts;
+  let partialBytes = state.partialBytes;
   for (;;) {
     const nl = chunk.indexOf(LF, start);
     if (nl < 0) break;
@@ -44,11 +51,11 @@ export function pushBytes(state: FrameState, chunk: Uint8Array, maxLineBytes: nu
     start = nl + 1;
     if (discarding) {
       discarding = false;
-      carry = undefined;
       continue;
     }
-    const line = carry ? Buffer.concat([carry, piece]) : piece;
-    carry = undefined;
+    const line = partialBytes > 0 ? Buffer.concat([...parts, piece], partialBytes + piece.length) : piece;
+    parts = NONE;
+    partialBytes = 0;
     const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
     if (end > maxLineBytes) {
       frames.push({ kind: 'error', error: tooLong(maxLineBytes) });
@@ -58,18 +65,17 @@ export function pushBytes(state: FrameState, chunk: Uint8Array, maxLineBytes: nu
     if (frame) frames.push(frame);
   }
   const rest = chunk.subarray(start);
-  if (discarding) return { state: { partial: EMPTY, discarding: true }, frames };
-  const pendingLength = (carry?.length ?? 0) + rest.length;
-  if (pendingLength > maxLineBytes + 1) {
+  if (discarding) return { state: { parts: NONE, partialBytes: 0, discarding: true }, frames };
+  if (partialBytes + rest.length > maxLineBytes + 1) {
     // +1: a CR may still be waiting for its LF.
     frames.push({ kind: 'error', error: tooLong(maxLineBytes) });
-    return { state: { partial: EMPTY, discarding: true }, frames };
+    return { state: { parts: NONE, partialBytes: 0, discarding: true }, frames };
   }
-  const partial = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
-  return { state: { partial, discarding: false }, frames };
+  if (rest.length === 0) return { state: partialBytes === 0 ? initialFrameState : { parts, partialBytes, discarding: false }, frames };
+  return { state: { parts: [...parts, Buffer.from(rest)], partialBytes: partialBytes + rest.length, discarding: false }, frames };
 }
 
-const EMPTY = Buffer.alloc(0);
+const NONE: readonly Buffer[] = [];
 
 function tooLong(max: number): QmpProtocolError {
   return new QmpProtocolError('line-too-long', `QMP line exceeds ${max} bytes; discarded`);

@@ -21,6 +21,7 @@ export interface BlockContext {
   blockdevSizes: Readonly<Record<string, number>>;
   /** Names by qdev id from the management layer (libvirt's disk targets), preferred to the qdev id. */
   deviceNames?: Readonly<Record<string, string>> | undefined;
+  fileAllocations?: Readonly<Record<string, number>> | undefined;
 }
 
 const PERIPHERAL = '/machine/peripheral/';
@@ -57,7 +58,15 @@ function toBlockDevice(entry: JsonObject, ctx: BlockContext): { device: BlockDev
   const info = matchBlockInfo(ctx.blockInfo, device, qdev, nodeName);
   const stats = obj(entry['stats']);
   const { counters, extra } = stats ? toBlockCounters(stats) : { counters: zeroCounters(), extra: {} };
-  const chain = walkChain(entry, { named: ctx.named, watermarks: ctx.watermarks, images: info?.images ?? [], blockdevSizes: ctx.blockdevSizes });
+  // query-block's images have no node names: only trusted while its root is this device's root (chain.ts).
+  const images = info && info.nodeName === nodeName ? info.images : [];
+  const chain = walkChain(entry, {
+    named: ctx.named,
+    watermarks: ctx.watermarks,
+    images,
+    blockdevSizes: ctx.blockdevSizes,
+    fileAllocations: ctx.fileAllocations,
+  });
   return {
     device: { dev: deviceName(qdevId(qdev), ctx) ?? nodeName ?? device, device, qdev, nodeName, ioStatus: info?.ioStatus ?? null, counters, extra, chain },
     malformed: stats === undefined,

@@ -119,7 +119,14 @@ function blockPart(tick: Tick, slow: SlowGroup, errors: string[]): Pick<Sample, 
       if (parsed) watermarks = parsed;
       else errors.push(`query-blockstats:nodes: ${MALFORMED}`);
     }
-    const ctx = { named: slow.named, blockInfo: slow.blockInfo, watermarks, blockdevSizes: tick.host.blockdevSizes, deviceNames: tick.host.deviceNames };
+    const ctx = {
+      named: slow.named,
+      blockInfo: slow.blockInfo,
+      watermarks,
+      blockdevSizes: tick.host.blockdevSizes,
+      fileAllocations: tick.host.fileAllocations,
+      deviceNames: tick.host.deviceNames,
+    };
     const mapped = toBlockDevices(tick.replies['query-blockstats'], ctx);
     if (mapped.malformed) errors.push(`query-blockstats: ${MALFORMED}`);
     blockDevices = mapped.devices;

@@ -50,6 +50,21 @@ describe('backing chain of thin-lv-enospc-commit.jsonl', () => {
     expect(c[1]).toMatchObject({ storageDriver: 'host_device', physical: GROWN_SIZE, physicalSource: 'HOST_DEVICE_SIZE' });
   });
 
+  it('measures a file image on the host each tick when it can (host file-allocation), and names it by its path, not a json: pseudo-filename', () => {
+    const tick = ticks[SNAPSHOT]!;
+    const named = parseNamedNodes(tick.replies['query-named-block-nodes'])!;
+    const top = named.get('top-format')!;
+    // What QEMU reports for an overlay whose backing was set by blockdev-snapshot on some hosts.
+    const pseudo = `json:{"backing": {"driver": "qcow2"}, "driver": "qcow2", "file": {"driver": "file", "filename": "${top.image.filename}"}}`;
+    named.set('top-format', { ...top, image: { ...top.image, filename: pseudo } });
+    const entry = (tick.replies['query-blockstats'] as JsonObject[])[0]!;
+    const ctx: ChainContext = { named, watermarks: nodeWatermarks(SNAPSHOT), images: [], blockdevSizes: tick.host.blockdevSizes };
+    const withoutStat = walkChain(entry, ctx)[0]!;
+    expect(withoutStat).toMatchObject({ filename: '/var/lib/qmpipe-test/top.qcow2', physical: 8658944, physicalSource: 'ACTUAL_SIZE' });
+    const measured = walkChain(entry, { ...ctx, fileAllocations: { '/var/lib/qmpipe-test/top.qcow2': 9_000_000 } })[0]!;
+    expect(measured).toMatchObject({ physical: 9_000_000, physicalSource: 'ACTUAL_SIZE', actualSize: 8658944 });
+  });
+
   it('is [top (0), lv0 (1)] during the block-commit: the #block mirror_top filter is skipped', () => {
     const raw = JSON.stringify(ticks[COMMIT]!.replies['query-named-block-nodes']);
     expect(raw).toContain('"node-name":"#block060"');

@@ -20,8 +20,15 @@
  * - capacity: the format node's image virtual-size.
  * - physical: host_device storage → the host's device length (blockdevSizes[path],
  *   HOST_DEVICE_SIZE; QEMU's storage virtual-size lags behind a grown device, so it
- *   is only kept as storageVirtualSize); otherwise the format node's actual-size if
- *   non-zero (ACTUAL_SIZE, as libvirt), else capacity (CAPACITY).
+ *   is only kept as storageVirtualSize); `file` storage → the file's allocation the
+ *   host measured this tick (fileAllocations[path], stat st_blocks × 512: what QEMU's
+ *   actual-size reports, ACTUAL_SIZE, without waiting for the slow group); otherwise
+ *   the format node's actual-size if non-zero (ACTUAL_SIZE, as libvirt), else
+ *   capacity (CAPACITY).
+ * - A chain element is known by its format node's name: its facts come from that
+ *   node's slow-group entry, and query-block's image chain (no node names below the
+ *   top) is only used when its root is this device's root now (blockDevices.ts), so a
+ *   new top image never inherits the previous top's filename or sizes.
  * - writeThreshold: the storage node's write_threshold (0 = off).
  * - Filter nodes (commit_top/mirror_top during block jobs, throttle, copy-on-read, …)
  *   are not images: they are skipped and the walk continues into their child.
@@ -40,6 +47,8 @@ export interface ChainContext {
   images: readonly ImageInfo[];
   /** Host-observed block device lengths by path. */
   blockdevSizes: Readonly<Record<string, number>>;
+  /** Host-observed image file allocations by path. */
+  fileAllocations?: Readonly<Record<string, number>> | undefined;
 }
 
 export const FILTER_DRIVERS: ReadonlySet<string> = new Set([
@@ -144,6 +153,11 @@ function physicalOf(driver: string | null, path: string | null, actualSize: numb
     const size = path !== null && Object.hasOwn(ctx.blockdevSizes, path) ? long(ctx.blockdevSizes[path]) : undefined;
     return size === undefined ? { physical: null, physicalSource: 'UNKNOWN' } : { physical: size, physicalSource: 'HOST_DEVICE_SIZE' };
   }
+  const files = ctx.fileAllocations;
+  if (driver === 'file' && path !== null && files && Object.hasOwn(files, path)) {
+    const allocated = long(files[path]);
+    if (allocated) return { physical: allocated, physicalSource: 'ACTUAL_SIZE' };
+  }
   if (actualSize) return { physical: actualSize, physicalSource: 'ACTUAL_SIZE' };
   if (capacity > 0) return { physical: capacity, physicalSource: 'CAPACITY' };
   return { physical: null, physicalSource: 'UNKNOWN' };
@@ -154,7 +168,10 @@ function toChainElement(node: JsonObject, formatNode: string, depth: number, ctx
   const image: ImageInfo | undefined = format?.image ?? ctx.images[depth];
   const storage = findStorage(node, format, ctx);
   const formatDriver = format?.drv ?? image?.format ?? 'unknown';
-  const filename = image?.filename ?? format?.file ?? storage.named?.image.filename ?? '';
+  // QEMU names an image whose backing was set at run time (blockdev-snapshot) by a
+  // `json:{...}` pseudo-filename; its storage node still has the path.
+  const own = image?.filename ?? format?.file ?? null;
+  const filename = (own?.startsWith('json:') ? (storage.named?.image.filename ?? storage.named?.file) : own) ?? own ?? storage.named?.image.filename ?? '';
   const capacity = image?.virtualSize ?? 0;
   const actualSize = image?.actualSize ?? null;
   const storagePath = storage.named?.image.filename ?? storage.named?.file ?? (filename || null);

@@ -8,21 +8,39 @@
  *   query-name       {"name"?: "vm1"}
  *   query-cpus-fast  [{"cpu-index", "qom-path", "thread-id", target, props}]
  *
- * `instanceId` must change whenever QEMU restarts (every counter resets with it):
- * it hashes the vCPU thread ids (new threads in a new process) with the connect
- * time. The agent cannot tell a restart from a reconnect, so a reconnect also yields
- * a new instance — the safe side: consumers drop one delta instead of computing a
- * rate across a reset.
+ * `instanceId` names the QEMU process, not the connection: consumers reset every
+ * counter and end the process's jobs, pauses and alerts when it changes, so it must
+ * change when QEMU restarts, migrates or the host reboots, and must not change when
+ * the agent restarts, its socket drops or Kafka is away. It hashes the sorted vCPU
+ * thread ids with, when the agent could read them on the host, the start time of the
+ * first vCPU thread (/proc/<tid>/stat field 22, clock ticks since boot) and the host's
+ * boot id (agent/src/host/procfs.ts); a transcript without that `host` line gives the
+ * thread ids alone. Without any thread id (query-cpus-fast failed) nothing names the
+ * process, and the connect time is hashed instead: every connection is then a new
+ * instance, the safe side (consumers drop one delta rather than compute a rate across
+ * a reset).
  */
 import { createHash } from 'node:crypto';
 import type { VmIdentity } from '#schemas/types.js';
 import { long, obj, objects, str, type JsonObject } from './json.js';
 
+/** The QEMU process as the host sees it (`host` transcript line `qemu-process`). */
+export interface QemuProcess {
+  /** The vCPU thread whose /proc/<tid>/stat was read (the smallest id). */
+  threadId: number;
+  /** Field 22 of /proc/<tid>/stat: start time in clock ticks since boot. */
+  startTime: number;
+  /** /proc/sys/kernel/random/boot_id. */
+  bootId: string;
+}
+
 export interface IdentityInput {
   /** Hypervisor host name the agent runs on. */
   host: string;
-  /** Epoch ms when the agent connected (the greeting arrived). */
+  /** Epoch ms when the agent connected (the greeting arrived): the id's last resort. */
   connectTime: number;
+  /** Read on the host for the vCPU threads; absent in old transcripts or when /proc is not the host's. */
+  process?: QemuProcess | undefined;
   greeting?: unknown;
   /** query-version `return`. */
   version?: unknown;
@@ -57,10 +75,19 @@ export function vcpuThreadIds(cpus: unknown): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Hash of (sorted vCPU thread ids, connect time): 16 bytes, hex. */
-export function instanceIdOf(threadIds: readonly number[], connectTime: number): string {
-  const text = JSON.stringify({ threads: [...threadIds].sort((a, b) => a - b), connectTime });
-  return createHash('sha256').update(text).digest().subarray(0, 16).toString('hex');
+/**
+ * Hash of the sorted vCPU thread ids and, when read, the process start time and boot
+ * id; of the connect time only when there is no thread id. 16 bytes, hex.
+ */
+export function instanceIdOf(threadIds: readonly number[], process: QemuProcess | undefined, connectTime: number): string {
+  const threads = [...threadIds].sort((a, b) => a - b);
+  const key =
+    threads.length === 0
+      ? { threads, connectTime }
+      : process && threads.includes(process.threadId)
+        ? { threads, startTime: process.startTime, bootId: process.bootId }
+        : { threads };
+  return createHash('sha256').update(JSON.stringify(key)).digest().subarray(0, 16).toString('hex');
 }
 
 /** Builds the VmIdentity. Never throws: missing or malformed replies fall back. */
@@ -71,7 +98,7 @@ export function toVmIdentity(input: IdentityInput): VmIdentity {
     host: input.host,
     uuid: uuid && uuid !== ZERO_UUID ? uuid : `name:${name}`,
     name,
-    instanceId: instanceIdOf(vcpuThreadIds(input.cpus), input.connectTime),
+    instanceId: instanceIdOf(vcpuThreadIds(input.cpus), input.process, input.connectTime),
     qemuVersion: qemuVersionOf(input.version, input.greeting),
   };
 }

@@ -19,6 +19,7 @@ const info: ConnectInfo = {
   uuid: undefined,
   name: { name: 'cap-kvm' },
   cpus,
+  process: { threadId: 4826, startTime: 81234, bootId: 'd977240d-d638-4aa9-b504-f0e26d590fbb' },
   statsSchemas: schemas,
 };
 
@@ -29,11 +30,18 @@ describe('sampleBuilder (the poller seam)', () => {
       host: 'h1',
       uuid: 'name:cap-kvm',
       name: 'cap-kvm',
-      instanceId: instanceIdOf([4826, 4827], 1795310962300),
+      instanceId: instanceIdOf([4826, 4827], info.process, 0),
       qemuVersion: '7.2.22',
     });
     expect(snapshot).toBeUndefined(); // handed out with the first sample that references it
     expect(state.stats?.snapshot.schemas).toHaveLength(2);
+  });
+
+  it('keeps the instance id across connections to the same process; a new process start gives a new one', () => {
+    const first = sampleBuilder.connect(info, undefined).identity.instanceId;
+    expect(sampleBuilder.connect({ ...info, connectedAt: info.connectedAt + 60_000 }, undefined).identity.instanceId).toBe(first);
+    const restarted = { ...info, process: { ...info.process!, startTime: 99000 } };
+    expect(sampleBuilder.connect(restarted, undefined).identity.instanceId).not.toBe(first);
   });
 
   it('builds the same samples as ticks that carry the schemas themselves', () => {

@@ -2,11 +2,12 @@
  * The pure sample building behind the poller's `SampleBuilder` seam
  * (agent/src/sample/seam.ts): replaces its stand-in.
  *
- * - connect: VmIdentity from the greeting and the connect replies (query-uuid,
- *   query-name, query-cpus-fast) and a fresh builder state holding the
- *   query-stats-schemas reply. A connection is a new instance (the instance id hashes
- *   the connect time), so nothing of the previous state is kept: slow-group data,
- *   the schema snapshot and the published hashes all start over.
+ * - connect: VmIdentity from the greeting, the connect replies (query-uuid,
+ *   query-name, query-cpus-fast) and the QEMU process read on the host (identity.ts:
+ *   a reconnect to the same process keeps the instance id), and a fresh builder state
+ *   holding the query-stats-schemas reply. Nothing of the previous connection's state
+ *   is kept even for the same process: the first tick re-reads the slow group, and
+ *   re-publishing a schema snapshot is harmless.
  * - build: `buildSample` (buildSample.ts).
  * - event: `toQmpEvent` (events.ts) on the client's parsed event.
  */
@@ -21,6 +22,7 @@ function connect(info: ConnectInfo): ReturnType<SampleBuilder<BuilderState>['con
   const identity = toVmIdentity({
     host: info.host,
     connectTime: info.connectedAt,
+    process: info.process,
     version: { qemu: info.greeting.version },
     uuid: info.uuid,
     name: info.name,

@@ -9,6 +9,7 @@
  */
 import type { QmpEvent, Sample, StatsSchemaSnapshot, VmIdentity } from '#schemas/types.js';
 import type { QmpEventMessage, QmpGreeting } from '../qmp/messages.js';
+import type { QemuProcess } from './identity.js';
 import type { Tick } from './tick.js';
 
 /** What the poller read right after negotiating capabilities. */
@@ -21,6 +22,8 @@ export interface ConnectInfo {
   uuid: unknown;
   name: unknown;
   cpus: unknown;
+  /** The QEMU process of those vCPU threads, read on the host; undefined when it cannot be. */
+  process: QemuProcess | undefined;
   /** query-stats-schemas; undefined when QEMU lacks it (< 7.1). */
   statsSchemas: unknown;
   /** Epoch ms when the connection was made. */
@@ -28,7 +31,7 @@ export interface ConnectInfo {
 }
 
 export interface SampleBuilder<S = unknown> {
-  /** Identity (with a fresh instance id when QEMU restarted) and the connection's first state. */
+  /** Identity (a new instance id only when the QEMU process changed) and the connection's first state. */
   connect(info: ConnectInfo, previous: S | undefined): { identity: VmIdentity; state: S; snapshot?: StatsSchemaSnapshot };
   /** One fast tick → one Sample; `snapshot` when the stats schema changed and must be published first. */
   build(state: S, tick: Tick): { state: S; sample: Sample; snapshot?: StatsSchemaSnapshot };

@@ -39,6 +39,8 @@ export interface TickError {
 export interface HostObservations {
   /** Length in bytes of block devices backing host_device nodes, by path (/sys/dev/block/MAJ:MIN/size * 512). */
   blockdevSizes: Record<string, number>;
+  /** Bytes allocated to image files behind `file` nodes, by path (stat st_blocks × 512: QEMU's actual-size, measured now). */
+  fileAllocations?: Record<string, number>;
   /** Tap interface counters. */
   net: NetInterface[];
   /** Disk names the management layer gives, by qdev id (libvirt's targets: `virtio-disk0` → `vda`); absent on a raw socket. */

@@ -56,6 +56,21 @@ describe('Spool', () => {
     expect(s.bytes).toBe(0);
   });
 
+  it('commit(n) acknowledges the first n records of the batch; the rest stay in flight, in order', () => {
+    const s = new Spool({ memoryBytes: 1 << 20, diskBytes: 0 });
+    for (let i = 0; i < 6; i++) s.push(rec('a', i));
+    expect(ids(s.peek(4, 1 << 20))).toEqual(['a:0', 'a:1', 'a:2', 'a:3']);
+    s.commit(1);
+    expect(ids(s.peek(4, 1 << 20))).toEqual(['a:1', 'a:2', 'a:3']); // still the same batch, minus the first
+    s.commit(0);
+    expect(s.records).toBe(5);
+    s.commit(2);
+    expect(ids(s.peek(4, 1 << 20))).toEqual(['a:3']);
+    s.commit(1);
+    expect(drain(s)).toEqual(['a:4', 'a:5']);
+    expect(s.bytes).toBe(0);
+  });
+
   it('respects maxBytes per batch but always makes progress', () => {
     const s = new Spool({ memoryBytes: 1 << 20, diskBytes: 0 });
     for (let i = 0; i < 5; i++) s.push(rec('a', i));

@@ -15,11 +15,21 @@
  * producer then dedupes). `persist` (shutdown) writes everything still queued,
  * in-flight batch first, to disk; a new Spool on the same dir picks it up.
  *
+ * Durability (segmentFiles.ts, segment.ts): a segment is written to a temp file,
+ * fsynced and renamed, and memory lets go of its records only once that succeeded; a
+ * replaced segment is deleted only after its replacement is in place. Every record has
+ * a checksum and every file name its record count, so a segment a crash left empty or
+ * torn is counted, not silently short; a complete temp file is adopted. A write that
+ * fails (ENOSPC, EIO) is counted as `disk-write-failed` drops and never thrown: the
+ * spool then holds records in memory only (dropping the oldest past its bound) for
+ * DISK_RETRY_MS, or until a segment was freed, before it tries the disk again.
+ *
  * Not thread-safe by design: one event loop, one consumer (the publisher).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSegment, encodeSegment, entryBytes, type SpoolEntry } from './segment.js';
+import { recoverSegments, rmQuietly, segmentName, writeDurably, type SegmentFile } from './segmentFiles.js';
 
 export type { SpoolEntry } from './segment.js';
 
@@ -31,21 +41,18 @@ export interface SpoolOptions {
   onDrop?: (records: number, reason: DropReason, byKey: ReadonlyMap<string, number>) => void;
 }
 
-export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment';
+export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment' | 'disk-write-failed';
 
-interface Segment {
-  path: string;
-  records: number;
-  bytes: number;
-}
+/** After a failed segment write, how long the spool keeps to memory before it tries the disk again. */
+export const DISK_RETRY_MS = 5_000;
+
+type Segment = SegmentFile;
 
 function countKeys(entries: readonly SpoolEntry[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const e of entries) m.set(e.key, (m.get(e.key) ?? 0) + 1);
   return m;
 }
-
-const SEG = /^seg-(\d{16})\.bin$/;
 
 export class Spool {
   private mem: SpoolEntry[] = [];
@@ -59,12 +66,25 @@ export class Spool {
   private diskBytesUsed = 0;
   private inflight: SpoolEntry[] | undefined;
   private inflightBytes = 0;
+  /** Whether the batch in flight came from the head segment (then it is still in that file, or in inflightSeg's). */
+  private inflightFromHead = false;
+  /** The segment file the batch in flight finished: deleted once the batch is acknowledged, not before. */
+  private inflightSeg: Segment | undefined;
+  /** Until when (epoch ms) the disk is not tried after a failed write. */
+  private diskBlockedUntil = 0;
+  /** The last failed write's error, for the caller's log line. */
+  lastDiskError: string | undefined;
   /** Segment numbers start high so `persist` can name an older segment below them. */
   private nextSegment = 1_000_000_000;
   dropped = 0;
 
   constructor(private readonly opts: SpoolOptions) {
     if (opts.dir) this.recover(opts.dir);
+  }
+
+  /** The directory of the segments; undefined for a memory-only spool. */
+  get dir(): string | undefined {
+    return this.opts.dir;
   }
 
   get records(): number {
@@ -95,7 +115,7 @@ export class Spool {
   /** The batch to send next (the same one until `commit`), or [] when empty. */
   peek(maxRecords: number, maxBytes: number): readonly SpoolEntry[] {
     if (this.inflight) return this.inflight;
-    if (this.headStart >= this.head.length) this.loadNextSegment();
+    if (this.headStart >= this.head.length) this.loadNextHead();
     const fromHead = this.headStart < this.head.length;
     const src = fromHead ? this.head : this.mem;
     let i = fromHead ? this.headStart : this.memStart;
@@ -112,7 +132,10 @@ export class Spool {
     if (fromHead) {
       this.headStart = i;
       this.headBytes -= bytes;
-      if (this.headStart >= this.head.length) this.finishHead();
+      if (this.headStart >= this.head.length) {
+        this.inflightSeg = this.headSeg; // its file goes when this batch is acknowledged
+        this.clearHead();
+      }
     } else {
       this.memStart = i;
       this.memBytes -= bytes;
@@ -120,36 +143,68 @@ export class Spool {
     }
     this.inflight = batch;
     this.inflightBytes = bytes;
+    this.inflightFromHead = fromHead;
     return batch;
   }
 
-  /** The batch from `peek` was acknowledged. */
-  commit(): void {
+  /**
+   * The batch from `peek` was acknowledged; with `n`, only its first `n` records (the
+   * rest stay in flight: `peek` returns them next).
+   */
+  commit(n?: number): void {
+    if (n !== undefined && this.inflight && n < this.inflight.length) {
+      const done = this.inflight.slice(0, n);
+      this.inflight = this.inflight.slice(n);
+      this.inflightBytes -= done.reduce((b, e) => b + entryBytes(e), 0);
+      return;
+    }
     this.inflight = undefined;
     this.inflightBytes = 0;
+    if (this.inflightSeg) {
+      rmQuietly(this.inflightSeg.path);
+      this.diskBlockedUntil = 0; // room again on the disk: try it at the next spill
+    }
+    this.inflightSeg = undefined;
   }
 
-  /** Writes everything queued (in-flight batch first) to disk, in order. No-op without a dir. */
+  /**
+   * Writes everything queued (in-flight batch first) to disk, in order. No-op without a
+   * dir. Never throws: what cannot be written is counted as dropped, except records
+   * that are still in the head segment's file, which stays until its replacement exists.
+   */
   persist(): void {
     if (!this.opts.dir) return;
     const rest: SpoolEntry[] = [...(this.inflight ?? []), ...this.head.slice(this.headStart)];
     if (rest.length > 0) {
-      // Older than every segment on disk: give it a name that sorts first.
-      const first = this.segments[0] ? Number(SEG.exec(this.segments[0].path.split('/').pop()!)![1]) - 1 : this.nextSegment++;
-      if (this.headSeg) rmSync(this.headSeg.path, { force: true });
-      this.writeSegment(rest, Math.max(0, first), true);
+      // Older than every segment on disk, the head's own included: a number that sorts first.
+      const numbers = [this.inflightSeg, this.headSeg, this.segments[0]].flatMap((seg) => (seg ? [seg.number] : []));
+      const first = numbers.length > 0 ? Math.min(...numbers) - 1 : this.nextSegment++;
+      if (this.writeSegment(rest, Math.max(0, first), true)) {
+        for (const seg of [this.headSeg, this.inflightSeg]) if (seg) rmQuietly(seg.path);
+      } else if (this.inflight && !(this.inflightFromHead && (this.headSeg || this.inflightSeg))) {
+        // The head's records (and a batch taken from it) stay in their files: those
+        // already sent come back after a restart (duplicates, not loss). A batch taken
+        // from memory, or from a head the disk bound deleted, is in no file.
+        this.drop(this.inflight.length, 'disk-write-failed', countKeys(this.inflight));
+      }
     }
+    this.inflightSeg = undefined;
     this.inflight = undefined;
     this.inflightBytes = 0;
-    this.head = [];
-    this.headStart = 0;
-    this.headBytes = 0;
-    this.headSeg = undefined;
-    if (this.mem.length > this.memStart) this.spill();
+    this.clearHead();
+    if (this.mem.length > this.memStart) {
+      const entries = this.mem.slice(this.memStart);
+      this.clearMem();
+      if (!this.writeSegment(entries, this.nextSegment++, false)) this.drop(entries.length, 'disk-write-failed', countKeys(entries));
+    }
   }
 
   private relieveMemory(): void {
-    if (this.opts.dir) return this.spill();
+    if (this.opts.dir && Date.now() >= this.diskBlockedUntil) return this.spill();
+    this.dropOldestInMemory(this.opts.dir ? 'disk-write-failed' : 'memory-full');
+  }
+
+  private dropOldestInMemory(reason: DropReason): void {
     const dropped: SpoolEntry[] = [];
     while (this.memBytes > this.opts.memoryBytes && this.memStart < this.mem.length) {
       const e = this.mem[this.memStart++]!;
@@ -157,38 +212,49 @@ export class Spool {
       dropped.push(e);
     }
     this.compactMem();
-    this.drop(dropped.length, 'memory-full', countKeys(dropped));
+    this.drop(dropped.length, reason, countKeys(dropped));
   }
 
+  /** Memory → one segment. Memory lets go of the records only once the segment is written. */
   private spill(): void {
     const entries = this.mem.slice(this.memStart);
-    this.mem = [];
-    this.memStart = 0;
-    this.memBytes = 0;
-    this.writeSegment(entries, this.nextSegment++, false);
+    if (!this.writeSegment(entries, this.nextSegment++, false)) {
+      this.diskBlockedUntil = Date.now() + DISK_RETRY_MS;
+      return this.dropOldestInMemory('disk-write-failed');
+    }
+    this.clearMem();
     while (this.diskBytesUsed + this.headBytes > this.opts.diskBytes && (this.headSeg || this.segments.length > 1)) this.dropOldestSegment();
   }
 
-  private writeSegment(entries: SpoolEntry[], n: number, front: boolean): void {
+  private clearMem(): void {
+    this.mem = [];
+    this.memStart = 0;
+    this.memBytes = 0;
+  }
+
+  /** Writes a segment durably; false (counted by the caller) when the disk refused it. */
+  private writeSegment(entries: SpoolEntry[], n: number, front: boolean): boolean {
     const dir = this.opts.dir!;
-    const path = join(dir, `seg-${String(n).padStart(16, '0')}.bin`);
+    const name = segmentName(n, entries.length);
     const buf = encodeSegment(entries);
-    writeFileSync(`${path}.tmp`, buf);
-    renameSync(`${path}.tmp`, path);
-    const seg = { path, records: entries.length, bytes: buf.length };
+    try {
+      writeDurably(dir, name, buf);
+    } catch (err) {
+      this.lastDiskError = (err as Error).message;
+      return false;
+    }
+    const seg = { path: join(dir, name), number: n, records: entries.length, bytes: buf.length };
     if (front) this.segments.unshift(seg);
     else this.segments.push(seg);
     this.diskBytesUsed += seg.bytes;
+    return true;
   }
 
   private dropOldestSegment(): void {
     if (this.headSeg) {
       const rest = this.head.slice(this.headStart);
-      rmSync(this.headSeg.path, { force: true });
-      this.head = [];
-      this.headStart = 0;
-      this.headBytes = 0;
-      this.headSeg = undefined;
+      rmQuietly(this.headSeg.path);
+      this.clearHead();
       return this.drop(rest.length, 'disk-full', countKeys(rest));
     }
     const seg = this.segments.shift()!;
@@ -198,9 +264,19 @@ export class Spool {
     } catch {
       /* unreadable: counted without keys */
     }
-    rmSync(seg.path, { force: true });
+    rmQuietly(seg.path);
     this.diskBytesUsed -= seg.bytes;
     this.drop(seg.records, 'disk-full', byKey);
+  }
+
+  /** Loads the next segment that still holds records (files a crash emptied are removed on the way). */
+  private loadNextHead(): void {
+    while (this.segments.length > 0) {
+      this.loadNextSegment();
+      if (this.head.length > 0) return;
+      if (this.headSeg) rmQuietly(this.headSeg.path);
+      this.clearHead();
+    }
   }
 
   private loadNextSegment(): void {
@@ -211,6 +287,7 @@ export class Spool {
     try {
       buf = readFileSync(seg.path);
     } catch {
+      rmQuietly(seg.path);
       return this.drop(seg.records, 'corrupt-segment');
     }
     const { entries } = decodeSegment(buf);
@@ -221,8 +298,7 @@ export class Spool {
     this.headSeg = seg;
   }
 
-  private finishHead(): void {
-    if (this.headSeg) rmSync(this.headSeg.path, { force: true });
+  private clearHead(): void {
     this.head = [];
     this.headStart = 0;
     this.headBytes = 0;
@@ -237,20 +313,13 @@ export class Spool {
   }
 
   private recover(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    const names = readdirSync(dir)
-      .filter((f) => SEG.test(f))
-      .sort();
-    for (const f of readdirSync(dir)) if (f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
-    for (const name of names) {
-      const path = join(dir, name);
-      const buf = readFileSync(path);
-      const { entries, truncated } = decodeSegment(buf);
-      if (truncated) this.drop(1, 'corrupt-segment');
-      this.segments.push({ path, records: entries.length, bytes: buf.length });
-      this.diskBytesUsed += buf.length;
-      this.nextSegment = Number(SEG.exec(name)![1]) + 1;
+    const found = recoverSegments(dir);
+    for (const seg of found.segments) {
+      this.segments.push(seg);
+      this.diskBytesUsed += seg.bytes;
     }
+    if (found.lost > 0) this.drop(found.lost, 'corrupt-segment');
+    this.nextSegment = Math.max(this.nextSegment, found.nextNumber);
   }
 
   private drop(n: number, reason: DropReason, byKey: ReadonlyMap<string, number> = new Map()): void {

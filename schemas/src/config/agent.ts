@@ -80,7 +80,15 @@ export const LibvirtConfig = z
   })
   .strict();
 
-export const StatsProviderFilter = z.object({ provider: z.string().min(1), names: z.array(z.string()).optional() }).strict();
+export const StatsProviderFilter = z
+  .object({
+    provider: z.string().min(1),
+    /** Only these stats of the provider; all without. */
+    names: z.array(z.string()).optional(),
+    /** The query-stats targets (vm, vcpu, cryptodev, …) this filter applies to; all without. A target no filter applies to gets every provider. */
+    targets: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
 
 export const QmpConfig = z
   .object({
@@ -89,12 +97,27 @@ export const QmpConfig = z
     handshakeTimeoutMs: ms.default(2_000),
     /** Per-command timeout. A command that times out counts as a missed tick. */
     commandTimeoutMs: ms.default(2_000),
-    /** Longest QMP line accepted; longer lines are a protocol error (flood/garbage guard). */
+    /**
+     * Longest QMP line accepted at first. A longer reply (a VM with hundreds of disks)
+     * doubles that VM's limit, up to maxLineBytesCeiling, and reconnects once.
+     */
     maxLineBytes: z
       .number()
       .int()
       .min(4096)
       .default(1 << 20),
+    /** The most a VM's line limit grows to; longer lines are a protocol error (flood/garbage guard). */
+    maxLineBytesCeiling: z
+      .number()
+      .int()
+      .min(4096)
+      .default(64 << 20),
+    /**
+     * Per-VM cap on QMP events published per second (a token bucket; the first event of
+     * each name in a second always passes). Over it, events are counted and summarized in
+     * an events-suppressed notice, so one VM's flood cannot push the others out of the spool.
+     */
+    maxEventsPerSecond: z.number().int().min(1).default(100),
     /** After this many consecutive failed ticks the VM is marked stale and the connection is re-opened. */
     staleAfterMissedTicks: z.number().int().min(1).default(3),
     /** Reconnect backoff. */
@@ -112,7 +135,7 @@ export const SamplingConfig = z
     slowIntervalMs: ms.default(10_000),
     /** query-stats targets; `auto` = every target query-stats-schemas offers (vm, vcpu, cryptodev, ...). */
     statsTargets: z.union([z.literal('auto'), z.array(z.string().min(1))]).default('auto'),
-    /** Optional query-stats provider/name filters, passed as `providers`. */
+    /** Optional query-stats provider/name filters, per target, passed as `providers`. */
     statsProviders: z.array(StatsProviderFilter).optional(),
     /** Also send query-blockstats {query-nodes:true} each fast tick. */
     blockstatsNodes: z.enum(['on', 'off']).default('on'),
@@ -160,6 +183,11 @@ export const KafkaConfig = z
       .min(1024)
       .default(1 << 20),
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    /**
+     * Largest encoded record sent, checked before it is spooled; a larger one goes to the
+     * dead-letter file (spool.dir). Keep it at or under the raw topic's max.message.bytes.
+     */
+    maxRecordBytes: z.number().int().min(1024).default(1_000_000),
     /** Per produce request. */
     requestTimeoutMs: ms.default(30_000),
     connectionTimeoutMs: ms.default(3_000),
@@ -184,13 +212,21 @@ export const SpoolConfig = z
       .int()
       .min(0)
       .default(1 << 30),
+    /** Bound of `<dir>/dead-letter.jsonl`, the records Kafka will never take; past it they are counted and dropped. */
+    deadLetterBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 << 20),
   })
   .strict();
 
 export const MetricsConfig = z
   .object({
-    /** host:port of the /metrics endpoint; `off` disables it. */
+    /** host:port of the /metrics endpoint (its labels name the VMs: keep it on loopback); `off` disables it. */
     listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9464'),
+    /** host:port of a /healthz-only endpoint for probes (names nothing; may listen on every interface); `off` by default. */
+    healthListen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('off'),
   })
   .strict();
 

@@ -28,6 +28,8 @@ export interface TestVmOptions {
   accel?: 'auto' | 'kvm' | 'tcg';
   /** Return once QMP answers, without waiting for the guest to boot. */
   noBootWait?: boolean;
+  /** The VM's -uuid; default a random one. Give the same one to restart "the same" VM. */
+  uuid?: string;
 }
 
 export interface TestVm {
@@ -89,6 +91,7 @@ export async function startTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
     '--accel',
     opts.accel ?? 'auto',
     ...(opts.noBootWait ? ['--no-boot-wait'] : []),
+    ...(opts.uuid ? ['--uuid', opts.uuid] : []),
   ];
   let out: { stdout: string; stderr: string };
   try {

@@ -58,6 +58,7 @@ export async function record(o: RecordOptions, signal?: AbortSignal): Promise<nu
       connectTimeoutMs: 2000,
       handshakeTimeoutMs: 2000,
       maxLineBytes: 1 << 20,
+      maxLineBytesCeiling: 64 << 20,
       staleAfterMissedTicks: 3,
       reconnect: defaultRetryPolicy,
     },

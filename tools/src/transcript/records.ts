@@ -6,7 +6,9 @@
  * Every record carries the VmIdentity, which needs the connection's startup replies
  * (query-cpus-fast…). Those are complete once the first tick closes, so records
  * before it (events during startup) wait in `queue`. A reconnect (greeting) starts a
- * new identity and a fresh sample builder: a new QEMU instance resets everything.
+ * fresh sample builder and re-derives the identity from the new startup replies, as
+ * the live agent does: the same QEMU process (same vCPU threads, same `qemu-process`
+ * host line) keeps its instance id, a new one gets a new id.
  */
 import type { RawBody, RawRecord, VmIdentity } from '#schemas/types.js';
 import { buildSample, initialBuilderState, type BuilderState } from '#agent/sample/buildSample.js';
@@ -43,6 +45,7 @@ function identityOf(host: string, startup: Startup): VmIdentity {
   return toVmIdentity({
     host,
     connectTime: startup.connectTime,
+    process: startup.process,
     greeting: startup.greeting,
     version: r['query-version'],
     name: r['query-name'],

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { QmpEvent, RawRecord, Sample } from '#schemas/types.js';
 import { fixtureLines, fixturePath } from '#test/support/fixtures.js';
 import { replayFile, replayLines, replayStream, TranscriptError, type ReplayStats } from './replay.js';
+import { ticksOf } from './segmenter.js';
 
 const THIN = ['qmp', 'thin-lv-enospc-commit.jsonl'] as const;
 
@@ -166,6 +167,31 @@ describe('replay across connections (synthetic transcript)', () => {
     expect(records[2]!.vm.instanceId).not.toBe(records[1]!.vm.instanceId);
     expect(records[2]!.vm).toEqual(records[3]!.vm);
     expect(records[0]!.vm).toMatchObject({ qemuVersion: '9.2.0', uuid: 'name:unknown' });
+  });
+
+  it('a reconnect to the same process keeps the instance id; the qemu-process host line tells a restart that reused the thread ids', () => {
+    const bootId = 'b0071d00-0000-4000-8000-000000000001';
+    const proc = (t: number, start: number) => L(t, 'host', { 'qemu-process': { 'thread-id': 11, 'start-time': start, 'boot-id': bootId } });
+    const conn = (t: number, id: string, start: number | null) => [
+      L(t, 'in', greeting),
+      ...(start === null ? [] : [proc(t, start)]),
+      ...poll(t + 2, id, [11, 12]),
+    ];
+    const ids = (lines: string[]) => drain(replayLines(lines)).records.map((r) => r.vm.instanceId);
+    const [a, b] = ids([...conn(100, 'a', null), ...conn(200, 'b', null)]);
+    expect(b).toBe(a); // thread ids alone: the same process
+    const [c, d] = ids([...conn(100, 'a', 500), ...conn(200, 'b', 500)]);
+    expect(d).toBe(c);
+    expect(c).not.toBe(a);
+    const [e, f] = ids([...conn(100, 'a', 500), ...conn(200, 'b', 900)]);
+    expect(f).not.toBe(e); // same thread ids, later start time: QEMU restarted
+  });
+
+  it('file-allocation host lines reach the tick as fileAllocations', () => {
+    const lines = [L(1, 'in', greeting), ...poll(2, 'a', [11]), L(5, 'host', { 'file-allocation': { path: '/img/top.qcow2', bytes: 4096 } })];
+    const ticks = ticksOf(lines);
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]!.host.fileAllocations).toEqual({ '/img/top.qcow2': 4096 });
   });
 
   it('routes replies by id: an error reply to a tick command lands in the sample errors; unknown ids are dropped', () => {

@@ -9,10 +9,11 @@
  *   `query-status` when the open tick already holds a device-mode `query-blockstats`
  *   reply; the tick's `t` is that reply's arrival time. Ticks that never got one
  *   (e.g. cut by EOF or a reconnect) are dropped.
- * - `host` `blockdev-size` lines update a path → bytes map; each tick carries the map
- *   as it is when the tick closes.
- * - Startup replies (query-version/-name/-uuid/-cpus-fast) feed the identity; a
- *   greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
+ * - `host` `blockdev-size` and `file-allocation` lines update path → bytes maps; each
+ *   tick carries them as they are when the tick closes. `net-stats` lines belong to the
+ *   open tick (the recorder reads the taps after the tick's replies).
+ * - Startup replies (query-version/-name/-uuid/-cpus-fast) and the `qemu-process` host
+ *   line feed the identity; a greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
  *   the recording operator's: ignored and counted.
  * - Ordering: a Sample goes right after the last line of its tick. Events that arrive
  *   after that line are held and emitted after the tick, events before it ahead of it.
@@ -21,13 +22,28 @@ import type { JsonObject } from '#agent/sample/json.js';
 import { isEventMessage } from '#agent/sample/events.js';
 import { obj, str } from '#agent/sample/json.js';
 import type { Tick, TickCommand, TickError } from '#agent/sample/tick.js';
-import { blockdevSize, deviceNames, idKey, parseTranscriptLine, routeCommand, type Routed, type StartupCommand, type TranscriptLine } from './transcript.js';
+import type { QemuProcess } from '#agent/sample/identity.js';
+import type { NetInterface } from '#schemas/types.js';
+import {
+  blockdevSize,
+  deviceNames,
+  idKey,
+  netStats,
+  parseTranscriptLine,
+  qemuProcess,
+  routeCommand,
+  type Routed,
+  type StartupCommand,
+  type TranscriptLine,
+} from './transcript.js';
 
 /** What one connection told about the VM, for its identity. */
 export interface Startup {
   connectTime: number;
   greeting?: unknown;
   replies: Partial<Record<StartupCommand, unknown>>;
+  /** The `qemu-process` host line of the connection, when the recorder could read it. */
+  process?: QemuProcess;
 }
 
 export type Segment =
@@ -41,6 +57,8 @@ interface OpenTick {
   t: number | null;
   replies: Partial<Record<TickCommand, unknown>>;
   errors: TickError[];
+  /** `net-stats` host lines of this tick. */
+  net?: NetInterface[];
 }
 
 export interface SegmenterState {
@@ -50,6 +68,8 @@ export interface SegmenterState {
   readonly hostSizes: Readonly<Record<string, number>>;
   /** Disk names by qdev id (a `device-names` host line, libvirt hosts); null when none. */
   readonly deviceNames: Readonly<Record<string, string>> | null;
+  /** `file-allocation` host lines: image file path → allocated bytes. */
+  readonly fileSizes: Readonly<Record<string, number>>;
   /** Events after the open tick's last line. */
   readonly held: readonly Segment[];
   readonly ignoredCommands: number;
@@ -58,7 +78,7 @@ export interface SegmenterState {
 }
 
 export function initialSegmenter(): SegmenterState {
-  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, deviceNames: null, held: [], ignoredCommands: 0, malformed: 0 };
+  return { pending: new Map(), tick: null, startup: null, hostSizes: {}, fileSizes: {}, deviceNames: null, held: [], ignoredCommands: 0, malformed: 0 };
 }
 
 interface Step {
@@ -71,7 +91,12 @@ function closeTick(s: SegmenterState): Step {
   const segments: Segment[] = [];
   const tick = s.tick;
   if (tick && tick.t !== null) {
-    const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host: { blockdevSizes: { ...s.hostSizes }, net: [] } };
+    const host = {
+      blockdevSizes: { ...s.hostSizes },
+      ...(Object.keys(s.fileSizes).length > 0 ? { fileAllocations: { ...s.fileSizes } } : {}),
+      net: tick.net ?? [],
+    };
+    const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host };
     if (s.deviceNames) full.host.deviceNames = s.deviceNames;
     segments.push({ kind: 'tick', tick: full, startup: s.startup ?? { connectTime: tick.start, replies: {} } });
   }
@@ -142,9 +167,18 @@ function onIn(s: SegmenterState, line: TranscriptLine): Step {
 }
 
 function onHost(s: SegmenterState, line: TranscriptLine): Step {
+  const net = netStats(line.msg);
+  if (net) return s.tick ? touchTick(s, { ...s.tick, net: [...(s.tick.net ?? []), net] }) : { state: s, segments: [] };
+  const proc = qemuProcess(line.msg);
+  if (proc) return { state: { ...s, startup: { ...(s.startup ?? { connectTime: line.t, replies: {} }), process: proc } }, segments: [] };
   const size = blockdevSize(line.msg);
+  const file = blockdevSize(line.msg, 'file-allocation');
   const names = deviceNames(line.msg);
-  let state = size ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } } : s;
+  let state = size
+    ? { ...s, hostSizes: { ...s.hostSizes, [size.path]: size.bytes } }
+    : file
+      ? { ...s, fileSizes: { ...s.fileSizes, [file.path]: file.bytes } }
+      : s;
   if (names) state = { ...state, deviceNames: names };
   return state.tick ? touchTick(state, state.tick) : { state, segments: [] };
 }

@@ -6,13 +6,17 @@
  *   out   a command as written to QEMU: {"execute", "arguments"?, "id"?}
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
- *   host  a host observation: {"blockdev-size": {"path", "bytes"}}, or {"device-names": {qdev id: name}}
- *         (disk names from libvirt's domain XML, once per connection)
+ *   host  a host observation: {"blockdev-size": {"path", "bytes"}},
+ *         {"file-allocation": {"path", "bytes"}}, {"net-stats": NetInterface}, or once per
+ *         connection {"qemu-process": {"thread-id", "start-time", "boot-id"}} and, on libvirt
+ *         hosts, {"device-names": {qdev id: name}} (disk names from the domain XML)
  *
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
  * not JSON of this shape (the replay counts those as malformed).
  */
 import { QmpipeError } from '#common/errors.js';
+import type { QemuProcess } from '#agent/sample/identity.js';
+import type { NetInterface } from '#schemas/types.js';
 import type { TickCommand } from '#agent/sample/tick.js';
 import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
 
@@ -82,9 +86,9 @@ export function idKey(msg: JsonObject): string | undefined {
   return Object.hasOwn(msg, 'id') ? JSON.stringify(msg['id']) : undefined;
 }
 
-/** The `blockdev-size` observation of a host line, if it is one. */
-export function blockdevSize(msg: JsonObject): { path: string; bytes: number } | undefined {
-  const o = obj(msg['blockdev-size']);
+/** The `blockdev-size` (or, with `kind`, another path → bytes) observation of a host line, if it is one. */
+export function blockdevSize(msg: JsonObject, kind: 'blockdev-size' | 'file-allocation' = 'blockdev-size'): { path: string; bytes: number } | undefined {
+  const o = obj(msg[kind]);
   const path = str(o?.['path']);
   const bytes = num(o?.['bytes']);
   return path !== undefined && bytes !== undefined ? { path, bytes } : undefined;
@@ -97,4 +101,29 @@ export function deviceNames(msg: JsonObject): Record<string, string> | undefined
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+const NET_FIELDS = ['rxBytes', 'rxPackets', 'rxErrors', 'rxDropped', 'txBytes', 'txPackets', 'txErrors', 'txDropped'] as const;
+
+/** The `net-stats` observation of a host line (a tap's counters, guest view), if it is one. */
+export function netStats(msg: JsonObject): NetInterface | undefined {
+  const o = obj(msg['net-stats']);
+  const name = str(o?.['name']);
+  if (!o || name === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const f of NET_FIELDS) {
+    const v = num(o[f]);
+    if (v === undefined) return undefined;
+    out[f] = v;
+  }
+  return { name, ...out } as unknown as NetInterface;
+}
+
+/** The `qemu-process` observation of a host line (the vCPU threads' process, for the instance id), if it is one. */
+export function qemuProcess(msg: JsonObject): QemuProcess | undefined {
+  const o = obj(msg['qemu-process']);
+  const threadId = num(o?.['thread-id']);
+  const startTime = num(o?.['start-time']);
+  const bootId = str(o?.['boot-id']);
+  return threadId !== undefined && startTime !== undefined && bootId !== undefined ? { threadId, startTime, bootId } : undefined;
 }
