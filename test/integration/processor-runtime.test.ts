@@ -18,6 +18,7 @@ import { stack } from './helpers/index.js';
 import {
   activeMembers,
   actual,
+  deletedRecords,
   exited,
   fleetRecords,
   lagOf,
@@ -57,6 +58,12 @@ async function prepared(
   return { sc, exp };
 }
 
+/** Nothing published was deleted by the broker's time-based retention (the fixture's event times are days old). */
+async function expectRetained(sc: Scenario): Promise<void> {
+  const k = loadProcessorRuntimeConfig({ raw: sc.cfg }).kafka;
+  expect(await deletedRecords([k.alertsTopic, k.deadLetterTopic])).toEqual([]);
+}
+
 function start(sc: Scenario) {
   const c = spawnProcessor(sc);
   children.push(c);
@@ -71,10 +78,13 @@ async function stopGracefully(c: ReturnType<typeof spawnProcessor>): Promise<voi
 describe('processor runtime (real Kafka + S3Proxy)', () => {
   it('an uninterrupted run publishes exactly the reference outputs; poison records go to the DLQ', async () => {
     const { sc, exp } = await prepared('proc-plain');
+    const startedAt = Date.now();
     const c = start(sc);
     await waitCaughtUp(sc);
     await stopGracefully(c);
+    await expectRetained(sc);
     const got = await actual(sc, exp);
+    expect(got.oldestTimestamp, 'output records carry their publication time').toBeGreaterThanOrEqual(startedAt - 60_000);
     expect(got.deadLetters).toEqual(exp.deadLetters);
     expect(got.deadLetters.map((d) => d.split(':')[2]).sort()).toEqual(['AVRO_CORRUPT', 'AVRO_UNKNOWN_FINGERPRINT']);
     expect(got.alerts).toEqual(exp.alerts);
@@ -98,6 +108,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     const last = start(sc);
     await waitCaughtUp(sc);
     await stopGracefully(last);
+    await expectRetained(sc);
     const got = await actual(sc, exp);
     expect(got.alerts).toEqual(exp.alerts);
     expect(got.deadLetters).toEqual(exp.deadLetters);

@@ -161,6 +161,8 @@ export interface Expected {
   objects: Map<string, Buffer>;
   deadLetters: string[];
   messages: number;
+  /** Smallest record timestamp among the published alerts and dead letters (actual only). */
+  oldestTimestamp?: number;
 }
 
 /** One uninterrupted run of the pure partition step over what the broker holds. */
@@ -206,7 +208,24 @@ export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
       .sort(),
     objects,
     messages: exp.messages,
+    oldestTimestamp: Math.min(...[...alerts, ...dls].map((m) => Number(m.timestamp))),
   };
+}
+
+/**
+ * Output partitions whose log no longer starts at offset 0, i.e. records the broker deleted
+ * (the test broker enforces time-based retention every second: infra/kafka/start.sh).
+ */
+export async function deletedRecords(topics: string[]): Promise<string[]> {
+  const admin = kafkaClient('it-retention').admin();
+  await admin.connect();
+  try {
+    const out: string[] = [];
+    for (const t of topics) for (const o of await admin.fetchTopicOffsets(t)) if (Number(o.low) > 0) out.push(`${t}[${o.partition}] starts at offset ${o.low}`);
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Messages of the raw topic not yet committed by the processor's group. */
