@@ -31,9 +31,9 @@ export interface OwnerSettings {
 }
 
 /**
- * Takes ownership of a partition: the producer first (initTransactions aborts any
- * transaction a previous owner left open, so the checkpoint read below sees its
- * final committed state), then the checkpoint.
+ * Takes ownership of a partition: the producer first (it fences the previous owner and
+ * aborts any transaction that owner left open, so the checkpoint and committed offset read
+ * below are final: nothing the previous owner does later can commit), then the checkpoint.
  */
 export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: number, log: Logger): Promise<PartitionOwner> {
   const producer = await createTransactionalProducer(kafka, transactionalId(s.transactionalIdPrefix, s.rawTopic, partition));
