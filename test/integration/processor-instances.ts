@@ -4,7 +4,7 @@
  * it has done: transactions committed, S3 failures), and the group's assignment.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -21,6 +21,8 @@ export interface ProcessorInstance {
   child: ChildProcess;
   /** The last stderr chunks, for failures. */
   logs: string[];
+  /** All of its stderr. */
+  logFile: string;
 }
 
 async function freePort(): Promise<number> {
@@ -36,17 +38,21 @@ export async function spawnProcessor(sc: Scenario, name: string): Promise<Proces
   const metricsPort = await freePort();
   const clientId = `${sc.id}-${name}`;
   const configFile = join(dirname(sc.configFile), `${name}.json`);
-  writeFileSync(configFile, JSON.stringify({ ...sc.cfg, kafka: { ...sc.cfg.kafka, clientId }, metrics: { listen: `127.0.0.1:${metricsPort}` } }));
+  const logFile = join(dirname(sc.configFile), `${name}.log`);
+  const log = { level: process.env.QMPIPE_IT_PROCESSOR_LOG_LEVEL ?? sc.cfg.log?.level ?? 'warn' };
+  writeFileSync(configFile, JSON.stringify({ ...sc.cfg, kafka: { ...sc.cfg.kafka, clientId }, metrics: { listen: `127.0.0.1:${metricsPort}` }, log }));
   const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'processor', '--config', configFile], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    // A bounded heap: a regression that allocates without bound fails the test instead of the machine.
+    env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-old-space-size=512' },
   });
   const logs: string[] = [];
   child.stderr!.on('data', (d: Buffer) => {
+    appendFileSync(logFile, d);
     logs.push(d.toString());
     if (logs.length > 200) logs.shift();
   });
-  return { name, clientId, metricsPort, child, logs };
+  return { name, clientId, metricsPort, child, logs, logFile };
 }
 
 export function exited(p: ProcessorInstance): Promise<number | null> {
@@ -75,11 +81,18 @@ export async function metric(p: ProcessorInstance, name: string, labels: Record<
   return sum;
 }
 
-/** Polls `probe` every 100 ms until it is true; throws `what` after `timeoutMs`. */
-export async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
+/**
+ * Polls `probe` every 100 ms until it is true; throws `what` after `timeoutMs`, or as soon
+ * as the instance `of` exits, with the end of its log.
+ */
+export async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 90_000, of?: ProcessorInstance): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    const gone = of && (of.child.exitCode !== null || of.child.signalCode !== null);
+    if (gone || Date.now() > deadline) {
+      const why = gone ? `${of.name} exited (${of.child.exitCode ?? of.child.signalCode})` : `not within ${timeoutMs} ms`;
+      throw new Error(`${what}: ${why}${of ? `; log ${of.logFile}:\n${of.logs.join('').slice(-3000)}` : ''}`);
+    }
     await sleep(100);
   }
 }

@@ -86,6 +86,23 @@ describe('taking a partition over (real Kafka)', () => {
     );
   });
 
+  it('from an owner whose only transaction on the partition was aborted: the checkpoint partition holding nothing committed is read at once', async () => {
+    // A kill -9 inside the first checkpoint transaction leaves the checkpoint partition with
+    // an aborted record and an abort marker, or only the marker: a fetch of it returns
+    // nothing kafkajs hands to eachBatch.
+    const { kafka, s } = await setup('own-aborted');
+    const a = await owned(kafka, s);
+    const txn = await a.producer.transaction();
+    const m = upTo(s, 10);
+    await txn.send({ topic: m.checkpoint!.topic, messages: [{ key: m.checkpoint!.key, value: m.checkpoint!.value, partition: 0 }] });
+    await txn.abort();
+    const t0 = Date.now();
+    const b = await owned(kafka, s);
+    const took = Date.now() - t0;
+    expect(b.state.nextOffset).toBe(0);
+    expect(took, 'B read the checkpoint partition to its end without waiting for the read timeout').toBeLessThan(10_000);
+  });
+
   it('from a live previous owner (a zombie): once the new owner holds the partition, the old one can no longer commit', async () => {
     const { kafka, s } = await setup('own-zombie');
     const a = await owned(kafka, s);

@@ -7,6 +7,7 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '#common/log.js';
+import { retry } from '#common/retry.js';
 import { checkpointKey, decodeCheckpoint } from '../../partition/partitionCheckpoint.js';
 import { initialPartitionState, type PartitionState } from '../../partition/partitionStep.js';
 import { readCompacted } from './readCompacted.js';
@@ -52,12 +53,15 @@ export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: n
   }
 }
 
+/** kafkajs's own retriable protocol errors (NOT_COORDINATOR while the group's coordinator moves or loads), which admin.fetchOffsets does not retry. */
+const kafkaRetriable = (err: unknown) => (err as { retriable?: unknown } | null)?.retriable === true;
+
 /** The group's committed offset of a partition, or null when it has none. */
 async function committedOffsetOf(kafka: Kafka, s: OwnerSettings, partition: number): Promise<number | null> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [t] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.rawTopic] });
+    const [t] = await retry(() => admin.fetchOffsets({ groupId: s.groupId, topics: [s.rawTopic] }), { shouldRetry: kafkaRetriable });
     const o = Number(t?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
     return o >= 0 ? o : null;
   } finally {

@@ -121,7 +121,8 @@ export class ProcessorRuntime {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const owner = await this.owner(batch.partition);
+    // Taking a partition over reads its checkpoint: the group must not drop this member meanwhile.
+    const owner = await whileHeartbeating(heartbeat, () => this.owner(batch.partition));
     const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
     // A new owner's checkpoint may be older than the committed offset the group fetched
     // from: go back to the checkpoint and replay up to the committed offset silently.
@@ -250,4 +251,16 @@ export class ProcessorRuntime {
   }
 }
 
-/** VM name → uuid for the rates topic's keys (the core's Rate carries the name). */
+/**
+ * Runs `work`, heartbeating every second meanwhile (kafkajs sends one only when its
+ * interval has passed). A heartbeat that fails (a rebalance) is left to the batch loop,
+ * whose own heartbeat will fail the same way.
+ */
+async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
