@@ -35,7 +35,7 @@ import {
 import { restartS3After, stopS3 } from './s3-outage.js';
 
 const records = fleetRecords(8);
-const POISON = [Math.floor(records.length / 4), Math.floor(records.length / 2)];
+const POISON = [Math.floor(records.length / 4), Math.floor(records.length / 2), Math.floor((records.length * 3) / 4)];
 const instances: ProcessorInstance[] = [];
 const COMMITTED = ['processor_transactions_total', { result: 'committed' }] as const;
 
@@ -54,7 +54,7 @@ async function prepared(name: string, kafka: { maxBatchMessages?: number; checkp
   expect(exp.objects.size).toBeGreaterThan(0);
   expect(exp.alerts.length).toBeGreaterThan(0);
   expect(exp.rates.length).toBeGreaterThan(1_000);
-  expect(exp.deadLetters).toHaveLength(2);
+  expect(exp.deadLetters).toHaveLength(3);
   return { sc, exp };
 }
 
@@ -87,7 +87,7 @@ async function expectReference(sc: Scenario, exp: Expected): Promise<Expected> {
 }
 
 describe('processor runtime (real Kafka + S3Proxy)', () => {
-  it('an uninterrupted run publishes exactly the reference outputs; poison records go to the DLQ', async () => {
+  it('an uninterrupted run publishes exactly the reference outputs; poison records (one announcing 10⁹ items) go to the DLQ', async () => {
     const { sc, exp } = await prepared('proc-plain');
     const startedAt = Date.now();
     const p = await start(sc, 'plain');
@@ -95,10 +95,10 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     await stopGracefully(p);
     const got = await expectReference(sc, exp);
     expect(got.oldestTimestamp, 'output records carry their publication time').toBeGreaterThanOrEqual(startedAt - 60_000);
-    expect(got.deadLetters.map((d) => d.split(':')[2]).sort()).toEqual(['AVRO_CORRUPT', 'AVRO_UNKNOWN_FINGERPRINT']);
+    expect(got.deadLetters.map((d) => d.split(':')[2]).sort()).toEqual(['AVRO_BAD_COUNT', 'AVRO_CORRUPT', 'AVRO_UNKNOWN_FINGERPRINT']);
     await checkWithDuckDb(got.objects, records);
     console.log(
-      `[processor-runtime] plain: ${exp.messages} messages, ${exp.alerts.length} alert transitions, ${exp.rates.length} rates, ${exp.objects.size} objects, 2 dead letters`,
+      `[processor-runtime] plain: ${exp.messages} messages, ${exp.alerts.length} alert transitions, ${exp.rates.length} rates, ${exp.objects.size} objects, 3 dead letters`,
     );
   });
 
@@ -110,7 +110,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
       const p = await start(sc, `kill${i}`);
       // The instance owns partitions and has committed a transaction on one; then a random
       // moment later (processing, writing to S3, or inside a transaction) it dies.
-      await until(async () => (await metric(p, ...COMMITTED)) >= 1, `instance ${i} commits a transaction`);
+      await until(async () => (await metric(p, ...COMMITTED)) >= 1, `instance ${i} commits a transaction`, 90_000, p);
       const delay = Math.floor(Math.random() * 400);
       await sleep(delay);
       const txns = await metric(p, ...COMMITTED);
@@ -136,7 +136,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     // before the second has joined (partitions are processed concurrently).
     const { sc, exp } = await prepared('proc-scale', { maxBatchMessages: 1 });
     const a = await start(sc, 'a');
-    await until(async () => (await metric(a, ...COMMITTED)) >= 1, 'the first instance commits');
+    await until(async () => (await metric(a, ...COMMITTED)) >= 1, 'the first instance commits', 90_000, a);
     const b = await start(sc, 'b');
     let own: number[] = [];
     let lagOwn = -1;

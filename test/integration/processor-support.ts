@@ -23,6 +23,7 @@ import type { Rate } from '#schemas/outputs.js';
 import type { RawRecord } from '#schemas/types.js';
 import { replayFile } from '#tools/transcript/replay.js';
 import { fixturePath } from '../support/fixtures.js';
+import { hugeArrayCount } from '../support/hostile.js';
 import { kafkaClient, randomName, s3Client, stack } from './helpers/index.js';
 import { readToEnd } from './read-to-end.js';
 
@@ -124,13 +125,18 @@ export async function newScenario(
   return { ...sc, cfg, configFile };
 }
 
-/** Publishes the writer schema and the records (keyed by VM uuid), with poison messages at `poisonAt`. */
+/**
+ * Publishes the writer schema and the records (keyed by VM uuid), with poison messages at
+ * `poisonAt`: in turn a corrupt body, an unknown fingerprint, and a Sample announcing 10⁹
+ * block devices in a few bytes.
+ */
 export async function produce(sc: Scenario, records: RawRecord[], poisonAt: number[] = []): Promise<void> {
   const p = kafkaClient('it-producer').producer();
   await p.connect();
   await p.send({ topic: sc.schemas, messages: [schemaTopicMessage(rawCodec().type)] });
   const msgs = records.map((r) => ({ key: r.vm.uuid, value: encodeRaw(r) }));
-  poisonAt.forEach((at, i) => msgs.splice(at, 0, { key: records[at]!.vm.uuid, value: i % 2 === 0 ? corruptBody() : unknownFingerprint(records[at]!) }));
+  const poison = [corruptBody, unknownFingerprint, () => hugeArrayCount(1e9)];
+  poisonAt.forEach((at, i) => msgs.splice(at, 0, { key: records[at]!.vm.uuid, value: poison[i % poison.length]!(records[at]!) }));
   for (let i = 0; i < msgs.length; i += 500) await p.send({ topic: sc.raw, messages: msgs.slice(i, i + 500) });
   await p.disconnect();
 }

@@ -46,7 +46,7 @@ export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
   await producer.connect();
   const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
   return {
-    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
+    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     store,
     rollups: createRollupWriter(store, cfg.s3.prefix),
     alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),

@@ -5,8 +5,8 @@
  *   processBatch(state, messages, env) -> { state, outputs }
  *
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
- * at-least-once), decodes each message (a poison record becomes a DeadLetter and
- * processing goes on), runs the core, and hands the core's rollup rows to the
+ * at-least-once), decodes each message (a poison record, one too large, or one whose
+ * Avro announces more than it holds, becomes a DeadLetter and processing goes on), runs the core, and hands the core's rollup rows to the
  * partition's rollup buffer, which releases whole windows by watermark. The core
  * closes every series' windows by the same watermark (the same allowed lateness), so
  * a silent VM's rows are in the object of their window. Everything
@@ -52,7 +52,12 @@ export interface PartitionEnv {
   core: ProcessorCore;
   decode: (value: Buffer) => RawRecord;
   allowedLatenessMs: number;
+  /** A larger message is a dead letter (RECORD_TOO_LARGE), never decoded. Default DEFAULT_MAX_RECORD_BYTES. */
+  maxRecordBytes?: number;
 }
+
+/** Kafka's default max.message.bytes: no agent record comes near it. */
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
 export function initialPartitionState(topic: string, partition: number, nextOffset = 0): PartitionState {
   return { v: 1, topic, partition, nextOffset, core: initialState(), rollups: initialRollupBuffer(), deadLetters: 0 };
@@ -98,6 +103,11 @@ function decodeMessage(state: PartitionState, m: InputMessage, env: PartitionEnv
   const base = { topic: state.topic, partition: state.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value };
   if (m.value === null) {
     dlq.push({ ...base, code: 'EMPTY_VALUE', reason: 'message has no value (tombstone)' });
+    return null;
+  }
+  const max = env.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (m.value.length > max) {
+    dlq.push({ ...base, code: 'RECORD_TOO_LARGE', reason: `message of ${m.value.length} bytes, more than ${max}` });
     return null;
   }
   try {

@@ -54,7 +54,7 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
     kafka,
     log,
     telemetry,
-    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
+    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     rollups: createRollupWriter(store, cfg.s3.prefix),
   });
   const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));

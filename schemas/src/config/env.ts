@@ -49,5 +49,6 @@ export const LAMBDA_ENV: readonly EnvBinding[] = [
     kind: 'number',
     doc: 'rollup windows close this long after the partition clock passes their end',
   },
+  { name: 'QMPIPE_MAX_RECORD_BYTES', path: 'input.maxRecordBytes', kind: 'number', doc: 'larger raw-topic messages are dead-lettered undecoded' },
   { name: 'QMPIPE_CORE_CONFIG', path: 'core', kind: 'json', doc: 'the core section (rates, alerts, rollup) as JSON' },
 ];

@@ -29,6 +29,7 @@ export const LambdaConfig = z
     /** Key prefix of dead letters (one object per invocation and partition that had any). */
     deadLetterPrefix: z.string().min(1).default('deadletters'),
     rollups: ProcessorRuntimeConfig.shape.rollups,
+    input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
     log: ProcessorRuntimeConfig.shape.log,
   })

@@ -97,6 +97,17 @@ export const ProcessorRuntimeConfig = z
       })
       .strict()
       .prefault({}),
+    input: z
+      .object({
+        /** A raw-topic message larger than this is dead-lettered (RECORD_TOO_LARGE) without being decoded. */
+        maxRecordBytes: z
+          .number()
+          .int()
+          .min(1 << 10)
+          .default(1 << 20),
+      })
+      .strict()
+      .prefault({}),
     /** S3 outage: how long one attempt series backs off before pausing the partition and retrying later. */
     s3Retry: z
       .object({
