@@ -93,7 +93,9 @@ describe('hostile bytes through the partition step', () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed - heap0);
     }
     expect(state.nextOffset).toBe(messages.length);
-    expect(decoded + dead.size).toBe(messages.length);
+    // A decoded record whose (mutated) time the clocks refuse is a dead letter too.
+    const refused = [...dead.values()].filter((d) => d.code.startsWith('CLOCK_')).length;
+    expect(decoded - refused + dead.size).toBe(messages.length);
     for (const d of dead.values()) {
       expect(d.code).toMatch(/^[A-Z_]+$/);
       expect(d.reason.length).toBeGreaterThan(0);
