@@ -29,6 +29,7 @@ import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { ConnectInfo } from '../sample/seam.js';
 import type { PollerDeps, PollerOptions, PollerState } from './options.js';
+import { clockJump, clockWatch } from './clockJump.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import type { VmTarget } from './vmTarget.js';
@@ -54,6 +55,9 @@ export class VmPoller<S = unknown> {
   private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
   private readonly tickContext: TickContext;
+  private readonly clock = clockWatch();
+  /** With an injected wall clock and no monotonic one (tests), the wall clock is taken as steady. */
+  private readonly monotonic: () => number;
 
   constructor(
     readonly target: VmTarget,
@@ -62,6 +66,7 @@ export class VmPoller<S = unknown> {
   ) {
     this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
     this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (deps.now ? deps.now : () => performance.now());
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
     this.tickContext = {
@@ -237,6 +242,9 @@ export class VmPoller<S = unknown> {
   }
 
   private emitSample(tick: Tick): void {
+    const jump = clockJump(this.clock, tick.t, this.monotonic());
+    if (jump !== 0)
+      this.publish({ kind: 'AgentNotice', value: { kind: 'clock-jump', message: `the host's wall clock jumped ${jump / 1000} s`, count: jump } }, tick.t);
     const r = this.deps.builder.build(this.builderState as S, tick);
     this.builderState = r.state;
     if (r.snapshot) this.publishSnapshot(r.snapshot, tick.t);
