@@ -7,7 +7,7 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '#common/log.js';
+import { createLogger, silentLogger } from '#common/log.js';
 import { checkpointKey, encodeCheckpoint } from '#processor/partition/partitionCheckpoint.js';
 import { initialPartitionState } from '#processor/partition/partitionStep.js';
 import { takeOwnership, type OwnerSettings, type PartitionOwner } from '#processor/runtime/kafka/partitionOwner.js';
@@ -101,6 +101,24 @@ describe('taking a partition over (real Kafka)', () => {
     const took = Date.now() - t0;
     expect(b.state.nextOffset).toBe(0);
     expect(took, 'B read the checkpoint partition to its end without waiting for the read timeout').toBeLessThan(10_000);
+  });
+
+  it('whose checkpoint a newer release wrote: said clearly and counted, the partition goes on from its committed offset with an empty state', async () => {
+    const { kafka, s } = await setup('own-newer');
+    const a = await owned(kafka, s);
+    const m = upTo(s, 7);
+    const newer = Buffer.from(m.checkpoint!.value);
+    newer[4] = 9; // the partition checkpoint's format version: one this release does not know
+    await commitPartitionTransaction(a.producer, { ...m, checkpoint: { ...m.checkpoint!, value: newer } });
+    const lines: string[] = [];
+    let unusable = 0;
+    const b = await takeOwnership(kafka, s, 0, createLogger({}, { level: 'error', write: (l) => lines.push(l) }), () => unusable++);
+    open.push(b.producer);
+    expect(b.state.nextOffset).toBe(7);
+    expect(b.committedOffset).toBe(7);
+    expect(b.state.core.vms).toEqual({});
+    expect(unusable).toBe(1);
+    expect(lines.join('')).toMatch(/checkpoint unusable by this release.*has version 9, this build reads 1/);
   });
 
   it('from a live previous owner (a zombie): once the new owner holds the partition, the old one can no longer commit', async () => {

@@ -102,6 +102,7 @@ export async function newScenario(
       transactionalIdPrefix: id,
       maxBatchMessages: 25,
       sessionTimeoutMs: 10_000,
+      schemaWaitMs: 1_000, // the unknown-fingerprint poison waits this long for its schema
       ...(opts.rates ? { ratesTopic: `${id}-rates` } : {}),
       ...overrides,
     },

@@ -41,16 +41,18 @@ export function kafkaAlertPublisher(producer: kafkajs.Producer, topic: string): 
 export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
   const cfg = loadLambdaConfig(env);
   const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
-  await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
+  const { schemas } = await loadWriterSchemas(kafka, cfg.kafka, log);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
   return {
     env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
+    schemas,
     store,
     rollups: createRollupWriter(store, cfg.s3.prefix),
     alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),
     checkpointPrefix: cfg.checkpointPrefix,
     deadLetterPrefix: cfg.deadLetterPrefix,
+    log,
   };
 }

@@ -17,6 +17,8 @@ export const LambdaConfig = z
       brokers: true,
       clientId: true,
       schemaTopic: true,
+      schemaWaitMs: true,
+      schemaRetryAfterMs: true,
       alertsTopic: true,
       connectionTimeoutMs: true,
       requestTimeoutMs: true,

@@ -8,7 +8,8 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '#common/log.js';
 import { retry } from '#common/retry.js';
-import { checkpointKey, decodeCheckpoint } from '../../partition/partitionCheckpoint.js';
+import { describeError } from '#common/errors.js';
+import { checkpointKey, decodeCheckpoint, isUnusableCheckpoint } from '../../partition/partitionCheckpoint.js';
 import { initialPartitionState, type PartitionState } from '../../partition/partitionStep.js';
 import { readCompacted } from './readCompacted.js';
 import { createTransactionalProducer, transactionalId } from './transactions.js';
@@ -36,20 +37,45 @@ export interface OwnerSettings {
  * aborts any transaction that owner left open, so the checkpoint and committed offset read
  * below are final: nothing the previous owner does later can commit), then the checkpoint.
  */
-export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: number, log: Logger): Promise<PartitionOwner> {
+export async function takeOwnership(
+  kafka: Kafka,
+  s: OwnerSettings,
+  partition: number,
+  log: Logger,
+  onUnusableCheckpoint: () => void = () => undefined,
+): Promise<PartitionOwner> {
   const producer = await createTransactionalProducer(kafka, transactionalId(s.transactionalIdPrefix, s.rawTopic, partition));
   try {
     const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(
       checkpointKey(s.rawTopic, partition),
     );
-    const state = found?.value ? decodeCheckpoint(found.value, { topic: s.rawTopic, partition }) : initialPartitionState(s.rawTopic, partition);
+    let state = found?.value ? usableCheckpoint(found.value, s.rawTopic, partition, log, onUnusableCheckpoint) : initialPartitionState(s.rawTopic, partition);
     const committed = await committedOffsetOf(kafka, s, partition);
+    if (!state) state = initialPartitionState(s.rawTopic, partition, committed ?? 0);
     const committedOffset = Math.max(committed ?? 0, state.nextOffset);
     log.info('partition owned', { partition, checkpointOffset: state.nextOffset, committedOffset, replaySilently: committedOffset - state.nextOffset });
     return { partition, producer, state, committedOffset, checkpointedAt: Date.now() };
   } catch (err) {
     await producer.disconnect().catch(() => undefined);
     throw err;
+  }
+}
+
+/** The checkpoint's state, or null (logged, counted) when this release cannot use it. */
+function usableCheckpoint(bytes: Buffer, topic: string, partition: number, log: Logger, onUnusable: () => void): PartitionState | null {
+  try {
+    return decodeCheckpoint(bytes, { topic, partition });
+  } catch (err) {
+    if (!isUnusableCheckpoint(err)) throw err;
+    onUnusable();
+    log.error(
+      'checkpoint unusable by this release (written by a newer one, or damaged): the partition continues from its committed offset with an empty state',
+      {
+        partition,
+        error: describeError(err),
+      },
+    );
+    return null;
   }
 }
 

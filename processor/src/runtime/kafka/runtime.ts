@@ -24,10 +24,13 @@ import type { RollupWriter } from '../../sinks/rollupWriter.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
+import type { WriterSchemas } from './writerSchemas.js';
 
 export interface RuntimeDeps {
   kafka: Kafka;
   env: PartitionEnv;
+  /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
+  schemas: Pick<WriterSchemas, 'ensureKnown'>;
   rollups: RollupWriter;
   telemetry: ProcessorTelemetry;
   log: Logger;
@@ -113,6 +116,7 @@ export class ProcessorRuntime {
         },
         partition,
         this.deps.log,
+        () => this.deps.telemetry.unusableCheckpoints.inc(),
       );
       this.owners.set(partition, o);
       this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
@@ -124,6 +128,7 @@ export class ProcessorRuntime {
     // Taking a partition over reads its checkpoint: the group must not drop this member meanwhile.
     const owner = await whileHeartbeating(heartbeat, () => this.owner(batch.partition));
     const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    await whileHeartbeating(heartbeat, () => this.deps.schemas.ensureKnown(msgs.map((m) => m.value)));
     // A new owner's checkpoint may be older than the committed offset the group fetched
     // from: go back to the checkpoint and replay up to the committed offset silently.
     if (msgs.length > 0 && msgs[0]!.offset > owner.state.nextOffset && owner.state.nextOffset < owner.committedOffset) {
