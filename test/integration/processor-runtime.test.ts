@@ -92,6 +92,11 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     const startedAt = Date.now();
     const p = await start(sc, 'plain');
     await waitCaughtUp(sc);
+    // What was refused is on /metrics, by reason.
+    for (const code of ['AVRO_BAD_COUNT', 'AVRO_CORRUPT', 'AVRO_UNKNOWN_FINGERPRINT'])
+      expect(await metric(p, 'processor_dead_letters_total', { code }), code).toBe(1);
+    const samples = records.filter((r) => r.body.kind === 'Sample').length;
+    expect(await metric(p, 'processor_core_counter', { counter: 'samples' }), 'samples the core took, over the partitions').toBe(samples);
     await stopGracefully(p);
     const got = await expectReference(sc, exp);
     expect(got.oldestTimestamp, 'output records carry their publication time').toBeGreaterThanOrEqual(startedAt - 60_000);

@@ -20,6 +20,10 @@ export function processorTelemetry(registry = new Registry()) {
       'Partition checkpoints this release could not use (newer or damaged): the partition went on from its committed offset',
     ),
     counterResets: registry.gauge('processor_counter_resets', 'Counter resets seen, by partition (from the core state)'),
+    coreCounters: registry.gauge(
+      'processor_core_counter',
+      "The core's counters by partition and counter (its checkpointed state): drops and refusals by reason, evictions, resets",
+    ),
   };
 }
 

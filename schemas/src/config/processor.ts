@@ -39,8 +39,10 @@ export const StateConfig = z
   .object({
     /** A VM with no record for this long (event time of the partition) is evicted: windows flushed, alerts resolved. */
     ttlSeconds: posInt.default(900),
-    /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). */
+    /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). Each backing-chain element counts as one. */
     maxSeries: posInt.default(2_000_000),
+    /** Most series one VM may hold: a VM with thousands of disks cannot take its partition's room (also seriesOverflow). */
+    maxSeriesPerVm: posInt.default(50_000),
     /** How often (partition event time) stale detection and TTL eviction run; each sweep visits every VM. */
     sweepIntervalMs: posInt.default(5_000),
   })

@@ -20,7 +20,7 @@ import { hostsFromVms } from '../clock/hosts.js';
 const MARK = '\u0001';
 /**
  * 3: host clocks (`hosts`) and the clock refusal counters (version 2 restores with each
- * host's clock taken from its VMs). 2: window fields named minBase, maxPeak, sum,
+ * host's clock taken from its VMs); chain elements count as series (added on restore). 2: window fields named minBase, maxPeak, sum,
  * prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms).
  */
 const VERSION = 3;
@@ -151,6 +151,13 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
   if (version >= 3) return state;
+  // Chain elements count against the series caps since version 3.
+  for (const vm of Object.values(state.vms)) {
+    let elements = 0;
+    for (const list of Object.values(vm.chains)) elements += list.length;
+    vm.series += elements;
+    state.series += elements;
+  }
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
   const { v, clock, hosts: _none, ...rest } = state;
   return { v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } };

@@ -22,6 +22,7 @@ import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutpu
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
 import type { RollupWriter } from '../../sinks/rollupWriter.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
+import { CoreCounterExport } from '../coreCounters.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
 import type { WriterSchemas } from './writerSchemas.js';
@@ -40,11 +41,14 @@ export class ProcessorRuntime {
   private consumer: Consumer | undefined;
   private readonly owners = new Map<number, PartitionOwner>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly coreCounters: CoreCounterExport;
 
   constructor(
     private readonly cfg: ProcessorRuntimeConfig,
     private readonly deps: RuntimeDeps,
-  ) {}
+  ) {
+    this.coreCounters = new CoreCounterExport(deps.telemetry, deps.log);
+  }
 
   async start(): Promise<void> {
     const k = this.cfg.kafka;
@@ -251,6 +255,7 @@ export class ProcessorRuntime {
     t.rollupObjects.inc({}, out.windows.length);
     t.rollupLate.set({ partition: String(owner.partition) }, owner.state.rollups.late);
     t.counterResets.set({ partition: String(owner.partition) }, owner.state.core.counters.counterResets);
+    this.coreCounters.report(owner.state);
     for (const d of out.deadLetters) t.deadLetters.inc({ code: d.code });
     for (const a of out.alerts) t.alerts.inc({ type: a.type, state: a.state });
   }
