@@ -118,5 +118,22 @@ export function loadConfig<S extends z.ZodType>(schema: S, label: string, bindin
     if (text !== undefined && text !== '') setPath(raw, b.path, envValue(b, text));
   }
   for (const [path, value] of Object.entries(src.overrides ?? {})) if (value !== undefined) setPath(raw, path, value);
-  return parseConfig(schema, raw, label);
+  try {
+    return parseConfig(schema, raw, label);
+  } catch (err) {
+    const hint = err instanceof ConfigError ? envHint(bindings, env, String(err.context.path ?? '')) : null;
+    if (!hint) throw err;
+    throw new ConfigError(`${(err as ConfigError).message} (${hint})`, { cause: err, context: (err as ConfigError).context });
+  }
+}
+
+/**
+ * Which environment variable a failing setting comes from, or would: where settings come
+ * only from the environment (Lambda), the error must name the variable to fix.
+ */
+function envHint(bindings: readonly EnvBinding[], env: Record<string, string | undefined>, path: string): string | null {
+  const exact = bindings.find((b) => b.path === path);
+  if (exact) return env[exact.name] ? `from ${exact.name}=${JSON.stringify(env[exact.name])}` : `set ${exact.name}`;
+  const below = bindings.filter((b) => b.path.startsWith(`${path}.`)).map((b) => b.name);
+  return below.length > 0 ? `set ${below.join(' or ')}` : null;
 }

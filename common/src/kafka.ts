@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import { installKafkajsReadCommittedGuard } from './kafkajsReadCommittedGuard.js';
 import { installKafkajsRequestQueueGuard } from './kafkajsRequestQueueGuard.js';
 import type { Logger } from './log.js';
 
@@ -21,6 +22,7 @@ export interface KafkaConnection {
 
 export function kafkaClientConfig(cfg: KafkaConnection, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
   installKafkajsRequestQueueGuard();
+  installKafkajsReadCommittedGuard(); // kafkajs hands records of aborted transactions to read_committed consumers
   const out: KafkaJsConfig = {
     clientId: cfg.clientId,
     brokers: cfg.brokers,

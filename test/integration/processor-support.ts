@@ -2,30 +2,32 @@
  * Support for the processor runtime's reliability tests: a synthetic fleet built from
  * the shared fixtures, produced to a fresh raw topic on the real broker; a reference
  * computed by the same pure partition step over the messages read back from that
- * broker (one uninterrupted run); and helpers to run `qmpipe processor` as a child
- * process that can be killed with SIGKILL.
+ * broker (one uninterrupted run); what the runtime published, read back to the end of
+ * every output topic; and the group's offsets. Processes: processor-instances.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { KafkaMessage } from 'kafkajs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, CreateBucketCommand } from '@aws-sdk/client-s3';
-import type { KafkaMessage } from 'kafkajs';
+import { createCore } from '#processor/core/step.js';
+import { initialPartitionState, type InputMessage, processBatch } from '#processor/partition/partitionStep.js';
+import { rollupObjectKey } from '#processor/sinks/objectKey.js';
+import { encodeRollupParquet } from '#processor/sinks/parquet.js';
+import { schemaTopicMessage } from '#schemas/codecs/avro.js';
+import { outputCodecs } from '#schemas/codecs/outputs.js';
+import { decodeRaw, encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
+import type { ProcessorRuntimeConfigInput } from '#schemas/config/processorRuntime.js';
+import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
+import type { Rate } from '#schemas/outputs.js';
+import type { RawRecord } from '#schemas/types.js';
 import { replayFile } from '#tools/transcript/replay.js';
 import { fixturePath } from '../support/fixtures.js';
-import { schemaTopicMessage } from '#schemas/codecs/avro.js';
-import { decodeRaw, encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
-import type { RawRecord } from '#schemas/types.js';
-import type { ProcessorRuntimeConfigInput } from '#schemas/config/processorRuntime.js';
-import { createCore } from '#processor/core/step.js';
-import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
-import { initialPartitionState, processBatch, type InputMessage } from '#processor/partition/partitionStep.js';
-import { encodeRollupParquet } from '#processor/sinks/parquet.js';
-import { rollupObjectKey } from '#processor/sinks/objectKey.js';
-import { outputCodecs } from '#schemas/codecs/outputs.js';
+import { hugeArrayCount } from '../support/hostile.js';
 import { kafkaClient, randomName, s3Client, stack } from './helpers/index.js';
+import { readToEnd } from './read-to-end.js';
 
-const root = join(import.meta.dirname, '..', '..');
+export { readToEnd as readAll } from './read-to-end.js';
 
 /** Copies of the fixture VMs, shifted in time, interleaved by time: several minutes of a small fleet. */
 export function fleetRecords(copies = 4): RawRecord[] {
@@ -67,7 +69,13 @@ export interface Scenario {
   configFile: string;
 }
 
-export async function newScenario(name: string, partitions = 3, overrides: Partial<ProcessorRuntimeConfigInput['kafka']> = {}): Promise<Scenario> {
+/** Fresh raw and schema topics and bucket; `overrides` go into the kafka section; `rates` publishes rates to the scenario's own topic. */
+export async function newScenario(
+  name: string,
+  partitions = 3,
+  overrides: Partial<ProcessorRuntimeConfigInput['kafka']> = {},
+  opts: { rates?: boolean } = {},
+): Promise<Scenario> {
   const id = randomName(name);
   const s = stack();
   const sc = { id, raw: `${id}-raw`, schemas: `${id}-schemas`, bucket: id };
@@ -94,6 +102,8 @@ export async function newScenario(name: string, partitions = 3, overrides: Parti
       transactionalIdPrefix: id,
       maxBatchMessages: 25,
       sessionTimeoutMs: 10_000,
+      schemaWaitMs: 1_000, // the unknown-fingerprint poison waits this long for its schema
+      ...(opts.rates ? { ratesTopic: `${id}-rates` } : {}),
       ...overrides,
     },
     s3: {
@@ -116,80 +126,80 @@ export async function newScenario(name: string, partitions = 3, overrides: Parti
   return { ...sc, cfg, configFile };
 }
 
-/** Publishes the writer schema and the records (keyed by VM uuid), with poison messages at `poisonAt`. */
+/**
+ * Publishes the writer schema and the records (keyed by VM uuid), with poison messages at
+ * `poisonAt`: in turn a corrupt body, an unknown fingerprint, and a Sample announcing 10⁹
+ * block devices in a few bytes.
+ */
 export async function produce(sc: Scenario, records: RawRecord[], poisonAt: number[] = []): Promise<void> {
   const p = kafkaClient('it-producer').producer();
   await p.connect();
   await p.send({ topic: sc.schemas, messages: [schemaTopicMessage(rawCodec().type)] });
   const msgs = records.map((r) => ({ key: r.vm.uuid, value: encodeRaw(r) }));
-  poisonAt.forEach((at, i) => msgs.splice(at, 0, { key: records[at]!.vm.uuid, value: i % 2 === 0 ? corruptBody() : unknownFingerprint(records[at]!) }));
+  const poison = [corruptBody, unknownFingerprint, () => hugeArrayCount(1e9)];
+  poisonAt.forEach((at, i) => msgs.splice(at, 0, { key: records[at]!.vm.uuid, value: poison[i % poison.length]!(records[at]!) }));
   for (let i = 0; i < msgs.length; i += 500) await p.send({ topic: sc.raw, messages: msgs.slice(i, i + 500) });
   await p.disconnect();
 }
 
-/** Every message of a topic, read_committed, grouped by partition in offset order. */
-export async function readAll(topic: string, expected: number, timeoutMs = 60_000): Promise<Map<number, KafkaMessage[]>> {
-  const consumer = kafkaClient('it-reader').consumer({ groupId: randomName('reader'), readUncommitted: false });
-  const out = new Map<number, KafkaMessage[]>();
-  if (expected === 0) return out;
-  let n = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`readAll(${topic}): ${n} of ${expected} messages after ${timeoutMs} ms`)), timeoutMs);
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            (out.get(partition) ?? out.set(partition, []).get(partition)!).push(message);
-            if (++n >= expected) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
-
+/** Outputs as sorted keys (duplicates kept), rollup objects by key. */
 export interface Expected {
   alerts: string[];
+  /** Empty when the scenario publishes no rates. */
+  rates: string[];
   objects: Map<string, Buffer>;
   deadLetters: string[];
   messages: number;
-}
-
-/** One uninterrupted run of the pure partition step over what the broker holds. */
-export async function reference(sc: Scenario, messages: number): Promise<Expected> {
-  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const env = { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs };
-  const byPartition = await readAll(sc.raw, messages);
-  const exp: Expected = { alerts: [], objects: new Map(), deadLetters: [], messages };
-  for (const [p, msgs] of [...byPartition].sort((a, b) => a[0] - b[0])) {
-    const input: InputMessage[] = msgs.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
-    const { outputs } = processBatch(initialPartitionState(sc.raw, p), input, env);
-    exp.alerts.push(...outputs.alerts.map((a) => alertKey(a)));
-    exp.deadLetters.push(...outputs.deadLetters.map((d) => `${d.partition}:${d.offset}:${d.code}`));
-    for (const w of outputs.windows) exp.objects.set(rollupObjectKey(cfg.s3.prefix, w.resolutionMs, p, w.windowStart), Buffer.from(encodeRollupParquet(w, p)));
-  }
-  exp.alerts.sort();
-  exp.deadLetters.sort();
-  return exp;
+  /** Smallest record timestamp among the published alerts, rates and dead letters (actual only). */
+  oldestTimestamp?: number;
 }
 
 export function alertKey(a: { id: string; state: string; t: number; severity: string }): string {
   return `${a.t}|${a.id}|${a.state}|${a.severity}`;
 }
 
-/** What the runtime published: alerts and dead letters (read_committed) and the bucket's objects. */
-export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
+export function rateKey(r: Rate): string {
+  return `${r.t}|${r.vmUuid}|${r.series}|${r.value}|${r.unit}`;
+}
+
+/** One uninterrupted run of the pure partition step over what the broker holds. */
+export async function reference(sc: Scenario): Promise<Expected> {
   const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const alerts = [...(await readAll(cfg.kafka.alertsTopic, exp.alerts.length)).values()].flat();
-  const dls = [...(await readAll(cfg.kafka.deadLetterTopic, exp.deadLetters.length)).values()].flat();
+  const env = {
+    core: createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' }),
+    decode: decodeRaw,
+    allowedLatenessMs: cfg.rollups.allowedLatenessMs,
+  };
+  const byPartition = await readToEnd(sc.raw);
+  const exp: Expected = { alerts: [], rates: [], objects: new Map(), deadLetters: [], messages: 0 };
+  for (const [p, msgs] of [...byPartition].sort((a, b) => a[0] - b[0])) {
+    const input: InputMessage[] = msgs.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    const { outputs } = processBatch(initialPartitionState(sc.raw, p), input, env);
+    exp.messages += msgs.length;
+    exp.alerts.push(...outputs.alerts.map(alertKey));
+    exp.rates.push(...outputs.rates.map(rateKey));
+    exp.deadLetters.push(...outputs.deadLetters.map((d) => `${d.partition}:${d.offset}:${d.code}`));
+    for (const w of outputs.windows) exp.objects.set(rollupObjectKey(cfg.s3.prefix, w.resolutionMs, p, w.windowStart), Buffer.from(encodeRollupParquet(w, p)));
+  }
+  for (const keys of [exp.alerts, exp.rates, exp.deadLetters]) keys.sort();
+  return exp;
+}
+
+/**
+ * What the runtime published: every output topic read (read_committed) to its end and
+ * on through a quiet period, so duplicates after the expected ones are seen too; a topic
+ * nobody created holds nothing. And the bucket's objects.
+ */
+export async function actual(sc: Scenario): Promise<Expected> {
+  const k = loadProcessorRuntimeConfig({ raw: sc.cfg }).kafka;
+  const admin = kafkaClient('it-topics').admin();
+  await admin.connect();
+  const topics = new Set(await admin.listTopics());
+  await admin.disconnect();
+  const read = async (topic: string): Promise<KafkaMessage[]> => (topics.has(topic) ? [...(await readToEnd(topic)).values()].flat() : []);
+  const alerts = await read(k.alertsTopic);
+  const rates = k.ratesTopic === 'off' ? [] : await read(k.ratesTopic);
+  const dls = await read(k.deadLetterTopic);
   const codecs = outputCodecs();
   const objects = new Map<string, Buffer>();
   const s3 = s3Client();
@@ -200,40 +210,71 @@ export async function actual(sc: Scenario, exp: Expected): Promise<Expected> {
   }
   return {
     alerts: alerts.map((m) => alertKey(codecs.alert.decode(m.value!))).sort(),
+    rates: rates.map((m) => rateKey(codecs.rate.decode(m.value!))).sort(),
     deadLetters: dls
       .map((m) => codecs.deadLetter.decode(m.value!))
       .map((d) => `${d.partition}:${d.offset}:${d.code}`)
       .sort(),
     objects,
-    messages: exp.messages,
+    messages: 0,
+    oldestTimestamp: Math.min(...[...alerts, ...rates, ...dls].map((m) => Number(m.timestamp))),
   };
 }
 
-/** Messages of the raw topic not yet committed by the processor's group. */
-export async function lagOf(sc: Scenario): Promise<number> {
-  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const admin = kafkaClient('it-lag').admin();
+/** `got` holds exactly the keys of `exp`, each as often: a short account of what is missing and what is extra otherwise. */
+export function sameKeys(got: readonly string[], exp: readonly string[]): string {
+  const count = new Map<string, number>();
+  for (const k of exp) count.set(k, (count.get(k) ?? 0) + 1);
+  for (const k of got) count.set(k, (count.get(k) ?? 0) - 1);
+  const missing = [...count].filter(([, n]) => n > 0).map(([k, n]) => (n > 1 ? `${k} ×${n}` : k));
+  const extra = [...count].filter(([, n]) => n < 0).map(([k, n]) => (n < -1 ? `${k} ×${-n}` : k));
+  if (missing.length === 0 && extra.length === 0) return 'same';
+  return `${got.length} published, ${exp.length} expected; missing ${missing.length}: ${missing.slice(0, 5).join(', ')}; extra ${extra.length}: ${extra.slice(0, 5).join(', ')}`;
+}
+
+/**
+ * Output partitions whose log no longer starts at offset 0, i.e. records the broker deleted
+ * (the test broker enforces time-based retention every second: infra/kafka/start.sh).
+ */
+export async function deletedRecords(topics: string[]): Promise<string[]> {
+  const admin = kafkaClient('it-retention').admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(sc.raw);
-    const committed = (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions;
-    return ends.reduce((s, e) => s + Math.max(0, Number(e.high) - Math.max(0, Number(committed.find((c) => c.partition === e.partition)?.offset ?? 0))), 0);
+    const out: string[] = [];
+    for (const t of topics) for (const o of await admin.fetchTopicOffsets(t)) if (Number(o.low) > 0) out.push(`${t}[${o.partition}] starts at offset ${o.low}`);
+    return out;
   } finally {
     await admin.disconnect();
   }
 }
 
-/** Members of the processor's consumer group once it is stable (3 partitions: each member gets one). */
-export async function activeMembers(sc: Scenario): Promise<number> {
+/** The group's committed offset per raw-topic partition (0 where none), and the partitions' ends. */
+export async function offsets(sc: Scenario): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
   const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const admin = kafkaClient('it-members').admin();
+  const admin = kafkaClient('it-offsets').admin();
   await admin.connect();
   try {
-    const { groups } = await admin.describeGroups([cfg.kafka.groupId]);
-    return groups[0]?.state === 'Stable' ? groups[0].members.length : 0;
+    const ends = new Map((await admin.fetchTopicOffsets(sc.raw)).map((e) => [e.partition, Number(e.high)]));
+    const fetched = (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions;
+    const committed = new Map([...ends.keys()].map((p) => [p, Math.max(0, Number(fetched.find((c) => c.partition === p)?.offset ?? 0))]));
+    return { committed, ends };
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Messages of the raw topic (of `partitions`, default all) not yet committed by the processor's group. */
+export async function lagOf(sc: Scenario, partitions?: readonly number[]): Promise<number> {
+  const { committed, ends } = await offsets(sc);
+  let lag = 0;
+  for (const [p, end] of ends) if (!partitions || partitions.includes(p)) lag += Math.max(0, end - committed.get(p)!);
+  return lag;
+}
+
+export function total(m: ReadonlyMap<number, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
 }
 
 /** Waits until the group's committed offsets reach the end of every raw partition. */
@@ -249,22 +290,4 @@ export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000): Promise<v
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `qmpipe processor --config FILE` as a child process (stderr kept for failures). */
-export function spawnProcessor(sc: Scenario): ChildProcess & { logs: string[] } {
-  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'processor', '--config', sc.configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  }) as ChildProcess & { logs: string[] };
-  child.logs = [];
-  child.stderr!.on('data', (d: Buffer) => {
-    child.logs.push(d.toString());
-    if (child.logs.length > 200) child.logs.shift();
-  });
-  return child;
-}
-
-export function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }

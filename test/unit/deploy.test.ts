@@ -13,6 +13,8 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { packageRoot } from '#common/paths.js';
 import { ROLLUP_COLUMNS } from '#processor/sinks/parquet.js';
+import { LAMBDA_ENV } from '#schemas/config/env.js';
+import { loadLambdaConfig } from '#schemas/config/lambda.js';
 
 const deploy = join(packageRoot(), 'infra', 'deploy');
 const has = (cmd: string) => {
@@ -112,23 +114,72 @@ describe('Kubernetes manifests', () => {
 });
 
 describe('SAM template', () => {
-  it('declares the Lambda handler that exists in this build, behind a Kafka event source', () => {
-    const names = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Not', 'Equals'];
-    // CloudFormation's short forms, as scalars or sequences.
-    const tags = names.flatMap((t) => [
-      { tag: `!${t}`, resolve: (v: unknown) => ({ [t]: v }) },
-      { tag: `!${t}`, collection: 'seq', resolve: (v: unknown) => ({ [t]: v }) },
-    ]);
-    const tpl = parseYaml(readFileSync(join(deploy, 'serverless', 'template.yaml'), 'utf8'), { customTags: tags as never }) as {
-      Transform: string;
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
+  const names = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Not', 'Equals'];
+  // CloudFormation's short forms, as scalars, sequences or mappings.
+  const tags = names.flatMap((t) => [
+    { tag: `!${t}`, resolve: (v: unknown) => ({ [t]: v }) },
+    { tag: `!${t}`, collection: 'seq', resolve: (v: unknown) => ({ [t]: v }) },
+  ]);
+  const file = join(deploy, 'serverless', 'template.yaml');
+  type Resource = { Type: string; Properties: Record<string, unknown> };
+  const tpl = parseYaml(readFileSync(file, 'utf8'), { customTags: tags as never }) as { Transform: string; Resources: Record<string, Resource> };
+  const fn = Object.values(tpl.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
+  const esm = Object.values(tpl.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
+
+  it('declares the Lambda handler that exists in this build, behind a self-managed Kafka event source with SASL/SCRAM', () => {
     expect(tpl.Transform).toBe('AWS::Serverless-2016-10-31');
-    const fn = Object.values(tpl.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
     expect(fn.Properties.Handler).toBe('dist/processor/src/lambda/handler.handler');
-    const events = Object.values(fn.Properties.Events as Record<string, { Type: string }>);
-    expect(events.map((e) => e.Type)).toEqual(['SelfManagedKafka']);
-    expect(readFileSync(join(packageRoot(), 'processor', 'src', 'lambda', 'handler.ts'), 'utf8')).toMatch(/export async function handler\(/);
+    expect(readFileSync(join(packageRoot(), 'processor', 'src', 'lambda', 'handler.ts'), 'utf8')).toMatch(/export const handler = createHandler\(/);
+    expect(esm.Properties.FunctionName).toEqual({ Ref: 'ProcessorFunction' });
+    expect(esm.Properties.SourceAccessConfigurations).toContainEqual({ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: 'KafkaSecretArn' } });
+  });
+
+  it('grants what the handler does and the event source needs, no more: its objects, the SASL secret', () => {
+    const policies = fn.Properties.Policies as Array<{ Statement?: Array<Record<string, unknown>> } | string>;
+    expect(JSON.stringify(policies)).not.toMatch(/S3CrudPolicy|FullAccess/);
+    const statements = policies.flatMap((p) => (typeof p === 'object' && p.Statement ? p.Statement : []));
+    const actions = statements.flatMap((st) => (st.Action as string[] | undefined) ?? []);
+    expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'KafkaSecretArn' } });
+  });
+
+  it('takes the VPC as parameters: the function and the event source join it when a subnet is given', () => {
+    const vpc = JSON.stringify(fn.Properties.VpcConfig);
+    for (const part of ['"If"', 'InVpc', 'KafkaSubnetA', 'KafkaSecurityGroup', 'AWS::NoValue']) expect(vpc).toContain(part);
+    const types = JSON.stringify(esm.Properties.SourceAccessConfigurations);
+    expect(types).toMatch(/VPC_SUBNET/);
+    expect(types).toMatch(/VPC_SECURITY_GROUP/);
+  });
+
+  it("sets the function's environment from the config schema, which validates it (SASL and TLS like the processor)", () => {
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const bound = new Set(LAMBDA_ENV.map((b) => b.name));
+    for (const name of Object.keys(env)) if (name !== 'NODE_OPTIONS') expect(bound.has(name), name).toBe(true);
+    const sample: Record<string, string> = {
+      RawTopic: 'qmpipe.raw',
+      AlertsTopic: 'qmpipe.alerts',
+      SchemaTopic: 'qmpipe.schemas',
+      RollupBucketName: 'qmpipe-rollups',
+      KafkaTls: 'true',
+    };
+    const value = (v: unknown): string =>
+      typeof v === 'string'
+        ? v
+        : 'Ref' in (v as object)
+          ? (sample[(v as { Ref: string }).Ref] ?? 'x')
+          : 'Join' in (v as object)
+            ? 'b1:9096,b2:9096'
+            : 'from-the-secret';
+    const cfg = loadLambdaConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, value(v)])));
+    expect(cfg.kafka.sasl?.mechanism).toBe('scram-sha-512');
+    expect(cfg.kafka.tls?.rejectUnauthorized).toBe(true);
+    expect(cfg.s3.bucket).toBe('qmpipe-rollups');
+  });
+
+  it.skipIf(!has('cfn-lint'))('passes cfn-lint (SAM transform included)', () => {
+    const res = spawnSync('cfn-lint', ['--ignore-checks', 'W1030', '--', file], { encoding: 'utf8' });
+    expect(res.stdout + res.stderr).toBe('');
+    expect(res.status).toBe(0);
   });
 });
 

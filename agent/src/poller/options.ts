@@ -37,6 +37,8 @@ export interface PollerDeps<S> {
   telemetry: AgentTelemetry;
   logger?: Logger;
   now?: () => number;
+  /** Monotonic milliseconds (default performance.now), to notice the wall clock jumping. */
+  monotonic?: () => number;
   /** Sees every QMP message and host observation (for `qmpipe record`). */
   onTraffic?: (dir: 'in' | 'out' | 'host', msg: unknown) => void;
 }

@@ -32,6 +32,7 @@ import { versionString, type QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { QmpSession } from '../qmp/session.js';
 import type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
+import { clockJump, clockWatch } from './clockJump.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { EventGate } from './eventBudget.js';
 import { identify } from './identify.js';
@@ -68,6 +69,9 @@ export class VmPoller<S = unknown> implements Poller {
   /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
   private topologyChanged = false;
   private readonly reconnects: Reconnects;
+  private readonly clock = clockWatch();
+  /** With an injected wall clock and no monotonic one (tests), the wall clock is taken as steady. */
+  private readonly monotonic: () => number;
 
   constructor(
     readonly target: VmTarget,
@@ -76,6 +80,7 @@ export class VmPoller<S = unknown> implements Poller {
   ) {
     this.log = (deps.logger ?? silentLogger).child({ vm: target.label, socket: target.id });
     this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (deps.now ? deps.now : () => performance.now());
     this.labels = { vm: target.label };
     this.countPoll = deps.telemetry.polls.child(this.labels);
     this.events = new EventGate(opts.maxEventsPerSecond ?? 100, this.now(), deps.telemetry.eventsSuppressed.child(this.labels));
@@ -258,6 +263,9 @@ export class VmPoller<S = unknown> implements Poller {
   }
 
   private emitSample(tick: Tick): void {
+    const jump = clockJump(this.clock, tick.t, this.monotonic());
+    if (jump !== 0)
+      this.publish({ kind: 'AgentNotice', value: { kind: 'clock-jump', message: `the host's wall clock jumped ${jump / 1000} s`, count: jump } }, tick.t);
     const r = this.deps.builder.build(this.builderState as S, tick);
     this.builderState = r.state;
     if (r.snapshot) this.records.snapshot(r.snapshot, tick.t);

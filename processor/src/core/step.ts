@@ -17,6 +17,8 @@ import { stepSample } from './vm/sampleStep.js';
 import { newVm, type CoreState, type VmState } from './state/state.js';
 import { evictVm, sweep } from './state/sweep.js';
 import { closeByWatermark, dropLateRows } from './rollup/watermark.js';
+import { refusal } from './clock/admission.js';
+import { noteHost, watermarkBoundary } from './clock/hosts.js';
 import { resetInstance } from './vm/instance.js';
 import type { ProcessorConfig } from '#schemas/config/processor.js';
 
@@ -36,9 +38,10 @@ export interface StepOptions {
   allowedLatenessMs?: number;
 }
 
-function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs): VmState {
+/** `known`: `state.vms[rec.vm.uuid]`, looked up by the caller. */
+function vmOf(state: CoreState, rec: RawRecord, known: VmState | undefined, ctx: CoreContext, out: StepOutputs): VmState {
   const id = rec.vm;
-  let vm = state.vms[id.uuid];
+  let vm = known;
   if (!vm) {
     vm = newVm(id.host, id.name, id.uuid, id.instanceId);
     state.vms[id.uuid] = vm;
@@ -51,30 +54,54 @@ function vmOf(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutpu
   return vm;
 }
 
-/** `lateness` < 0: no closing by the watermark. */
-function stepRecord(state: CoreState, rec: RawRecord, ctx: CoreContext, out: StepOutputs, lateness: number): void {
+/**
+ * `lateness` < 0: no closing by the watermark. A record whose time the clocks refuse
+ * (clock/admission.ts) changes nothing but a counter and `out.refused`.
+ */
+function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreContext, out: StepOutputs, lateness: number): void {
+  const known = state.vms[rec.vm.uuid];
+  const refused = refusal(state, rec, known, ctx.config.clock);
+  if (refused) {
+    if (refused.code === 'CLOCK_AHEAD') state.counters.clockAhead++;
+    else state.counters.clockBehind++;
+    out.refused.push({ index, ...refused });
+    return;
+  }
   state.counters.records++;
-  const before = state.clock;
+  const before = lateness >= 0 ? watermarkBoundary(state, ctx, lateness) : 0;
   const mark = out.rollups.length;
   if (rec.t > state.clock) state.clock = rec.t;
-  if (lateness >= 0 && state.clock > before) closeByWatermark(state, ctx, before, lateness, out);
-  if (state.clock >= state.nextSweep) sweep(state, ctx, out);
+  let closed = before;
+  // The VM's own copy of its host's name has its hash computed already: the record's is fresh.
+  const host = known !== undefined && known.host === rec.vm.host ? known.host : rec.vm.host;
+  if (noteHost(state, ctx, host, rec.t, lateness)) {
+    closed = watermarkBoundary(state, ctx, lateness);
+    closeByWatermark(state, ctx, before, closed, out);
+  }
+  let vm = known;
+  if (state.clock >= state.nextSweep) {
+    sweep(state, ctx, out, lateness, rec.vm.host);
+    vm = state.vms[rec.vm.uuid]; // the sweep may have evicted it
+    // Hosts found lagging no longer hold the watermark back.
+    if (lateness >= 0) closeByWatermark(state, ctx, closed, watermarkBoundary(state, ctx, lateness), out);
+  }
   const body = rec.body;
   if (body.kind === 'StatsSchemaSnapshot') {
     state.snapshots[body.value.hash] ??= body.value;
   }
-  const vm = vmOf(state, rec, ctx, out);
+  vm = vmOf(state, rec, vm, ctx, out);
   if (rec.t > vm.lastRecordT) vm.lastRecordT = rec.t;
   if (body.kind === 'Sample') stepSample({ state, vm, t: rec.t, ctx, out }, body.value);
   else if (body.kind === 'QmpEvent') stepEvent({ state, vm, t: rec.t, ctx, out }, body.value);
   else if (body.kind === 'StatsSchemaSnapshot') vm.schemaHash = body.value.hash;
-  if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before - lateness);
+  if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before);
 }
 
 export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts?: StepOptions): StepResult {
   const outputs = emptyOutputs();
   const lateness = opts?.allowedLatenessMs ?? -1;
-  for (const rec of records) stepRecord(state, rec, ctx, outputs, lateness);
+  let index = 0;
+  for (const rec of records) stepRecord(state, rec, index++, ctx, outputs, lateness);
   return { state, outputs };
 }
 

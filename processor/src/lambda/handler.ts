@@ -9,6 +9,7 @@
  */
 import kafkajs from 'kafkajs';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
+import { describeError } from '#common/errors.js';
 import { createLogger } from '#common/log.js';
 import { loadLambdaConfig } from '#schemas/config/lambda.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
@@ -20,14 +21,27 @@ import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { invoke, type AlertPublisher, type InvokeDeps, type PartitionResult } from './invoke.js';
 
 const log = createLogger({ app: 'qmpipe-lambda' });
-let ready: Promise<InvokeDeps> | undefined;
 
-export async function handler(event: unknown): Promise<{ partitions: PartitionResult[] }> {
-  ready ??= depsFromEnv(process.env);
-  const partitions = await invoke(event, await ready);
-  log.info('invocation done', { partitions: partitions.map((p) => ({ p: p.partition, n: p.processed, alerts: p.alerts, objects: p.objects.length })) });
-  return { partitions };
+/**
+ * A handler whose dependencies are made once per container by `init`. A failed init (a
+ * Kafka hiccup at cold start) fails that invocation only: the next one tries again,
+ * rather than every invocation of the warm container failing on the cached rejection.
+ */
+export function createHandler(init: () => Promise<InvokeDeps>): (event: unknown) => Promise<{ partitions: PartitionResult[] }> {
+  let ready: Promise<InvokeDeps> | undefined;
+  return async (event) => {
+    ready ??= init().catch((err: unknown) => {
+      ready = undefined;
+      log.error('handler init failed; the next invocation tries again', { error: describeError(err) });
+      throw err;
+    });
+    const partitions = await invoke(event, await ready);
+    log.info('invocation done', { partitions: partitions.map((p) => ({ p: p.partition, n: p.processed, alerts: p.alerts, objects: p.objects.length })) });
+    return { partitions };
+  };
 }
+
+export const handler = createHandler(() => depsFromEnv(process.env));
 
 /** A Kafka producer publishing alerts (idempotent, acks=all, key = alert id). */
 export function kafkaAlertPublisher(producer: kafkajs.Producer, topic: string): AlertPublisher {
@@ -41,16 +55,18 @@ export function kafkaAlertPublisher(producer: kafkajs.Producer, topic: string): 
 export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
   const cfg = loadLambdaConfig(env);
   const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
-  await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
+  const { schemas } = await loadWriterSchemas(kafka, cfg.kafka, log);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
   return {
-    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
+    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
+    schemas,
     store,
     rollups: createRollupWriter(store, cfg.s3.prefix),
     alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),
     checkpointPrefix: cfg.checkpointPrefix,
     deadLetterPrefix: cfg.deadLetterPrefix,
+    log,
   };
 }

@@ -18,12 +18,15 @@
  * time, which consumers can drop.
  */
 import type { Alert } from '#schemas/outputs.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../partition/partitionCheckpoint.js';
+import { describeError } from '#common/errors.js';
+import type { Logger } from '#common/log.js';
+import { decodeCheckpoint, encodeCheckpoint, isUnusableCheckpoint } from '../partition/partitionCheckpoint.js';
 import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../partition/partitionStep.js';
 import type { RollupWriter } from '../sinks/rollupWriter.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
 import { parseKafkaEvent, type PartitionBatch } from './event.js';
+import type { WriterSchemas } from '../runtime/kafka/writerSchemas.js';
 
 export interface AlertPublisher {
   publish(alerts: readonly Alert[]): Promise<void>;
@@ -31,11 +34,14 @@ export interface AlertPublisher {
 
 export interface InvokeDeps {
   env: PartitionEnv;
+  /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
+  schemas?: Pick<WriterSchemas, 'ensureKnown'>;
   store: ObjectStore;
   rollups: RollupWriter;
   alerts: AlertPublisher;
   checkpointPrefix: string;
   deadLetterPrefix: string;
+  log?: Logger;
 }
 
 export interface PartitionResult {
@@ -60,6 +66,25 @@ export function checkpointObjectKey(prefix: string, topic: string, partition: nu
   return `${prefix.replace(/\/+$/, '')}/${topic}/${partition}.ckpt`;
 }
 
+/**
+ * The checkpoint's state, or null when this release cannot use it (written by a newer
+ * one, or damaged): the partition then goes on from the event's first offset with an
+ * empty state, and the checkpoint is replaced (conditionally, as always).
+ */
+function usableCheckpoint(body: Buffer, batch: PartitionBatch, deps: InvokeDeps): LambdaState | null {
+  try {
+    return decodeCheckpoint(body, { topic: batch.topic, partition: batch.partition });
+  } catch (err) {
+    if (!isUnusableCheckpoint(err)) throw err;
+    deps.log?.error('checkpoint unusable by this release (written by a newer one, or damaged): the partition goes on from this event with an empty state', {
+      topic: batch.topic,
+      partition: batch.partition,
+      error: describeError(err),
+    });
+    return null;
+  }
+}
+
 export async function invoke(event: unknown, deps: InvokeDeps): Promise<PartitionResult[]> {
   const results: PartitionResult[] = [];
   for (const batch of parseKafkaEvent(event)) results.push(await invokePartition(batch, deps));
@@ -70,14 +95,14 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
   const key = checkpointObjectKey(deps.checkpointPrefix, batch.topic, batch.partition);
   const loaded = await deps.store.get(key);
   let etag = loaded?.etag ?? null;
-  const state: LambdaState = loaded
-    ? decodeCheckpoint(loaded.body, { topic: batch.topic, partition: batch.partition })
-    : initialPartitionState(batch.topic, batch.partition);
+  const state: LambdaState =
+    (loaded && usableCheckpoint(loaded.body, batch, deps)) || initialPartitionState(batch.topic, batch.partition, batch.messages[0]?.offset ?? 0);
   if (state.outbox && state.outbox.length > 0) {
     await deps.alerts.publish(state.outbox);
     state.outbox = [];
     etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
   }
+  await deps.schemas?.ensureKnown(batch.messages.map((m) => m.value));
   const { outputs } = processBatch(state, batch.messages, deps.env);
   const objects = await deps.rollups.write(batch.partition, outputs.windows);
   for (const d of outputs.deadLetters) {

@@ -32,9 +32,11 @@ describe('partition checkpoints', () => {
   });
 
   it.each([
-    ['thin-lv-offset32.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
-    ['kvm-vcpu-offset11.qmpc', 'kvm-vcpu-stats.jsonl', 11],
-  ])('a checkpoint of release f16df83 (%s) restores and continues like one of this release', (file, transcript, cut) => {
+    ['f16df83', 'thin-lv-offset32.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
+    ['f16df83', 'kvm-vcpu-offset11.qmpc', 'kvm-vcpu-stats.jsonl', 11],
+    ['5ccb250', 'thin-lv-offset32.core-v2.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
+    ['5ccb250', 'kvm-vcpu-offset11.core-v2.qmpc', 'kvm-vcpu-stats.jsonl', 11],
+  ])('a checkpoint of release %s (%s) restores and continues like one of this release', (_release, file, transcript, cut) => {
     const e = () => ({ core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 });
     const where = { topic: 'qmpipe.raw', partition: 0 };
     const old = decodeCheckpoint(readFileSync(fixturePath('checkpoints', file)), where);

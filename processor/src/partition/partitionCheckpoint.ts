@@ -12,7 +12,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
-import { restoreCheckpoint, serializeCheckpoint } from '../core/state/stateCodec.js';
+import { CheckpointFormatError, restoreCheckpoint, serializeCheckpoint } from '../core/state/stateCodec.js';
 import type { PartitionState } from './partitionStep.js';
 
 const MAGIC = Buffer.from('QMPC', 'ascii');
@@ -51,6 +51,15 @@ export function decodeCheckpoint(bytes: Buffer, expect: { topic: string; partiti
   }
   const core = restoreCheckpoint(bytes.subarray(9 + len));
   return { ...envelope, core };
+}
+
+/**
+ * Whether a decode failure means "this release cannot use that checkpoint" (written by a
+ * newer release, or damaged): the partition then starts again from its committed offset
+ * with an empty state, rather than failing every take-over.
+ */
+export function isUnusableCheckpoint(err: unknown): boolean {
+  return err instanceof CheckpointError || err instanceof CheckpointFormatError;
 }
 
 /** The checkpoint topic's message key for an input partition. */

@@ -5,8 +5,9 @@
  *   processBatch(state, messages, env) -> { state, outputs }
  *
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
- * at-least-once), decodes each message (a poison record becomes a DeadLetter and
- * processing goes on), runs the core, and hands the core's rollup rows to the
+ * at-least-once), decodes each message (a poison record, one too large, or one whose
+ * Avro announces more than it holds, becomes a DeadLetter and processing goes on, as
+ * does a record whose time the core's clocks refuse), runs the core, and hands the core's rollup rows to the
  * partition's rollup buffer, which releases whole windows by watermark. The core
  * closes every series' windows by the same watermark (the same allowed lateness), so
  * a silent VM's rows are in the object of their window. Everything
@@ -18,6 +19,7 @@ import { SchemaError } from '#schemas/codecs/avro.js';
 import { initialState, type CoreState } from '../core/state/state.js';
 import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
 import type { ProcessorCore } from '../core/step.js';
+import { watermarkBoundary } from '../core/clock/hosts.js';
 import { bufferRollups, initialRollupBuffer, releaseAll, type ClosedWindow, type RollupBufferState } from './rollupBuffer.js';
 
 export interface PartitionState {
@@ -52,7 +54,12 @@ export interface PartitionEnv {
   core: ProcessorCore;
   decode: (value: Buffer) => RawRecord;
   allowedLatenessMs: number;
+  /** A larger message is a dead letter (RECORD_TOO_LARGE), never decoded. Default DEFAULT_MAX_RECORD_BYTES. */
+  maxRecordBytes?: number;
 }
+
+/** Kafka's default max.message.bytes: no agent record comes near it. */
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
 export function initialPartitionState(topic: string, partition: number, nextOffset = 0): PartitionState {
   return { v: 1, topic, partition, nextOffset, core: initialState(), rollups: initialRollupBuffer(), deadLetters: 0 };
@@ -66,6 +73,7 @@ export function processBatch(
   const outputs: PartitionOutputs = { alerts: [], rates: [], deadLetters: [], windows: [], skipped: 0 };
   // Records are decoded lazily, one at a time as the core asks for them: a decoded batch
   // kept alive pushes the decoder's objects into V8's old space and costs GC time.
+  const given: InputMessage[] = []; // the message of each record given to the core, for its refusals
   function* records(): Generator<RawRecord> {
     for (const m of messages) {
       if (m.offset < state.nextOffset) {
@@ -74,16 +82,22 @@ export function processBatch(
       }
       state.nextOffset = m.offset + 1;
       const rec = decodeMessage(state, m, env, outputs.deadLetters);
-      if (rec) yield rec;
+      if (rec) {
+        given.push(m);
+        yield rec;
+      }
     }
   }
   const { outputs: core } = env.core.step(state.core, records(), { allowedLatenessMs: env.allowedLatenessMs });
+  for (const r of core.refused) outputs.deadLetters.push({ ...letterBase(state, given[r.index]!), code: r.code, reason: r.reason });
+  if (core.refused.length > 0) outputs.deadLetters.sort((a, b) => a.offset - b.offset);
   state.deadLetters += outputs.deadLetters.length;
   state.rollups.late += core.lateRollups;
   outputs.alerts = core.alerts;
   outputs.rates = core.rates;
   const clock = state.core.clock >= 0 ? state.core.clock : null;
-  outputs.windows = bufferRollups(state.rollups, core.rollups, clock, { allowedLatenessMs: env.allowedLatenessMs }).due;
+  const closedUntil = clock === null ? undefined : watermarkBoundary(state.core, env.core.ctx, env.allowedLatenessMs);
+  outputs.windows = bufferRollups(state.rollups, core.rollups, clock, { allowedLatenessMs: env.allowedLatenessMs, closedUntil }).due;
   return { state, outputs };
 }
 
@@ -94,10 +108,19 @@ export function flushPartition(state: PartitionState, env: PartitionEnv): Closed
   return releaseAll(state.rollups).due;
 }
 
+function letterBase(state: PartitionState, m: InputMessage) {
+  return { topic: state.topic, partition: state.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value };
+}
+
 function decodeMessage(state: PartitionState, m: InputMessage, env: PartitionEnv, dlq: DeadLetter[]): RawRecord | null {
-  const base = { topic: state.topic, partition: state.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value };
+  const base = letterBase(state, m);
   if (m.value === null) {
     dlq.push({ ...base, code: 'EMPTY_VALUE', reason: 'message has no value (tombstone)' });
+    return null;
+  }
+  const max = env.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (m.value.length > max) {
+    dlq.push({ ...base, code: 'RECORD_TOO_LARGE', reason: `message of ${m.value.length} bytes, more than ${max}` });
     return null;
   }
   try {

@@ -17,6 +17,12 @@ import type { Rollup } from '#schemas/outputs.js';
 
 export interface RollupBufferConfig {
   allowedLatenessMs: number;
+  /**
+   * The core's watermark boundary (core/clock/hosts.ts: windows ending by it are closed),
+   * when it is known: it waits for a host running late. Without it, the latest event time
+   * minus the lateness.
+   */
+  closedUntil?: number;
 }
 
 export interface RollupBufferState {
@@ -37,7 +43,7 @@ export function initialRollupBuffer(): RollupBufferState {
   return { maxEventT: null, closedUpTo: {}, pending: {}, late: 0 };
 }
 
-/** Adds rows and advances the watermark to `eventT` (the newest record time seen). */
+/** Adds rows, advances the latest event time to `eventT`, and releases the windows the watermark passed. */
 export function bufferRollups(
   state: RollupBufferState,
   rows: readonly Rollup[],
@@ -52,7 +58,7 @@ export function bufferRollups(
     (state.pending[`${r.resolutionMs}:${r.windowStart}`] ??= []).push(r);
   }
   if (eventT !== null && (state.maxEventT === null || eventT > state.maxEventT)) state.maxEventT = eventT;
-  const watermark = state.maxEventT === null ? -Infinity : state.maxEventT - cfg.allowedLatenessMs;
+  const watermark = cfg.closedUntil ?? (state.maxEventT === null ? -Infinity : state.maxEventT - cfg.allowedLatenessMs);
   return { state, due: release(state, (res, start) => start + res <= watermark) };
 }
 

@@ -13,7 +13,7 @@ import { decodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { ProcessorRuntime } from './kafka/runtime.js';
-import { readCompacted } from './kafka/readCompacted.js';
+import { schemaTopicReader, WriterSchemas } from './kafka/writerSchemas.js';
 import { ensureProcessorTopics } from './kafka/topics.js';
 import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { processorTelemetry } from './telemetry.js';
@@ -23,22 +23,30 @@ export interface RunningProcessor {
   metricsPort: number | null;
 }
 
-/** Registers every writer schema the agents published, so their records decode. */
-export async function loadWriterSchemas(kafka: kafkajs.Kafka, topic: string, log: Logger): Promise<number> {
-  const existing = new Set(await withAdmin(kafka, (a) => a.listTopics()));
-  if (!existing.has(topic)) {
-    log.warn("schema topic does not exist yet; only this build's own writer schema is known", { topic });
-    return 0;
-  }
-  const values = await readCompacted(kafka, topic);
-  for (const v of values.values()) if (v.value) rawCodec().addWriter(v.value.toString('utf8'));
-  return values.size;
+/** The agents' writer schemas (registered with the raw codec), read now and again when a record needs one. */
+export async function loadWriterSchemas(
+  kafka: kafkajs.Kafka,
+  k: { schemaTopic: string; schemaWaitMs: number; schemaRetryAfterMs: number },
+  log: Logger,
+  onMalformed?: () => void,
+): Promise<{ schemas: WriterSchemas; count: number }> {
+  const schemas = new WriterSchemas(
+    rawCodec(),
+    schemaTopicReader(kafka, k.schemaTopic),
+    log,
+    { waitMs: k.schemaWaitMs, retryAfterMs: k.schemaRetryAfterMs },
+    onMalformed,
+  );
+  const count = await schemas.load();
+  if (count === 0) log.warn("no writer schema in the schema topic yet; only this build's own is known", { topic: k.schemaTopic });
+  return { schemas, count };
 }
 
 export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): Promise<RunningProcessor> {
   const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
   const partitions = await withAdmin(kafka, (a) => ensureProcessorTopics(a, cfg.kafka));
-  const schemas = await loadWriterSchemas(kafka, cfg.kafka.schemaTopic, log);
+  const telemetry = processorTelemetry();
+  const { schemas, count } = await loadWriterSchemas(kafka, cfg.kafka, log, () => telemetry.malformedSchemas.inc());
   const s3 = createS3Client(cfg.s3);
   if (cfg.s3.createBucket === 'on')
     await s3.send(new CreateBucketCommand({ Bucket: cfg.s3.bucket })).catch((e: { name?: string }) => {
@@ -48,18 +56,18 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
   const store = new S3ObjectStore(s3, cfg.s3.bucket, {
     policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 },
   });
-  const telemetry = processorTelemetry();
   const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' });
   const runtime = new ProcessorRuntime(cfg, {
     kafka,
     log,
     telemetry,
-    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
+    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
+    schemas,
     rollups: createRollupWriter(store, cfg.s3.prefix),
   });
   const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));
   await runtime.start();
-  log.info('processor started', { rawTopic: cfg.kafka.rawTopic, partitions, writerSchemas: schemas, group: cfg.kafka.groupId, metrics: metrics?.port ?? null });
+  log.info('processor started', { rawTopic: cfg.kafka.rawTopic, partitions, writerSchemas: count, group: cfg.kafka.groupId, metrics: metrics?.port ?? null });
   return {
     metricsPort: metrics?.port ?? null,
     async stop() {

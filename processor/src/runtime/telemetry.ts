@@ -14,7 +14,16 @@ export function processorTelemetry(registry = new Registry()) {
     s3Failures: registry.counter('processor_s3_failures_total', 'S3 writes that failed after their retries'),
     pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while S3 is unavailable'),
     ownedPartitions: registry.gauge('processor_owned_partitions', 'Input partitions this instance owns'),
+    malformedSchemas: registry.counter('processor_malformed_schemas_total', 'Schema-topic messages skipped: not a writer schema'),
+    unusableCheckpoints: registry.counter(
+      'processor_unusable_checkpoints_total',
+      'Partition checkpoints this release could not use (newer or damaged): the partition went on from its committed offset',
+    ),
     counterResets: registry.gauge('processor_counter_resets', 'Counter resets seen, by partition (from the core state)'),
+    coreCounters: registry.gauge(
+      'processor_core_counter',
+      "The core's counters by partition and counter (its checkpointed state): drops and refusals by reason, evictions, resets",
+    ),
   };
 }
 

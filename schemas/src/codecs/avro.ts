@@ -11,13 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import avro from 'avsc';
+import type avro from 'avsc';
 import { QmpipeError } from '#common/errors.js';
 import { packageRoot } from '#common/paths.js';
+import { BlockCountError, boundedType } from './bounds.js';
 
 export type AvroType = avro.Type;
 
-export type SchemaErrorCode = 'AVRO_BAD_MARKER' | 'AVRO_TRUNCATED' | 'AVRO_UNKNOWN_FINGERPRINT' | 'AVRO_CORRUPT' | 'AVRO_ENCODE';
+export type SchemaErrorCode = 'AVRO_BAD_MARKER' | 'AVRO_TRUNCATED' | 'AVRO_UNKNOWN_FINGERPRINT' | 'AVRO_CORRUPT' | 'AVRO_BAD_COUNT' | 'AVRO_ENCODE';
 
 export class SchemaError extends QmpipeError {
   constructor(code: SchemaErrorCode, message: string, opts: { cause?: unknown; context?: Record<string, unknown> } = {}) {
@@ -56,15 +57,29 @@ export function fingerprintOf(type: AvroType): Buffer {
 export const MAGIC = Buffer.from([0xc3, 0x01]);
 export const HEADER_LENGTH = 10;
 
-/** Loads schemas/avro/<name>.avsc. */
+const boundedTypes = new WeakSet<AvroType>();
+
+/** The same type with bounded block counts (bounds.ts); types from `loadSchema` already are. */
+function bounded(type: AvroType): AvroType {
+  if (boundedTypes.has(type)) return type;
+  const t = boundedType(type.schema({ exportAttrs: true }));
+  boundedTypes.add(t);
+  return t;
+}
+
+/** Loads schemas/avro/<name>.avsc, with bounded block counts. */
 export function loadSchema(name: string): AvroType {
   const text = readFileSync(join(packageRoot(), 'schemas', 'avro', `${name}.avsc`), 'utf8');
-  return avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+  const type = boundedType(JSON.parse(text) as avro.Schema);
+  boundedTypes.add(type);
+  return type;
 }
 
 /**
  * A set of known writer schemas by fingerprint, and one reader schema. `decode`
- * resolves writer to reader when they differ (resolvers are cached).
+ * resolves writer to reader when they differ (resolvers are cached). Array and map
+ * block counts are checked against the bytes left before anything is allocated
+ * (bounds.ts): a count no record could hold is AVRO_BAD_COUNT.
  */
 export class SingleObjectCodec<T> {
   readonly fingerprint: Buffer;
@@ -73,18 +88,21 @@ export class SingleObjectCodec<T> {
   private readonly resolvers = new Map<string, avro.Resolver>();
   private scratch: Buffer;
 
-  constructor(readonly type: AvroType) {
+  readonly type: AvroType;
+
+  constructor(type: AvroType) {
+    this.type = bounded(type);
     this.fingerprint = fingerprintOf(type);
     this.fingerprintHex = this.fingerprint.toString('hex');
-    this.writers.set(this.fingerprintHex, type);
+    this.writers.set(this.fingerprintHex, this.type);
     this.scratch = this.newScratch(16 << 10);
   }
 
   /** Registers another writer schema (e.g. read from the schemas topic). Returns its fingerprint. */
   addWriter(schema: AvroType | string): string {
-    const t = typeof schema === 'string' ? avro.Type.forSchema(JSON.parse(schema) as avro.Schema) : schema;
+    const t = typeof schema === 'string' ? boundedType(JSON.parse(schema) as avro.Schema) : bounded(schema);
     const fp = fingerprintOf(t).toString('hex');
-    if (!this.writers.has(fp)) this.writers.set(fp, t);
+    if (!this.writers.has(fp)) this.writers.set(fp, t); // fields only the writer has are skipped with its (bounded) types
     return fp;
   }
 
@@ -127,7 +145,7 @@ export class SingleObjectCodec<T> {
       try {
         return this.type.fromBuffer(buf.subarray(HEADER_LENGTH)) as T;
       } catch (cause) {
-        throw new SchemaError('AVRO_CORRUPT', `corrupt Avro body (${(cause as Error).message})`, { cause, context: { fingerprint: this.fingerprintHex } });
+        throw corrupt(cause, this.fingerprintHex);
       }
     }
     const fp = buf.subarray(2, HEADER_LENGTH).toString('hex');
@@ -142,9 +160,15 @@ export class SingleObjectCodec<T> {
       }
       return this.type.fromBuffer(buf.subarray(HEADER_LENGTH), resolver, false) as T;
     } catch (cause) {
-      throw new SchemaError('AVRO_CORRUPT', `corrupt Avro body (${(cause as Error).message})`, { cause, context: { fingerprint: fp } });
+      throw corrupt(cause, fp);
     }
   }
+}
+
+function corrupt(cause: unknown, fingerprint: string): SchemaError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof BlockCountError) return new SchemaError('AVRO_BAD_COUNT', `impossible Avro block: ${message}`, { cause, context: { fingerprint } });
+  return new SchemaError('AVRO_CORRUPT', `corrupt Avro body (${message})`, { cause, context: { fingerprint } });
 }
 
 /** Key and value for the compacted schemas topic: key = fingerprint hex, value = canonical form. */

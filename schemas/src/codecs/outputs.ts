@@ -3,6 +3,12 @@
  * alerts (key: alert id, so a compacted alerts view keeps the latest transition;
  * schemas/avro/alert.avsc), rates (key: VM uuid; rate.avsc) and dead letters (key:
  * the source message's key; deadletter.avsc).
+ *
+ * Output messages carry no record timestamp of their own: the producer stamps them with
+ * the publication time. Their event time is in the value (`t`). Stamped with event time,
+ * a backlog or replay older than the topic's retention was deleted by the broker right
+ * after publication: the first commit marker (broker time) rolls the segment holding the
+ * first, old-stamped records, and the next retention check deletes that segment.
  */
 import type { Message } from 'kafkajs';
 import type { Alert, DeadLetter, Rate } from '../outputs.js';
@@ -39,12 +45,12 @@ export function outputCodecs(): OutputCodecs {
 
 export function alertMessages(alerts: readonly Alert[]): Message[] {
   const c = outputCodecs().alert;
-  return alerts.map((a) => ({ key: a.id, value: c.encode(toAlertRecord(a)), timestamp: String(a.t) }));
+  return alerts.map((a) => ({ key: a.id, value: c.encode(toAlertRecord(a)) }));
 }
 
 export function rateMessages(rates: readonly Rate[]): Message[] {
   const c = outputCodecs().rate;
-  return rates.map((r) => ({ key: r.vmUuid, value: c.encode(r), timestamp: String(r.t) }));
+  return rates.map((r) => ({ key: r.vmUuid, value: c.encode(r) }));
 }
 
 export function deadLetterMessages(dl: readonly DeadLetter[]): Message[] {

@@ -17,6 +17,12 @@ export const KAFKA_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_KAFKA_SASL_USERNAME', path: 'kafka.sasl.username', kind: 'string', doc: 'SASL user name' },
   { name: 'QMPIPE_KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', kind: 'string', doc: 'SASL password' },
   {
+    name: 'QMPIPE_KAFKA_TLS',
+    path: 'kafka.tls.rejectUnauthorized',
+    kind: 'boolean',
+    doc: "true: TLS to the brokers, verified with the system's CAs (Amazon MSK); false: TLS unverified",
+  },
+  {
     name: 'QMPIPE_KAFKA_TLS_CA_FILE',
     path: 'kafka.tls.caFile',
     kind: 'string',
@@ -49,5 +55,6 @@ export const LAMBDA_ENV: readonly EnvBinding[] = [
     kind: 'number',
     doc: 'rollup windows close this long after the partition clock passes their end',
   },
+  { name: 'QMPIPE_MAX_RECORD_BYTES', path: 'input.maxRecordBytes', kind: 'number', doc: 'larger raw-topic messages are dead-lettered undecoded' },
   { name: 'QMPIPE_CORE_CONFIG', path: 'core', kind: 'json', doc: 'the core section (rates, alerts, rollup) as JSON' },
 ];

@@ -22,6 +22,7 @@ describe('Lambda config from the environment', () => {
     });
     expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'lambda', password: 's3cret' });
     expect(c.kafka.tls).toEqual({ caFile: '/opt/ca.pem', rejectUnauthorized: true });
+    expect(loadLambdaConfig({ ...base, QMPIPE_KAFKA_TLS: 'true' }).kafka.tls).toEqual({ rejectUnauthorized: true }); // TLS with the system CAs
   });
 
   it('reads the rest of its variables', () => {
@@ -45,10 +46,11 @@ describe('Lambda config from the environment', () => {
   });
 
   it.each([
-    [{ QMPIPE_S3_BUCKET: 'b' }, /kafka/],
-    [{ QMPIPE_KAFKA_BROKERS: 'k:1' }, /s3/],
+    [{ QMPIPE_S3_BUCKET: 'b' }, /kafka.*\(set QMPIPE_KAFKA_BROKERS/],
+    [{ QMPIPE_KAFKA_BROKERS: 'k:1' }, /s3: .*\(set QMPIPE_S3_BUCKET/],
     [{ ...base, QMPIPE_ALLOWED_LATENESS_MS: 'ten seconds' }, /QMPIPE_ALLOWED_LATENESS_MS: 'ten seconds' is not a number/],
-    [{ ...base, QMPIPE_ALLOWED_LATENESS_MS: '-5' }, /rollups\.allowedLatenessMs/],
+    [{ ...base, QMPIPE_ALLOWED_LATENESS_MS: '-5' }, /rollups\.allowedLatenessMs: Too small.*\(from QMPIPE_ALLOWED_LATENESS_MS="-5"\)/],
+    [{ ...base, QMPIPE_MAX_RECORD_BYTES: '10' }, /input\.maxRecordBytes: .*\(from QMPIPE_MAX_RECORD_BYTES="10"\)/],
     [{ ...base, QMPIPE_CORE_CONFIG: '{"rates":{"bogus":1}}' }, /core\.rates/],
   ])('%j is refused with the variable or setting named', (env, msg) => {
     expect(() => loadLambdaConfig(env)).toThrow(ConfigError);

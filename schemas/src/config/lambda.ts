@@ -17,6 +17,8 @@ export const LambdaConfig = z
       brokers: true,
       clientId: true,
       schemaTopic: true,
+      schemaWaitMs: true,
+      schemaRetryAfterMs: true,
       alertsTopic: true,
       connectionTimeoutMs: true,
       requestTimeoutMs: true,
@@ -29,6 +31,7 @@ export const LambdaConfig = z
     /** Key prefix of dead letters (one object per invocation and partition that had any). */
     deadLetterPrefix: z.string().min(1).default('deadletters'),
     rollups: ProcessorRuntimeConfig.shape.rollups,
+    input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
     log: ProcessorRuntimeConfig.shape.log,
   })

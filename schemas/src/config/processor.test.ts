@@ -18,6 +18,11 @@ describe('processor config', () => {
     expect(() => parse({ alerts: { watermark: { chunkMb: 1 } } })).toThrow(ConfigError);
     expect(() => parse({ alerts: { watermark: { warningRatio: 0.9, criticalRatio: 0.8 } } })).toThrow(/alerts\.watermark/);
     expect(() => parse({ alerts: { disabled: ['nope'] } })).toThrow(/alerts\.disabled\.0/);
-    expect(ProcessorConfig.parse({ state: { ttlSeconds: 60 } }).state).toEqual({ ttlSeconds: 60, maxSeries: 2_000_000, sweepIntervalMs: 5000 });
+    expect(ProcessorConfig.parse({ state: { ttlSeconds: 60 } }).state).toEqual({
+      ttlSeconds: 60,
+      maxSeries: 2_000_000,
+      maxSeriesPerVm: 50_000,
+      sweepIntervalMs: 5000,
+    });
   });
 });

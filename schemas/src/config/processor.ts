@@ -39,10 +39,30 @@ export const StateConfig = z
   .object({
     /** A VM with no record for this long (event time of the partition) is evicted: windows flushed, alerts resolved. */
     ttlSeconds: posInt.default(900),
-    /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). */
+    /** Most series held per partition; new series past the cap are dropped and counted (seriesOverflow). Each backing-chain element counts as one. */
     maxSeries: posInt.default(2_000_000),
+    /** Most series one VM may hold: a VM with thousands of disks cannot take its partition's room (also seriesOverflow). */
+    maxSeriesPerVm: posInt.default(50_000),
     /** How often (partition event time) stale detection and TTL eviction run; each sweep visits every VM. */
     sweepIntervalMs: posInt.default(5_000),
+  })
+  .strict();
+
+export const ClockConfig = z
+  .object({
+    /**
+     * A record stamped more than this ahead of the partition's clock (the latest record time
+     * admitted) is refused: dead letter CLOCK_AHEAD, counted; it moves no clock.
+     */
+    maxAheadMs: posInt.default(300_000),
+    /** A record stamped more than this before its VM's last record is refused: CLOCK_BEHIND. */
+    maxBehindMs: posInt.default(300_000),
+    /**
+     * Rollup windows close by the slowest host whose clock is at most this far behind the
+     * partition's: a host running a little late still lands in its windows; one further
+     * behind (or silent) for longer does not hold every window back. Its rows come late.
+     */
+    hostLagMs: posInt.default(60_000),
   })
   .strict();
 
@@ -140,6 +160,7 @@ export const ProcessorConfig = z
   .object({
     rates: RateConfig.prefault({}),
     state: StateConfig.prefault({}),
+    clock: ClockConfig.prefault({}),
     growth: GrowthConfig.prefault({}),
     rollup: RollupConfig.prefault({}),
     alerts: AlertsConfig.prefault({}),
@@ -149,6 +170,7 @@ export const ProcessorConfig = z
 export type ProcessorConfig = z.infer<typeof ProcessorConfig>;
 export type ProcessorConfigInput = z.input<typeof ProcessorConfig>;
 export type WatermarkConfig = z.infer<typeof WatermarkConfig>;
+export type ClockConfig = z.infer<typeof ClockConfig>;
 export type TimeToFullConfig = z.infer<typeof TimeToFullConfig>;
 
 /** The config with every default. */

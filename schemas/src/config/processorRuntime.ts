@@ -21,6 +21,13 @@ export const ProcessorKafkaConfig = z
     rawTopic: z.string().min(1).default('qmpipe.raw'),
     /** The agent's compacted topic of Avro writer schemas (fingerprint → canonical form). */
     schemaTopic: z.string().min(1).default('qmpipe.schemas'),
+    /**
+     * A record whose writer schema is unknown makes the processor read the schema topic again
+     * (an agent was upgraded), for at most this long, before the record is dead-lettered.
+     */
+    schemaWaitMs: z.number().int().min(0).default(10_000),
+    /** A writer schema still unknown after the wait is not looked for again for this long. */
+    schemaRetryAfterMs: z.number().int().min(0).default(60_000),
     alertsTopic: z.string().min(1).default('qmpipe.alerts'),
     /** Per-series rates; `off` publishes none. */
     ratesTopic: z.union([z.literal('off'), z.string().min(1)]).default('off'),
@@ -94,6 +101,17 @@ export const ProcessorRuntimeConfig = z
       .object({
         /** A window's object is written once the partition's event time passes its end by this much. */
         allowedLatenessMs: z.number().int().min(0).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    input: z
+      .object({
+        /** A raw-topic message larger than this is dead-lettered (RECORD_TOO_LARGE) without being decoded. */
+        maxRecordBytes: z
+          .number()
+          .int()
+          .min(1 << 10)
+          .default(1 << 20),
       })
       .strict()
       .prefault({}),

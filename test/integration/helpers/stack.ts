@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
 import type { MachineInfo, StackInfo } from './context.js';
+import { installKafkajsReadCommittedGuard } from '#common/kafkajsReadCommittedGuard.js';
 import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -27,6 +28,7 @@ export function machine(): MachineInfo {
  */
 export function kafkaClient(clientId = 'qmpipe-it'): InstanceType<typeof Kafka> {
   installKafkajsRequestQueueGuard(); // test clients must not spin next to what is measured
+  installKafkajsReadCommittedGuard(); // nor read records of aborted transactions
   return new Kafka({
     clientId,
     brokers: stack().kafkaBrokers,

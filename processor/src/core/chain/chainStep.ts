@@ -14,6 +14,7 @@
  */
 import type { BlockDevice, ChainElement } from '#schemas/types.js';
 import { classifyInterval } from '../series/counterRules.js';
+import { admitSeries, releaseSeries } from '../series/seriesCap.js';
 import { intern, type CoreContext } from '../context.js';
 import { rate } from '../series/emit.js';
 import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
@@ -72,12 +73,14 @@ function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: 
   if (v.growth !== null) r.push(rate(t, vm, `${series}.growth`, v.growth, 'bytes/s'));
 }
 
-function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: ChainState | undefined, jobs: JobsView | null): ChainState {
+/** The element's state after this sample; undefined when a new element is refused by the series caps (one series each). */
+function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: ChainState | undefined, jobs: JobsView | null): ChainState | undefined {
   const { t, ctx } = scope;
   let cs = prior;
   if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
     const old = cs;
     if (old) retireElement(scope, dev, el.backingIndex, old);
+    if (!admitSeries(scope, 1)) return undefined;
     cs = newChainState(el, ctx);
     if (old && old.filename === el.filename) cs.warmFloor = old.warmFloor; // same image under new node names
   }
@@ -107,9 +110,10 @@ function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: C
   return cs;
 }
 
-/** A node left its chain position (or the position vanished): flush, resolve, count the reset. */
+/** A node left its chain position (or the position vanished): flush, resolve, count the reset, release its series. */
 function retireElement(scope: RecordScope, dev: string, backingIndex: number, cs: ChainState): void {
   scope.state.counters.counterResets++;
+  releaseSeries(scope, 1);
   flushChainWindows(scope, cs, chainSeries(dev, backingIndex));
   resolveElementAlerts(scope, dev, backingIndex, cs.formatNode, cs.storageNode);
 }
@@ -118,12 +122,14 @@ export function stepChain(scope: RecordScope, d: BlockDevice, jobs: JobsView | n
   const vm = scope.vm;
   let list = vm.chains[d.dev];
   if (!list) vm.chains[d.dev] = list = [];
-  for (let i = 0; i < d.chain.length; i++) {
-    const cs = stepElement(scope, d.dev, d.chain[i]!, list[i], jobs);
-    if (list[i] !== cs) list[i] = cs;
+  let n = 0;
+  for (; n < d.chain.length; n++) {
+    const cs = stepElement(scope, d.dev, d.chain[n]!, list[n], jobs);
+    if (!cs) break; // refused (series caps): deeper elements are not followed either
+    if (list[n] !== cs) list[n] = cs;
   }
-  for (let i = d.chain.length; i < list.length; i++) retireElement(scope, d.dev, i, list[i]!);
-  if (list.length > d.chain.length) list.length = d.chain.length;
+  for (let i = n; i < list.length; i++) retireElement(scope, d.dev, i, list[i]!);
+  if (list.length > n) list.length = n;
 }
 
 /** Drops a device's chain (device gone). */

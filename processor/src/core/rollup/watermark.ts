@@ -26,20 +26,19 @@ import { chainSeries, closeChainWindowsUntil } from '../chain/chainRollup.js';
 import { layoutOfBlock, type CoreContext } from '../context.js';
 import type { Rollup } from '#schemas/outputs.js';
 import type { StepOutputs } from '../outputs.js';
-import { closeWindowsUntil, hasWindowDue, windowStart } from './rollup.js';
+import { closeWindowsUntil, hasWindowDue } from './rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { RecordScope } from '../scope.js';
 import type { CoreState } from '../state/state.js';
 
 /**
- * Run after a record moved the clock from `before` to `state.clock`: if the watermark
- * crossed a finest-window boundary, closes every window that ended by it.
+ * Run after a record moved the watermark boundary (clock/hosts.ts: the finest window
+ * start of the slowest keeping-up host's clock minus the lateness) from `before` to
+ * `after`: if it advanced, closes every window that ended by it.
  */
-export function closeByWatermark(state: CoreState, ctx: CoreContext, before: number, latenessMs: number, out: StepOutputs): void {
-  const res0 = ctx.resolutions[0]!;
-  const watermark = state.clock - latenessMs;
-  if (windowStart(watermark, res0) <= windowStart(before - latenessMs, res0)) return;
-  for (const vm of Object.values(state.vms)) closeVmWindows({ state, vm, t: state.clock, ctx, out }, watermark);
+export function closeByWatermark(state: CoreState, ctx: CoreContext, before: number, after: number, out: StepOutputs): void {
+  if (after <= before) return;
+  for (const vm of Object.values(state.vms)) closeVmWindows({ state, vm, t: state.clock, ctx, out }, after);
 }
 
 function closeVmWindows(scope: RecordScope, until: number): void {
@@ -58,8 +57,8 @@ function closeVmWindows(scope: RecordScope, until: number): void {
 
 /**
  * Leaves out the rows from index `from` on whose window ended at or before
- * `watermark` (the watermark before the record that emitted them): those windows
- * were closed, and their rows emitted, when the watermark passed them. Returns how many.
+ * `watermark` (the watermark boundary before the record that emitted them): those
+ * windows were closed, and their rows emitted, when the watermark passed them. Returns how many.
  */
 export function dropLateRows(rows: Rollup[], from: number, watermark: number): number {
   let k = from;

@@ -7,6 +7,7 @@ import { clearVmCache, layoutOfBlock, scratchFor } from '../context.js';
 import { emitBlockRates } from './emit.js';
 import type { Layout } from './layout.js';
 import type { RecordScope } from '../scope.js';
+import { admitSeries, releaseSeries } from './seriesCap.js';
 import { flushWindows, rollWindows } from '../rollup/rollup.js';
 import { foldValues, newBlock, prevOf, type SeriesBlock } from './seriesBlock.js';
 
@@ -25,13 +26,11 @@ export function dropBlock(scope: RecordScope, key: string): void {
   const layout = layoutOfBlock(ctx, state.snapshots, b.layout, prevOf(b));
   if (layout) flushWindows(b, layout, ctx.resolutions, vm, out.rollups);
   clearVmCache(ctx, vm); // cached bindings may point at this block
-  const n = layout?.seriesCount ?? b.minBase.length;
-  vm.series -= n;
-  state.series -= n;
+  releaseSeries(scope, layout?.seriesCount ?? b.minBase.length);
   delete vm.blocks[key];
 }
 
-/** The VM's block under `key` with this layout, created (within the cardinality cap) when missing; null when refused. */
+/** The VM's block under `key` with this layout, created (within the cardinality caps) when missing; null when refused. */
 export function blockFor(scope: RecordScope, key: string, label: string, layout: Layout): SeriesBlock | null {
   const { state, vm, ctx } = scope;
   const cur = vm.blocks[key];
@@ -41,14 +40,9 @@ export function blockFor(scope: RecordScope, key: string, label: string, layout:
     state.counters.counterResets++;
     dropBlock(scope, key);
   }
-  if (state.series + layout.seriesCount > ctx.config.state.maxSeries) {
-    state.counters.seriesOverflow += layout.seriesCount;
-    return null;
-  }
+  if (!admitSeries(scope, layout.seriesCount)) return null;
   const b = newBlock(layout, label, ctx.resolutions.length);
   vm.blocks[key] = b;
-  vm.series += layout.seriesCount;
-  state.series += layout.seriesCount;
   return b;
 }
 

@@ -28,6 +28,20 @@ export interface CoreCounters {
   evictedVms: number;
   /** Events with unparsable data. */
   malformedEvents: number;
+  /** Records refused: stamped too far ahead of the partition's clock (clock/admission.ts). */
+  clockAhead: number;
+  /** Records refused: stamped too far before their VM's last record. */
+  clockBehind: number;
+}
+
+/** One host's clock as its admitted records tell it (clock/hosts.ts). */
+export interface HostClock {
+  /** The latest record time admitted from the host. */
+  clock: number;
+  /** The partition's clock when the host's last record was admitted: a silent host falls behind it. */
+  seenAt: number;
+  /** More than hostLagMs behind the partition's clock at the last check: windows do not wait for it. */
+  lagging: boolean;
 }
 
 /** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
@@ -112,8 +126,10 @@ export interface VmState {
 
 export interface CoreState {
   v: 1;
-  /** The partition's event-time clock: the largest record time seen, -1 none. */
+  /** The partition's event-time clock: the largest record time admitted, -1 none. */
   clock: number;
+  /** Clocks of the hosts whose VMs the partition holds. */
+  hosts: Record<string, HostClock>;
   /** Clock value at which the next stale/TTL sweep runs. */
   nextSweep: number;
   series: number;
@@ -126,6 +142,7 @@ export function initialState(): CoreState {
   return {
     v: 1,
     clock: -1,
+    hosts: {},
     nextSweep: -1,
     series: 0,
     snapshots: {},
@@ -141,6 +158,8 @@ export function initialState(): CoreState {
       seriesOverflow: 0,
       evictedVms: 0,
       malformedEvents: 0,
+      clockAhead: 0,
+      clockBehind: 0,
     },
   };
 }

@@ -15,10 +15,15 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
 import type { CoreState } from './state.js';
+import { hostsFromVms } from '../clock/hosts.js';
 
 const MARK = '\u0001';
-/** 2: window fields named minBase, maxPeak, sum, prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms). */
-const VERSION = 2;
+/**
+ * 3: host clocks (`hosts`) and the clock refusal counters (version 2 restores with each
+ * host's clock taken from its VMs); chain elements count as series (added on restore). 2: window fields named minBase, maxPeak, sum,
+ * prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms).
+ */
+const VERSION = 3;
 const V1_WINDOW_FIELDS: Readonly<Record<string, string>> = { a: 'minBase', b: 'maxPeak', c: 'sum', pv: 'prevPeak', n: 'samples', ms: 'rateMs' };
 const INT_LIMIT = 2 ** 50;
 
@@ -116,7 +121,7 @@ function renameV1Window(v: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Restores a core state from its checkpoint (this release's format or version 1's). */
+/** Restores a core state from its checkpoint (this release's format or an earlier one's). */
 export function restoreCheckpoint(bytes: Buffer): CoreState {
   let raw: Buffer;
   try {
@@ -125,14 +130,15 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     throw new CheckpointFormatError('core checkpoint is not deflate data', cause);
   }
   const version = raw[0];
-  if (raw.length < 5 || (version !== VERSION && version !== 1)) {
-    throw new CheckpointFormatError(`core checkpoint version ${version} is not one this release reads (1, ${VERSION}): it was written by a newer release`);
+  if (raw.length < 5 || version === undefined || version < 1 || version > VERSION) {
+    throw new CheckpointFormatError(`core checkpoint version ${version} is not one this release reads (1 to ${VERSION}): it was written by a newer release`);
   }
   const n = raw.readUInt32LE(1);
   if (5 + n > raw.length) throw new CheckpointFormatError('core checkpoint is truncated');
   const numbers = readNumbers(raw, 5 + n);
+  let state: CoreState;
   try {
-    return JSON.parse(raw.subarray(5, 5 + n).toString('utf8'), (_key, value: unknown) => {
+    state = JSON.parse(raw.subarray(5, 5 + n).toString('utf8'), (_key, value: unknown) => {
       if (version === 1 && isV1Window(value)) return renameV1Window(value);
       if (typeof value !== 'string' || !value.startsWith(MARK)) return value;
       if (value.startsWith(MARK + MARK)) return value.slice(1);
@@ -144,4 +150,15 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
+  if (version >= 3) return state;
+  // Chain elements count against the series caps since version 3.
+  for (const vm of Object.values(state.vms)) {
+    let elements = 0;
+    for (const list of Object.values(vm.chains)) elements += list.length;
+    vm.series += elements;
+    state.series += elements;
+  }
+  // Fields in the order initialState() has them, so the state serializes as a fresh one does.
+  const { v, clock, hosts: _none, ...rest } = state;
+  return { v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } };
 }

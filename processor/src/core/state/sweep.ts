@@ -13,6 +13,7 @@ import type { RecordScope } from '../scope.js';
 import { flushWindows, windowStart } from '../rollup/rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
+import { hostNow, sweepHosts } from '../clock/hosts.js';
 
 /** Closes every window of the VM; unless `keep`, also resolves its alerts and forgets it (TTL eviction). */
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
@@ -39,17 +40,28 @@ export function dropUnusedSnapshots(state: CoreState): void {
   for (const h of Object.keys(state.snapshots)) if (!used.has(h)) delete state.snapshots[h];
 }
 
-export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs): void {
+/**
+ * Run before the record that crossed the sweep boundary is applied (`recordHost` is
+ * its host). `lateness` < 0: no closing by the watermark. VMs are judged at their host's
+ * time (clock/hosts.ts `hostNow`; with one host, the partition's clock).
+ */
+export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs, lateness: number, recordHost: string): void {
   const clock = state.clock;
   const every = ctx.config.state.sweepIntervalMs;
   state.nextSweep = windowStart(clock, every) + every;
   const ttl = ctx.config.state.ttlSeconds * 1000;
   let evicted = false;
+  const withVms = new Set<string>([recordHost]); // the record being stepped may be its host's first VM
   for (const vm of Object.values(state.vms)) {
-    if (clock - vm.lastRecordT > ttl) {
+    const now = hostNow(state, vm.host);
+    if (now - vm.lastRecordT > ttl) {
       evictVm(state, vm, ctx, out, { keep: false });
       evicted = true;
-    } else staleCheck({ state, vm, t: clock, ctx, out });
+    } else {
+      withVms.add(vm.host);
+      staleCheck({ state, vm, t: now, ctx, out });
+    }
   }
   if (evicted) dropUnusedSnapshots(state);
+  sweepHosts(state, ctx, lateness, withVms);
 }

@@ -7,7 +7,9 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '#common/log.js';
-import { checkpointKey, decodeCheckpoint } from '../../partition/partitionCheckpoint.js';
+import { retry } from '#common/retry.js';
+import { describeError } from '#common/errors.js';
+import { checkpointKey, decodeCheckpoint, isUnusableCheckpoint } from '../../partition/partitionCheckpoint.js';
 import { initialPartitionState, type PartitionState } from '../../partition/partitionStep.js';
 import { readCompacted } from './readCompacted.js';
 import { createTransactionalProducer, transactionalId } from './transactions.js';
@@ -31,18 +33,25 @@ export interface OwnerSettings {
 }
 
 /**
- * Takes ownership of a partition: the producer first (initTransactions aborts any
- * transaction a previous owner left open, so the checkpoint read below sees its
- * final committed state), then the checkpoint.
+ * Takes ownership of a partition: the producer first (it fences the previous owner and
+ * aborts any transaction that owner left open, so the checkpoint and committed offset read
+ * below are final: nothing the previous owner does later can commit), then the checkpoint.
  */
-export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: number, log: Logger): Promise<PartitionOwner> {
+export async function takeOwnership(
+  kafka: Kafka,
+  s: OwnerSettings,
+  partition: number,
+  log: Logger,
+  onUnusableCheckpoint: () => void = () => undefined,
+): Promise<PartitionOwner> {
   const producer = await createTransactionalProducer(kafka, transactionalId(s.transactionalIdPrefix, s.rawTopic, partition));
   try {
     const found = (await readCompacted(kafka, s.checkpointTopic, { partitions: [partition], maxMessageBytes: s.checkpointMaxMessageBytes })).get(
       checkpointKey(s.rawTopic, partition),
     );
-    const state = found?.value ? decodeCheckpoint(found.value, { topic: s.rawTopic, partition }) : initialPartitionState(s.rawTopic, partition);
+    let state = found?.value ? usableCheckpoint(found.value, s.rawTopic, partition, log, onUnusableCheckpoint) : initialPartitionState(s.rawTopic, partition);
     const committed = await committedOffsetOf(kafka, s, partition);
+    if (!state) state = initialPartitionState(s.rawTopic, partition, committed ?? 0);
     const committedOffset = Math.max(committed ?? 0, state.nextOffset);
     log.info('partition owned', { partition, checkpointOffset: state.nextOffset, committedOffset, replaySilently: committedOffset - state.nextOffset });
     return { partition, producer, state, committedOffset, checkpointedAt: Date.now() };
@@ -52,12 +61,33 @@ export async function takeOwnership(kafka: Kafka, s: OwnerSettings, partition: n
   }
 }
 
+/** The checkpoint's state, or null (logged, counted) when this release cannot use it. */
+function usableCheckpoint(bytes: Buffer, topic: string, partition: number, log: Logger, onUnusable: () => void): PartitionState | null {
+  try {
+    return decodeCheckpoint(bytes, { topic, partition });
+  } catch (err) {
+    if (!isUnusableCheckpoint(err)) throw err;
+    onUnusable();
+    log.error(
+      'checkpoint unusable by this release (written by a newer one, or damaged): the partition continues from its committed offset with an empty state',
+      {
+        partition,
+        error: describeError(err),
+      },
+    );
+    return null;
+  }
+}
+
+/** kafkajs's own retriable protocol errors (NOT_COORDINATOR while the group's coordinator moves or loads), which admin.fetchOffsets does not retry. */
+const kafkaRetriable = (err: unknown) => (err as { retriable?: unknown } | null)?.retriable === true;
+
 /** The group's committed offset of a partition, or null when it has none. */
 async function committedOffsetOf(kafka: Kafka, s: OwnerSettings, partition: number): Promise<number | null> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [t] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.rawTopic] });
+    const [t] = await retry(() => admin.fetchOffsets({ groupId: s.groupId, topics: [s.rawTopic] }), { shouldRetry: kafkaRetriable });
     const o = Number(t?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
     return o >= 0 ? o : null;
   } finally {

@@ -5,9 +5,11 @@
  *
  * kafkajs has no manual partition assignment, so this joins a throwaway consumer
  * group (random id, never committed) and stops once every wanted partition has
- * been read to the high watermark measured at the start. `batch.lastOffset()`
- * covers transaction control records, so a partition ending in a commit marker
- * still counts as read to the end.
+ * been read to the high watermark measured at the start. Positions come from
+ * kafkajs's end-of-batch events: they cover transaction markers and aborted records,
+ * and they also come for a fetch that holds nothing else, which kafkajs never hands
+ * to eachBatch (a checkpoint partition whose tail is an aborted transaction, or only
+ * its abort marker, as a SIGKILL inside a checkpoint transaction leaves it).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -54,6 +56,7 @@ export async function readCompacted(
     maxBytes: maxBytes * 2,
   });
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const wanted = new Map(ends);
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -62,20 +65,24 @@ export async function readCompacted(
         () => reject(new CompactedReadError(`reading ${topic} did not reach its end within ${timeoutMs} ms (left: ${[...ends.keys()].join(',')})`)),
         timeoutMs,
       );
+      // After eachBatch (when kafkajs calls it) with the batch's last offset, markers included.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const end = ends.get(payload.partition);
+        if (end !== undefined && Number(payload.lastOffset) + 1 >= end) ends.delete(payload.partition);
+        if (ends.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
       consumer
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition);
+            const end = wanted.get(batch.partition);
             if (end === undefined) return;
             for (const m of batch.messages) {
               if (Number(m.offset) >= end || !m.key) continue;
               out.set(m.key.toString('utf8'), { partition: batch.partition, offset: Number(m.offset), value: m.value });
-            }
-            if (Number(batch.lastOffset()) + 1 >= end) ends.delete(batch.partition);
-            if (ends.size === 0) {
-              clearTimeout(timer);
-              resolve();
             }
           },
         })

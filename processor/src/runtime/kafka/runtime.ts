@@ -22,12 +22,16 @@ import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutpu
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
 import type { RollupWriter } from '../../sinks/rollupWriter.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
+import { CoreCounterExport } from '../coreCounters.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
+import type { WriterSchemas } from './writerSchemas.js';
 
 export interface RuntimeDeps {
   kafka: Kafka;
   env: PartitionEnv;
+  /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
+  schemas: Pick<WriterSchemas, 'ensureKnown'>;
   rollups: RollupWriter;
   telemetry: ProcessorTelemetry;
   log: Logger;
@@ -37,11 +41,14 @@ export class ProcessorRuntime {
   private consumer: Consumer | undefined;
   private readonly owners = new Map<number, PartitionOwner>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly coreCounters: CoreCounterExport;
 
   constructor(
     private readonly cfg: ProcessorRuntimeConfig,
     private readonly deps: RuntimeDeps,
-  ) {}
+  ) {
+    this.coreCounters = new CoreCounterExport(deps.telemetry, deps.log);
+  }
 
   async start(): Promise<void> {
     const k = this.cfg.kafka;
@@ -113,6 +120,7 @@ export class ProcessorRuntime {
         },
         partition,
         this.deps.log,
+        () => this.deps.telemetry.unusableCheckpoints.inc(),
       );
       this.owners.set(partition, o);
       this.deps.telemetry.ownedPartitions.set({}, this.owners.size);
@@ -121,8 +129,10 @@ export class ProcessorRuntime {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const owner = await this.owner(batch.partition);
+    // Taking a partition over reads its checkpoint: the group must not drop this member meanwhile.
+    const owner = await whileHeartbeating(heartbeat, () => this.owner(batch.partition));
     const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    await whileHeartbeating(heartbeat, () => this.deps.schemas.ensureKnown(msgs.map((m) => m.value)));
     // A new owner's checkpoint may be older than the committed offset the group fetched
     // from: go back to the checkpoint and replay up to the committed offset silently.
     if (msgs.length > 0 && msgs[0]!.offset > owner.state.nextOffset && owner.state.nextOffset < owner.committedOffset) {
@@ -245,9 +255,22 @@ export class ProcessorRuntime {
     t.rollupObjects.inc({}, out.windows.length);
     t.rollupLate.set({ partition: String(owner.partition) }, owner.state.rollups.late);
     t.counterResets.set({ partition: String(owner.partition) }, owner.state.core.counters.counterResets);
+    this.coreCounters.report(owner.state);
     for (const d of out.deadLetters) t.deadLetters.inc({ code: d.code });
     for (const a of out.alerts) t.alerts.inc({ type: a.type, state: a.state });
   }
 }
 
-/** VM name → uuid for the rates topic's keys (the core's Rate carries the name). */
+/**
+ * Runs `work`, heartbeating every second meanwhile (kafkajs sends one only when its
+ * interval has passed). A heartbeat that fails (a rebalance) is left to the batch loop,
+ * whose own heartbeat will fail the same way.
+ */
+async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -8,6 +8,12 @@
  *   transactional id, `<prefix>-<topic>-<partition>`: whichever instance owns the
  *   partition now calls initTransactions with that id and fences the previous owner
  *   (its open transaction is aborted, its later commits fail with a fencing error).
+ * - No initTransactions: `producer.connect()` asks for an idempotent producer id without
+ *   the transactional id, and kafkajs sends InitProducerId with it only in the first
+ *   `transaction()`. A new owner would read the checkpoint and the committed offset
+ *   unfenced, and a previous owner still alive could commit a batch the new owner then
+ *   publishes again. `createTransactionalProducer` begins and aborts an empty
+ *   transaction (nothing is sent but InitProducerId), which fences at once.
  * - `sendOffsets` does not retry CONCURRENT_TRANSACTIONS (the coordinator is still
  *   completing the previous transaction's markers). It is retriable by Kafka's
  *   protocol, so we retry the same call with backoff (`retryConcurrent`).
@@ -47,9 +53,21 @@ const retryConcurrent = <T>(fn: () => Promise<T>) =>
     shouldRetry: isConcurrentTransactions,
   });
 
+/**
+ * A connected transactional producer that has fenced every earlier producer of its id:
+ * their open transaction is aborted (the coordinator finishes that before it answers),
+ * their later commits fail.
+ */
 export async function createTransactionalProducer(kafka: Kafka, id: string, timeoutMs = 60_000): Promise<Producer> {
   const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, transactionTimeout: timeoutMs });
   await producer.connect();
+  try {
+    const txn = await retryConcurrent(() => producer.transaction()); // InitProducerId with the transactional id
+    await txn.abort(); // nothing was added: kafkajs sends no EndTxn
+  } catch (err) {
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
   return producer;
 }
 
