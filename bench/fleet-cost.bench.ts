@@ -200,7 +200,6 @@ async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
   for (const x of s.parts) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.part}`);
   note("top functions (self time, share of the main thread's busy time):");
   for (const x of s.functions) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.fn}  [${x.part}]`);
-  emit(`agent.profile.n${n}.main_thread_busy_share_of_process_cpu`, (busy / p.cpu.statMs) * 100, '%');
   for (const x of s.parts.slice(0, 10)) emit(`agent.profile.n${n}.share.${x.part.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`, x.share * 100, '%');
 }
 
