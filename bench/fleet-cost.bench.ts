@@ -198,7 +198,7 @@ async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
       `the process ${p.cpu.statMs.toFixed(0)} ms CPU (all threads), ${f3(p.cpu.statMs / p.polls)} ms/VM-poll under the profiler`,
   );
   for (const x of s.parts) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.part}`);
-  note("top functions (self time, share of the main thread's busy time):");
+  note("top functions (self time, share of the main thread's busy samples: wall time, a preempted thread included):");
   for (const x of s.functions) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.fn}  [${x.part}]`);
   for (const x of s.parts.slice(0, 10)) emit(`agent.profile.n${n}.share.${x.part.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`, x.share * 100, '%');
 }
