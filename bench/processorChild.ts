@@ -11,7 +11,7 @@ import { packageRoot } from '#common/paths.js';
  * `--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS does not allow). `exited`
  * settles if the child dies before stop(), so a waiting benchmark fails at once.
  */
-export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Promise<void>; exited: Promise<never> } {
+export function spawnProcessorChild(cfg: Record<string, unknown>): { pid: number; stop(): Promise<void>; exited: Promise<never> } {
   const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
   writeFileSync(file, JSON.stringify(cfg));
   const extra = (process.env.QMPIPE_BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
@@ -27,6 +27,7 @@ export function spawnProcessorChild(cfg: Record<string, unknown>): { stop(): Pro
   );
   exited.catch(() => undefined); // observed by whoever races it
   return {
+    pid: child.pid!,
     exited,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -7,6 +7,8 @@ import { packageRoot } from '#common/paths.js';
 export interface BenchStack {
   brokers: string[];
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  /** The broker's log dir (topic bytes on disk): our own stack's, or QMPIPE_BENCH_KAFKA_DATA_DIR. */
+  kafkaDataDir: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export async function benchStack(): Promise<BenchStack> {
     return {
       brokers: e.KAFKA_BROKERS.split(','),
       s3: { endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY, secretAccessKey: e.S3_SECRET_KEY },
+      kafkaDataDir: e.QMPIPE_BENCH_KAFKA_DATA_DIR,
       stop: async () => {},
     };
   }
@@ -32,6 +35,7 @@ export async function benchStack(): Promise<BenchStack> {
   return {
     brokers: vars.KAFKA_BROKERS!.split(','),
     s3: { endpoint: vars.S3_ENDPOINT!, accessKeyId: vars.S3_ACCESS_KEY!, secretAccessKey: vars.S3_SECRET_KEY! },
+    kafkaDataDir: join(env.QMPIPE_RUN_DIR, 'kafka', 'data'),
     stop: async () => {
       spawnSync('bash', [join(root, 'infra', 'stack-down.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine is missing, and nothing it already has:
-#   deps.sh [apt] [node] [jars] [guest] [libvirt]  (no argument = the first four, in that order)
+#   deps.sh [apt] [node] [jars] [guest] [libvirt] [exporter]  (no argument = the first four, in that order)
 #   apt    Debian packages (only as root, only those missing): QEMU, qemu-img, the kernel and
 #          busybox-static for the test guest, a JDK and Maven for the Java servers,
 #          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), openssl for the
@@ -13,6 +13,9 @@
 #   guest  builds the test guest (infra/qemu/build-guest.sh).
 #   libvirt  libvirtd, virtlogd and the QEMU driver (for infra/libvirt/start.sh), without
 #          libvirt-daemon-system, whose systemd units and default network are not wanted here.
+#   exporter  Debian's prometheus-libvirt-exporter (the peer of `npm run bench -- fleet-cost`,
+#          started by infra/exporter/start.sh), with the libvirt step's packages; its package
+#          scripts are kept from starting the system service (policy-rc.d), which nothing here uses.
 # Source it to get the ensure_* functions without running anything.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,7 +26,7 @@ APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-l
 # without Debian's package, e.g. Temurin or a tarball).
 declare -A APT_PROVIDES=([qemu-system-x86]=qemu-system-x86_64 [qemu-utils]=qemu-img [util-linux]=losetup
   [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager
-  [libvirt-clients]=virt-xml-validate [libvirt-daemon]=libvirtd [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
+  [libvirt-clients]=virt-xml-validate [libvirt-daemon]=libvirtd [prometheus-libvirt-exporter]=prometheus-libvirt-exporter [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
 
 ensure_apt() {
   local QMPIPE_COMPONENT=deps p cmd
@@ -91,6 +94,24 @@ ensure_libvirt() {
   ensure_apt
 }
 
+# The exporter's package would start its init script on install (invoke-rc.d): a
+# policy-rc.d that refuses (exit 101, as Debian's container images ship) holds it back; one
+# is written only for the install when the machine has none, and removed after.
+ensure_exporter() {
+  ensure_libvirt
+  local -a APT_PACKAGES=(prometheus-libvirt-exporter)
+  local policy=/usr/sbin/policy-rc.d own=0
+  if [[ "$(id -u)" == 0 && ! -e "$policy" ]] && ! command -v prometheus-libvirt-exporter >/dev/null; then
+    printf '#!/bin/sh\n# written by qmpipe infra/deps.sh for one install; removed after\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    own=1
+  fi
+  local rc=0
+  ensure_apt || rc=$?
+  ((own)) && rm -f "$policy"
+  return "$rc"
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   mkdir -p "$QMPIPE_CACHE"
   steps=("$@")
@@ -102,7 +123,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
       jars) ensure_jars ;;
       guest) ensure_guest ;;
       libvirt) ensure_libvirt ;;
-      *) die "unknown step $step (apt node jars guest libvirt)" ;;
+      exporter) ensure_exporter ;;
+      *) die "unknown step $step (apt node jars guest libvirt exporter)" ;;
     esac
   done
 fi

@@ -30,7 +30,9 @@ if [[ -f "$pidfile" ]] && pid_matches "$(cat "$pidfile")" "$dir/server.propertie
 fi
 rm -rf "$dir" && mkdir -p "$dir/data" "$QMPIPE_LOG_DIR"
 read -r port cport sport tport <<<"$(free_port 4)" && [[ -n "$tport" ]] || die "could not pick free ports"
-cluster_id="$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('base64url'))")"
+# A base64url id may start with '-', which kafka-storage's argument parser takes for an option
+# (1 start in 64 failed so): like Kafka's own Uuid.randomUuid, draw again until it does not.
+cluster_id="$(node -e "let id; do id = require('crypto').randomBytes(16).toString('base64url'); while (id.startsWith('-')); process.stdout.write(id)")"
 
 # Test PKI for the secured listeners: CA → server cert (SAN 127.0.0.1, localhost) and a client
 # cert for mutual TLS. EC P-256 keys make this take well under a second.

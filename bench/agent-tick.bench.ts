@@ -1,5 +1,9 @@
 /**
- * Agent CPU per VM-poll and RSS against real QEMU processes (`npm run bench -- agent-poll`).
+ * The agent's TICK, a component: CPU per VM-poll and RSS of in-process VmPollers against
+ * real QEMU processes (`npm run bench -- agent-tick`; was agent-poll). Records are encoded and
+ * discarded, at 10 ticks/s: no Kafka producer, gzip, /metrics or process overhead is in it,
+ * so it is NOT what the agent costs a host. That is `npm run bench -- fleet-cost` (the whole
+ * `qmpipe agent` process, beside the libvirt exporter).
  *
  * N QEMU processes (default 20; paused with -S so guests burn no CPU, KVM when
  * /dev/kvm works so query-stats returns real kvm stats, 2 vCPUs, one virtio-blk
@@ -312,10 +316,10 @@ async function main(): Promise<void> {
     const sh = await agentPhase(socks, PHASE_MS, shellOnly);
     shellPerPoll.push(sh.cpuMs / sh.polls);
   }
-  emit(`agent_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(agentPerPoll), 'ms');
-  emit(`baseline_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(basePerPoll), 'ms');
-  emit('agent_vs_baseline_cpu_ratio', median(ratios), 'x');
-  emit(`agent_without_sample_building_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(shellPerPoll), 'ms');
+  emit(`agent_tick_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(agentPerPoll), 'ms');
+  emit(`agent_tick_baseline_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(basePerPoll), 'ms');
+  emit('agent_tick_vs_baseline_cpu_ratio', median(ratios), 'x');
+  emit(`agent_tick_without_sample_building_cpu_per_vm_poll_${acc}_${CPU_VMS}vms`, median(shellPerPoll), 'ms');
   emit('agent_avro_bytes_per_record', median(bytesPerSample), 'B');
 
   if (RSS_VMS > CPU_VMS) {
@@ -324,8 +328,8 @@ async function main(): Promise<void> {
     process.stderr.write(`# ${RSS_VMS} QEMU processes up (+${Date.now() - t1} ms)\n`);
   }
   const big = await agentPhase(socks.slice(0, RSS_VMS), 5000);
-  emit(`agent_rss_${RSS_VMS}vms`, big.rssMB, 'MB');
-  emit(`agent_cpu_per_vm_poll_${acc}_${RSS_VMS}vms`, big.cpuMs / big.polls, 'ms');
+  emit(`agent_tick_rss_in_process_${RSS_VMS}vms`, big.rssMB, 'MB');
+  emit(`agent_tick_cpu_per_vm_poll_${acc}_${RSS_VMS}vms`, big.cpuMs / big.polls, 'ms');
 }
 
 /**
@@ -347,7 +351,7 @@ main().then(
   },
   (err: unknown) => {
     cleanup();
-    process.stderr.write(`agent-poll bench failed: ${String((err as Error).stack ?? err)}\n`);
+    process.stderr.write(`agent-tick bench failed: ${String((err as Error).stack ?? err)}\n`);
     process.exit(1);
   },
 );

@@ -1,0 +1,233 @@
+/**
+ * Issue 16: what the agent costs a host, as a whole process, beside its peer on the same
+ * VMs in the same run (`npm run bench -- fleet-cost`; root, Linux; installs libvirt and
+ * prometheus-libvirt-exporter through infra/deps.sh when missing).
+ *
+ * 1. Idle: `qmpipe agent` with zero VMs, connected to the broker (CPU ms/s, wake-ups/s),
+ *    and one `qmpipe processor` with no records.
+ * 2. For each N (12, 50, 100): N paused KVM libvirt domains (2 vCPUs, one qcow2, a second
+ *    QMP monitor each); then ROUNDS rounds, each running in turn (order rotated per round):
+ *      agent     `qmpipe agent` as deployed on the N second monitors: CPU (utime+stime of
+ *                /proc/PID/stat) per VM-poll over a window after a warm-up, RSS
+ *      exporter  prometheus-libvirt-exporter scraped every 1 s: exporter + libvirtd CPU
+ *                per VM per scrape
+ *      virsh     `virsh domstats --block --backing --vcpu --state` of the N every 1 s
+ *      agent-none  (at N = 50 only) the agent with compression none: CPU and broker bytes
+ *    A round's ratio compares the agent with the peer of the same round.
+ * 3. A CPU profile of the agent at N = 50 (node --cpu-prof), over its measured window.
+ *
+ * Prints JSON lines (medians over rounds). Knobs: QMPIPE_BENCH_FLEET_VMS (12,50,100),
+ * QMPIPE_BENCH_FLEET_ROUNDS (3), QMPIPE_BENCH_FLEET_WARMUP_S (20), QMPIPE_BENCH_FLEET_WINDOW_S
+ * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_PROFILE (1), QMPIPE_BENCH_FLEET_PROCESSOR (1).
+ * Everything it starts (domains, exporter, agent, libvirtd if it started it, the stack) is
+ * stopped at the end, on failure and on SIGINT/SIGTERM.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '#common/paths.js';
+import { AgentChild } from './fleetCost/agentChild.js';
+import { domainAccel, PausedDomains, startExporter, startLibvirt, stopExporter, stopLibvirt } from './fleetCost/libvirtHost.js';
+import { agentPhase, exporterPhase, quietPhase, virshPhase, type AgentPhase, type ExporterPhase, type VirshPhase } from './fleetCost/phases.js';
+import { processorIdle } from './fleetCost/processorIdle.js';
+import { delta, sleep, snapshot } from './fleetCost/procfs.js';
+import { summarizeProfile } from './fleetCost/profile.js';
+import { emitNScope, HEADLINE_N, type RoundResult } from './fleetCost/report.js';
+import { valuesPerSample } from './fleetCost/samples.js';
+import { benchStack, type BenchStack } from './stack.js';
+import { emit, median } from './util.js';
+
+const env = process.env;
+const NS = (env.QMPIPE_BENCH_FLEET_VMS ?? '12,50,100')
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
+const ROUNDS = Number(env.QMPIPE_BENCH_FLEET_ROUNDS ?? 3);
+const WARMUP_MS = Number(env.QMPIPE_BENCH_FLEET_WARMUP_S ?? 20) * 1000;
+const WINDOW_MS = Number(env.QMPIPE_BENCH_FLEET_WINDOW_S ?? 30) * 1000;
+const IDLE_MS = Number(env.QMPIPE_BENCH_FLEET_IDLE_S ?? 20) * 1000;
+const PROFILE = env.QMPIPE_BENCH_FLEET_PROFILE !== '0';
+const PROCESSOR = env.QMPIPE_BENCH_FLEET_PROCESSOR !== '0';
+
+const runDir = join(packageRoot(), '.run', `fleet-cost-${process.pid}`);
+const group = `fc${process.pid}`;
+let stack: BenchStack | undefined;
+let domains: PausedDomains | undefined;
+let exporterUp = false;
+let libvirtUp = false;
+let agent: AgentChild | undefined;
+
+const note = (s: string): boolean => process.stderr.write(`# ${s}\n`);
+const f3 = (x: number): string => x.toFixed(3);
+
+/** Stops everything this run started; synchronous, so it also serves the signal handlers. */
+function cleanup(): void {
+  agent?.killNow();
+  const steps: Array<[string, () => void]> = [
+    ['domains', () => domains?.stop()],
+    ['exporter', () => exporterUp && stopExporter(runDir)],
+    ['libvirtd', () => libvirtUp && stopLibvirt(runDir)],
+    ['stack', () => void stack?.stop()], // stack-down.sh runs in a spawnSync
+  ];
+  for (const [what, step] of steps) {
+    try {
+      step();
+    } catch (err) {
+      note(`cleanup of ${what} failed: ${String(err)}`);
+    }
+  }
+  domains = undefined;
+  exporterUp = libvirtUp = false;
+  stack = undefined;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    note(`${sig}: cleaning up`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+function agentOpts(name: string, sockets: readonly string[], compression?: 'gzip' | 'none') {
+  return {
+    brokers: stack!.brokers,
+    sockets,
+    rawTopic: `${group}-${name}-raw`,
+    schemaTopic: `${group}-schemas`,
+    ...(compression ? { compression } : {}),
+    dir: runDir,
+    name,
+    dataDir: stack!.kafkaDataDir,
+    onStart: (a: AgentChild) => (agent = a),
+  };
+}
+
+async function idleAgent(): Promise<void> {
+  const cpu: number[] = [];
+  const wakeMain: number[] = [];
+  const wakeAll: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const o = agentOpts(`idle${r}`, []);
+    const a = (agent = await AgentChild.start(o));
+    try {
+      await sleep(5_000); // past start-up: the producer has sent the schema record
+      const s0 = snapshot(a.pid);
+      await sleep(IDLE_MS);
+      const d = delta(s0, snapshot(a.pid));
+      cpu.push(d.runMs / d.seconds);
+      wakeMain.push(d.mainSwitches / d.seconds);
+      wakeAll.push(d.allSwitches / d.seconds);
+      note(
+        `idle agent round ${r}: ${f3(d.runMs / d.seconds)} ms/s (stat ${f3(d.statMs / d.seconds)}), wake-ups ${f3(d.mainSwitches / d.seconds)}/s main thread, ${f3(d.allSwitches / d.seconds)}/s all threads`,
+      );
+    } finally {
+      await a.stop();
+    }
+  }
+  emit('agent.process.idle_cpu_ms_per_s', median(cpu), 'ms/s');
+  emit('agent.process.idle_wakeups_per_s', median(wakeMain), '1/s');
+  emit('agent.process.idle_wakeups_all_threads_per_s', median(wakeAll), '1/s');
+}
+
+async function idleProcessor(): Promise<void> {
+  const ws = await processorIdle(stack!, 4, 15_000, IDLE_MS, ROUNDS);
+  for (const d of ws)
+    note(`idle processor: ${f3(d.runMs / d.seconds)} ms/s, wake-ups ${f3(d.mainSwitches / d.seconds)}/s main, ${f3(d.allSwitches / d.seconds)}/s all`);
+  emit('processor.idle_cpu_ms_per_s', median(ws.map((d) => d.runMs / d.seconds)), 'ms/s');
+  emit('processor.idle_wakeups_per_s', median(ws.map((d) => d.mainSwitches / d.seconds)), '1/s');
+}
+
+type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none';
+
+async function measureN(n: number, libvirtdPid: number, exporter: { url: string; pid: number }): Promise<void> {
+  domains!.growTo(n);
+  const doms = domains!.domains.slice(0, n);
+  const sockets = doms.map((d) => d.qmpSocket);
+  await sleep(2_000);
+  const quiet = await quietPhase(libvirtdPid, 5_000);
+  note(`N=${n} (${domainAccel(doms[0]!)}): libvirtd quiet ${f3(quiet.statMs / quiet.seconds)} ms/s`);
+  const kinds: Kind[] = n === HEADLINE_N ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
+  const rounds: RoundResult[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const res: Partial<{ agent: AgentPhase; exporter: ExporterPhase; virsh: VirshPhase; agentNone: AgentPhase }> = {};
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(k + r) % kinds.length]!;
+      const common = { libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS };
+      if (kind === 'agent') res.agent = await agentPhase({ ...agentOpts(`n${n}r${r}`, sockets), ...common });
+      else if (kind === 'agent-none') res.agentNone = await agentPhase({ ...agentOpts(`n${n}r${r}none`, sockets, 'none'), ...common });
+      else if (kind === 'exporter') res.exporter = await exporterPhase(exporter.url, exporter.pid, libvirtdPid, 3_000, WINDOW_MS);
+      else
+        res.virsh = await virshPhase(
+          doms.map((d) => d.name),
+          libvirtdPid,
+          WINDOW_MS,
+        );
+      agent = undefined;
+    }
+    const round = { agent: res.agent!, exporter: res.exporter!, virsh: res.virsh!, agentNone: res.agentNone, n };
+    rounds.push(round);
+    const a = round.agent;
+    const e = round.exporter;
+    note(
+      `N=${n} round ${r}: agent ${f3(a.cpu.statMs / a.polls)} ms/VM-poll (${a.polls} polls, ${a.missed} missed, rss ${a.rssMb.toFixed(1)} MB, libvirtd ${f3(a.libvirtd.statMs / a.libvirtd.seconds)} ms/s); ` +
+        `exporter ${f3(e.exporter.statMs / e.scrapes / e.domains)} + libvirtd ${f3(e.libvirtd.statMs / e.scrapes / e.domains)} ms/VM-scrape (${e.scrapes} scrapes of ${e.domains} domains, ${e.scrapeMs.toFixed(0)} ms each); ` +
+        `virsh: libvirtd ${f3(round.virsh.libvirtd.statMs / round.virsh.calls / n)}, virsh ${f3(round.virsh.virshMs / round.virsh.calls / n)} ms/VM` +
+        (round.agentNone ? `; agent (no compression) ${f3(round.agentNone.cpu.statMs / round.agentNone.polls)} ms/VM-poll` : ''),
+    );
+  }
+  if (n === NS[0]) emit('agent.values_per_sample', await valuesPerSample(stack!.brokers, `${group}-n${n}r0-raw`, n * 3), 'values');
+  emitNScope(n, rounds, quiet);
+}
+
+async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
+  const sockets = domains!.domains.slice(0, n).map((d) => d.qmpSocket);
+  const dir = join(runDir, 'cpu-prof');
+  mkdirSync(dir, { recursive: true });
+  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const p = await agentPhase({ ...agentOpts(`n${n}prof`, sockets), nodeArgs, libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS });
+  agent = undefined;
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
+  if (!file) return void note('no .cpuprofile written');
+  const s = summarizeProfile(join(dir, file), p.windowMonoUs[0], p.windowMonoUs[1]);
+  const busy = s.parts.reduce((x, y) => x + y.ms, 0);
+  note(
+    `profile of the agent at N=${n} (${join(dir, file)}): main thread busy ${busy.toFixed(0)} of ${s.windowMs.toFixed(0)} ms; ` +
+      `the process ${p.cpu.statMs.toFixed(0)} ms CPU (all threads), ${f3(p.cpu.statMs / p.polls)} ms/VM-poll under the profiler`,
+  );
+  for (const x of s.parts) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.part}`);
+  note("top functions (self time, share of the main thread's busy samples: wall time, a preempted thread included):");
+  for (const x of s.functions) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.fn}  [${x.part}]`);
+  for (const x of s.parts.slice(0, 10)) emit(`agent.profile.n${n}.share.${x.part.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`, x.share * 100, '%');
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('fleet-cost needs root (libvirtd, KVM domains, apt for the exporter)');
+  mkdirSync(runDir, { recursive: true });
+  stack = await benchStack();
+  note(`run dir ${runDir}; N = ${NS.join(', ')}; ${ROUNDS} rounds; warm-up ${WARMUP_MS / 1000} s, window ${WINDOW_MS / 1000} s`);
+  await idleAgent();
+  if (PROCESSOR) await idleProcessor();
+  libvirtUp = true;
+  const libvirtdPid = startLibvirt(runDir);
+  exporterUp = true;
+  const exporter = startExporter(runDir);
+  domains = new PausedDomains(runDir, group);
+  for (const n of NS) await measureN(n, libvirtdPid, exporter);
+  const profN = NS.includes(HEADLINE_N) ? HEADLINE_N : NS[NS.length - 1]!;
+  if (PROFILE) await profileAgent(profN, libvirtdPid);
+}
+
+main().then(
+  () => {
+    cleanup();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    note(`fleet-cost bench failed: ${String((err as Error).stack ?? err)}`);
+    cleanup();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+/**
+ * The fleet-cost bench's JSON lines for one N: medians over rounds, and ratios taken
+ * round by round (the agent against the peer measured next to it) before the median.
+ * Names end in `.nN`; at the headline N (50) the issue's names are also printed bare,
+ * and the agent's RSS at N = 100 as `agent.process.rss_mb`.
+ */
+import { emit, median } from '../util.js';
+import type { AgentPhase, ExporterPhase, VirshPhase } from './phases.js';
+import type { ProcDelta } from './procfs.js';
+
+export const HEADLINE_N = 50;
+export const RSS_N = 100;
+
+export interface RoundResult {
+  n: number;
+  agent: AgentPhase;
+  exporter: ExporterPhase;
+  virsh: VirshPhase;
+  agentNone: AgentPhase | undefined;
+}
+
+/** CPU ms per VM-poll of the agent process (utime + stime). */
+export const agentPerPoll = (a: AgentPhase): number => a.cpu.statMs / a.polls;
+/** Exporter and libvirtd CPU ms per VM per scrape. */
+export const exporterPerVm = (e: ExporterPhase): { exporter: number; libvirtd: number } => ({
+  exporter: e.exporter.statMs / e.scrapes / e.domains,
+  libvirtd: e.libvirtd.statMs / e.scrapes / e.domains,
+});
+
+function perN(n: number, name: string, xs: number[], unit: string, bare = false): void {
+  const m = median(xs);
+  emit(`${name}.n${n}`, m, unit);
+  if (bare) emit(name, m, unit);
+}
+
+export function emitNScope(n: number, rounds: RoundResult[], quiet: ProcDelta): void {
+  const head = n === HEADLINE_N;
+  const agent = rounds.map((r) => agentPerPoll(r.agent));
+  const exp = rounds.map((r) => exporterPerVm(r.exporter));
+  const virshLibvirtd = rounds.map((r) => r.virsh.libvirtd.statMs / r.virsh.calls / n);
+  perN(n, 'agent.process.cpu_ms_per_vm_poll', agent, 'ms', head);
+  perN(
+    n,
+    'agent.process.rss_mb',
+    rounds.map((r) => r.agent.rssMb),
+    'MB',
+    n === RSS_N,
+  );
+  perN(
+    n,
+    'agent.process.missed_ticks',
+    rounds.map((r) => r.agent.missed),
+    'ticks',
+  );
+  perN(
+    n,
+    'agent.libvirtd_cpu_ms_per_s',
+    rounds.map((r) => r.agent.libvirtd.statMs / r.agent.libvirtd.seconds),
+    'ms/s',
+  );
+  perN(
+    n,
+    'peer.exporter_libvirtd.cpu_ms_per_vm_scrape',
+    exp.map((e) => e.exporter + e.libvirtd),
+    'ms',
+    head,
+  );
+  perN(
+    n,
+    'peer.exporter.cpu_ms_per_vm_scrape',
+    exp.map((e) => e.exporter),
+    'ms',
+  );
+  perN(
+    n,
+    'peer.exporter_libvirtd.libvirtd_cpu_ms_per_vm_scrape',
+    exp.map((e) => e.libvirtd),
+    'ms',
+  );
+  perN(n, 'peer.virsh_domstats.libvirtd_cpu_ms_per_vm', virshLibvirtd, 'ms', head);
+  perN(
+    n,
+    'peer.virsh_domstats.virsh_cpu_ms_per_vm',
+    rounds.map((r) => r.virsh.virshMs / r.virsh.calls / n),
+    'ms',
+  );
+  perN(
+    n,
+    'agent.vs_exporter_libvirtd.cheaper_x',
+    exp.map((e, i) => (e.exporter + e.libvirtd) / agent[i]!),
+    'x',
+    head,
+  );
+  perN(
+    n,
+    'agent.vs_virsh_domstats_libvirtd.cheaper_x',
+    rounds.map((_, i) => virshLibvirtd[i]! / agent[i]!),
+    'x',
+    head,
+  );
+  perN(
+    n,
+    'peer.exporter.series_per_scrape',
+    rounds.map((r) => r.exporter.series),
+    'series',
+  );
+  perN(
+    n,
+    'peer.exporter.domain_series_per_vm',
+    rounds.map((r) => r.exporter.domainSeries / r.exporter.domains),
+    'series',
+  );
+  perN(
+    n,
+    'peer.exporter.domains_scraped',
+    rounds.map((r) => r.exporter.domains),
+    'domains',
+  );
+  perN(
+    n,
+    'peer.virsh_domstats.values_per_vm',
+    rounds.map((r) => r.virsh.valuesPerDomain),
+    'values',
+  );
+  emit(`libvirtd.quiet_cpu_ms_per_s.n${n}`, quiet.statMs / quiet.seconds, 'ms/s');
+  const bytes = rounds.filter((r) => r.agent.brokerBytes !== undefined).map((r) => r.agent.brokerBytes! / r.agent.records);
+  if (bytes.length > 0) perN(n, 'agent.broker_bytes_per_record.gzip', bytes, 'B');
+  const none = rounds.filter((r) => r.agentNone !== undefined).map((r) => r.agentNone!);
+  if (none.length === 0) return;
+  perN(n, 'agent.process.cpu_ms_per_vm_poll.compression_none', none.map(agentPerPoll), 'ms');
+  perN(
+    n,
+    'agent.compression_none_vs_gzip.cpu_ratio',
+    rounds.map((r) => agentPerPoll(r.agentNone!) / agentPerPoll(r.agent)),
+    'x',
+  );
+  const noneBytes = none.filter((a) => a.brokerBytes !== undefined).map((a) => a.brokerBytes! / a.records);
+  if (noneBytes.length > 0) perN(n, 'agent.broker_bytes_per_record.none', noneBytes, 'B');
+}
