@@ -13,10 +13,11 @@ import type { SeriesBlock } from './seriesBlock.js';
 export interface VmRef {
   readonly name: string;
   readonly uuid: string;
+  readonly host: string;
 }
 
 export function rate(t: number, vm: VmRef, series: string, value: number, unit: string): Rate {
-  return { kind: 'rate', t, vm: vm.name, vmUuid: vm.uuid, series, value, unit };
+  return { kind: 'rate', t, vm: vm.name, vmUuid: vm.uuid, series, value, unit, host: vm.host };
 }
 
 function histogramRates(g: SlotGroup, deltas: Float64Array, prefix: string, t: number, vm: VmRef, out: Rate[]): void {
