@@ -18,6 +18,7 @@ import { SchemaError } from '#schemas/codecs/avro.js';
 import { initialState, type CoreState } from '../core/state/state.js';
 import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
 import type { ProcessorCore } from '../core/step.js';
+import type { Point } from '../core/outputs.js';
 import { bufferRollups, initialRollupBuffer, releaseAll, type ClosedWindow, type RollupBufferState } from './rollupBuffer.js';
 
 export interface PartitionState {
@@ -41,6 +42,8 @@ export interface InputMessage {
 export interface PartitionOutputs {
   alerts: Alert[];
   rates: Rate[];
+  /** Counter and chain points for a metrics store (only with the core's emitPoints). */
+  points: Point[];
   deadLetters: DeadLetter[];
   /** Rollup windows complete for this partition: one object each. */
   windows: ClosedWindow[];
@@ -63,7 +66,7 @@ export function processBatch(
   messages: readonly InputMessage[],
   env: PartitionEnv,
 ): { state: PartitionState; outputs: PartitionOutputs } {
-  const outputs: PartitionOutputs = { alerts: [], rates: [], deadLetters: [], windows: [], skipped: 0 };
+  const outputs: PartitionOutputs = { alerts: [], rates: [], points: [], deadLetters: [], windows: [], skipped: 0 };
   // Records are decoded lazily, one at a time as the core asks for them: a decoded batch
   // kept alive pushes the decoder's objects into V8's old space and costs GC time.
   function* records(): Generator<RawRecord> {
@@ -82,6 +85,7 @@ export function processBatch(
   state.rollups.late += core.lateRollups;
   outputs.alerts = core.alerts;
   outputs.rates = core.rates;
+  outputs.points = core.points;
   const clock = state.core.clock >= 0 ? state.core.clock : null;
   outputs.windows = bufferRollups(state.rollups, core.rollups, clock, { allowedLatenessMs: env.allowedLatenessMs }).due;
   return { state, outputs };
