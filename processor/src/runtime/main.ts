@@ -17,6 +17,7 @@ import { readCompacted } from './kafka/readCompacted.js';
 import { ensureProcessorTopics } from './kafka/topics.js';
 import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { processorTelemetry } from './telemetry.js';
+import { remoteWriteSinkFrom } from '../sinks/remoteWrite/fromConfig.js';
 
 export interface RunningProcessor {
   stop(): Promise<void>;
@@ -49,13 +50,15 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
     policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 },
   });
   const telemetry = processorTelemetry();
-  const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' });
+  const remoteWrite = remoteWriteSinkFrom(cfg.remoteWrite, { registry: telemetry.registry, log: log.child({ component: 'remote-write' }) });
+  const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' || remoteWrite !== null, emitPoints: remoteWrite !== null });
   const runtime = new ProcessorRuntime(cfg, {
     kafka,
     log,
     telemetry,
     env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
     rollups: createRollupWriter(store, cfg.s3.prefix),
+    remoteWrite,
   });
   const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));
   await runtime.start();
@@ -64,6 +67,7 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
     metricsPort: metrics?.port ?? null,
     async stop() {
       await runtime.stop();
+      await remoteWrite?.stop(cfg.remoteWrite.stopTimeoutMs);
       await metrics?.close();
       s3.destroy();
       log.info('processor stopped');

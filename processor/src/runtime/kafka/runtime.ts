@@ -21,6 +21,7 @@ import { checkpointKey, encodeCheckpoint } from '../../partition/partitionCheckp
 import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../../partition/partitionStep.js';
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
 import type { RollupWriter } from '../../sinks/rollupWriter.js';
+import type { RemoteWriteSink } from '../../sinks/remoteWrite/sink.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
@@ -29,6 +30,8 @@ export interface RuntimeDeps {
   kafka: Kafka;
   env: PartitionEnv;
   rollups: RollupWriter;
+  /** Gets each batch's outputs once they are committed (or were, by a previous owner); never awaited. */
+  remoteWrite?: RemoteWriteSink | null;
   telemetry: ProcessorTelemetry;
   log: Logger;
 }
@@ -157,6 +160,7 @@ export class ProcessorRuntime {
       await this.pauseForS3(owner, err);
       return false;
     }
+    this.deps.remoteWrite?.offer(outputs, owner.state.core); // committed by the previous owner: at least once
     return true;
   }
 
@@ -180,6 +184,7 @@ export class ProcessorRuntime {
       return false;
     }
     owner.committedOffset = owner.state.nextOffset;
+    this.deps.remoteWrite?.offer(outputs, owner.state.core);
     if (due) owner.checkpointedAt = Date.now();
     this.account(owner, chunk.length - outputs.skipped, outputs, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
