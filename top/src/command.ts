@@ -10,7 +10,7 @@ import { UsageError, parseCommandArgs, runCommand, writeOut } from '#common/comm
 import { loadProcessorConfig, type ProcessorConfig } from '#schemas/config/processor.js';
 import { buildFrame, type Frame } from './model/frame.js';
 import { createRecordFold, foldRecord, type RecordFold } from './model/recordFold.js';
-import type { TopState } from './model/topState.js';
+import { hasRateInterval, type TopState } from './model/topState.js';
 import { startKafkaSource, parseKafkaFlags, type KafkaSource } from './source/kafka.js';
 import { playTranscript } from './source/replay.js';
 import { resolveSockets, watchSockets } from './source/sockets.js';
@@ -116,7 +116,7 @@ function startSockets(args: string[], v: Values, fold: RecordFold, timeoutMs: nu
     const started = Date.now();
     const timer = setInterval(() => {
       const vms = Object.values(fold.top.vms);
-      const complete = vms.length >= sockets.length && vms.every((x) => x.sampleT !== null && x.rateT >= 0);
+      const complete = vms.length >= sockets.length && vms.every((x) => x.sampleT !== null && hasRateInterval(x));
       if (!complete && Date.now() - started < timeoutMs) return;
       clearInterval(timer);
       if (vms.length === 0) reject(new QmpipeError('TOP_NO_SAMPLE', `no sample from ${sockets.join(', ')} within ${timeoutMs / 1000} s`));

@@ -145,6 +145,12 @@ export function applyAlert(s: TopState, a: Alert): void {
   pushCapped(v.history, a, MAX_HISTORY);
 }
 
+/** Whether the core emitted a rate over an interval for this VM (a counter's per-second value): two samples were seen. */
+export function hasRateInterval(v: VmTop): boolean {
+  for (const x of Object.values(v.series)) if (x.unit.endsWith('/s')) return true;
+  return false;
+}
+
 /** Series of a VM updated within `freshMs` of its newest rate (series of a gone element or device drop out). */
 export function freshSeries(v: VmTop, freshMs = 2_500): Array<[string, SeriesValue]> {
   return Object.entries(v.series).filter(([, x]) => x.t >= v.rateT - freshMs);
