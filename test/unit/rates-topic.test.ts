@@ -12,7 +12,10 @@ describe('rates topic messages', () => {
     const a = { ...VM, host: 'h1', uuid: 'uuid-a' };
     const b = { ...VM, host: 'h2', uuid: 'uuid-b' };
     const core = createCore(defaultProcessorConfig(), { emitRates: true });
-    const recs = [1000, 2000, 3000].flatMap((t, i) => [sampleRec(t, { blockDevices: [], net: [tap(100 * i)] }, a), sampleRec(t, { blockDevices: [], net: [tap(1000 * i)] }, b)]);
+    const recs = [1000, 2000, 3000].flatMap((t, i) => [
+      sampleRec(t, { blockDevices: [], net: [tap(100 * i)] }, a),
+      sampleRec(t, { blockDevices: [], net: [tap(1000 * i)] }, b),
+    ]);
     const rates = core.step(initialState(), recs).outputs.rates.filter((r) => r.series === 'net.tap0.rx.bytes');
     const msgs = rateMessages(rates);
     const decoded = msgs.map((m) => ({ key: String(m.key), rate: outputCodecs().rate.decode(m.value as Buffer) }));
