@@ -142,8 +142,9 @@ describe('qmpipe top on the thin-LV fixture: values', () => {
     expect(f.vms[0]!.firing.map((a) => a.type)).toEqual(['time-to-full', 'watermark', 'threshold-crossed']);
   });
 
-  it('refuses two sources, and --libvirt with the reason', async () => {
+  it('refuses two sources, and --domain without --libvirt', async () => {
     expect(await top(['--replay', 'x', '--kafka', '--once'])).toBe(2);
-    expect(await top(['--libvirt', 'qemu:///system', '--once'])).toBe(2);
+    expect(await top(['--libvirt', 'qemu:///system', '--replay', 'x', '--once'])).toBe(2);
+    expect(await top(['--replay', 'x', '--domain', 'vm1', '--once'])).toBe(2);
   });
 });

@@ -13,13 +13,15 @@ import { createRecordFold, foldRecord, type RecordFold } from './model/recordFol
 import { hasRateInterval, type TopState } from './model/topState.js';
 import { startKafkaSource, parseKafkaFlags, type KafkaSource } from './source/kafka.js';
 import { playTranscript } from './source/replay.js';
-import { resolveSockets, watchSockets } from './source/sockets.js';
+import { watchLibvirt } from './source/libvirt.js';
+import { resolveSockets, watchSockets, type TargetWatch } from './source/sockets.js';
 import { SORT_KEYS, initialUi, type SortKey } from './view/keys.js';
 import { renderList } from './view/screen.js';
 import { runScreen } from './view/terminal.js';
 
 const help = `Usage: qmpipe top --socket PATH|GLOB [--socket ...] [--interval MS]
        qmpipe top --replay FILE.jsonl [--speed X]
+       qmpipe top --libvirt qemu:///system [--domain NAME ...] [--interval MS]
        qmpipe top --kafka [--brokers H:P[,..]] [--rates-topic NAME] [--alerts-topic NAME]
    options for all: [--once] [--json] [--sort KEY] [--config FILE] [--host NAME]
 
@@ -32,21 +34,24 @@ histogram quantiles, recent QMP events, alert history.
 Sources:
   --socket PATH|GLOB   local QMP sockets (read-only, like the agent); a glob such as
                        '/run/qmp/*.sock' (quoted) watches every matching socket
+  --libvirt URI        every running domain of the local libvirt daemon (or --domain NAME,
+                       repeatable), QEMU's monitor through libvirt, read-only (the agent's
+                       qmp mode; libvirt marks the domain tainted custom-monitor)
   --replay FILE        a recorded transcript, at its own pace (--speed X: X times faster)
   --kafka              the processor's rates and alerts topics: every host's VMs
                        (env QMPIPE_KAFKA_BROKERS, or --brokers)
-  (--libvirt URI is not supported yet: the agent has no libvirt source on main)
 
 Output:
   --once               print one frame and exit (--replay: the transcript's last moment;
-                       --socket: once every VM has a rate interval; --kafka: once caught up)
+                       --socket/--libvirt: once every VM has a rate interval; --kafka: once caught up)
   --json               the frame as one JSON object ({"t","vms":[…]}); without --once one per line
   --sort KEY           ${SORT_KEYS.join(', ')} (default fill)
 
 Other:
   --config FILE        processor config for the core (thresholds), as qmpipe replay --config
-  --host NAME          host label of --socket/--replay records (default: this host / 'replay')
-  --interval MS        poll interval of --socket (default 1000)
+  --host NAME          host label of --socket/--libvirt/--replay records (default: this host / 'replay')
+  --interval MS        poll interval of --socket and --libvirt (default 1000)
+  --libvirt-socket P   the daemon's socket (default /run/libvirt/libvirt-sock)
   --timeout S          --once: give up waiting after S seconds (default 20)
 
 Keys: ↑↓ select, Enter drill in, Esc back, s sort, r reverse, / filter, q quit.
@@ -54,6 +59,9 @@ Keys: ↑↓ select, Enter drill in, Esc back, s sort, r reverse, / filter, q qu
 
 const OPTIONS = {
   socket: { type: 'string', multiple: true },
+  libvirt: { type: 'string' },
+  domain: { type: 'string', multiple: true },
+  'libvirt-socket': { type: 'string' },
   replay: { type: 'string' },
   kafka: { type: 'boolean' },
   brokers: { type: 'string' },
@@ -107,25 +115,49 @@ function startReplay(file: string, v: Values, fold: RecordFold, once: boolean): 
   };
 }
 
-function startSockets(args: string[], v: Values, fold: RecordFold, timeoutMs: number): Running {
-  const sockets = resolveSockets(args);
-  if (sockets.length === 0) throw new QmpipeError('TOP_NO_SOCKET', `no socket matches ${args.join(', ')}`);
-  const watch = watchSockets(sockets, (r) => foldRecord(fold, r), { intervalMs: positive(v.interval, 'interval', 1000), host: v.host });
-  // Ready when every socket's VM has a sample and a rate interval, or after the timeout with what there is.
+/** Ready for --once when every polled VM has a sample and a rate interval, or after the timeout with what there is. */
+function whenPolled(watch: TargetWatch, fold: RecordFold, what: string, timeoutMs: number): Promise<void> {
   const ready = new Promise<void>((resolve, reject) => {
     const started = Date.now();
     const timer = setInterval(() => {
       const vms = Object.values(fold.top.vms);
-      const complete = vms.length >= sockets.length && vms.every((x) => x.sampleT !== null && hasRateInterval(x));
+      const complete = watch.targets > 0 && vms.length >= watch.targets && vms.every((x) => x.sampleT !== null && hasRateInterval(x));
       if (!complete && Date.now() - started < timeoutMs) return;
       clearInterval(timer);
-      if (vms.length === 0) reject(new QmpipeError('TOP_NO_SAMPLE', `no sample from ${sockets.join(', ')} within ${timeoutMs / 1000} s`));
+      if (vms.length === 0) reject(new QmpipeError('TOP_NO_SAMPLE', `no sample from ${what} within ${timeoutMs / 1000} s`));
       else resolve();
     }, 100);
   });
   ready.catch(() => {});
+  return ready;
+}
+
+function startSockets(args: string[], v: Values, fold: RecordFold, timeoutMs: number): Running {
+  const sockets = resolveSockets(args);
+  if (sockets.length === 0) throw new QmpipeError('TOP_NO_SOCKET', `no socket matches ${args.join(', ')}`);
+  const watch = watchSockets(sockets, (r) => foldRecord(fold, r), { intervalMs: positive(v.interval, 'interval', 1000), host: v.host });
   const label = `${sockets.length === 1 ? sockets[0] : `${sockets.length} sockets`}`;
-  return { label, state: () => fold.top, ready, stop: () => watch.stop() };
+  return { label, state: () => fold.top, ready: whenPolled(watch, fold, sockets.join(', '), timeoutMs), stop: () => watch.stop() };
+}
+
+function startLibvirt(uri: string, v: Values, fold: RecordFold, timeoutMs: number): Running {
+  const domains = v.domain ?? [];
+  const watch = watchLibvirt((r) => foldRecord(fold, r), {
+    uri,
+    domains,
+    socket: v['libvirt-socket'],
+    intervalMs: positive(v.interval, 'interval', 1000),
+    host: v.host,
+  });
+  const what = `libvirt ${uri}${domains.length ? ` (${domains.join(', ')})` : ''}`;
+  return {
+    get label() {
+      return `${what} · ${watch.targets} domain${watch.targets === 1 ? '' : 's'}`;
+    },
+    state: () => fold.top,
+    ready: whenPolled(watch, fold, what, timeoutMs),
+    stop: () => watch.stop(),
+  };
 }
 
 function startKafka(k: KafkaSource): Running {
@@ -143,10 +175,12 @@ function textFrame(frame: Frame, r: Running, sort: SortKey): string {
 }
 
 async function start(v: Values, config: ProcessorConfig, once: boolean, timeoutMs: number): Promise<Running> {
-  const given = [v.socket !== undefined, v.replay !== undefined, v.kafka === true].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('give exactly one source: --socket PATH|GLOB, --replay FILE or --kafka');
+  const given = [v.socket !== undefined, v.libvirt !== undefined, v.replay !== undefined, v.kafka === true].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give exactly one source: --socket PATH|GLOB, --libvirt URI, --replay FILE or --kafka');
+  if (v.domain !== undefined && v.libvirt === undefined) throw new UsageError('--domain goes with --libvirt');
   if (v.replay !== undefined) return startReplay(v.replay, v, createRecordFold(config), once);
   if (v.socket !== undefined) return startSockets(v.socket, v, createRecordFold(config), timeoutMs);
+  if (v.libvirt !== undefined) return startLibvirt(v.libvirt, v, createRecordFold(config), timeoutMs);
   return startKafka(await startKafkaSource(parseKafkaFlags(v, process.env), { follow: !once }));
 }
 
@@ -172,9 +206,6 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   return runCommand('top', help, async () => {
-    if (argv.some((a) => a === '--libvirt' || a.startsWith('--libvirt='))) {
-      throw new UsageError('--libvirt is not supported yet (the agent has no libvirt source on main); use --socket with the VM QMP socket');
-    }
     const { values: v, positionals } = parseCommandArgs(argv, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const sort = (v.sort ?? 'fill') as SortKey;

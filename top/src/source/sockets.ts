@@ -8,7 +8,7 @@
 import { sysfsReader } from '#agent/host/sysfs.js';
 import { expandGlob } from '#agent/discovery/discovery.js';
 import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
-import { unixTarget } from '#agent/poller/vmTarget.js';
+import { unixTarget, type VmTarget } from '#agent/poller/vmTarget.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
 import { AgentConfig } from '#schemas/config/agent.js';
@@ -43,22 +43,45 @@ function pollerOptions(intervalMs: number, host: string | undefined): PollerOpti
   };
 }
 
-export interface SocketWatch {
-  /** Sockets watched. */
-  readonly sockets: readonly string[];
+/** Pollers over a changing set of targets (sockets, libvirt domains). */
+export interface TargetWatch {
+  /** Targets polled now. */
+  readonly targets: number;
   /** Stops every poller (a tick in flight finishes). */
   stop(): Promise<void>;
+}
+
+/** One agent poller per target added; records through the Avro round trip to `onRecord`. */
+export function pollTargets(onRecord: (rec: RawRecord) => void, o: { intervalMs: number; host?: string | undefined }) {
+  const opts = pollerOptions(o.intervalMs, o.host);
+  const sink = { publish: (_key: string, rec: RawRecord) => onRecord(decodeRaw(encodeRaw(rec))) };
+  const deps = { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() };
+  const pollers = new Map<string, VmPoller>();
+  return {
+    get targets() {
+      return pollers.size;
+    },
+    add(t: VmTarget): void {
+      if (pollers.has(t.id)) return;
+      const p = new VmPoller(t, opts, deps);
+      pollers.set(t.id, p);
+      p.start();
+    },
+    async remove(id: string): Promise<void> {
+      const p = pollers.get(id);
+      pollers.delete(id);
+      await p?.stop(2_000);
+    },
+    stop: async (): Promise<void> => void (await Promise.all([...pollers.values()].map((p) => p.stop(2_000)))),
+  };
 }
 
 export function watchSockets(
   sockets: readonly string[],
   onRecord: (rec: RawRecord) => void,
   o: { intervalMs: number; host?: string | undefined },
-): SocketWatch {
-  const opts = pollerOptions(o.intervalMs, o.host);
-  const sink = { publish: (_key: string, rec: RawRecord) => onRecord(decodeRaw(encodeRaw(rec))) };
-  const deps = { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() };
-  const pollers = sockets.map((p) => new VmPoller(unixTarget(p), opts, deps));
-  for (const p of pollers) p.start();
-  return { sockets, stop: async () => void (await Promise.all(pollers.map((p) => p.stop(2_000)))) };
+): TargetWatch {
+  const watch = pollTargets(onRecord, o);
+  for (const p of sockets) watch.add(unixTarget(p));
+  return watch;
 }
