@@ -1,7 +1,7 @@
 import { uncompress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { compressBody } from './client.js';
-import { encodeWriteRequest, varintSize } from './protobuf.js';
+import { encodeLabels, encodeWriteRequest, varintSize } from './protobuf.js';
 
 /** A minimal protobuf reader: fields as [number, wireType, payload] (spec: encoding guide). */
 function fields(buf: Buffer): Array<[number, number, Buffer | number]> {
@@ -77,6 +77,17 @@ describe('encodeWriteRequest (prompb WriteRequest)', () => {
     expect(s1![1]![2]).toBe(t);
     expect((s2![0]![2] as Buffer).toString('hex')).toBe('020000000000f07f'); // Prometheus StaleNaN, bit-exact
     expect(s2![1]![2]).toBe(t + 1000);
+  });
+
+  it('writes the same bytes from labels encoded once per series (labelBytes)', () => {
+    const ts = {
+      labels: [
+        ['__name__', 'up'],
+        ['vm', 'é-vm'],
+      ] as Array<[string, string]>,
+      samples: [{ value: 1, t }],
+    };
+    expect(encodeWriteRequest([{ ...ts, labelBytes: encodeLabels(ts.labels) }]).equals(encodeWriteRequest([ts]))).toBe(true);
   });
 
   it('encodes an empty request as no bytes, and varints of up to 2^53', () => {

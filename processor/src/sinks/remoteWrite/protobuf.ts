@@ -26,6 +26,8 @@ export interface PromSample {
 export interface TimeSeries {
   /** [name, value] pairs, sorted by name, `__name__` among them. */
   labels: ReadonlyArray<readonly [string, string]>;
+  /** The labels already encoded (encodeLabels), when the caller keeps them per series: encoding is then a copy. */
+  labelBytes?: Buffer | undefined;
   /** In time order. */
   samples: readonly PromSample[];
 }
@@ -81,20 +83,28 @@ function sampleSize(t: number): number {
 
 interface Sized {
   series: TimeSeries;
-  labels: Array<[Buffer, Buffer, number]>;
+  labels: Buffer;
   size: number;
 }
 
-function sizeOf(series: TimeSeries): Sized {
-  let size = 0;
-  const labels: Array<[Buffer, Buffer, number]> = [];
-  for (const [n, v] of series.labels) {
-    const name = Buffer.from(n, 'utf8');
-    const value = Buffer.from(v, 'utf8');
-    const s = labelSize(name.length, value.length);
-    labels.push([name, value, s]);
-    size += fieldSize(s);
+/** The label fields of a TimeSeries (field 1, repeated), encoded once. */
+export function encodeLabels(labels: ReadonlyArray<readonly [string, string]>): Buffer {
+  const parts = labels.map(([n, v]) => [Buffer.from(n, 'utf8'), Buffer.from(v, 'utf8')] as const);
+  const total = parts.reduce((a, [n, v]) => a + fieldSize(labelSize(n.length, v.length)), 0);
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const [name, value] of parts) {
+    buf[at++] = TAG.timeSeriesLabels;
+    at = writeVarint(buf, at, labelSize(name.length, value.length));
+    at = writeBytes(buf, at, TAG.labelName, name);
+    at = writeBytes(buf, at, TAG.labelValue, value);
   }
+  return buf;
+}
+
+function sizeOf(series: TimeSeries): Sized {
+  const labels = series.labelBytes ?? encodeLabels(series.labels);
+  let size = labels.length;
   for (const x of series.samples) size += fieldSize(sampleSize(x.t));
   return { series, labels, size };
 }
@@ -109,12 +119,8 @@ function writeBytes(buf: Buffer, at: number, tag: number, bytes: Buffer): number
 function writeSeries(buf: Buffer, at: number, s: Sized): number {
   buf[at++] = TAG.writeRequestTimeseries;
   at = writeVarint(buf, at, s.size);
-  for (const [name, value, size] of s.labels) {
-    buf[at++] = TAG.timeSeriesLabels;
-    at = writeVarint(buf, at, size);
-    at = writeBytes(buf, at, TAG.labelName, name);
-    at = writeBytes(buf, at, TAG.labelValue, value);
-  }
+  s.labels.copy(buf, at);
+  at += s.labels.length;
   for (const x of s.series.samples) {
     buf[at++] = TAG.timeSeriesSamples;
     at = writeVarint(buf, at, sampleSize(x.t));

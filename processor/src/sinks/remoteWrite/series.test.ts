@@ -5,7 +5,7 @@ import { transcriptRecords } from '#tools/transcript/decoded.js';
 import { initialState } from '../../core/state/state.js';
 import { createCore } from '../../core/step.js';
 import { promName } from './naming.js';
-import { toTimeSeries } from './series.js';
+import { LabelCache, toTimeSeries } from './series.js';
 import type { TimeSeries } from './protobuf.js';
 
 describe('promName: the naming table', () => {
@@ -99,6 +99,14 @@ describe('toTimeSeries over the thin-LV fixture', () => {
     expect(enospc[0]!.samples.map((x) => (x.stale ? 'stale' : x.value))).toEqual([2, 'stale']);
     const wm = find('qmpipe_alert_firing', { type: 'watermark', node: 'lv0-format', backing_index: '1' });
     expect(wm[0]!.samples.at(-1)).toMatchObject({ value: 2 }); // still firing at the end
+  });
+
+  it('maps the same with the sink’s memo of series identities, warm or cold', () => {
+    const cache = new LabelCache();
+    const strip = (m: ReturnType<typeof toTimeSeries>) => m.series.map((x) => ({ labels: x.labels, samples: x.samples }));
+    toTimeSeries(out, state, { cluster: 'test' }, cache);
+    expect(strip(toTimeSeries(out, state, { cluster: 'test' }, cache))).toEqual(strip(mapped));
+    expect(strip(toTimeSeries(out, state, { cluster: 'test' }, new LabelCache(3)))).toEqual(strip(mapped)); // cleared as it fills
   });
 
   it('writes a 0 one millisecond before a counter that reset, so Prometheus sees the reset', () => {

@@ -21,7 +21,7 @@ import type { CoreState } from '../../core/state/state.js';
 import { compressBody, type RemoteWriteClient } from './client.js';
 import { encodeWriteRequest, sampleCount, type TimeSeries } from './protobuf.js';
 import { SeriesQueue } from './queue.js';
-import { toTimeSeries, type BatchInput } from './series.js';
+import { LabelCache, toTimeSeries, type BatchInput } from './series.js';
 
 export interface RemoteWriteSinkOptions {
   batchSize: number;
@@ -69,6 +69,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class RemoteWriteSink {
   readonly stats: RemoteWriteStats = { sent: 0, duplicate: 0, rejected: 0, dropped: 0, retries: 0, requests: 0, unmapped: 0 };
   private readonly queue: SeriesQueue;
+  private readonly labels = new LabelCache();
   private readonly abort = new AbortController();
   private readonly t: ReturnType<typeof remoteWriteTelemetry>;
   private wake: (() => void) | null = null;
@@ -93,7 +94,7 @@ export class RemoteWriteSink {
   /** Maps and queues a batch; never blocks. */
   offer(batch: BatchInput, state: CoreState | null): void {
     if (this.stopping) return;
-    const mapped = toTimeSeries(batch, state, this.o.labels);
+    const mapped = toTimeSeries(batch, state, this.o.labels, this.labels);
     this.stats.unmapped += mapped.unmapped;
     if (mapped.unmapped > 0) this.t.unmapped.inc({}, mapped.unmapped);
     if (mapped.series.length === 0) return;
