@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // node resolves them to dist/. An alias, not a resolve condition: conditions would
 // change how every package in node_modules resolves too.
 const root = fileURLToPath(new URL('.', import.meta.url));
-const alias = [{ find: /^#(common|schemas|agent|processor|alerts|tools|demo|cli)\/(.*)\.js$/, replacement: `${root}$1/src/$2.ts` }];
+const alias = [{ find: /^#(common|schemas|agent|processor|alerts|tools|top|demo|cli)\/(.*)\.js$/, replacement: `${root}$1/src/$2.ts` }];
 
 // Two projects: `unit` needs no services; `integration` starts the real stack
 // (Kafka, S3Proxy, QEMU) once per run through infra/ and tears it down.
@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{common,schemas,agent,processor,alerts,tools,demo,cli}/src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['{common,schemas,agent,processor,alerts,tools,top,demo,cli}/src/**/*.test.ts', 'test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },

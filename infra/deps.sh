@@ -3,7 +3,9 @@
 #   deps.sh [apt] [node] [jars] [guest] [libvirt] [exporter]  (no argument = the first four, in that order)
 #   apt    Debian packages (only as root, only those missing): QEMU, qemu-img, the kernel and
 #          busybox-static for the test guest, a JDK and Maven for the Java servers,
-#          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), openssl for the
+#          Alertmanager for `qmpipe alerts forward` tests (infra/alertmanager), Prometheus (and its
+#          promtool) for the remote-write and dashboard tests (infra/prometheus), tmux for the
+#          `qmpipe top` live-screen test, openssl for the
 #          test broker's throwaway certificates (infra/kafka/start.sh).
 #   node   `npm ci --ignore-scripts` when node_modules is missing or older than package-lock.json
 #          (no fallback: the lock lists every platform's optional packages, so npm ci accepts it)
@@ -21,11 +23,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static util-linux openjdk-17-jre-headless maven prometheus-alertmanager
-  libvirt-clients libxml2-utils systemd openssl)
+  prometheus tmux libvirt-clients libxml2-utils systemd openssl)
 # A package counts as present when its command is there (a JDK or Maven may be installed
 # without Debian's package, e.g. Temurin or a tarball).
 declare -A APT_PROVIDES=([qemu-system-x86]=qemu-system-x86_64 [qemu-utils]=qemu-img [util-linux]=losetup
-  [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager
+  [openjdk-17-jre-headless]=java [maven]=mvn [prometheus-alertmanager]=prometheus-alertmanager [prometheus]=promtool [tmux]=tmux
   [libvirt-clients]=virt-xml-validate [libvirt-daemon]=libvirtd [prometheus-libvirt-exporter]=prometheus-libvirt-exporter [libxml2-utils]=xmllint [systemd]=systemd-analyze [openssl]=openssl)
 
 ensure_apt() {

@@ -22,6 +22,11 @@ export const commands: Command[] = [
     load: () => import('#tools/domstats/command.js'),
   },
   { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('#agent/command.js') },
+  {
+    name: 'top',
+    summary: 'live terminal view of VMs (local QMP sockets, a transcript, or the fleet from Kafka); --once --json for one frame',
+    load: () => import('#top/command.js'),
+  },
   { name: 'record', summary: "record one VM's QMP poll traffic as a transcript (shared fixture format)", load: () => import('#tools/record/command.js') },
   {
     name: 'processor',

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createS3Client } from '#processor/sinks/s3Store.js';
 import { alertTypesSeen } from './report/demoState.js';
-import { duration, textTable } from './report/format.js';
+import { duration, textTable } from '#top/view/format.js';
 import { renderHtmlReport } from './report/htmlReport.js';
 import { renderAlertLine } from './report/liveView.js';
 import type { DemoContext } from './context.js';

@@ -18,6 +18,8 @@ export interface Rate {
   value: number;
   /** bytes/s, seconds/s, count/s, bytes, seconds, count, ratio… */
   unit: string;
+  /** The VM's host (VmIdentity.host): whoever reads the rates topic sees the whole fleet. */
+  host: string;
 }
 
 export type Severity = 'warning' | 'critical';

@@ -9,7 +9,7 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '#common/paths.js';
 
-const LAYER: Record<string, number> = { common: 0, schemas: 1, agent: 2, processor: 2, alerts: 2, tools: 3, demo: 4, cli: 5 };
+const LAYER: Record<string, number> = { common: 0, schemas: 1, agent: 2, processor: 2, alerts: 2, tools: 3, top: 3.5, demo: 4, cli: 5 };
 const root = packageRoot();
 const appFiles = execFileSync('git', ['ls-files', '*.ts'], { cwd: root, encoding: 'utf8' })
   .split('\n')

@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 const run = runFixture();
 
 function rate(t: number, series: string, value: number): Rate {
-  return { kind: 'rate', t, vm: 'vm1', vmUuid: 'uuid-1', series, value, unit: 'bytes' };
+  return { kind: 'rate', t, vm: 'vm1', vmUuid: 'uuid-1', series, value, unit: 'bytes', host: 'h1' };
 }
 
 describe('parseSeries', () => {

@@ -10,6 +10,7 @@
  * Everything else is ignored. Times are record (event) times, epoch ms.
  */
 import type { Alert, AlertLabels, Rate, Severity } from '#schemas/outputs.js';
+import { timeToFull } from '#top/model/frame.js';
 
 export const CHAIN_FIELDS = ['allocation', 'physical', 'capacity', 'free', 'growth'] as const;
 export type ChainField = (typeof CHAIN_FIELDS)[number];
@@ -196,10 +197,7 @@ export function currentChain(d: DeviceView, freshMs = 2_500): ElementView[] {
 
 /** Seconds until the element is full at its current growth; null when not growing (or unknown). 0 when full. */
 export function timeToFullSeconds(e: ElementView, minGrowth = 4_096): number | null {
-  if (e.free === null) return null;
-  if (e.free <= 0) return 0;
-  if (e.growth === null || e.growth < minGrowth) return null;
-  return e.free / e.growth;
+  return timeToFull(e.free, e.growth, minGrowth);
 }
 
 /** Alert types seen, each with the states it was seen in (e.g. paused-enospc → firing,resolved). */

@@ -9,7 +9,7 @@
  * query run over them.
  */
 import { historyKey, type AlertMark, type DemoState, type ElementPoint } from './demoState.js';
-import { duration, rel } from './format.js';
+import { duration, rel } from '#top/view/format.js';
 
 export interface QueryResult {
   sql: string;

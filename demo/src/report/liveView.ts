@@ -10,7 +10,7 @@
  *   renderAlertLine  one line per alert transition.
  */
 import { currentChain, timeToFullSeconds, type AlertMark, type DemoState, type DeviceView, type ElementView, type VmView } from './demoState.js';
-import { clip, clock, duration, mib, rate, rel } from './format.js';
+import { bar, clip, clock, duration, mib, rate, rel } from '#top/view/format.js';
 
 export interface FrameOptions {
   /** Header text, e.g. "qmpipe demo · live VM demo-1a2b3c". */
@@ -26,15 +26,7 @@ export interface FrameOptions {
   noteRows?: number;
 }
 
-/** `[#######.....] 61% 58.0/96.0 MiB`; the bar is full (and the percentage above 100) when allocation exceeds physical. */
-export function bar(allocation: number | null, physical: number | null, width = 24): string {
-  if (allocation === null || physical === null || physical <= 0)
-    return `[${'?'.repeat(width)}]   ?% ${allocation === null ? '?' : mib(allocation)}/${physical === null ? '?' : mib(physical)} MiB`;
-  const ratio = allocation / physical;
-  const filled = Math.max(0, Math.min(width, Math.round(ratio * width)));
-  const pct = `${Math.round(ratio * 100)}%`.padStart(4);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct} ${mib(allocation)}/${mib(physical)} MiB`;
-}
+export { bar } from '#top/view/format.js';
 
 function ttf(e: ElementView): string {
   const s = timeToFullSeconds(e);

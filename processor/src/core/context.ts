@@ -13,11 +13,17 @@ import { buildStatsLayout, descriptorsOf } from './stats/statsLayout.js';
 export interface CoreOptions {
   /** Build a Rate per derived value (replay, rates topic). Off, the core only accumulates rollups and alerts. */
   emitRates?: boolean;
+  /**
+   * With emitRates: also build a Point per counter (its raw cumulative value) and per chain
+   * gauge (with its node) for a metrics store (outputs.ts).
+   */
+  emitPoints?: boolean;
 }
 
 export interface CoreContext {
   config: ProcessorConfig;
   emitRates: boolean;
+  emitPoints: boolean;
   resolutions: readonly number[];
   disabled: ReadonlySet<AlertType>;
   /** Stats layouts by snapshot hash|provider|target; variants for other value shapes. */
@@ -50,6 +56,7 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
   return {
     config,
     emitRates: opts.emitRates ?? false,
+    emitPoints: (opts.emitRates ?? false) && (opts.emitPoints ?? false),
     resolutions: config.rollup.resolutionsMs,
     disabled: new Set(config.alerts.disabled),
     layouts: new Map(),

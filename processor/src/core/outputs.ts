@@ -5,8 +5,31 @@
  */
 import type { Alert, Rate, Rollup } from '#schemas/outputs.js';
 
+/**
+ * A value for a metrics store (CoreOptions.emitPoints; the Prometheus remote-write sink):
+ * a counter as its raw cumulative value in its unit (QEMU's own count: it continues across
+ * an agent restart and restarts with QEMU), or a backing-chain gauge with its node.
+ */
+export interface Point {
+  t: number;
+  vm: string;
+  vmUuid: string;
+  host: string;
+  /** The Rate vocabulary: block.vda.wr.bytes, block.vda.1.allocation. */
+  series: string;
+  value: number;
+  unit: string;
+  type: 'counter' | 'gauge';
+  /** Chain elements: the format node at this position; null otherwise. */
+  node: string | null;
+  /** Counters: the core counted a reset of this series at this sample (a decrease, or a new QEMU instance). */
+  reset: boolean;
+}
+
 export interface StepOutputs {
   rates: Rate[];
+  /** Only with CoreOptions.emitPoints. */
+  points: Point[];
   alerts: Alert[];
   rollups: Rollup[];
   /** Rollup rows left out: their window had been closed by the watermark before (watermark.ts). */
@@ -23,5 +46,5 @@ export interface RefusedRecord {
 }
 
 export function emptyOutputs(): StepOutputs {
-  return { rates: [], alerts: [], rollups: [], lateRollups: 0, refused: [] };
+  return { rates: [], points: [], alerts: [], rollups: [], lateRollups: 0, refused: [] };
 }

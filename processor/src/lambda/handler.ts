@@ -18,6 +18,7 @@ import { loadWriterSchemas } from '../runtime/main.js';
 import { alertMessages } from '#schemas/codecs/outputs.js';
 import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
+import { remoteWriteSinkFrom } from '../sinks/remoteWrite/fromConfig.js';
 import { invoke, type AlertPublisher, type InvokeDeps, type PartitionResult } from './invoke.js';
 
 const log = createLogger({ app: 'qmpipe-lambda' });
@@ -59,9 +60,12 @@ export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
+  const sink = remoteWriteSinkFrom(cfg.remoteWrite, { log: log.child({ component: 'remote-write' }) });
+  const core = createCore(cfg.core, { emitRates: sink !== null, emitPoints: sink !== null });
   return {
-    env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
+    env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     schemas,
+    remoteWrite: sink && { sink, flushTimeoutMs: cfg.remoteWrite.stopTimeoutMs },
     store,
     rollups: createRollupWriter(store, cfg.s3.prefix),
     alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),

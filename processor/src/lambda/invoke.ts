@@ -23,6 +23,7 @@ import type { Logger } from '#common/log.js';
 import { decodeCheckpoint, encodeCheckpoint, isUnusableCheckpoint } from '../partition/partitionCheckpoint.js';
 import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../partition/partitionStep.js';
 import type { RollupWriter } from '../sinks/rollupWriter.js';
+import type { RemoteWriteSink } from '../sinks/remoteWrite/sink.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
 import { parseKafkaEvent, type PartitionBatch } from './event.js';
@@ -42,6 +43,8 @@ export interface InvokeDeps {
   checkpointPrefix: string;
   deadLetterPrefix: string;
   log?: Logger;
+  /** Gets each partition's outputs once its checkpoint is written; flushed before the invocation returns. */
+  remoteWrite?: { sink: RemoteWriteSink; flushTimeoutMs: number } | null;
 }
 
 export interface PartitionResult {
@@ -88,6 +91,8 @@ function usableCheckpoint(body: Buffer, batch: PartitionBatch, deps: InvokeDeps)
 export async function invoke(event: unknown, deps: InvokeDeps): Promise<PartitionResult[]> {
   const results: PartitionResult[] = [];
   for (const batch of parseKafkaEvent(event)) results.push(await invokePartition(batch, deps));
+  // Lambda freezes the container once the handler returns: send now (what stays queued goes with the next invocation).
+  if (deps.remoteWrite) await deps.remoteWrite.sink.flush(deps.remoteWrite.flushTimeoutMs);
   return results;
 }
 
@@ -114,6 +119,7 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
   }
   state.outbox = outputs.alerts;
   etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
+  deps.remoteWrite?.sink.offer(outputs, state.core);
   if (outputs.alerts.length > 0) {
     await deps.alerts.publish(outputs.alerts);
     state.outbox = [];

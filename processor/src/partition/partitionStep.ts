@@ -20,6 +20,7 @@ import { initialState, type CoreState } from '../core/state/state.js';
 import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
 import type { ProcessorCore } from '../core/step.js';
 import { watermarkBoundary } from '../core/clock/hosts.js';
+import type { Point } from '../core/outputs.js';
 import { bufferRollups, initialRollupBuffer, releaseAll, type ClosedWindow, type RollupBufferState } from './rollupBuffer.js';
 
 export interface PartitionState {
@@ -43,6 +44,8 @@ export interface InputMessage {
 export interface PartitionOutputs {
   alerts: Alert[];
   rates: Rate[];
+  /** Counter and chain points for a metrics store (only with the core's emitPoints). */
+  points: Point[];
   deadLetters: DeadLetter[];
   /** Rollup windows complete for this partition: one object each. */
   windows: ClosedWindow[];
@@ -70,7 +73,7 @@ export function processBatch(
   messages: readonly InputMessage[],
   env: PartitionEnv,
 ): { state: PartitionState; outputs: PartitionOutputs } {
-  const outputs: PartitionOutputs = { alerts: [], rates: [], deadLetters: [], windows: [], skipped: 0 };
+  const outputs: PartitionOutputs = { alerts: [], rates: [], points: [], deadLetters: [], windows: [], skipped: 0 };
   // Records are decoded lazily, one at a time as the core asks for them: a decoded batch
   // kept alive pushes the decoder's objects into V8's old space and costs GC time.
   const given: InputMessage[] = []; // the message of each record given to the core, for its refusals
@@ -95,6 +98,7 @@ export function processBatch(
   state.rollups.late += core.lateRollups;
   outputs.alerts = core.alerts;
   outputs.rates = core.rates;
+  outputs.points = core.points;
   const clock = state.core.clock >= 0 ? state.core.clock : null;
   const closedUntil = clock === null ? undefined : watermarkBoundary(state.core, env.core.ctx, env.allowedLatenessMs);
   outputs.windows = bufferRollups(state.rollups, core.rollups, clock, { allowedLatenessMs: env.allowedLatenessMs, closedUntil }).due;

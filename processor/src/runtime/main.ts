@@ -17,6 +17,7 @@ import { schemaTopicReader, WriterSchemas } from './kafka/writerSchemas.js';
 import { ensureProcessorTopics } from './kafka/topics.js';
 import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { processorTelemetry } from './telemetry.js';
+import { remoteWriteSinkFrom } from '../sinks/remoteWrite/fromConfig.js';
 
 export interface RunningProcessor {
   stop(): Promise<void>;
@@ -56,7 +57,8 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
   const store = new S3ObjectStore(s3, cfg.s3.bucket, {
     policy: { initialRetryTime: r.initialRetryTime, maxRetryTime: r.maxRetryTime, retries: r.retries, multiplier: 2, factor: 0.2 },
   });
-  const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' });
+  const remoteWrite = remoteWriteSinkFrom(cfg.remoteWrite, { registry: telemetry.registry, log: log.child({ component: 'remote-write' }) });
+  const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' || remoteWrite !== null, emitPoints: remoteWrite !== null });
   const runtime = new ProcessorRuntime(cfg, {
     kafka,
     log,
@@ -64,6 +66,7 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
     env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     schemas,
     rollups: createRollupWriter(store, cfg.s3.prefix),
+    remoteWrite,
   });
   const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));
   await runtime.start();
@@ -72,6 +75,7 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
     metricsPort: metrics?.port ?? null,
     async stop() {
       await runtime.stop();
+      await remoteWrite?.stop(cfg.remoteWrite.stopTimeoutMs);
       await metrics?.close();
       s3.destroy();
       log.info('processor stopped');

@@ -7,7 +7,16 @@ describe('output messages', () => {
   // timestamps they made the broker delete freshly published outputs.
   it('carry no record timestamp: the producer stamps the publication time; the event time stays in the value', () => {
     const a = fromAlertRecord(alertRecord({ t: Date.UTC(2020, 0, 1) }));
-    const rate = { kind: 'rate' as const, t: Date.UTC(2020, 0, 1), vm: 'vm1', vmUuid: 'u-1', series: 'block.vda.wr.bytes', value: 1, unit: 'bytes/s' };
+    const rate = {
+      kind: 'rate' as const,
+      t: Date.UTC(2020, 0, 1),
+      vm: 'vm1',
+      vmUuid: 'u-1',
+      host: 'h1',
+      series: 'block.vda.wr.bytes',
+      value: 1,
+      unit: 'bytes/s',
+    };
     const dl = { topic: 'raw', partition: 0, offset: 1, timestamp: Date.UTC(2020, 0, 1), key: null, value: null, code: 'EMPTY_VALUE', reason: 'x' };
     const msgs = [...alertMessages([a]), ...rateMessages([rate]), ...deadLetterMessages([dl])];
     expect(msgs.map((m) => m.timestamp)).toEqual([undefined, undefined, undefined]);

@@ -34,10 +34,22 @@ export interface OutputCodecs {
 
 let codecs: OutputCodecs | undefined;
 
+/**
+ * The rate codec also reads rates written before `host` was added (0.1): that writer
+ * schema is the current one without the field, and its records read host ''.
+ */
+function rateCodec(): SingleObjectCodec<Rate> {
+  const type = loadSchema('rate');
+  const codec = new SingleObjectCodec<Rate>(type);
+  const v1 = type.schema() as { fields: Array<{ name: string }> };
+  codec.addWriter(JSON.stringify({ ...v1, fields: v1.fields.filter((f) => f.name !== 'host') }));
+  return codec;
+}
+
 export function outputCodecs(): OutputCodecs {
   codecs ??= {
     alert: new SingleObjectCodec(loadSchema('alert')),
-    rate: new SingleObjectCodec(loadSchema('rate')),
+    rate: rateCodec(),
     deadLetter: new SingleObjectCodec(loadSchema('deadletter')),
   };
   return codecs;

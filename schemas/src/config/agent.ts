@@ -147,7 +147,7 @@ export const KafkaSasl = z
   .object({
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).default('scram-sha-512'),
     username: z.string().default(''),
-    /** Prefer QMPIPE_KAFKA_SASL_PASSWORD in the environment. */
+    /** A secret: prefer its environment variable (QMPIPE_KAFKA_SASL_PASSWORD, QMPIPE_REMOTE_WRITE_PASSWORD) to the file. */
     password: z.string().default(''),
   })
   .strict();

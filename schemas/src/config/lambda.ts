@@ -10,6 +10,7 @@ import { loadConfig } from '#common/config.js';
 import { LAMBDA_ENV } from './env.js';
 import { ProcessorConfig } from './processor.js';
 import { ProcessorKafkaConfig, ProcessorRuntimeConfig, ProcessorS3Config } from './processorRuntime.js';
+import { RemoteWriteConfig } from './remoteWrite.js';
 
 export const LambdaConfig = z
   .object({
@@ -33,6 +34,7 @@ export const LambdaConfig = z
     rollups: ProcessorRuntimeConfig.shape.rollups,
     input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
+    remoteWrite: RemoteWriteConfig.prefault({}),
     log: ProcessorRuntimeConfig.shape.log,
   })
   .strict();

@@ -9,6 +9,7 @@ import { loadConfig, type ConfigSource } from '#common/config.js';
 import { PROCESSOR_ENV } from './env.js';
 import { KafkaSasl, KafkaTls } from './agent.js';
 import { ProcessorConfig } from './processor.js';
+import { RemoteWriteConfig } from './remoteWrite.js';
 
 const ms = z.number().int().positive();
 
@@ -127,6 +128,8 @@ export const ProcessorRuntimeConfig = z
       .strict()
       .prefault({}),
     core: ProcessorConfig.prefault({}),
+    /** Series to a Prometheus remote-write receiver, after each transaction (processor/README.md). */
+    remoteWrite: RemoteWriteConfig.prefault({}),
     metrics: z
       .object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') })
       .strict()

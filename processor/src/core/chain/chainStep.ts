@@ -16,7 +16,7 @@ import type { BlockDevice, ChainElement } from '#schemas/types.js';
 import { classifyInterval } from '../series/counterRules.js';
 import { admitSeries, releaseSeries } from '../series/seriesCap.js';
 import { intern, type CoreContext } from '../context.js';
-import { rate } from '../series/emit.js';
+import { point, rate } from '../series/emit.js';
 import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { RecordScope } from '../scope.js';
 import { chainSeries, emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
@@ -71,6 +71,15 @@ function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: 
   if (el.physical !== null) r.push(rate(t, vm, `${series}.physical`, el.physical, 'bytes'));
   if (v.free !== null) r.push(rate(t, vm, `${series}.free`, v.free, 'bytes'));
   if (v.growth !== null) r.push(rate(t, vm, `${series}.growth`, v.growth, 'bytes/s'));
+  if (scope.ctx.emitPoints) {
+    const p = scope.out.points;
+    const node = el.formatNode;
+    if (raw >= 0) p.push(point(t, vm, `${series}.allocation`, raw, 'bytes', 'gauge', node, false));
+    p.push(point(t, vm, `${series}.capacity`, el.capacity, 'bytes', 'gauge', node, false));
+    if (el.physical !== null) p.push(point(t, vm, `${series}.physical`, el.physical, 'bytes', 'gauge', node, false));
+    if (v.free !== null) p.push(point(t, vm, `${series}.free`, v.free, 'bytes', 'gauge', node, false));
+    if (v.growth !== null) p.push(point(t, vm, `${series}.growth`, v.growth, 'bytes/s', 'gauge', node, false));
+  }
 }
 
 /** The element's state after this sample; undefined when a new element is refused by the series caps (one series each). */

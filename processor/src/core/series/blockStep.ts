@@ -65,6 +65,6 @@ export function foldBlock(scope: RecordScope, block: SeriesBlock, layout: Layout
   const deltas = needDeltas || ctx.emitRates ? scratchFor(ctx, layout.length) : null;
   state.counters.counterResets += foldValues(block, layout, values, interval, dtMs, deltas);
   block.t = t;
-  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, scope.vm, scope.out.rates);
+  if (deltas !== null && ctx.emitRates) emitBlockRates(block, layout, deltas, dtMs, t, scope.vm, scope.out.rates, ctx.emitPoints ? scope.out.points : null);
   return interval === 'ok' ? dtMs : -1;
 }

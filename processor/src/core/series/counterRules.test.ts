@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
-import { classifyInterval, foldRuns, RESET_PENDING } from './counterRules.js';
+import { classifyInterval, foldRuns, RESET_DELTA, RESET_PENDING } from './counterRules.js';
 import { CUMULATIVE, GAUGE, layoutOf } from './layout.js';
 import { initialState } from '../state/state.js';
 import { createCore } from '../step.js';
@@ -29,13 +29,13 @@ describe('counter rules (unit)', () => {
   }
 
   it.each([
-    // prev, cur: delta (-1 none), resets, the window's increase, the peak rate (milli-units/s, -1 none)
+    // prev, cur: delta (-1 none, RESET_DELTA after a reset), resets, the window's increase, the peak rate (milli-units/s, -1 none)
     [-1, 5, { delta: -1, resets: 0, increase: 0, peak: -1 }], // rule 1: first sight
     [5, -1, { delta: -1, resets: 0, increase: 0, peak: -1 }], // missing: no delta; the increase so far is kept
     [5, 9, { delta: 4, resets: 0, increase: 4, peak: 4000 }],
     [5, 5, { delta: 0, resets: 0, increase: 0, peak: -1 }],
-    [9, 4, { delta: -1, resets: 1, increase: 4, peak: -1 }], // rule 2: a decrease is a reset; the increase counts from 0
-    [RESET_PENDING, 500, { delta: -1, resets: 1, increase: 500, peak: -1 }], // rule 2: a new instance, even upwards
+    [9, 4, { delta: RESET_DELTA, resets: 1, increase: 4, peak: -1 }], // rule 2: a decrease is a reset; the increase counts from 0
+    [RESET_PENDING, 500, { delta: RESET_DELTA, resets: 1, increase: 500, peak: -1 }], // rule 2: a new instance, even upwards
   ] as const)('counter %i → %i', (p, c, want) => expect(fold(p, c)).toEqual(want));
 
   it('a gap keeps the value but gives no delta, and its increase is left out (rule 3)', () => {

@@ -25,7 +25,7 @@
  * `continue`. `pv` interleaves the previous raw values ([2i], -1 unknown) with the
  * finest window's peak or max ([2i+1]); `w.minBase` holds counter bases (seriesBlock.ts).
  * With `deltas`, each counter slot's delta for this interval is written there (-1
- * when it has none: first sight, reset, gap, missing); callers that only accumulate
+ * when it has none: first sight, gap, missing; RESET_DELTA after a reset); callers that only accumulate
  * rollups pass null and the same state results.
  */
 import type { ProcessorConfig } from '#schemas/config/processor.js';
@@ -45,6 +45,9 @@ export function classifyInterval(prevT: number, t: number, rates: ProcessorConfi
 
 /** prev value of a cumulative slot after a new QEMU instance: the next value is a reset (its increase counts from 0). */
 export const RESET_PENDING = -2;
+
+/** The delta written for a slot that reset in this interval (other slots without a delta get -1). */
+export const RESET_DELTA = -2;
 
 /** What the kernel folds into: the finest window's bases (counters) or minima (gauges), sums, and resets per slot. */
 export interface FoldTarget {
@@ -88,6 +91,7 @@ function foldCounters(
       if (p === RESET_PENDING) {
         resets++; // rule 2: a new instance: no rate; the increase counts from 0 (base already banked)
         countReset(w, i);
+        if (deltas !== null) deltas[i] = RESET_DELTA;
       } else a[i] += v; // rule 1: first sight emits nothing; the base moves with the value
       continue;
     }
@@ -95,6 +99,7 @@ function foldCounters(
       resets++; // rule 2: a decrease is a reset: no rate; the increase counts from 0
       a[i] -= p;
       countReset(w, i);
+      if (deltas !== null) deltas[i] = RESET_DELTA;
       continue;
     }
     const d = v - p;

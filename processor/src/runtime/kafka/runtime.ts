@@ -21,6 +21,7 @@ import { checkpointKey, encodeCheckpoint } from '../../partition/partitionCheckp
 import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../../partition/partitionStep.js';
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
 import type { RollupWriter } from '../../sinks/rollupWriter.js';
+import type { RemoteWriteSink } from '../../sinks/remoteWrite/sink.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { CoreCounterExport } from '../coreCounters.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
   schemas: Pick<WriterSchemas, 'ensureKnown'>;
   rollups: RollupWriter;
+  /** Gets each batch's outputs once they are committed (or were, by a previous owner); never awaited. */
+  remoteWrite?: RemoteWriteSink | null;
   telemetry: ProcessorTelemetry;
   log: Logger;
 }
@@ -167,6 +170,7 @@ export class ProcessorRuntime {
       await this.pauseForS3(owner, err);
       return false;
     }
+    this.deps.remoteWrite?.offer(outputs, owner.state.core); // committed by the previous owner: at least once
     return true;
   }
 
@@ -190,6 +194,7 @@ export class ProcessorRuntime {
       return false;
     }
     owner.committedOffset = owner.state.nextOffset;
+    this.deps.remoteWrite?.offer(outputs, owner.state.core);
     if (due) owner.checkpointedAt = Date.now();
     this.account(owner, chunk.length - outputs.skipped, outputs, Number(process.hrtime.bigint() - started) / 1e9);
     return true;

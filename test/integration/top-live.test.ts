@@ -1,0 +1,112 @@
+/**
+ * `qmpipe top` against a real test VM (infra/qemu), as a person uses it (bin/qmpipe.mjs,
+ * so run `npm run build` first):
+ *  - before the guest writes: `--socket --once --json` has the chain rows `qmpipe domstats
+ *    --socket --backing` prints;
+ *  - the live screen in a real terminal (tmux): it starts and shows the VM's row with the
+ *    guest's write rate, `s` sorts by the next column, Enter drills into the VM (chain
+ *    element with node, file and bar), Esc goes back, `q` quits and restores the terminal.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDomstats } from '#tools/domstats/domstats.js';
+import type { Frame } from '#top/model/frame.js';
+import { startTestVm, type TestVm } from './helpers/index.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'qmpipe.mjs');
+const session = `qmpipe-top-it-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', args, { encoding: 'utf8' });
+}
+
+function screen(): string {
+  return tmux('capture-pane', '-p', '-t', session);
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+let vm: TestVm;
+
+beforeAll(async () => {
+  // 4 MiB/s into a 256 MiB qcow2 on a 512 MiB device (never full), after 10 s of quiet for the --once comparison.
+  vm = await startTestVm({ rateMiBps: 4, seconds: 120, delaySeconds: 10, diskMiB: 256, backingMiB: 512 });
+}, 180_000);
+
+afterAll(async () => {
+  try {
+    tmux('kill-session', '-t', session);
+  } catch {}
+  await vm?.stop();
+});
+
+describe('qmpipe top --socket', () => {
+  it('--once --json has the chain rows of qmpipe domstats --socket --backing (before the guest writes)', async () => {
+    const ds = parseDomstats((await run(process.execPath, [bin, 'domstats', '--socket', vm.qmpAgent, '--backing'])).stdout);
+    const { stdout } = await run(process.execPath, [bin, 'top', '--socket', vm.qmpAgent, '--once', '--json']);
+    const frame = JSON.parse(stdout) as Frame;
+    expect(frame.vms).toHaveLength(1);
+    const v = frame.vms[0]!;
+    expect(v.vm).toBe(vm.name);
+    expect(v.state).toBe('running');
+    const rows = v.disks.flatMap((d) =>
+      d.chain.map((e) => ({
+        name: d.device,
+        backingIndex: e.backingIndex,
+        path: e.filename,
+        allocation: e.allocation,
+        capacity: e.capacity,
+        physical: e.physical,
+      })),
+    );
+    const want = Array.from({ length: Number(ds['block.count']) }, (_, i) => ({
+      name: ds[`block.${i}.name`],
+      backingIndex: Number(ds[`block.${i}.backingIndex`]),
+      path: ds[`block.${i}.path`],
+      allocation: Number(ds[`block.${i}.allocation`]),
+      capacity: Number(ds[`block.${i}.capacity`]),
+      physical: Number(ds[`block.${i}.physical`]),
+    }));
+    expect(rows).toEqual(want);
+    expect(v.writeBytesPerSecond).not.toBeNull(); // a rate interval was seen
+  }, 60_000);
+
+  it('the live screen: start, sort, drill in, back, quit', async () => {
+    tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50');
+    tmux('set-option', '-t', session, 'remain-on-exit', 'on');
+    tmux('respawn-pane', '-k', '-t', session, `${process.execPath} ${bin} top --socket ${vm.qmpAgent}`);
+    const row = () =>
+      screen()
+        .split('\n')
+        .find((l) => l.startsWith('> ') && l.includes(vm.name)) ?? '';
+    await until('the VM row with the guest writing', () => /[1-9][\d.]* MiB\/s/.test(row()), 60_000);
+    expect(screen()).toMatch(/qmpipe top · .* · 1\/1 VMs · \d+ firing · sort fill ↓/);
+    expect(row()).toMatch(new RegExp(`^> \\S+ +${vm.name} +running `));
+    tmux('send-keys', '-t', session, 's');
+    await until('sort by write', () => screen().includes('sort write ↓'));
+    tmux('send-keys', '-t', session, 'Enter');
+    await until('the drill-down', () => screen().includes(`VM ${vm.name}  host`));
+    const drill = screen();
+    expect(drill).toMatch(/DISKS \(1\)/);
+    expect(drill).toMatch(/ {4}\[0\] \S+ +\[[#.]+\] +\d+% [\d.]+\/[\d.]+ MiB/);
+    expect(drill).toContain('RECENT QMP EVENTS');
+    tmux('send-keys', '-t', session, 'Escape');
+    await until('the list again', () => row() !== '' && screen().includes('Enter drill in'));
+    tmux('send-keys', '-t', session, 'q');
+    // tmux marks the pane dead when the terminal closes and learns the exit status a moment later.
+    const exit = () => tmux('display-message', '-p', '-t', session, '#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}').trim();
+    await until('top to exit', () => /^1 status=\d/.test(exit()) || /signal=\S/.test(exit()));
+    expect(exit()).toBe('1 status=0 signal=');
+    expect(screen()).not.toContain('qmpipe top ·'); // the alternate screen is gone: the terminal is restored
+  }, 120_000);
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { defaultProcessorConfig } from '#schemas/config/processor.js';
+import { fixturePath } from '#test/support/fixtures.js';
+import { transcriptRecords } from '#tools/transcript/decoded.js';
+import { buildFrame } from './frame.js';
+import { createRecordFold, foldRecord } from './recordFold.js';
+import { applyAlert, applyRate, initialTopState } from './topState.js';
+
+/** The thin-LV fixture folded two ways: with its records (socket, replay) and from the core's outputs alone (kafka). */
+function both() {
+  const fold = createRecordFold(defaultProcessorConfig());
+  const outputsOnly = initialTopState();
+  for (const rec of transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records) {
+    const { outputs } = fold.core.step(fold.coreState, [rec]);
+    for (const r of outputs.rates) applyRate(outputsOnly, r);
+    for (const a of outputs.alerts) applyAlert(outputsOnly, a);
+  }
+  const withRecords = createRecordFold(defaultProcessorConfig());
+  for (const rec of transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records) foldRecord(withRecords, rec);
+  return { records: buildFrame(withRecords.top).vms[0]!, rates: buildFrame(outputsOnly).vms[0]! };
+}
+
+describe('a frame from rates and alerts only (the --kafka source)', () => {
+  const { records, rates } = both();
+
+  it('has the same chain values as one built from the samples, without node or file names', () => {
+    const strip = (v: typeof records) =>
+      v.disks.map((d) => ({ device: d.device, chain: d.chain.map((e) => [e.backingIndex, e.allocation, e.capacity, e.physical, e.free, e.growth]) }));
+    expect(strip(rates)).toEqual(strip(records));
+    expect(rates.disks[0]!.chain.map((e) => [e.node, e.filename])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+  });
+
+  it('has the same rates, fullest element (but its node), firing alerts and host', () => {
+    for (const k of ['writeBytesPerSecond', 'readBytesPerSecond', 'writeIops', 'writeLatencySeconds', 'host', 'vm', 'uuid'] as const)
+      expect(rates[k]).toEqual(records[k]);
+    expect(rates.fullest).toEqual({ ...records.fullest, node: null });
+    expect(rates.firing).toEqual(records.firing);
+    expect(rates.state).toBe('running'); // no Sample: what its alerts say
+  });
+});
