@@ -38,26 +38,7 @@ pid="$(start_bg prometheus "$logfile" "$bin" \
 echo "$pid" >"$pidfile"
 
 # Poll /-/ready until 200, the timeout, or the process exiting (then fail at once).
-if ! QMPIPE_WAIT_PID="$pid" node --no-warnings -e '
-  const [url, timeoutS] = process.argv.slice(1);
-  const pid = Number(process.env.QMPIPE_WAIT_PID);
-  const deadline = Date.now() + Number(timeoutS) * 1000;
-  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
-  let last = "no attempt";
-  (async () => {
-    while (Date.now() < deadline) {
-      if (!alive()) { console.error(`[prometheus] process ${pid} exited before it was ready (${last})`); process.exit(1); }
-      try {
-        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) process.exit(0);
-        last = `HTTP ${res.status}`;
-      } catch (err) { last = err.cause?.code ?? err.message; }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    console.error(`[prometheus] ${url}/-/ready: no 200 in ${timeoutS}s (last: ${last})`);
-    process.exit(1);
-  })();
-' "$url" "${QMPIPE_PROMETHEUS_TIMEOUT:-30}"; then
+if ! QMPIPE_WAIT_PID="$pid" node --no-warnings "$QMPIPE_ROOT/infra/httpReady.mjs" prometheus "$url/-/ready" "${QMPIPE_PROMETHEUS_TIMEOUT:-30}"; then
   pid_matches "$pid" "$dir/data" || log "Prometheus exited; last log lines:"$'\n'"$(tail -5 "$logfile")"
   stop_pidfile "$pidfile" "$dir/data" 5
   die "Prometheus not ready at $url (log $logfile)"
