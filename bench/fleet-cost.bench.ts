@@ -13,6 +13,9 @@
  *                per VM per scrape
  *      virsh     `virsh domstats --block --backing --vcpu --state` of the N every 1 s
  *      agent-none  (at N = 50 only) the agent with compression none: CPU and broker bytes
+ *      libvirt-qmp, libvirt-stats  (at N = 50 only; QMPIPE_BENCH_FLEET_LIBVIRT=0 skips) the agent
+ *                reaching the domains through libvirtd in each libvirt mode: its CPU plus the
+ *                libvirtd CPU above libvirtd's quiet load, per VM-poll
  *    A round's ratio compares the agent with the peer of the same round.
  * 3. A CPU profile of the agent at N = 50 (node --cpu-prof), over its measured window.
  *
@@ -137,7 +140,13 @@ async function idleProcessor(): Promise<void> {
   emit('processor.idle_wakeups_per_s', median(ws.map((d) => d.mainSwitches / d.seconds)), '1/s');
 }
 
-type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none';
+type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'libvirt-qmp' | 'libvirt-stats';
+const LIBVIRT_MODES = env.QMPIPE_BENCH_FLEET_LIBVIRT !== '0';
+
+/** The agent in a libvirt mode costs its own CPU and what it makes libvirtd do (over libvirtd's quiet load), per VM-poll. */
+function libvirtModeMs(p: AgentPhase, quietMsPerS: number): number {
+  return (p.cpu.statMs + Math.max(0, p.libvirtd.statMs - quietMsPerS * p.libvirtd.seconds)) / p.polls;
+}
 
 async function measureN(n: number, libvirtdPid: number, exporter: { url: string; pid: number }): Promise<void> {
   domains!.growTo(n);
@@ -147,6 +156,9 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
   const quiet = await quietPhase(libvirtdPid, 5_000);
   note(`N=${n} (${domainAccel(doms[0]!)}): libvirtd quiet ${f3(quiet.statMs / quiet.seconds)} ms/s`);
   const kinds: Kind[] = n === HEADLINE_N ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
+  if (n === HEADLINE_N && LIBVIRT_MODES) kinds.push('libvirt-qmp', 'libvirt-stats');
+  const byMode: Record<'qmp' | 'stats', number[]> = { qmp: [], stats: [] };
+  const quietMsPerS = quiet.statMs / quiet.seconds;
   const rounds: RoundResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const res: Partial<{ agent: AgentPhase; exporter: ExporterPhase; virsh: VirshPhase; agentNone: AgentPhase }> = {};
@@ -155,7 +167,15 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
       const common = { libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS };
       if (kind === 'agent') res.agent = await agentPhase({ ...agentOpts(`n${n}r${r}`, sockets), ...common });
       else if (kind === 'agent-none') res.agentNone = await agentPhase({ ...agentOpts(`n${n}r${r}none`, sockets, 'none'), ...common });
-      else if (kind === 'exporter') res.exporter = await exporterPhase(exporter.url, exporter.pid, libvirtdPid, 3_000, WINDOW_MS);
+      else if (kind === 'libvirt-qmp' || kind === 'libvirt-stats') {
+        const mode = kind === 'libvirt-qmp' ? 'qmp' : 'stats';
+        const lv = { libvirt: { mode, domains: doms.map((d) => d.name) } } as const;
+        const p = await agentPhase({ ...agentOpts(`n${n}r${r}${mode}`, []), ...lv, ...common });
+        byMode[mode].push(libvirtModeMs(p, quietMsPerS));
+        note(
+          `N=${n} round ${r}: agent in libvirt ${mode} mode ${f3(p.cpu.statMs / p.polls)} ms/VM-poll + libvirtd ${f3((p.libvirtd.statMs - quietMsPerS * p.libvirtd.seconds) / p.polls)} (${p.polls} polls)`,
+        );
+      } else if (kind === 'exporter') res.exporter = await exporterPhase(exporter.url, exporter.pid, libvirtdPid, 3_000, WINDOW_MS);
       else
         res.virsh = await virshPhase(
           doms.map((d) => d.name),
@@ -174,6 +194,12 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
         `virsh: libvirtd ${f3(round.virsh.libvirtd.statMs / round.virsh.calls / n)}, virsh ${f3(round.virsh.virshMs / round.virsh.calls / n)} ms/VM` +
         (round.agentNone ? `; agent (no compression) ${f3(round.agentNone.cpu.statMs / round.agentNone.polls)} ms/VM-poll` : ''),
     );
+  }
+  for (const mode of ['qmp', 'stats'] as const) {
+    if (byMode[mode].length === 0) continue;
+    const peer = median(rounds.map((x) => (x.exporter.exporter.statMs + x.exporter.libvirtd.statMs) / x.exporter.scrapes / x.exporter.domains));
+    emit(`agent.libvirt_${mode}.n${n}.cpu_ms_per_vm_poll_with_libvirtd`, median(byMode[mode]), 'ms');
+    emit(`agent.libvirt_${mode}.n${n}.vs_exporter_libvirtd.cheaper_x`, peer / median(byMode[mode]), 'x');
   }
   if (n === NS[0]) emit('agent.values_per_sample', await valuesPerSample(stack!.brokers, `${group}-n${n}r0-raw`, n * 3), 'values');
   emitNScope(n, rounds, quiet);

@@ -20,6 +20,8 @@ export interface AgentChildOptions {
   compression?: 'gzip' | 'none';
   /** Node flags before the script, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Poll these libvirt domains through libvirtd instead of sockets (the agent's libvirt modes). */
+  libvirt?: { mode: 'qmp' | 'stats'; domains: readonly string[] };
   /** Where the config file goes. */
   dir: string;
   name: string;
@@ -69,6 +71,7 @@ export class AgentChild {
   static async start(o: AgentChildOptions, timeoutMs = 60_000): Promise<AgentChild> {
     const cfg = {
       vms: { sockets: o.sockets.map((path) => ({ path })) },
+      ...(o.libvirt ? { libvirt: { mode: o.libvirt.mode, domains: o.libvirt.domains } } : {}),
       kafka: { brokers: o.brokers, rawTopic: o.rawTopic, schemaTopic: o.schemaTopic, ...(o.compression ? { compression: o.compression } : {}) },
       metrics: { listen: '127.0.0.1:0' },
     };

@@ -45,7 +45,7 @@ export async function agentPhase(
   const a = await AgentChild.start(o);
   o.onStart?.(a);
   try {
-    await a.waitPolls(o.sockets.length * 2, 60_000);
+    await a.waitPolls((o.libvirt?.domains.length ?? o.sockets.length) * 2, 60_000);
     await sleep(o.warmupMs);
     const c0 = await a.counters();
     const s0 = snapshot(a.pid);
