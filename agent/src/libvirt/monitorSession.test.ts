@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QmpExecuteError, QmpProtocolError } from '../qmp/errors.js';
-import { parseMonitorReply, toEventMessage } from './monitorSession.js';
+import type { LibvirtHost } from './host.js';
+import { openMonitorSession, parseMonitorReply, toEventMessage } from './monitorSession.js';
 
 describe('QMP through libvirt: replies and events', () => {
   it('a return value, a QMP error class, and garbage as a protocol error', () => {
@@ -25,5 +26,38 @@ describe('QMP through libvirt: replies and events', () => {
       nospace: true,
     });
     expect(toEventMessage({ callbackId: 1, domain: dom, event: 'X', seconds: 1n, micros: 2, details: '{broken' }).data).toEqual({});
+  });
+});
+
+describe('a session through libvirt (a fake libvirt connection at the client interface)', () => {
+  function fakeHost(replies: Record<string, string>) {
+    const sent: string[] = [];
+    const client = {
+      qemuMonitorCommand: async (_dom: unknown, cmd: { execute: string }) => {
+        sent.push(cmd.execute);
+        return replies[cmd.execute] ?? '{"error":{"class":"CommandNotFound","desc":"no"}}';
+      },
+      onClose: () => () => {},
+    };
+    const host = { client, onMonitorEvent: () => () => {} } as unknown as LibvirtHost;
+    return { host, sent };
+  }
+  const dom = { name: 'vm1', uuid: 'u', id: 1 };
+
+  it('opens with the greeting libvirt cannot give, built from query-version; the allowlist holds', async () => {
+    const { host, sent } = fakeHost({
+      'query-version': '{"return":{"qemu":{"major":7,"minor":2,"micro":22},"package":"Debian"}}',
+      'query-status': '{"return":{"status":"running","running":true}}',
+    });
+    const s = await openMonitorSession(host, dom, {});
+    expect(s.greeting).toEqual({ kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'Debian', capabilities: [] });
+    expect(await s.execute('query-status')).toEqual({ status: 'running', running: true });
+    await expect(s.execute('cont')).rejects.toThrow(/not on the read-only allowlist/);
+    await expect(s.execute('query-block')).rejects.toThrow(QmpExecuteError);
+    expect(sent).toEqual(['query-version', 'query-status', 'query-block']);
+  });
+
+  it('refuses to open while libvirt is not connected', async () => {
+    await expect(openMonitorSession({ client: null } as unknown as LibvirtHost, dom, {})).rejects.toThrow(/not connected/);
   });
 });

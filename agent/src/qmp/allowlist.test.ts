@@ -7,7 +7,8 @@ describe('isAllowed', () => {
     ['qmp_capabilities', true, true],
     ['query-status', true, true],
     ['query-stats-schemas', true, true],
-    ['query-version', false, false], // the agent does not send it
+    ['query-version', true, true], // the greeting of a session through libvirt
+    ['query-kvm', false, false], // the agent does not send it
     ['query-named-block-nodes', true, true],
     ['block-set-write-threshold', false, true],
     ['cont', false, false],

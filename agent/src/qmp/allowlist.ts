@@ -7,7 +7,8 @@
  *
  *   always   qmp_capabilities                     (no arguments)
  *            query-status, query-name, query-uuid, query-cpus-fast, query-block,
- *            query-block-jobs                     (no arguments)
+ *            query-block-jobs, query-version      (no arguments; query-version: the greeting of a
+ *                                                  session through libvirt, which has none)
  *            query-stats-schemas                  {provider?: str}
  *            query-stats                          {target: str, providers?: [{provider: str, names?: [str]}]}
  *            query-blockstats                     {query-nodes?: bool}
@@ -56,6 +57,7 @@ const ALWAYS: ReadonlyMap<string, Check | null> = new Map<string, Check | null>(
   ['query-status', null],
   ['query-name', null],
   ['query-uuid', null],
+  ['query-version', null],
   ['query-cpus-fast', null],
   ['query-block', null],
   ['query-block-jobs', null],
