@@ -53,8 +53,9 @@ describe('a session through libvirt (a fake libvirt connection at the client int
     expect(s.greeting).toEqual({ kind: 'greeting', version: { major: 7, minor: 2, micro: 22 }, package: 'Debian', capabilities: [] });
     expect(await s.execute('query-status')).toEqual({ status: 'running', running: true });
     await expect(s.execute('cont')).rejects.toThrow(/not on the read-only allowlist/);
-    await expect(s.execute('query-block')).rejects.toThrow(QmpExecuteError);
-    expect(sent).toEqual(['query-version', 'query-status', 'query-block']);
+    await expect(s.execute('query-stats', { target: 'vm' })).rejects.toThrow(QmpExecuteError); // the agent's shape passes
+    await expect(s.execute('query-stats', { target: 'vm', vcpus: [] })).rejects.toThrow(/not on the read-only allowlist/); // another shape does not
+    expect(sent).toEqual(['query-version', 'query-status', 'query-stats']);
   });
 
   it('refuses to open while libvirt is not connected', async () => {

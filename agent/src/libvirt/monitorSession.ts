@@ -94,7 +94,7 @@ class MonitorSession implements QmpSession {
   }
 
   async execute<T = unknown>(command: string, args?: Record<string, unknown>, eo: ExecuteOptions = {}): Promise<T> {
-    if (!isAllowed(this.opts.allowlist ?? readOnlyAllowlist, command)) throw new QmpRefusedError(command);
+    if (!isAllowed(this.opts.allowlist ?? readOnlyAllowlist, command, args)) throw new QmpRefusedError(command);
     if (this.closedWith) throw this.closedWith;
     const client = this.host.client;
     if (!client) throw this.end(new QmpDisconnectedError('libvirt is not connected'));

@@ -70,7 +70,7 @@ const ALWAYS: ReadonlyMap<string, Check | null> = new Map<string, Check | null>(
 const OPTIONAL: ReadonlyMap<OptionalCommand, Check> = new Map([['block-set-write-threshold', shape({ 'node-name': str, 'write-threshold': int })]]);
 
 /** Whether `command` with `args` may be sent. Pure; case-sensitive, as QMP is. */
-export function isAllowed(list: Allowlist, command: string, args?: Record<string, unknown>): boolean {
+export function isAllowed(list: Allowlist, command: string, args: Record<string, unknown> | undefined): boolean {
   const check = ALWAYS.has(command)
     ? ALWAYS.get(command)!
     : list.optional.has(command as OptionalCommand)
