@@ -13,15 +13,17 @@
  *                per VM per scrape
  *      virsh     `virsh domstats --block --backing --vcpu --state` of the N every 1 s
  *      agent-none  (at N = 50 only) the agent with compression none: CPU and broker bytes
+ *      agent-alt   (at N = 100 only) the agent under QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS
+ *                  (--max-semi-space-size=2): RSS and CPU beside the deployed V8 settings
  *      libvirt-qmp, libvirt-stats  (at N = 50 only; QMPIPE_BENCH_FLEET_LIBVIRT=0 skips) the agent
  *                reaching the domains through libvirtd in each libvirt mode: its CPU plus the
  *                libvirtd CPU above libvirtd's quiet load, per VM-poll
  *    A round's ratio compares the agent with the peer of the same round.
  * 3. A CPU profile of the agent at N = 50 (node --cpu-prof), over its measured window.
  *
- * Prints JSON lines (medians over rounds). Knobs: QMPIPE_BENCH_FLEET_VMS (12,50,100),
+ * Prints JSON lines (medians over rounds). Knobs: QMPIPE_BENCH_FLEET_VMS (12,50,100; empty: idle lines only),
  * QMPIPE_BENCH_FLEET_ROUNDS (3), QMPIPE_BENCH_FLEET_WARMUP_S (20), QMPIPE_BENCH_FLEET_WINDOW_S
- * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_PROFILE (1), QMPIPE_BENCH_FLEET_PROCESSOR (1).
+ * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_IDLE_SETTLE_S (15), QMPIPE_BENCH_FLEET_PROFILE (1), QMPIPE_BENCH_FLEET_PROCESSOR (1).
  * Everything it starts (domains, exporter, agent, libvirtd if it started it, the stack) is
  * stopped at the end, on failure and on SIGINT/SIGTERM.
  */
@@ -34,7 +36,7 @@ import { agentPhase, exporterPhase, quietPhase, virshPhase, type AgentPhase, typ
 import { processorIdle } from './fleetCost/processorIdle.js';
 import { delta, sleep, snapshot } from './fleetCost/procfs.js';
 import { summarizeProfile } from './fleetCost/profile.js';
-import { emitNScope, HEADLINE_N, type RoundResult } from './fleetCost/report.js';
+import { emitNScope, HEADLINE_N, RSS_N, type RoundResult } from './fleetCost/report.js';
 import { valuesPerSample } from './fleetCost/samples.js';
 import { benchStack, type BenchStack } from './stack.js';
 import { emit, median } from './util.js';
@@ -43,11 +45,14 @@ const env = process.env;
 const NS = (env.QMPIPE_BENCH_FLEET_VMS ?? '12,50,100')
   .split(',')
   .map(Number)
+  .filter((n) => n > 0) // QMPIPE_BENCH_FLEET_VMS= (empty): the idle lines only
   .sort((a, b) => a - b);
 const ROUNDS = Number(env.QMPIPE_BENCH_FLEET_ROUNDS ?? 3);
 const WARMUP_MS = Number(env.QMPIPE_BENCH_FLEET_WARMUP_S ?? 20) * 1000;
 const WINDOW_MS = Number(env.QMPIPE_BENCH_FLEET_WINDOW_S ?? 30) * 1000;
 const IDLE_MS = Number(env.QMPIPE_BENCH_FLEET_IDLE_S ?? 20) * 1000;
+/** Start-up settles in about 10 s (JIT, GC, the producer's first metadata): idle is measured after it. */
+const IDLE_SETTLE_MS = Number(env.QMPIPE_BENCH_FLEET_IDLE_SETTLE_S ?? 15) * 1000;
 const PROFILE = env.QMPIPE_BENCH_FLEET_PROFILE !== '0';
 const PROCESSOR = env.QMPIPE_BENCH_FLEET_PROCESSOR !== '0';
 
@@ -113,7 +118,7 @@ async function idleAgent(): Promise<void> {
     const o = agentOpts(`idle${r}`, []);
     const a = (agent = await AgentChild.start(o));
     try {
-      await sleep(5_000); // past start-up: the producer has sent the schema record
+      await sleep(IDLE_SETTLE_MS); // past start-up: the schema record sent, the JIT and GC of start-up done
       const s0 = snapshot(a.pid);
       await sleep(IDLE_MS);
       const d = delta(s0, snapshot(a.pid));
@@ -133,14 +138,16 @@ async function idleAgent(): Promise<void> {
 }
 
 async function idleProcessor(): Promise<void> {
-  const ws = await processorIdle(stack!, 4, 15_000, IDLE_MS, ROUNDS);
+  const ws = await processorIdle(stack!, 4, IDLE_SETTLE_MS, IDLE_MS, ROUNDS);
   for (const d of ws)
     note(`idle processor: ${f3(d.runMs / d.seconds)} ms/s, wake-ups ${f3(d.mainSwitches / d.seconds)}/s main, ${f3(d.allSwitches / d.seconds)}/s all`);
   emit('processor.idle_cpu_ms_per_s', median(ws.map((d) => d.runMs / d.seconds)), 'ms/s');
   emit('processor.idle_wakeups_per_s', median(ws.map((d) => d.mainSwitches / d.seconds)), '1/s');
 }
 
-type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'libvirt-qmp' | 'libvirt-stats';
+type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'agent-alt' | 'libvirt-qmp' | 'libvirt-stats';
+/** V8 settings tried beside the deployed ones at N = 100 (RSS target); empty: not tried. */
+const ALT_NODE_OPTIONS = env.QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS ?? '--max-semi-space-size=2';
 const LIBVIRT_MODES = env.QMPIPE_BENCH_FLEET_LIBVIRT !== '0';
 
 /** The agent in a libvirt mode costs its own CPU and what it makes libvirtd do (over libvirtd's quiet load), per VM-poll. */
@@ -157,16 +164,18 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
   note(`N=${n} (${domainAccel(doms[0]!)}): libvirtd quiet ${f3(quiet.statMs / quiet.seconds)} ms/s`);
   const kinds: Kind[] = n === HEADLINE_N ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
   if (n === HEADLINE_N && LIBVIRT_MODES) kinds.push('libvirt-qmp', 'libvirt-stats');
+  if (n === RSS_N && ALT_NODE_OPTIONS !== '') kinds.push('agent-alt');
   const byMode: Record<'qmp' | 'stats', number[]> = { qmp: [], stats: [] };
   const quietMsPerS = quiet.statMs / quiet.seconds;
   const rounds: RoundResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const res: Partial<{ agent: AgentPhase; exporter: ExporterPhase; virsh: VirshPhase; agentNone: AgentPhase }> = {};
+    const res: Partial<{ agent: AgentPhase; exporter: ExporterPhase; virsh: VirshPhase; agentNone: AgentPhase; agentAlt: AgentPhase }> = {};
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(k + r) % kinds.length]!;
       const common = { libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS };
       if (kind === 'agent') res.agent = await agentPhase({ ...agentOpts(`n${n}r${r}`, sockets), ...common });
       else if (kind === 'agent-none') res.agentNone = await agentPhase({ ...agentOpts(`n${n}r${r}none`, sockets, 'none'), ...common });
+      else if (kind === 'agent-alt') res.agentAlt = await agentPhase({ ...agentOpts(`n${n}r${r}alt`, sockets), nodeOptions: ALT_NODE_OPTIONS, ...common });
       else if (kind === 'libvirt-qmp' || kind === 'libvirt-stats') {
         const mode = kind === 'libvirt-qmp' ? 'qmp' : 'stats';
         const lv = { libvirt: { mode, domains: doms.map((d) => d.name) } } as const;
@@ -184,7 +193,7 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
         );
       agent = undefined;
     }
-    const round = { agent: res.agent!, exporter: res.exporter!, virsh: res.virsh!, agentNone: res.agentNone, n };
+    const round = { agent: res.agent!, exporter: res.exporter!, virsh: res.virsh!, agentNone: res.agentNone, agentAlt: res.agentAlt, n };
     rounds.push(round);
     const a = round.agent;
     const e = round.exporter;
@@ -192,7 +201,10 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
       `N=${n} round ${r}: agent ${f3(a.cpu.statMs / a.polls)} ms/VM-poll (${a.polls} polls, ${a.missed} missed, rss ${a.rssMb.toFixed(1)} MB, libvirtd ${f3(a.libvirtd.statMs / a.libvirtd.seconds)} ms/s); ` +
         `exporter ${f3(e.exporter.statMs / e.scrapes / e.domains)} + libvirtd ${f3(e.libvirtd.statMs / e.scrapes / e.domains)} ms/VM-scrape (${e.scrapes} scrapes of ${e.domains} domains, ${e.scrapeMs.toFixed(0)} ms each); ` +
         `virsh: libvirtd ${f3(round.virsh.libvirtd.statMs / round.virsh.calls / n)}, virsh ${f3(round.virsh.virshMs / round.virsh.calls / n)} ms/VM` +
-        (round.agentNone ? `; agent (no compression) ${f3(round.agentNone.cpu.statMs / round.agentNone.polls)} ms/VM-poll` : ''),
+        (round.agentNone ? `; agent (no compression) ${f3(round.agentNone.cpu.statMs / round.agentNone.polls)} ms/VM-poll` : '') +
+        (round.agentAlt
+          ? `; agent (NODE_OPTIONS=${ALT_NODE_OPTIONS}) ${f3(round.agentAlt.cpu.statMs / round.agentAlt.polls)} ms/VM-poll, rss ${round.agentAlt.rssMb.toFixed(1)} MB`
+          : ''),
     );
   }
   for (const mode of ['qmp', 'stats'] as const) {
@@ -236,6 +248,7 @@ async function main(): Promise<void> {
   note(`run dir ${runDir}; N = ${NS.join(', ')}; ${ROUNDS} rounds; warm-up ${WARMUP_MS / 1000} s, window ${WINDOW_MS / 1000} s`);
   await idleAgent();
   if (PROCESSOR) await idleProcessor();
+  if (NS.length === 0) return;
   libvirtUp = true;
   const libvirtdPid = startLibvirt(runDir);
   exporterUp = true;

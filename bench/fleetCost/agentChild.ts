@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { packageRoot } from '#common/paths.js';
 import { sleep } from './procfs.js';
 
+/** NODE_OPTIONS of infra/deploy/systemd/qmpipe-agent.service and the DaemonSet. */
+export const DEPLOYED_NODE_OPTIONS = '--max-semi-space-size=4';
+
 export interface AgentChildOptions {
   brokers: string[];
   sockets: readonly string[];
@@ -20,6 +23,8 @@ export interface AgentChildOptions {
   compression?: 'gzip' | 'none';
   /** Node flags before the script, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** NODE_OPTIONS of the agent; unset: DEPLOYED_NODE_OPTIONS. */
+  nodeOptions?: string;
   /** Poll these libvirt domains through libvirtd instead of sockets (the agent's libvirt modes). */
   libvirt?: { mode: 'qmp' | 'stats'; domains: readonly string[] };
   /** Where the config file goes. */
@@ -77,7 +82,7 @@ export class AgentChild {
     };
     const file = join(o.dir, `${o.name}.agent.json`);
     writeFileSync(file, JSON.stringify(cfg, null, 2));
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: o.nodeOptions ?? DEPLOYED_NODE_OPTIONS };
     for (const k of Object.keys(env)) if (k.startsWith('QMPIPE_') || k.startsWith('KAFKA_')) delete env[k]; // the config alone decides
     const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(packageRoot(), 'bin', 'qmpipe.mjs'), 'agent', '--config', file], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -17,6 +17,8 @@ export interface RoundResult {
   exporter: ExporterPhase;
   virsh: VirshPhase;
   agentNone: AgentPhase | undefined;
+  /** At RSS_N: the agent under other NODE_OPTIONS (QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS). */
+  agentAlt?: AgentPhase | undefined;
 }
 
 /** CPU ms per VM-poll of the agent process (utime + stime). */
@@ -125,6 +127,7 @@ export function emitNScope(n: number, rounds: RoundResult[], quiet: ProcDelta): 
   emit(`libvirtd.quiet_cpu_ms_per_s.n${n}`, quiet.statMs / quiet.seconds, 'ms/s');
   const bytes = rounds.filter((r) => r.agent.brokerBytes !== undefined).map((r) => r.agent.brokerBytes! / r.agent.records);
   if (bytes.length > 0) perN(n, 'agent.broker_bytes_per_record.gzip', bytes, 'B');
+  emitAlt(n, rounds);
   const none = rounds.filter((r) => r.agentNone !== undefined).map((r) => r.agentNone!);
   if (none.length === 0) return;
   perN(n, 'agent.process.cpu_ms_per_vm_poll.compression_none', none.map(agentPerPoll), 'ms');
@@ -136,4 +139,28 @@ export function emitNScope(n: number, rounds: RoundResult[], quiet: ProcDelta): 
   );
   const noneBytes = none.filter((a) => a.brokerBytes !== undefined).map((a) => a.brokerBytes! / a.records);
   if (noneBytes.length > 0) perN(n, 'agent.broker_bytes_per_record.none', noneBytes, 'B');
+}
+
+/** The agent under other V8 settings beside the deployed ones, same N, same rounds. */
+function emitAlt(n: number, rounds: RoundResult[]): void {
+  const both = rounds.filter((r) => r.agentAlt !== undefined);
+  if (both.length === 0) return;
+  perN(
+    n,
+    'agent.process.rss_mb.alt_node_options',
+    both.map((r) => r.agentAlt!.rssMb),
+    'MB',
+  );
+  perN(
+    n,
+    'agent.process.cpu_ms_per_vm_poll.alt_node_options',
+    both.map((r) => agentPerPoll(r.agentAlt!)),
+    'ms',
+  );
+  perN(
+    n,
+    'agent.alt_node_options_vs_deployed.cpu_ratio',
+    both.map((r) => agentPerPoll(r.agentAlt!) / agentPerPoll(r.agent)),
+    'x',
+  );
 }
