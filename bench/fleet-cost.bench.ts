@@ -22,8 +22,9 @@
  * 3. A CPU profile of the agent at N = 50 (node --cpu-prof), over its measured window.
  *
  * Prints JSON lines (medians over rounds). Knobs: QMPIPE_BENCH_FLEET_VMS (12,50,100; empty: idle lines only),
- * QMPIPE_BENCH_FLEET_ROUNDS (3), QMPIPE_BENCH_FLEET_WARMUP_S (20), QMPIPE_BENCH_FLEET_WINDOW_S
- * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_IDLE_SETTLE_S (15), QMPIPE_BENCH_FLEET_PROFILE (1), QMPIPE_BENCH_FLEET_PROCESSOR (1).
+ * QMPIPE_BENCH_FLEET_ROUNDS (3; 0: the profile only), QMPIPE_BENCH_FLEET_WARMUP_S (20), QMPIPE_BENCH_FLEET_WINDOW_S
+ * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_IDLE_SETTLE_S (15), QMPIPE_BENCH_FLEET_PROFILE (1),
+ * QMPIPE_BENCH_FLEET_PROFILE_MODE (socket; qmp or stats: the agent in that libvirt mode), QMPIPE_BENCH_FLEET_PROCESSOR (1).
  * Everything it starts (domains, exporter, agent, libvirtd if it started it, the stack) is
  * stopped at the end, on failure and on SIGINT/SIGTERM.
  */
@@ -217,12 +218,26 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
   emitNScope(n, rounds, quiet);
 }
 
+/** Which agent the profile is of: on the QMP sockets (default), or in libvirt's qmp or stats mode. */
+const PROFILE_MODE = env.QMPIPE_BENCH_FLEET_PROFILE_MODE ?? 'socket';
+
 async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
-  const sockets = domains!.domains.slice(0, n).map((d) => d.qmpSocket);
+  domains!.growTo(n);
+  const doms = domains!.domains.slice(0, n);
   const dir = join(runDir, 'cpu-prof');
   mkdirSync(dir, { recursive: true });
   const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-  const p = await agentPhase({ ...agentOpts(`n${n}prof`, sockets), nodeArgs, libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS });
+  const common = { nodeArgs, libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS };
+  const p =
+    PROFILE_MODE === 'qmp' || PROFILE_MODE === 'stats'
+      ? await agentPhase({ ...agentOpts(`n${n}prof`, []), libvirt: { mode: PROFILE_MODE, domains: doms.map((d) => d.name) }, ...common })
+      : await agentPhase({
+          ...agentOpts(
+            `n${n}prof`,
+            doms.map((d) => d.qmpSocket),
+          ),
+          ...common,
+        });
   agent = undefined;
   const file = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
@@ -232,7 +247,7 @@ async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
   const s = summarizeProfile(join(dir, file), p.windowMonoUs[0], p.windowMonoUs[1]);
   const busy = s.parts.reduce((x, y) => x + y.ms, 0);
   note(
-    `profile of the agent at N=${n} (${join(dir, file)}): main thread busy ${busy.toFixed(0)} of ${s.windowMs.toFixed(0)} ms; ` +
+    `profile of the agent (${PROFILE_MODE}) at N=${n} (${join(dir, file)}): main thread busy ${busy.toFixed(0)} of ${s.windowMs.toFixed(0)} ms; ` +
       `the process ${p.cpu.statMs.toFixed(0)} ms CPU (all threads), ${f3(p.cpu.statMs / p.polls)} ms/VM-poll under the profiler`,
   );
   for (const x of s.parts) note(`  ${(x.share * 100).toFixed(1).padStart(5)} %  ${x.part}`);
@@ -246,15 +261,15 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   stack = await benchStack();
   note(`run dir ${runDir}; N = ${NS.join(', ')}; ${ROUNDS} rounds; warm-up ${WARMUP_MS / 1000} s, window ${WINDOW_MS / 1000} s`);
-  await idleAgent();
-  if (PROCESSOR) await idleProcessor();
+  if (ROUNDS > 0) await idleAgent();
+  if (ROUNDS > 0 && PROCESSOR) await idleProcessor();
   if (NS.length === 0) return;
   libvirtUp = true;
   const libvirtdPid = startLibvirt(runDir);
   exporterUp = true;
   const exporter = startExporter(runDir);
   domains = new PausedDomains(runDir, group);
-  for (const n of NS) await measureN(n, libvirtdPid, exporter);
+  if (ROUNDS > 0) for (const n of NS) await measureN(n, libvirtdPid, exporter); // ROUNDS=0: the profile only
   const profN = NS.includes(HEADLINE_N) ? HEADLINE_N : NS[NS.length - 1]!;
   if (PROFILE) await profileAgent(profN, libvirtdPid);
 }
