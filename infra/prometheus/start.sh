@@ -7,6 +7,10 @@
 #   QMPIPE_PROMETHEUS_TIMEOUT  readiness timeout s [30]
 #   QMPIPE_PROMETHEUS_PORT     port                [a free one] (to restart it on the same URL)
 #   QMPIPE_PROMETHEUS_KEEP     1: keep the TSDB of an earlier start (a restart after an outage)
+#   QMPIPE_PROMETHEUS_WEB_CONFIG  a --web.config.file (TLS, client certificates, basic auth);
+#                              with tls_server_config the URL is https. The readiness check
+#                              then authenticates with QMPIPE_READY_CA, QMPIPE_READY_CERT,
+#                              QMPIPE_READY_KEY and QMPIPE_READY_BASIC (user:password), if set.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib.sh"
@@ -23,7 +27,14 @@ fi
 [[ "${QMPIPE_PROMETHEUS_KEEP:-0}" == 1 ]] || rm -rf "$dir"
 mkdir -p "$dir/data" "$QMPIPE_LOG_DIR"
 port="${QMPIPE_PROMETHEUS_PORT:-$(free_port)}"
-url="http://127.0.0.1:$port"
+web=()
+scheme=http
+if [[ -n "${QMPIPE_PROMETHEUS_WEB_CONFIG:-}" ]]; then
+  [[ -f "$QMPIPE_PROMETHEUS_WEB_CONFIG" ]] || die "QMPIPE_PROMETHEUS_WEB_CONFIG: $QMPIPE_PROMETHEUS_WEB_CONFIG not found"
+  web=(--web.config.file="$QMPIPE_PROMETHEUS_WEB_CONFIG")
+  grep -q '^tls_server_config:' "$QMPIPE_PROMETHEUS_WEB_CONFIG" && scheme=https
+fi
+url="$scheme://127.0.0.1:$port"
 logfile="$QMPIPE_LOG_DIR/prometheus.log"
 
 t0="$(now)"
@@ -34,6 +45,7 @@ pid="$(start_bg prometheus "$logfile" "$bin" \
   --web.listen-address="127.0.0.1:$port" \
   --web.external-url="$url" \
   --web.enable-remote-write-receiver \
+  "${web[@]}" \
   --log.level=info)"
 echo "$pid" >"$pidfile"
 

@@ -30,16 +30,20 @@ function infraEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir, ...extra };
 }
 
-/** Starts it (on `port` and keeping its TSDB when given: a restart); returns its URL. */
-export function startPrometheus(port?: number): string {
-  const env = infraEnv(port === undefined ? {} : { QMPIPE_PROMETHEUS_PORT: String(port), QMPIPE_PROMETHEUS_KEEP: '1' });
+/**
+ * Starts it (on `port` and keeping its TSDB when given: a restart); returns its URL. `extra`
+ * adds start.sh's variables (QMPIPE_PROMETHEUS_WEB_CONFIG, QMPIPE_READY_*, QMPIPE_RUN_DIR).
+ */
+export function startPrometheus(port?: number, extra: Record<string, string> = {}): string {
+  const env = infraEnv({ ...(port === undefined ? {} : { QMPIPE_PROMETHEUS_PORT: String(port), QMPIPE_PROMETHEUS_KEEP: '1' }), ...extra });
   const out = execFileSync('bash', [join(root, 'infra/prometheus/start.sh')], { env, encoding: 'utf8' });
   return /^PROMETHEUS_URL=(.*)$/m.exec(out)![1]!;
 }
 
-/** Stops it; `keep` leaves its TSDB for a restart. */
-export function stopPrometheus(keep = false): void {
-  execFileSync('bash', [join(root, 'infra/prometheus/stop.sh')], { env: infraEnv(keep ? { QMPIPE_PROMETHEUS_KEEP: '1' } : {}), stdio: 'ignore' });
+/** Stops it; `keep` leaves its TSDB for a restart; `extra` as given to startPrometheus. */
+export function stopPrometheus(keep = false, extra: Record<string, string> = {}): void {
+  const env = infraEnv({ ...(keep ? { QMPIPE_PROMETHEUS_KEEP: '1' } : {}), ...extra });
+  execFileSync('bash', [join(root, 'infra/prometheus/stop.sh')], { env, stdio: 'ignore' });
 }
 
 export interface PromResult {
