@@ -9,10 +9,8 @@
  * processor share the cores: the e2e figures are bounded by that, not by the core.
  * Knobs: QMPIPE_BENCH_E2E_VMS (10000), QMPIPE_BENCH_E2E_TICKS (4), QMPIPE_BENCH_E2E_PARTITIONS (4).
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import kafkajs from 'kafkajs';
-import { schemaTopicMessage } from '#schemas/codecs/avro.js';
-import { decodeRaw, encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
+import { decodeRaw, encodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { initialPartitionState, processBatch, type InputMessage } from '#processor/partition/partitionStep.js';
@@ -20,7 +18,7 @@ import { outputCodecs } from '#schemas/codecs/outputs.js';
 import { emit, median } from './util.js';
 import { fleet, thinTemplate, valuesOf } from './fleet.js';
 import { benchStack, type BenchStack } from './stack.js';
-import { spawnProcessorChild, waitCommitted } from './processorChild.js';
+import { processorConfig, processorTopics, spawnProcessorChild, waitCommitted } from './processorChild.js';
 import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 const VMS = Number(process.env.QMPIPE_BENCH_E2E_VMS ?? 10_000);
@@ -51,53 +49,9 @@ function coreValuesPerSecond(enc: Encoded, cfg: ReturnType<typeof loadProcessorR
   return enc.values / ((performance.now() - t0) / 1000);
 }
 
-function configFor(s: BenchStack, id: string): Record<string, unknown> {
-  return {
-    kafka: {
-      brokers: s.brokers,
-      rawTopic: `${id}-raw`,
-      schemaTopic: `${id}-schemas`,
-      groupId: `${id}-g`,
-      alertsTopic: `${id}-alerts`,
-      deadLetterTopic: `${id}-dlq`,
-      checkpointTopic: `${id}-ck`,
-      transactionalIdPrefix: id,
-      maxBatchMessages: 5_000,
-    },
-    s3: { bucket: id, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
-    metrics: { listen: 'off' },
-    log: { level: 'warn' },
-  };
-}
-
-async function prepare(s: BenchStack, kafka: kafkajs.Kafka, id: string, partitions: number, enc: Encoded | null): Promise<Record<string, unknown>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: `${id}-raw`, numPartitions: partitions },
-      { topic: `${id}-schemas`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ],
-  });
-  await admin.disconnect();
-  await new S3Client({
-    endpoint: s.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
-  }).send(new CreateBucketCommand({ Bucket: id }));
-  const p = kafka.producer();
-  await p.connect();
-  await p.send({ topic: `${id}-schemas`, messages: [schemaTopicMessage(rawCodec().type)] });
-  if (enc) for (let i = 0; i < enc.messages.length; i += 2_000) await p.send({ topic: `${id}-raw`, messages: enc.messages.slice(i, i + 2_000) });
-  await p.disconnect();
-  return configFor(s, id);
-}
-
 async function e2eValuesPerSecond(s: BenchStack, kafka: kafkajs.Kafka, enc: Encoded, instances: number): Promise<number> {
   const id = `bench-e2e-${instances}-${Date.now()}`;
-  const cfg = await prepare(s, kafka, id, PARTITIONS, enc);
+  const cfg = await processorTopics(s, kafka, id, PARTITIONS, enc?.messages ?? []);
   const children = Array.from({ length: instances }, () => spawnProcessorChild(cfg));
   try {
     const { seconds, fraction } = await Promise.race([
@@ -113,7 +67,7 @@ async function e2eValuesPerSecond(s: BenchStack, kafka: kafkajs.Kafka, enc: Enco
 /** Appends thin-LV VMs' records one tick at a time and times each alert from its record's append. */
 async function alertLatencies(s: BenchStack, kafka: kafkajs.Kafka): Promise<number[]> {
   const id = `bench-lat-${Date.now()}`;
-  const cfg = await prepare(s, kafka, id, PARTITIONS, null);
+  const cfg = await processorTopics(s, kafka, id, PARTITIONS);
   const child = spawnProcessorChild({ ...cfg, kafka: { ...(cfg.kafka as object), maxBatchMessages: 500 } });
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -156,7 +110,7 @@ async function main(): Promise<void> {
   const kafka = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING });
   try {
     const enc = encodeFleet();
-    const cfg = loadProcessorRuntimeConfig({ raw: configFor(s, 'core') });
+    const cfg = loadProcessorRuntimeConfig({ raw: processorConfig(s, 'core') });
     const core = median([coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg)]);
     emit('processor_core_values_per_s', core, 'values/s');
     const one = await e2eValuesPerSecond(s, kafka, enc, 1);

@@ -3,8 +3,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type kafkajs from 'kafkajs';
 import { packageRoot } from '#common/paths.js';
+import { schemaTopicMessage } from '#schemas/codecs/avro.js';
+import { rawCodec } from '#schemas/codecs/raw.js';
+import type { BenchStack } from './stack.js';
 
 /**
  * Starts `qmpipe processor` on `cfg`. QMPIPE_BENCH_CHILD_ARGS adds node flags (e.g.
@@ -69,4 +73,56 @@ export async function waitCommitted(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The config of a bench processor whose topics, group and bucket are all named after `id`. */
+export function processorConfig(s: BenchStack, id: string): Record<string, unknown> {
+  return {
+    kafka: {
+      brokers: s.brokers,
+      rawTopic: `${id}-raw`,
+      schemaTopic: `${id}-schemas`,
+      groupId: `${id}-g`,
+      alertsTopic: `${id}-alerts`,
+      deadLetterTopic: `${id}-dlq`,
+      checkpointTopic: `${id}-ck`,
+      transactionalIdPrefix: id,
+      maxBatchMessages: 5_000,
+    },
+    s3: { bucket: id, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
+    metrics: { listen: 'off' },
+    log: { level: 'warn' },
+  };
+}
+
+/** Creates the raw and schema topics and the bucket, registers the raw schema, produces `messages`; returns processorConfig. */
+export async function processorTopics(
+  s: BenchStack,
+  kafka: kafkajs.Kafka,
+  id: string,
+  partitions: number,
+  messages: kafkajs.Message[] = [],
+): Promise<Record<string, unknown>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: `${id}-raw`, numPartitions: partitions },
+      { topic: `${id}-schemas`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
+  await admin.disconnect();
+  await new S3Client({
+    endpoint: s.s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
+  }).send(new CreateBucketCommand({ Bucket: id }));
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic: `${id}-schemas`, messages: [schemaTopicMessage(rawCodec().type)] });
+  for (let i = 0; i < messages.length; i += 2_000) await p.send({ topic: `${id}-raw`, messages: messages.slice(i, i + 2_000) });
+  await p.disconnect();
+  return processorConfig(s, id);
 }

@@ -2,6 +2,7 @@
  * Builders of hand-made RawRecords for table-driven tests and benchmarks
  * (defaults: one running VM, one qcow2-on-host_device disk `vda`).
  */
+import { zeroCounters } from '#agent/sample/counters.js';
 import type {
   BlockCounters,
   BlockDevice,
@@ -17,33 +18,9 @@ import type {
 
 export const VM: VmIdentity = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };
 
+/** Block counters, all zero (the agent's own zeroCounters) but for `c`. */
 export function counters(c: Partial<BlockCounters> = {}): BlockCounters {
-  return {
-    rdBytes: 0,
-    wrBytes: 0,
-    rdOps: 0,
-    wrOps: 0,
-    flushOps: 0,
-    rdTimeNs: 0,
-    wrTimeNs: 0,
-    flushTimeNs: 0,
-    unmapBytes: 0,
-    unmapOps: 0,
-    unmapTimeNs: 0,
-    rdMerged: 0,
-    wrMerged: 0,
-    unmapMerged: 0,
-    failedRdOps: 0,
-    failedWrOps: 0,
-    failedFlushOps: 0,
-    failedUnmapOps: 0,
-    invalidRdOps: 0,
-    invalidWrOps: 0,
-    invalidFlushOps: 0,
-    invalidUnmapOps: 0,
-    idleTimeNs: null,
-    ...c,
-  };
+  return { ...zeroCounters(), ...c };
 }
 
 export function element(e: Partial<ChainElement> = {}): ChainElement {
