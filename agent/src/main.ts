@@ -7,7 +7,6 @@
  * then drain the spool to Kafka for up to `drainTimeoutMs`, persist the rest to the
  * spool dir, disconnect, close /metrics.
  */
-import { hostname } from 'node:os';
 import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
 import { serveMetrics } from '#common/metrics.js';
@@ -19,9 +18,9 @@ import { StatsPoller } from './libvirt/statsPoller.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
-import { createAllowlist } from './qmp/allowlist.js';
 import type { SampleBuilder } from './sample/seam.js';
-import { VmPoller, type Poller, type PollerOptions } from './poller/vmPoller.js';
+import { pollerOptions } from './poller/options.js';
+import { VmPoller, type Poller } from './poller/vmPoller.js';
 import type { VmTarget } from './poller/vmTarget.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
 import { DeadLetterFile } from './spool/deadLetter.js';
@@ -43,26 +42,6 @@ export interface AgentHandle {
   /** Port of the /healthz-only endpoint when enabled. */
   healthPort: number | undefined;
   stop(): Promise<void>;
-}
-
-export function pollerOptions(cfg: AgentConfig): PollerOptions {
-  return {
-    host: cfg.host ?? hostname(),
-    fastIntervalMs: cfg.sampling.fastIntervalMs,
-    slowIntervalMs: cfg.sampling.slowIntervalMs,
-    statsTargets: cfg.sampling.statsTargets,
-    statsProviders: cfg.sampling.statsProviders,
-    blockstatsNodes: cfg.sampling.blockstatsNodes === 'on',
-    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
-    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
-    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
-    maxLineBytes: cfg.qmp.maxLineBytes,
-    maxLineBytesCeiling: cfg.qmp.maxLineBytesCeiling,
-    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
-    maxEventsPerSecond: cfg.qmp.maxEventsPerSecond,
-    reconnect: cfg.qmp.reconnect,
-    allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),
-  };
 }
 
 /**

@@ -18,7 +18,7 @@ import { agentConfig, processorConfig } from './options.js';
 import { libvirtLink } from './libvirtLink.js';
 import { socketLink } from './operatorLink.js';
 import { startLibvirtVm, startVm, stopLibvirtVm, stopVm, withProgress, type DemoVm, type VmSpec } from './scripts.js';
-import { sleep } from './session.js';
+import { sleep } from '#common/sleep.js';
 import type { Viewer } from './viewer.js';
 import { waitCaughtUp } from './kafka.js';
 

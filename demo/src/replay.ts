@@ -10,7 +10,7 @@ import type { DemoContext } from './context.js';
 import { produceTranscript, waitCaughtUp, type ReplayProgress } from './kafka.js';
 import type { RunOutcome } from './live.js';
 import { processorConfig } from './options.js';
-import { sleep } from './session.js';
+import { sleep } from '#common/sleep.js';
 import type { Viewer } from './viewer.js';
 
 export async function runReplay(ctx: DemoContext, viewer: Viewer, file: string): Promise<RunOutcome> {

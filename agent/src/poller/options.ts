@@ -1,8 +1,10 @@
 /** VmPoller's options (from the agent config) and dependencies (the I/O seams). */
+import { hostname } from 'node:os';
 import type { Logger } from '#common/log.js';
 import type { RetryPolicy } from '#common/retry.js';
 import type { HostReader } from '../host/sysfs.js';
-import type { Allowlist } from '../qmp/allowlist.js';
+import { createAllowlist, type Allowlist } from '../qmp/allowlist.js';
+import type { AgentConfig } from '#schemas/config/agent.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import type { SampleBuilder } from '../sample/seam.js';
 import type { RecordSink } from './sink.js';
@@ -54,4 +56,25 @@ export interface Poller {
   stop(graceMs?: number): Promise<void>;
   /** Publishes an AgentNotice about this VM if it is identified as `uuid`; returns whether it did. */
   notice(uuid: string, kind: string, message: string, count: number): boolean;
+}
+
+/** The poller options an agent config gives (the agent, and the one-shot tools with the defaults). */
+export function pollerOptions(cfg: AgentConfig): PollerOptions {
+  return {
+    host: cfg.host ?? hostname(),
+    fastIntervalMs: cfg.sampling.fastIntervalMs,
+    slowIntervalMs: cfg.sampling.slowIntervalMs,
+    statsTargets: cfg.sampling.statsTargets,
+    statsProviders: cfg.sampling.statsProviders,
+    blockstatsNodes: cfg.sampling.blockstatsNodes === 'on',
+    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
+    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
+    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
+    maxLineBytes: cfg.qmp.maxLineBytes,
+    maxLineBytesCeiling: cfg.qmp.maxLineBytesCeiling,
+    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
+    maxEventsPerSecond: cfg.qmp.maxEventsPerSecond,
+    reconnect: cfg.qmp.reconnect,
+    allowlist: createAllowlist(cfg.qmp.writeThreshold === 'on' ? ['block-set-write-threshold'] : []),
+  };
 }

@@ -5,28 +5,17 @@
  */
 import { QmpipeError } from '#common/errors.js';
 import { sysfsReader } from '#agent/host/sysfs.js';
-import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
+import { pollerOptions, type PollerOptions } from '#agent/poller/options.js';
+import { VmPoller } from '#agent/poller/vmPoller.js';
 import { unixTarget, type VmTarget } from '#agent/poller/vmTarget.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
 import { AgentConfig } from '#schemas/config/agent.js';
 import type { Sample } from '#schemas/types.js';
 
+/** The agent's defaults: a one-shot sample polls exactly as `qmpipe agent` would. */
 function options(): PollerOptions {
-  const cfg = AgentConfig.parse({ kafka: { brokers: ['127.0.0.1:9'] } });
-  return {
-    fastIntervalMs: cfg.sampling.fastIntervalMs,
-    slowIntervalMs: cfg.sampling.slowIntervalMs,
-    statsTargets: cfg.sampling.statsTargets,
-    statsProviders: cfg.sampling.statsProviders,
-    blockstatsNodes: true,
-    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
-    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
-    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
-    maxLineBytes: cfg.qmp.maxLineBytes,
-    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
-    reconnect: cfg.qmp.reconnect,
-  };
+  return pollerOptions(AgentConfig.parse({ kafka: { brokers: ['127.0.0.1:9'] } }));
 }
 
 /** The first slow-refreshed sample of a VM's socket (`socket`) or of a target (a libvirt domain). */

@@ -6,24 +6,12 @@
  */
 import { transcriptRecords } from '#tools/transcript/decoded.js';
 import type { RawRecord } from '#schemas/types.js';
+import { sleep } from '#common/sleep.js';
 
 export interface ReplayOptions {
   speed: number;
   host?: string | undefined;
   signal: AbortSignal;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Resolves when every record was handed over (or the signal aborted). Returns the number handed over. */

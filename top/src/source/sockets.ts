@@ -7,7 +7,8 @@
  */
 import { sysfsReader } from '#agent/host/sysfs.js';
 import { expandGlob } from '#agent/discovery/discovery.js';
-import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
+import { pollerOptions, type PollerOptions } from '#agent/poller/options.js';
+import { VmPoller } from '#agent/poller/vmPoller.js';
 import { unixTarget, type VmTarget } from '#agent/poller/vmTarget.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
@@ -25,22 +26,10 @@ export function resolveSockets(args: readonly string[]): string[] {
   return [...out];
 }
 
-function pollerOptions(intervalMs: number, host: string | undefined): PollerOptions {
-  const cfg = AgentConfig.parse({ kafka: { brokers: ['127.0.0.1:9'] } });
-  return {
-    ...(host === undefined ? {} : { host }),
-    fastIntervalMs: intervalMs,
-    slowIntervalMs: intervalMs,
-    statsTargets: cfg.sampling.statsTargets,
-    statsProviders: cfg.sampling.statsProviders,
-    blockstatsNodes: true,
-    commandTimeoutMs: cfg.qmp.commandTimeoutMs,
-    connectTimeoutMs: cfg.qmp.connectTimeoutMs,
-    handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
-    maxLineBytes: cfg.qmp.maxLineBytes,
-    staleAfterMissedTicks: cfg.qmp.staleAfterMissedTicks,
-    reconnect: cfg.qmp.reconnect,
-  };
+/** The agent's defaults, at top's refresh interval (both groups) and with its --host. */
+function topPollerOptions(intervalMs: number, host: string | undefined): PollerOptions {
+  const opts = pollerOptions(AgentConfig.parse({ kafka: { brokers: ['127.0.0.1:9'] }, ...(host === undefined ? {} : { host }) }));
+  return { ...opts, fastIntervalMs: intervalMs, slowIntervalMs: intervalMs };
 }
 
 /** Pollers over a changing set of targets (sockets, libvirt domains). */
@@ -53,7 +42,7 @@ export interface TargetWatch {
 
 /** One agent poller per target added; records through the Avro round trip to `onRecord`. */
 export function pollTargets(onRecord: (rec: RawRecord) => void, o: { intervalMs: number; host?: string | undefined }) {
-  const opts = pollerOptions(o.intervalMs, o.host);
+  const opts = topPollerOptions(o.intervalMs, o.host);
   const sink = { publish: (_key: string, rec: RawRecord) => onRecord(decodeRaw(encodeRaw(rec))) };
   const deps = { builder: sampleBuilder, sink, hostReader: sysfsReader(), telemetry: createTelemetry() };
   const pollers = new Map<string, VmPoller>();

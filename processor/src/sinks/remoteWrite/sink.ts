@@ -22,6 +22,7 @@ import { compressBody, type RemoteWriteClient } from './client.js';
 import { encodeWriteRequest, sampleCount, type TimeSeries } from './protobuf.js';
 import { SeriesQueue } from './queue.js';
 import { LabelCache, toTimeSeries, type BatchInput } from './series.js';
+import { sleep } from '#common/sleep.js';
 
 export interface RemoteWriteSinkOptions {
   batchSize: number;
@@ -51,19 +52,6 @@ export interface RemoteWriteStats {
   retries: number;
   requests: number;
   unmapped: number;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export class RemoteWriteSink {
