@@ -31,7 +31,8 @@ import {
   type QmpError,
 } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
-import { InFlight } from './inFlight.js';
+import { CommandQueue, type Pending } from './commandQueue.js';
+import { ReadGate } from './readGate.js';
 import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
 import { describeTransport, openSocket, type QmpTransport } from './transport.js';
 
@@ -50,44 +51,27 @@ export interface QmpClientOptions {
   onClose?: (err: QmpError) => void;
   /** Sees every message read and command written (for `qmpipe record`). */
   onTraffic?: (dir: 'in' | 'out', msg: unknown) => void;
+  /** Wait this long after a batch's write before reading its replies, to read them together (readGate.ts); 0: at once. */
+  gatherMs?: number;
 }
 
 export interface ExecuteOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  id: string;
-  command: string;
-  resolve: (v: unknown) => void;
-  reject: (e: QmpError) => void;
-  /** performance.now() deadline; one shared timer enforces them (see armTimer). */
-  deadline: number;
-  timeoutMs: number;
-  sentAt: number;
-}
-
-interface Queued {
-  pending: Pending;
-  line: string;
-  msg: object;
-}
-
 export class QmpClient {
   greeting!: QmpGreeting;
   private frame: FrameState = initialFrameState;
   private nextId = 1;
-  /** Sent, awaiting a reply (an array registry, not a Map: see inFlight.ts). */
-  private readonly pending = new InFlight<Pending>();
-  /** Ids that timed out locally: their slot stays taken until the reply (or EOF). */
-  private readonly abandoned = new Set<string>();
-  private readonly queue: Queued[] = [];
+  private readonly commands = new CommandQueue();
   private closedWith: QmpError | undefined;
   private pumpScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private greetingWaiter: ((m: QmpMessage | QmpError) => void) | undefined;
   private readonly log: Logger;
+  private readonly gate: ReadGate;
+  private readCount = 0;
   private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
 
   private constructor(
@@ -97,7 +81,7 @@ export class QmpClient {
   ) {
     this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
     this.log = (opts.logger ?? silentLogger).child({ qmp: describeTransport(transport) });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.gate = new ReadGate(socket, opts.gatherMs ?? 0);
     socket.on('end', () => this.shutdown(new QmpDisconnectedError('QMP peer closed the connection (EOF)')));
     socket.on('close', () => this.shutdown(new QmpDisconnectedError('QMP connection closed')));
     socket.on('error', (err) => this.shutdown(new QmpDisconnectedError(`QMP socket error: ${err.message}`, { cause: err })));
@@ -105,8 +89,11 @@ export class QmpClient {
 
   /** Connects, reads the greeting and negotiates capabilities. Rejects with a phase-typed error. */
   static async connect(transport: QmpTransport, opts: QmpClientOptions = {}): Promise<QmpClient> {
-    const socket = await openSocket(transport, opts.connectTimeoutMs ?? 2000);
-    const client = new QmpClient(socket, transport, opts);
+    let client: QmpClient | undefined;
+    const early: Buffer[] = []; // read before the client exists (the greeting may be): copied, the read buffer is shared
+    const socket = await openSocket(transport, opts.connectTimeoutMs ?? 2000, (chunk) => (client ? client.onData(chunk) : early.push(Buffer.from(chunk))));
+    client = new QmpClient(socket, transport, opts);
+    for (const chunk of early.splice(0)) client.onData(chunk);
     try {
       await client.handshake(opts.handshakeTimeoutMs ?? 2000);
       return client;
@@ -116,13 +103,18 @@ export class QmpClient {
     }
   }
 
+  /** Socket reads so far (each one a wake-up of the event loop and a JavaScript callback). */
+  get reads(): number {
+    return this.readCount;
+  }
+
   get closed(): boolean {
     return this.closedWith !== undefined;
   }
 
   /** Commands sent and not yet answered (including abandoned ones). */
   get inFlight(): number {
-    return this.pending.size + this.abandoned.size;
+    return this.commands.inFlight;
   }
 
   /**
@@ -138,7 +130,7 @@ export class QmpClient {
     return new Promise<T>((resolve, reject) => {
       // The timeout covers waiting for a free slot as well as the round trip.
       const pending: Pending = { id, command, resolve: resolve as (v: unknown) => void, reject, sentAt: 0, deadline: performance.now() + timeoutMs, timeoutMs };
-      this.queue.push({ pending, line: encodeCommand(msg), msg });
+      this.commands.enqueue({ pending, line: encodeCommand(msg), msg });
       this.armTimer(pending.deadline);
       this.schedulePump();
     });
@@ -202,16 +194,18 @@ export class QmpClient {
     });
   }
 
+  /** Writes what may go on the wire in one write; a batch (a tick) is read together (readGate.ts), a single command at once. */
   private pump(): void {
+    if (this.closedWith) return;
+    const batch = this.commands.takeSendable(this.opts.maxInFlight, performance.now());
+    if (batch.length === 0) return;
     let out = '';
-    while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight && !this.closedWith) {
-      const { pending, line, msg } = this.queue.shift()!;
-      pending.sentAt = performance.now();
-      this.pending.add(pending);
-      this.opts.onTraffic?.('out', msg);
-      out += line;
+    for (const q of batch) {
+      this.opts.onTraffic?.('out', q.msg);
+      out += q.line;
     }
-    if (out) this.socket.write(out);
+    this.socket.write(out);
+    if (batch.length > 1) this.gate.afterWrite();
   }
 
   /**
@@ -229,27 +223,14 @@ export class QmpClient {
 
   private expire(): void {
     this.timer = undefined;
-    const now = performance.now();
-    let next = Infinity;
-    for (const p of [...this.pending.snapshot(), ...this.queue.map((q) => q.pending)]) {
-      if (p.deadline <= now) this.onTimeout(p);
-      else next = Math.min(next, p.deadline);
-    }
+    const { expired, next } = this.commands.expire(performance.now());
+    for (const p of expired) p.reject(new QmpTimeoutError(p.command, p.timeoutMs));
     if (next < Infinity && !this.closedWith) this.armTimer(next);
   }
 
-  private onTimeout(p: Pending): void {
-    if (this.pending.remove(p)) {
-      this.abandoned.add(p.id); // on the wire: its slot stays taken until the late reply
-    } else {
-      const i = this.queue.findIndex((q) => q.pending === p);
-      if (i < 0) return;
-      this.queue.splice(i, 1); // never sent
-    }
-    p.reject(new QmpTimeoutError(p.command, p.timeoutMs));
-  }
-
+  /** A chunk read from the socket (a view of the shared read buffer: nothing may keep it past this call). */
   private onData(chunk: Buffer): void {
+    this.readCount++;
     const { state, frames } = pushBytes(this.frame, chunk, this.opts.maxLineBytes);
     this.frame = state;
     for (const f of frames) {
@@ -271,15 +252,11 @@ export class QmpClient {
     if (msg.kind === 'event') return this.opts.onEvent?.(msg);
     if (msg.kind === 'greeting') return this.fail(new QmpProtocolError('unknown-message', 'unexpected second QMP greeting'));
     const id = typeof msg.id === 'string' ? msg.id : JSON.stringify(msg.id);
-    const p = this.pending.take(id);
-    if (!p) {
-      if (this.abandoned.delete(id)) {
-        this.log.debug('late QMP reply after timeout dropped', { id });
-        this.pump();
-      } else {
-        this.log.warn('QMP reply with unknown id dropped', { id: msg.id ?? null, kind: msg.kind });
-      }
-      return;
+    const p = this.commands.settle(id);
+    if (p === undefined) return this.log.warn('QMP reply with unknown id dropped', { id: msg.id ?? null, kind: msg.kind });
+    if (p === 'late') {
+      this.log.debug('late QMP reply after timeout dropped', { id });
+      return this.pump();
     }
     if (msg.kind === 'return') p.resolve(msg.value);
     else p.reject(new QmpExecuteError(p.command, msg.errorClass, msg.desc));
@@ -297,9 +274,8 @@ export class QmpClient {
     this.closedWith = err;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const p of this.pending.drain()) p.reject(err);
-    this.abandoned.clear();
-    for (const q of this.queue.splice(0)) q.pending.reject(err);
+    this.gate.open();
+    for (const p of this.commands.drain()) p.reject(err);
     this.greetingWaiter?.(err);
     this.opts.onClose?.(err);
   }
