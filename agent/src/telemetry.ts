@@ -49,11 +49,7 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     ),
     ticksMissed: registry.counter('qmpipe_agent_ticks_missed_total', 'Ticks that got no complete answer (timeout or disconnect), by VM.'),
     ticksSkipped: registry.counter('qmpipe_agent_ticks_skipped_total', 'Tick slots skipped because the previous tick overran, by VM.'),
-    qmpLatency: registry.histogram(
-      'qmpipe_agent_qmp_latency_seconds',
-      "QMP command round-trip time, by command: from the write to the read of the reply (a tick's replies are read together, qmp.gatherMs after the write).",
-      LATENCY_BUCKETS,
-    ),
+    qmpLatency: registry.histogram('qmpipe_agent_qmp_latency_seconds', 'QMP command round-trip time, by command.', LATENCY_BUCKETS),
     tickDuration: registry.histogram('qmpipe_agent_tick_seconds', 'Wall time of one fast tick (all round trips).', LATENCY_BUCKETS),
     reconnects: registry.counter('qmpipe_agent_qmp_connects_total', 'Successful QMP connections (first and re-), by VM.'),
     vmStale: registry.gauge('qmpipe_agent_vm_stale', '1 while the VM is not answering QMP (connect failing or ticks missed), by VM.'),

@@ -83,8 +83,6 @@ export interface ReplayOptions {
   loop?: boolean;
   /** Write each reply in pieces of this many bytes (to exercise framing). */
   chunkBytes?: number;
-  /** Write each answer this many ms after the previous one (QEMU answering a pipelined tick one by one). */
-  spacingMs?: number;
 }
 
 export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, path?: string): Promise<FakeServer> {
@@ -92,13 +90,7 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
   return startServer((sock, fake) => {
     let cursor = 0;
     const last = new Map<string, Record<string, unknown>>();
-    let nextWriteAt = 0;
     const write = (text: string): void => {
-      if (opts.spacingMs) {
-        nextWriteAt = Math.max(Date.now(), nextWriteAt) + opts.spacingMs;
-        setTimeout(() => sock.destroyed || sock.write(text), nextWriteAt - Date.now());
-        return;
-      }
       if (!opts.chunkBytes) return void sock.write(text);
       for (let i = 0; i < text.length; i += opts.chunkBytes) sock.write(text.slice(i, i + opts.chunkBytes));
     };

@@ -4,7 +4,6 @@ import type { Logger } from '#common/log.js';
 import type { RetryPolicy } from '#common/retry.js';
 import type { HostReader } from '../host/sysfs.js';
 import { createAllowlist, type Allowlist } from '../qmp/allowlist.js';
-import { effectiveGatherMs } from '../qmp/readGate.js';
 import type { AgentConfig } from '#schemas/config/agent.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import type { SampleBuilder } from '../sample/seam.js';
@@ -20,8 +19,6 @@ export interface PollerOptions {
   statsProviders?: Array<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   commandTimeoutMs: number;
-  /** How long after a tick's write its replies are read, together (qmp/readGate.ts); unset: 0, at once. */
-  gatherMs?: number;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
   /** Initial QMP line limit of a VM. */
@@ -71,7 +68,6 @@ export function pollerOptions(cfg: AgentConfig): PollerOptions {
     statsProviders: cfg.sampling.statsProviders,
     blockstatsNodes: cfg.sampling.blockstatsNodes === 'on',
     commandTimeoutMs: cfg.qmp.commandTimeoutMs,
-    gatherMs: effectiveGatherMs(cfg.qmp.gatherMs, cfg.sampling.fastIntervalMs, cfg.qmp.commandTimeoutMs),
     connectTimeoutMs: cfg.qmp.connectTimeoutMs,
     handshakeTimeoutMs: cfg.qmp.handshakeTimeoutMs,
     maxLineBytes: cfg.qmp.maxLineBytes,

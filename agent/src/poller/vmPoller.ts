@@ -172,7 +172,6 @@ export class VmPoller<S = unknown> implements Poller {
       connectTimeoutMs: this.opts.connectTimeoutMs,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       commandTimeoutMs: this.opts.commandTimeoutMs,
-      gatherMs: this.opts.gatherMs ?? 0,
       logger: this.log,
       onEvent: (ev) => {
         if (isTopologyEvent(ev.event)) this.topologyChanged = true; // read the slow group at the next tick

@@ -32,7 +32,6 @@ import {
 } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
 import { CommandQueue, type Pending } from './commandQueue.js';
-import { ReadGate } from './readGate.js';
 import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
 import { describeTransport, openSocket, type QmpTransport } from './transport.js';
 
@@ -51,8 +50,6 @@ export interface QmpClientOptions {
   onClose?: (err: QmpError) => void;
   /** Sees every message read and command written (for `qmpipe record`). */
   onTraffic?: (dir: 'in' | 'out', msg: unknown) => void;
-  /** Wait this long after a batch's write before reading its replies, to read them together (readGate.ts); 0: at once. */
-  gatherMs?: number;
 }
 
 export interface ExecuteOptions {
@@ -70,8 +67,6 @@ export class QmpClient {
   private timerAt = Infinity;
   private greetingWaiter: ((m: QmpMessage | QmpError) => void) | undefined;
   private readonly log: Logger;
-  private readonly gate: ReadGate;
-  private readCount = 0;
   private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
 
   private constructor(
@@ -81,7 +76,6 @@ export class QmpClient {
   ) {
     this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
     this.log = (opts.logger ?? silentLogger).child({ qmp: describeTransport(transport) });
-    this.gate = new ReadGate(socket, opts.gatherMs ?? 0);
     socket.on('end', () => this.shutdown(new QmpDisconnectedError('QMP peer closed the connection (EOF)')));
     socket.on('close', () => this.shutdown(new QmpDisconnectedError('QMP connection closed')));
     socket.on('error', (err) => this.shutdown(new QmpDisconnectedError(`QMP socket error: ${err.message}`, { cause: err })));
@@ -101,11 +95,6 @@ export class QmpClient {
       client.destroy();
       throw err;
     }
-  }
-
-  /** Socket reads so far (each one a wake-up of the event loop and a JavaScript callback). */
-  get reads(): number {
-    return this.readCount;
   }
 
   get closed(): boolean {
@@ -194,7 +183,7 @@ export class QmpClient {
     });
   }
 
-  /** Writes what may go on the wire in one write; a batch (a tick) is read together (readGate.ts), a single command at once. */
+  /** Writes what may go on the wire, in one write. */
   private pump(): void {
     if (this.closedWith) return;
     const batch = this.commands.takeSendable(this.opts.maxInFlight, performance.now());
@@ -205,7 +194,6 @@ export class QmpClient {
       out += q.line;
     }
     this.socket.write(out);
-    if (batch.length > 1) this.gate.afterWrite();
   }
 
   /**
@@ -230,7 +218,6 @@ export class QmpClient {
 
   /** A chunk read from the socket (a view of the shared read buffer: nothing may keep it past this call). */
   private onData(chunk: Buffer): void {
-    this.readCount++;
     const { state, frames } = pushBytes(this.frame, chunk, this.opts.maxLineBytes);
     this.frame = state;
     for (const f of frames) {
@@ -274,7 +261,6 @@ export class QmpClient {
     this.closedWith = err;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.gate.open();
     for (const p of this.commands.drain()) p.reject(err);
     this.greetingWaiter?.(err);
     this.opts.onClose?.(err);

@@ -98,14 +98,6 @@ export const QmpConfig = z
     /** Per-command timeout. A command that times out counts as a missed tick. */
     commandTimeoutMs: ms.default(2_000),
     /**
-     * After a tick's commands are written, wait this long before reading the replies, so
-     * each VM's are read in one go instead of one wake-up per reply (agent/src/qmp/readGate.ts:
-     * at 50 VMs ~66 reads/s instead of ~290). Capped at a quarter of sampling.fastIntervalMs
-     * and of commandTimeoutMs. The QMP latency metric then counts from the write to the read,
-     * so values under it read as it. 0: read at once.
-     */
-    gatherMs: z.number().int().min(0).default(150),
-    /**
      * Longest QMP line accepted at first. A longer reply (a VM with hundreds of disks)
      * doubles that VM's limit, up to maxLineBytesCeiling, and reconnects once.
      */
