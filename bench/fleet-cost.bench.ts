@@ -8,13 +8,17 @@
  * 2. For each N (12, 50, 100): N paused KVM libvirt domains (2 vCPUs, one qcow2, a second
  *    QMP monitor each); then ROUNDS rounds, each running in turn (order rotated per round):
  *      agent     `qmpipe agent` as deployed on the N second monitors: CPU (utime+stime of
- *                /proc/PID/stat) per VM-poll over a window after a warm-up, RSS
+ *                /proc/PID/stat) per VM-poll over a window after a 2-minute warm-up (V8's
+ *                tier-up; the warm-up's own curve is printed too), RSS
  *      exporter  prometheus-libvirt-exporter scraped every 1 s: exporter + libvirtd CPU
  *                per VM per scrape
  *      virsh     `virsh domstats --block --backing --vcpu --state` of the N every 1 s
  *      agent-none  (at N = 50 only) the agent with compression none: CPU and broker bytes
- *      agent-alt   (at N = 100 only) the agent under QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS
- *                  (--max-semi-space-size=2): RSS and CPU beside the deployed V8 settings
+ *      agent-alt   (at N = 100, when QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS is set, e.g.
+ *                  --max-semi-space-size=2) the agent under those V8 settings: RSS and CPU
+ *      agent-ab    (at N = 50, when QMPIPE_BENCH_FLEET_BASELINE names another built
+ *                  checkout) this agent and that checkout's at the same time, each on half
+ *                  the domains, halves swapped per round (fleetCost/abPhase.ts): their ratio
  *      libvirt-qmp, libvirt-stats  (at N = 50 only; QMPIPE_BENCH_FLEET_LIBVIRT=0 skips) the agent
  *                reaching the domains through libvirtd in each libvirt mode: its CPU plus the
  *                libvirtd CPU above libvirtd's quiet load, per VM-poll
@@ -22,7 +26,7 @@
  * 3. A CPU profile of the agent at N = 50 (node --cpu-prof), over its measured window.
  *
  * Prints JSON lines (medians over rounds). Knobs: QMPIPE_BENCH_FLEET_VMS (12,50,100; empty: idle lines only),
- * QMPIPE_BENCH_FLEET_ROUNDS (3; 0: the profile only), QMPIPE_BENCH_FLEET_WARMUP_S (20), QMPIPE_BENCH_FLEET_WINDOW_S
+ * QMPIPE_BENCH_FLEET_ROUNDS (3; 0: the profile only), QMPIPE_BENCH_FLEET_WARMUP_S (120), QMPIPE_BENCH_FLEET_WINDOW_S
  * (30), QMPIPE_BENCH_FLEET_IDLE_S (20), QMPIPE_BENCH_FLEET_IDLE_SETTLE_S (15), QMPIPE_BENCH_FLEET_PROFILE (1),
  * QMPIPE_BENCH_FLEET_PROFILE_MODE (socket; qmp or stats: the agent in that libvirt mode), QMPIPE_BENCH_FLEET_PROCESSOR (1).
  * Everything it starts (domains, exporter, agent, libvirtd if it started it, the stack) is
@@ -34,10 +38,11 @@ import { packageRoot } from '#common/paths.js';
 import { AgentChild } from './fleetCost/agentChild.js';
 import { domainAccel, PausedDomains, startExporter, startLibvirt, stopExporter, stopLibvirt } from './fleetCost/libvirtHost.js';
 import { agentPhase, exporterPhase, quietPhase, virshPhase, type AgentPhase, type ExporterPhase, type VirshPhase } from './fleetCost/phases.js';
-import { processorIdle } from './fleetCost/processorIdle.js';
-import { delta, sleep, snapshot } from './fleetCost/procfs.js';
+import { abPhase, type AbPhase } from './fleetCost/abPhase.js';
+import { agentIdle, processorIdle } from './fleetCost/idle.js';
+import { sleep } from './fleetCost/procfs.js';
 import { summarizeProfile } from './fleetCost/profile.js';
-import { emitNScope, HEADLINE_N, RSS_N, type RoundResult } from './fleetCost/report.js';
+import { describeRound, emitNScope, HEADLINE_N, RSS_N, type RoundResult } from './fleetCost/report.js';
 import { valuesPerSample } from './fleetCost/samples.js';
 import { benchStack, type BenchStack } from './stack.js';
 import { emit, median } from './util.js';
@@ -49,7 +54,12 @@ const NS = (env.QMPIPE_BENCH_FLEET_VMS ?? '12,50,100')
   .filter((n) => n > 0) // QMPIPE_BENCH_FLEET_VMS= (empty): the idle lines only
   .sort((a, b) => a - b);
 const ROUNDS = Number(env.QMPIPE_BENCH_FLEET_ROUNDS ?? 3);
-const WARMUP_MS = Number(env.QMPIPE_BENCH_FLEET_WARMUP_S ?? 20) * 1000;
+/**
+ * The agent's CPU per poll falls for about 2 minutes after start while V8 tiers its hot
+ * code up (at 50 VMs: 0.74 ms in the first 30 s, 0.61, 0.53, then 0.45 from 90-120 s on);
+ * a host pays the steady figure for weeks, so the window starts after that.
+ */
+const WARMUP_MS = Number(env.QMPIPE_BENCH_FLEET_WARMUP_S ?? 120) * 1000;
 const WINDOW_MS = Number(env.QMPIPE_BENCH_FLEET_WINDOW_S ?? 30) * 1000;
 const IDLE_MS = Number(env.QMPIPE_BENCH_FLEET_IDLE_S ?? 20) * 1000;
 /** Start-up settles in about 10 s (JIT, GC, the producer's first metadata): idle is measured after it. */
@@ -63,14 +73,15 @@ let stack: BenchStack | undefined;
 let domains: PausedDomains | undefined;
 let exporterUp = false;
 let libvirtUp = false;
-let agent: AgentChild | undefined;
+/** Agents running now (killed on SIGINT). */
+const agents = new Set<AgentChild>();
 
 const note = (s: string): boolean => process.stderr.write(`# ${s}\n`);
 const f3 = (x: number): string => x.toFixed(3);
 
 /** Stops everything this run started; synchronous, so it also serves the signal handlers. */
 function cleanup(): void {
-  agent?.killNow();
+  for (const a of agents) a.killNow();
   const steps: Array<[string, () => void]> = [
     ['domains', () => domains?.stop()],
     ['exporter', () => exporterUp && stopExporter(runDir)],
@@ -107,35 +118,19 @@ function agentOpts(name: string, sockets: readonly string[], compression?: 'gzip
     dir: runDir,
     name,
     dataDir: stack!.kafkaDataDir,
-    onStart: (a: AgentChild) => (agent = a),
+    onStart: (a: AgentChild) => void agents.add(a),
   };
 }
 
 async function idleAgent(): Promise<void> {
-  const cpu: number[] = [];
-  const wakeMain: number[] = [];
-  const wakeAll: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const o = agentOpts(`idle${r}`, []);
-    const a = (agent = await AgentChild.start(o));
-    try {
-      await sleep(IDLE_SETTLE_MS); // past start-up: the schema record sent, the JIT and GC of start-up done
-      const s0 = snapshot(a.pid);
-      await sleep(IDLE_MS);
-      const d = delta(s0, snapshot(a.pid));
-      cpu.push(d.runMs / d.seconds);
-      wakeMain.push(d.mainSwitches / d.seconds);
-      wakeAll.push(d.allSwitches / d.seconds);
-      note(
-        `idle agent round ${r}: ${f3(d.runMs / d.seconds)} ms/s (stat ${f3(d.statMs / d.seconds)}), wake-ups ${f3(d.mainSwitches / d.seconds)}/s main thread, ${f3(d.allSwitches / d.seconds)}/s all threads`,
-      );
-    } finally {
-      await a.stop();
-    }
-  }
-  emit('agent.process.idle_cpu_ms_per_s', median(cpu), 'ms/s');
-  emit('agent.process.idle_wakeups_per_s', median(wakeMain), '1/s');
-  emit('agent.process.idle_wakeups_all_threads_per_s', median(wakeAll), '1/s');
+  const ws = await agentIdle((r) => AgentChild.start(agentOpts(`idle${r}`, [])).then((a) => agents.add(a) && a), IDLE_SETTLE_MS, IDLE_MS, ROUNDS);
+  for (const [r, d] of ws.entries())
+    note(
+      `idle agent round ${r}: ${f3(d.runMs / d.seconds)} ms/s (stat ${f3(d.statMs / d.seconds)}), wake-ups ${f3(d.mainSwitches / d.seconds)}/s main thread, ${f3(d.allSwitches / d.seconds)}/s all threads`,
+    );
+  emit('agent.process.idle_cpu_ms_per_s', median(ws.map((d) => d.runMs / d.seconds)), 'ms/s');
+  emit('agent.process.idle_wakeups_per_s', median(ws.map((d) => d.mainSwitches / d.seconds)), '1/s');
+  emit('agent.process.idle_wakeups_all_threads_per_s', median(ws.map((d) => d.allSwitches / d.seconds)), '1/s');
 }
 
 async function idleProcessor(): Promise<void> {
@@ -146,9 +141,11 @@ async function idleProcessor(): Promise<void> {
   emit('processor.idle_wakeups_per_s', median(ws.map((d) => d.mainSwitches / d.seconds)), '1/s');
 }
 
-type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'agent-alt' | 'libvirt-qmp' | 'libvirt-stats';
-/** V8 settings tried beside the deployed ones at N = 100 (RSS target); empty: not tried. */
-const ALT_NODE_OPTIONS = env.QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS ?? '--max-semi-space-size=2';
+type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'agent-alt' | 'agent-ab' | 'libvirt-qmp' | 'libvirt-stats';
+/** V8 settings tried beside the deployed ones at N = 100 (RSS target), e.g. --max-semi-space-size=2; empty (default): not tried. */
+const ALT_NODE_OPTIONS = env.QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS ?? '';
+/** Another built checkout (e.g. a `git worktree` of the last release after `npm ci`) whose agent runs beside this one at N = 50 (agent-ab). */
+const BASELINE = env.QMPIPE_BENCH_FLEET_BASELINE ?? '';
 const LIBVIRT_MODES = env.QMPIPE_BENCH_FLEET_LIBVIRT !== '0';
 
 /** The agent in a libvirt mode costs its own CPU and what it makes libvirtd do (over libvirtd's quiet load), per VM-poll. */
@@ -166,18 +163,36 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
   const kinds: Kind[] = n === HEADLINE_N ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
   if (n === HEADLINE_N && LIBVIRT_MODES) kinds.push('libvirt-qmp', 'libvirt-stats');
   if (n === RSS_N && ALT_NODE_OPTIONS !== '') kinds.push('agent-alt');
+  if (n === HEADLINE_N && BASELINE !== '') kinds.push('agent-ab');
   const byMode: Record<'qmp' | 'stats', number[]> = { qmp: [], stats: [] };
   const quietMsPerS = quiet.statMs / quiet.seconds;
   const rounds: RoundResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const res: Partial<{ agent: AgentPhase; exporter: ExporterPhase; virsh: VirshPhase; agentNone: AgentPhase; agentAlt: AgentPhase }> = {};
+    const res: Partial<{
+      agent: AgentPhase;
+      exporter: ExporterPhase;
+      virsh: VirshPhase;
+      agentNone: AgentPhase;
+      agentAlt: AgentPhase;
+      ab: AbPhase;
+    }> = {};
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(k + r) % kinds.length]!;
       const common = { libvirtdPid, warmupMs: WARMUP_MS, windowMs: WINDOW_MS };
       if (kind === 'agent') res.agent = await agentPhase({ ...agentOpts(`n${n}r${r}`, sockets), ...common });
       else if (kind === 'agent-none') res.agentNone = await agentPhase({ ...agentOpts(`n${n}r${r}none`, sockets, 'none'), ...common });
       else if (kind === 'agent-alt') res.agentAlt = await agentPhase({ ...agentOpts(`n${n}r${r}alt`, sockets), nodeOptions: ALT_NODE_OPTIONS, ...common });
-      else if (kind === 'libvirt-qmp' || kind === 'libvirt-stats') {
+      else if (kind === 'agent-ab') {
+        const half = [sockets.slice(0, n >> 1), sockets.slice(n >> 1, 2 * (n >> 1))];
+        const [mine, theirs] = r % 2 === 0 ? half : [half[1]!, half[0]!];
+        res.ab = await abPhase({
+          ours: agentOpts(`n${n}r${r}abOurs`, mine!),
+          baseline: { ...agentOpts(`n${n}r${r}abBase`, theirs!), root: BASELINE },
+          warmupMs: WARMUP_MS,
+          windowMs: WINDOW_MS,
+          onStart: (a) => agents.add(a),
+        });
+      } else if (kind === 'libvirt-qmp' || kind === 'libvirt-stats') {
         const mode = kind === 'libvirt-qmp' ? 'qmp' : 'stats';
         const lv = { libvirt: { mode, domains: doms.map((d) => d.name) } } as const;
         const p = await agentPhase({ ...agentOpts(`n${n}r${r}${mode}`, []), ...lv, ...common });
@@ -192,21 +207,19 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
           libvirtdPid,
           WINDOW_MS,
         );
-      agent = undefined;
+      agents.clear();
     }
-    const round = { agent: res.agent!, exporter: res.exporter!, virsh: res.virsh!, agentNone: res.agentNone, agentAlt: res.agentAlt, n };
+    const round = {
+      agent: res.agent!,
+      exporter: res.exporter!,
+      virsh: res.virsh!,
+      agentNone: res.agentNone,
+      agentAlt: res.agentAlt,
+      ab: res.ab,
+      n,
+    };
     rounds.push(round);
-    const a = round.agent;
-    const e = round.exporter;
-    note(
-      `N=${n} round ${r}: agent ${f3(a.cpu.statMs / a.polls)} ms/VM-poll (${a.polls} polls, ${a.missed} missed, rss ${a.rssMb.toFixed(1)} MB, libvirtd ${f3(a.libvirtd.statMs / a.libvirtd.seconds)} ms/s); ` +
-        `exporter ${f3(e.exporter.statMs / e.scrapes / e.domains)} + libvirtd ${f3(e.libvirtd.statMs / e.scrapes / e.domains)} ms/VM-scrape (${e.scrapes} scrapes of ${e.domains} domains, ${e.scrapeMs.toFixed(0)} ms each); ` +
-        `virsh: libvirtd ${f3(round.virsh.libvirtd.statMs / round.virsh.calls / n)}, virsh ${f3(round.virsh.virshMs / round.virsh.calls / n)} ms/VM` +
-        (round.agentNone ? `; agent (no compression) ${f3(round.agentNone.cpu.statMs / round.agentNone.polls)} ms/VM-poll` : '') +
-        (round.agentAlt
-          ? `; agent (NODE_OPTIONS=${ALT_NODE_OPTIONS}) ${f3(round.agentAlt.cpu.statMs / round.agentAlt.polls)} ms/VM-poll, rss ${round.agentAlt.rssMb.toFixed(1)} MB`
-          : ''),
-    );
+    note(`N=${n} round ${r}: ${describeRound(round, { altNodeOptions: ALT_NODE_OPTIONS, baseline: BASELINE })}`);
   }
   for (const mode of ['qmp', 'stats'] as const) {
     if (byMode[mode].length === 0) continue;
@@ -238,7 +251,7 @@ async function profileAgent(n: number, libvirtdPid: number): Promise<void> {
           ),
           ...common,
         });
-  agent = undefined;
+  agents.clear();
   const file = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort()

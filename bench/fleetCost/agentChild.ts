@@ -30,6 +30,8 @@ export interface AgentChildOptions {
   /** Where the config file goes. */
   dir: string;
   name: string;
+  /** The checkout whose bin/qmpipe.mjs runs (built); unset: this one. */
+  root?: string | undefined;
 }
 
 export interface AgentCounters {
@@ -84,7 +86,7 @@ export class AgentChild {
     writeFileSync(file, JSON.stringify(cfg, null, 2));
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: o.nodeOptions ?? DEPLOYED_NODE_OPTIONS };
     for (const k of Object.keys(env)) if (k.startsWith('QMPIPE_') || k.startsWith('KAFKA_')) delete env[k]; // the config alone decides
-    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(packageRoot(), 'bin', 'qmpipe.mjs'), 'agent', '--config', file], {
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(o.root ?? packageRoot(), 'bin', 'qmpipe.mjs'), 'agent', '--config', file], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env,
     });

@@ -27,7 +27,12 @@ export interface AgentPhase {
   brokerBytes: number | undefined;
   /** The measured window on CLOCK_MONOTONIC, µs (for a --cpu-prof profile). */
   windowMonoUs: [number, number];
+  /** CPU ms per VM-poll in each WARMUP_STEP_MS step of the warm-up: V8 tiering up (the cold cost). */
+  warmupCurve: number[];
 }
+
+/** The warm-up is read in steps of this length (the last step may be shorter). */
+export const WARMUP_STEP_MS = 30_000;
 
 /** Bytes of a topic's log segments in a broker data dir. */
 export function topicBytes(dataDir: string, topic: string): number {
@@ -46,7 +51,14 @@ export async function agentPhase(
   o.onStart?.(a);
   try {
     await a.waitPolls((o.libvirt?.domains.length ?? o.sockets.length) * 2, 60_000);
-    await sleep(o.warmupMs);
+    const warmupCurve: number[] = [];
+    let w0 = { s: snapshot(a.pid), c: await a.counters() };
+    for (let left = o.warmupMs; left > 0; left -= WARMUP_STEP_MS) {
+      await sleep(Math.min(left, WARMUP_STEP_MS));
+      const w1 = { s: snapshot(a.pid), c: await a.counters() };
+      warmupCurve.push(delta(w0.s, w1.s).statMs / Math.max(1, w1.c.polls - w0.c.polls));
+      w0 = w1;
+    }
     const c0 = await a.counters();
     const s0 = snapshot(a.pid);
     const l0 = snapshot(o.libvirtdPid);
@@ -66,6 +78,7 @@ export async function agentPhase(
       records: c1.published,
       brokerBytes,
       windowMonoUs: [s0.monoUs, s1.monoUs],
+      warmupCurve,
     };
   } finally {
     a.killNow();

@@ -5,7 +5,8 @@
  * and the agent's RSS at N = 100 as `agent.process.rss_mb`.
  */
 import { emit, median } from '../util.js';
-import type { AgentPhase, ExporterPhase, VirshPhase } from './phases.js';
+import type { AbPhase } from './abPhase.js';
+import { WARMUP_STEP_MS, type AgentPhase, type ExporterPhase, type VirshPhase } from './phases.js';
 import type { ProcDelta } from './procfs.js';
 
 export const HEADLINE_N = 50;
@@ -19,6 +20,8 @@ export interface RoundResult {
   agentNone: AgentPhase | undefined;
   /** At RSS_N: the agent under other NODE_OPTIONS (QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS). */
   agentAlt?: AgentPhase | undefined;
+  /** At HEADLINE_N: this agent beside another checkout's (QMPIPE_BENCH_FLEET_BASELINE). */
+  ab?: AbPhase | undefined;
 }
 
 /** CPU ms per VM-poll of the agent process (utime + stime). */
@@ -28,6 +31,25 @@ export const exporterPerVm = (e: ExporterPhase): { exporter: number; libvirtd: n
   exporter: e.exporter.statMs / e.scrapes / e.domains,
   libvirtd: e.libvirtd.statMs / e.scrapes / e.domains,
 });
+
+const f3 = (x: number): string => x.toFixed(3);
+
+/** One round's figures in a line, for the bench's stderr. */
+export function describeRound(round: RoundResult, o: { altNodeOptions: string; baseline: string }): string {
+  const { agent: a, exporter: e, virsh: v, n } = round;
+  return (
+    `agent ${f3(agentPerPoll(a))} ms/VM-poll (${a.polls} polls, ${a.missed} missed, rss ${a.rssMb.toFixed(1)} MB, libvirtd ${f3(a.libvirtd.statMs / a.libvirtd.seconds)} ms/s; warm-up by ${WARMUP_STEP_MS / 1000} s: ${a.warmupCurve.map(f3).join(', ')}); ` +
+    `exporter ${f3(e.exporter.statMs / e.scrapes / e.domains)} + libvirtd ${f3(e.libvirtd.statMs / e.scrapes / e.domains)} ms/VM-scrape (${e.scrapes} scrapes of ${e.domains} domains, ${e.scrapeMs.toFixed(0)} ms each); ` +
+    `virsh: libvirtd ${f3(v.libvirtd.statMs / v.calls / n)}, virsh ${f3(v.virshMs / v.calls / n)} ms/VM` +
+    (round.agentNone ? `; agent (no compression) ${f3(agentPerPoll(round.agentNone))} ms/VM-poll` : '') +
+    (round.agentAlt
+      ? `; agent (NODE_OPTIONS=${o.altNodeOptions}) ${f3(agentPerPoll(round.agentAlt))} ms/VM-poll, rss ${round.agentAlt.rssMb.toFixed(1)} MB`
+      : '') +
+    (round.ab
+      ? `; side by side on ${round.ab.vmsEach} VMs each: this agent ${f3(round.ab.ours)}, baseline (${o.baseline}) ${f3(round.ab.baseline)} ms/VM-poll`
+      : '')
+  );
+}
 
 function perN(n: number, name: string, xs: number[], unit: string, bare = false): void {
   const m = median(xs);
@@ -41,6 +63,12 @@ export function emitNScope(n: number, rounds: RoundResult[], quiet: ProcDelta): 
   const exp = rounds.map((r) => exporterPerVm(r.exporter));
   const virshLibvirtd = rounds.map((r) => r.virsh.libvirtd.statMs / r.virsh.calls / n);
   perN(n, 'agent.process.cpu_ms_per_vm_poll', agent, 'ms', head);
+  perN(
+    n,
+    'agent.process.cpu_ms_per_vm_poll.first_30s',
+    rounds.map((r) => r.agent.warmupCurve[0] ?? Number.NaN),
+    'ms',
+  );
   perN(
     n,
     'agent.process.rss_mb',
@@ -128,6 +156,7 @@ export function emitNScope(n: number, rounds: RoundResult[], quiet: ProcDelta): 
   const bytes = rounds.filter((r) => r.agent.brokerBytes !== undefined).map((r) => r.agent.brokerBytes! / r.agent.records);
   if (bytes.length > 0) perN(n, 'agent.broker_bytes_per_record.gzip', bytes, 'B');
   emitAlt(n, rounds);
+  emitBaseline(n, rounds);
   const none = rounds.filter((r) => r.agentNone !== undefined).map((r) => r.agentNone!);
   if (none.length === 0) return;
   perN(n, 'agent.process.cpu_ms_per_vm_poll.compression_none', none.map(agentPerPoll), 'ms');
@@ -161,6 +190,30 @@ function emitAlt(n: number, rounds: RoundResult[]): void {
     n,
     'agent.alt_node_options_vs_deployed.cpu_ratio',
     both.map((r) => agentPerPoll(r.agentAlt!) / agentPerPoll(r.agent)),
+    'x',
+  );
+}
+
+/** This agent beside another checkout's, at the same time on half the VMs each: the ratio of this one to it, per round. */
+function emitBaseline(n: number, rounds: RoundResult[]): void {
+  const ab = rounds.filter((r) => r.ab !== undefined).map((r) => r.ab!);
+  if (ab.length === 0) return;
+  perN(
+    n,
+    'agent.ab.cpu_ms_per_vm_poll.ours',
+    ab.map((x) => x.ours),
+    'ms',
+  );
+  perN(
+    n,
+    'agent.ab.cpu_ms_per_vm_poll.baseline',
+    ab.map((x) => x.baseline),
+    'ms',
+  );
+  perN(
+    n,
+    'agent.vs_baseline.cpu_ratio',
+    ab.map((x) => x.ours / x.baseline),
     'x',
   );
 }
