@@ -83,6 +83,8 @@ export interface ReplayOptions {
   loop?: boolean;
   /** Write each reply in pieces of this many bytes (to exercise framing). */
   chunkBytes?: number;
+  /** With chunkBytes: this many ms between pieces, so each piece is its own read on the client. */
+  chunkGapMs?: number;
 }
 
 export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, path?: string): Promise<FakeServer> {
@@ -92,7 +94,11 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
     const last = new Map<string, Record<string, unknown>>();
     const write = (text: string): void => {
       if (!opts.chunkBytes) return void sock.write(text);
-      for (let i = 0; i < text.length; i += opts.chunkBytes) sock.write(text.slice(i, i + opts.chunkBytes));
+      for (let i = 0; i < text.length; i += opts.chunkBytes) {
+        const piece = text.slice(i, i + opts.chunkBytes);
+        if (opts.chunkGapMs) setTimeout(() => sock.destroyed || sock.write(piece), (i / opts.chunkBytes) * opts.chunkGapMs);
+        else sock.write(piece);
+      }
     };
     if (greeting) write(`${JSON.stringify(greeting.msg)}\r\n`);
     onLines(sock, (line) => {

@@ -49,6 +49,15 @@ describe('QmpClient against replayed QEMU 7.2 transcripts', () => {
     expect(stats[0]!.stats).toHaveLength(47);
   });
 
+  it('a reply that spans several reads is whole (the sockets share one read buffer, reused by every read)', async () => {
+    const srv = await serve(replayServer(kvm, { chunkBytes: 500, chunkGapMs: 5 }));
+    const c = await connect(srv.path);
+    const stats = await c.execute<Array<{ provider: string; stats: Array<{ name: string }> }>>('query-stats', { target: 'vcpu' });
+    const asked = kvm.find((l) => l.dir === 'out' && l.msg.execute === 'query-stats' && (l.msg.arguments as { target?: string }).target === 'vcpu')!;
+    const recorded = kvm.find((l) => l.dir === 'in' && l.msg.id === asked.msg.id)!;
+    expect(stats).toEqual(recorded.msg.return); // 3.9 KB in 8 reads, each overwriting the buffer the last one was in
+  });
+
   it('separates events that arrive between a command and its reply', async () => {
     const events: QmpEventMessage[] = [];
     const srv = await serve(replayServer(thin, { loop: false }));
