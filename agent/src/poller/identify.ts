@@ -7,6 +7,8 @@
  */
 import type { HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
+import { versionString } from '../qmp/messages.js';
+import type { RawBody } from '#schemas/types.js';
 import { QmpExecuteError } from '../qmp/errors.js';
 import { vcpuThreadIds } from '../sample/identity.js';
 import type { ConnectInfo } from '../sample/seam.js';
@@ -31,4 +33,14 @@ export async function identify(
   const process = hostReader.qemuProcess(vcpuThreadIds(cpus));
   if (process) onTraffic?.('host', { 'qemu-process': { 'thread-id': process.threadId, 'start-time': process.startTime, 'boot-id': process.bootId } });
   return { ...vm, greeting: client.greeting, uuid, name, cpus, process, statsSchemas };
+}
+
+/** What a connection announces: `connected` (QEMU's version, where), then `degraded` when QEMU has no query-stats (< 7.1). */
+export function connectNotices(info: ConnectInfo, where: string): RawBody[] {
+  const notices: RawBody[] = [
+    { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(info.greeting.version)} at ${where}`, count: 0 } },
+  ];
+  if (info.statsSchemas === undefined)
+    notices.push({ kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } });
+  return notices;
 }

@@ -9,6 +9,7 @@
  * slow group did not have reads the slow group too, right after the fast replies, so
  * the sample joins the new node with its own facts.
  */
+import type { Histogram } from '#common/metrics.js';
 import { observeHost, type HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
 import { QmpExecuteError } from '../qmp/errors.js';
@@ -94,4 +95,14 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
   tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, ctx.net, ctx.onTraffic);
   if (ctx.deviceNames) tick.host.deviceNames = ctx.deviceNames;
   return tick;
+}
+
+/** One bound latency observer per QMP command name, made on first use (a tick observes 5–8 of them). */
+export function latencyObservers(histogram: Histogram): (command: string) => (seconds: number) => void {
+  const byCommand = new Map<string, (seconds: number) => void>();
+  return (command) => {
+    let obs = byCommand.get(command);
+    if (!obs) byCommand.set(command, (obs = histogram.child({ command })));
+    return obs;
+  };
 }

@@ -28,17 +28,18 @@ import type { RawBody, VmIdentity } from '#schemas/types.js';
 import { readOnlyAllowlist } from '../qmp/allowlist.js';
 import { QmpClient, type QmpClientOptions } from '../qmp/client.js';
 import { isLineTooLong, QmpDisconnectedError, qmpErrorClass } from '../qmp/errors.js';
-import { versionString, type QmpEventMessage } from '../qmp/messages.js';
+import type { QmpEventMessage } from '../qmp/messages.js';
 import type { Tick } from '../sample/tick.js';
 import type { QmpSession } from '../qmp/session.js';
 import type { Poller, PollerDeps, PollerOptions, PollerState } from './options.js';
 import { clockJump, clockWatch } from './clockJump.js';
 import { nextSlot, statsTargets } from './tickPlan.js';
 import { EventGate } from './eventBudget.js';
-import { identify } from './identify.js';
+import { connectNotices, identify } from './identify.js';
+import { Pause } from './pause.js';
 import { Reconnects } from './reconnects.js';
 import { VmRecordStream } from './recordStream.js';
-import { runTick, type TickCarry, type TickContext } from './tickRunner.js';
+import { latencyObservers, runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import { isTopologyEvent } from './topology.js';
 import type { VmTarget } from './vmTarget.js';
 
@@ -57,12 +58,11 @@ export class VmPoller<S = unknown> implements Poller {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private client: QmpSession | undefined;
-  private wake: (() => void) | undefined;
+  private readonly pause = new Pause();
   private builderState: S | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly labels: { vm: string };
-  private readonly latencyByCommand = new Map<string, (seconds: number) => void>();
   private readonly countPoll: () => void;
   private readonly events: EventGate;
   private readonly tickContext: TickContext;
@@ -93,7 +93,7 @@ export class VmPoller<S = unknown> implements Poller {
       net: target.net,
       deviceNames: target.deviceNames,
       onTraffic: deps.onTraffic,
-      latency: (command) => this.latency(command),
+      latency: latencyObservers(deps.telemetry.qmpLatency),
       onErrorReply: (errorClass) => deps.telemetry.pollErrors.inc({ ...this.labels, class: errorClass }),
     };
   }
@@ -104,7 +104,7 @@ export class VmPoller<S = unknown> implements Poller {
 
   async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.pause.wake();
     if (graceMs > 0 && this.loop) await Promise.race([this.loop, new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.client?.close();
     await this.loop;
@@ -178,7 +178,7 @@ export class VmPoller<S = unknown> implements Poller {
         if (ready) this.publishEvent(ev);
         else pendingEvents.push(ev);
       },
-      onClose: () => this.wake?.(),
+      onClose: () => this.pause.wake(),
       ...(traffic ? { onTraffic: traffic } : {}),
     };
     const client = this.target.open ? await this.target.open(clientOpts) : await QmpClient.connect(this.target.transport, clientOpts);
@@ -190,16 +190,10 @@ export class VmPoller<S = unknown> implements Poller {
     this.records.identify(r.identity);
     this.builderState = r.state;
     this.deps.telemetry.reconnects.inc(this.labels);
-    this.publish(
-      { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(client.greeting.version)} at ${this.target.id}`, count: 0 } },
-      connectedAt,
-    );
+    const [connected, ...degraded] = connectNotices(info, this.target.id);
+    this.publish(connected!, connectedAt);
     if (r.snapshot) this.records.snapshot(r.snapshot, connectedAt);
-    if (statsSchemas === undefined)
-      this.publish(
-        { kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } },
-        connectedAt,
-      );
+    for (const notice of degraded) this.publish(notice, connectedAt);
     this.log.info('VM connected', {
       uuid: r.identity.uuid,
       name: r.identity.name,
@@ -273,13 +267,6 @@ export class VmPoller<S = unknown> implements Poller {
     this.countPoll();
   }
 
-  /** Bound latency observer per command (a tick observes 6–8 of them). */
-  private latency(command: string): (seconds: number) => void {
-    let obs = this.latencyByCommand.get(command);
-    if (!obs) this.latencyByCommand.set(command, (obs = this.deps.telemetry.qmpLatency.child({ command })));
-    return obs;
-  }
-
   /** An event, unless over the VM's cap (eventBudget.ts): then counted, and summarized with the next tick. */
   private publishEvent(ev: QmpEventMessage): void {
     const now = this.now();
@@ -311,18 +298,9 @@ export class VmPoller<S = unknown> implements Poller {
     this.deps.telemetry.vmStale.set(this.labels, stale ? 1 : 0);
   }
 
+  /** Waits `ms`; a stop, or the end of the connection open now, ends the wait early. */
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const closed = this.client;
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        if (this.stopped || closed?.closed) done();
-      };
-    });
+    const client = this.client;
+    return this.pause.sleep(ms, () => this.stopped || client?.closed === true);
   }
 }

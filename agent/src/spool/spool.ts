@@ -28,6 +28,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EntryFifo } from './entryFifo.js';
 import { decodeSegment, encodeSegment, entryBytes, type SpoolEntry } from './segment.js';
 import { recoverSegments, rmQuietly, segmentName, writeDurably, type SegmentFile } from './segmentFiles.js';
 
@@ -55,12 +56,9 @@ function countKeys(entries: readonly SpoolEntry[]): Map<string, number> {
 }
 
 export class Spool {
-  private mem: SpoolEntry[] = [];
-  private memStart = 0;
-  private memBytes = 0;
-  private head: SpoolEntry[] = [];
-  private headStart = 0;
-  private headBytes = 0;
+  private readonly mem = new EntryFifo();
+  /** The segment being read (peek takes from it before memory). */
+  private readonly head = new EntryFifo();
   private headSeg: Segment | undefined;
   private readonly segments: Segment[] = [];
   private diskBytesUsed = 0;
@@ -88,58 +86,37 @@ export class Spool {
   }
 
   get records(): number {
-    return (
-      (this.inflight?.length ?? 0) + (this.head.length - this.headStart) + this.segments.reduce((n, s) => n + s.records, 0) + (this.mem.length - this.memStart)
-    );
+    return (this.inflight?.length ?? 0) + this.head.length + this.segments.reduce((n, s) => n + s.records, 0) + this.mem.length;
   }
 
   get bytes(): number {
-    return this.inflightBytes + this.headBytes + this.diskBytesUsed + this.memBytes;
+    return this.inflightBytes + this.head.bytes + this.diskBytesUsed + this.mem.bytes;
   }
 
   /** Records and bytes by tier, for metrics. */
   tiers(): { memory: { records: number; bytes: number }; disk: { records: number; bytes: number } } {
-    const diskRecords = this.segments.reduce((n, s) => n + s.records, 0) + (this.head.length - this.headStart);
+    const diskRecords = this.segments.reduce((n, s) => n + s.records, 0) + this.head.length;
     return {
-      memory: { records: this.mem.length - this.memStart + (this.inflight?.length ?? 0), bytes: this.memBytes + this.inflightBytes },
-      disk: { records: diskRecords, bytes: this.diskBytesUsed + this.headBytes },
+      memory: { records: this.mem.length + (this.inflight?.length ?? 0), bytes: this.mem.bytes + this.inflightBytes },
+      disk: { records: diskRecords, bytes: this.diskBytesUsed + this.head.bytes },
     };
   }
 
   push(e: SpoolEntry): void {
     this.mem.push(e);
-    this.memBytes += entryBytes(e);
-    if (this.memBytes > this.opts.memoryBytes) this.relieveMemory();
+    if (this.mem.bytes > this.opts.memoryBytes) this.relieveMemory();
   }
 
   /** The batch to send next (the same one until `commit`), or [] when empty. */
   peek(maxRecords: number, maxBytes: number): readonly SpoolEntry[] {
     if (this.inflight) return this.inflight;
-    if (this.headStart >= this.head.length) this.loadNextHead();
-    const fromHead = this.headStart < this.head.length;
-    const src = fromHead ? this.head : this.mem;
-    let i = fromHead ? this.headStart : this.memStart;
-    const batch: SpoolEntry[] = [];
-    let bytes = 0;
-    while (i < src.length && batch.length < maxRecords) {
-      const b = entryBytes(src[i]!);
-      if (batch.length > 0 && bytes + b > maxBytes) break;
-      batch.push(src[i]!);
-      bytes += b;
-      i++;
-    }
+    if (this.head.length === 0) this.loadNextHead();
+    const fromHead = this.head.length > 0;
+    const { batch, bytes } = (fromHead ? this.head : this.mem).take(maxRecords, maxBytes);
     if (batch.length === 0) return batch;
-    if (fromHead) {
-      this.headStart = i;
-      this.headBytes -= bytes;
-      if (this.headStart >= this.head.length) {
-        this.inflightSeg = this.headSeg; // its file goes when this batch is acknowledged
-        this.clearHead();
-      }
-    } else {
-      this.memStart = i;
-      this.memBytes -= bytes;
-      this.compactMem();
+    if (fromHead && this.head.length === 0) {
+      this.inflightSeg = this.headSeg; // its file goes when this batch is acknowledged
+      this.clearHead();
     }
     this.inflight = batch;
     this.inflightBytes = bytes;
@@ -174,7 +151,7 @@ export class Spool {
    */
   persist(): void {
     if (!this.opts.dir) return;
-    const rest: SpoolEntry[] = [...(this.inflight ?? []), ...this.head.slice(this.headStart)];
+    const rest: SpoolEntry[] = [...(this.inflight ?? []), ...this.head.rest()];
     if (rest.length > 0) {
       // Older than every segment on disk, the head's own included: a number that sorts first.
       const numbers = [this.inflightSeg, this.headSeg, this.segments[0]].flatMap((seg) => (seg ? [seg.number] : []));
@@ -192,9 +169,9 @@ export class Spool {
     this.inflight = undefined;
     this.inflightBytes = 0;
     this.clearHead();
-    if (this.mem.length > this.memStart) {
-      const entries = this.mem.slice(this.memStart);
-      this.clearMem();
+    if (this.mem.length > 0) {
+      const entries = this.mem.rest();
+      this.mem.reset();
       if (!this.writeSegment(entries, this.nextSegment++, false)) this.drop(entries.length, 'disk-write-failed', countKeys(entries));
     }
   }
@@ -205,31 +182,19 @@ export class Spool {
   }
 
   private dropOldestInMemory(reason: DropReason): void {
-    const dropped: SpoolEntry[] = [];
-    while (this.memBytes > this.opts.memoryBytes && this.memStart < this.mem.length) {
-      const e = this.mem[this.memStart++]!;
-      this.memBytes -= entryBytes(e);
-      dropped.push(e);
-    }
-    this.compactMem();
+    const dropped = this.mem.shedTo(this.opts.memoryBytes);
     this.drop(dropped.length, reason, countKeys(dropped));
   }
 
   /** Memory → one segment. Memory lets go of the records only once the segment is written. */
   private spill(): void {
-    const entries = this.mem.slice(this.memStart);
+    const entries = this.mem.rest();
     if (!this.writeSegment(entries, this.nextSegment++, false)) {
       this.diskBlockedUntil = Date.now() + DISK_RETRY_MS;
       return this.dropOldestInMemory('disk-write-failed');
     }
-    this.clearMem();
-    while (this.diskBytesUsed + this.headBytes > this.opts.diskBytes && (this.headSeg || this.segments.length > 1)) this.dropOldestSegment();
-  }
-
-  private clearMem(): void {
-    this.mem = [];
-    this.memStart = 0;
-    this.memBytes = 0;
+    this.mem.reset();
+    while (this.diskBytesUsed + this.head.bytes > this.opts.diskBytes && (this.headSeg || this.segments.length > 1)) this.dropOldestSegment();
   }
 
   /** Writes a segment durably; false (counted by the caller) when the disk refused it. */
@@ -252,7 +217,7 @@ export class Spool {
 
   private dropOldestSegment(): void {
     if (this.headSeg) {
-      const rest = this.head.slice(this.headStart);
+      const rest = this.head.rest();
       rmQuietly(this.headSeg.path);
       this.clearHead();
       return this.drop(rest.length, 'disk-full', countKeys(rest));
@@ -292,24 +257,13 @@ export class Spool {
     }
     const { entries } = decodeSegment(buf);
     if (entries.length < seg.records) this.drop(seg.records - entries.length, 'corrupt-segment');
-    this.head = entries;
-    this.headStart = 0;
-    this.headBytes = entries.reduce((n, e) => n + entryBytes(e), 0);
+    this.head.reset(entries);
     this.headSeg = seg;
   }
 
   private clearHead(): void {
-    this.head = [];
-    this.headStart = 0;
-    this.headBytes = 0;
+    this.head.reset();
     this.headSeg = undefined;
-  }
-
-  private compactMem(): void {
-    if (this.memStart > 1024 && this.memStart * 2 > this.mem.length) {
-      this.mem = this.mem.slice(this.memStart);
-      this.memStart = 0;
-    }
   }
 
   private recover(dir: string): void {
