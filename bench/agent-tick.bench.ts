@@ -19,21 +19,18 @@
  * Then RSS with QMPIPE_BENCH_RSS_VMS (default 100) pollers. Prints JSON lines. Runs
  * with the agent's production V8 flag (see the end of this file).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sysfsReader } from '#agent/host/sysfs.js';
-import { planTick, type PlannedCommand } from '#agent/poller/tickPlan.js';
+import { planTick } from '#agent/poller/tickPlan.js';
 import { VmPoller, type PollerOptions } from '#agent/poller/vmPoller.js';
 import { unixTarget } from '#agent/poller/vmTarget.js';
 import type { SampleBuilder } from '#agent/sample/seam.js';
 import { sampleBuilder } from '#agent/sample/sampleBuilder.js';
 import { createTelemetry } from '#agent/telemetry.js';
 import { encodeRaw } from '#schemas/codecs/raw.js';
+import { accel, cleanup, qemuVersion, startQemu } from './agentTick/qemus.js';
+import { RawQmp, syscalls } from './agentTick/rawQmp.js';
 import { emit, median } from './util.js';
 
 const CPU_VMS = Number(process.env.QMPIPE_BENCH_VMS ?? 20);
@@ -50,121 +47,9 @@ const ROUNDS = 5;
  */
 const WARMUP_MS = 12_000;
 
-let dir = '';
-const pids: number[] = [];
-
-function accel(): 'kvm' | 'tcg' {
-  try {
-    closeSync(openSync('/dev/kvm', 'r+'));
-    return 'kvm';
-  } catch {
-    return 'tcg';
-  }
-}
-
-function startQemu(i: number, acc: 'kvm' | 'tcg'): string {
-  const disk = join(dir, `d${i}.qcow2`);
-  const sock = join(dir, `vm${i}.qmp`);
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '64M']);
-  execFileSync('qemu-system-x86_64', [
-    '-S',
-    '-name',
-    `bench-${i}`,
-    '-uuid',
-    randomUUID(),
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-accel',
-    acc,
-    '-cpu',
-    acc === 'kvm' ? 'host,-arch-capabilities' : 'max',
-    '-m',
-    '64',
-    '-smp',
-    '2',
-    '-qmp',
-    `unix:${sock},server=on,wait=off`,
-    '-blockdev',
-    `driver=file,filename=${disk},node-name=s0`,
-    '-blockdev',
-    'driver=qcow2,file=s0,node-name=f0',
-    '-device',
-    'virtio-blk-pci,drive=f0,id=vda',
-    '-daemonize',
-    '-pidfile',
-    join(dir, `vm${i}.pid`),
-  ]);
-  pids.push(Number(readFileSync(join(dir, `vm${i}.pid`), 'utf8')));
-  return sock;
-}
-
-function cleanup(): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Read and write syscalls of this process so far (/proc/self/io). */
-function syscalls(): { r: number; w: number } {
-  const io = readFileSync('/proc/self/io', 'utf8');
-  return { r: Number(/syscr: (\d+)/.exec(io)![1]), w: Number(/syscw: (\d+)/.exec(io)![1]) };
-}
-
 // ---- baseline: raw sockets, same commands, JSON.parse only ----
-
-class RawQmp {
-  private buf = '';
-  private waiting = 0;
-  private done: (() => void) | undefined;
-  constructor(private readonly sock: Socket) {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(this.buf.slice(0, i)) as Record<string, unknown>;
-        this.buf = this.buf.slice(i + 1);
-        if ('return' in msg || 'error' in msg || 'QMP' in msg) {
-          if (--this.waiting === 0) this.done?.();
-        }
-      }
-    });
-  }
-  static async open(path: string): Promise<RawQmp> {
-    const sock = createConnection(path);
-    await new Promise<void>((r, j) => sock.once('connect', () => r()).once('error', j));
-    const q = new RawQmp(sock);
-    await q.send([]); // the greeting counts as one awaited line
-    await q.send([{ key: 'query-status', execute: 'qmp_capabilities' }], 0);
-    return q;
-  }
-  /** Writes the commands pipelined and resolves when every reply (plus `extra` lines) arrived. */
-  send(cmds: PlannedCommand[], extra = cmds.length === 0 ? 1 : 0): Promise<void> {
-    this.waiting = cmds.length + extra;
-    const p = new Promise<void>((r) => (this.done = r));
-    let out = '';
-    let id = 0;
-    for (const c of cmds)
-      out += `${JSON.stringify(c.arguments ? { execute: c.execute, arguments: c.arguments, id: `b${id++}` } : { execute: c.execute, id: `b${id++}` })}\r\n`;
-    if (out) this.sock.write(out);
-    return p;
-  }
-  close(): Promise<void> {
-    return new Promise((r) => {
-      this.sock.once('close', () => r());
-      this.sock.destroy();
-    });
-  }
-}
 
 /** Every client ticks every INTERVAL_MS for `ms`, all at the same moments (like the agent's grid). */
 async function tickAll(clients: RawQmp[], version: { major: number; minor: number; micro: number }, ms: number, onPoll: () => void): Promise<void> {
@@ -271,31 +156,26 @@ async function agentPhase(
 }
 
 async function main(): Promise<void> {
-  dir = mkdtempSync(join(tmpdir(), 'qmpipe-bench-'));
   const acc = accel();
   const t0 = Date.now();
   const socks = Array.from({ length: CPU_VMS }, (_, i) => startQemu(i, acc));
-  const [major, minor, micro] = /version (\d+)\.(\d+)\.(\d+)/
-    .exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout)!
-    .slice(1, 4)
-    .map(Number) as [number, number, number];
-  const qemuVersion = { major, minor, micro };
+  const version = qemuVersion();
   await sleep(500);
-  process.stderr.write(`# ${CPU_VMS} QEMU ${acc} processes up in ${Date.now() - t0} ms (QEMU ${qemuVersion.major}.${qemuVersion.minor})\n`);
+  process.stderr.write(`# ${CPU_VMS} QEMU ${acc} processes up in ${Date.now() - t0} ms (QEMU ${version.major}.${version.minor})\n`);
   const agentPerPoll: number[] = [];
   const basePerPoll: number[] = [];
   const ratios: number[] = [];
   const bytesPerSample: number[] = [];
   const shellPerPoll: number[] = [];
   {
-    const b = await baselinePhase(socks, qemuVersion, WARMUP_MS);
+    const b = await baselinePhase(socks, version, WARMUP_MS);
     const a = await agentPhase(socks, WARMUP_MS);
     process.stderr.write(
       `# warm-up round (not counted): agent ${(a.cpuMs / a.polls).toFixed(3)} ms/poll, baseline ${(b.cpuMs / b.polls).toFixed(3)} ms/poll, ratio ${(a.cpuMs / a.polls / (b.cpuMs / b.polls)).toFixed(2)}\n`,
     );
   }
   for (let r = 0; r < ROUNDS; r++) {
-    const b = await baselinePhase(socks, qemuVersion);
+    const b = await baselinePhase(socks, version);
     const a = await agentPhase(socks, PHASE_MS);
     const ap = a.cpuMs / a.polls;
     const bp = b.cpuMs / b.polls;

@@ -8,119 +8,30 @@
  * transactions, plus an aborted transaction and an undecodable record that must never
  * show. Skips only when the Alertmanager binary is missing and cannot be installed.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord } from '#schemas/codecs/outputs.js';
-import { fromAlertRecord } from '#schemas/codecs/outputs.js';
-import { alertMessages } from '#schemas/codecs/outputs.js';
-import { fixtureAlerts } from '../support/alerts.js';
+import {
+  alertmanagerAvailable,
+  amKey,
+  exitCode,
+  expectedFiring,
+  type GettableAlert,
+  infraEnv,
+  produceTx,
+  qmpipe,
+  recentAlerts,
+  recKey,
+  until,
+} from './helpers/alerts.js';
 import { createTopics, kafkaClient, randomName, stack } from './helpers/index.js';
 
 const { Partitioners } = kafkajs;
 const root = join(import.meta.dirname, '..', '..');
-const AM_BIN = process.env.QMPIPE_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
-
-/** The binary, installed through infra/deps.sh when missing; else why not. */
-function alertmanagerAvailable(): { ok: boolean; reason: string } {
-  if (existsSync(AM_BIN)) return { ok: true, reason: '' };
-  try {
-    execFileSync('bash', [join(root, 'infra/deps.sh'), 'apt'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    return { ok: false, reason: `infra/deps.sh apt failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}` };
-  }
-  return existsSync(AM_BIN)
-    ? { ok: true, reason: '' }
-    : { ok: false, reason: `${AM_BIN} missing and the package prometheus-alertmanager could not be installed (not root?)` };
-}
 const am = alertmanagerAvailable();
 if (!am.ok) console.warn(`[alerts-forward] skipped: ${am.reason}`);
-
-interface GettableAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  updatedAt: string;
-  status: { state: string };
-}
-
-function infraEnv(): NodeJS.ProcessEnv {
-  const s = stack();
-  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The fixture's transitions moved in time so the last one happened 10 s ago. */
-function recentAlerts(): AlertRecord[] {
-  const alerts = fixtureAlerts();
-  const shift = Date.now() - 10_000 - alerts[alerts.length - 1]!.t;
-  const s = (x: number | null) => (x === null ? null : x + shift);
-  return alerts.map((a) => ({ ...a, t: a.t + shift, startsAt: a.startsAt + shift, endsAt: s(a.endsAt), eta: s(a.eta) }));
-}
-
-async function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit' | 'abort'): Promise<void> {
-  const p = kafkaClient('it-alerts-tx').producer({
-    transactionalId: randomName('it-alerts-tx'),
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await p.connect();
-  try {
-    const tx = await p.transaction();
-    await tx.send({ topic, messages: alertMessages(alerts.map(fromAlertRecord)) });
-    await (outcome === 'commit' ? tx.commit() : tx.abort());
-  } finally {
-    await p.disconnect();
-  }
-}
-
-function qmpipe(args: string[]): ChildProcess & { out: string[]; err: string[] } {
-  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  }) as ChildProcess & { out: string[]; err: string[] };
-  child.out = [];
-  child.err = [];
-  child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => child.err.push(d.toString()));
-  return child;
-}
-
-function exitCode(child: ChildProcess, timeoutMs = 30_000): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`qmpipe ${child.spawnargs.slice(2).join(' ')} still running after ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
-}
-
-/** Last transition of each alert id whose state is firing: what Alertmanager must show. */
-function expectedFiring(alerts: AlertRecord[]): AlertRecord[] {
-  const last = new Map<string, AlertRecord>();
-  for (const a of alerts) last.set(a.id, a);
-  return [...last.values()].filter((a) => a.state === 'firing');
-}
-
-const amKey = (l: Record<string, string>) =>
-  `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.backing_index ?? ''}|${l.node ?? ''}|${l.job ?? ''}`;
-const recKey = (a: AlertRecord) =>
-  `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.backingIndex ?? ''}|${a.labels.node}|${a.labels.job}`;
 
 describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts tail', () => {
   const topic = randomName('it-alerts');
