@@ -4,57 +4,15 @@
  * asserts on what the demo prints (alert transitions, the Parquet objects, the DuckDB
  * query, the report path) and on the HTML it wrote. Needs a built dist/ (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { alertTarget } from '#demo/report/demoState.js';
 import { runFixture } from '../support/fixtureRun.js';
-import { s3Client, stack } from './helpers/index.js';
+import { alertLines, expectListedParquet, runDemo as demo } from './helpers/demo.js';
+import { stack } from './helpers/index.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const FIXTURE = 'test/fixtures/qmp/thin-lv-enospc-commit.jsonl';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function demo(args: string[], onStdout?: (text: string, kill: () => void) => void): Promise<Run> {
-  const s = stack();
-  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'demo', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      NODE_NO_WARNINGS: '1',
-      QMPIPE_RUN_DIR: s.runDir,
-      KAFKA_BROKERS: s.kafkaBrokers.join(','),
-      S3_ENDPOINT: s.s3.endpoint,
-      S3_ACCESS_KEY: s.s3.accessKeyId,
-      S3_SECRET_KEY: s.s3.secretAccessKey,
-      S3_REGION: s.s3.region,
-    },
-  });
-  const run: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    run.stdout += d;
-    onStdout?.(run.stdout, () => child.kill('SIGINT'));
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ ...run, code })));
-}
-
-/** `ALERT FIRING   critical paused-enospc     cap-thin vda[0] lv0-format 01:46:38.9Z: …` → [state, type, target]. */
-function alertLines(stdout: string): Array<{ state: string; type: string; target: string }> {
-  return [...stdout.matchAll(/^ALERT (FIRING|RESOLVED) +(?:warning|critical) +(\S+) +cap-thin (.*?) \d\d:\d\d:\d\d\.\dZ: /gm)].map((m) => ({
-    state: m[1]!.toLowerCase(),
-    type: m[2]!,
-    target: m[3]!,
-  }));
-}
 
 describe('qmpipe demo --replay', () => {
   it('runs the transcript through Kafka, the processor and S3, and reports alerts, objects, a query and an HTML chart', async () => {
@@ -75,17 +33,7 @@ describe('qmpipe demo --replay', () => {
     expect(alerts).toEqual(reference);
     expect(r.stdout).toContain('alert type paused-enospc: firing, resolved');
 
-    const bucket = /^== Parquet objects in s3:\/\/(qmpipe-demo-[0-9a-f]{6}) \((\d+)\)/m.exec(r.stdout)!;
-    expect(bucket).not.toBeNull();
-    const printed = [...r.stdout.matchAll(/^(rollups\/resolution=(?:10s|1m)\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d+\.parquet) +(\d+)$/gm)].map(
-      (m) => m[1]!,
-    );
-    expect(printed.length).toBeGreaterThanOrEqual(1);
-    expect(printed).toHaveLength(Number(bucket[2]));
-    const s3 = s3Client();
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket[1]! }));
-    s3.destroy();
-    expect(printed).toEqual((listed.Contents ?? []).map((o) => o.Key!).sort());
+    const { keys: printed } = await expectListedParquet(r.stdout);
 
     // DuckDB over the copies: one minute of the fixture, the base's peak allocation 165.3 MiB, 8 MiB/s peak writes.
     expect(r.stdout).toMatch(/^minute_utc +vm +windows +max_allocation_mib +max_physical_mib +peak_write_mib_s$/m);
