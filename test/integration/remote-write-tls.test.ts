@@ -12,7 +12,8 @@
  *  - no client certificate: the TLS handshake fails, a retriable network error;
  *  - no CA: the server's certificate is not trusted, a network error.
  * The password's bcrypt hash (cost 4) is committed with the password: a test credential.
- * A bearer token cannot be checked here: Prometheus' web config has no bearer users.
+ * A bearer token cannot be checked here (Prometheus' web config has no bearer users): see
+ * processor/src/sinks/remoteWrite/client.test.ts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
