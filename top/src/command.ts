@@ -88,7 +88,8 @@ function positive(v: string | undefined, name: string, dflt: number): number {
 
 /** A running source: the state it folds into, how to stop it, and when it is ready for --once. */
 interface Running {
-  label: string;
+  /** What the screen names as the source (a getter where it changes, e.g. records skipped). */
+  readonly label: string;
   state: () => TopState;
   /** Resolves when a --once frame can be printed (or rejects). */
   ready: Promise<void>;
@@ -161,7 +162,14 @@ function startLibvirt(uri: string, v: Values, fold: RecordFold, timeoutMs: numbe
 }
 
 function startKafka(k: KafkaSource): Running {
-  return { label: k.label, state: () => k.state, ready: k.caughtUp, stop: () => k.stop() };
+  return {
+    get label() {
+      return k.label;
+    },
+    state: () => k.state,
+    ready: k.caughtUp,
+    stop: () => k.stop(),
+  };
 }
 
 function frameOf(r: Running, config: ProcessorConfig): Frame {

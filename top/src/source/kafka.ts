@@ -4,7 +4,8 @@
  * written in the processor's transactions), from the beginning, a random consumer group
  * that commits nothing. "Caught up" is every partition of both topics read to the end
  * offset it had at start (END_BATCH_PROCESS also fires for batches of transaction markers).
- * Records that do not decode are counted, never fatal. There are no Samples here: chain
+ * Records that do not decode are counted (in the source's label, and one warning line
+ * at the end), never fatal. There are no Samples here: chain
  * elements come from the block.<dev>.<i>.* gauges (no node or file name), QMP events are
  * not on these topics.
  */
@@ -125,13 +126,19 @@ export async function startKafkaSource(o: KafkaFlags, opts: { follow: boolean })
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({ autoCommit: false, eachBatch });
   check();
+  const label = `kafka ${o.kafka.brokers.join(',')}`;
   return {
-    label: `kafka ${o.kafka.brokers.join(',')}`,
+    get label() {
+      return undecodable > 0 ? `${label}, ${undecodable} undecodable skipped` : label;
+    },
     state,
     get undecodable() {
       return undecodable;
     },
     caughtUp,
-    stop: () => consumer.disconnect().catch(() => {}),
+    stop: async () => {
+      await consumer.disconnect().catch(() => {});
+      if (undecodable > 0) log.warn('records that did not decode were skipped', { undecodable, topics });
+    },
   };
 }
