@@ -16,7 +16,7 @@ import { buildFrame, type Frame } from '#top/model/frame.js';
 import { applyAlert, applyRate, initialTopState } from '#top/model/topState.js';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { runFixture } from '../support/fixtureRun.js';
-import { createTopics, kafkaClient, randomName, stack } from './helpers/index.js';
+import { createTopics, kafkaClient, produceInTransaction, randomName, stack } from './helpers/index.js';
 
 const run = promisify(execFile);
 const { Partitioners } = kafkajs;
@@ -29,26 +29,17 @@ describe('qmpipe top --kafka', () => {
 
   beforeAll(async () => {
     await createTopics([ratesTopic, alertsTopic], 1);
-    const tx = (outcome: 'commit' | 'abort', r: typeof rates, a: typeof alerts) => async () => {
-      const p = kafkaClient('it-top-tx').producer({
-        transactionalId: randomName('it-top-tx'),
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await p.connect();
-      try {
-        const t = await p.transaction();
-        await t.send({ topic: ratesTopic, messages: rateMessages(r) });
-        await t.send({ topic: alertsTopic, messages: alertMessages(a) });
-        await (outcome === 'commit' ? t.commit() : t.abort());
-      } finally {
-        await p.disconnect();
-      }
-    };
-    await tx('commit', rates, alerts)();
+    const tx = (outcome: 'commit' | 'abort', r: typeof rates, a: typeof alerts) =>
+      produceInTransaction(
+        [
+          { topic: ratesTopic, messages: rateMessages(r) },
+          { topic: alertsTopic, messages: alertMessages(a) },
+        ],
+        outcome,
+      );
+    await tx('commit', rates, alerts);
     const ghost = { ...rates[0]!, vm: 'aborted-vm', vmUuid: 'aborted-uuid', value: 1e12 };
-    await tx('abort', [ghost], [{ ...alerts[0]!, id: 'aborted0000000000', labels: { ...alerts[0]!.labels, vm: 'aborted-vm', vmUuid: 'aborted-uuid' } }])();
+    await tx('abort', [ghost], [{ ...alerts[0]!, id: 'aborted0000000000', labels: { ...alerts[0]!.labels, vm: 'aborted-vm', vmUuid: 'aborted-uuid' } }]);
     const p = kafkaClient('it-top-poison').producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await p.connect();
     await p.send({ topic: ratesTopic, messages: [{ key: 'poison', value: Buffer.from('not an avro record') }] });

@@ -7,14 +7,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import kafkajs from 'kafkajs';
 import { alertMessages, fromAlertRecord, type AlertRecord } from '#schemas/codecs/outputs.js';
 import { fixtureAlerts } from '../../support/alerts.js';
-import { kafkaClient, randomName, stack } from './index.js';
+import { produceInTransaction, stack } from './index.js';
 
 export { until } from './until.js';
 
-const { Partitioners } = kafkajs;
 const root = join(import.meta.dirname, '..', '..', '..');
 const AM_BIN = process.env.QMPIPE_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
 
@@ -53,21 +51,8 @@ export function recentAlerts(): AlertRecord[] {
   return alerts.map((a) => ({ ...a, t: a.t + shift, startsAt: a.startsAt + shift, endsAt: s(a.endsAt), eta: s(a.eta) }));
 }
 
-export async function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit' | 'abort'): Promise<void> {
-  const p = kafkaClient('it-alerts-tx').producer({
-    transactionalId: randomName('it-alerts-tx'),
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await p.connect();
-  try {
-    const tx = await p.transaction();
-    await tx.send({ topic, messages: alertMessages(alerts.map(fromAlertRecord)) });
-    await (outcome === 'commit' ? tx.commit() : tx.abort());
-  } finally {
-    await p.disconnect();
-  }
+export function produceTx(topic: string, alerts: AlertRecord[], outcome: 'commit' | 'abort'): Promise<void> {
+  return produceInTransaction([{ topic, messages: alertMessages(alerts.map(fromAlertRecord)) }], outcome);
 }
 
 /** `qmpipe ARGS` (bin/qmpipe.mjs) as a child, its stdout and stderr gathered. */

@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import kafkajs from 'kafkajs';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Consumer, KafkaMessage, Message } from 'kafkajs';
 import { inject } from 'vitest';
+import { randomName } from './names.js';
 import type { MachineInfo, StackInfo } from './context.js';
 import { installKafkajsReadCommittedGuard } from '#common/kafkajsReadCommittedGuard.js';
 import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
@@ -94,4 +95,22 @@ export function s3Client(): S3Client {
     forcePathStyle: s3.forcePathStyle,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
+}
+
+/** Writes `batches` (topic → messages) in one transaction of a fresh transactional producer, then commits or aborts it. */
+export async function produceInTransaction(batches: ReadonlyArray<{ topic: string; messages: Message[] }>, outcome: 'commit' | 'abort'): Promise<void> {
+  const p = kafkaClient('it-tx').producer({
+    transactionalId: randomName('it-tx'),
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  await p.connect();
+  try {
+    const tx = await p.transaction();
+    for (const b of batches) await tx.send(b);
+    await (outcome === 'commit' ? tx.commit() : tx.abort());
+  } finally {
+    await p.disconnect();
+  }
 }
