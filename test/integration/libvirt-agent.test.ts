@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as pollUntil } from './helpers/until.js';
 import { packageRoot } from '#common/paths.js';
 import { startAgent } from '#agent/main.js';
 import { createCore } from '#processor/core/step.js';
@@ -47,13 +48,7 @@ const domains: TestDomain[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'it-lv-agent-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const until = async (what: string, ms: number, probe: () => Promise<boolean>): Promise<void> => void (await pollUntil(what, probe, ms));
 
 async function domain(args: string[]): Promise<TestDomain> {
   const d = await startTestDomain(args);

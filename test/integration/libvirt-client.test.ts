@@ -6,6 +6,7 @@
  * per stats call, and a libvirtd restart (typed disconnect, then a working reconnect).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as pollUntil } from './helpers/until.js';
 import {
   DomainState,
   LibvirtClient,
@@ -43,15 +44,7 @@ let vm: TestDomain;
 let client: LibvirtClient;
 let dom: DomainRef;
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, ms: number, probe: () => T | undefined): Promise<T> => pollUntil(what, probe, ms, 50);
 
 describe.skipIf(unavailable !== null)('libvirt RPC client against the real libvirtd', () => {
   beforeAll(async () => {

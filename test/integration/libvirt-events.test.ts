@@ -7,6 +7,7 @@
  *     event with detail VIR_DOMAIN_EVENT_SUSPENDED_IOERROR (2), state paused/IOERROR (5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as pollUntil } from './helpers/until.js';
 import { DomainState, LibvirtClient, LifecycleEvent, type DomainEvent } from '#agent/libvirt/index.js';
 import { libvirtUnavailable, startLibvirtd, startTestDomain, stopLibvirtd, virsh, type LibvirtDaemon, type TestDomain } from './libvirt-support.js';
 
@@ -18,15 +19,8 @@ let vm: TestDomain;
 let client: LibvirtClient;
 const events: DomainEvent[] = [];
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; events so far: ${events.map((e) => e.kind).join(',')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, ms: number, probe: () => T | undefined): Promise<T> =>
+  pollUntil(() => `${what}; events so far: ${events.map((e) => e.kind).join(',')}`, probe, ms, 100);
 
 describe.skipIf(unavailable !== null)('libvirt disk events on a filling thin disk', () => {
   beforeAll(async () => {

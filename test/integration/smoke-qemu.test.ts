@@ -7,6 +7,7 @@
  * - a KVM VM (no guest boot needed) serves query-stats with the kvm provider.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as pollUntil } from './helpers/until.js';
 import { machine, QmpTestClient, startTestVm, type TestVm } from './helpers/index.js';
 
 interface BlockStats {
@@ -51,15 +52,7 @@ async function blockstats(client: QmpTestClient): Promise<BlockStats> {
   return vda;
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => pollUntil(what, probe, timeoutMs);
 
 describe('qemu smoke', () => {
   it('negotiates QMP on the agent socket and sees wr_bytes grow', async () => {

@@ -11,6 +11,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as pollUntil } from './helpers/until.js';
 import { parseDomstats } from '#tools/domstats/domstats.js';
 import type { Frame } from '#top/model/frame.js';
 import { startTestVm, type TestVm } from './helpers/index.js';
@@ -28,13 +29,8 @@ function screen(): string {
   return tmux('capture-pane', '-p', '-t', session);
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = async (what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> =>
+  void (await pollUntil(() => `${what}; screen:\n${screen()}`, probe, timeoutMs));
 
 let vm: TestVm;
 

@@ -1,9 +1,10 @@
 /**
  * Polls `probe` until it gives a value (anything but undefined or false), every
- * `intervalMs`; rejects with "timed out after N ms waiting for WHAT" past `timeoutMs`.
+ * `intervalMs`; rejects with "timed out after N ms waiting for WHAT" past `timeoutMs`
+ * (`what` may be a function, to say what was seen by then).
  */
 export async function until<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 30_000,
   intervalMs = 250,
@@ -12,7 +13,7 @@ export async function until<T>(
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
