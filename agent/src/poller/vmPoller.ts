@@ -118,7 +118,7 @@ export class VmPoller<S = unknown> implements Poller {
    */
   notice(uuid: string, kind: string, message: string, count: number): boolean {
     if (this.records.identity?.uuid !== uuid) return false;
-    this.publish({ kind: 'AgentNotice', value: { kind, message, count } }, this.now());
+    this.announce(kind, message, this.now(), count);
     return true;
   }
 
@@ -129,9 +129,7 @@ export class VmPoller<S = unknown> implements Poller {
         await this.serve(client, statsSchemas);
       } catch (err) {
         if (this.stopped) break;
-        if (err instanceof QmpDisconnectedError && this.state !== 'connecting') {
-          this.publish({ kind: 'AgentNotice', value: { kind: 'disconnected', message: describeError(err), count: 0 } }, this.now());
-        }
+        if (err instanceof QmpDisconnectedError && this.state !== 'connecting') this.announce('disconnected', describeError(err));
         if (this.state === 'up') this.state = 'connecting';
         if (isLineTooLong(err) && this.raiseLineLimit()) continue; // reconnect at once, with room for the reply
         const cls = err instanceof StaleError ? 'stale' : qmpErrorClass(err);
@@ -258,8 +256,7 @@ export class VmPoller<S = unknown> implements Poller {
 
   private emitSample(tick: Tick): void {
     const jump = clockJump(this.clock, tick.t, this.monotonic());
-    if (jump !== 0)
-      this.publish({ kind: 'AgentNotice', value: { kind: 'clock-jump', message: `the host's wall clock jumped ${jump / 1000} s`, count: jump } }, tick.t);
+    if (jump !== 0) this.announce('clock-jump', `the host's wall clock jumped ${jump / 1000} s`, tick.t, jump);
     const r = this.deps.builder.build(this.builderState as S, tick);
     this.builderState = r.state;
     if (r.snapshot) this.records.snapshot(r.snapshot, tick.t);
@@ -273,19 +270,24 @@ export class VmPoller<S = unknown> implements Poller {
     if (this.events.admit(ev.event, now)) this.publish({ kind: 'QmpEvent', value: this.deps.builder.event(ev) }, now);
   }
 
+  /** An AgentNotice about this VM. */
+  private announce(kind: string, message: string, t = this.now(), count = 0): void {
+    this.publish({ kind: 'AgentNotice', value: { kind, message, count } }, t);
+  }
+
   private publish(body: RawBody, t: number): void {
     if (!this.stopped) this.records.publish(body, t);
   }
 
   private markStale(message: string): void {
     this.log.warn('VM stale', { message });
-    this.publish({ kind: 'AgentNotice', value: { kind: 'stale', message, count: 0 } }, this.now());
+    this.announce('stale', message);
     this.setStale(true);
   }
 
   private recover(): void {
     this.log.info('VM answering again');
-    this.publish({ kind: 'AgentNotice', value: { kind: 'recovered', message: 'QMP answering again', count: 0 } }, this.now());
+    this.announce('recovered', 'QMP answering again');
     this.setStale(false);
     this.state = 'up';
   }
