@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { randomName, stack } from './helpers/index.js';
+import { randomName } from './helpers/index.js';
+import { infraEnv } from './helpers/infra.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -20,14 +21,9 @@ export function parseEnv(text: string): Record<string, string> {
   );
 }
 
-function env(): NodeJS.ProcessEnv {
-  const s = stack();
-  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir };
-}
-
 export async function sh(script: string, args: string[] = []): Promise<string> {
   try {
-    const { stdout, stderr } = await run('bash', [join(root, script), ...args], { env: env(), maxBuffer: 4 << 20 });
+    const { stdout, stderr } = await run('bash', [join(root, script), ...args], { env: infraEnv(), maxBuffer: 4 << 20 });
     process.stderr.write(stderr);
     return stdout;
   } catch (err) {

@@ -4,12 +4,12 @@
  * the recent past, transactional writes to an alerts topic, `qmpipe` as a child process,
  * and the keys that match an Alertmanager alert to the transition it came from.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { alertMessages, fromAlertRecord, type AlertRecord } from '#schemas/codecs/outputs.js';
 import { fixtureAlerts } from '../../support/alerts.js';
-import { produceInTransaction, stack } from './index.js';
+import { produceInTransaction } from './index.js';
+import { debianBinaries } from './infra.js';
 
 export { until } from './until.js';
 
@@ -17,17 +17,9 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const AM_BIN = process.env.QMPIPE_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
 
 /** The binary, installed through infra/deps.sh when missing; else why not. */
-export function alertmanagerAvailable(): { ok: boolean; reason: string } {
-  if (existsSync(AM_BIN)) return { ok: true, reason: '' };
-  try {
-    execFileSync('bash', [join(root, 'infra/deps.sh'), 'apt'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    return { ok: false, reason: `infra/deps.sh apt failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}` };
-  }
-  return existsSync(AM_BIN)
-    ? { ok: true, reason: '' }
-    : { ok: false, reason: `${AM_BIN} missing and the package prometheus-alertmanager could not be installed (not root?)` };
-}
+export const alertmanagerAvailable = (): { ok: boolean; reason: string } => debianBinaries([AM_BIN], 'prometheus-alertmanager');
+
+export { infraEnv } from './infra.js';
 
 export interface GettableAlert {
   labels: Record<string, string>;
@@ -36,11 +28,6 @@ export interface GettableAlert {
   endsAt: string;
   updatedAt: string;
   status: { state: string };
-}
-
-export function infraEnv(): NodeJS.ProcessEnv {
-  const s = stack();
-  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir };
 }
 
 /** The fixture's transitions moved in time so the last one happened 10 s ago. */

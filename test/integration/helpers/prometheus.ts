@@ -3,32 +3,17 @@
  * receiver on loopback) and its HTTP query API, for the remote-write and dashboard tests.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stack } from './stack.js';
+import { debianBinaries, infraEnv } from './infra.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 export const PROMETHEUS_BIN = process.env.QMPIPE_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 export const PROMTOOL_BIN = '/usr/bin/promtool';
 
 /** The binaries, installed through infra/deps.sh when missing; else why not. */
-export function prometheusAvailable(): { ok: boolean; reason: string } {
-  if (existsSync(PROMETHEUS_BIN) && existsSync(PROMTOOL_BIN)) return { ok: true, reason: '' };
-  try {
-    execFileSync('bash', [join(root, 'infra/deps.sh'), 'apt'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    return { ok: false, reason: `infra/deps.sh apt failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}` };
-  }
-  return existsSync(PROMETHEUS_BIN)
-    ? { ok: true, reason: '' }
-    : { ok: false, reason: `${PROMETHEUS_BIN} missing and Debian's prometheus could not be installed (not root?)` };
-}
-
-function infraEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const s = stack();
-  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir, ...extra };
-}
+export const prometheusAvailable = (): { ok: boolean; reason: string } => debianBinaries([PROMETHEUS_BIN, PROMTOOL_BIN], 'prometheus');
 
 /**
  * Starts it (on `port` and keeping its TSDB when given: a restart); returns its URL. `extra`

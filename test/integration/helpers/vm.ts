@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomName } from './names.js';
-import { stack } from './stack.js';
+import { infraEnv } from './infra.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -65,11 +65,6 @@ function parseEnv(text: string): Record<string, string> {
     if (m) env[m[1]!] = m[2]!;
   }
   return env;
-}
-
-function infraEnv(): NodeJS.ProcessEnv {
-  const s = stack();
-  return { ...process.env, QMPIPE_RUN_DIR: s.runDir, QMPIPE_LOG_DIR: s.logDir, QMPIPE_QMP_DIR: s.qmpDir };
 }
 
 export async function startTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
