@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { schemasHash } from '../sample/statsSchema.js';
 import { statsToSample } from './statsSample.js';
 import type { TypedParam } from './typedParams.js';
 
@@ -91,5 +92,22 @@ describe('stats mode: a libvirt stats record → Sample', () => {
     );
     expect(r.snapshot).toBeNull();
     expect(r.sample.stats).toBeNull();
+  });
+
+  it('the snapshot is built once per set of stats: the next tick gets the same one, another set its own hash', () => {
+    const again = statsToSample(
+      record.map((p) => ({ ...p })),
+      images,
+    );
+    expect(again.snapshot).toBe(snapshot);
+    expect(snapshot!.hash).toBe(schemasHash(snapshot!.schemas));
+    const fewer = statsToSample(
+      record.filter((p) => p.field !== 'vm.pages_4k.cur'),
+      images,
+    );
+    expect(fewer.snapshot!.hash).not.toBe(snapshot!.hash);
+    expect(fewer.snapshot!.hash).toBe(schemasHash(fewer.snapshot!.schemas));
+    expect(fewer.snapshot!.schemas.find((x) => x.target === 'vm')!.stats.map((d) => d.name)).toEqual(['max_mmu_page_hash_collisions']);
+    expect(fewer.sample.stats!.results.find((r) => r.target === 'vm')!.values).toEqual([3]);
   });
 });

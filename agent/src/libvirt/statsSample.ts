@@ -151,8 +151,38 @@ export function kvmStats(params: readonly TypedParam[]): Map<string, Array<{ nam
   return out;
 }
 
+/**
+ * Snapshots already built, by the names and types they describe. A stats record has a
+ * hundred-odd KVM scalars and the same ones every tick, on every domain of one QEMU build;
+ * hashing their canonical JSON each tick was about 14 % of the agent's main thread in
+ * stats mode (fleet-cost profile at 50 domains). Memoisation of a pure function: bounded,
+ * and the result is the same object for the same input.
+ */
+const SNAPSHOTS = new Map<string, StatsSchemaSnapshot>();
+const MAX_SNAPSHOTS = 16;
+
 /** The snapshot describing libvirt's KVM scalars (no units, no histograms), or null when there are none. */
 export function statsSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: string; type: StatDescriptor['type'] }>>): StatsSchemaSnapshot | null {
+  let key = '';
+  const seen = new Set<string>();
+  for (const [k, list] of stats) {
+    const target = k === 'vm' ? 'vm' : 'vcpu';
+    if (seen.has(target)) continue;
+    seen.add(target);
+    key += `${target}:`;
+    for (const x of list) key += `${x.name}/${x.type},`;
+    key += ';';
+  }
+  if (key === '') return null;
+  const known = SNAPSHOTS.get(key);
+  if (known) return known;
+  const built = buildSnapshot(stats);
+  if (SNAPSHOTS.size >= MAX_SNAPSHOTS) SNAPSHOTS.delete(SNAPSHOTS.keys().next().value!);
+  SNAPSHOTS.set(key, built);
+  return built;
+}
+
+function buildSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: string; type: StatDescriptor['type'] }>>): StatsSchemaSnapshot {
   const byTarget = new Map<string, StatDescriptor[]>();
   for (const [key, list] of stats) {
     const target = key === 'vm' ? 'vm' : 'vcpu';
@@ -162,7 +192,6 @@ export function statsSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: s
       list.map((s) => ({ name: s.name, type: s.type, unit: null, base: 10, exponent: 0, bucketSize: null })),
     );
   }
-  if (byTarget.size === 0) return null;
   const schemas = [...byTarget].sort(([a], [b]) => a.localeCompare(b)).map(([target, stats]) => ({ provider: 'kvm', target, stats }));
   return { hash: schemasHash(schemas), schemas };
 }
