@@ -20,9 +20,13 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'qmpipe.mjs');
 const session = `qmpipe-top-it-${process.pid}`;
+// A private tmux server (-L, no user config): the test never joins or depends on a server
+// that something else on the machine runs, and killing it at the end touches nothing else.
+const server = `qmpipe-top-it-${process.pid}`;
+const { TMUX: _outerTmux, ...tmuxEnv } = process.env;
 
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
+  return execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8', env: tmuxEnv });
 }
 
 function screen(): string {
@@ -41,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    tmux('kill-session', '-t', session);
+    tmux('kill-server');
   } catch {}
   await vm?.stop();
 });
