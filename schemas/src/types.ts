@@ -1,7 +1,13 @@
 /**
  * TypeScript mirror of schemas/avro/raw.avsc. Kept in sync by a round-trip test
  * (schemas/src/codecs/avro.test.ts) that encodes and decodes a value of every type.
+ * BlockCounters is derived from the block counter table (blockCounters.ts), which a test
+ * checks against the avsc's BlockCounters record.
  */
+import type { BlockCounters } from './blockCounters.js';
+
+export type { BlockCounters };
+
 export interface VmIdentity {
   host: string;
   uuid: string;
@@ -27,32 +33,6 @@ export interface StatsResult {
 export interface StatsValues {
   schemaHash: string;
   results: StatsResult[];
-}
-
-export interface BlockCounters {
-  rdBytes: number;
-  wrBytes: number;
-  rdOps: number;
-  wrOps: number;
-  flushOps: number;
-  rdTimeNs: number;
-  wrTimeNs: number;
-  flushTimeNs: number;
-  unmapBytes: number;
-  unmapOps: number;
-  unmapTimeNs: number;
-  rdMerged: number;
-  wrMerged: number;
-  unmapMerged: number;
-  failedRdOps: number;
-  failedWrOps: number;
-  failedFlushOps: number;
-  failedUnmapOps: number;
-  invalidRdOps: number;
-  invalidWrOps: number;
-  invalidFlushOps: number;
-  invalidUnmapOps: number;
-  idleTimeNs: number | null;
 }
 
 export type PhysicalSource = 'HOST_DEVICE_SIZE' | 'ACTUAL_SIZE' | 'CAPACITY' | 'UNKNOWN';

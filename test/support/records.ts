@@ -2,7 +2,7 @@
  * Builders of hand-made RawRecords for table-driven tests and benchmarks
  * (defaults: one running VM, one qcow2-on-host_device disk `vda`).
  */
-import { zeroCounters } from '#agent/sample/counters.js';
+import { emptyBlockCounters } from '#schemas/blockCounters.js';
 import type {
   BlockCounters,
   BlockDevice,
@@ -18,9 +18,9 @@ import type {
 
 export const VM: VmIdentity = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };
 
-/** Block counters, all zero (the agent's own zeroCounters) but for `c`. */
+/** Block counters, all zero (idle time null, as the agent's before any I/O) but for `c`. */
 export function counters(c: Partial<BlockCounters> = {}): BlockCounters {
-  return { ...zeroCounters(), ...c };
+  return { ...emptyBlockCounters(), ...c };
 }
 
 export function element(e: Partial<ChainElement> = {}): ChainElement {

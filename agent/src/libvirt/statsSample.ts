@@ -9,8 +9,9 @@
  *   images; a chain element's depth is its place in that run. libvirt gives no node
  *   names here, so an image is named by libvirt's own id, `vda[1]` (`name[backingIndex]`):
  *   a snapshot gives the top a new id, which the processor sees as a new element, as a
- *   new node name would be. Counters come on the top entry only; libvirt has no failed or
- *   invalid operation counts, no merged or unmap counters (zero here).
+ *   new node name would be. Counters come on the top entry only, `block.N.<libvirt>` for
+ *   the rows of the block counter table libvirt has (#schemas/blockCounters.ts); libvirt
+ *   has no failed or invalid operation counts, no merged or unmap counters (zero here).
  * - The image's format and whether it sits on a block device come from the domain XML
  *   (`images`), as libvirt's stats do not say.
  * - vcpu.N.<stat>.sum|cur|max and vm.<stat>.* are KVM's query-stats scalars (libvirt
@@ -19,8 +20,8 @@
  *   so they become series in raw units. vcpu.N.time/wait/delay are libvirt's own.
  * - net.N.* → the interface's counters (libvirt reports guest-view rx/tx).
  */
+import { LIBVIRT_BLOCK_COUNTERS, emptyBlockCounters } from '#schemas/blockCounters.js';
 import type { BlockCounters, BlockDevice, ChainElement, NetInterface, Sample, StatDescriptor, StatsResult, StatsSchemaSnapshot } from '#schemas/types.js';
-import { zeroCounters } from '../sample/counters.js';
 import { schemasHash } from '../sample/statsSchema.js';
 import { DomainState } from './constants.js';
 import type { TypedParam, TypedParamValue } from './typedParams.js';
@@ -56,16 +57,11 @@ function statusOf(p: ReadonlyMap<string, TypedParamValue>): { status: string; ru
 }
 
 function counters(p: ReadonlyMap<string, TypedParamValue>, i: number): BlockCounters {
-  const c = zeroCounters();
-  const g = (k: string): number => num(p.get(`block.${i}.${k}`)) ?? 0;
-  c.rdOps = g('rd.reqs');
-  c.rdBytes = g('rd.bytes');
-  c.rdTimeNs = g('rd.times');
-  c.wrOps = g('wr.reqs');
-  c.wrBytes = g('wr.bytes');
-  c.wrTimeNs = g('wr.times');
-  c.flushOps = g('fl.reqs');
-  c.flushTimeNs = g('fl.times');
+  const c = emptyBlockCounters();
+  for (const r of LIBVIRT_BLOCK_COUNTERS) {
+    const v = num(p.get(`block.${i}.${r.libvirt}`));
+    if (v !== undefined) c[r.field] = v;
+  }
   return c;
 }
 

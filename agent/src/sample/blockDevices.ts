@@ -8,9 +8,10 @@
  * joined with query-block (`io-status`, image chain) by qdev, then device, then node
  * name. Counters: see counters.ts. Chain: see chain.ts.
  */
+import { emptyBlockCounters } from '#schemas/blockCounters.js';
 import type { BlockDevice } from '#schemas/types.js';
 import { walkChain } from './chain.js';
-import { toBlockCounters, zeroCounters } from './counters.js';
+import { toBlockCounters } from './counters.js';
 import { arr, isObject, obj, str, type JsonObject } from './json.js';
 import type { BlockInfo, NamedNode } from './nodes.js';
 
@@ -57,7 +58,7 @@ function toBlockDevice(entry: JsonObject, ctx: BlockContext): { device: BlockDev
   const nodeName = str(entry['node-name']) ?? null;
   const info = matchBlockInfo(ctx.blockInfo, device, qdev, nodeName);
   const stats = obj(entry['stats']);
-  const { counters, extra } = stats ? toBlockCounters(stats) : { counters: zeroCounters(), extra: {} };
+  const { counters, extra } = stats ? toBlockCounters(stats) : { counters: emptyBlockCounters(), extra: {} };
   // query-block's images have no node names: only trusted while its root is this device's root (chain.ts).
   const images = info && info.nodeName === nodeName ? info.images : [];
   const chain = walkChain(entry, {

@@ -62,7 +62,7 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
     layouts: new Map(),
     scratch: new Float64Array(1024),
     strings: new Map(),
-    blockValues: filled(23, -1),
+    blockValues: filled(BLOCK_LAYOUT.length, -1),
     vmCaches: new WeakMap(),
   };
 }

@@ -3,7 +3,9 @@
  * (qemuDomainGetStatsBlockExportDisk, docs/qmp-notes.md §4):
  * - one record per disk, or per chain element with --backing (top first);
  *   `block.count` is the number of records, N just their enumeration order;
- * - name, path, backingIndex header; rd/wr/fl counters on the top image only;
+ * - name, path, backingIndex header; the counters libvirt reports (the rows of the block
+ *   counter table with a libvirt name, #schemas/blockCounters.ts: rd/wr/fl), in table
+ *   order, on the top image only;
  * - allocation = the storage node's wr_highest_offset (also when 0); capacity and
  *   physical when non-zero (physical: device length for block devices, allocated
  *   blocks for files); threshold = the storage node's write threshold when set.
@@ -11,22 +13,18 @@
  * `backingIndex` is the depth in the chain, 0 = top (libvirt: its vda[N] id, 1 for
  * the top before a snapshot, 2 after one), printed for every element.
  */
+import { LIBVIRT_BLOCK_COUNTERS } from '#schemas/blockCounters.js';
 import type { BlockDevice, ChainElement, Sample } from '#schemas/types.js';
 
 export type DomstatsEntry = readonly [key: string, value: string | number];
 
 function counters(d: BlockDevice): Array<[string, number]> {
-  const c = d.counters;
-  return [
-    ['rd.reqs', c.rdOps],
-    ['rd.bytes', c.rdBytes],
-    ['rd.times', c.rdTimeNs],
-    ['wr.reqs', c.wrOps],
-    ['wr.bytes', c.wrBytes],
-    ['wr.times', c.wrTimeNs],
-    ['fl.reqs', c.flushOps],
-    ['fl.times', c.flushTimeNs],
-  ];
+  const out: Array<[string, number]> = [];
+  for (const r of LIBVIRT_BLOCK_COUNTERS) {
+    const v = d.counters[r.field];
+    if (v !== null) out.push([r.libvirt, v]);
+  }
+  return out;
 }
 
 function element(n: number, d: BlockDevice, e: ChainElement | null, top: boolean): DomstatsEntry[] {

@@ -1,98 +1,54 @@
 /**
  * Layouts of the fixed-shape counters: a block device's query-blockstats (device
- * mode) counters and a tap interface's counters, named in libvirt's domstats
- * vocabulary (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop).
+ * mode) counters, one slot per row of the block counter table (#schemas/blockCounters.ts)
+ * in its order, and a tap interface's counters, named in libvirt's domstats vocabulary
+ * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop).
  */
-import type { BlockCounters, NetInterface } from '#schemas/types.js';
+import { BLOCK_COUNTERS, type BlockCounterField, type BlockCounters } from '#schemas/blockCounters.js';
+import type { NetInterface } from '#schemas/types.js';
 import { CUMULATIVE, GAUGE, layoutOf, type Layout, type SlotGroup } from './layout.js';
 
-const NS = 1e-9;
+/** A fixed layout's slot: its series suffix, kind, unit and scale (raw × scale = value in unit). */
+interface FixedSlot {
+  name: string;
+  type: 'counter' | 'gauge';
+  unit: string;
+  scale: number;
+}
 
-/** [field, series suffix, unit, scale]; all cumulative except idle. */
-const BLOCK_FIELDS: ReadonlyArray<readonly [keyof BlockCounters, string, string, number]> = [
-  ['rdOps', 'rd.reqs', 'count', 1],
-  ['rdBytes', 'rd.bytes', 'bytes', 1],
-  ['rdTimeNs', 'rd.times', 'seconds', NS],
-  ['wrOps', 'wr.reqs', 'count', 1],
-  ['wrBytes', 'wr.bytes', 'bytes', 1],
-  ['wrTimeNs', 'wr.times', 'seconds', NS],
-  ['flushOps', 'fl.reqs', 'count', 1],
-  ['flushTimeNs', 'fl.times', 'seconds', NS],
-  ['unmapOps', 'unmap.reqs', 'count', 1],
-  ['unmapBytes', 'unmap.bytes', 'bytes', 1],
-  ['unmapTimeNs', 'unmap.times', 'seconds', NS],
-  ['rdMerged', 'rd.merged', 'count', 1],
-  ['wrMerged', 'wr.merged', 'count', 1],
-  ['unmapMerged', 'unmap.merged', 'count', 1],
-  ['failedRdOps', 'rd.failed', 'count', 1],
-  ['failedWrOps', 'wr.failed', 'count', 1],
-  ['failedFlushOps', 'fl.failed', 'count', 1],
-  ['failedUnmapOps', 'unmap.failed', 'count', 1],
-  ['invalidRdOps', 'rd.invalid', 'count', 1],
-  ['invalidWrOps', 'wr.invalid', 'count', 1],
-  ['invalidFlushOps', 'fl.invalid', 'count', 1],
-  ['invalidUnmapOps', 'unmap.invalid', 'count', 1],
-  ['idleTimeNs', 'idle', 'seconds', NS],
-];
+function fixed(id: string, slots: readonly FixedSlot[]): Layout {
+  const groups: SlotGroup[] = slots.map((s, i) => ({ name: s.name, type: s.type, offset: i, size: 1, unit: s.unit, scale: s.scale, lower: null }));
+  return layoutOf(id, slots.length, groups, (g) => (g.type === 'gauge' ? GAUGE : CUMULATIVE));
+}
 
-/** Slot indices the block rules read (latency per operation, io-errors). */
-export const BLOCK_SLOT = {
-  rdOps: 0,
-  rdTime: 2,
-  wrOps: 3,
-  wrTime: 5,
-  flOps: 6,
-  flTime: 7,
-  failedWr: 15,
-} as const;
+/** The table's raw units as series units: nanoseconds become seconds. */
+const UNIT = { count: ['count', 1], bytes: ['bytes', 1], ns: ['seconds', 1e-9] } as const;
+
+export const BLOCK_LAYOUT: Layout = fixed(
+  'block',
+  BLOCK_COUNTERS.map((r) => ({ name: r.series, type: r.kind, unit: UNIT[r.unit][0], scale: UNIT[r.unit][1] })),
+);
+
+const BLOCK_FIELDS: readonly BlockCounterField[] = BLOCK_COUNTERS.map((r) => r.field);
+
+/** The slot of a block counter in BLOCK_LAYOUT: its row in the table. */
+function slotOf(field: BlockCounterField): number {
+  return BLOCK_FIELDS.indexOf(field);
+}
+
+/** Slot indices the block rules read (io-errors). */
+export const BLOCK_SLOT = { failedWr: slotOf('failedWrOps') } as const;
 
 /** Average latency per operation: [series, time slot, ops slot]. */
 export const LATENCIES: ReadonlyArray<readonly [string, number, number]> = [
-  ['rd.latency', BLOCK_SLOT.rdTime, BLOCK_SLOT.rdOps],
-  ['wr.latency', BLOCK_SLOT.wrTime, BLOCK_SLOT.wrOps],
-  ['fl.latency', BLOCK_SLOT.flTime, BLOCK_SLOT.flOps],
+  ['rd.latency', slotOf('rdTimeNs'), slotOf('rdOps')],
+  ['wr.latency', slotOf('wrTimeNs'), slotOf('wrOps')],
+  ['fl.latency', slotOf('flushTimeNs'), slotOf('flushOps')],
 ];
 
-function fixed(id: string, fields: ReadonlyArray<readonly [string, string, string, number]>, gauges: ReadonlySet<string>): Layout {
-  const groups: SlotGroup[] = fields.map(([field, name, unit, scale], i) => ({
-    name,
-    type: gauges.has(field) ? 'gauge' : 'counter',
-    offset: i,
-    size: 1,
-    unit,
-    scale,
-    lower: null,
-  }));
-  return layoutOf(id, fields.length, groups, (g) => (g.type === 'gauge' ? GAUGE : CUMULATIVE));
-}
-
-export const BLOCK_LAYOUT: Layout = fixed('block', BLOCK_FIELDS, new Set(['idleTimeNs']));
-
-/** The block counters in BLOCK_LAYOUT order (idle time absent = -1), written into `into` (reused). */
+/** The block counters in BLOCK_LAYOUT order (a null one, idle time before any I/O, = -1), written into `into` (reused). */
 export function blockValues(c: BlockCounters, into: number[] = []): number[] {
-  into[0] = c.rdOps;
-  into[1] = c.rdBytes;
-  into[2] = c.rdTimeNs;
-  into[3] = c.wrOps;
-  into[4] = c.wrBytes;
-  into[5] = c.wrTimeNs;
-  into[6] = c.flushOps;
-  into[7] = c.flushTimeNs;
-  into[8] = c.unmapOps;
-  into[9] = c.unmapBytes;
-  into[10] = c.unmapTimeNs;
-  into[11] = c.rdMerged;
-  into[12] = c.wrMerged;
-  into[13] = c.unmapMerged;
-  into[14] = c.failedRdOps;
-  into[15] = c.failedWrOps;
-  into[16] = c.failedFlushOps;
-  into[17] = c.failedUnmapOps;
-  into[18] = c.invalidRdOps;
-  into[19] = c.invalidWrOps;
-  into[20] = c.invalidFlushOps;
-  into[21] = c.invalidUnmapOps;
-  into[22] = c.idleTimeNs ?? -1;
+  for (let i = 0; i < BLOCK_FIELDS.length; i++) into[i] = c[BLOCK_FIELDS[i]!] ?? -1;
   return into;
 }
 
@@ -107,7 +63,10 @@ const NET_FIELDS: ReadonlyArray<readonly [keyof NetInterface, string, string, nu
   ['txDropped', 'tx.drop', 'count', 1],
 ];
 
-export const NET_LAYOUT: Layout = fixed('net', NET_FIELDS, new Set());
+export const NET_LAYOUT: Layout = fixed(
+  'net',
+  NET_FIELDS.map(([, name, unit, scale]) => ({ name, type: 'counter', unit, scale })),
+);
 
 export function netValues(n: NetInterface): number[] {
   return [n.rxBytes, n.rxPackets, n.rxErrors, n.rxDropped, n.txBytes, n.txPackets, n.txErrors, n.txDropped];
