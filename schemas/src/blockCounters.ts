@@ -14,7 +14,9 @@
  *   slot per row, in table order, named `block.<dev>.<series>`.
  *
  * The order is the processor's slot order and domstats' print order (rates are emitted
- * in it): add a row at the end. The Avro record's field order is its own (the wire).
+ * in it): add a row at the end. The Avro record's field order is its own (the wire). A
+ * new row is `nullable: true` (in raw.avsc `["null", "long"]`, default null): a record of
+ * an older agent, or a QEMU without the field, then carries it as absent, never 0.
  */
 
 /** One per-disk counter. */
