@@ -77,7 +77,8 @@ export type BlockCounters = { [R in Row as R['field']]: R['nullable'] extends tr
 /** The rows libvirt reports (a `libvirt` name), in table order: what the stats mode reads and domstats prints. */
 export const LIBVIRT_BLOCK_COUNTERS = BLOCK_COUNTERS.filter((r): r is Extract<Row, { libvirt: string }> => r.libvirt !== null);
 
-const EMPTY = Object.freeze(Object.fromEntries(BLOCK_COUNTERS.map((r) => [r.field, r.nullable ? null : 0])) as BlockCounters);
+/** Never handed out (spread per call: a spread of a frozen object is several times slower). */
+const EMPTY = Object.fromEntries(BLOCK_COUNTERS.map((r) => [r.field, r.nullable ? null : 0])) as BlockCounters;
 
 /** Counters before anything was read: 0, or null for the nullable ones. A new object each call. */
 export function emptyBlockCounters(): BlockCounters {

@@ -46,10 +46,23 @@ export const LATENCIES: ReadonlyArray<readonly [string, number, number]> = [
   ['fl.latency', slotOf('flushTimeNs'), slotOf('flushOps')],
 ];
 
+/**
+ * `into[i] = c.<field of row i> ?? -1` for every row, compiled once from the table (as avsc
+ * compiles its record readers). A loop over the field names is one megamorphic keyed load
+ * per value: on avsc-decoded counters it measured 550-780 ns per device against 20-30 ns
+ * for these monomorphic loads, on the processor's hot path (one call per disk per sample).
+ */
+const readBlockValues = compileReader(BLOCK_FIELDS);
+
+function compileReader(fields: readonly string[]): (c: BlockCounters, into: number[]) => number[] {
+  for (const f of fields) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f)) throw new Error(`block counter field is not an identifier: ${f}`);
+  const body = fields.map((f, i) => `into[${i}] = c.${f} ?? -1;`).join('\n');
+  return new Function('c', 'into', `${body}\nreturn into;`) as (c: BlockCounters, into: number[]) => number[];
+}
+
 /** The block counters in BLOCK_LAYOUT order (a null one, idle time before any I/O, = -1), written into `into` (reused). */
 export function blockValues(c: BlockCounters, into: number[] = []): number[] {
-  for (let i = 0; i < BLOCK_FIELDS.length; i++) into[i] = c[BLOCK_FIELDS[i]!] ?? -1;
-  return into;
+  return readBlockValues(c, into);
 }
 
 const NET_FIELDS: ReadonlyArray<readonly [keyof NetInterface, string, string, number]> = [
