@@ -4,6 +4,7 @@
  * 2 usage or config error, 1 anything else.
  */
 import { UsageError, parseCommandArgs, runCommand } from '#common/command.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { createLogger } from '#common/log.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
 import { startAgent } from './main.js';
@@ -18,8 +19,8 @@ Options:
   --check         validate the config and exit
   -h, --help      this help
 
-Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_USERNAME, QMPIPE_KAFKA_SASL_PASSWORD,
-QMPIPE_LOG_LEVEL.
+Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_*, QMPIPE_KAFKA_TLS*, QMPIPE_LOG_LEVEL
+(schemas/CONFIG.md).
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write('config ok\n');
       return 0;
     }
-    const log = createLogger({ app: 'qmpipe-agent' }, { level: process.env.QMPIPE_LOG_LEVEL ? undefined : cfg.log.level });
+    installKafkajsGuards();
+    const log = createLogger({ app: 'qmpipe-agent' }, { level: cfg.log.level });
     if (!/--max-semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
       log.info("tip: NODE_OPTIONS=--max-semi-space-size=4 keeps V8's young generation (most of the RSS) small; see agent/README.md");
     }

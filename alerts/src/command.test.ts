@@ -25,7 +25,8 @@ describe('qmpipe alerts tail options', () => {
   it('defaults: from the beginning, until the end, human, qmpipe.alerts, brokers from the env', () => {
     const o = parseTailOptions(flagOptions('tail', values([])), { QMPIPE_KAFKA_BROKERS: '127.0.0.1:9092, 10.0.0.2:9092' });
     expect(o).toEqual({
-      kafka: { brokers: ['127.0.0.1:9092', '10.0.0.2:9092'] },
+      kafka: { brokers: ['127.0.0.1:9092', '10.0.0.2:9092'], clientId: 'qmpipe-alerts-tail', connectionTimeoutMs: 3000, requestTimeoutMs: 30000 },
+      log: { level: 'info' },
       topic: 'qmpipe.alerts',
       mode: 'until-end',
       from: 'beginning',

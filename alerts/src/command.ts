@@ -3,6 +3,7 @@
  * stopped by SIGINT/SIGTERM), 2 usage or invalid options, 1 anything else.
  */
 import { ConfigError, QmpipeError, describeError } from '#common/errors.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { createLogger } from '#common/log.js';
 import { UsageError, parseCommandArgs, writeOut } from '#common/command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions } from './config.js';
@@ -43,8 +44,9 @@ Common:
   --topic NAME             alerts topic (default qmpipe.alerts)
   -h, --help               this help
 
-Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_USERNAME, QMPIPE_KAFKA_SASL_PASSWORD,
-QMPIPE_LOG_LEVEL (logs are JSON lines on stderr).
+Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_MECHANISM, QMPIPE_KAFKA_SASL_USERNAME,
+QMPIPE_KAFKA_SASL_PASSWORD, QMPIPE_KAFKA_TLS, QMPIPE_KAFKA_TLS_CA_FILE, QMPIPE_KAFKA_TLS_CERT_FILE,
+QMPIPE_KAFKA_TLS_KEY_FILE (mutual TLS), QMPIPE_LOG_LEVEL (logs are JSON lines on stderr).
 `;
 
 const options = {
@@ -115,7 +117,7 @@ function exitSoon(code: number): number {
 
 async function tail(values: Values): Promise<number> {
   const o = parseTailOptions(flagOptions('tail', values), process.env);
-  const log = createLogger({ app: 'qmpipe-alerts', command: 'tail' });
+  const log = createLogger({ app: 'qmpipe-alerts', command: 'tail' }, { level: o.log.level });
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const res = await runTail(o, { write: writeOut, color, log, stop: onTermination().then(() => {}) });
   if (res.undecodable > 0) log.warn('skipped alert records that do not decode', { topic: o.topic, undecodable: res.undecodable, printed: res.printed });
@@ -124,7 +126,7 @@ async function tail(values: Values): Promise<number> {
 
 async function forward(values: Values): Promise<number> {
   const o = parseForwardOptions(flagOptions('forward', values), process.env);
-  const log = createLogger({ app: 'qmpipe-alerts', command: 'forward' });
+  const log = createLogger({ app: 'qmpipe-alerts', command: 'forward' }, { level: o.log.level });
   log.info('forwarding alerts', { topic: o.topic, brokers: o.kafka.brokers, alertmanager: o.alertmanager, resendIntervalMs: o.resendIntervalMs });
   const forwarder = startForwarder(o, { log });
   const signal = await onTermination();
@@ -142,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const sub = positionals[0];
     if (positionals.length !== 1 || (sub !== 'tail' && sub !== 'forward')) throw new UsageError("give one subcommand: 'tail' or 'forward'");
+    installKafkajsGuards();
     return sub === 'tail' ? await tail(values) : await forward(values);
   } catch (err) {
     const usage = err instanceof UsageError;

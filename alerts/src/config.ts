@@ -1,36 +1,28 @@
 /**
  * Options of `qmpipe alerts tail|forward`, validated once at start-up (strict zod,
- * defaults here) by the common config loader: the environment's Kafka settings
- * (schemas/src/config/env.ts: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_*), then the
- * flags, which win. Every failure is a ConfigError naming the option. No network here.
+ * defaults here) by the common config loader: the environment's Kafka connection and log
+ * level (schemas/src/config/env.ts: QMPIPE_KAFKA_*, QMPIPE_LOG_LEVEL; the one Kafka
+ * connection schema, schemas/src/config/kafka.ts), then the flags, which win. Every
+ * failure is a ConfigError naming the option. No network here.
  */
 import { z } from 'zod';
 import { loadConfig } from '#common/config.js';
 import { ConfigError } from '#common/errors.js';
-import type { KafkaConnection } from '#common/kafka.js';
-import { KAFKA_ENV } from '#schemas/config/env.js';
+import { KAFKA_CLIENT_ENV } from '#schemas/config/env.js';
+import { kafkaConnectionSchema } from '#schemas/config/kafka.js';
+import { LogConfig } from '#schemas/config/log.js';
 
-const hostPort = z.string().regex(/^[^\s:,]+:\d+$/, 'host:port');
 const ms = z.number().int().positive();
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 
-const KafkaOptions = z
-  .object({
-    brokers: z.array(hostPort).min(1, 'no Kafka brokers: give --brokers host:port[,..] or set QMPIPE_KAFKA_BROKERS'),
-    sasl: z
-      .object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string(), password: z.string() })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
 const Common = {
-  kafka: KafkaOptions,
+  log: LogConfig.prefault({}),
   topic: z.string().min(1).default('qmpipe.alerts'),
 };
 
 export const TailOptions = z
   .object({
+    kafka: kafkaConnectionSchema('qmpipe-alerts-tail'),
     ...Common,
     /** `until-end`: print what the topic holds at start and exit; `follow`: keep printing. */
     mode: z.enum(['until-end', 'follow']).default('until-end'),
@@ -43,6 +35,7 @@ export type TailOptions = z.infer<typeof TailOptions>;
 
 export const ForwardOptions = z
   .object({
+    kafka: kafkaConnectionSchema('qmpipe-alerts-forward'),
     ...Common,
     /** Alertmanager base URL, e.g. http://127.0.0.1:9093 (alerts go to <url>/api/v2/alerts). */
     alertmanager: httpUrl,
@@ -72,18 +65,14 @@ export function parseDuration(text: string, option: string): number {
 
 /** Flags (as dotted setting paths, e.g. `kafka.brokers`) over the environment, validated. */
 export function parseTailOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = {}): TailOptions {
-  return loadConfig(TailOptions, 'tail options', KAFKA_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
+  return loadConfig(TailOptions, 'tail options', KAFKA_CLIENT_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
 }
 
 export function parseForwardOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = {}): ForwardOptions {
-  return loadConfig(ForwardOptions, 'forward options', KAFKA_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
+  return loadConfig(ForwardOptions, 'forward options', KAFKA_CLIENT_ENV, { raw: { kafka: { brokers: [] } }, env, overrides: flags });
 }
 
 /** How long a posted firing alert stays firing in Alertmanager (Prometheus uses 4× its resend delay). */
 export function validForMs(o: Pick<ForwardOptions, 'resendIntervalMs'>): number {
   return 4 * o.resendIntervalMs;
-}
-
-export function kafkaConnection(k: TailOptions['kafka'], clientId: string): KafkaConnection {
-  return { clientId, brokers: k.brokers, connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, sasl: k.sasl };
 }

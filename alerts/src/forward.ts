@@ -12,17 +12,19 @@
  * (one attempt) and resolves. No log line per alert except at debug.
  *
  * Contract: onAlerts/onCaughtUp come from the source one at a time; flushes are
- * serialized (at most one POST sequence in flight).
+ * serialized (at most one POST sequence in flight). Every wait (post retries, the restart
+ * backoff) is common/src/sleep.ts on the forwarder's stop signal, so stop() ends them all.
  */
 import { QmpipeError, describeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { backoffDelay, retry, type RetryPolicy } from '#common/retry.js';
+import { sleep } from '#common/sleep.js';
 import type { AlertRecord } from '#schemas/codecs/outputs.js';
 import { toAlertmanager } from './alertmanager.js';
-import { AlertmanagerError, alertmanagerClient, type FetchFn } from './alertmanagerClient.js';
-import { kafkaConnection, validForMs, type ForwardOptions } from './config.js';
-import { applyTransition, drainOutbox, initialForwardState, queueResend, requeue } from './firingSet.js';
-import { startAlertSource, type AlertSource } from './alertSource.js';
+import { AlertmanagerError, alertmanagerClient, type AlertmanagerClient, type FetchFn } from './alertmanagerClient.js';
+import { validForMs, type ForwardOptions } from './config.js';
+import { applyTransition, drainOutbox, initialForwardState, queueResend, requeue, type ForwardState } from './firingSet.js';
+import { startAlertSource, type AlertHandlers, type AlertSource } from './alertSource.js';
 
 export interface ForwarderDeps {
   log: Logger;
@@ -46,200 +48,225 @@ export interface ForwarderStats {
   restarts: number;
 }
 
-export interface Forwarder {
-  /** Resolves once the topic has been read to its start-time end and the first post was tried. */
-  readonly caughtUp: Promise<void>;
-  stats(): ForwarderStats;
-  /** Stops consuming, posts what is queued (one attempt), resolves. Idempotent. */
-  stop(): Promise<void>;
-}
+type Attempts = 'retry' | 'once';
 
 const defaultPostRetry: RetryPolicy = { initialRetryTime: 300, multiplier: 2, factor: 0.2, maxRetryTime: 5_000, retries: 3 };
 const restartPolicy: RetryPolicy = { initialRetryTime: 1_000, multiplier: 2, factor: 0.2, maxRetryTime: 30_000, retries: 0 };
+/** stop() waits this long at most for a Kafka connect in progress (the loop stops a source that starts later). */
+const STOP_CONNECT_WAIT_MS = 3_000;
 
-export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarder {
-  const log = deps.log;
-  const now = deps.now ?? Date.now;
-  const client = alertmanagerClient(o.alertmanager, { timeoutMs: o.requestTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  const mapping = { validForMs: validForMs(o), generatorUrl: o.generatorUrl };
-  const state = initialForwardState();
-  const counts = { postedFiring: 0, postedResolved: 0, rejected: 0, failedPosts: 0, restarts: 0 };
-  let source: AlertSource | undefined;
-  let live = false;
-  let firstDrain = true;
-  let stopped = false;
-  let flushing: Promise<void> | undefined;
-  let again = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let down: { since: number; failures: number } | undefined;
-  let readSinceStart = 0;
-  const wakers = new Set<() => void>();
-  let markCaughtUp: () => void = () => {};
-  const caughtUp = new Promise<void>((r) => {
-    markCaughtUp = r;
-  });
-  let markStopped: () => void = () => {};
-  const stopping = new Promise<void>((r) => {
-    markStopped = r;
-  });
+export class Forwarder {
+  /** Resolves once the topic has been read to its start-time end and the first post was tried. */
+  readonly caughtUp: Promise<void>;
+  private markCaughtUp: () => void = () => {};
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly client: AlertmanagerClient;
+  private readonly state: ForwardState = initialForwardState();
+  private readonly counts = { postedFiring: 0, postedResolved: 0, rejected: 0, failedPosts: 0, restarts: 0 };
+  private readonly stopping = new AbortController();
+  private readonly stopped$ = new Promise<void>((r) => this.stopping.signal.addEventListener('abort', () => r(), { once: true }));
+  private readonly handlers: AlertHandlers = { onAlerts: (a) => this.onAlerts(a), onCaughtUp: () => this.onCaughtUp() };
+  private source: AlertSource | undefined;
+  /** Caught up since the last (re)start: posts are allowed. */
+  private live = false;
+  /** The next drain is the first since a (re)start: old resolutions are left out. */
+  private firstDrain = true;
+  private readSinceStart = 0;
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private down: { since: number; failures: number } | undefined;
+  private consuming: Promise<void> = Promise.resolve();
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(t);
-        wakers.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      wakers.add(wake);
+  constructor(
+    private readonly o: ForwardOptions,
+    private readonly deps: ForwarderDeps,
+  ) {
+    this.log = deps.log;
+    this.now = deps.now ?? Date.now;
+    this.client = alertmanagerClient(o.alertmanager, { timeoutMs: o.requestTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    this.caughtUp = new Promise<void>((r) => {
+      this.markCaughtUp = r;
     });
+  }
 
-  async function postChunk(chunk: AlertRecord[], attempts: 'retry' | 'once'): Promise<boolean> {
-    const body = chunk.map((a) => toAlertmanager(a, { now: now(), ...mapping }));
-    const firing = chunk.filter((a) => a.state === 'firing').length;
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Starts reading the topic and the resend timer. */
+  start(): this {
+    this.resendTimer = setInterval(() => this.resend(), this.o.resendIntervalMs);
+    this.consuming = this.consume();
+    return this;
+  }
+
+  private onAlerts(alerts: AlertRecord[]): void {
+    for (const a of alerts) applyTransition(this.state, a);
+    this.readSinceStart += alerts.length;
+    this.kick();
+  }
+
+  private onCaughtUp(): void {
+    this.live = true;
+    const { firing, outbox } = this.state;
+    this.log.info('caught up on the alerts topic', { topic: this.o.topic, transitions: this.readSinceStart, firing: firing.size, queued: outbox.size });
+    this.kick();
+    void (this.flushing ?? Promise.resolve()).then(this.markCaughtUp);
+  }
+
+  stats(): ForwarderStats {
+    return {
+      ...this.counts,
+      firing: this.state.firing.size,
+      queued: this.state.outbox.size,
+      decoded: this.source?.stats.decoded ?? 0,
+      undecodable: this.source?.stats.undecodable ?? 0,
+    };
+  }
+
+  /** Stops consuming, posts what is queued (one attempt), resolves. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopping.abort();
+    clearInterval(this.resendTimer);
+    clearTimeout(this.retryTimer);
+    const connectWait = new AbortController();
+    await Promise.race([this.consuming, sleep(STOP_CONNECT_WAIT_MS, connectWait.signal)]);
+    connectWait.abort();
+    await this.source?.stop();
+    await this.flushing;
+    if (this.live && this.state.outbox.size > 0) await this.flush('once');
+    this.log.info('alerts forwarder stopped', { ...this.stats() });
+  }
+
+  /** Reads the topic until stopped; a failure restarts the read from the beginning after a backoff. */
+  private async consume(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        this.source = await (this.deps.startSource ?? startAlertSource)(
+          { kafka: this.o.kafka, topic: this.o.topic, from: 'beginning', mode: 'follow', log: this.log },
+          this.handlers,
+        );
+        if (this.stopped) {
+          await this.source.stop();
+          return;
+        }
+        await Promise.race([this.source.crashed, this.stopped$]);
+      } catch (err) {
+        if (this.stopped) return;
+        await this.restartAfter(err, backoffDelay(restartPolicy, Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  /** Forgets what was read (the firing set is rebuilt by the next read; queued transitions stay queued). */
+  private async restartAfter(err: unknown, delayMs: number): Promise<void> {
+    const error = err instanceof QmpipeError ? err.message : describeError(err); // kafkajs nests its message in each retry
+    this.log.error('alerts topic unavailable; reading it again from the beginning later', { topic: this.o.topic, error, retryInMs: delayMs });
+    await this.source?.stop();
+    this.source = undefined;
+    this.counts.restarts++;
+    this.live = false;
+    this.firstDrain = true;
+    this.readSinceStart = 0;
+    this.state.firing.clear();
+    await sleep(delayMs, this.stopping.signal);
+  }
+
+  private resend(): void {
+    if (!this.live || this.stopped) return;
+    queueResend(this.state);
+    this.kick();
+  }
+
+  /** Starts a flush, or asks the running one to go again when it ends. */
+  private kick(): void {
+    if (!this.live || this.stopped || this.retryTimer) return; // a failed post's retry timer kicks again
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = this.flush('retry').finally(() => {
+      this.flushing = undefined;
+      if (this.flushAgain) {
+        this.flushAgain = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async flush(attempts: Attempts): Promise<void> {
+    const since = this.firstDrain ? this.now() - this.o.resolvedHorizonMs : Number.NEGATIVE_INFINITY;
+    this.firstDrain = false;
+    const batch = drainOutbox(this.state, since);
+    for (let i = 0; i < batch.length; i += this.o.batchSize) {
+      if (await this.post(batch.slice(i, i + this.o.batchSize), attempts)) continue;
+      requeue(this.state, batch.slice(i));
+      if (!this.stopped) {
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, this.o.retryAfterMs);
+      }
+      return;
+    }
+  }
+
+  /** Posts one chunk; false if it must be tried again later (Alertmanager unavailable). */
+  private async post(chunk: AlertRecord[], attempts: Attempts): Promise<boolean> {
+    const mapping = { now: this.now(), validForMs: validForMs(this.o), generatorUrl: this.o.generatorUrl };
+    const body = chunk.map((a) => toAlertmanager(a, mapping));
     try {
-      await retry(() => client.post(body), {
-        policy: attempts === 'retry' ? (deps.postRetry ?? defaultPostRetry) : { ...defaultPostRetry, retries: 0 },
-        sleep,
-        shouldRetry: (err) => !stopped && err instanceof QmpipeError && err.retriable,
-        onRetry: (err, attempt, delayMs) => log.debug('retrying alertmanager post', { attempt, delayMs, error: describeError(err) }),
+      await retry(() => this.client.post(body), {
+        policy: attempts === 'retry' ? (this.deps.postRetry ?? defaultPostRetry) : { ...defaultPostRetry, retries: 0 },
+        sleep: (ms) => sleep(ms, this.stopping.signal),
+        shouldRetry: (err) => !this.stopped && err instanceof QmpipeError && err.retriable,
+        onRetry: (err, attempt, delayMs) => this.log.debug('retrying alertmanager post', { attempt, delayMs, error: describeError(err) }),
       });
     } catch (err) {
       if (err instanceof AlertmanagerError && err.code === 'ALERTMANAGER_REJECTED') {
-        counts.rejected += chunk.length;
-        log.error('alertmanager rejected alerts; dropping them', { url: client.url, alerts: chunk.length, error: describeError(err) });
+        this.counts.rejected += chunk.length;
+        this.log.error('alertmanager rejected alerts; dropping them', { url: this.client.url, alerts: chunk.length, error: describeError(err) });
         return true;
       }
-      counts.failedPosts++;
-      down ??= { since: now(), failures: 0 };
-      down.failures++;
-      log.error('alertmanager unavailable; alerts kept for the next attempt', {
-        url: client.url,
-        error: describeError(err),
-        queued: state.outbox.size + chunk.length,
-        firing: state.firing.size,
-        downSince: new Date(down.since).toISOString(),
-        failures: down.failures,
-        retryInMs: o.retryAfterMs,
-      });
+      this.postFailed(err, chunk.length);
       return false;
     }
-    counts.postedFiring += firing;
-    counts.postedResolved += chunk.length - firing;
-    if (down) {
-      log.info('alertmanager reachable again', { url: client.url, downForMs: now() - down.since, failures: down.failures });
-      down = undefined;
-    }
-    log.debug('posted alerts', { firing, resolved: chunk.length - firing });
+    this.posted(chunk);
     return true;
   }
 
-  async function flush(attempts: 'retry' | 'once'): Promise<void> {
-    const since = firstDrain ? now() - o.resolvedHorizonMs : -Infinity;
-    firstDrain = false;
-    const batch = drainOutbox(state, since);
-    for (let i = 0; i < batch.length; i += o.batchSize) {
-      if (!(await postChunk(batch.slice(i, i + o.batchSize), attempts))) {
-        requeue(state, batch.slice(i));
-        if (!stopped)
-          retryTimer ??= setTimeout(() => {
-            retryTimer = undefined;
-            kick();
-          }, o.retryAfterMs);
-        return;
-      }
-    }
-  }
-
-  function kick(): void {
-    if (!live || stopped || retryTimer) return; // a failed post's retry timer kicks again
-    if (flushing) {
-      again = true;
-      return;
-    }
-    flushing = flush('retry').finally(() => {
-      flushing = undefined;
-      if (again) {
-        again = false;
-        kick();
-      }
+  private postFailed(err: unknown, chunkSize: number): void {
+    this.counts.failedPosts++;
+    this.down ??= { since: this.now(), failures: 0 };
+    this.down.failures++;
+    this.log.error('alertmanager unavailable; alerts kept for the next attempt', {
+      url: this.client.url,
+      error: describeError(err),
+      queued: this.state.outbox.size + chunkSize,
+      firing: this.state.firing.size,
+      downSince: new Date(this.down.since).toISOString(),
+      failures: this.down.failures,
+      retryInMs: this.o.retryAfterMs,
     });
   }
 
-  const handlers = {
-    onAlerts(alerts: AlertRecord[]): void {
-      for (const a of alerts) applyTransition(state, a);
-      readSinceStart += alerts.length;
-      kick();
-    },
-    onCaughtUp(): void {
-      live = true;
-      log.info('caught up on the alerts topic', { topic: o.topic, transitions: readSinceStart, firing: state.firing.size, queued: state.outbox.size });
-      kick();
-      void (flushing ?? Promise.resolve()).then(markCaughtUp);
-    },
-  };
-
-  async function consumeForever(): Promise<void> {
-    for (let attempt = 0; !stopped; attempt++) {
-      try {
-        source = await (deps.startSource ?? startAlertSource)(
-          { kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-forward'), topic: o.topic, from: 'beginning', mode: 'follow', log },
-          handlers,
-        );
-        if (stopped) {
-          await source.stop();
-          break;
-        }
-        await Promise.race([source.crashed, stopping]);
-      } catch (err) {
-        if (stopped) break;
-        const delay = backoffDelay(restartPolicy, Math.min(attempt, 5));
-        const error = err instanceof QmpipeError ? err.message : describeError(err); // kafkajs nests its message in each retry
-        log.error('alerts topic unavailable; reading it again from the beginning later', { topic: o.topic, error, retryInMs: delay });
-        await source?.stop();
-        source = undefined;
-        counts.restarts++;
-        live = false;
-        firstDrain = true;
-        readSinceStart = 0;
-        state.firing.clear(); // rebuilt by the next read; queued transitions stay queued
-        await sleep(delay);
-      }
+  private posted(chunk: AlertRecord[]): void {
+    const firing = chunk.filter((a) => a.state === 'firing').length;
+    this.counts.postedFiring += firing;
+    this.counts.postedResolved += chunk.length - firing;
+    if (this.down) {
+      this.log.info('alertmanager reachable again', { url: this.client.url, downForMs: this.now() - this.down.since, failures: this.down.failures });
+      this.down = undefined;
     }
+    this.log.debug('posted alerts', { firing, resolved: chunk.length - firing });
   }
+}
 
-  const resendTimer = setInterval(() => {
-    if (!live || stopped) return;
-    queueResend(state);
-    kick();
-  }, o.resendIntervalMs);
-  const consuming = consumeForever();
-  const stats = (): ForwarderStats => ({
-    ...counts,
-    firing: state.firing.size,
-    queued: state.outbox.size,
-    decoded: source?.stats.decoded ?? 0,
-    undecodable: source?.stats.undecodable ?? 0,
-  });
-
-  return {
-    caughtUp,
-    stats,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      markStopped();
-      clearInterval(resendTimer);
-      if (retryTimer) clearTimeout(retryTimer);
-      for (const wake of [...wakers]) wake();
-      // A Kafka connect in progress is not waited for beyond a few seconds (consumeForever
-      // stops the source if it starts after all).
-      await Promise.race([consuming, new Promise((r) => setTimeout(r, 3_000).unref())]);
-      await source?.stop();
-      await flushing;
-      if (live && state.outbox.size > 0) await flush('once');
-      log.info('alerts forwarder stopped', { ...stats() });
-    },
-  };
+/** A started forwarder (see the module header). */
+export function startForwarder(o: ForwardOptions, deps: ForwarderDeps): Forwarder {
+  return new Forwarder(o, deps).start();
 }

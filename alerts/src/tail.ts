@@ -4,7 +4,7 @@
  * then returns; follow: until `stop` fires. A consumer crash rejects.
  */
 import type { Logger } from '#common/log.js';
-import { kafkaConnection, type TailOptions } from './config.js';
+import type { TailOptions } from './config.js';
 import { formatAlert } from './format.js';
 import { startAlertSource } from './alertSource.js';
 
@@ -29,7 +29,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailResult> {
     markEnd = r;
   });
   const starting = startAlertSource(
-    { kafka: kafkaConnection(o.kafka, 'qmpipe-alerts-tail'), topic: o.topic, from: o.from, mode: o.mode, log: io.log },
+    { kafka: o.kafka, topic: o.topic, from: o.from, mode: o.mode, log: io.log },
     {
       onAlerts(alerts) {
         io.write(alerts.map((a) => `${formatAlert(a, o.format, { color: io.color })}\n`).join(''));

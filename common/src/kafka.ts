@@ -1,18 +1,14 @@
 /**
- * Kafka connection settings (shared by the agent and the processor) → kafkajs client
- * options. TLS files are read here, once, at startup. Every kafkajs client of the agent and
- * the processor is built from kafkaClientConfig, so it also installs the guards against
- * kafkajs 2.2.4's idle busy loop (kafkajsRequestQueueGuard.ts, kafkajs issues #1556/#1704)
- * and its idle 100 ms request time-out check per connection (kafkajsRequestTimeoutGuard.ts).
+ * Kafka connection settings (the one schema: schemas/src/config/kafka.ts) → kafkajs
+ * client options. TLS files are read here, once, at startup. The guards for kafkajs 2.2.4
+ * are not installed here but by each command at its start (kafkajsGuards.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
-import { installKafkajsReadCommittedGuard } from './kafkajsReadCommittedGuard.js';
-import { installKafkajsRequestQueueGuard } from './kafkajsRequestQueueGuard.js';
-import { installKafkajsRequestTimeoutGuard } from './kafkajsRequestTimeoutGuard.js';
 import type { Logger } from './log.js';
 
+/** What a client needs to connect (the parsed `kafka` section of any app's config). */
 export interface KafkaConnection {
   clientId: string;
   brokers: string[];
@@ -23,9 +19,6 @@ export interface KafkaConnection {
 }
 
 export function kafkaClientConfig(cfg: KafkaConnection, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
-  installKafkajsRequestQueueGuard();
-  installKafkajsRequestTimeoutGuard(); // no 100 ms interval per idle connection
-  installKafkajsReadCommittedGuard(); // kafkajs hands records of aborted transactions to read_committed consumers
   const out: KafkaJsConfig = {
     clientId: cfg.clientId,
     brokers: cfg.brokers,

@@ -31,10 +31,11 @@
  *
  * Unknown kafkajs: `installKafkajsRequestQueueGuard` THROWS (KAFKAJS_GUARD_UNSUPPORTED) if
  * the installed kafkajs is not 2.2.4 or the method is missing, instead of silently doing
- * nothing. Every client is built through `kafkaClientConfig` (common/src/kafka.ts),
- * which installs the guard, so a kafkajs upgrade fails the first unit test that builds a
- * client config, at which point someone must read the new requestQueue/index.js and either
- * extend GUARDED_KAFKAJS_VERSIONS or delete this module if the loop is fixed there.
+ * nothing. Every command that uses Kafka installs it at its start (installKafkajsGuards,
+ * common/src/kafkajsGuards.ts), and package.json pins kafkajs to exactly 2.2.4, so an upgrade
+ * is a deliberate change that fails this module's unit test, at which point someone must read
+ * the new requestQueue/index.js and either extend GUARDED_KAFKAJS_VERSIONS or delete this
+ * module if the loop is fixed there.
  */
 import { createRequire } from 'node:module';
 import { QmpipeError } from './errors.js';
@@ -116,7 +117,7 @@ function loadKafkajs(): { requestQueue: unknown; version: unknown } {
 
 /**
  * Installs the guard process-wide (idempotent; returns true the first time). Call it before
- * creating kafkajs clients: kafkaClientConfig does. Throws QmpipeError KAFKAJS_GUARD_UNSUPPORTED
+ * creating kafkajs clients: installKafkajsGuards (kafkajsGuards.ts) does. Throws QmpipeError KAFKAJS_GUARD_UNSUPPORTED
  * when the installed kafkajs is not a version the guard knows (see the header).
  */
 export function installKafkajsRequestQueueGuard(): boolean {

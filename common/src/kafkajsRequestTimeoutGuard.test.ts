@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { kafkaClientConfig } from './kafka.js';
+import { installKafkajsGuards } from './kafkajsGuards.js';
 import { GUARDED_KAFKAJS_VERSIONS, installKafkajsRequestQueueGuard } from './kafkajsRequestQueueGuard.js';
 import { guardRequestTimeoutClass, installKafkajsRequestTimeoutGuard } from './kafkajsRequestTimeoutGuard.js';
 
@@ -135,8 +135,8 @@ describe('kafkajs request time-out guard', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('is installed by kafkaClientConfig, once; refuses versions and classes it was not written for', () => {
-    kafkaClientConfig({ clientId: 'unit', brokers: ['k:1'], connectionTimeoutMs: 1_000, requestTimeoutMs: 1_000 });
+  it('is installed by installKafkajsGuards, once; refuses versions and classes it was not written for', () => {
+    installKafkajsGuards();
     expect(MARK in proto.scheduleRequestTimeoutCheck!).toBe(true);
     expect(installKafkajsRequestTimeoutGuard()).toBe(false);
     class Fake {

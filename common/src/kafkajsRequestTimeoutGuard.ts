@@ -25,7 +25,7 @@
  *
  * Like the request-queue guard it patches the prototype (every connection of every client),
  * is idempotent, and THROWS (KAFKAJS_GUARD_UNSUPPORTED) on a kafkajs version it was not
- * written against instead of silently doing nothing. kafkaClientConfig (common/src/kafka.ts)
+ * written against instead of silently doing nothing. installKafkajsGuards (kafkajsGuards.ts)
  * installs it.
  */
 import { createRequire } from 'node:module';
@@ -131,7 +131,7 @@ function unsupported(message: string, context: Record<string, unknown>): QmpipeE
 
 const require = createRequire(import.meta.url);
 
-/** Installs the guard process-wide (idempotent; true the first time). kafkaClientConfig calls it. */
+/** Installs the guard process-wide (idempotent; true the first time). installKafkajsGuards calls it. */
 export function installKafkajsRequestTimeoutGuard(): boolean {
   let requestQueue: unknown;
   let version: unknown;

@@ -8,6 +8,7 @@
  */
 import { describeError } from '#common/errors.js';
 import { writeOut } from '#common/command.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { createContext, type DemoContext } from './context.js';
 import { finish } from './finish.js';
 import { runLive, type RunOutcome } from './live.js';
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
+  installKafkajsGuards();
   let ctx: DemoContext;
   try {
     ctx = createContext(parseDemoArgs(argv), process.env, process.stdout.isTTY === true);

@@ -10,12 +10,8 @@ import { schemaTopicMessage } from '#schemas/codecs/avro.js';
 import { encodeRaw, rawCodec } from '#schemas/codecs/raw.js';
 import type { DemoNames, StackEnv } from './options.js';
 import { brokers } from './options.js';
-import { installKafkajsReadCommittedGuard } from '#common/kafkajsReadCommittedGuard.js';
-import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 export function demoKafka(n: DemoNames, s: StackEnv): Kafka {
-  installKafkajsRequestQueueGuard();
-  installKafkajsReadCommittedGuard();
   return new kafkajs.Kafka({
     clientId: `${n.vm}-demo`,
     brokers: brokers(s),

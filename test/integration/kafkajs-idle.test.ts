@@ -1,7 +1,8 @@
 /**
  * Idle kafkajs clients must let the process sleep. kafkajs 2.2.4 re-arms a 1 ms timer per
  * connection forever once the connection has served a response (kafkajs issues #1556, #1704);
- * common/src/kafkajsRequestQueueGuard.ts stops that, and kafkaClientConfig installs it.
+ * common/src/kafkajsRequestQueueGuard.ts stops that; every command installs it at its start
+ * (installKafkajsGuards), and so does the test helpers' module (helpers/stack.ts).
  *
  * The clients here are built the way the agent and the processor build theirs
  * (`new Kafka(kafkaClientConfig(...))`): a producer (agent), a transactional producer

@@ -7,6 +7,7 @@
  */
 import { QmpipeError } from '#common/errors.js';
 import { UsageError, parseCommandArgs, runCommand, writeOut } from '#common/command.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { loadProcessorConfig, type ProcessorConfig } from '#schemas/config/processor.js';
 import { buildFrame, type Frame } from './model/frame.js';
 import { createRecordFold, foldRecord, type RecordFold } from './model/recordFold.js';
@@ -39,7 +40,8 @@ Sources:
                        qmp mode; libvirt marks the domain tainted custom-monitor)
   --replay FILE        a recorded transcript, at its own pace (--speed X: X times faster)
   --kafka              the processor's rates and alerts topics: every host's VMs
-                       (env QMPIPE_KAFKA_BROKERS, or --brokers)
+                       (env QMPIPE_KAFKA_BROKERS or --brokers; SASL and TLS, mutual
+                       TLS too, from QMPIPE_KAFKA_SASL_* and QMPIPE_KAFKA_TLS*)
 
 Output:
   --once               print one frame and exit (--replay: the transcript's last moment;
@@ -189,7 +191,9 @@ async function start(v: Values, config: ProcessorConfig, once: boolean, timeoutM
   if (v.replay !== undefined) return startReplay(v.replay, v, createRecordFold(config), once);
   if (v.socket !== undefined) return startSockets(v.socket, v, createRecordFold(config), timeoutMs);
   if (v.libvirt !== undefined) return startLibvirt(v.libvirt, v, createRecordFold(config), timeoutMs);
-  return startKafka(await startKafkaSource(parseKafkaFlags(v, process.env), { follow: !once }));
+  const flags = parseKafkaFlags(v, process.env);
+  installKafkajsGuards();
+  return startKafka(await startKafkaSource(flags, { follow: !once }));
 }
 
 async function live(r: Running, v: Values, config: ProcessorConfig, sort: SortKey): Promise<void> {

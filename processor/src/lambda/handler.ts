@@ -10,6 +10,7 @@
 import kafkajs from 'kafkajs';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
 import { describeError } from '#common/errors.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { createLogger } from '#common/log.js';
 import { loadLambdaConfig } from '#schemas/config/lambda.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
@@ -21,6 +22,7 @@ import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { remoteWriteSinkFrom } from '../sinks/remoteWrite/fromConfig.js';
 import { invoke, type AlertPublisher, type InvokeDeps, type PartitionResult } from './invoke.js';
 
+installKafkajsGuards(); // the Lambda entry point: before any kafkajs client
 const log = createLogger({ app: 'qmpipe-lambda' });
 
 /**

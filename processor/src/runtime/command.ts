@@ -4,6 +4,7 @@
  * stop, 2 usage or config error, 1 anything else.
  */
 import { UsageError, parseCommandArgs, runCommand } from '#common/command.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 import { createLogger } from '#common/log.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { startProcessor } from './main.js';
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write('config ok\n');
       return 0;
     }
+    installKafkajsGuards();
     const log = createLogger({ app: 'qmpipe-processor' }, { level: cfg.log.level });
     // Listen for signals before starting, so a SIGTERM during start-up still stops cleanly.
     const stopRequested = new Promise<string>((resolve) => {

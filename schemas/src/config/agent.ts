@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { loadConfig, type ConfigSource } from '#common/config.js';
 import { AGENT_ENV } from './env.js';
+import { kafkaConnectionShape } from './kafka.js';
+import { LogConfig } from './log.js';
 
 const ms = z.number().int().positive();
 
@@ -143,29 +145,9 @@ export const SamplingConfig = z
   .strict()
   .refine((s) => s.slowIntervalMs >= s.fastIntervalMs, { message: 'slowIntervalMs must be >= fastIntervalMs' });
 
-export const KafkaSasl = z
-  .object({
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).default('scram-sha-512'),
-    username: z.string().default(''),
-    /** A secret: prefer its environment variable (QMPIPE_KAFKA_SASL_PASSWORD, QMPIPE_REMOTE_WRITE_PASSWORD) to the file. */
-    password: z.string().default(''),
-  })
-  .strict();
-
-export const KafkaTls = z
-  .object({
-    /** PEM file paths. */
-    caFile: z.string().optional(),
-    certFile: z.string().optional(),
-    keyFile: z.string().optional(),
-    rejectUnauthorized: z.boolean().default(true),
-  })
-  .strict();
-
 export const KafkaConfig = z
   .object({
-    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
-    clientId: z.string().default('qmpipe-agent'),
+    ...kafkaConnectionShape('qmpipe-agent'),
     rawTopic: z.string().min(1).default('qmpipe.raw'),
     /** Compacted topic of writer schemas keyed by fingerprint. */
     schemaTopic: z.string().min(1).default('qmpipe.schemas'),
@@ -188,11 +170,6 @@ export const KafkaConfig = z
      * dead-letter file (spool.dir). Keep it at or under the raw topic's max.message.bytes.
      */
     maxRecordBytes: z.number().int().min(1024).default(1_000_000),
-    /** Per produce request. */
-    requestTimeoutMs: ms.default(30_000),
-    connectionTimeoutMs: ms.default(3_000),
-    tls: KafkaTls.optional(),
-    sasl: KafkaSasl.optional(),
   })
   .strict();
 
@@ -242,10 +219,7 @@ export const AgentConfig = z
     kafka: KafkaConfig,
     spool: SpoolConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
-    log: z
-      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
-      .strict()
-      .prefault({}),
+    log: LogConfig.prefault({}),
     /** SIGTERM: how long to keep flushing the spool to Kafka before writing the rest to disk and exiting. */
     drainTimeoutMs: ms.default(10_000),
   })

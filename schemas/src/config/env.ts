@@ -28,7 +28,22 @@ export const KAFKA_ENV: readonly EnvBinding[] = [
     kind: 'string',
     doc: "PEM file of the CA that signed the brokers' certificates (turns TLS on)",
   },
+  {
+    name: 'QMPIPE_KAFKA_TLS_CERT_FILE',
+    path: 'kafka.tls.certFile',
+    kind: 'string',
+    doc: "mutual TLS: PEM file of this client's certificate (with QMPIPE_KAFKA_TLS_KEY_FILE; turns TLS on)",
+  },
+  { name: 'QMPIPE_KAFKA_TLS_KEY_FILE', path: 'kafka.tls.keyFile', kind: 'string', doc: "mutual TLS: PEM file of this client's private key" },
 ];
+
+/** Every command with a `log` section (log.ts) reads its level through this one binding. */
+export const LOG_ENV: readonly EnvBinding[] = [
+  { name: 'QMPIPE_LOG_LEVEL', path: 'log.level', kind: 'string', doc: 'debug, info, warn or error (over the file)' },
+];
+
+/** Commands whose config is only a Kafka connection and a log level (`qmpipe alerts`, `qmpipe top --kafka`). */
+export const KAFKA_CLIENT_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV];
 
 const S3_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_S3_BUCKET', path: 's3.bucket', kind: 'string', doc: 'bucket of rollups (and, on Lambda, checkpoints and dead letters)' },
@@ -43,12 +58,13 @@ const REMOTE_WRITE_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_REMOTE_WRITE_BEARER_TOKEN', path: 'remoteWrite.bearerToken', kind: 'string', doc: 'bearer token for the receiver (instead of basic auth)' },
 ];
 
-export const AGENT_ENV: readonly EnvBinding[] = KAFKA_ENV;
+export const AGENT_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV];
 
-export const PROCESSOR_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...S3_ENV, ...REMOTE_WRITE_ENV];
+export const PROCESSOR_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV, ...S3_ENV, ...REMOTE_WRITE_ENV];
 
 export const LAMBDA_ENV: readonly EnvBinding[] = [
   ...KAFKA_ENV,
+  ...LOG_ENV,
   ...S3_ENV,
   ...REMOTE_WRITE_ENV,
   { name: 'AWS_REGION', path: 's3.region', kind: 'string', doc: 'set by Lambda itself' },

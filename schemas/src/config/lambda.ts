@@ -8,24 +8,20 @@
 import { z } from 'zod';
 import { loadConfig } from '#common/config.js';
 import { LAMBDA_ENV } from './env.js';
+import { kafkaConnectionShape } from './kafka.js';
+import { LogConfig } from './log.js';
 import { ProcessorConfig } from './processor.js';
 import { ProcessorKafkaConfig, ProcessorRuntimeConfig, ProcessorS3Config } from './processorRuntime.js';
 import { RemoteWriteConfig } from './remoteWrite.js';
 
 export const LambdaConfig = z
   .object({
-    kafka: ProcessorKafkaConfig.pick({
-      brokers: true,
-      clientId: true,
-      schemaTopic: true,
-      schemaWaitMs: true,
-      schemaRetryAfterMs: true,
-      alertsTopic: true,
-      connectionTimeoutMs: true,
-      requestTimeoutMs: true,
-      tls: true,
-      sasl: true,
-    }).extend({ clientId: z.string().default('qmpipe-lambda') }),
+    kafka: z
+      .object({
+        ...kafkaConnectionShape('qmpipe-lambda'),
+        ...ProcessorKafkaConfig.pick({ schemaTopic: true, schemaWaitMs: true, schemaRetryAfterMs: true, alertsTopic: true }).shape,
+      })
+      .strict(),
     s3: ProcessorS3Config.omit({ createBucket: true }),
     /** Key prefix of the per-partition checkpoints (conditional writes). */
     checkpointPrefix: z.string().min(1).default('checkpoints'),
@@ -35,7 +31,7 @@ export const LambdaConfig = z
     input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
     remoteWrite: RemoteWriteConfig.prefault({}),
-    log: ProcessorRuntimeConfig.shape.log,
+    log: LogConfig.prefault({}),
   })
   .strict();
 

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { loadConfig, type ConfigSource } from '#common/config.js';
 import { PROCESSOR_ENV } from './env.js';
-import { KafkaSasl, KafkaTls } from './agent.js';
+import { kafkaConnectionShape } from './kafka.js';
+import { LogConfig } from './log.js';
 import { ProcessorConfig } from './processor.js';
 import { RemoteWriteConfig } from './remoteWrite.js';
 
@@ -15,8 +16,7 @@ const ms = z.number().int().positive();
 
 export const ProcessorKafkaConfig = z
   .object({
-    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
-    clientId: z.string().default('qmpipe-processor'),
+    ...kafkaConnectionShape('qmpipe-processor'),
     /** Consumer group: every instance of one deployment shares it. */
     groupId: z.string().min(1).default('qmpipe-processor'),
     rawTopic: z.string().min(1).default('qmpipe.raw'),
@@ -71,10 +71,6 @@ export const ProcessorKafkaConfig = z
     /** Most messages folded into one transaction per partition. */
     maxBatchMessages: z.number().int().min(1).default(5_000),
     sessionTimeoutMs: ms.default(30_000),
-    connectionTimeoutMs: ms.default(3_000),
-    requestTimeoutMs: ms.default(30_000),
-    tls: KafkaTls.optional(),
-    sasl: KafkaSasl.optional(),
   })
   .strict();
 
@@ -134,10 +130,7 @@ export const ProcessorRuntimeConfig = z
       .object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') })
       .strict()
       .prefault({}),
-    log: z
-      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
-      .strict()
-      .prefault({}),
+    log: LogConfig.prefault({}),
   })
   .strict();
 

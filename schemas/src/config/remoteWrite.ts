@@ -4,7 +4,7 @@
  * Secrets (basic-auth password, bearer token) come from the environment (env.ts).
  */
 import { z } from 'zod';
-import { KafkaTls } from './agent.js';
+import { KafkaTls } from './kafka.js';
 
 const ms = z.number().int().positive();
 

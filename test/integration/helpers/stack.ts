@@ -4,10 +4,13 @@ import type { Consumer, KafkaMessage, Message } from 'kafkajs';
 import { inject } from 'vitest';
 import { randomName } from './names.js';
 import type { MachineInfo, StackInfo } from './context.js';
-import { installKafkajsReadCommittedGuard } from '#common/kafkajsReadCommittedGuard.js';
-import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
+import { installKafkajsGuards } from '#common/kafkajsGuards.js';
 
 const { Kafka, logLevel } = kafkajs;
+
+// The apps run in-process here: install the guards as every command does at its start (test
+// clients must not spin next to what is measured, nor read records of aborted transactions).
+installKafkajsGuards();
 
 function kafkaLogLevel(): number {
   const name = (process.env.KAFKAJS_LOG_LEVEL ?? '').toUpperCase() as keyof typeof logLevel;
@@ -28,8 +31,6 @@ export function machine(): MachineInfo {
  * KAFKAJS_LOG_LEVEL=debug|info|warn|error to see them.
  */
 export function kafkaClient(clientId = 'qmpipe-it'): InstanceType<typeof Kafka> {
-  installKafkajsRequestQueueGuard(); // test clients must not spin next to what is measured
-  installKafkajsReadCommittedGuard(); // nor read records of aborted transactions
   return new Kafka({
     clientId,
     brokers: stack().kafkaBrokers,
