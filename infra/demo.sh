@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo [-- --replay FILE.jsonl] [--seconds N] [--speed X] [--no-view]`:
 # installs what is missing (Debian packages as root, node_modules, Kafka and S3Proxy jars,
-# the test guest), starts the local stack (Kafka + S3Proxy) unless one is running, builds
-# dist/ when it is stale, then runs `qmpipe demo` (demo/): a test VM fills a thin
+# the test guest), builds dist/ when it is stale, starts the local stack (Kafka + S3Proxy)
+# unless one is running (its readiness check uses the built kafkajs guards), then runs `qmpipe demo` (demo/): a test VM fills a thin
 # qcow2 on a loop device while the agent, the processor and a live view run, the demo
 # plays the operator, and at the end it lists the Parquet rollups on S3, queries them
 # with DuckDB and writes an HTML report under .run/demo/<time>/.
@@ -63,6 +63,10 @@ if [[ " $* " == *" --libvirt "* ]]; then
   with_progress "libvirt (libvirtd, the QEMU driver, virsh)" bash infra/deps.sh libvirt
 fi
 
+if dist_stale; then
+  with_progress "building dist/ (tsc)" npm run --silent build
+fi
+
 if [[ -f "$STACK_ENV" ]] && stack_status >/dev/null 2>&1; then
   log "reusing the running stack ($STACK_ENV); it stays up afterwards"
 else
@@ -72,9 +76,6 @@ fi
 load_env "$STACK_ENV" export
 log "stack: kafka $KAFKA_BROKERS, s3 $S3_ENDPOINT"
 
-if dist_stale; then
-  with_progress "building dist/ (tsc)" npm run --silent build
-fi
 log "ready in $(elapsed "$t0")s; starting the demo"
 
 rc=0

@@ -6,6 +6,14 @@ import kafkajs from 'kafkajs';
 import { waitFor } from '../waitFor.mjs';
 
 const { Kafka, logLevel } = kafkajs;
+// The same kafkajs guards as every qmpipe command (common/src/kafkajsGuards.ts), from the
+// build when there is one (npm test and npm run demo build first): without them kafkajs
+// arms a timer from an absolute time on an idle connection (Node 24: TimeoutNegativeWarning).
+try {
+  (await import('../../dist/common/src/kafkajsGuards.js')).installKafkajsGuards();
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+}
 const [brokers, timeoutArg] = process.argv.slice(2);
 if (!brokers) {
   process.stderr.write('usage: wait.mjs HOST:PORT [TIMEOUT_SECONDS]\n');
