@@ -7,6 +7,7 @@
  * Times are the records' times. Ids are stable: a hash of the type and labels.
  */
 import { createHash } from 'node:crypto';
+import type { NameTable } from '#common/names.js';
 import type { AlertType } from '#schemas/config/processor.js';
 import type { Alert, AlertLabels, Severity } from '#schemas/outputs.js';
 
@@ -38,7 +39,8 @@ export interface AlertState {
   memo: Record<string, number>;
 }
 
-export type AlertTable = Record<string, AlertState>;
+/** Firing alerts by alertKey (it holds device, node and job names: a NameTable). */
+export type AlertTable = NameTable<AlertState>;
 
 /** The VM-local key of an alert (cheap; the stable id is only hashed when it fires). */
 export function alertKey(type: AlertType, l: Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'job'>): string {

@@ -2,7 +2,12 @@
  * The processor's per-partition state: a plain JSON value (numbers, strings,
  * arrays, records), so it can be checkpointed and restored exactly. Derived data
  * (layouts built from snapshots) lives in the CoreContext cache, never here.
+ *
+ * Names are data: every table keyed by a name from a VM, QEMU or libvirt (uuids, hosts,
+ * schema hashes, QOM paths, devices, job ids, alert keys) is a `NameTable`, an object
+ * without a prototype, created by `nameTable()` and never `{}` (common/src/names.ts).
  */
+import { nameTable, toNameTable, type NameTable } from '#common/names.js';
 import type { StatsSchemaSnapshot } from '#schemas/types.js';
 import type { AlertTable } from '../alerts/machine.js';
 import type { GrowthState } from '../chain/growth.js';
@@ -111,11 +116,11 @@ export interface VmState {
   shutdown: boolean;
   schemaHash: string;
   /** vCPU number by QOM path, in natural order of first appearance. */
-  vcpus: Record<string, number>;
-  blocks: Record<string, SeriesBlock>;
-  chains: Record<string, ChainState[]>;
+  vcpus: NameTable<number>;
+  blocks: NameTable<SeriesBlock>;
+  chains: NameTable<ChainState[]>;
   devices: DeviceInfo[];
-  jobs: Record<string, JobState>;
+  jobs: NameTable<JobState>;
   alerts: AlertTable;
   /** Number of entries in `alerts` (kept with it: checking it needs no walk of the table). */
   firing: number;
@@ -129,12 +134,12 @@ export interface CoreState {
   /** The partition's event-time clock: the largest record time admitted, -1 none. */
   clock: number;
   /** Clocks of the hosts whose VMs the partition holds. */
-  hosts: Record<string, HostClock>;
+  hosts: NameTable<HostClock>;
   /** Clock value at which the next stale/TTL sweep runs. */
   nextSweep: number;
   series: number;
-  snapshots: Record<string, StatsSchemaSnapshot>;
-  vms: Record<string, VmState>;
+  snapshots: NameTable<StatsSchemaSnapshot>;
+  vms: NameTable<VmState>;
   counters: CoreCounters;
 }
 
@@ -142,11 +147,11 @@ export function initialState(): CoreState {
   return {
     v: 1,
     clock: -1,
-    hosts: {},
+    hosts: nameTable(),
     nextSweep: -1,
     series: 0,
-    snapshots: {},
-    vms: {},
+    snapshots: nameTable(),
+    vms: nameTable(),
     counters: {
       records: 0,
       samples: 0,
@@ -176,14 +181,34 @@ export function newVm(host: string, name: string, uuid: string, instanceId: stri
     running: true,
     shutdown: false,
     schemaHash: '',
-    vcpus: {},
-    blocks: {},
-    chains: {},
+    vcpus: nameTable(),
+    blocks: nameTable(),
+    chains: nameTable(),
     devices: [],
-    jobs: {},
-    alerts: {},
+    jobs: nameTable(),
+    alerts: nameTable(),
     firing: 0,
     pause: null,
     series: 0,
   };
+}
+
+/**
+ * A state parsed from JSON (a checkpoint) with its name-keyed tables made NameTables
+ * again, in place: JSON.parse keeps a `__proto__` key as an own entry, but gives every
+ * table Object's prototype back.
+ */
+export function withNameTables(state: CoreState): CoreState {
+  state.hosts = toNameTable(state.hosts);
+  state.snapshots = toNameTable(state.snapshots);
+  state.vms = toNameTable(state.vms);
+  for (const uuid in state.vms) {
+    const vm = state.vms[uuid]!;
+    vm.vcpus = toNameTable(vm.vcpus);
+    vm.blocks = toNameTable(vm.blocks);
+    vm.chains = toNameTable(vm.chains);
+    vm.jobs = toNameTable(vm.jobs);
+    vm.alerts = toNameTable(vm.alerts);
+  }
+  return state;
 }

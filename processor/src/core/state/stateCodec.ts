@@ -10,11 +10,12 @@
  * bytes otherwise, so values come back bit for bit. The state keeps integers
  * wherever it can (raw counters, milli-unit peaks, milliseconds), so most values
  * take 1–3 bytes. A genuine string starting with \u0001 is escaped with another.
- * Restoring gives a state that continues exactly like the original.
+ * Restoring gives a state that continues exactly like the original, its name-keyed
+ * tables without a prototype again (state.ts, withNameTables).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
-import type { CoreState } from './state.js';
+import { withNameTables, type CoreState } from './state.js';
 import { hostsFromVms } from '../clock/hosts.js';
 
 const MARK = '\u0001';
@@ -150,7 +151,7 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
-  if (version >= 3) return state;
+  if (version >= 3) return withNameTables(state);
   // Chain elements count against the series caps since version 3.
   for (const vm of Object.values(state.vms)) {
     let elements = 0;
@@ -160,5 +161,5 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
   }
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
   const { v, clock, hosts: _none, ...rest } = state;
-  return { v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } };
+  return withNameTables({ v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } });
 }

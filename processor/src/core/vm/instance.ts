@@ -5,6 +5,7 @@
  * elements keep their last allocation as a warm-up floor (wr_highest_offset starts
  * low again); jobs, pauses and write thresholds died with the old process.
  */
+import { nameTable } from '#common/names.js';
 import { resolveWhere } from '../alerts/raise.js';
 import { warmUpChains } from '../chain/chainStep.js';
 import { layoutOfBlock } from '../context.js';
@@ -22,7 +23,7 @@ export function resetInstance(scope: RecordScope, instanceId: string): void {
   }
   warmUpChains(vm);
   resolveWhere(scope, (a) => DIED.has(a.type), `QEMU instance changed (${instanceId}): condition ended with the old process`);
-  vm.jobs = {};
+  vm.jobs = nameTable();
   vm.pause = null;
   vm.shutdown = false;
   vm.running = true;
