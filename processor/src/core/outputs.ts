@@ -48,3 +48,15 @@ export interface RefusedRecord {
 export function emptyOutputs(): StepOutputs {
   return { rates: [], points: [], alerts: [], rollups: [], lateRollups: 0, refused: [] };
 }
+
+/**
+ * Appends one step's rates, points, alerts and rollups (and its count of late rows) to
+ * `into`, in order. Refusals are not appended: their index is into the step's own input.
+ */
+export function appendOutputs(into: StepOutputs, from: StepOutputs): void {
+  if (from.rates.length > 0) into.rates.push(...from.rates);
+  if (from.points.length > 0) into.points.push(...from.points);
+  if (from.alerts.length > 0) into.alerts.push(...from.alerts);
+  if (from.rollups.length > 0) into.rollups.push(...from.rollups);
+  into.lateRollups += from.lateRollups;
+}

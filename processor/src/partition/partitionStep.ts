@@ -7,7 +7,8 @@
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
  * at-least-once), decodes each message (a poison record, one too large, or one whose
  * Avro announces more than it holds, becomes a DeadLetter and processing goes on, as
- * does a record whose time the core's clocks refuse), runs the core, and hands the core's rollup rows to the
+ * does a record whose time the core's clocks refuse, and one whose processing throws), runs the core
+ * record by record, and hands the core's rollup rows to the
  * partition's rollup buffer, which releases whole windows by watermark. The core
  * closes every series' windows by the same watermark (the same allowed lateness), so
  * a silent VM's rows are in the object of their window. Everything
@@ -18,9 +19,9 @@ import type { RawRecord } from '#schemas/types.js';
 import { SchemaError } from '#schemas/codecs/avro.js';
 import { initialState, type CoreState } from '../core/state/state.js';
 import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
-import type { ProcessorCore } from '../core/step.js';
+import type { ProcessorCore, StepOptions } from '../core/step.js';
 import { watermarkBoundary } from '../core/clock/hosts.js';
-import type { Point } from '../core/outputs.js';
+import { appendOutputs, emptyOutputs, type Point, type StepOutputs } from '../core/outputs.js';
 import { bufferRollups, initialRollupBuffer, releaseAll, type ClosedWindow, type RollupBufferState } from './rollupBuffer.js';
 
 export interface PartitionState {
@@ -74,26 +75,18 @@ export function processBatch(
   env: PartitionEnv,
 ): { state: PartitionState; outputs: PartitionOutputs } {
   const outputs: PartitionOutputs = { alerts: [], rates: [], points: [], deadLetters: [], windows: [], skipped: 0 };
-  // Records are decoded lazily, one at a time as the core asks for them: a decoded batch
-  // kept alive pushes the decoder's objects into V8's old space and costs GC time.
-  const given: InputMessage[] = []; // the message of each record given to the core, for its refusals
-  function* records(): Generator<RawRecord> {
-    for (const m of messages) {
-      if (m.offset < state.nextOffset) {
-        outputs.skipped++;
-        continue;
-      }
-      state.nextOffset = m.offset + 1;
-      const rec = decodeMessage(state, m, env, outputs.deadLetters);
-      if (rec) {
-        given.push(m);
-        yield rec;
-      }
+  const core = emptyOutputs();
+  const opts = { allowedLatenessMs: env.allowedLatenessMs };
+  for (const m of messages) {
+    if (m.offset < state.nextOffset) {
+      outputs.skipped++;
+      continue;
     }
+    state.nextOffset = m.offset + 1;
+    // Decoded one at a time: a decoded batch kept alive pushes the decoder's objects into V8's old space.
+    const rec = decodeMessage(state, m, env, outputs.deadLetters);
+    if (rec) stepRecord(state, m, rec, env, opts, core, outputs.deadLetters);
   }
-  const { outputs: core } = env.core.step(state.core, records(), { allowedLatenessMs: env.allowedLatenessMs });
-  for (const r of core.refused) outputs.deadLetters.push({ ...letterBase(state, given[r.index]!), code: r.code, reason: r.reason });
-  if (core.refused.length > 0) outputs.deadLetters.sort((a, b) => a.offset - b.offset);
   state.deadLetters += outputs.deadLetters.length;
   state.rollups.late += core.lateRollups;
   outputs.alerts = core.alerts;
@@ -103,6 +96,25 @@ export function processBatch(
   const closedUntil = clock === null ? undefined : watermarkBoundary(state.core, env.core.ctx, env.allowedLatenessMs);
   outputs.windows = bufferRollups(state.rollups, core.rollups, clock, { allowedLatenessMs: env.allowedLatenessMs, closedUntil }).due;
   return { state, outputs };
+}
+
+/**
+ * One record through the core, its outputs appended to `into`. A record whose processing
+ * throws (a poison record: a bug, or values that trip an invariant) is a dead letter
+ * (PROCESSING_FAILED, with the error's message) and the partition goes on: its partial
+ * outputs are dropped (changes it made to the state before throwing stay, as they would
+ * on any replay of the same input, so the run stays deterministic).
+ */
+function stepRecord(state: PartitionState, m: InputMessage, rec: RawRecord, env: PartitionEnv, opts: StepOptions, into: StepOutputs, dlq: DeadLetter[]): void {
+  let out: StepOutputs;
+  try {
+    out = env.core.step(state.core, [rec], opts).outputs;
+  } catch (err) {
+    dlq.push({ ...letterBase(state, m), code: 'PROCESSING_FAILED', reason: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  for (const r of out.refused) dlq.push({ ...letterBase(state, m), code: r.code, reason: r.reason });
+  appendOutputs(into, out);
 }
 
 /** End of input (replay, demo): closes every open window of the core and the buffer. */
