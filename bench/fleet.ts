@@ -71,7 +71,7 @@ function perturb(s: Sample, i: number): Sample {
 /** A template record for VM i: its own identity and values, times moved onto one common start. */
 function clone(r: RawRecord, i: number, seq: number, start: number, t0: number): RawRecord {
   const body = r.body.kind === 'Sample' ? { kind: 'Sample' as const, value: perturb(r.body.value, i) } : r.body;
-  return { ...r, seq, t: r.t - start + t0, body, vm: { ...r.vm, host: `host-${i % 500}`, uuid: `vm-${i}`, name: `vm-${i}`, instanceId: `inst-${i}` } };
+  return { ...r, seq, t: r.t - start + t0, body, vm: { ...r.vm, host: `host-${i % 500}`, uuid: `name:vm-${i}`, name: `vm-${i}`, instanceId: `inst-${i}` } };
 }
 
 /** The fleet's records, tick by tick across VMs (`seq` = tick number). */

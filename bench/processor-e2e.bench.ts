@@ -90,7 +90,7 @@ async function alertLatencies(s: BenchStack, kafka: kafkajs.Kafka): Promise<numb
   const vms = 20;
   for (let k = 0; k < ticks.length; k++) {
     for (let i = 0; i < vms; i++) {
-      const msgs = ticks[k]!.map((r) => ({ ...r, vm: { ...r.vm, uuid: `lat-${i}`, name: `lat-${i}` } }));
+      const msgs = ticks[k]!.map((r) => ({ ...r, vm: { ...r.vm, uuid: `name:lat-${i}`, name: `lat-${i}` } }));
       const now = Date.now();
       for (const r of msgs) sentAt.set(`${r.vm.uuid}@${r.t}`, now);
       await p.send({ topic: `${id}-raw`, messages: msgs.map((r) => ({ key: r.vm.uuid, value: encodeRaw(r) })) });

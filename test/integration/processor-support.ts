@@ -35,7 +35,7 @@ export function fleetRecords(copies = 4): RawRecord[] {
   const kvm = replayFile(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records;
   const out: RawRecord[] = [];
   const copy = (recs: RawRecord[], name: string, shiftMs: number) => {
-    for (const r of recs) out.push({ ...r, t: r.t + shiftMs, vm: { ...r.vm, uuid: `uuid-${name}`, name } });
+    for (const r of recs) out.push({ ...r, t: r.t + shiftMs, vm: { ...r.vm, uuid: `name:${name}`, name } });
   };
   const thin0 = thin[0]!.t;
   const kvm0 = kvm[0]!.t;

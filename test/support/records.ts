@@ -16,7 +16,7 @@ import type {
   VmIdentity,
 } from '#schemas/types.js';
 
-export const VM: VmIdentity = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };
+export const VM: VmIdentity = { host: 'h1', uuid: '6a1e3c52-0d4b-4f7e-9a31-1c2d3e4f5a61', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };
 
 /** Block counters, all zero (idle time null, as the agent's before any I/O) but for `c`. */
 export function counters(c: Partial<BlockCounters> = {}): BlockCounters {

@@ -93,8 +93,8 @@ describe('hostile bytes through the partition step', () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed - heap0);
     }
     expect(state.nextOffset).toBe(messages.length);
-    // A decoded record whose (mutated) time the clocks refuse is a dead letter too.
-    const refused = [...dead.values()].filter((d) => d.code.startsWith('CLOCK_')).length;
+    // A decoded record whose (mutated) time the clocks refuse, or whose (mutated) uuid is none, is a dead letter too.
+    const refused = [...dead.values()].filter((d) => d.code.startsWith('CLOCK_') || d.code === 'INVALID_ID').length;
     expect(decoded - refused + dead.size).toBe(messages.length);
     for (const d of dead.values()) {
       expect(d.code).toMatch(/^[A-Z_]+$/);

@@ -32,6 +32,12 @@ describe('toVmIdentity', () => {
     expect(toVmIdentity({ ...thin, uuid: { UUID: '00000000-0000-0000-0000-000000000000' } }).uuid).toBe('name:cap-thin');
   });
 
+  it('a query-uuid that is not a uuid (__proto__, constructor, empty, too long) counts as none: the uuid comes from the name', () => {
+    for (const UUID of ['__proto__', 'constructor', '', `${'550e8400-e29b-41d4-a716-446655440000'}0`, 'x'.repeat(5000)]) {
+      expect(toVmIdentity({ ...thin, uuid: { UUID } }).uuid).toBe('name:cap-thin');
+    }
+  });
+
   it('names the process: the vCPU threads change it, the connect time does not (a transcript without a qemu-process line)', () => {
     const base = toVmIdentity(thin).instanceId;
     const cpus = thin.cpus as { 'thread-id': number }[];

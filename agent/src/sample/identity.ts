@@ -21,6 +21,7 @@
  * a reset).
  */
 import { createHash } from 'node:crypto';
+import { isUuid } from '#schemas/ids.js';
 import type { VmIdentity } from '#schemas/types.js';
 import { long, obj, objects, str, type JsonObject } from './json.js';
 
@@ -90,13 +91,17 @@ export function instanceIdOf(threadIds: readonly number[], process: QemuProcess 
   return createHash('sha256').update(JSON.stringify(key)).digest().subarray(0, 16).toString('hex');
 }
 
-/** Builds the VmIdentity. Never throws: missing or malformed replies fall back. */
+/**
+ * Builds the VmIdentity. Never throws: missing or malformed replies fall back. A
+ * query-uuid reply that is not a uuid (schemas/src/ids.ts: names are data, but a uuid is
+ * a uuid) counts as none: the uuid is then derived from the name, as without -uuid.
+ */
 export function toVmIdentity(input: IdentityInput): VmIdentity {
   const name = str(obj(input.name)?.['name']) || input.fallbackName || 'unknown';
   const uuid = str(obj(input.uuid)?.['UUID']);
   return {
     host: input.host,
-    uuid: uuid && uuid !== ZERO_UUID ? uuid : `name:${name}`,
+    uuid: uuid && uuid !== ZERO_UUID && isUuid(uuid) ? uuid : `name:${name}`,
     name,
     instanceId: instanceIdOf(vcpuThreadIds(input.cpus), input.process, input.connectTime),
     qemuVersion: qemuVersionOf(input.version, input.greeting),

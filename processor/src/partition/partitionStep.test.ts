@@ -64,4 +64,16 @@ describe('processBatch with a record whose processing throws', () => {
     const poisoned = processBatch(initialPartitionState('raw', 0), messagesOf([poison, ...records]), env()).state;
     expect(encodeCheckpoint({ ...poisoned, nextOffset: clean.nextOffset, deadLetters: 0 })).toEqual(encodeCheckpoint(clean));
   });
+
+  it('a record whose uuid is no uuid (__proto__ from query-uuid) is a dead letter INVALID_ID; the others are processed as without it', () => {
+    const at = Math.floor(records.length / 2);
+    const bad: RawRecord = { ...records[at]!, vm: { ...records[at]!.vm, uuid: '__proto__' } };
+    const clean = processBatch(initialPartitionState('raw', 0), messagesOf(records), env());
+    const e = env();
+    const withBad = processBatch(initialPartitionState('raw', 0), messagesOf([...records.slice(0, at), bad, ...records.slice(at)]), e);
+    expect(withBad.outputs.deadLetters.map((d) => [d.offset, d.code, d.reason])).toEqual([
+      [at, 'INVALID_ID', 'VM uuid "__proto__" is neither a uuid nor name:<VM name>'],
+    ]);
+    expect(seen(withBad.outputs, flushPartition(withBad.state, e))).toBe(seen(clean.outputs, flushPartition(clean.state, env())));
+  });
 });

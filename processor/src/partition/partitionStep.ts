@@ -5,11 +5,11 @@
  *   processBatch(state, messages, env) -> { state, outputs }
  *
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
- * at-least-once), decodes each message (a poison record, one too large, or one whose
- * Avro announces more than it holds, becomes a DeadLetter and processing goes on, as
- * does a record whose time the core's clocks refuse, and one whose processing throws), runs the core
- * record by record, and hands the core's rollup rows to the
- * partition's rollup buffer, which releases whole windows by watermark. The core
+ * at-least-once), decodes each message and runs the core record by record. A record
+ * that is poison (not decodable, too large, its Avro announcing more than it holds), whose
+ * ids break the rules of schemas/src/ids.ts, whose time the core's clocks refuse, or whose
+ * processing throws, becomes a DeadLetter and processing goes on. The core's rollup rows
+ * go to the partition's rollup buffer, which releases whole windows by watermark. The core
  * closes every series' windows by the same watermark (the same allowed lateness), so
  * a silent VM's rows are in the object of their window. Everything
  * depends only on the input, so a batch split differently, or resumed from a
@@ -17,6 +17,7 @@
  */
 import type { RawRecord } from '#schemas/types.js';
 import { SchemaError } from '#schemas/codecs/avro.js';
+import { recordIdProblem } from '#schemas/ids.js';
 import { initialState, type CoreState } from '../core/state/state.js';
 import type { Alert, DeadLetter, Rate } from '#schemas/outputs.js';
 import type { ProcessorCore, StepOptions } from '../core/step.js';
@@ -139,11 +140,16 @@ function decodeMessage(state: PartitionState, m: InputMessage, env: PartitionEnv
     dlq.push({ ...base, code: 'RECORD_TOO_LARGE', reason: `message of ${m.value.length} bytes, more than ${max}` });
     return null;
   }
+  let rec: RawRecord;
   try {
-    return env.decode(m.value);
+    rec = env.decode(m.value);
   } catch (err) {
     const code = err instanceof SchemaError ? err.code : 'DECODE_FAILED';
     dlq.push({ ...base, code, reason: err instanceof Error ? err.message : String(err) });
     return null;
   }
+  const invalid = recordIdProblem(rec);
+  if (invalid === null) return rec;
+  dlq.push({ ...base, code: 'INVALID_ID', reason: invalid });
+  return null;
 }
