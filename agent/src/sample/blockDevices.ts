@@ -40,7 +40,8 @@ export function qdevId(qdev: string | null): string | null {
 
 /** A device's name: the management layer's (libvirt target) for its qdev id, else the qdev id. */
 function deviceName(id: string | null, ctx: BlockContext): string | null {
-  return id === null ? null : (ctx.deviceNames?.[id] ?? id);
+  // Object.hasOwn: a qdev id is data (`constructor` is a valid one), never a key of Object.prototype.
+  return id === null ? null : ctx.deviceNames && Object.hasOwn(ctx.deviceNames, id) ? ctx.deviceNames[id]! : id;
 }
 
 /** The query-block entry of a device: by qdev, else device name, else root node name. */

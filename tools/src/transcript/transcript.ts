@@ -14,6 +14,7 @@
  * Lines are untrusted: `parseTranscriptLine` returns undefined for anything that is
  * not JSON of this shape (the replay counts those as malformed).
  */
+import { nameTable } from '#common/names.js';
 import { QmpipeError } from '#common/errors.js';
 import type { QemuProcess } from '#agent/sample/identity.js';
 import type { NetInterface } from '#schemas/types.js';
@@ -98,7 +99,7 @@ export function blockdevSize(msg: JsonObject, kind: 'blockdev-size' | 'file-allo
 export function deviceNames(msg: JsonObject): Record<string, string> | undefined {
   const o = obj(msg['device-names']);
   if (!o) return undefined;
-  const out: Record<string, string> = {};
+  const out = nameTable<string>(); // keyed by qdev ids: names are data
   for (const [k, v] of Object.entries(o)) if (typeof v === 'string') out[k] = v;
   return out;
 }

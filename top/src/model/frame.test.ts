@@ -41,3 +41,14 @@ describe('a frame from rates and alerts only (the --kafka source)', () => {
     expect(rates.state).toBe('running'); // no Sample: what its alerts say
   });
 });
+
+describe('names are data', () => {
+  it('a VM whose uuid is __proto__ (top reads raw records unvalidated) is in the frame like any other', () => {
+    const fold = createRecordFold(defaultProcessorConfig());
+    const recs = transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records;
+    for (const rec of recs) foldRecord(fold, { ...rec, vm: { ...rec.vm, uuid: '__proto__' } });
+    const vms = buildFrame(fold.top).vms;
+    expect(vms.map((v) => [v.uuid, v.vm])).toEqual([['__proto__', 'cap-thin']]);
+    expect(vms[0]!.disks.length).toBeGreaterThan(0);
+  });
+});

@@ -12,6 +12,7 @@
  *   applyRate    a Rate: the latest value of its series
  *   applyAlert   an Alert transition: the firing set and the VM's alert history
  */
+import { nameTable, type NameTable } from '#common/names.js';
 import type { Alert, Rate } from '#schemas/outputs.js';
 import type { ChainElement, RawRecord, Sample } from '#schemas/types.js';
 
@@ -61,7 +62,7 @@ export interface VmTop {
   /** Disks and chains of the last Sample, in the Sample's order. */
   disks: DiskTop[];
   /** Latest value of every series the core emitted for this VM. */
-  series: Record<string, SeriesValue>;
+  series: NameTable<SeriesValue>;
   /** Recent QMP events, oldest first (at most MAX_EVENTS). */
   events: EventMark[];
   /** Recent alert transitions, oldest first (at most MAX_HISTORY). */
@@ -69,9 +70,10 @@ export interface VmTop {
 }
 
 export interface TopState {
-  vms: Record<string, VmTop>;
+  /** By VM uuid (names are data: tables keyed by outside names have no prototype). */
+  vms: NameTable<VmTop>;
   /** Alerts firing now, by id. */
-  firing: Record<string, Alert>;
+  firing: NameTable<Alert>;
   /** Newest time seen (the frame's moment); null before anything. */
   t: number | null;
 }
@@ -80,13 +82,13 @@ export const MAX_EVENTS = 20;
 export const MAX_HISTORY = 30;
 
 export function initialTopState(): TopState {
-  return { vms: {}, firing: {}, t: null };
+  return { vms: nameTable(), firing: nameTable(), t: null };
 }
 
 function vmOf(s: TopState, uuid: string, name: string, host: string, t: number): VmTop {
   let v = s.vms[uuid];
   if (!v) {
-    v = { uuid, vm: name, host, status: null, t, sampleT: null, rateT: -1, disks: [], series: {}, events: [], history: [] };
+    v = { uuid, vm: name, host, status: null, t, sampleT: null, rateT: -1, disks: [], series: nameTable(), events: [], history: [] };
     s.vms[uuid] = v;
   }
   if (name && v.vm !== name) v.vm = name;
