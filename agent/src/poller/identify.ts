@@ -8,7 +8,6 @@
 import type { HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
 import { versionString } from '../qmp/messages.js';
-import type { RawBody } from '#schemas/types.js';
 import { QmpExecuteError } from '../qmp/errors.js';
 import { vcpuThreadIds } from '../sample/identity.js';
 import type { ConnectInfo } from '../sample/seam.js';
@@ -35,12 +34,10 @@ export async function identify(
   return { ...vm, greeting: client.greeting, uuid, name, cpus, process, statsSchemas };
 }
 
-/** What a connection announces: `connected` (QEMU's version, where), then `degraded` when QEMU has no query-stats (< 7.1). */
-export function connectNotices(info: ConnectInfo, where: string): RawBody[] {
-  const notices: RawBody[] = [
-    { kind: 'AgentNotice', value: { kind: 'connected', message: `QEMU ${versionString(info.greeting.version)} at ${where}`, count: 0 } },
-  ];
-  if (info.statsSchemas === undefined)
-    notices.push({ kind: 'AgentNotice', value: { kind: 'degraded', message: 'query-stats unavailable (QEMU < 7.1): sampling without it', count: 0 } });
-  return notices;
+/** What a connection announces: `connected` (QEMU's version, where), and `degraded` when QEMU has no query-stats (< 7.1). */
+export function connectNotices(info: ConnectInfo, where: string): { connected: string; degraded: string[] } {
+  return {
+    connected: `QEMU ${versionString(info.greeting.version)} at ${where}`,
+    degraded: info.statsSchemas === undefined ? ['query-stats unavailable (QEMU < 7.1): sampling without it'] : [],
+  };
 }
