@@ -1,5 +1,5 @@
 /**
- * The agent's composition root: config → discovery → one VmPoller per VM → spool →
+ * The agent's composition root: config → discovery → one poll loop per VM → spool →
  * Kafka publisher, plus /metrics. Nothing here decides anything; it wires and
  * orders start-up and shutdown.
  *
@@ -14,12 +14,13 @@ import type { AgentConfig, BackoffConfig, LibvirtConfig } from '#schemas/config/
 import { Discovery, type DiscoveryCallbacks } from './discovery/discovery.js';
 import { LibvirtDiscovery } from './libvirt/discovery.js';
 import { domainRef, LibvirtHost } from './libvirt/host.js';
-import { StatsPoller } from './libvirt/statsPoller.js';
+import { StatsSource } from './libvirt/statsSource.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
 import type { SampleBuilder } from './sample/seam.js';
 import { pollerOptions } from './poller/options.js';
+import { PollLoop } from './poller/pollLoop.js';
 import { VmPoller, type Poller } from './poller/vmPoller.js';
 import type { VmTarget } from './poller/vmTarget.js';
 import { sampleBuilder } from './sample/sampleBuilder.js';
@@ -122,7 +123,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     // libvirt's stats mode: a domain is polled through libvirt's bulk stats instead of QMP.
     statsPollerOf = (t) =>
       t.transport.kind === 'libvirt'
-        ? new StatsPoller(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts, { sink: publisher, telemetry, logger: log })
+        ? new PollLoop(
+            t,
+            opts,
+            { sink: publisher, telemetry, logger: log },
+            new StatsSource(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts),
+          )
         : undefined;
   }
   libvirt?.start(callbacks);

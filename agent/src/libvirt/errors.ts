@@ -85,3 +85,11 @@ export class LibvirtTimeoutError extends QmpipeError {
 }
 
 export type LibvirtError = LibvirtProtocolError | LibvirtRemoteError | LibvirtConnectError | LibvirtDisconnectedError | LibvirtTimeoutError;
+
+/** virErrorNumber values that mean the domain is gone or not running (include/libvirt/virterror.h). */
+const DOMAIN_GONE = new Set([42 /* VIR_ERR_NO_DOMAIN */, 55 /* VIR_ERR_OPERATION_INVALID */]);
+
+/** libvirt answered that the domain is gone or not running. */
+export function isDomainGone(err: unknown): err is LibvirtRemoteError {
+  return err instanceof LibvirtRemoteError && DOMAIN_GONE.has(err.remote.code);
+}

@@ -19,12 +19,9 @@ import { QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpProtocolErro
 import type { QmpEventMessage, QmpGreeting } from '../qmp/messages.js';
 import type { QmpSession } from '../qmp/session.js';
 import type { DomainRef } from './domainRef.js';
-import { LibvirtDisconnectedError, LibvirtRemoteError, LibvirtTimeoutError } from './errors.js';
+import { isDomainGone, LibvirtDisconnectedError, LibvirtRemoteError, LibvirtTimeoutError } from './errors.js';
 import type { LibvirtHost } from './host.js';
 import type { QemuMonitorEvent } from './qemuCalls.js';
-
-/** virErrorNumber values that mean the domain is gone or not running (include/libvirt/virterror.h). */
-const DOMAIN_GONE = new Set([42 /* VIR_ERR_NO_DOMAIN */, 55 /* VIR_ERR_OPERATION_INVALID */]);
 
 /** A raw QMP event from libvirt as the QMP client would have parsed it. */
 export function toEventMessage(ev: QemuMonitorEvent): QmpEventMessage {
@@ -125,7 +122,7 @@ class MonitorSession implements QmpSession {
 
   private failure(command: string, timeoutMs: number, err: unknown): QmpError {
     if (err instanceof LibvirtTimeoutError) return new QmpTimeoutError(command, timeoutMs, { cause: err });
-    if (err instanceof LibvirtRemoteError && DOMAIN_GONE.has(err.remote.code)) {
+    if (isDomainGone(err)) {
       return this.end(new QmpDisconnectedError(`domain ${this.dom.name}: ${err.remote.message ?? 'not running'}`, { cause: err }));
     }
     if (err instanceof LibvirtRemoteError)

@@ -1,4 +1,4 @@
-/** VmPoller's options (from the agent config) and dependencies (the I/O seams). */
+/** The poller's options (from the agent config) and dependencies (the I/O seams). */
 import { hostname } from 'node:os';
 import type { Logger } from '#common/log.js';
 import type { RetryPolicy } from '#common/retry.js';
@@ -47,7 +47,7 @@ export interface PollerDeps<S> {
 
 export type PollerState = 'connecting' | 'up' | 'stale' | 'stopped';
 
-/** What the agent does with a poller of either kind (VmPoller over QMP, libvirt's StatsPoller). */
+/** What the agent does with a poller: the poll loop (pollLoop.ts) over any source (QMP, libvirt's bulk stats). */
 export interface Poller {
   readonly target: VmTarget;
   state: PollerState;

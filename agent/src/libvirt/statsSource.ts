@@ -1,0 +1,172 @@
+/**
+ * The `stats` mode's source of the poll loop (poller/source.ts): one domain through
+ * libvirt's supported API only (no QMP passthrough, so libvirt never marks the domain
+ * tainted). A tick: virConnectGetAllDomainStats for this domain (state, block with
+ * backing, vcpu, interface, vm) and virDomainGetBlockJobInfo for each disk, mapped by
+ * statsSample.ts; libvirt's domain events mapped by statsEvents.ts.
+ *
+ * A connection is the host's libvirt connection (LibvirtHost) as it was at connect: when
+ * it ends (libvirtd restarted), so does this one, and the loop reconnects with backoff.
+ * Connect reads the domain XML (what each image is: statsSample.ts needs it; it also
+ * proves the domain answers) and identifies the domain.
+ *
+ * Identity: the instance id is the QEMU process's (pid file, start time, boot id), so an
+ * agent restart or a libvirtd restart keeps it and a QEMU restart changes it. libvirt's
+ * stats carry no QEMU version: it is left empty.
+ *
+ * `readStats` is the one call per tick: per domain here; a host-wide batch (one call for
+ * every domain of a tick) can stand in for it.
+ */
+import { hostname } from 'node:os';
+import { QmpipeError } from '#common/errors.js';
+import type { BlockDevice, BlockJob } from '#schemas/types.js';
+import type { FailureClass, SourceConnection, SourceHooks, SourceTick, VmSource } from '../poller/source.js';
+import type { VmTarget } from '../poller/vmTarget.js';
+import type { LibvirtClient } from './client.js';
+import { StatsFlag, StatsGroup } from './constants.js';
+import type { DomainRef } from './domainRef.js';
+import { parseDomainXml, type DomainXmlInfo } from './domainXml.js';
+import { isDomainGone, LibvirtConnectError, LibvirtDisconnectedError } from './errors.js';
+import type { DomainEvent } from './events.js';
+import { qemuInstanceId } from './qemuPid.js';
+import { toQmpEvent } from './statsEvents.js';
+import { statsToSample, type ImageFacts } from './statsSample.js';
+import type { DomainStatsRecord } from './typedParams.js';
+
+const GROUPS = StatsGroup.STATE | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
+const DEGRADED = "libvirt's bulk stats (stats mode) carry no histograms and no units: histogram series are absent and KVM stats are in raw units";
+
+/** What the source needs of a libvirt connection. */
+export type StatsClient = Pick<LibvirtClient, 'getAllDomainStats' | 'getXmlDesc' | 'getBlockJobInfo' | 'onClose'>;
+
+/** What the source needs of the host's libvirt connection (LibvirtHost). */
+export interface StatsHost {
+  readonly client: StatsClient | null;
+  onDomainEvent(listener: (ev: DomainEvent) => void): () => void;
+}
+
+/** One domain's stats record of this tick; undefined when libvirt returned none. */
+export type ReadStats = (client: StatsClient, dom: DomainRef) => Promise<DomainStatsRecord | undefined>;
+
+export const readDomainStats: ReadStats = async (client, dom) => (await client.getAllDomainStats([dom], GROUPS, StatsFlag.BACKING))[0];
+
+export interface StatsSourceDeps {
+  now?: () => number;
+  readStats?: ReadStats;
+}
+
+/** The facts statsSample.ts needs of each image, from the domain XML. */
+export function imageFacts(xml: DomainXmlInfo): Record<string, ImageFacts> {
+  const out: Record<string, ImageFacts> = Object.create(null);
+  for (const d of xml.disks) {
+    d.chain.forEach((img, depth) => {
+      const facts = { format: img.format ?? 'unknown', blockDevice: img.type === 'block' };
+      if (img.index !== null) out[`${d.target}[${img.index}]`] = facts;
+      if (depth === 0) out[d.target] = facts;
+    });
+  }
+  return out;
+}
+
+export class StatsSource implements VmSource {
+  readonly via = 'libvirt stats';
+  private images: Record<string, ImageFacts> = Object.create(null);
+  /** The disks and chains the images were read for; null until the first tick after a connect. */
+  private chainKey: string | null = null;
+  /** The disks of the last sample, to resolve events against. */
+  private devices: BlockDevice[] = [];
+  private readonly now: () => number;
+  private readonly readStats: ReadStats;
+
+  constructor(
+    private readonly target: VmTarget,
+    private readonly host: StatsHost,
+    private readonly dom: DomainRef,
+    private readonly opts: { host?: string | undefined },
+    deps: StatsSourceDeps = {},
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.readStats = deps.readStats ?? readDomainStats;
+  }
+
+  classify(err: unknown): FailureClass {
+    if (err instanceof LibvirtDisconnectedError || isDomainGone(err)) return { errorClass: 'disconnected', disconnected: true };
+    if (err instanceof QmpipeError && err.code.startsWith('LIBVIRT_'))
+      return { errorClass: err.code.slice('LIBVIRT_'.length).toLowerCase(), disconnected: false };
+    return { errorClass: 'other', disconnected: false };
+  }
+
+  async connect(hooks: SourceHooks): Promise<SourceConnection> {
+    const client = this.host.client;
+    if (!client) throw new LibvirtConnectError(`libvirt is not connected; domain ${this.dom.name} unreachable`);
+    let closed = false;
+    const unsubscribe: Array<() => void> = [];
+    const end = (): void => {
+      closed = true;
+      for (const u of unsubscribe.splice(0)) u();
+    };
+    unsubscribe.push(
+      client.onClose(() => {
+        end();
+        hooks.onClose();
+      }),
+      this.host.onDomainEvent((ev) => {
+        if (ev.domain.uuid !== this.dom.uuid) return;
+        const body = toQmpEvent(ev, { devices: this.devices, targets: this.target.deviceNames ?? {} }, this.now() * 1000);
+        if (body) hooks.onEvent(body);
+      }),
+    );
+    try {
+      this.images = imageFacts(parseDomainXml(await client.getXmlDesc(this.dom)));
+      this.chainKey = null;
+      const instanceId = await qemuInstanceId(this.dom.name);
+      const { uuid, name } = this.dom;
+      const identity = { host: this.opts.host ?? hostname(), uuid, name, instanceId: instanceId ?? `libvirt:${uuid}`, qemuVersion: '' };
+      return {
+        opened: { identity, at: this.now(), connected: `libvirt stats of ${name} (${this.target.id})`, degraded: [DEGRADED] },
+        get closed() {
+          return closed;
+        },
+        read: () => this.read(client),
+        close: async () => end(),
+      };
+    } catch (err) {
+      end();
+      throw err;
+    }
+  }
+
+  private async read(client: StatsClient): Promise<SourceTick> {
+    if (this.host.client !== client) throw new LibvirtDisconnectedError('the libvirt connection was replaced');
+    const rec = await this.readStats(client, this.dom);
+    if (!rec) throw new Error(`no stats for domain ${this.dom.name}`);
+    const t = this.now();
+    let { sample, snapshot } = statsToSample(rec.params, this.images);
+    const key = sample.blockDevices.map((d) => `${d.dev}:${d.chain.map((e) => e.filename).join(',')}`).join(';');
+    if (this.chainKey !== null && key !== this.chainKey) {
+      // New disks or a new chain (snapshot, commit pivot): what each image is comes from the XML.
+      this.images = imageFacts(parseDomainXml(await client.getXmlDesc(this.dom)));
+      ({ sample, snapshot } = statsToSample(rec.params, this.images));
+    }
+    this.chainKey = key; // the first tick after a connect: the XML read at connect stands
+    sample.jobs = await this.jobs(client, sample.blockDevices);
+    this.devices = sample.blockDevices;
+    return { t, sample, snapshot };
+  }
+
+  private async jobs(client: StatsClient, devices: readonly BlockDevice[]): Promise<BlockJob[]> {
+    const infos = await Promise.all(devices.map((d) => client.getBlockJobInfo(this.dom, d.dev).then((j) => ({ d, j }))));
+    return infos
+      .filter(({ j }) => j.found)
+      .map(({ d, j }) => ({
+        id: d.dev,
+        type: j.type === 3 || j.type === 4 ? 'commit' : j.type === 2 ? 'mirror' : 'stream',
+        status: 'running',
+        len: Number(j.end),
+        offset: Number(j.cur),
+        ioStatus: null,
+        ready: false,
+        paused: false,
+      }));
+  }
+}
