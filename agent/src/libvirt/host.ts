@@ -13,6 +13,7 @@
 import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
 import { backoffDelay, type RetryPolicy } from '#common/retry.js';
+import { sleep } from '#common/sleep.js';
 import { LibvirtClient, type LibvirtClientOptions } from './client.js';
 import type { DomainRef } from './domainRef.js';
 import type { DomainEvent } from './events.js';
@@ -33,9 +34,9 @@ const DOMAIN_EVENTS: readonly DomainEventKind[] = ['lifecycle', 'ioErrorReason',
 
 export class LibvirtHost {
   private current: LibvirtClient | null = null;
-  private stopped = false;
+  /** Aborted by stop: ends the wait before a reconnect. */
+  private readonly lifetime = new AbortController();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
   private readonly monitorListeners = new Map<string, Set<(ev: QemuMonitorEvent) => void>>();
   private readonly domainListeners = new Set<(ev: DomainEvent) => void>();
   private readonly upListeners = new Set<(client: LibvirtClient) => void>();
@@ -54,9 +55,12 @@ export class LibvirtHost {
     this.loop ??= this.run();
   }
 
+  private get stopped(): boolean {
+    return this.lifetime.signal.aborted;
+  }
+
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.lifetime.abort();
     await this.current?.close();
     await this.loop;
   }
@@ -103,7 +107,7 @@ export class LibvirtHost {
       }
       this.current = null;
       if (this.stopped) break;
-      await this.sleep(backoffDelay(this.opts.reconnect, Math.min(attempt++, 30)));
+      await sleep(backoffDelay(this.opts.reconnect, Math.min(attempt++, 30)), this.lifetime.signal);
     }
   }
 
@@ -129,16 +133,6 @@ export class LibvirtHost {
 
   private domainEvent(ev: DomainEvent): void {
     for (const l of this.domainListeners) l(ev);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
 
