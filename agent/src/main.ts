@@ -18,6 +18,8 @@ import { StatsSource } from './libvirt/statsSource.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
+import { QmpClient } from './qmp/client.js';
+import { DropReport, type QmpDrop } from './qmp/dropReport.js';
 import type { SampleBuilder } from './sample/seam.js';
 import { pollerOptions } from './poller/options.js';
 import { PollLoop } from './poller/pollLoop.js';
@@ -102,7 +104,8 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const hostReader = deps.hostReader ?? sysfsReader();
   const callbacks: DiscoveryCallbacks = {
     added: (t) => {
-      const p: Poller = statsPollerOf?.(t) ?? new VmPoller(t, opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
+      const p: Poller =
+        statsPollerOf?.(t) ?? new VmPoller(reportingDrops(t, cfg, telemetry, log), opts, { builder, sink: publisher, hostReader, telemetry, logger: log });
       pollers.set(t.id, p);
       telemetry.vms.set({}, pollers.size);
       log.info('watching VM', { socket: t.id, vm: t.label });
@@ -168,6 +171,18 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       await health?.close();
     },
   };
+}
+
+/**
+ * The target with its QMP sessions opened under qmp.maxJsonDepth, and what they drop
+ * counted on /metrics and logged (once a minute at most) for this VM across reconnects.
+ */
+function reportingDrops(t: VmTarget, cfg: AgentConfig, telemetry: AgentTelemetry, log: Logger): VmTarget {
+  const vm = t.label;
+  const report = new DropReport(log.child({ vm, socket: t.id }), (reason) => telemetry.qmpDropped.inc({ vm, reason }));
+  const guard = { maxJsonDepth: cfg.qmp.maxJsonDepth, onDropped: (d: QmpDrop) => report.note(d) };
+  const open = t.open;
+  return { ...t, open: (o) => (open ? open({ ...o, ...guard }) : QmpClient.connect(t.transport, { ...o, ...guard })) };
 }
 
 /** The libvirt host connection, and its domain discovery once started (QEMU's monitor through libvirt in the `qmp` mode). */

@@ -37,6 +37,8 @@ export interface AgentTelemetry {
   eventsSuppressed: Counter;
   /** A VM's QMP line limit, once raised above qmp.maxLineBytes. */
   lineLimit: Gauge;
+  /** QMP messages read and not delivered (qmp/dropReport.ts), by VM and reason. */
+  qmpDropped: Counter;
 }
 
 export function createTelemetry(registry = new Registry()): AgentTelemetry {
@@ -68,6 +70,10 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     eventsSuppressed: registry.counter(
       'qmpipe_agent_events_suppressed_total',
       'QMP events over qmp.maxEventsPerSecond, not published (summarized in an events-suppressed notice), by VM.',
+    ),
+    qmpDropped: registry.counter(
+      'qmpipe_agent_qmp_messages_dropped_total',
+      'QMP messages read and not delivered, by VM and reason (too-deep: nested past qmp.maxJsonDepth; handler-error: handling it threw).',
     ),
     lineLimit: registry.gauge('qmpipe_agent_qmp_line_limit_bytes', "A VM's QMP line limit once its replies outgrew qmp.maxLineBytes, by VM."),
     deadLettered: registry.counter(

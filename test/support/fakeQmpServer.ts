@@ -5,6 +5,7 @@
  *   command with the transcript lines that followed the next matching `out` line
  *   (same execute + arguments), rewriting the reply id to the caller's id. Events in
  *   between are replayed as they were, so they sit between a command and its reply.
+ *   `before` adds lines of the test's own ahead of an answer.
  * - `stuckServer()`: accepts and never writes a byte.
  * - `garbageServer(bytes)`: writes `bytes` on connect (and after each read).
  */
@@ -85,6 +86,8 @@ export interface ReplayOptions {
   chunkBytes?: number;
   /** With chunkBytes: this many ms between pieces, so each piece is its own read on the client. */
   chunkGapMs?: number;
+  /** Text written before the answer to a command (e.g. an extra event line, CRLF-terminated). */
+  before?: (cmd: Record<string, unknown>) => string;
 }
 
 export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, path?: string): Promise<FakeServer> {
@@ -104,6 +107,8 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
     onLines(sock, (line) => {
       const cmd = JSON.parse(line) as Record<string, unknown>;
       fake.received.push(cmd);
+      const extra = opts.before?.(cmd);
+      if (extra) write(extra);
       const key = JSON.stringify([cmd.execute, cmd.arguments ?? null]);
       let at = findOut(lines, cursor, cmd, LOOKAHEAD);
       if (at < 0 && last.has(key)) {

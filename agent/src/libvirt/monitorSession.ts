@@ -11,9 +11,15 @@
  * is checked before a command leaves the agent; a QMP error reply is a QmpExecuteError;
  * a lost libvirt connection or a domain that stopped running fails the command with a
  * QmpDisconnectedError and closes the session (the poller reconnects with backoff).
- * There is no greeting through libvirt: it is built from query-version.
+ * There is no greeting through libvirt: it is built from query-version. Replies and
+ * events nested deeper than `maxJsonDepth` are not parsed, and a throwing event handler
+ * never reaches libvirt's read path (shared by every domain): as on a socket (client.ts).
  */
+import { describeError } from '#common/errors.js';
+import { silentLogger } from '#common/log.js';
 import { isAllowed, readOnlyAllowlist } from '../qmp/allowlist.js';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeper } from '../qmp/depth.js';
+import { DropReport, type QmpDrop } from '../qmp/dropReport.js';
 import type { ExecuteOptions, QmpClientOptions } from '../qmp/client.js';
 import { QmpConnectError, QmpDisconnectedError, QmpExecuteError, QmpProtocolError, QmpRefusedError, QmpTimeoutError, type QmpError } from '../qmp/errors.js';
 import type { QmpEventMessage, QmpGreeting } from '../qmp/messages.js';
@@ -23,10 +29,11 @@ import { isDomainGone, LibvirtDisconnectedError, LibvirtRemoteError, LibvirtTime
 import type { LibvirtHost } from './host.js';
 import type { QemuMonitorEvent } from './qemuCalls.js';
 
-/** A raw QMP event from libvirt as the QMP client would have parsed it. */
-export function toEventMessage(ev: QemuMonitorEvent): QmpEventMessage {
+/** A raw QMP event from libvirt as the QMP client would have parsed it; undefined when its data nests deeper than `maxDepth`. */
+export function toEventMessage(ev: QemuMonitorEvent, maxDepth = DEFAULT_MAX_JSON_DEPTH): QmpEventMessage | undefined {
   let data: Record<string, unknown> = {};
   if (ev.details !== null) {
+    if (nestsDeeper(ev.details, maxDepth)) return undefined;
     try {
       const parsed = JSON.parse(ev.details) as unknown;
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
@@ -38,7 +45,8 @@ export function toEventMessage(ev: QemuMonitorEvent): QmpEventMessage {
 }
 
 /** A QMP reply text from libvirt → its `return` value, or a typed error. Pure. */
-export function parseMonitorReply(command: string, text: string): unknown {
+export function parseMonitorReply(command: string, text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
+  if (nestsDeeper(text, maxDepth)) throw new QmpProtocolError('too-deep', `${command}: reply nested deeper than ${maxDepth} levels; not parsed`);
   let reply: unknown;
   try {
     reply = JSON.parse(text);
@@ -59,6 +67,7 @@ class MonitorSession implements QmpSession {
   private readonly unsubscribe: Array<() => void> = [];
 
   private readonly opts: QmpClientOptions;
+  private readonly dropped: (drop: QmpDrop) => void;
 
   constructor(
     private readonly host: LibvirtHost,
@@ -66,6 +75,8 @@ class MonitorSession implements QmpSession {
     opts: QmpClientOptions,
   ) {
     this.opts = { ...opts };
+    const report = opts.onDropped ? undefined : new DropReport((opts.logger ?? silentLogger).child({ domain: dom.name }));
+    this.dropped = opts.onDropped ?? ((d) => report?.note(d));
   }
 
   get closed(): boolean {
@@ -107,7 +118,7 @@ class MonitorSession implements QmpSession {
     }
     let value: unknown;
     try {
-      value = parseMonitorReply(command, text);
+      value = parseMonitorReply(command, text, this.opts.maxJsonDepth);
     } catch (err) {
       if (err instanceof QmpExecuteError) this.opts.onTraffic?.('in', { error: { class: err.errorClass, desc: err.desc }, id });
       throw err;
@@ -133,9 +144,14 @@ class MonitorSession implements QmpSession {
 
   private event(ev: QemuMonitorEvent): void {
     if (this.closedWith) return;
-    const msg = toEventMessage(ev);
-    this.opts.onTraffic?.('in', { event: msg.event, data: msg.data, timestamp: msg.timestamp });
-    this.opts.onEvent?.(msg);
+    const msg = toEventMessage(ev, this.opts.maxJsonDepth);
+    if (!msg) return this.dropped({ reason: 'too-deep', what: `event ${ev.event}` });
+    try {
+      this.opts.onTraffic?.('in', { event: msg.event, data: msg.data, timestamp: msg.timestamp });
+      this.opts.onEvent?.(msg);
+    } catch (err) {
+      this.dropped({ reason: 'handler-error', what: `event ${msg.event}`, error: describeError(err) });
+    }
   }
 
   private end(err: QmpError): QmpError {

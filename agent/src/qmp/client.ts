@@ -13,6 +13,10 @@
  *   runs it), so the server is never sent more than 8 commands to read.
  * - The allowlist is checked before a command is queued: a refused command never
  *   reaches the socket.
+ * - A line nested deeper than `maxJsonDepth` is never parsed (depth.ts): an event is
+ *   dropped, a reply fails its command with a `too-deep` QmpProtocolError, and the
+ *   connection goes on. A handler that throws (`onEvent`, `onTraffic`) never reaches the
+ *   socket's read callback. Both are counted and logged through `onDropped`.
  * - EOF, reset, a protocol error or `close()` fail every pending and queued command
  *   with `QmpDisconnectedError` (cause: the protocol error, if any), then `onClose`
  *   runs once. The client does not reconnect: the poller owns that policy.
@@ -30,6 +34,9 @@ import {
   QmpTimeoutError,
   type QmpError,
 } from './errors.js';
+import { describeError } from '#common/errors.js';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeper, topLevel } from './depth.js';
+import { DropReport, type QmpDrop } from './dropReport.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeCommand, initialFrameState, pushBytes, type FrameState } from './framing.js';
 import { CommandQueue, type Pending } from './commandQueue.js';
 import { parseMessage, type QmpEventMessage, type QmpGreeting, type QmpMessage } from './messages.js';
@@ -40,6 +47,8 @@ export { describeTransport, type QmpTransport } from './transport.js';
 export interface QmpClientOptions {
   allowlist?: Allowlist;
   maxLineBytes?: number;
+  /** Deepest nesting of objects and arrays parsed (depth.ts); default DEFAULT_MAX_JSON_DEPTH. */
+  maxJsonDepth?: number;
   maxInFlight?: number;
   connectTimeoutMs?: number;
   /** Time allowed for the greeting and for qmp_capabilities each. */
@@ -50,6 +59,8 @@ export interface QmpClientOptions {
   onClose?: (err: QmpError) => void;
   /** Sees every message read and command written (for `qmpipe record`). */
   onTraffic?: (dir: 'in' | 'out', msg: unknown) => void;
+  /** A message read and not delivered (dropReport.ts); default: a warning, one a minute at most. */
+  onDropped?: (drop: QmpDrop) => void;
 }
 
 export interface ExecuteOptions {
@@ -67,15 +78,18 @@ export class QmpClient {
   private timerAt = Infinity;
   private greetingWaiter: ((m: QmpMessage | QmpError) => void) | undefined;
   private readonly log: Logger;
-  private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
+  private readonly dropped: (drop: QmpDrop) => void;
+  private readonly opts: Required<Pick<QmpClientOptions, 'maxLineBytes' | 'maxJsonDepth' | 'maxInFlight' | 'commandTimeoutMs'>> & QmpClientOptions;
 
   private constructor(
     private readonly socket: Socket,
     readonly transport: QmpTransport,
     opts: QmpClientOptions,
   ) {
-    this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
+    this.opts = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, maxInFlight: 8, commandTimeoutMs: 5000, ...opts };
     this.log = (opts.logger ?? silentLogger).child({ qmp: describeTransport(transport) });
+    const report = opts.onDropped ? undefined : new DropReport(this.log);
+    this.dropped = opts.onDropped ?? ((d) => report?.note(d));
     socket.on('end', () => this.shutdown(new QmpDisconnectedError('QMP peer closed the connection (EOF)')));
     socket.on('close', () => this.shutdown(new QmpDisconnectedError('QMP connection closed')));
     socket.on('error', (err) => this.shutdown(new QmpDisconnectedError(`QMP socket error: ${err.message}`, { cause: err })));
@@ -223,14 +237,36 @@ export class QmpClient {
     for (const f of frames) {
       if (this.closedWith) return;
       if (f.kind === 'error') return this.fail(f.error);
+      if (nestsDeeper(f.text, this.opts.maxJsonDepth)) {
+        this.tooDeep(f.text);
+        continue;
+      }
       let msg: QmpMessage;
       try {
         msg = parseMessage(f.text);
       } catch (err) {
         return this.fail(err as QmpProtocolError);
       }
-      this.dispatch(msg, f.text);
+      try {
+        this.dispatch(msg, f.text);
+      } catch (err) {
+        // A throwing handler must not end the read callback (the process, for every VM).
+        const what = msg.kind === 'event' ? `event ${msg.event}` : `${msg.kind} message`;
+        this.dropped({ reason: 'handler-error', what, error: describeError(err) });
+      }
     }
+  }
+
+  /** A line nested deeper than maxJsonDepth: an event is dropped; a reply fails its command. */
+  private tooDeep(text: string): void {
+    const top = topLevel(text);
+    const err = new QmpProtocolError('too-deep', `QMP message nested deeper than ${this.opts.maxJsonDepth} levels; not parsed`);
+    if (this.greetingWaiter) return this.greetingWaiter(err);
+    this.dropped({ reason: 'too-deep', what: top.event !== undefined ? `event ${top.event}` : top.id !== undefined ? `reply ${top.id}` : 'message' });
+    if (top.event !== undefined || top.id === undefined) return;
+    const p = this.commands.settle(top.id);
+    if (p !== undefined && p !== 'late') p.reject(err);
+    if (p !== undefined) this.pump();
   }
 
   private dispatch(msg: QmpMessage, text: string): void {

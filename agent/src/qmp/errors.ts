@@ -61,7 +61,7 @@ export class QmpExecuteError extends QmpError {
   }
 }
 
-export type ProtocolProblem = 'line-too-long' | 'invalid-utf8' | 'invalid-json' | 'not-an-object' | 'unknown-message';
+export type ProtocolProblem = 'line-too-long' | 'too-deep' | 'invalid-utf8' | 'invalid-json' | 'not-an-object' | 'unknown-message';
 
 /** The peer sent bytes that are not QMP. The connection cannot be trusted any more. */
 export class QmpProtocolError extends QmpError {

@@ -115,6 +115,13 @@ export const QmpConfig = z
       .min(4096)
       .default(64 << 20),
     /**
+     * Deepest nesting of objects and arrays in a QMP message that is parsed. A deeper event
+     * is dropped and a deeper reply fails its command, both counted
+     * (`qmpipe_agent_qmp_messages_dropped_total{reason="too-deep"}`); the connection goes on.
+     * Replies nest about 10 levels plus one per backing image in query-block.
+     */
+    maxJsonDepth: z.number().int().min(16).max(1024).default(256),
+    /**
      * Per-VM cap on QMP events published per second (a token bucket; the first event of
      * each name in a second always passes). Over it, events are counted and summarized in
      * an events-suppressed notice, so one VM's flood cannot push the others out of the spool.
