@@ -5,7 +5,7 @@
  *   command with the transcript lines that followed the next matching `out` line
  *   (same execute + arguments), rewriting the reply id to the caller's id. Events in
  *   between are replayed as they were, so they sit between a command and its reply.
- *   `before` adds lines of the test's own ahead of an answer.
+ *   `before` adds lines of the test's own ahead of an answer, `answer` replaces one.
  * - `stuckServer()`: accepts and never writes a byte.
  * - `garbageServer(bytes)`: writes `bytes` on connect (and after each read).
  */
@@ -88,6 +88,8 @@ export interface ReplayOptions {
   chunkGapMs?: number;
   /** Text written before the answer to a command (e.g. an extra event line, CRLF-terminated). */
   before?: (cmd: Record<string, unknown>) => string;
+  /** The test's own answer to a command (CRLF-terminated lines), in place of the recorded one; undefined: the recording. */
+  answer?: (cmd: Record<string, unknown>) => string | undefined;
 }
 
 export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, path?: string): Promise<FakeServer> {
@@ -109,6 +111,8 @@ export function replayServer(lines: TranscriptLine[], opts: ReplayOptions = {}, 
       fake.received.push(cmd);
       const extra = opts.before?.(cmd);
       if (extra) write(extra);
+      const own = opts.answer?.(cmd);
+      if (own !== undefined) return void write(own);
       const key = JSON.stringify([cmd.execute, cmd.arguments ?? null]);
       let at = findOut(lines, cursor, cmd, LOOKAHEAD);
       if (at < 0 && last.has(key)) {
