@@ -2,18 +2,17 @@
  * The QMP line ceiling fits the memory the shipped units give the agent. A line is held
  * several times over while it is read and parsed (the chunks, the joined line, the
  * string, the parsed value), so a 64 MiB ceiling let one VM's reply take the agent past
- * the DaemonSet's 192 MiB and get it OOM-killed. The agent runs in a child process under
- * the unit's heap cap; a server double answers every query-status with a reply just
+ * the DaemonSet's 192 MiB and get it OOM-killed. The agent runs in a child process (plain
+ * node, test/support/nodeChild.ts) under the unit's heap cap; a server double answers every query-status with a reply just
  * under the default ceiling (VM `under`) or just over it (VM `over`).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentConfig } from '#schemas/config/agent.js';
 import { replayServer, type FakeServer } from '#test/support/fakeQmpServer.js';
+import { bundleForNode, outputOf, spawnNode } from '#test/support/nodeChild.js';
 import { loadFixture } from '#test/support/transcriptLines.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -60,7 +59,10 @@ describe('the QMP line ceiling', () => {
       metrics: { listen: 'off' },
       drainTimeoutMs: 200,
     };
-    const child = await runChild(raw, limit, 6000);
+    // The agent as plain node runs it, under the unit's heap cap.
+    const script = await bundleForNode('test/support/agentMemoryChild.ts', join(dir, 'child'));
+    const env = { QMPIPE_TEST_CONFIG: JSON.stringify(raw), QMPIPE_TEST_MS: '6000' };
+    const child = await outputOf(spawnNode(script, [`--max-old-space-size=${limit >> 20}`, '--max-semi-space-size=4'], env));
     expect(child.status, child.stderr).toBe(0);
     const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
       baseRss: number;
@@ -75,31 +77,3 @@ describe('the QMP line ceiling', () => {
     expect(out.byVm.over!.disconnected).toBeGreaterThan(0);
   }, 60_000);
 });
-
-/**
- * The agent in a child process under the unit's heap cap, as plain node runs it: the child
- * script bundled with esbuild (vite's), beside a link to node_modules for its packages.
- * Async: the server doubles live in this process.
- */
-async function runChild(raw: object, limit: number, ms: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const out = join(dir!, 'child');
-  mkdirSync(out);
-  symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
-  await build({
-    entryPoints: [join(root, 'test/support/agentMemoryChild.ts')],
-    outfile: join(out, 'child.mjs'),
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    conditions: ['qmpipe-source'],
-    logLevel: 'warning',
-  });
-  const args = [`--max-old-space-size=${limit >> 20}`, '--max-semi-space-size=4', join(out, 'child.mjs')];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, QMPIPE_TEST_CONFIG: JSON.stringify(raw), QMPIPE_TEST_MS: String(ms) } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr: stderr.slice(-2000) })));
-}
