@@ -66,7 +66,11 @@ function openSpool(cfg: AgentConfig, log: Logger, onDrop: NonNullable<SpoolOptio
       logged.set(reason, total);
       if (before === 0 || Math.floor(Math.log10(total)) > Math.floor(Math.log10(before))) {
         const why =
-          reason === 'disk-write-failed' ? `spool disk write failed (${spool?.lastDiskError ?? 'see the dir'})` : `spool: records dropped (${reason})`;
+          reason === 'disk-write-failed'
+            ? `spool disk write failed (${spool?.lastDiskError ?? 'see the dir'})`
+            : reason === 'unclean-exit'
+              ? 'spool: records held in memory were lost when the last run ended without a clean stop (killed, OOM or crash)'
+              : `spool: records dropped (${reason})`;
         log.warn(why, { reason, dropped: n, droppedTotal: total, dir: cfg.spool.dir });
       }
     },

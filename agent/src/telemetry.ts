@@ -65,7 +65,7 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     spoolBytes: registry.gauge('qmpipe_agent_spool_bytes', 'Bytes waiting for Kafka, by tier (memory, disk).'),
     spoolDropped: registry.counter(
       'qmpipe_agent_spool_dropped_total',
-      'Records dropped, by reason: the spool was full (oldest first), unwritable or corrupt, or a dead letter could not be kept.',
+      'Records dropped, by reason: the spool was full (oldest first), unwritable or corrupt, a dead letter could not be kept, or (unclean-exit) memory lost when the last run was killed.',
     ),
     eventsSuppressed: registry.counter(
       'qmpipe_agent_events_suppressed_total',

@@ -44,7 +44,9 @@ function crashed(n: number): { dir: string; onDisk: number; segments: string[] }
   const dir = tmp();
   const s = new Spool({ memoryBytes: 1000, dir, diskBytes: 1 << 30 });
   for (let i = 0; i < n; i++) s.push(rec(i));
-  const segments = readdirSync(dir).sort();
+  const segments = readdirSync(dir)
+    .filter((f) => f.startsWith('seg-'))
+    .sort();
   return { dir, onDisk: s.tiers().disk.records, segments };
 }
 

@@ -24,11 +24,16 @@
  * spool then holds records in memory only (dropping the oldest past its bound) for
  * DISK_RETRY_MS, or until a segment was freed, before it tries the disk again.
  *
+ * Memory lost at a kill (memoryMarker.ts): with a dir, the count of records held in
+ * memory only is kept in a small file; a start that finds a count there (the process
+ * died without `persist`) counts those records as dropped, reason `unclean-exit`.
+ *
  * Not thread-safe by design: one event loop, one consumer (the publisher).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntryFifo } from './entryFifo.js';
+import { MemoryMarker, readMemoryMarker } from './memoryMarker.js';
 import { decodeSegment, encodeSegment, entryBytes, type SpoolEntry } from './segment.js';
 import { recoverSegments, rmQuietly, segmentName, writeDurably, type SegmentFile } from './segmentFiles.js';
 
@@ -42,7 +47,7 @@ export interface SpoolOptions {
   onDrop?: (records: number, reason: DropReason, byKey: ReadonlyMap<string, number>) => void;
 }
 
-export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment' | 'disk-write-failed';
+export type DropReason = 'memory-full' | 'disk-full' | 'corrupt-segment' | 'disk-write-failed' | 'unclean-exit';
 
 /** After a failed segment write, how long the spool keeps to memory before it tries the disk again. */
 export const DISK_RETRY_MS = 5_000;
@@ -75,9 +80,15 @@ export class Spool {
   /** Segment numbers start high so `persist` can name an older segment below them. */
   private nextSegment = 1_000_000_000;
   dropped = 0;
+  /** The count of records in memory only, on disk for the next start (with a dir). */
+  private readonly marker: MemoryMarker | undefined;
 
   constructor(private readonly opts: SpoolOptions) {
-    if (opts.dir) this.recover(opts.dir);
+    if (!opts.dir) return;
+    this.recover(opts.dir);
+    const lost = readMemoryMarker(opts.dir);
+    this.marker = new MemoryMarker(opts.dir);
+    this.drop(lost, 'unclean-exit');
   }
 
   /** The directory of the segments; undefined for a memory-only spool. */
@@ -105,6 +116,12 @@ export class Spool {
   push(e: SpoolEntry): void {
     this.mem.push(e);
     if (this.mem.bytes > this.opts.memoryBytes) this.relieveMemory();
+    this.marker?.update(this.inMemoryOnly());
+  }
+
+  /** Records in no file: memory, and a batch in flight taken from memory. */
+  private inMemoryOnly(): number {
+    return this.mem.length + (this.inflight && !this.inflightFromHead ? this.inflight.length : 0);
   }
 
   /** The batch to send next (the same one until `commit`), or [] when empty. */
@@ -133,6 +150,7 @@ export class Spool {
       const done = this.inflight.slice(0, n);
       this.inflight = this.inflight.slice(n);
       this.inflightBytes -= done.reduce((b, e) => b + entryBytes(e), 0);
+      this.marker?.update(this.inMemoryOnly());
       return;
     }
     this.inflight = undefined;
@@ -142,6 +160,7 @@ export class Spool {
       this.diskBlockedUntil = 0; // room again on the disk: try it at the next spill
     }
     this.inflightSeg = undefined;
+    this.marker?.update(this.inMemoryOnly());
   }
 
   /**
@@ -174,6 +193,7 @@ export class Spool {
       this.mem.reset();
       if (!this.writeSegment(entries, this.nextSegment++, false)) this.drop(entries.length, 'disk-write-failed', countKeys(entries));
     }
+    this.marker?.update(0); // on disk, or counted: nothing is lost if the process ends now
   }
 
   private relieveMemory(): void {

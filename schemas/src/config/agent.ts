@@ -194,7 +194,11 @@ export const SpoolConfig = z
       .int()
       .min(1024)
       .default(16 << 20),
-    /** Directory of on-disk segments. Unset: memory only (past memoryBytes the oldest are dropped). */
+    /**
+     * Directory of on-disk segments, and of `memory-records` (how many records are in memory
+     * only: counted as lost at the next start after a kill). Unset: memory only (past
+     * memoryBytes the oldest are dropped; a kill loses the memory uncounted).
+     */
     dir: z.string().optional(),
     /** Bound of the on-disk part; past it the oldest segment is dropped and counted. */
     diskBytes: z
