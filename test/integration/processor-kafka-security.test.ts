@@ -8,7 +8,7 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kafkaClientConfig } from '#common/kafka.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
-import { readCompacted } from '#processor/runtime/kafka/readCompacted.js';
+import { readCompacted } from '#processor/input/readCompacted.js';
 import { ensureProcessorTopics } from '#processor/runtime/kafka/topics.js';
 import { commitPartitionTransaction, createTransactionalProducer } from '#processor/runtime/kafka/transactions.js';
 import { sleep } from './agent-support.js';

@@ -10,7 +10,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
-import { createRollupWriter } from '#processor/sinks/rollupWriter.js';
+import { parquetRollupSink } from '#processor/sinks/parquetRollups.js';
 import { createS3Client, S3ObjectStore, S3StoreError } from '#processor/sinks/s3Store.js';
 import { toKafkaEvent, type PartitionBatch } from '#processor/lambda/event.js';
 import { invoke, type InvokeDeps } from '#processor/lambda/invoke.js';
@@ -54,7 +54,7 @@ async function depsFor(bucket: string, alertsTopic: string): Promise<InvokeDeps 
   return {
     env: { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs },
     store,
-    rollups: createRollupWriter(store, cfg.s3.prefix),
+    sinks: [parquetRollupSink(store, cfg.s3.prefix)],
     alerts: kafkaAlertPublisher(producer, alertsTopic),
     checkpointPrefix: 'checkpoints',
     deadLetterPrefix: 'deadletters',

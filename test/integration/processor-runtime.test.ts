@@ -169,7 +169,11 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     const dataDir = join(s.runDir, 's3', 'data', sc.bucket);
     for (let i = 0; i < 12; i++) {
       await sleep(2_500);
-      seen.push({ committed: (await offsets(sc)).committed, objects: filesUnder(dataDir), s3Failures: await metric(p, 'processor_s3_failures_total') });
+      seen.push({
+        committed: (await offsets(sc)).committed,
+        objects: filesUnder(dataDir),
+        s3Failures: await metric(p, 'processor_sink_failures_total', { sink: 'parquetRollups', phase: 'beforeCommit' }),
+      });
     }
     await restartS3After(down, 0);
     const duringOutage = total(seen.at(-1)!.committed);

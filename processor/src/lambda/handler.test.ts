@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { createCore } from '../core/step.js';
-import { createRollupWriter } from '../sinks/rollupWriter.js';
+import { parquetRollupSink } from '../sinks/parquetRollups.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
 import { createHandler } from './handler.js';
 import type { InvokeDeps } from './invoke.js';
@@ -16,7 +16,7 @@ const nowhere: ObjectStore = {
 const deps: InvokeDeps = {
   env: { core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 },
   store: nowhere,
-  rollups: createRollupWriter(nowhere, 'rollups'),
+  sinks: [parquetRollupSink(nowhere, 'rollups')],
   alerts: { publish: async () => undefined },
   checkpointPrefix: 'checkpoints',
   deadLetterPrefix: 'deadletters',

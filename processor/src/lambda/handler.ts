@@ -5,7 +5,9 @@
  * (schemas/src/config/lambda.ts; the variables are listed in schemas/CONFIG.md),
  * so Kafka TLS and SASL are set the same way.
  *
- * Clients are created once per container (cold start) and reused.
+ * Clients are created once per container (cold start) and reused. The sinks are the
+ * long-running processor's, built by the same factory from the same settings
+ * (sinks/sinks.ts); none of its Kafka start-up (runtime/) is imported here.
  */
 import kafkajs from 'kafkajs';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
@@ -15,11 +17,10 @@ import { createLogger } from '#common/log.js';
 import { loadLambdaConfig } from '#schemas/config/lambda.js';
 import { decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
-import { loadWriterSchemas } from '../runtime/main.js';
+import { loadWriterSchemas } from '../input/writerSchemas.js';
 import { alertMessages } from '#schemas/codecs/outputs.js';
-import { createRollupWriter } from '../sinks/rollupWriter.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
-import { remoteWriteSinkFrom } from '../sinks/remoteWrite/fromConfig.js';
+import { buildSinks, coreOutputsFor } from '../sinks/sinks.js';
 import { invoke, type AlertPublisher, type InvokeDeps, type PartitionResult } from './invoke.js';
 
 installKafkajsGuards(); // the Lambda entry point: before any kafkajs client
@@ -39,7 +40,7 @@ export function createHandler(init: () => Promise<InvokeDeps>): (event: unknown)
       throw err;
     });
     const partitions = await invoke(event, await ready);
-    log.info('invocation done', { partitions: partitions.map((p) => ({ p: p.partition, n: p.processed, alerts: p.alerts, objects: p.objects.length })) });
+    log.info('invocation done', { partitions: partitions.map((p) => ({ p: p.partition, n: p.processed, alerts: p.alerts, windows: p.windows })) });
     return { partitions };
   };
 }
@@ -62,14 +63,13 @@ export async function depsFromEnv(env: NodeJS.ProcessEnv): Promise<InvokeDeps> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const store = new S3ObjectStore(createS3Client(cfg.s3), cfg.s3.bucket);
-  const sink = remoteWriteSinkFrom(cfg.remoteWrite, { log: log.child({ component: 'remote-write' }) });
-  const core = createCore(cfg.core, { emitRates: sink !== null, emitPoints: sink !== null });
+  const sinks = buildSinks(cfg, { store, log });
+  const core = createCore(cfg.core, coreOutputsFor(sinks));
   return {
     env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     schemas,
-    remoteWrite: sink && { sink, flushTimeoutMs: cfg.remoteWrite.stopTimeoutMs },
     store,
-    rollups: createRollupWriter(store, cfg.s3.prefix),
+    sinks,
     alerts: kafkaAlertPublisher(producer, cfg.kafka.alertsTopic),
     checkpointPrefix: cfg.checkpointPrefix,
     deadLetterPrefix: cfg.deadLetterPrefix,

@@ -1,7 +1,8 @@
 /**
- * The Lambda handler meets a checkpoint it cannot use (a newer release wrote it, or it is
- * damaged): it says so and goes on from the event with an empty state, replacing the
- * checkpoint conditionally, instead of failing every invocation of the partition.
+ * The Lambda invocation: its sinks against its commit (the conditional checkpoint), and
+ * a checkpoint it cannot use (a newer release wrote it, or it is damaged): it says so and
+ * goes on from the event with an empty state, replacing the checkpoint conditionally,
+ * instead of failing every invocation of the partition.
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '#common/log.js';
@@ -11,34 +12,12 @@ import { replayFile } from '#tools/transcript/replay.js';
 import { fixturePath } from '#test/support/fixtures.js';
 import { createCore } from '../core/step.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../partition/partitionCheckpoint.js';
-import { initialPartitionState } from '../partition/partitionStep.js';
-import { createRollupWriter } from '../sinks/rollupWriter.js';
-import type { ObjectStore } from '../sinks/s3Store.js';
+import { initialPartitionState, type PartitionState } from '../partition/partitionStep.js';
+import type { Sink } from '../sinks/sink.js';
+import { parquetRollupSink } from '../sinks/parquetRollups.js';
+import { memoryStore } from '#test/support/memoryStore.js';
 import { toKafkaEvent } from './event.js';
 import { checkpointObjectKey, invoke } from './invoke.js';
-
-function memoryStore(): ObjectStore & { objects: Map<string, { body: Buffer; etag: string }> } {
-  const objects = new Map<string, { body: Buffer; etag: string }>();
-  let n = 0;
-  return {
-    objects,
-    async put(key, body) {
-      objects.set(key, { body: Buffer.from(body), etag: `e${++n}` });
-    },
-    async get(key) {
-      return objects.get(key) ?? null;
-    },
-    async putIfMatch(key, body, etag) {
-      if ((objects.get(key)?.etag ?? null) !== etag) throw new Error(`precondition failed for ${key}`);
-      const e = `e${++n}`;
-      objects.set(key, { body: Buffer.from(body), etag: e });
-      return e;
-    },
-    async list(prefix) {
-      return [...objects.keys()].filter((k) => k.startsWith(prefix));
-    },
-  };
-}
 
 describe('Lambda invocation', () => {
   it('a checkpoint of a newer release: logged, the partition goes on from the event with an empty state', async () => {
@@ -54,7 +33,7 @@ describe('Lambda invocation', () => {
     const results = await invoke(toKafkaEvent([{ topic: 'raw', partition: 0, messages }]), {
       env: { core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 },
       store,
-      rollups: createRollupWriter(store, 'rollups'),
+      sinks: [parquetRollupSink(store, 'rollups')],
       alerts: { publish: async (a) => void published.push(...a) },
       checkpointPrefix: 'checkpoints',
       deadLetterPrefix: 'deadletters',
@@ -64,5 +43,46 @@ describe('Lambda invocation', () => {
     expect(published.length).toBeGreaterThan(0);
     expect(decodeCheckpoint(store.objects.get(key)!.body, { topic: 'raw', partition: 0 }).nextOffset).toBe(100 + records.length);
     expect(lines.join('')).toMatch(/checkpoint unusable by this release.*has version 9, this build reads 1/);
+  });
+
+  it('a sink in the list: before-commit ones see no checkpoint yet, after-commit ones the checkpoint with the alerts in its outbox, and both are flushed', async () => {
+    const store = memoryStore();
+    const key = checkpointObjectKey('checkpoints', 'raw', 3);
+    const records = replayFile(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records;
+    const messages = records.map((r, i) => ({ offset: i, timestamp: r.t, key: null, value: encodeRaw(r) }));
+    const seen: string[] = [];
+    const checkpointNow = () => {
+      const o = store.objects.get(key);
+      return o ? (decodeCheckpoint(o.body, { topic: 'raw', partition: 3 }) as PartitionState & { outbox?: unknown[] }) : null;
+    };
+    const watcher = (phase: Sink['phase']): Sink => ({
+      name: phase,
+      phase,
+      async deliver({ partition, outputs }) {
+        const c = checkpointNow();
+        seen.push(`${phase} p${partition}: ${outputs.alerts.length} alerts, checkpoint ${c ? `at ${c.nextOffset} outbox ${c.outbox?.length}` : 'none'}`);
+      },
+      async flush() {
+        seen.push(`${phase} flushed`);
+      },
+    });
+    const published: unknown[] = [];
+    await invoke(toKafkaEvent([{ topic: 'raw', partition: 3, messages }]), {
+      env: { core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 },
+      store,
+      sinks: [watcher('afterCommit'), watcher('beforeCommit')],
+      alerts: { publish: async (a) => void published.push(...a) },
+      checkpointPrefix: 'checkpoints',
+      deadLetterPrefix: 'deadletters',
+    });
+    const n = published.length;
+    expect(n).toBeGreaterThan(0);
+    expect(seen).toEqual([
+      `beforeCommit p3: ${n} alerts, checkpoint none`,
+      `afterCommit p3: ${n} alerts, checkpoint at ${records.length} outbox ${n}`,
+      'afterCommit flushed',
+      'beforeCommit flushed',
+    ]);
+    expect(checkpointNow()!.outbox).toEqual([]); // published, then cleared
   });
 });

@@ -4,14 +4,18 @@
  *
  *   1. load the partition's checkpoint from S3 (with its ETag);
  *   2. publish the previous invocation's unconfirmed alerts (its outbox), if any;
- *   3. run the same pure partition step as the long-running processor (messages
- *      below the checkpoint's nextOffset are skipped: Lambda delivers at least once);
- *   4. write completed rollup windows and dead letters (deterministic keys, one
- *      object per window or poison message: rewrites are harmless);
- *   5. save the checkpoint with a conditional write (If-Match the loaded ETag, or
+ *   3. run the batch through the partition shell the long-running processor uses
+ *      (shell/partitionShell.ts: the pure step, skipping messages below the checkpoint's
+ *      nextOffset since Lambda delivers at least once, then the before-commit sinks:
+ *      rollup windows to S3 at deterministic keys, rewrites are harmless);
+ *   4. commit: write the dead letters (one object per poison message), then save the
+ *      checkpoint with a conditional write (If-Match the loaded ETag, or
  *      If-None-Match * for the first one), holding this batch's alerts as its outbox,
- *      so two invocations racing on one partition cannot both win;
- *   6. publish the alerts, then clear the outbox with another conditional write.
+ *      so two invocations racing on one partition cannot both win; the shell then hands
+ *      the outputs to the after-commit sinks (remote write);
+ *   5. publish the alerts, then clear the outbox with another conditional write.
+ *
+ * Before returning, the sinks are flushed: Lambda freezes the container afterwards.
  *
  * Alerts are therefore delivered at least once and, short of a crash between 6's two
  * steps, exactly once; a repeat is the same transition with the same id, state and
@@ -19,15 +23,16 @@
  */
 import type { Alert } from '#schemas/outputs.js';
 import { describeError } from '#common/errors.js';
-import type { Logger } from '#common/log.js';
+import { silentLogger, type Logger } from '#common/log.js';
 import { decodeCheckpoint, encodeCheckpoint, isUnusableCheckpoint } from '../partition/partitionCheckpoint.js';
-import { initialPartitionState, processBatch, type PartitionEnv, type PartitionState } from '../partition/partitionStep.js';
-import type { RollupWriter } from '../sinks/rollupWriter.js';
-import type { RemoteWriteSink } from '../sinks/remoteWrite/sink.js';
+import { initialPartitionState, type PartitionEnv, type PartitionOutputs, type PartitionState } from '../partition/partitionStep.js';
+import { runPartitionBatch } from '../shell/partitionShell.js';
+import type { Sink } from '../sinks/sink.js';
+import { flushSinks } from '../sinks/sinks.js';
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
 import { parseKafkaEvent, type PartitionBatch } from './event.js';
-import type { WriterSchemas } from '../runtime/kafka/writerSchemas.js';
+import type { WriterSchemas } from '../input/writerSchemas.js';
 
 export interface AlertPublisher {
   publish(alerts: readonly Alert[]): Promise<void>;
@@ -37,14 +42,14 @@ export interface InvokeDeps {
   env: PartitionEnv;
   /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
   schemas?: Pick<WriterSchemas, 'ensureKnown'>;
+  /** Checkpoints and dead letters. */
   store: ObjectStore;
-  rollups: RollupWriter;
+  /** Where outputs go besides the checkpoint and the alerts topic (sinks/sinks.ts); flushed before the invocation returns. */
+  sinks: readonly Sink[];
   alerts: AlertPublisher;
   checkpointPrefix: string;
   deadLetterPrefix: string;
   log?: Logger;
-  /** Gets each partition's outputs once its checkpoint is written; flushed before the invocation returns. */
-  remoteWrite?: { sink: RemoteWriteSink; flushTimeoutMs: number } | null;
 }
 
 export interface PartitionResult {
@@ -53,7 +58,8 @@ export interface PartitionResult {
   processed: number;
   skipped: number;
   alerts: number;
-  objects: string[];
+  /** Rollup windows the batch completed. */
+  windows: number;
   deadLetters: number;
   nextOffset: number;
 }
@@ -92,7 +98,7 @@ export async function invoke(event: unknown, deps: InvokeDeps): Promise<Partitio
   const results: PartitionResult[] = [];
   for (const batch of parseKafkaEvent(event)) results.push(await invokePartition(batch, deps));
   // Lambda freezes the container once the handler returns: send now (what stays queued goes with the next invocation).
-  if (deps.remoteWrite) await deps.remoteWrite.sink.flush(deps.remoteWrite.flushTimeoutMs);
+  await flushSinks(deps.sinks);
   return results;
 }
 
@@ -108,18 +114,20 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
     etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
   }
   await deps.schemas?.ensureKnown(batch.messages.map((m) => m.value));
-  const { outputs } = processBatch(state, batch.messages, deps.env);
-  const objects = await deps.rollups.write(batch.partition, outputs.windows);
-  for (const d of outputs.deadLetters) {
-    await deps.store.put(
-      deadLetterObjectKey(deps.deadLetterPrefix, d.topic, d.partition, d.offset),
-      outputCodecs().deadLetter.encode(d),
-      'application/octet-stream',
-    );
-  }
-  state.outbox = outputs.alerts;
-  etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
-  deps.remoteWrite?.sink.offer(outputs, state.core);
+  const commit = async (outputs: PartitionOutputs): Promise<void> => {
+    for (const d of outputs.deadLetters) {
+      await deps.store.put(
+        deadLetterObjectKey(deps.deadLetterPrefix, d.topic, d.partition, d.offset),
+        outputCodecs().deadLetter.encode(d),
+        'application/octet-stream',
+      );
+    }
+    state.outbox = outputs.alerts;
+    etag = await deps.store.putIfMatch(key, encodeCheckpoint(state), etag);
+  };
+  const outcome = await runPartitionBatch(state, batch.messages, { env: deps.env, sinks: deps.sinks, log: deps.log ?? silentLogger }, commit);
+  if (outcome.result === 'sinkFailed' || outcome.result === 'commitFailed') throw outcome.error; // Lambda retries the event
+  const { outputs } = outcome;
   if (outputs.alerts.length > 0) {
     await deps.alerts.publish(outputs.alerts);
     state.outbox = [];
@@ -131,7 +139,7 @@ async function invokePartition(batch: PartitionBatch, deps: InvokeDeps): Promise
     processed: batch.messages.length - outputs.skipped,
     skipped: outputs.skipped,
     alerts: outputs.alerts.length,
-    objects,
+    windows: outputs.windows.length,
     deadLetters: outputs.deadLetters.length,
     nextOffset: state.nextOffset,
   };

@@ -1,6 +1,8 @@
 /**
- * A record whose processing throws is a dead letter and the partition goes on
- * (regression: one such record threw the whole batch, so the partition stopped at it).
+ * processBatch's contract as its doc states it (it updates the state it is given, in
+ * place, and returns it), and a record whose processing throws is a dead letter and the
+ * partition goes on (regression: one such record threw the whole batch, so the partition
+ * stopped at it).
  */
 import { describe, expect, it } from 'vitest';
 import { replayFile } from '#tools/transcript/replay.js';
@@ -75,5 +77,16 @@ describe('processBatch with a record whose processing throws', () => {
       [at, 'INVALID_ID', 'VM uuid "__proto__" is neither a uuid nor name:<VM name>'],
     ]);
     expect(seen(withBad.outputs, flushPartition(withBad.state, e))).toBe(seen(clean.outputs, flushPartition(clean.state, env())));
+  });
+});
+
+describe('processBatch', () => {
+  it('updates the state it is given and returns that same object', () => {
+    const messages = records.map((r, i) => ({ offset: 5 + i, timestamp: r.t, key: null, value: encodeRaw(r) }));
+    const state = initialPartitionState('raw', 0, 5);
+    const result = processBatch(state, messages, { core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 });
+    expect(result.state).toBe(state);
+    expect(state.nextOffset).toBe(5 + records.length);
+    expect(state.core.clock).toBe(records.at(-1)!.t);
   });
 });

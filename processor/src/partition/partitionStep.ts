@@ -1,8 +1,14 @@
 /**
- * One input partition's processing, as a pure function the Kafka runtime and the
- * Lambda handler share:
+ * One input partition's processing, the step the partition shell (shell/partitionShell.ts)
+ * runs for the Kafka runtime and the Lambda alike:
  *
  *   processBatch(state, messages, env) -> { state, outputs }
+ *
+ * Like the core's `step`, it is pure apart from one thing: it **updates the state it is
+ * given in place** and returns that same object (copying a partition's state per batch
+ * would cost more than the batch). The caller owns the state; to keep an earlier one,
+ * keep its checkpoint (partitionCheckpoint.ts). No I/O, no clock: the outputs and the new
+ * state depend only on the state and the messages.
  *
  * It skips messages below `state.nextOffset` (redelivery after a crash, Lambda's
  * at-least-once), decodes each message and runs the core record by record. A record
@@ -11,9 +17,8 @@
  * processing throws, becomes a DeadLetter and processing goes on. The core's rollup rows
  * go to the partition's rollup buffer, which releases whole windows by watermark. The core
  * closes every series' windows by the same watermark (the same allowed lateness), so
- * a silent VM's rows are in the object of their window. Everything
- * depends only on the input, so a batch split differently, or resumed from a
- * checkpoint of this state, gives the same outputs.
+ * a silent VM's rows are in the object of their window. A batch split differently, or
+ * resumed from a checkpoint of this state, gives the same outputs.
  */
 import type { RawRecord } from '#schemas/types.js';
 import { SchemaError } from '#schemas/codecs/avro.js';
@@ -70,6 +75,7 @@ export function initialPartitionState(topic: string, partition: number, nextOffs
   return { v: 1, topic, partition, nextOffset, core: initialState(), rollups: initialRollupBuffer(), deadLetters: 0 };
 }
 
+/** Folds `messages` into `state` (updated in place, and returned) and returns what they produced. */
 export function processBatch(
   state: PartitionState,
   messages: readonly InputMessage[],
@@ -118,7 +124,7 @@ function stepRecord(state: PartitionState, m: InputMessage, rec: RawRecord, env:
   appendOutputs(into, out);
 }
 
-/** End of input (replay, demo): closes every open window of the core and the buffer. */
+/** End of input (replay, demo): closes every open window of the core and the buffer (updating `state` in place). */
 export function flushPartition(state: PartitionState, env: PartitionEnv): ClosedWindow[] {
   const rows = env.core.flush(state.core).rollups;
   bufferRollups(state.rollups, rows, null, { allowedLatenessMs: env.allowedLatenessMs });

@@ -11,8 +11,11 @@ export function processorTelemetry(registry = new Registry()) {
     rollupLate: registry.gauge('processor_rollup_late_rows', 'Rollup rows that arrived after their window was written, by partition'),
     transactions: registry.counter('processor_transactions_total', 'Kafka transactions, by result'),
     txnSeconds: registry.histogram('processor_transaction_seconds', 'Time to commit one partition transaction', LATENCY_BUCKETS),
-    s3Failures: registry.counter('processor_s3_failures_total', 'S3 writes that failed after their retries'),
-    pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while S3 is unavailable'),
+    sinkFailures: registry.counter(
+      'processor_sink_failures_total',
+      'Sink deliveries that failed, by sink and phase: beforeCommit after its retries (the partition paused, nothing committed), afterCommit (that sink missed a committed batch)',
+    ),
+    pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while a before-commit sink (S3) is unavailable'),
     ownedPartitions: registry.gauge('processor_owned_partitions', 'Input partitions this instance owns'),
     malformedSchemas: registry.counter('processor_malformed_schemas_total', 'Schema-topic messages skipped: not a writer schema'),
     unusableCheckpoints: registry.counter(

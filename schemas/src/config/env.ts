@@ -51,7 +51,8 @@ const S3_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_S3_FORCE_PATH_STYLE', path: 's3.forcePathStyle', kind: 'boolean', doc: 'path-style URLs (S3Proxy, MinIO)' },
 ];
 
-const REMOTE_WRITE_ENV: readonly EnvBinding[] = [
+/** The sinks' variables (sinks.ts), in the long-running processor's config and the Lambda's. */
+const SINK_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_REMOTE_WRITE_URL', path: 'remoteWrite.url', kind: 'string', doc: 'Prometheus remote-write receiver URL (or off)' },
   { name: 'QMPIPE_REMOTE_WRITE_USERNAME', path: 'remoteWrite.basicAuth.username', kind: 'string', doc: 'basic-auth user of the receiver' },
   { name: 'QMPIPE_REMOTE_WRITE_PASSWORD', path: 'remoteWrite.basicAuth.password', kind: 'string', doc: 'basic-auth password of the receiver' },
@@ -60,13 +61,13 @@ const REMOTE_WRITE_ENV: readonly EnvBinding[] = [
 
 export const AGENT_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV];
 
-export const PROCESSOR_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV, ...S3_ENV, ...REMOTE_WRITE_ENV];
+export const PROCESSOR_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV, ...S3_ENV, ...SINK_ENV];
 
 export const LAMBDA_ENV: readonly EnvBinding[] = [
   ...KAFKA_ENV,
   ...LOG_ENV,
   ...S3_ENV,
-  ...REMOTE_WRITE_ENV,
+  ...SINK_ENV,
   { name: 'AWS_REGION', path: 's3.region', kind: 'string', doc: 'set by Lambda itself' },
   { name: 'QMPIPE_ROLLUP_PREFIX', path: 's3.prefix', kind: 'string', doc: 'key prefix of rollup objects' },
   { name: 'QMPIPE_CHECKPOINT_PREFIX', path: 'checkpointPrefix', kind: 'string', doc: 'key prefix of partition checkpoints' },

@@ -12,7 +12,7 @@ import { kafkaConnectionShape } from './kafka.js';
 import { LogConfig } from './log.js';
 import { ProcessorConfig } from './processor.js';
 import { ProcessorKafkaConfig, ProcessorRuntimeConfig, ProcessorS3Config } from './processorRuntime.js';
-import { RemoteWriteConfig } from './remoteWrite.js';
+import { SINK_SETTINGS } from './sinks.js';
 
 export const LambdaConfig = z
   .object({
@@ -30,7 +30,7 @@ export const LambdaConfig = z
     rollups: ProcessorRuntimeConfig.shape.rollups,
     input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
-    remoteWrite: RemoteWriteConfig.prefault({}),
+    ...SINK_SETTINGS,
     log: LogConfig.prefault({}),
   })
   .strict();

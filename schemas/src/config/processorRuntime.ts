@@ -10,7 +10,7 @@ import { PROCESSOR_ENV } from './env.js';
 import { kafkaConnectionShape } from './kafka.js';
 import { LogConfig } from './log.js';
 import { ProcessorConfig } from './processor.js';
-import { RemoteWriteConfig } from './remoteWrite.js';
+import { SINK_SETTINGS } from './sinks.js';
 
 const ms = z.number().int().positive();
 
@@ -124,8 +124,7 @@ export const ProcessorRuntimeConfig = z
       .strict()
       .prefault({}),
     core: ProcessorConfig.prefault({}),
-    /** Series to a Prometheus remote-write receiver, after each transaction (processor/README.md). */
-    remoteWrite: RemoteWriteConfig.prefault({}),
+    ...SINK_SETTINGS,
     metrics: z
       .object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') })
       .strict()

@@ -99,7 +99,9 @@ export function envReference(bindings: readonly EnvBinding[]): string {
 export function configReference(): string {
   const dir = join(packageRoot(), 'schemas', 'src', 'config');
   const docs = docComments(
-    ['agent.ts', 'kafka.ts', 'log.ts', 'processor.ts', 'processorRuntime.ts', 'lambda.ts', 'remoteWrite.ts'].map((f) => readFileSync(join(dir, f), 'utf8')),
+    ['agent.ts', 'kafka.ts', 'log.ts', 'processor.ts', 'processorRuntime.ts', 'lambda.ts', 'sinks.ts', 'remoteWrite.ts'].map((f) =>
+      readFileSync(join(dir, f), 'utf8'),
+    ),
   );
   return [
     '# Configuration reference',

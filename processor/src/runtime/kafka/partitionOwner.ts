@@ -11,7 +11,7 @@ import { retry } from '#common/retry.js';
 import { describeError } from '#common/errors.js';
 import { checkpointKey, decodeCheckpoint, isUnusableCheckpoint } from '../../partition/partitionCheckpoint.js';
 import { initialPartitionState, type PartitionState } from '../../partition/partitionStep.js';
-import { readCompacted } from './readCompacted.js';
+import { readCompacted } from '../../input/readCompacted.js';
 import { createTransactionalProducer, transactionalId } from './transactions.js';
 
 export interface PartitionOwner {

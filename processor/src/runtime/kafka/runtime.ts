@@ -1,16 +1,14 @@
 /**
  * The long-running processor: a kafkajs consumer group over the raw topic. Each
- * batch of one partition goes through `processBatch` (pure), then:
- *
- *   1. rollup windows it completed are written to S3 (deterministic keys, so a
- *      retry overwrites the same object);
- *   2. one Kafka transaction commits the alerts, rates and dead letters, the
- *      partition's checkpoint and the consumed offset, together.
+ * batch of one partition goes through the partition shell (shell/partitionShell.ts):
+ * the pure step, the before-commit sinks (S3 Parquet rollups, deterministic keys), then
+ * one Kafka transaction committing the alerts, rates and dead letters, the partition's
+ * checkpoint when due and the consumed offset, together, then the after-commit sinks.
  *
  * Offsets and the checkpoint are therefore never committed before the objects they
- * cover are in S3. If S3 stays down past the retry policy, the partition rolls back
- * to its checkpoint, seeks to the committed offset and pauses for a while, then
- * resumes: nothing is lost and nothing is committed twice. Any instance can take a
+ * cover are in S3. If a before-commit sink stays down past its retries, the partition
+ * rolls back to its checkpoint, seeks to the committed offset and pauses for a while,
+ * then resumes: nothing is lost and nothing is committed twice. Any instance can take a
  * partition over, because its state lives only in the checkpoint topic.
  */
 import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
@@ -18,24 +16,23 @@ import type { Logger } from '#common/log.js';
 import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { describeError } from '#common/errors.js';
 import { checkpointKey, encodeCheckpoint } from '../../partition/partitionCheckpoint.js';
-import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs } from '../../partition/partitionStep.js';
+import type { InputMessage, PartitionEnv, PartitionOutputs } from '../../partition/partitionStep.js';
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
-import type { RollupWriter } from '../../sinks/rollupWriter.js';
-import type { RemoteWriteSink } from '../../sinks/remoteWrite/sink.js';
+import { runPartitionBatch, type ShellDeps } from '../../shell/partitionShell.js';
+import type { Sink } from '../../sinks/sink.js';
+import type { WriterSchemas } from '../../input/writerSchemas.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { CoreCounterExport } from '../coreCounters.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
-import type { WriterSchemas } from './writerSchemas.js';
 
 export interface RuntimeDeps {
   kafka: Kafka;
   env: PartitionEnv;
   /** Writer schemas: re-read when a batch holds a record of an unknown one (an upgraded agent). */
   schemas: Pick<WriterSchemas, 'ensureKnown'>;
-  rollups: RollupWriter;
-  /** Gets each batch's outputs once they are committed (or were, by a previous owner); never awaited. */
-  remoteWrite?: RemoteWriteSink | null;
+  /** Where outputs go besides the transaction (sinks/sinks.ts). */
+  sinks: readonly Sink[];
   telemetry: ProcessorTelemetry;
   log: Logger;
 }
@@ -45,12 +42,19 @@ export class ProcessorRuntime {
   private readonly owners = new Map<number, PartitionOwner>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly coreCounters: CoreCounterExport;
+  private readonly shell: ShellDeps;
 
   constructor(
     private readonly cfg: ProcessorRuntimeConfig,
     private readonly deps: RuntimeDeps,
   ) {
     this.coreCounters = new CoreCounterExport(deps.telemetry, deps.log);
+    this.shell = {
+      env: deps.env,
+      sinks: deps.sinks,
+      log: deps.log,
+      onSinkFailure: (sink) => deps.telemetry.sinkFailures.inc({ sink: sink.name, phase: sink.phase }),
+    };
   }
 
   async start(): Promise<void> {
@@ -160,44 +164,38 @@ export class ProcessorRuntime {
     }
   }
 
-  /** Messages whose outputs were already published: advance the state, rewrite rollups (idempotent), publish nothing. */
+  /** Messages whose outputs were already published: advance the state, hand them to the sinks again, commit nothing. */
   private async replaySilently(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
-    if (chunk.length === 0) return true;
-    const { outputs } = processBatch(owner.state, chunk, this.deps.env);
-    try {
-      await this.deps.rollups.write(owner.partition, outputs.windows);
-    } catch (err) {
-      await this.pauseForS3(owner, err);
-      return false;
-    }
-    this.deps.remoteWrite?.offer(outputs, owner.state.core); // committed by the previous owner: at least once
-    return true;
+    const outcome = await runPartitionBatch(owner.state, chunk, this.shell, null);
+    if (outcome.result !== 'sinkFailed') return true;
+    await this.pauseForSink(owner, outcome.sink, outcome.error);
+    return false;
   }
 
-  /** One chunk, all or nothing: rollups to S3, then one transaction. False when the partition was paused or lost. */
+  /** One chunk, all or nothing: before-commit sinks, then one transaction. False when the partition was paused or lost. */
   private async processChunk(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
-    if (chunk.length === 0) return true;
-    const { outputs } = processBatch(owner.state, chunk, this.deps.env);
-    if (outputs.skipped === chunk.length) return true;
-    try {
-      await this.deps.rollups.write(owner.partition, outputs.windows);
-    } catch (err) {
-      await this.pauseForS3(owner, err);
-      return false;
-    }
-    const due = Date.now() - owner.checkpointedAt >= this.cfg.kafka.checkpointIntervalMs;
-    const started = process.hrtime.bigint();
-    try {
+    let seconds = 0;
+    const outcome = await runPartitionBatch(owner.state, chunk, this.shell, async (outputs) => {
+      const due = Date.now() - owner.checkpointedAt >= this.cfg.kafka.checkpointIntervalMs;
+      const started = process.hrtime.bigint();
       await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, due ? encodeCheckpoint(owner.state) : null));
-    } catch (err) {
-      await this.onCommitFailure(owner, err);
-      return false;
+      owner.committedOffset = owner.state.nextOffset;
+      if (due) owner.checkpointedAt = Date.now();
+      seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    });
+    switch (outcome.result) {
+      case 'nothing':
+        return true;
+      case 'sinkFailed':
+        await this.pauseForSink(owner, outcome.sink, outcome.error);
+        return false;
+      case 'commitFailed':
+        await this.onCommitFailure(owner, outcome.error);
+        return false;
+      case 'done':
+        this.account(owner, chunk.length - outcome.outputs.skipped, outcome.outputs, seconds);
+        return true;
     }
-    owner.committedOffset = owner.state.nextOffset;
-    this.deps.remoteWrite?.offer(outputs, owner.state.core);
-    if (due) owner.checkpointedAt = Date.now();
-    this.account(owner, chunk.length - outputs.skipped, outputs, Number(process.hrtime.bigint() - started) / 1e9);
-    return true;
   }
 
   private transactionOf(owner: PartitionOwner, out: PartitionOutputs | null, checkpoint: Buffer | null) {
@@ -233,14 +231,15 @@ export class ProcessorRuntime {
     await this.release(owner);
   }
 
-  private async pauseForS3(owner: PartitionOwner, err: unknown): Promise<void> {
+  /** A before-commit sink (S3) failed past its retries: nothing is committed; the partition waits, then starts again from its checkpoint. */
+  private async pauseForSink(owner: PartitionOwner, sink: string, err: unknown): Promise<void> {
     const tp = [{ topic: this.cfg.kafka.rawTopic, partitions: [owner.partition] }];
     this.consumer?.pause(tp);
     await this.release(owner);
-    this.deps.telemetry.s3Failures.inc();
     this.deps.telemetry.pausedPartitions.inc({});
-    this.deps.log.warn('S3 unavailable: partition paused, nothing committed', {
+    this.deps.log.warn('a before-commit sink is unavailable: partition paused, nothing committed', {
       partition: owner.partition,
+      sink,
       error: describeError(err),
       resumeInMs: this.cfg.s3Retry.pauseMs,
     });

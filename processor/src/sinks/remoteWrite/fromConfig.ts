@@ -2,6 +2,7 @@
 import type { Logger } from '#common/log.js';
 import type { Registry } from '#common/metrics.js';
 import type { RemoteWriteConfig } from '#schemas/config/remoteWrite.js';
+import type { SinkFactory } from '../sink.js';
 import { createRemoteWriteClient } from './client.js';
 import { RemoteWriteSink } from './sink.js';
 
@@ -19,3 +20,22 @@ export function remoteWriteSinkFrom(cfg: RemoteWriteConfig, deps: { registry?: R
     deps,
   );
 }
+
+/** Sink (after the commit): each batch's series queued for the receiver, never awaited on the network (sink.ts). */
+export const remoteWriteSink: SinkFactory = (cfg, ctx) => {
+  const rw = remoteWriteSinkFrom(cfg.remoteWrite, { registry: ctx.registry, log: ctx.log.child({ component: 'remote-write' }) });
+  if (!rw) return null;
+  const timeoutMs = cfg.remoteWrite.stopTimeoutMs;
+  return {
+    name: 'remoteWrite',
+    phase: 'afterCommit',
+    reads: { rates: true, points: true },
+    async deliver({ outputs, state }) {
+      rw.offer(outputs, state.core);
+    },
+    async flush() {
+      await rw.flush(timeoutMs);
+    },
+    stop: () => rw.stop(timeoutMs),
+  };
+};

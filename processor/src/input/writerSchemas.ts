@@ -15,6 +15,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '#common/log.js';
 import { HEADER_LENGTH, MAGIC, type SingleObjectCodec } from '#schemas/codecs/avro.js';
+import { rawCodec } from '#schemas/codecs/raw.js';
 import { readCompacted } from './readCompacted.js';
 
 export interface WriterSchemaOptions {
@@ -106,4 +107,23 @@ export function schemaTopicReader(kafka: Kafka, topic: string): SchemaTopicReade
       return new Map([...values].map(([k, v]) => [k, v.value]));
     },
   };
+}
+
+/** The agents' writer schemas (registered with the raw codec), read now and again when a record needs one. */
+export async function loadWriterSchemas(
+  kafka: Kafka,
+  k: { schemaTopic: string; schemaWaitMs: number; schemaRetryAfterMs: number },
+  log: Logger,
+  onMalformed?: () => void,
+): Promise<{ schemas: WriterSchemas; count: number }> {
+  const schemas = new WriterSchemas(
+    rawCodec(),
+    schemaTopicReader(kafka, k.schemaTopic),
+    log,
+    { waitMs: k.schemaWaitMs, retryAfterMs: k.schemaRetryAfterMs },
+    onMalformed,
+  );
+  const count = await schemas.load();
+  if (count === 0) log.warn("no writer schema in the schema topic yet; only this build's own is known", { topic: k.schemaTopic });
+  return { schemas, count };
 }
