@@ -3,7 +3,8 @@
  * config file: every setting comes from the environment (env.ts, LAMBDA_ENV), or the
  * whole config as JSON in QMPIPE_CONFIG. The Kafka and S3 sections are the
  * long-running processor's (processorRuntime.ts), so TLS and SASL are configured the
- * same way; only what the handler uses is kept.
+ * same way; only what the handler uses is kept. The sinks' settings are the same
+ * entries (sinks.ts).
  */
 import { z } from 'zod';
 import { loadConfig } from '#common/config.js';
