@@ -46,7 +46,8 @@ export interface ChainElement {
   filename: string;
   allocation: number;
   allocationValid: boolean;
-  capacity: number;
+  /** The format node's virtual size; null while the agent has not read it (a new image before the slow group). */
+  capacity: number | null;
   physical: number | null;
   physicalSource: PhysicalSource;
   actualSize: number | null;

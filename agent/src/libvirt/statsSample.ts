@@ -81,7 +81,7 @@ function element(p: ReadonlyMap<string, TypedParamValue>, i: number, depth: numb
     filename: str(p.get(`block.${i}.path`)) ?? '',
     allocation: allocation ?? 0,
     allocationValid: allocation !== undefined,
-    capacity: num(p.get(`block.${i}.capacity`)) ?? 0,
+    capacity: num(p.get(`block.${i}.capacity`)) ?? null,
     physical,
     physicalSource: physical === null ? 'UNKNOWN' : onDevice ? 'HOST_DEVICE_SIZE' : 'ACTUAL_SIZE',
     actualSize: onDevice ? null : physical,

@@ -23,7 +23,7 @@ describe('buildSample', () => {
     expect(sample.blockDevices[0]!.chain[0]).toMatchObject({ formatDriver: 'qcow2', capacity: 268435456, storageVirtualSize: 100663296, physical: 100663296 });
     const cold = buildSample(initialBuilderState(), fast).sample.blockDevices[0]!;
     expect(cold.ioStatus).toBeNull();
-    expect(cold.chain[0]).toMatchObject({ formatDriver: 'unknown', storageDriver: 'host_device', capacity: 0, physical: null, physicalSource: 'UNKNOWN' });
+    expect(cold.chain[0]).toMatchObject({ formatDriver: 'unknown', storageDriver: 'host_device', capacity: null, physical: null, physicalSource: 'UNKNOWN' });
   });
 
   it('reports failed queries as "<command>: <class>" and still builds the rest', () => {

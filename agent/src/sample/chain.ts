@@ -148,7 +148,7 @@ interface Physical {
   physicalSource: PhysicalSource;
 }
 
-function physicalOf(driver: string | null, path: string | null, actualSize: number | null, capacity: number, ctx: ChainContext): Physical {
+function physicalOf(driver: string | null, path: string | null, actualSize: number | null, capacity: number | null, ctx: ChainContext): Physical {
   if (driver !== null && BLOCK_DEVICE_DRIVERS.has(driver)) {
     const size = path !== null && Object.hasOwn(ctx.blockdevSizes, path) ? long(ctx.blockdevSizes[path]) : undefined;
     return size === undefined ? { physical: null, physicalSource: 'UNKNOWN' } : { physical: size, physicalSource: 'HOST_DEVICE_SIZE' };
@@ -159,7 +159,7 @@ function physicalOf(driver: string | null, path: string | null, actualSize: numb
     if (allocated) return { physical: allocated, physicalSource: 'ACTUAL_SIZE' };
   }
   if (actualSize) return { physical: actualSize, physicalSource: 'ACTUAL_SIZE' };
-  if (capacity > 0) return { physical: capacity, physicalSource: 'CAPACITY' };
+  if (capacity !== null && capacity > 0) return { physical: capacity, physicalSource: 'CAPACITY' };
   return { physical: null, physicalSource: 'UNKNOWN' };
 }
 
@@ -172,7 +172,8 @@ function toChainElement(node: JsonObject, formatNode: string, depth: number, ctx
   // `json:{...}` pseudo-filename; its storage node still has the path.
   const own = image?.filename ?? format?.file ?? null;
   const filename = (own?.startsWith('json:') ? (storage.named?.image.filename ?? storage.named?.file) : own) ?? own ?? storage.named?.image.filename ?? '';
-  const capacity = image?.virtualSize ?? 0;
+  // Unknown until the slow group has described this image (a node it has not read yet): null, never 0.
+  const capacity = image?.virtualSize ?? null;
   const actualSize = image?.actualSize ?? null;
   const storagePath = storage.named?.image.filename ?? storage.named?.file ?? (filename || null);
   const physicalDriver = storage.name === null ? formatDriver : storage.drv;

@@ -34,7 +34,7 @@ function element(n: number, d: BlockDevice, e: ChainElement | null, top: boolean
   if (top) for (const [k, v] of counters(d)) out.push([p + k, v]);
   if (!e) return out;
   if (e.allocationValid) out.push([`${p}allocation`, e.allocation]);
-  if (e.capacity > 0) out.push([`${p}capacity`, e.capacity]);
+  if (e.capacity !== null && e.capacity > 0) out.push([`${p}capacity`, e.capacity]);
   if (e.physical !== null && e.physical > 0) out.push([`${p}physical`, e.physical]);
   if (e.writeThreshold > 0) out.push([`${p}threshold`, e.writeThreshold]);
   return out;

@@ -27,7 +27,7 @@ export interface ChainView {
   storageDriver: string | null;
   /** Highest host offset written (null when the node has no storage-level watermark). */
   allocation: number | null;
-  capacity: number;
+  capacity: number | null;
   /** Device length as the host sees it (or actual-size for files); null when unknown. */
   physical: number | null;
   /** physical − allocation, block devices only. */
@@ -100,7 +100,7 @@ export function improbableAllocation(v: ChainView, cur: Level, cfg: Alerts['impr
   if (v.allocation === null) return null;
   const allocation = v.allocation;
   const overPhysical = v.physical !== null && v.physical > 0 ? v.physical + (cfg.marginMiB ?? chunkMiB) * MiB : Infinity;
-  const overCapacity = v.capacity > 0 ? v.capacity * cfg.capacityFactor : Infinity;
+  const overCapacity = v.capacity !== null && v.capacity > 0 ? v.capacity * cfg.capacityFactor : Infinity;
   const threshold = Math.min(overPhysical, overCapacity);
   const level: Level = allocation > threshold ? WARNING : NONE;
   if (level === NONE && cur === NONE) return null;

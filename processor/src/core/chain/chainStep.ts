@@ -67,7 +67,7 @@ function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: 
   const { t, vm } = scope;
   const r = scope.out.rates;
   if (raw >= 0) r.push(rate(t, vm, `${series}.allocation`, raw, 'bytes'));
-  r.push(rate(t, vm, `${series}.capacity`, el.capacity, 'bytes'));
+  if (el.capacity !== null) r.push(rate(t, vm, `${series}.capacity`, el.capacity, 'bytes'));
   if (el.physical !== null) r.push(rate(t, vm, `${series}.physical`, el.physical, 'bytes'));
   if (v.free !== null) r.push(rate(t, vm, `${series}.free`, v.free, 'bytes'));
   if (v.growth !== null) r.push(rate(t, vm, `${series}.growth`, v.growth, 'bytes/s'));
@@ -75,7 +75,7 @@ function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: 
     const p = scope.out.points;
     const node = el.formatNode;
     if (raw >= 0) p.push(point(t, vm, `${series}.allocation`, raw, 'bytes', 'gauge', node, false));
-    p.push(point(t, vm, `${series}.capacity`, el.capacity, 'bytes', 'gauge', node, false));
+    if (el.capacity !== null) p.push(point(t, vm, `${series}.capacity`, el.capacity, 'bytes', 'gauge', node, false));
     if (el.physical !== null) p.push(point(t, vm, `${series}.physical`, el.physical, 'bytes', 'gauge', node, false));
     if (v.free !== null) p.push(point(t, vm, `${series}.free`, v.free, 'bytes', 'gauge', node, false));
     if (v.growth !== null) p.push(point(t, vm, `${series}.growth`, v.growth, 'bytes/s', 'gauge', node, false));

@@ -1,0 +1,44 @@
+/**
+ * raw.avsc evolves so that processors upgraded first keep decoding what agents not yet
+ * upgraded write. The chain element's `capacity` became nullable (unknown is not zero):
+ * a record of the previous writer schema (`capacity: long`) decodes with its value.
+ */
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { element, device, sampleRec } from '#test/support/records.js';
+import { SingleObjectCodec, fingerprintOf, loadSchema } from './avro.js';
+import { decodeRaw, encodeRaw } from './raw.js';
+
+/** `schema` with every record field named `name` given `type` (a deep copy). */
+function withFieldType(schema: unknown, name: string, type: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => withFieldType(s, name, type));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(schema)) out[k] = withFieldType(v, name, type);
+  if (out.name === name && 'type' in out && !('fields' in out)) {
+    out.type = type;
+    delete out.default;
+  }
+  return out;
+}
+
+describe('raw.avsc: chain capacity is nullable', () => {
+  const rec = { ...sampleRec(1_000, { blockDevices: [device({ chain: [element({ capacity: 268435456 })] })] }), seq: 7 };
+
+  it('round-trips a known capacity and an unknown one (null, not 0)', () => {
+    expect(decodeRaw(encodeRaw(rec)).body).toEqual(rec.body);
+    const unknown = { ...sampleRec(1_000, { blockDevices: [device({ chain: [element({ capacity: null })] })] }), seq: 7 };
+    const back = decodeRaw(encodeRaw(unknown));
+    expect(back.body.kind === 'Sample' && back.body.value.blockDevices[0]!.chain[0]!.capacity).toBeNull();
+  });
+
+  it('decodes a record of the previous writer schema (capacity: long)', () => {
+    const previous = avro.Type.forSchema(withFieldType(loadSchema('raw').schema(), 'capacity', 'long') as avro.Schema);
+    const reader = new SingleObjectCodec(loadSchema('raw'));
+    reader.addWriter(previous);
+    const wire = { vm: rec.vm, seq: rec.seq, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
+    const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
+    const got = reader.decode(buf) as { body: Record<string, { blockDevices: Array<{ chain: Array<{ capacity: unknown }> }> }> };
+    expect(got.body['qmpipe.raw.Sample']!.blockDevices[0]!.chain[0]!.capacity).toBe(268435456);
+  });
+});
