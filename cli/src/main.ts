@@ -21,6 +21,11 @@ export const commands: Command[] = [
     summary: "print a transcript's (or a live socket's) latest sample like virsh domstats --block [--backing]",
     load: () => import('#tools/domstats/command.js'),
   },
+  {
+    name: 'stats',
+    summary: "every stat of a VM's latest query-stats replies (HMP's info stats, read-only, from QMP): a transcript, a socket or a libvirt domain",
+    load: () => import('#tools/stats/command.js'),
+  },
   { name: 'agent', summary: 'run the host agent: poll QEMU VMs over QMP (read-only), publish Avro to Kafka', load: () => import('#agent/command.js') },
   {
     name: 'top',
