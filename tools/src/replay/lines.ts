@@ -4,9 +4,16 @@
  *   {"kind":"alert","t","vm","type","state","severity","device","backingIndex","node","value","message"}
  *   {"kind":"sample","t","vm","seq","sample"}          (--emit samples)
  *   {"kind":"rollup", …Rollup}                          (--emit rollups)
+ *   {"kind":"deadletter","offset","code","reason"}      (--emit deadletters; several transcripts)
+ * With several transcripts (a fleet), every line ends with "host".
  */
 import type { RawRecord } from '#schemas/types.js';
-import type { Alert, Rate, Rollup } from '#schemas/outputs.js';
+import type { Alert, DeadLetter, Rate, Rollup } from '#schemas/outputs.js';
+
+/** A line of a fleet replay: `line` (one of the below) with "host" last. */
+export function withHost(line: string, host: string): string {
+  return `${line.slice(0, -1)},"host":${JSON.stringify(host)}}`;
+}
 
 export function rateLine(r: Rate): string {
   return JSON.stringify({ kind: 'rate', t: r.t, vm: r.vm, series: r.series, value: r.value, unit: r.unit });
@@ -36,4 +43,8 @@ export function sampleLine(r: RawRecord): string | null {
 
 export function rollupLine(r: Rollup): string {
   return JSON.stringify(r);
+}
+
+export function deadLetterLine(d: DeadLetter): string {
+  return JSON.stringify({ kind: 'deadletter', offset: d.offset, code: d.code, reason: d.reason });
 }
