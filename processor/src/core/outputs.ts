@@ -4,6 +4,7 @@
  * emits exactly what one long run emits.
  */
 import type { Alert, Rate, Rollup } from '#schemas/outputs.js';
+import type { Refusal } from './clock/admission.js';
 
 /**
  * A value for a metrics store (CoreOptions.emitPoints; the Prometheus remote-write sink):
@@ -34,14 +35,14 @@ export interface StepOutputs {
   rollups: Rollup[];
   /** Rollup rows left out: their window had been closed by the watermark before (watermark.ts). */
   lateRollups: number;
-  /** Records the clocks refused (clock/admission.ts), by position in the step's input. */
+  /** Records the clocks refused (clock/admission.ts, clock/skew.ts), by position in the step's input. */
   refused: RefusedRecord[];
 }
 
 export interface RefusedRecord {
   /** The record's position in the records given to this step (0-based). */
   index: number;
-  code: 'CLOCK_AHEAD' | 'CLOCK_BEHIND';
+  code: Refusal['code'];
   reason: string;
 }
 

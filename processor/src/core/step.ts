@@ -19,6 +19,7 @@ import { evictVm, sweep } from './state/sweep.js';
 import { closeByWatermark, dropLateRows } from './rollup/watermark.js';
 import { refusal } from './clock/admission.js';
 import { noteHost, watermarkBoundary } from './clock/hosts.js';
+import { judgeHostTime } from './clock/skew.js';
 import { resetInstance } from './vm/instance.js';
 import type { ProcessorConfig } from '#schemas/config/processor.js';
 
@@ -36,6 +37,12 @@ export interface StepOptions {
    * next sample in a later window, on eviction, or on flush.
    */
   allowedLatenessMs?: number;
+  /**
+   * The broker's append time of the record at each position of the input (the raw topic's
+   * message timestamp): each host's clock is measured against it and its records are judged
+   * in true time (clock/skew.ts). Omitted (replay of one transcript): record times as stamped.
+   */
+  appendTime?: (index: number) => number;
 }
 
 /** `known`: `state.vms[rec.vm.uuid]`, looked up by the caller. */
@@ -56,9 +63,18 @@ function vmOf(state: CoreState, rec: RawRecord, known: VmState | undefined, ctx:
 
 /**
  * `lateness` < 0: no closing by the watermark. A record whose time the clocks refuse
- * (clock/admission.ts) changes nothing but a counter and `out.refused`.
+ * (clock/skew.ts, clock/admission.ts) changes nothing but a counter and `out.refused`.
  */
-function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreContext, out: StepOutputs, lateness: number): void {
+function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreContext, out: StepOutputs, lateness: number, appendT: number | undefined): void {
+  if (appendT !== undefined) {
+    const t = judgeHostTime(state, rec, appendT, ctx, out.alerts);
+    if (typeof t !== 'number') {
+      state.counters.clockSkew++;
+      out.refused.push({ index, ...t });
+      return;
+    }
+    if (t !== rec.t) rec = { ...rec, t };
+  }
   const known = state.vms[rec.vm.uuid];
   const refused = refusal(state, rec, known, ctx.config.clock);
   if (refused) {
@@ -100,8 +116,12 @@ function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreCo
 export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts?: StepOptions): StepResult {
   const outputs = emptyOutputs();
   const lateness = opts?.allowedLatenessMs ?? -1;
+  const appendTime = opts?.appendTime;
   let index = 0;
-  for (const rec of records) stepRecord(state, rec, index++, ctx, outputs, lateness);
+  for (const rec of records) {
+    stepRecord(state, rec, index, ctx, outputs, lateness, appendTime?.(index));
+    index++;
+  }
   return { state, outputs };
 }
 

@@ -6,7 +6,7 @@ import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { encodeRaw, decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './partitionCheckpoint.js';
-import { flushPartition, initialPartitionState, processBatch, type InputMessage } from './partitionStep.js';
+import { flushPartition, initialPartitionState, processBatch, type InputMessage, type PartitionState } from './partitionStep.js';
 
 const messages: InputMessage[] = replayFile(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records.map((r, i) => ({
   offset: i,
@@ -36,6 +36,8 @@ describe('partition checkpoints', () => {
     ['f16df83', 'kvm-vcpu-offset11.qmpc', 'kvm-vcpu-stats.jsonl', 11],
     ['5ccb250', 'thin-lv-offset32.core-v2.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
     ['5ccb250', 'kvm-vcpu-offset11.core-v2.qmpc', 'kvm-vcpu-stats.jsonl', 11],
+    ['ad7857e', 'thin-lv-offset32.core-v3.qmpc', 'thin-lv-enospc-commit.jsonl', 32],
+    ['ad7857e', 'kvm-vcpu-offset11.core-v3.qmpc', 'kvm-vcpu-stats.jsonl', 11],
   ])('a checkpoint of release %s (%s) restores and continues like one of this release', (_release, file, transcript, cut) => {
     const e = () => ({ core: createCore(defaultProcessorConfig()), decode: decodeRaw, allowedLatenessMs: 10_000 });
     const where = { topic: 'qmpipe.raw', partition: 0 };
@@ -51,9 +53,13 @@ describe('partition checkpoints', () => {
     }));
     expect(old.nextOffset).toBe(cut);
     const ours = processBatch(initialPartitionState('qmpipe.raw', 0), all.slice(0, cut), e()).state;
-    expect(old).toEqual(decodeCheckpoint(encodeCheckpoint(ours), where)); // the same state, field for field
+    // An older release measured no host clock against the broker: restored, none is measured yet.
+    expect(old.core.skews).toEqual([]);
+    expect(ours.core.skews.map((s) => [s.host, s.estimate, s.applied])).toEqual([['replay', 0, 0]]);
+    const unmeasured = (p: PartitionState) => ({ ...p, core: { ...p.core, skews: [] } });
+    expect(old).toEqual(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where)); // the same state, field for field
     const fromOld = processBatch(old, all, e());
-    const fromOurs = processBatch(decodeCheckpoint(encodeCheckpoint(ours), where), all, e());
+    const fromOurs = processBatch(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where), all, e());
     expect(fromOld.outputs).toEqual(fromOurs.outputs);
     expect(encodeCheckpoint(fromOld.state)).toEqual(encodeCheckpoint(fromOurs.state));
     const closed = flushPartition(fromOld.state, e());

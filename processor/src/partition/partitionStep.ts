@@ -115,7 +115,8 @@ export function processBatch(
 function stepRecord(state: PartitionState, m: InputMessage, rec: RawRecord, env: PartitionEnv, opts: StepOptions, into: StepOutputs, dlq: DeadLetter[]): void {
   let out: StepOutputs;
   try {
-    out = env.core.step(state.core, [rec], opts).outputs;
+    // The broker's timestamp of this record's message: its host's clock is measured against it (core/clock/skew.ts).
+    out = env.core.step(state.core, [rec], { ...opts, appendTime: () => m.timestamp }).outputs;
   } catch (err) {
     dlq.push({ ...letterBase(state, m), code: 'PROCESSING_FAILED', reason: err instanceof Error ? err.message : String(err) });
     return;

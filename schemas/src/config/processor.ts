@@ -23,6 +23,7 @@ export const AlertType = z.enum([
   'improbable-allocation',
   'stale',
   'io-errors',
+  'clock-skew',
 ]);
 export type AlertType = z.infer<typeof AlertType>;
 
@@ -63,6 +64,20 @@ export const ClockConfig = z
      * behind (or silent) for longer does not hold every window back. Its rows come late.
      */
     hostLagMs: posInt.default(60_000),
+    /**
+     * Each host's clock offset is measured against the raw topic's broker timestamps
+     * (message.timestamp.type=LogAppendTime) and taken off its record times, so a host up
+     * to this far off, either way, is monitored in full in true time. Further off, its
+     * records are refused (dead letter CLOCK_SKEW, counted) and a `clock-skew` alert fires
+     * for the host until its clock comes back within.
+     */
+    maxSkewMs: posInt.default(300_000),
+    /**
+     * A host's record times are left as they are while its measured offset stays within
+     * this of the offset taken off them: delivery delay (batching, network) is not taken
+     * for a clock offset, and a host's times move only when its clock did.
+     */
+    skewToleranceMs: posInt.default(5_000),
   })
   .strict();
 

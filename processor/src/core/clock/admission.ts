@@ -16,7 +16,8 @@ import type { ClockConfig } from '#schemas/config/processor.js';
 import type { RawRecord } from '#schemas/types.js';
 import type { CoreState, VmState } from '../state/state.js';
 
-export type Refusal = { code: 'CLOCK_AHEAD' | 'CLOCK_BEHIND'; reason: string };
+/** CLOCK_SKEW: the record's host is beyond clock.maxSkewMs (skew.ts). */
+export type Refusal = { code: 'CLOCK_AHEAD' | 'CLOCK_BEHIND' | 'CLOCK_SKEW'; reason: string };
 
 /** `vm`: the record's VM, if the partition holds it. */
 export function refusal(state: CoreState, rec: RawRecord, vm: VmState | undefined, cfg: ClockConfig): Refusal | null {

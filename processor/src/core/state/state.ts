@@ -37,6 +37,8 @@ export interface CoreCounters {
   clockAhead: number;
   /** Records refused: stamped too far before their VM's last record. */
   clockBehind: number;
+  /** Records refused: their host's clock is more than clock.maxSkewMs off the broker's (clock/skew.ts). */
+  clockSkew: number;
 }
 
 /** One host's clock as its admitted records tell it (clock/hosts.ts). */
@@ -47,6 +49,23 @@ export interface HostClock {
   seenAt: number;
   /** More than hostLagMs behind the partition's clock at the last check: windows do not wait for it. */
   lagging: boolean;
+}
+
+/** One host's clock offset against the broker's append time (clock/skew.ts). */
+export interface HostSkew {
+  host: string;
+  /** Start of the newest bucket of append time holding one of the host's records (-1 none). */
+  bucket: number;
+  /** Per bucket (newest last, at most SKEW_BUCKETS): the largest record time − append time in it. */
+  maxima: number[];
+  /** The measured offset (ms; positive: the host's clock is ahead): the median of `maxima`. */
+  estimate: number;
+  /** The offset taken off the host's record times (ms; 0 within the tolerance). */
+  applied: number;
+  /** The latest append time of the host's records. */
+  lastAppendT: number;
+  /** The host's clock-skew alert, while firing. */
+  alerts: AlertTable;
 }
 
 /** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
@@ -135,6 +154,8 @@ export interface CoreState {
   clock: number;
   /** Clocks of the hosts whose VMs the partition holds. */
   hosts: NameTable<HostClock>;
+  /** Clock offsets of the hosts seen with a broker timestamp (the partition step's input). */
+  skews: HostSkew[];
   /** Clock value at which the next stale/TTL sweep runs. */
   nextSweep: number;
   series: number;
@@ -148,6 +169,7 @@ export function initialState(): CoreState {
     v: 1,
     clock: -1,
     hosts: nameTable(),
+    skews: [],
     nextSweep: -1,
     series: 0,
     snapshots: nameTable(),
@@ -165,6 +187,7 @@ export function initialState(): CoreState {
       malformedEvents: 0,
       clockAhead: 0,
       clockBehind: 0,
+      clockSkew: 0,
     },
   };
 }

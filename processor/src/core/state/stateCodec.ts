@@ -20,11 +20,12 @@ import { hostsFromVms } from '../clock/hosts.js';
 
 const MARK = '\u0001';
 /**
- * 3: host clocks (`hosts`) and the clock refusal counters (version 2 restores with each
+ * 4: hosts' clock offsets against the broker (`skews`) and the CLOCK_SKEW counter (earlier
+ * versions restore with none measured yet). 3: host clocks (`hosts`) and the clock refusal counters (version 2 restores with each
  * host's clock taken from its VMs); chain elements count as series (added on restore). 2: window fields named minBase, maxPeak, sum,
  * prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms).
  */
-const VERSION = 3;
+const VERSION = 4;
 const V1_WINDOW_FIELDS: Readonly<Record<string, string>> = { a: 'minBase', b: 'maxPeak', c: 'sum', pv: 'prevPeak', n: 'samples', ms: 'rateMs' };
 const INT_LIMIT = 2 ** 50;
 
@@ -151,15 +152,19 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
-  if (version >= 3) return withNameTables(state);
-  // Chain elements count against the series caps since version 3.
-  for (const vm of Object.values(state.vms)) {
-    let elements = 0;
-    for (const list of Object.values(vm.chains)) elements += list.length;
-    vm.series += elements;
-    state.series += elements;
-  }
+  if (version >= 4) return withNameTables(state);
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
-  const { v, clock, hosts: _none, ...rest } = state;
-  return withNameTables({ v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } });
+  if (version < 3) {
+    // Chain elements count against the series caps since version 3.
+    for (const vm of Object.values(state.vms)) {
+      let elements = 0;
+      for (const list of Object.values(vm.chains)) elements += list.length;
+      vm.series += elements;
+      state.series += elements;
+    }
+    const { v, clock, hosts: _none, ...rest } = state;
+    state = { v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } };
+  }
+  const { v, clock, hosts, skews: _none, ...rest } = state;
+  return withNameTables({ v, clock, hosts, skews: [], ...rest, counters: { ...state.counters, clockSkew: 0 } });
 }

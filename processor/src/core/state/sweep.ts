@@ -14,6 +14,7 @@ import { flushWindows, windowStart } from '../rollup/rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 import { hostNow, sweepHosts } from '../clock/hosts.js';
+import { sweepSkews } from '../clock/skew.js';
 
 /** Closes every window of the VM; unless `keep`, also resolves its alerts and forgets it (TTL eviction). */
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
@@ -64,4 +65,5 @@ export function sweep(state: CoreState, ctx: CoreContext, out: StepOutputs, late
   }
   if (evicted) dropUnusedSnapshots(state);
   sweepHosts(state, ctx, lateness, withVms);
+  sweepSkews(state, ctx, out.alerts);
 }
