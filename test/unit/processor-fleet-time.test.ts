@@ -20,7 +20,10 @@ const KVM = fixturePath('qmp', 'kvm-vcpu-stats.jsonl');
 
 /** The kvm capture moved onto the thin one's time (2.5 s after it starts), as a second host recording alongside. */
 const kvmAlongside = (() => {
-  const times = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const times = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
   const t0 = (file: string) => (JSON.parse(times(file)[0]!) as { t: number }).t;
   const shift = t0(THIN) - t0(KVM) + 2_500;
   const lines = times(KVM).map((l) => {
@@ -97,18 +100,21 @@ describe('two hosts on one partition, the second one’s clock off', () => {
     expect(outputsOf(run, 'host-2')).toEqual(kvmAlone); // in true time: same windows, same times
   });
 
-  it.each(['+6m', '-6m'])('%s: the skewed host’s records are dead-lettered and counted, clock-skew fires for it, the other host is unaffected', async (skew) => {
-    const run = await fleet(skew);
-    const letters = run.filter((l) => l.kind === 'deadletter');
-    expect(letters).toHaveLength(22);
-    expect(new Set(letters.map((l) => `${l.host} ${l.code}`))).toEqual(new Set(['host-2 CLOCK_SKEW']));
-    const skewAlerts = run.filter((l) => l.kind === 'alert' && l.type === 'clock-skew');
-    expect(skewAlerts.map((a) => [a.host, a.vm, a.state, a.severity, a.value])).toEqual([['host-2', '', 'firing', 'critical', skew === '+6m' ? 360 : -360]]);
-    expect(outputsOf(run, 'host-1')).toEqual(thinAlone);
-    expect(run.filter((l) => l.host === 'host-2' && l.kind === 'rollup')).toEqual([]);
-    const done = JSON.parse(stderr.trim().split('\n').at(-1)!) as { msg: string; deadLetters: number; counters: Record<string, number> };
-    expect(done).toMatchObject({ msg: 'replay done', deadLetters: 22, counters: { clockSkew: 22, clockAhead: 0 } });
-  });
+  it.each(['+6m', '-6m'])(
+    '%s: the skewed host’s records are dead-lettered and counted, clock-skew fires for it, the other host is unaffected',
+    async (skew) => {
+      const run = await fleet(skew);
+      const letters = run.filter((l) => l.kind === 'deadletter');
+      expect(letters).toHaveLength(22);
+      expect(new Set(letters.map((l) => `${l.host} ${l.code}`))).toEqual(new Set(['host-2 CLOCK_SKEW']));
+      const skewAlerts = run.filter((l) => l.kind === 'alert' && l.type === 'clock-skew');
+      expect(skewAlerts.map((a) => [a.host, a.vm, a.state, a.severity, a.value])).toEqual([['host-2', '', 'firing', 'critical', skew === '+6m' ? 360 : -360]]);
+      expect(outputsOf(run, 'host-1')).toEqual(thinAlone);
+      expect(run.filter((l) => l.host === 'host-2' && l.kind === 'rollup')).toEqual([]);
+      const done = JSON.parse(stderr.trim().split('\n').at(-1)!) as { msg: string; deadLetters: number; counters: Record<string, number> };
+      expect(done).toMatchObject({ msg: 'replay done', deadLetters: 22, counters: { clockSkew: 22, clockAhead: 0 } });
+    },
+  );
 });
 
 describe('qmpipe replay with several transcripts', () => {

@@ -25,4 +25,19 @@ describe("the core's counters on /metrics", () => {
     const logged = lines.map((l) => JSON.parse(l) as { counter: string });
     expect(logged.map((l) => l.counter).sort()).toEqual(['clockAhead', 'lateRollupRows', 'seriesOverflow']);
   });
+
+  it("each host's measured clock offset, by partition and host, while the state holds the host", () => {
+    const t = processorTelemetry();
+    const x = new CoreCounterExport(t, createLogger({}, { write: () => {} }));
+    const st = initialPartitionState('raw', 1);
+    const skew = (host: string, estimate: number) => ({ host, bucket: 0, maxima: [estimate], estimate, applied: estimate, lastAppendT: 0, alerts: {} });
+    st.core.skews = [skew('host-a', 120_000), skew('host-b', -90_500)];
+    x.report(st);
+    expect(t.hostClockSkew.value({ partition: '1', host: 'host-a' })).toBe(120);
+    expect(t.hostClockSkew.value({ partition: '1', host: 'host-b' })).toBe(-90.5);
+    st.core.skews = [skew('host-b', -1_000)];
+    x.report(st);
+    expect(t.registry.render()).not.toMatch(/host="host-a"/);
+    expect(t.registry.render()).toMatch(/processor_host_clock_skew_seconds\{[^}]*host="host-b"[^}]*\} -1\b/);
+  });
 });

@@ -4,20 +4,33 @@
  * an instance that takes a partition over goes on counting from there): exported as
  * gauges `processor_core_counter{partition, counter}`, with the rollup rows that came
  * after their window was written (`lateRollupRows`). A drop is logged once per partition
- * and reason, when it first shows, never per record.
+ * and reason, when it first shows, never per record. Each host's measured clock offset
+ * (core/clock/skew.ts) is `processor_host_clock_skew_seconds{partition, host}`, while the
+ * partition's state holds the host.
  */
 import type { Logger } from '#common/log.js';
 import type { PartitionState } from '../partition/partitionStep.js';
 import type { ProcessorTelemetry } from './telemetry.js';
 
 /** Counters that mean something was not processed as sent. */
-export const DROPS = new Set(['nonPositiveDt', 'statsWithoutSnapshot', 'seriesOverflow', 'malformedEvents', 'clockAhead', 'clockBehind', 'lateRollupRows']);
+export const DROPS = new Set([
+  'nonPositiveDt',
+  'statsWithoutSnapshot',
+  'seriesOverflow',
+  'malformedEvents',
+  'clockAhead',
+  'clockBehind',
+  'clockSkew',
+  'lateRollupRows',
+]);
 
 export class CoreCounterExport {
   private readonly logged = new Set<string>();
+  /** Hosts whose skew is on /metrics, by partition. */
+  private readonly skewHosts = new Map<string, Set<string>>();
 
   constructor(
-    private readonly telemetry: Pick<ProcessorTelemetry, 'coreCounters'>,
+    private readonly telemetry: Pick<ProcessorTelemetry, 'coreCounters' | 'hostClockSkew'>,
     private readonly log: Logger,
   ) {}
 
@@ -37,5 +50,16 @@ export class CoreCounterExport {
         });
       }
     }
+    this.reportSkews(partition, state);
+  }
+
+  private reportSkews(partition: string, state: PartitionState): void {
+    const now = new Set<string>();
+    for (const s of state.core.skews) {
+      now.add(s.host);
+      this.telemetry.hostClockSkew.set({ partition, host: s.host }, s.estimate / 1000);
+    }
+    for (const host of this.skewHosts.get(partition) ?? []) if (!now.has(host)) this.telemetry.hostClockSkew.remove({ partition, host });
+    this.skewHosts.set(partition, now);
   }
 }

@@ -27,6 +27,10 @@ export function processorTelemetry(registry = new Registry()) {
       'processor_core_counter',
       "The core's counters by partition and counter (its checkpointed state): drops and refusals by reason, evictions, resets",
     ),
+    hostClockSkew: registry.gauge(
+      'processor_host_clock_skew_seconds',
+      "Each host's clock offset measured against the raw topic's broker timestamps (positive: ahead), by partition and host",
+    ),
   };
 }
 
