@@ -1,7 +1,9 @@
 /**
  * Creates the processor's topics when missing (existing ones are left alone): the
  * checkpoint topic is compacted and has one partition per raw-topic partition
- * (checkpoints of input partition p live in its partition p).
+ * (checkpoints of input partition p live in its partition p). The raw topic stamps each
+ * message with the broker's append time (message.timestamp.type=LogAppendTime): the one
+ * clock the core measures every host's clock against (core/clock/skew.ts).
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
@@ -10,7 +12,7 @@ export async function ensureProcessorTopics(admin: Admin, k: ProcessorRuntimeCon
   const existing = new Set(await admin.listTopics());
   const rf = k.replicationFactor;
   if (!existing.has(k.rawTopic)) {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: k.rawTopic, numPartitions: rawPartitionsIfMissing, replicationFactor: rf }] });
+    await admin.createTopics({ waitForLeaders: true, topics: [rawTopicConfig(k.rawTopic, rawPartitionsIfMissing, rf)] });
   }
   const meta = await admin.fetchTopicMetadata({ topics: [k.rawTopic] });
   const partitions = meta.topics[0]!.partitions.length;
@@ -32,4 +34,9 @@ export async function ensureProcessorTopics(admin: Admin, k: ProcessorRuntimeCon
   const missing = wanted.filter((t) => !existing.has(t.topic));
   if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing });
   return partitions;
+}
+
+/** The raw topic as the processor creates it when missing. */
+export function rawTopicConfig(topic: string, numPartitions: number, replicationFactor: number): ITopicConfig {
+  return { topic, numPartitions, replicationFactor, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] };
 }
