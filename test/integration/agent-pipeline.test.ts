@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from '#agent/main.js';
-import type { decodeRaw } from '#schemas/codecs/raw.js';
+import { decodeRaw } from '#schemas/codecs/raw.js';
+import { parseSentAt, SENT_AT_HEADER } from '#schemas/codecs/sentAt.js';
 import type { QmpEvent, Sample } from '#schemas/types.js';
 import { consumeUntil, machine, startTestVm, type TestVm } from './helpers/index.js';
 import { agentConfig, kindOf, readRaw, seqReport, sleep, waitFor } from './agent-support.js';
@@ -38,6 +39,17 @@ describe('agent → Kafka with the real test VM', () => {
     const msgs = await consumeUntil(cfg.value!.kafka.schemaTopic, (ms) => ms.length >= 1, { timeoutMs: 30_000 });
     expect(msgs[0]!.key!.toString()).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.parse(msgs[0]!.value!.toString()).name).toBe('qmpipe.raw.RawRecord');
+  });
+
+  it('stamps every raw message with its send time by the agent’s clock (qmpipe-sent-at), after the record’s own time', async () => {
+    const msgs = await consumeUntil(cfg.value!.kafka.rawTopic, (ms) => ms.length >= 5, { timeoutMs: 30_000 });
+    for (const m of msgs) {
+      const sentAt = parseSentAt(m.headers?.[SENT_AT_HEADER] as Buffer | undefined);
+      const rec = decodeRaw(m.value!);
+      expect(sentAt).toBeGreaterThanOrEqual(rec.t);
+      expect(sentAt! - rec.t).toBeLessThan(60_000);
+      expect(Math.abs(sentAt! - Number(m.timestamp))).toBeLessThan(60_000);
+    }
   });
 
   it('samples the VM: identity, wr_bytes and backingIndex 0 allocation grow', async () => {

@@ -26,6 +26,7 @@
  * records of other partitions the broker had already appended arrive twice (consumers
  * dedupe by uuid + seq; the processor drops a sample whose time did not advance).
  */
+import { SENT_AT_HEADER, sentAtValue } from '#schemas/codecs/sentAt.js';
 import { CompressionTypes, Kafka, type Admin, type Producer } from 'kafkajs';
 import { describeError } from '#common/errors.js';
 import { silentLogger, type Logger } from '#common/log.js';
@@ -189,12 +190,14 @@ export class KafkaPublisher implements RecordSink {
 
   private async send(entries: readonly SpoolEntry[]): Promise<void> {
     const t0 = performance.now();
+    const sent = sentAtValue(Date.now());
     await this.producer!.send({
       topic: this.cfg.rawTopic,
       acks: -1,
       timeout: this.cfg.requestTimeoutMs,
       compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      messages: entries.map((e) => ({ key: e.key, value: e.value })),
+      // The agent's clock at send time: the processor measures this host's clock against the broker's (schemas/src/codecs/sentAt.ts).
+      messages: entries.map((e) => ({ key: e.key, value: e.value, headers: { [SENT_AT_HEADER]: sent } })),
     });
     this.telemetry.publishLatency.observe({}, (performance.now() - t0) / 1000);
   }

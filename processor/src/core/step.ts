@@ -19,7 +19,7 @@ import { evictVm, sweep } from './state/sweep.js';
 import { closeByWatermark, dropLateRows } from './rollup/watermark.js';
 import { refusal } from './clock/admission.js';
 import { noteHost, watermarkBoundary } from './clock/hosts.js';
-import { judgeHostTime } from './clock/skew.js';
+import { judgeHostTime, type ClockSample } from './clock/skew.js';
 import { resetInstance } from './vm/instance.js';
 import type { ProcessorConfig } from '#schemas/config/processor.js';
 
@@ -38,11 +38,12 @@ export interface StepOptions {
    */
   allowedLatenessMs?: number;
   /**
-   * The broker's append time of the record at each position of the input (the raw topic's
-   * message timestamp): each host's clock is measured against it and its records are judged
-   * in true time (clock/skew.ts). Omitted (replay of one transcript): record times as stamped.
+   * For the record at each position of the input, the agent's send time (its clock) and the
+   * broker's append time of its message (the raw topic's LogAppendTime): each host's clock is
+   * measured by them and its records are judged in true time (clock/skew.ts). Undefined for a
+   * record (an older agent's message) or omitted (replay of one transcript): record times as stamped.
    */
-  appendTime?: (index: number) => number;
+  clockSample?: (index: number) => ClockSample | undefined;
 }
 
 /** `known`: `state.vms[rec.vm.uuid]`, looked up by the caller. */
@@ -65,9 +66,17 @@ function vmOf(state: CoreState, rec: RawRecord, known: VmState | undefined, ctx:
  * `lateness` < 0: no closing by the watermark. A record whose time the clocks refuse
  * (clock/skew.ts, clock/admission.ts) changes nothing but a counter and `out.refused`.
  */
-function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreContext, out: StepOutputs, lateness: number, appendT: number | undefined): void {
-  if (appendT !== undefined) {
-    const t = judgeHostTime(state, rec, appendT, ctx, out.alerts);
+function stepRecord(
+  state: CoreState,
+  rec: RawRecord,
+  index: number,
+  ctx: CoreContext,
+  out: StepOutputs,
+  lateness: number,
+  sample: ClockSample | undefined,
+): void {
+  if (sample !== undefined) {
+    const t = judgeHostTime(state, rec, sample, ctx, out.alerts);
     if (typeof t !== 'number') {
       state.counters.clockSkew++;
       out.refused.push({ index, ...t });
@@ -116,10 +125,10 @@ function stepRecord(state: CoreState, rec: RawRecord, index: number, ctx: CoreCo
 export function step(state: CoreState, records: Iterable<RawRecord>, ctx: CoreContext, opts?: StepOptions): StepResult {
   const outputs = emptyOutputs();
   const lateness = opts?.allowedLatenessMs ?? -1;
-  const appendTime = opts?.appendTime;
+  const clockSample = opts?.clockSample;
   let index = 0;
   for (const rec of records) {
-    stepRecord(state, rec, index, ctx, outputs, lateness, appendTime?.(index));
+    stepRecord(state, rec, index, ctx, outputs, lateness, clockSample?.(index));
     index++;
   }
   return { state, outputs };

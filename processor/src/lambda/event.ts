@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { QmpipeError } from '#common/errors.js';
+import { parseSentAt, SENT_AT_HEADER, sentAtValue } from '#schemas/codecs/sentAt.js';
 
 const kafkaEventRecord = z.object({
   topic: z.string().min(1),
@@ -36,6 +37,8 @@ export interface PartitionMessage {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** The agent's send time (qmpipe-sent-at header), when the message has it. */
+  sentAt?: number | undefined;
 }
 export interface PartitionBatch {
   topic: string;
@@ -66,6 +69,7 @@ export function parseKafkaEvent(input: unknown): PartitionBatch[] {
         timestamp: r.timestamp,
         key: r.key == null ? null : Buffer.from(r.key, 'base64'),
         value: r.value == null ? null : Buffer.from(r.value, 'base64'),
+        sentAt: parseSentAt(r.headers?.find((h) => Object.hasOwn(h, SENT_AT_HEADER))?.[SENT_AT_HEADER]),
       });
     }
   }
@@ -85,7 +89,7 @@ export function toKafkaEvent(batches: PartitionBatch[], bootstrapServers = ''): 
       timestampType: 'CREATE_TIME',
       key: m.key ? m.key.toString('base64') : null,
       value: m.value ? m.value.toString('base64') : null,
-      headers: [],
+      headers: m.sentAt === undefined ? [] : [{ [SENT_AT_HEADER]: [...Buffer.from(sentAtValue(m.sentAt), 'latin1')] }],
     }));
   }
   return { eventSource: 'SelfManagedKafka', bootstrapServers, records };

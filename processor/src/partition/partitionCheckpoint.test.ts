@@ -48,6 +48,7 @@ describe('partition checkpoints', () => {
     const all = replayFile(fixturePath('qmp', transcript)).records.map((r, i) => ({
       offset: i,
       timestamp: r.t,
+      sentAt: r.t, // an agent that stamps its send time (qmpipe-sent-at), sending at once
       key: null,
       value: encodeRaw({ ...r, vm: { ...r.vm, instanceId: instanceOf(r.vm.uuid, r.vm.instanceId) } }),
     }));

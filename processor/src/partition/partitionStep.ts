@@ -43,9 +43,12 @@ export interface PartitionState {
 
 export interface InputMessage {
   offset: number;
+  /** The broker's append time on a raw topic with message.timestamp.type=LogAppendTime. */
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** The agent's clock when it sent the message (the qmpipe-sent-at header), if it said. */
+  sentAt?: number | undefined;
 }
 
 export interface PartitionOutputs {
@@ -115,8 +118,9 @@ export function processBatch(
 function stepRecord(state: PartitionState, m: InputMessage, rec: RawRecord, env: PartitionEnv, opts: StepOptions, into: StepOutputs, dlq: DeadLetter[]): void {
   let out: StepOutputs;
   try {
-    // The broker's timestamp of this record's message: its host's clock is measured against it (core/clock/skew.ts).
-    out = env.core.step(state.core, [rec], { ...opts, appendTime: () => m.timestamp }).outputs;
+    // The agent's send time against the broker's append time measures the record's host's clock (core/clock/skew.ts).
+    const sentAt = m.sentAt;
+    out = env.core.step(state.core, [rec], sentAt === undefined ? opts : { ...opts, clockSample: () => ({ sentAt, appendT: m.timestamp }) }).outputs;
   } catch (err) {
     dlq.push({ ...letterBase(state, m), code: 'PROCESSING_FAILED', reason: err instanceof Error ? err.message : String(err) });
     return;

@@ -8,7 +8,7 @@
  * A host's clock may be skewed (`--skew I=±DURATION`): its records carry its true time
  * plus the skew (as do its QEMU event times: QEMU stamps events with the host's clock),
  * and keep their order, while each message's `timestamp` stays the true time, as a topic
- * with message.timestamp.type=LogAppendTime gives.
+ * with message.timestamp.type=LogAppendTime gives; its qmpipe-sent-at is the record's (skewed) time.
  */
 import type { InputMessage, PartitionEnv, PartitionOutputs } from '#processor/partition/partitionStep.js';
 import { flushPartition, initialPartitionState, processBatch, type PartitionState } from '#processor/partition/partitionStep.js';
@@ -45,7 +45,11 @@ export function fleetMessages(hosts: readonly FleetHost[]): FleetMessage[] {
     const host = hosts[pick]!;
     const rec = host.records[next[pick]!++]!;
     const stamped = skewed(rec, host.skewMs);
-    out.push({ host: host.name, message: { offset: out.length, timestamp: rec.t, key: Buffer.from(rec.vm.uuid), value: encodeRaw(stamped) } });
+    // The agent sends at sampling time by its own (skewed) clock; the broker appends at the true time.
+    out.push({
+      host: host.name,
+      message: { offset: out.length, timestamp: rec.t, key: Buffer.from(rec.vm.uuid), value: encodeRaw(stamped), sentAt: stamped.t },
+    });
   }
 }
 

@@ -23,7 +23,7 @@ function step(input: Array<{ rec: RawRecord; appendT: number }>, state = initial
   const { outputs } = core.step(
     state,
     input.map((x) => x.rec),
-    { allowedLatenessMs: 10_000, appendTime: (i) => input[i]!.appendT },
+    { allowedLatenessMs: 10_000, clockSample: (i) => ({ sentAt: input[i]!.rec.t, appendT: input[i]!.appendT }) },
   );
   return { state, outputs, skew: state.skews.find((s) => s.host === VM.host)! };
 }
@@ -102,5 +102,34 @@ describe('a host’s clock offset against the broker', () => {
     const { outputs } = step(later, state);
     expect(state.skews.map((s) => s.host)).toEqual(['h2']);
     expect(skewAlerts(outputs.alerts)).toEqual(['h1 resolved 360']);
+  });
+});
+
+describe('the agent’s send time, not the record’s age, measures the clock', () => {
+  it('an hour of spooled backlog sent now is not a host an hour behind: nothing refused, times as stamped', () => {
+    const now = T0 + 60 * MIN;
+    const backlog = Array.from({ length: 120 }, (_, i) => sampleRec(T0 + i * 1000)); // an hour old, a correct clock
+    const state = initialState();
+    const { outputs } = createCore(defaultProcessorConfig(), { emitRates: true }).step(state, backlog, {
+      allowedLatenessMs: 10_000,
+      clockSample: (i) => ({ sentAt: now + i * 5, appendT: now + i * 5 + 20 }), // sent in one flush, 20 ms on the wire
+    });
+    expect(outputs.refused).toEqual([]);
+    expect(state.counters.clockSkew).toBe(0);
+    expect(state.skews[0]).toMatchObject({ applied: 0 });
+    expect(Math.abs(state.skews[0]!.estimate)).toBeLessThan(100);
+    expect(Math.max(...outputs.rates.map((r) => r.t))).toBe(T0 + 119_000);
+  });
+
+  it('a message without the header (an older agent) is not measured, whatever its timestamp', () => {
+    const state = initialState();
+    const recs = run(T0, 30, () => 0).map((x) => x.rec);
+    const { outputs } = createCore(defaultProcessorConfig(), { emitRates: true }).step(state, recs, {
+      allowedLatenessMs: 10_000,
+      clockSample: () => undefined,
+    });
+    expect(outputs.refused).toEqual([]);
+    expect(state.skews).toEqual([]);
+    expect(outputs.rates.length).toBeGreaterThan(0);
   });
 });

@@ -3,10 +3,13 @@
  * judged in.
  *
  * The raw topic stamps every message with the broker's append time
- * (message.timestamp.type=LogAppendTime): one clock for the whole fleet. A record's
- * `t − appendT` is its host's offset minus the record's delivery delay (batching, network,
- * a spool), and the delay is never negative, so within a stretch of time the largest
- * `t − appendT` is the closest to the offset. The estimate is the median, over the host's
+ * (message.timestamp.type=LogAppendTime): one clock for the whole fleet. The agent stamps
+ * each message with its own clock when it sends it (the qmpipe-sent-at header,
+ * schemas/src/codecs/sentAt.ts), after any time in its spool. `sentAt − appendT` is the
+ * host's offset minus the network's delay, never the record's age: an hour of spooled
+ * backlog is not a host an hour behind. The delay is never negative, so within a stretch
+ * of time the largest `sentAt − appendT` is the closest to the offset. A message without
+ * the header (an older agent) is not measured: its record time is taken as stamped. The estimate is the median, over the host's
  * last SKEW_BUCKETS buckets of SKEW_BUCKET_MS of append time that held one of its records
  * (however far apart: a silent host keeps its estimate), of each bucket's largest value:
  * one poll stamped by a clock that jumped, or one bucket of spooled records, moves one
@@ -24,9 +27,8 @@
  * following its clock, and a `clock-skew` alert (alerts/clockSkew.ts) fires for it until
  * the clock is back within.
  *
- * Limit: the broker cannot tell a slow clock from a long delay. An agent that flushes a
- * spool for more than half of SKEW_BUCKETS buckets on end looks, meanwhile, like a host
- * running that far behind.
+ * Limit: a send that takes long (a broker that accepts after retries) looks, for its
+ * bucket, like a host behind by that long; the median over buckets absorbs one.
  *
  * State: `state.skews` (plain JSON, checkpointed), looked up by host through a derived Map.
  */
@@ -36,6 +38,12 @@ import { clockSkewCheck } from '../alerts/clockSkew.js';
 import type { CoreContext } from '../context.js';
 import type { CoreState, HostSkew } from '../state/state.js';
 import type { Refusal } from './admission.js';
+
+/** One message's two clocks: the agent's when it sent it (its header), the broker's when it appended it. */
+export interface ClockSample {
+  sentAt: number;
+  appendT: number;
+}
 
 export const SKEW_BUCKET_MS = 10_000;
 export const SKEW_BUCKETS = 6;
@@ -61,9 +69,10 @@ export function hostSkew(state: CoreState, host: string): HostSkew | undefined {
  * returns the record's time in true time, or a refusal when the host is beyond the limit.
  * Raises or resolves the host's `clock-skew` alert into `alerts`.
  */
-export function judgeHostTime(state: CoreState, rec: RawRecord, appendT: number, ctx: CoreContext, alerts: Alert[]): number | Refusal {
+export function judgeHostTime(state: CoreState, rec: RawRecord, sample: ClockSample, ctx: CoreContext, alerts: Alert[]): number | Refusal {
   const cfg = ctx.config.clock;
-  const s = observeOffset(state, rec.vm.host, rec.t - appendT, appendT);
+  const appendT = sample.appendT;
+  const s = observeOffset(state, rec.vm.host, sample.sentAt - appendT, appendT);
   if (Math.abs(s.estimate - s.applied) > cfg.skewToleranceMs) s.applied = Math.abs(s.estimate) > cfg.skewToleranceMs ? s.estimate : 0;
   const beyond = Math.abs(s.estimate) > cfg.maxSkewMs;
   clockSkewCheck(s, beyond, appendT, ctx, alerts);

@@ -11,7 +11,8 @@
  * then resumes: nothing is lost and nothing is committed twice. Any instance can take a
  * partition over, because its state lives only in the checkpoint topic.
  */
-import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
+import { parseSentAt, SENT_AT_HEADER } from '#schemas/codecs/sentAt.js';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, Message } from 'kafkajs';
 import type { Logger } from '#common/log.js';
 import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { describeError } from '#common/errors.js';
@@ -138,7 +139,13 @@ export class ProcessorRuntime {
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     // Taking a partition over reads its checkpoint: the group must not drop this member meanwhile.
     const owner = await whileHeartbeating(heartbeat, () => this.owner(batch.partition));
-    const msgs: InputMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+    const msgs: InputMessage[] = batch.messages.map((m) => ({
+      offset: Number(m.offset),
+      timestamp: Number(m.timestamp),
+      key: m.key,
+      value: m.value,
+      sentAt: sentAtOf(m.headers),
+    }));
     await whileHeartbeating(heartbeat, () => this.deps.schemas.ensureKnown(msgs.map((m) => m.value)));
     // A new owner's checkpoint may be older than the committed offset the group fetched
     // from: go back to the checkpoint and replay up to the committed offset silently.
@@ -277,4 +284,10 @@ async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => 
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The agent's send time from a kafkajs message's headers (a header may repeat: the first counts). */
+function sentAtOf(headers: IHeaders | undefined): number | undefined {
+  const v = headers?.[SENT_AT_HEADER];
+  return parseSentAt(Array.isArray(v) ? v[0] : v);
 }
