@@ -16,7 +16,7 @@ export function parseTranscript(text: string): TranscriptLine[] {
   });
 }
 
-/** ../shared/fixtures/qmp/<name>, parsed. */
+/** test/fixtures/qmp/<name>, parsed. */
 export function loadFixture(name: string): TranscriptLine[] {
   return parseTranscript(readFileSync(fixturePath('qmp', name), 'utf8'));
 }

@@ -1,5 +1,5 @@
 /**
- * libvirt fidelity (CI): cut ../shared/fixtures/libvirt/qmp.jsonl at each timestamp
+ * libvirt fidelity (CI): cut test/fixtures/libvirt/qmp.jsonl at each timestamp
  * of domstats.jsonl and compare `qmpipe domstats --backing` of that prefix with what
  * libvirt 9.0's `virsh domstats --block --backing` printed at that moment:
  * - block.count and capacity exactly;

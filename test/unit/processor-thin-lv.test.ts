@@ -1,5 +1,5 @@
 /**
- * The processor on the real thin-LV transcript (../shared/fixtures/qmp/README.md):
+ * The processor on the real thin-LV transcript (test/fixtures/qmp/README.md):
  * a qcow2 on a 96 MiB loop "LV", the guest writing 8 MiB/s until ENOSPC pauses it,
  * the LV grown by 64 MiB, a live snapshot, then an active block-commit that fills
  * the base until it hits ENOSPC. Default config (the watermark uses its ratio form

@@ -1,7 +1,7 @@
 /**
  * libvirt fidelity: cut the libvirt-managed VM's QMP transcript at each
  * `virsh domstats --block --backing` timestamp and compare our chain with libvirt's
- * block.N.* (../shared/fixtures/libvirt/README.md). count, capacity, path and the
+ * block.N.* (test/fixtures/libvirt/README.md). count, capacity, path and the
  * block device's physical must be equal; allocation within 8 MiB (one second of guest
  * writes: the two reads are not atomic). A file layer's physical is its actual-size
  * (allocated blocks), which grows with those same writes, so it gets the same

@@ -1,5 +1,5 @@
 /**
- * The transcript format (../shared/fixtures/qmp/README.md), one JSON object a line:
+ * The transcript format (test/fixtures/qmp/README.md), one JSON object a line:
  *
  *   {"t": <epoch ms>, "dir": "out" | "in" | "host", "msg": {...}}
  *
