@@ -8,10 +8,11 @@
  * VM a false `stale` and cost it 27 of its 77 rollup rows; +6m dead-lettered the kvm host as
  * CLOCK_AHEAD with no alert; −90 s lost 134 of the kvm VM's 268 rows.
  */
+import { captureStdio } from '#test/support/captureStdio.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run as replay } from '#tools/replay/command.js';
 import { fixturePath } from '../support/fixtures.js';
 
@@ -35,30 +36,14 @@ const kvmAlongside = (() => {
   return file;
 })();
 
-let stdout = '';
-let stderr = '';
-beforeAll(() => {
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    stderr += String(s);
-    return true;
-  });
-});
-afterAll(() => vi.restoreAllMocks());
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-});
+const io = captureStdio();
 
 type Line = Record<string, unknown> & { kind: string };
 
 async function lines(argv: string[]): Promise<Line[]> {
-  stdout = '';
+  io.stdout = '';
   expect(await replay([...argv, '--emit', 'alerts,rollups,deadletters'])).toBe(0);
-  return stdout
+  return io.stdout
     .trim()
     .split('\n')
     .filter(Boolean)
@@ -111,7 +96,7 @@ describe('two hosts on one partition, the second one’s clock off', () => {
       expect(skewAlerts.map((a) => [a.host, a.vm, a.state, a.severity, a.value])).toEqual([['host-2', '', 'firing', 'critical', skew === '+6m' ? 360 : -360]]);
       expect(outputsOf(run, 'host-1')).toEqual(thinAlone);
       expect(run.filter((l) => l.host === 'host-2' && l.kind === 'rollup')).toEqual([]);
-      const done = JSON.parse(stderr.trim().split('\n').at(-1)!) as { msg: string; deadLetters: number; counters: Record<string, number> };
+      const done = JSON.parse(io.stderr.trim().split('\n').at(-1)!) as { msg: string; deadLetters: number; counters: Record<string, number> };
       expect(done).toMatchObject({ msg: 'replay done', deadLetters: 22, counters: { clockSkew: 22, clockAhead: 0 } });
     },
   );
@@ -122,14 +107,14 @@ describe('qmpipe replay with several transcripts', () => {
     const run = await lines([THIN, kvmAlongside, '--host', 'a,b']);
     expect(new Set(run.map((l) => l.host))).toEqual(new Set(['a', 'b']));
     expect(await replay([THIN, kvmAlongside, '--skew', '3=+1m'])).toBe(2);
-    expect(stderr).toMatch(/no transcript 3/);
+    expect(io.stderr).toMatch(/no transcript 3/);
     expect(await replay([THIN, kvmAlongside, '--skew', '2=1m'])).toBe(2);
     expect(await replay([THIN, kvmAlongside, '--host', 'a'])).toBe(2);
   });
 
   it('--help documents several transcripts and --skew', async () => {
     expect(await replay(['--help'])).toBe(0);
-    expect(stdout).toMatch(/--skew I=±DURATION/);
-    expect(stdout).toMatch(/LogAppendTime/);
+    expect(io.stdout).toMatch(/--skew I=±DURATION/);
+    expect(io.stdout).toMatch(/LogAppendTime/);
   });
 });

@@ -1,32 +1,19 @@
 /** `qmpipe replay` and `qmpipe domstats` as users call them: output contract, bad input, malformed lines. */
+import { captureStdio } from '#test/support/captureStdio.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packageRoot } from '#common/paths.js';
 import { fixturePath } from '../support/fixtures.js';
 import { run as domstats } from '#tools/domstats/command.js';
 import { run as replay } from '#tools/replay/command.js';
 
-let stdout = '';
-let stderr = '';
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    stderr += String(s);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureStdio();
 
 const thin = fixturePath('qmp', 'thin-lv-enospc-commit.jsonl');
 const jsonLines = () =>
-  stdout
+  io.stdout
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -43,7 +30,7 @@ describe('qmpipe replay', () => {
     expect(rate.vm).toBe('cap-thin');
     expect(lines.some((l) => l.series === 'block.vda.wr.bytes' && l.unit === 'bytes/s')).toBe(true);
     expect(lines.filter((l) => l.kind === 'alert' && l.type === 'paused-enospc').map((l) => l.state)).toEqual(['firing', 'resolved']);
-    expect(JSON.parse(stderr.trim().split('\n').at(-1)!)).toMatchObject({ msg: 'replay done', malformed: 0, ticks: 41 });
+    expect(JSON.parse(io.stderr.trim().split('\n').at(-1)!)).toMatchObject({ msg: 'replay done', malformed: 0, ticks: 41 });
   });
 
   it('--emit selects kinds (samples, rollups too)', async () => {
@@ -58,18 +45,18 @@ describe('qmpipe replay', () => {
     const file = join(tmp, 'dirty.jsonl');
     writeFileSync(file, dirty.join('\n'));
     expect(await replay([thin, '--emit', 'alerts'])).toBe(0);
-    const clean = stdout;
-    stdout = '';
-    stderr = '';
+    const clean = io.stdout;
+    io.stdout = '';
+    io.stderr = '';
     expect(await replay([file, '--emit', 'alerts'])).toBe(0);
-    expect(stdout).toBe(clean);
-    expect(JSON.parse(stderr.trim())).toMatchObject({ malformed: 16 });
+    expect(io.stdout).toBe(clean);
+    expect(JSON.parse(io.stderr.trim())).toMatchObject({ malformed: 16 });
   });
 
   it('fails with a clear message on a file that is not a transcript', async () => {
     expect(await replay([join(packageRoot(), 'package.json')])).toBe(1);
-    expect(stderr).toMatch(/^qmpipe replay: not a QMP transcript/);
-    expect(stdout).toBe('');
+    expect(io.stderr).toMatch(/^qmpipe replay: not a QMP transcript/);
+    expect(io.stdout).toBe('');
   });
 
   it('rejects bad usage and bad config with the zod path', async () => {
@@ -78,7 +65,7 @@ describe('qmpipe replay', () => {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ alerts: { watermark: { warningRatio: 2 } } }));
     expect(await replay([thin, '--config', bad])).toBe(2);
-    expect(stderr).toContain('alerts.watermark.warningRatio');
+    expect(io.stderr).toContain('alerts.watermark.warningRatio');
   });
 
   it('accepts the processor runtime config (its core section)', async () => {
@@ -90,23 +77,23 @@ describe('qmpipe replay', () => {
 describe('qmpipe domstats', () => {
   it('prints virsh domstats layout of the latest sample, top only without --backing', async () => {
     expect(await domstats([thin])).toBe(0);
-    expect(stdout.split('\n').slice(0, 4)).toEqual([
+    expect(io.stdout.split('\n').slice(0, 4)).toEqual([
       "Domain: 'cap-thin'",
       '  block.count=1',
       '  block.0.name=vda',
       '  block.0.path=/var/lib/qmpipe-test/top.qcow2',
     ]);
-    stdout = '';
+    io.stdout = '';
     expect(await domstats([thin, '--backing'])).toBe(0);
-    expect(stdout).toContain('  block.count=2\n');
-    expect(stdout).toContain('  block.1.path=/dev/loop2\n');
+    expect(io.stdout).toContain('  block.count=2\n');
+    expect(io.stdout).toContain('  block.1.path=/dev/loop2\n');
   });
 
   it('fails clearly on bad input', async () => {
     expect(await domstats([join(packageRoot(), 'package.json')])).toBe(1);
-    expect(stderr).toMatch(/not a QMP transcript/);
+    expect(io.stderr).toMatch(/not a QMP transcript/);
     expect(await domstats([])).toBe(2);
     expect(await domstats([thin, '--until', '5'])).toBe(1);
-    expect(stderr).toContain('no complete sample');
+    expect(io.stderr).toContain('no complete sample');
   });
 });
