@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '#common/paths.js';
+import type { StatLine } from '#tools/stats/statLines.js';
 import { startTestVm, type TestVm } from './helpers/index.js';
 import { libvirtUnavailable, startLibvirtd, startTestDomain, stopLibvirtd, type LibvirtDaemon, type TestDomain } from './libvirt-support.js';
 
@@ -20,17 +21,7 @@ if (noKvm) console.log(`[stats-live] skipped: ${noKvm}`);
 const libvirtMissing = noKvm ?? libvirtUnavailable();
 if (!noKvm && libvirtMissing) console.log(`[stats-live] libvirt case skipped: ${libvirtMissing}`);
 
-interface JsonStat {
-  target: string;
-  provider: string;
-  instance: string;
-  name: string;
-  type: string;
-  unit: string | null;
-  base: number;
-  exponent: number;
-  value: number | boolean | number[];
-}
+type JsonStat = StatLine;
 
 async function stats(args: string[]): Promise<JsonStat[]> {
   const { stdout } = await run(process.execPath, [bin, 'stats', ...args, '--json'], { timeout: 30_000 });
