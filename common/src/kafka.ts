@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import { kafkaLogLevel } from './kafkaLogLevels.js';
 import type { Logger } from './log.js';
 
 /** What a client needs to connect (the parsed `kafka` section of any app's config). */
@@ -18,13 +19,16 @@ export interface KafkaConnection {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
 }
 
+/** Every client's retry policy (consumers and producers inherit it); its `retries` tells kafkaLogCreator which attempt is the last. */
+export const KAFKA_RETRY = { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 } as const;
+
 export function kafkaClientConfig(cfg: KafkaConnection, logCreator?: KafkaJsConfig['logCreator']): KafkaJsConfig {
   const out: KafkaJsConfig = {
     clientId: cfg.clientId,
     brokers: cfg.brokers,
     connectionTimeout: cfg.connectionTimeoutMs,
     requestTimeout: cfg.requestTimeoutMs,
-    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
+    retry: KAFKA_RETRY,
     logLevel: logLevel.WARN,
   };
   if (logCreator) out.logCreator = logCreator;
@@ -42,25 +46,16 @@ function tlsOptions(t: NonNullable<KafkaConnection['tls']>): ConnectionOptions {
 }
 
 /**
- * kafkajs messages that are expected and handled by our code, logged at debug:
- * - CONCURRENT_TRANSACTIONS: retried (kafkajs itself, or our transaction retry);
- * - the idempotent-retries warning: a transaction that fails is aborted and the
- *   partition rolls back to its checkpoint, so bounded retries cannot break exactly-once;
- * - the v2 partitioner notice: producers use the default (murmur2) partitioner on purpose.
+ * Routes kafkajs's own logs into our structured logger, each at the level that means
+ * something to an operator (kafkaLogLevels.ts: error only for what needs acting on).
  */
-const EXPECTED = [/another concurrent operation on the same transaction/, /Limiting retries for the idempotent producer/, /switched default partitioner/];
-
-/** Routes kafkajs's own logs into our structured logger (warn and error only; expected ones at debug). */
 export function kafkaLogCreator(log: Logger): logCreator {
-  return () =>
-    ({ namespace, level, log: entry }) => {
-      const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-      delete fields.timestamp;
-      delete fields.logger;
-      const f = { kafkajs: namespace, ...fields };
-      const text = `${message} ${String(fields.error ?? '')}`;
-      if (EXPECTED.some((re) => re.test(text))) log.debug(message, f);
-      else if (level === logLevel.ERROR) log.error(message, f);
-      else if (level === logLevel.WARN) log.warn(message, f);
-    };
+  return () => (entry) => {
+    const level = kafkaLogLevel(entry, KAFKA_RETRY.retries);
+    if (level === null) return;
+    const { message, ...fields } = entry.log as { message: string } & Record<string, unknown>;
+    delete fields.timestamp;
+    delete fields.logger;
+    log[level](message, { kafkajs: entry.namespace, ...fields });
+  };
 }

@@ -83,11 +83,7 @@ async function endOffsets(kafka: kafkajs.Kafka, o: TailerOptions): Promise<Map<s
 }
 
 export async function startTailer(o: TailerOptions, handlers: TailHandlers): Promise<Tailer> {
-  // kafkajs logs errors it retries (e.g. "group coordinator not available" while a fresh
-  // broker creates __consumer_offsets) at ERROR: they are warnings here; what the caller
-  // gives up on, it logs as an error.
-  const kjs = o.log.child({ component: 'kafkajs' });
-  const kafka = new kafkajs.Kafka(kafkaClientConfig(o.kafka, kafkaLogCreator({ ...kjs, error: kjs.warn })));
+  const kafka = new kafkajs.Kafka(kafkaClientConfig(o.kafka, kafkaLogCreator(o.log.child({ component: 'kafkajs' }))));
   const ends = o.from === 'now' ? new Map<string, number>() : await endOffsets(kafka, o);
   const pending = new Map(ends);
   let caughtUp = false;
