@@ -143,7 +143,10 @@ export type RawBody =
 /** The decoded record of the raw topic. */
 export interface RawRecord {
   vm: VmIdentity;
+  /** Per VM and agent run: 0, 1, 2, ... with no gap (agent/src/poller/recordStream.ts). */
   seq: number;
+  /** The agent run that numbered `seq` (random per poll loop); absent from agents before run ids. */
+  runId?: string;
   t: number;
   body: RawBody;
 }

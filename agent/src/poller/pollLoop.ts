@@ -14,7 +14,8 @@
  *
  * Ordering: events, snapshots, samples and notices are published to the sink in the
  * order they happen, with one `seq` counter per VM uuid (the Kafka key) for the
- * agent's lifetime: 0, 1, 2, ... with no gaps, across reconnects (recordStream.ts).
+ * loop's lifetime, its run (`runId`, random per loop): 0, 1, 2, ... with no gaps,
+ * across reconnects (recordStream.ts).
  * Events pass the per-VM cap (eventBudget.ts); what it refuses is counted and summed up
  * in an `events-suppressed` notice with the next tick.
  *

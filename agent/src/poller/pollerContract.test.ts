@@ -159,6 +159,21 @@ describe.each<Source>(['socket', 'libvirt qmp', 'libvirt stats'])('the poll loop
     expect(k.indexOf('notice:disconnected')).toBeLessThan(k.lastIndexOf('notice:connected'));
     expect(r.records.map((x) => x.seq)).toEqual(r.records.map((_, i) => i));
     expect(new Set(r.records.map((x) => x.vm.uuid))).toEqual(new Set([dom.uuid]));
+    expect(new Set(r.records.map((x) => x.runId)).size).toBe(1); // a reconnect is the same run
+  });
+
+  it('numbers each run from 0 under its own run id: a restarted poller (an agent restart) starts a new run', async () => {
+    const first = started(source);
+    await until('two samples', () => count(first, 'Sample') >= 2);
+    await first.poller.stop();
+    const second = started(source);
+    await until('two samples', () => count(second, 'Sample') >= 2);
+    const runOf = (r: Rig) => [...new Set(r.records.map((x) => x.runId))];
+    expect(runOf(first)).toHaveLength(1);
+    expect(runOf(second)).toHaveLength(1);
+    expect(runOf(first)[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(runOf(second)[0]).not.toBe(runOf(first)[0]);
+    expect(second.records.map((x) => x.seq)).toEqual(second.records.map((_, i) => i));
   });
 
   it('publishes nothing once stop() resolved, not the tick in flight nor a later event', async () => {

@@ -68,5 +68,5 @@ describe('Avro block counts are checked against the bytes left', () => {
 /** A raw record in the writer's wire shape (union branch by full name). */
 function encodeRawFields(): Record<string, unknown> {
   const r = { ...sampleRec(1_000), seq: 1 };
-  return { vm: r.vm, seq: r.seq, t: r.t, body: { 'qmpipe.raw.Sample': r.body.value } };
+  return { vm: r.vm, seq: r.seq, runId: null, t: r.t, body: { 'qmpipe.raw.Sample': r.body.value } };
 }

@@ -7,7 +7,7 @@ import { SingleObjectCodec, loadSchema } from './avro.js';
 import type { RawBody, RawRecord } from '../types.js';
 
 const NS = 'qmpipe.raw.';
-type Wire = Omit<RawRecord, 'body'> & { body: Record<string, unknown> };
+type Wire = Omit<RawRecord, 'body' | 'runId'> & { runId: string | null; body: Record<string, unknown> };
 
 let codec: SingleObjectCodec<Wire> | undefined;
 
@@ -18,7 +18,7 @@ export function rawCodec(): SingleObjectCodec<Wire> {
 }
 
 export function encodeRaw(rec: RawRecord): Buffer {
-  return rawCodec().encode({ vm: rec.vm, seq: rec.seq, t: rec.t, body: { [NS + rec.body.kind]: rec.body.value } });
+  return rawCodec().encode({ vm: rec.vm, seq: rec.seq, runId: rec.runId ?? null, t: rec.t, body: { [NS + rec.body.kind]: rec.body.value } });
 }
 
 export function decodeRaw(buf: Buffer): RawRecord {
@@ -28,5 +28,7 @@ export function decodeRaw(buf: Buffer): RawRecord {
     body = { kind: name.slice(NS.length), value: wire.body[name] } as RawBody;
     break;
   }
-  return { vm: wire.vm, seq: wire.seq, t: wire.t, body: body! };
+  // No runId (an agent before run ids): left absent, never an empty name.
+  if (wire.runId === null) return { vm: wire.vm, seq: wire.seq, t: wire.t, body: body! };
+  return { vm: wire.vm, seq: wire.seq, runId: wire.runId, t: wire.t, body: body! };
 }

@@ -1,7 +1,9 @@
 /**
  * raw.avsc evolves so that processors upgraded first keep decoding what agents not yet
  * upgraded write. The chain element's `capacity` became nullable (unknown is not zero):
- * a record of the previous writer schema (`capacity: long`) decodes with its value.
+ * a record of the previous writer schema (`capacity: long`) decodes with its value. The
+ * record's `runId` was added (optional, default null): an older agent's record decodes
+ * without one.
  */
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
@@ -36,9 +38,35 @@ describe('raw.avsc: chain capacity is nullable', () => {
     const previous = avro.Type.forSchema(withFieldType(loadSchema('raw').schema(), 'capacity', 'long') as avro.Schema);
     const reader = new SingleObjectCodec(loadSchema('raw'));
     reader.addWriter(previous);
-    const wire = { vm: rec.vm, seq: rec.seq, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
+    const wire = { vm: rec.vm, seq: rec.seq, runId: null, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
     const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
     const got = reader.decode(buf) as { body: Record<string, { blockDevices: Array<{ chain: Array<{ capacity: unknown }> }> }> };
     expect(got.body['qmpipe.raw.Sample']!.blockDevices[0]!.chain[0]!.capacity).toBe(268435456);
+  });
+});
+
+/** `schema` without its top-level field `name` (a deep copy). */
+function withoutField(schema: unknown, name: string): unknown {
+  const s = JSON.parse(JSON.stringify(schema)) as { fields: Array<{ name: string }> };
+  s.fields = s.fields.filter((f) => f.name !== name);
+  return s;
+}
+
+describe('raw.avsc: the run id', () => {
+  const rec = { ...sampleRec(1_000), seq: 7 };
+
+  it('round-trips a run id, and a record without one decodes without one', () => {
+    expect(decodeRaw(encodeRaw({ ...rec, runId: 'c0ffee00-0000-4000-8000-000000000001' })).runId).toBe('c0ffee00-0000-4000-8000-000000000001');
+    expect('runId' in decodeRaw(encodeRaw(rec))).toBe(false);
+  });
+
+  it('decodes a record of the writer schema before run ids', () => {
+    const previous = avro.Type.forSchema(withoutField(loadSchema('raw').schema(), 'runId') as avro.Schema);
+    const reader = new SingleObjectCodec(loadSchema('raw'));
+    reader.addWriter(previous);
+    const wire = { vm: rec.vm, seq: rec.seq, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
+    const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
+    const got = reader.decode(buf) as { seq: number; runId: unknown };
+    expect([got.seq, got.runId]).toEqual([7, null]);
   });
 });
