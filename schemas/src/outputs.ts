@@ -60,7 +60,8 @@ export interface Alert {
   pausedMs: number | null;
 }
 
-export type RollupKind = 'gauge' | 'counter' | 'histogram' | 'chain';
+/** `records`: a VM's records in the window (count), those missing from its seq (increase), new agent runs (resets). */
+export type RollupKind = 'gauge' | 'counter' | 'histogram' | 'chain' | 'records';
 
 /** One series aggregated over one tumbling window (the row layout of issue 5's rollup objects). */
 export interface Rollup {

@@ -21,6 +21,7 @@ import { refusal } from './clock/admission.js';
 import { noteHost, watermarkBoundary } from './clock/hosts.js';
 import { judgeHostTime, type ClockSample } from './clock/skew.js';
 import { resetInstance } from './vm/instance.js';
+import { stepSequence } from './vm/sequence.js';
 import type { ProcessorConfig } from '#schemas/config/processor.js';
 
 export interface StepResult {
@@ -116,9 +117,11 @@ function stepRecord(
   }
   vm = vmOf(state, rec, vm, ctx, out);
   if (rec.t > vm.lastRecordT) vm.lastRecordT = rec.t;
-  if (body.kind === 'Sample') stepSample({ state, vm, t: rec.t, ctx, out }, body.value);
-  else if (body.kind === 'QmpEvent') stepEvent({ state, vm, t: rec.t, ctx, out }, body.value);
+  const scope = { state, vm, t: rec.t, ctx, out };
+  if (body.kind === 'Sample') stepSample(scope, body.value);
+  else if (body.kind === 'QmpEvent') stepEvent(scope, body.value);
   else if (body.kind === 'StatsSchemaSnapshot') vm.schemaHash = body.value.hash;
+  stepSequence(scope, rec.runId, rec.seq);
   if (lateness >= 0 && out.rollups.length > mark) out.lateRollups += dropLateRows(out.rollups, mark, before);
 }
 

@@ -5,6 +5,8 @@ import { fixturePath } from '#test/support/fixtures.js';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { encodeRaw, decodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '../core/step.js';
+import { nameTable } from '#common/names.js';
+import { unknownSeq, type VmState } from '../core/state/state.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './partitionCheckpoint.js';
 import { flushPartition, initialPartitionState, processBatch, type InputMessage, type PartitionState } from './partitionStep.js';
 
@@ -57,11 +59,19 @@ describe('partition checkpoints', () => {
     // An older release measured no host clock against the broker: restored, none is measured yet.
     expect(old.core.skews).toEqual([]);
     expect(ours.core.skews.map((s) => [s.host, s.estimate, s.applied])).toEqual([['replay', 0, 0]]);
-    const unmeasured = (p: PartitionState) => ({ ...p, core: { ...p.core, skews: [] } });
+    // Nor did it keep any VM's record sequence: restored, nothing is known of one yet.
+    const unmeasured = (p: PartitionState) => {
+      const vms = nameTable<VmState>();
+      for (const [uuid, vm] of Object.entries(p.core.vms)) vms[uuid] = { ...vm, seq: unknownSeq() };
+      const counters = { ...p.core.counters, recordsMissing: 0, recordsDuplicate: 0, agentRuns: 0 };
+      return { ...p, core: { ...p.core, skews: [], vms, counters } };
+    };
+    expect(Object.values(old.core.vms).map((vm) => vm.seq)).toEqual(Object.values(old.core.vms).map(() => unknownSeq()));
     expect(old).toEqual(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where)); // the same state, field for field
     const fromOld = processBatch(old, all, e());
     const fromOurs = processBatch(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where), all, e());
     expect(fromOld.outputs).toEqual(fromOurs.outputs);
+    expect(fromOld.state.core.counters.recordsMissing).toBe(0); // the first record after the restore is no gap
     expect(encodeCheckpoint(fromOld.state)).toEqual(encodeCheckpoint(fromOurs.state));
     const closed = flushPartition(fromOld.state, e());
     expect(closed).toEqual(flushPartition(fromOurs.state, e()));

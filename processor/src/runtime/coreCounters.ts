@@ -3,7 +3,9 @@
  * evicted or reset, per partition. They live in the partition's state (checkpointed, so
  * an instance that takes a partition over goes on counting from there): exported as
  * gauges `processor_core_counter{partition, counter}`, with the rollup rows that came
- * after their window was written (`lateRollupRows`). A drop is logged once per partition
+ * after their window was written (`lateRollupRows`). Records lost before the core (a VM's seq
+ * skipping within an agent run: `recordsMissing`, core/vm/sequence.ts) count as a drop; per VM
+ * they are in the rollups' `records` rows, not in labels here. A drop is logged once per partition
  * and reason, when it first shows, never per record. Each host's measured clock offset
  * (core/clock/skew.ts) is `processor_host_clock_skew_seconds{partition, host}`, while the
  * partition's state holds the host.
@@ -22,6 +24,7 @@ export const DROPS = new Set([
   'clockBehind',
   'clockSkew',
   'lateRollupRows',
+  'recordsMissing',
 ]);
 
 export class CoreCounterExport {

@@ -30,6 +30,7 @@ import { closeWindowsUntil, hasWindowDue } from './rollup.js';
 import { prevOf } from '../series/seriesBlock.js';
 import type { RecordScope } from '../scope.js';
 import type { CoreState } from '../state/state.js';
+import { closeSequenceWindows } from '../vm/sequence.js';
 
 /**
  * Run after a record moved the watermark boundary (clock/hosts.ts: the finest window
@@ -53,6 +54,7 @@ function closeVmWindows(scope: RecordScope, until: number): void {
     const list = vm.chains[dev]!;
     for (let i = 0; i < list.length; i++) closeChainWindowsUntil(scope, list[i]!, chainSeries(dev, i), until);
   }
+  closeSequenceWindows(scope, until);
 }
 
 /**

@@ -39,6 +39,12 @@ export interface CoreCounters {
   clockBehind: number;
   /** Records refused: their host's clock is more than clock.maxSkewMs off the broker's (clock/skew.ts). */
   clockSkew: number;
+  /** Records a VM's seq skipped within one agent run: lost between agent and core (vm/sequence.ts). */
+  recordsMissing: number;
+  /** Records whose seq was not above their run's last one: re-sent or out of order (still processed). */
+  recordsDuplicate: number;
+  /** Records that began a new agent run of their VM (an agent restart), not counted as a gap. */
+  agentRuns: number;
 }
 
 /** One host's clock as its admitted records tell it (clock/hosts.ts). */
@@ -66,6 +72,27 @@ export interface HostSkew {
   lastAppendT: number;
   /** The host's clock-skew alert, while firing. */
   alerts: AlertTable;
+}
+
+/** One resolution's window of a VM's records (vm/sequence.ts); start -1: none open. */
+export interface RecordWindow {
+  start: number;
+  /** Records of the VM that came. */
+  records: number;
+  /** Records its seq skipped. */
+  missing: number;
+  /** New agent runs begun. */
+  runs: number;
+}
+
+/** A VM's record sequence: the agent run and the highest seq seen of it. */
+export interface SeqState {
+  /** The run id ('' for an agent without run ids). */
+  run: string;
+  /** The highest seq seen in `run`; -1 nothing known (a new VM, a restored older checkpoint). */
+  last: number;
+  /** Per resolution, created as the first record comes. */
+  win: RecordWindow[];
 }
 
 /** A chain element's open window. Numbers only (no nulls: fields stay unboxed doubles); -1 / NO_FREE = none. */
@@ -146,6 +173,7 @@ export interface VmState {
   pause: PauseState | null;
   /** Series this VM holds (counted against the cap). */
   series: number;
+  seq: SeqState;
 }
 
 export interface CoreState {
@@ -188,6 +216,9 @@ export function initialState(): CoreState {
       clockAhead: 0,
       clockBehind: 0,
       clockSkew: 0,
+      recordsMissing: 0,
+      recordsDuplicate: 0,
+      agentRuns: 0,
     },
   };
 }
@@ -213,7 +244,13 @@ export function newVm(host: string, name: string, uuid: string, instanceId: stri
     firing: 0,
     pause: null,
     series: 0,
+    seq: unknownSeq(),
   };
+}
+
+/** A VM's sequence with nothing known yet: its next record is never a gap. */
+export function unknownSeq(): SeqState {
+  return { run: '', last: -1, win: [] };
 }
 
 /**

@@ -15,17 +15,19 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
-import { withNameTables, type CoreState } from './state.js';
+import { unknownSeq, withNameTables, type CoreState } from './state.js';
 import { hostsFromVms } from '../clock/hosts.js';
 
 const MARK = '\u0001';
 /**
- * 4: hosts' clock offsets against the broker (`skews`) and the CLOCK_SKEW counter (earlier
+ * 5: each VM's record sequence (`seq`: agent run, last seq, record windows) and the
+ * recordsMissing, recordsDuplicate and agentRuns counters (earlier versions restore with
+ * nothing known yet: a VM's next record is never a gap). 4: hosts' clock offsets against the broker (`skews`) and the CLOCK_SKEW counter (earlier
  * versions restore with none measured yet). 3: host clocks (`hosts`) and the clock refusal counters (version 2 restores with each
  * host's clock taken from its VMs); chain elements count as series (added on restore). 2: window fields named minBase, maxPeak, sum,
  * prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms).
  */
-const VERSION = 4;
+const VERSION = 5;
 const V1_WINDOW_FIELDS: Readonly<Record<string, string>> = { a: 'minBase', b: 'maxPeak', c: 'sum', pv: 'prevPeak', n: 'samples', ms: 'rateMs' };
 const INT_LIMIT = 2 ** 50;
 
@@ -152,7 +154,6 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
-  if (version >= 4) return withNameTables(state);
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
   if (version < 3) {
     // Chain elements count against the series caps since version 3.
@@ -165,6 +166,13 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     const { v, clock, hosts: _none, ...rest } = state;
     state = { v, clock, hosts: hostsFromVms(state), ...rest, counters: { ...state.counters, clockAhead: 0, clockBehind: 0 } };
   }
-  const { v, clock, hosts, skews: _none, ...rest } = state;
-  return withNameTables({ v, clock, hosts, skews: [], ...rest, counters: { ...state.counters, clockSkew: 0 } });
+  if (version < 4) {
+    const { v, clock, hosts, skews: _none, ...rest } = state;
+    state = { v, clock, hosts, skews: [], ...rest, counters: { ...state.counters, clockSkew: 0 } };
+  }
+  if (version < 5) {
+    for (const vm of Object.values(state.vms)) vm.seq = unknownSeq();
+    state = { ...state, counters: { ...state.counters, recordsMissing: 0, recordsDuplicate: 0, agentRuns: 0 } };
+  }
+  return withNameTables(state);
 }

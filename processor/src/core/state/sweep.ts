@@ -15,6 +15,7 @@ import { prevOf } from '../series/seriesBlock.js';
 import type { CoreState, VmState } from './state.js';
 import { hostNow, sweepHosts } from '../clock/hosts.js';
 import { sweepSkews } from '../clock/skew.js';
+import { closeSequenceWindows } from '../vm/sequence.js';
 
 /** Closes every window of the VM; unless `keep`, also resolves its alerts and forgets it (TTL eviction). */
 export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: StepOutputs, opts: { keep: boolean }): void {
@@ -26,6 +27,7 @@ export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: St
   for (const [dev, list] of Object.entries(vm.chains)) {
     list.forEach((cs, i) => flushChainWindows(scope, cs, chainSeries(dev, i)));
   }
+  closeSequenceWindows(scope);
   if (opts.keep) return;
   resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts);
   vm.firing = 0;
