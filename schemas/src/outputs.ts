@@ -73,7 +73,7 @@ export interface Rollup {
   series: string;
   type: RollupKind;
   unit: string;
-  /** Samples (gauges, chain) or intervals (counters, histograms) aggregated. */
+  /** Samples (gauges, chain) or intervals (counters, histograms) aggregated; records rows: the records that came. */
   count: number;
   min: number | null;
   max: number | null;

@@ -10,14 +10,14 @@ CREATE EXTERNAL TABLE IF NOT EXISTS qmpipe_rollups (
   vm             string    COMMENT 'VM name',
   vm_uuid        string    COMMENT 'VM UUID (the raw topic key)',
   series         string    COMMENT 'dotted series name (libvirt domstats vocabulary)',
-  kind           string    COMMENT 'gauge | counter | histogram | chain',
+  kind           string    COMMENT 'gauge | counter | histogram | chain | records',
   unit           string,
-  `count`        bigint    COMMENT 'points folded into the row',
+  `count`        bigint    COMMENT 'points folded into the row (records: records of the VM that came)',
   `min`          double, `max` double, `avg` double, `last` double,
-  increase       double    COMMENT 'counter: sum of deltas across resets',
+  increase       double    COMMENT 'counter: sum of deltas across resets; records: records missing from the seq of the VM',
   mean_rate      double    COMMENT 'counter: increase / covered seconds',
   peak_rate      double    COMMENT 'counter: highest per-interval rate',
-  resets         bigint    COMMENT 'counter resets seen in the window',
+  resets         bigint    COMMENT 'counter resets seen in the window; records: agent runs begun (restarts)',
   p50 double, p90 double, p99 double,
   buckets        string    COMMENT 'histogram: merged bucket deltas as a JSON array',
   max_allocation double    COMMENT 'chain: highest allocation (bytes)',
@@ -54,3 +54,8 @@ TBLPROPERTIES (
 --        max(max_allocation) AS max_allocation
 -- FROM qmpipe_rollups WHERE resolution = '1m' AND "date" = '2026-11-22'
 -- GROUP BY vm, window_start ORDER BY window_start;
+
+-- Example: records lost between agent and processor, per VM and hour.
+-- SELECT vm, window_start, "count" AS records, increase AS missing, resets AS agent_restarts
+-- FROM qmpipe_rollups WHERE resolution = '1h' AND kind = 'records' AND increase > 0 AND "date" = '2026-11-22'
+-- ORDER BY missing DESC;
