@@ -30,7 +30,7 @@ function newerWriter(): avro.Type {
 }
 
 function encodeNewer(type: avro.Type, r: RawRecord): Buffer {
-  const wire = { vm: r.vm, seq: r.seq, t: r.t, body: { [`qmpipe.raw.${r.body.kind}`]: r.body.value }, agentBuild: '0.2.0' };
+  const wire = { vm: r.vm, seq: r.seq, runId: r.runId ?? null, t: r.t, body: { [`qmpipe.raw.${r.body.kind}`]: r.body.value }, agentBuild: '0.2.0' };
   return Buffer.concat([MAGIC, fingerprintOf(type), type.toBuffer(wire)]);
 }
 
