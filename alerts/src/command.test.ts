@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '#common/errors.js';
-import { flagOptions } from './command.js';
+import { captureStdio } from '#test/support/captureStdio.js';
+import { flagOptions, run } from './command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions, validForMs } from './config.js';
 
 const options = {
@@ -78,6 +79,25 @@ describe('qmpipe alerts forward options', () => {
     [['--alertmanager', 'http://am', '--json'], /--json is not an option of 'alerts forward'/],
   ])('%j is refused', (argv, msg) => {
     expect(() => parseForwardOptions(flagOptions('forward', values(argv)), env)).toThrow(msg);
+  });
+});
+
+describe('qmpipe alerts forward --check (the systemd unit is checked this way)', () => {
+  const io = captureStdio();
+
+  it('validates the flags and the environment, then exits without connecting', async () => {
+    vi.stubEnv('QMPIPE_KAFKA_BROKERS', 'k:1');
+    expect(await run(['forward', '--alertmanager', 'http://127.0.0.1:9093', '--check'])).toBe(0);
+    expect(io.stdout).toBe('options ok\n');
+    vi.unstubAllEnvs();
+  });
+
+  it('exits 2 naming the bad option', async () => {
+    vi.stubEnv('QMPIPE_KAFKA_BROKERS', 'k:1');
+    expect(await run(['forward', '--alertmanager', 'ftp://am', '--check'])).toBe(2);
+    expect(io.stdout).toBe('');
+    expect(io.stderr).toMatch(/alertmanager: an http/);
+    vi.unstubAllEnvs();
   });
 });
 

@@ -42,6 +42,7 @@ forward   posts alerts to Alertmanager (POST <URL>/api/v2/alerts): reads the top
 Common:
   --brokers H:P[,..]       Kafka bootstrap brokers (default: env QMPIPE_KAFKA_BROKERS)
   --topic NAME             alerts topic (default qmpipe.alerts)
+  --check                  validate the options (flags and environment) and exit
   -h, --help               this help
 
 Environment: QMPIPE_KAFKA_BROKERS, QMPIPE_KAFKA_SASL_MECHANISM, QMPIPE_KAFKA_SASL_USERNAME,
@@ -59,6 +60,7 @@ const options = {
   'resend-interval': { type: 'string' },
   'resolved-horizon': { type: 'string' },
   'generator-url': { type: 'string' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -115,8 +117,15 @@ function exitSoon(code: number): number {
   return code;
 }
 
+/** `--check`: the options validated (a ConfigError or UsageError has been thrown otherwise). */
+function optionsOk(): number {
+  process.stdout.write('options ok\n');
+  return 0;
+}
+
 async function tail(values: Values): Promise<number> {
   const o = parseTailOptions(flagOptions('tail', values), process.env);
+  if (values.check) return optionsOk();
   const log = createLogger({ app: 'qmpipe-alerts', command: 'tail' }, { level: o.log.level });
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const res = await runTail(o, { write: writeOut, color, log, stop: onTermination().then(() => {}) });
@@ -126,6 +135,7 @@ async function tail(values: Values): Promise<number> {
 
 async function forward(values: Values): Promise<number> {
   const o = parseForwardOptions(flagOptions('forward', values), process.env);
+  if (values.check) return optionsOk();
   const log = createLogger({ app: 'qmpipe-alerts', command: 'forward' }, { level: o.log.level });
   log.info('forwarding alerts', { topic: o.topic, brokers: o.kafka.brokers, alertmanager: o.alertmanager, resendIntervalMs: o.resendIntervalMs });
   const forwarder = startForwarder(o, { log });
