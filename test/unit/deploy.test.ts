@@ -23,15 +23,20 @@ const has = (cmd: string) => {
   return ok;
 };
 
-describe('systemd unit', () => {
-  it.skipIf(!has('systemd-analyze'))('passes systemd-analyze verify (ExecStart pointed at this checkout)', () => {
+const UNITS = ['qmpipe-agent.service', 'qmpipe-processor.service', 'qmpipe-alerts-forward.service'];
+
+describe('systemd units', () => {
+  it.skipIf(!has('systemd-analyze')).each(UNITS)('%s passes systemd-analyze verify (ExecStart pointed at this checkout)', (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'qmpipe-unit-'));
-    const unit = readFileSync(join(deploy, 'systemd', 'qmpipe-agent.service'), 'utf8').replace('/usr/bin/qmpipe', join(packageRoot(), 'bin', 'qmpipe.mjs'));
-    writeFileSync(join(dir, 'qmpipe-agent.service'), unit);
-    const res = spawnSync('systemd-analyze', ['verify', join(dir, 'qmpipe-agent.service')], { encoding: 'utf8' });
-    expect(res.stderr.split('\n').filter((l) => l.includes('qmpipe-agent.service'))).toEqual([]);
+    const unit = readFileSync(join(deploy, 'systemd', name), 'utf8').replace('/usr/bin/qmpipe', join(packageRoot(), 'bin', 'qmpipe.mjs'));
+    writeFileSync(join(dir, name), unit);
+    const res = spawnSync('systemd-analyze', ['verify', join(dir, name)], { encoding: 'utf8' });
+    expect(res.stderr.split('\n').filter((l) => l.includes(name))).toEqual([]);
     expect(res.status).toBe(0);
-    for (const key of ['ProtectSystem=strict', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'DevicePolicy=closed']) expect(unit).toContain(key);
+    for (const key of ['ProtectSystem=strict', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'User=qmpipe']) expect(unit).toContain(key);
+    expect(unit).toMatch(/^(DevicePolicy=closed|PrivateDevices=yes)$/m);
+    // A dynamic user is in no group of /etc/group: the agent could not reach libvirt's socket.
+    expect(unit).not.toMatch(/^DynamicUser=yes/m);
     // connect(2) works on a read-only mount (test/unit/qmp-readonly-mount.test.ts): /run/qmp stays read-only.
     expect(unit).not.toMatch(/^ReadWritePaths=.*\/run\/qmp/m);
   });
@@ -110,6 +115,16 @@ describe('Kubernetes manifests', () => {
     const dep = workload('Deployment').parse(parseYaml(text));
     expect((dep.spec.template as { spec: { containers: Array<{ args: string[] }> } }).spec.containers[0]!.args[0]).toBe('processor');
     expect(text).toMatch(/replicas <= partitions/);
+  });
+
+  it("run the image infra/package/Dockerfile documents, tagged with package.json's version", () => {
+    const documented = /^# Image: (\S+)$/m.exec(readFileSync(join(packageRoot(), 'infra', 'package', 'Dockerfile'), 'utf8'))?.[1];
+    const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+    expect(documented).toBe(`registry.example.invalid/qmpipe:${version}`);
+    for (const file of ['agent-daemonset.yaml', 'processor-deployment.yaml']) {
+      const images = [...readFileSync(join(deploy, 'kubernetes', file), 'utf8').matchAll(/^\s*image:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+      expect(images, file).toEqual([documented]);
+    }
   });
 });
 
