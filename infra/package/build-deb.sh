@@ -10,7 +10,7 @@
 #       the npm cache when it has them), without @duckdb: only `qmpipe demo` loads DuckDB, and
 #       the demo needs the repository's infra/ anyway. So nothing native: Architecture all.
 #   /usr/bin/qmpipe                      runs /usr/lib/qmpipe/bin/qmpipe.mjs with /usr/bin/node
-#   /lib/systemd/system/qmpipe-{agent,processor,alerts-forward}.service  (infra/deploy/systemd)
+#   /usr/lib/systemd/system/qmpipe-{agent,processor,alerts-forward}.service  (infra/deploy/systemd)
 #   /etc/qmpipe/{agent.json,processor.json,alerts-forward.env}  conffiles: the example configs
 #   Depends: nodejs (>= 20.19): Debian 13's nodejs, or NodeSource's on Debian 12 (whose own is 18).
 set -euo pipefail
@@ -32,7 +32,7 @@ stage="$(mktemp -d "${TMPDIR:-/tmp}/qmpipe-deb.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 chmod 0755 "$stage"
 lib="$stage/usr/lib/qmpipe"
-mkdir -p "$lib/bin" "$lib/schemas" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/qmpipe" "$stage/DEBIAN"
+mkdir -p "$lib/bin" "$lib/schemas" "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/etc/qmpipe" "$stage/DEBIAN"
 
 t="$(now)"
 (cd "$QMPIPE_ROOT" && npx tsc -p tsconfig.build.json --outDir "$lib/dist" --sourceMap false)
@@ -57,7 +57,7 @@ WRAPPER
 chmod 0755 "$stage/usr/bin/qmpipe"
 
 systemd="$QMPIPE_ROOT/infra/deploy/systemd"
-install -m 0644 "$systemd"/qmpipe-{agent,processor,alerts-forward}.service "$stage/lib/systemd/system/"
+install -m 0644 "$systemd"/qmpipe-{agent,processor,alerts-forward}.service "$stage/usr/lib/systemd/system/"
 install -m 0644 "$QMPIPE_ROOT/agent/agent.example.json" "$stage/etc/qmpipe/agent.json"
 install -m 0644 "$QMPIPE_ROOT/processor/processor.example.json" "$stage/etc/qmpipe/processor.json"
 install -m 0600 "$systemd/qmpipe-alerts-forward.env" "$stage/etc/qmpipe/alerts-forward.env"

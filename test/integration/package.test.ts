@@ -18,7 +18,7 @@ import { packageRoot } from '#common/paths.js';
 import { serviceCommand } from '#test/support/systemdUnit.js';
 
 const UNITS = ['qmpipe-agent.service', 'qmpipe-processor.service', 'qmpipe-alerts-forward.service'];
-const UNIT_DIR = '/lib/systemd/system';
+const UNIT_DIR = '/usr/lib/systemd/system';
 /** systemd's PATH for services. */
 const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const root = packageRoot();
