@@ -14,11 +14,11 @@ describe('alertName', () => {
 });
 
 describe('alertLabels', () => {
-  it('maps every label, in snake case', () => {
+  it("maps what the alert is about, in snake case: block_job, never job (Prometheus' own label)", () => {
     const a = alertRecord({
       type: 'commit-growth',
       severity: 'critical',
-      labels: { host: 'h', vm: 'v', vmUuid: 'u', device: 'vda', backingIndex: 1, node: 'n', job: 'commit0' },
+      labels: { host: 'h', vm: 'v', vmUuid: 'u', device: 'vda', backingIndex: 1, node: 'n', blockJob: 'commit0', image: '/dev/vg/lv0' },
     });
     expect(alertLabels(a)).toEqual({
       alertname: 'qmpipe_commit_growth',
@@ -27,16 +27,31 @@ describe('alertLabels', () => {
       vm: 'v',
       vm_uuid: 'u',
       device: 'vda',
-      backing_index: '1',
-      node: 'n',
-      job: 'commit0',
+      image: '/dev/vg/lv0',
+      block_job: 'commit0',
     });
   });
 
+  it('static labels from config come with every alert', () => {
+    const a = alertRecord({
+      staticLabels: [
+        { name: 'cluster', value: 'eu-1' },
+        { name: 'region', value: 'eu' },
+      ],
+    });
+    expect(alertLabels(a)).toMatchObject({ cluster: 'eu-1', region: 'eu', alertname: 'qmpipe_watermark' });
+  });
+
+  it('a snapshot moving the image down its chain (or renaming its node) leaves the labels as they were', () => {
+    const before = alertRecord({ labels: { backingIndex: 0, node: 'lv0-format' } });
+    const after = alertRecord({ labels: { backingIndex: 1, node: 'libvirt-2-format' } });
+    expect(alertLabels(after)).toEqual(alertLabels(before));
+  });
+
   it.each([
-    ['no device (VM-level)', { device: '', backingIndex: null, node: '' }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid']],
-    ['backing index 0 is kept', { backingIndex: 0, job: '' }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid', 'device', 'backing_index', 'node']],
-    ['null backing index is left out', { backingIndex: null }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid', 'device', 'node']],
+    ['no device (VM-level)', { device: '', backingIndex: null, node: '', image: '' }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid']],
+    ['an image', { backingIndex: 0, blockJob: '' }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid', 'device', 'image']],
+    ['a block job', { image: '', blockJob: 'commit0' }, ['alertname', 'severity', 'host', 'vm', 'vm_uuid', 'device', 'block_job']],
   ] as const)('%s', (_name, labels, keys) => {
     expect(Object.keys(alertLabels(alertRecord({ labels })))).toEqual(keys);
   });
@@ -61,6 +76,9 @@ describe('toAlertmanager', () => {
       threshold: '0.8',
       observed_at: new Date(opts.now - 30_000).toISOString(),
       alert_id: 'a1',
+      backing_index: '0',
+      node: 'fmt0',
+      runbook_url: 'docs/runbooks.md#watermark',
     });
     expect(p.generatorURL).toBeUndefined();
   });
@@ -91,9 +109,9 @@ describe('toAlertmanager', () => {
 
 describe('subjectOf', () => {
   it.each([
-    [{ device: 'vda', backingIndex: 1, job: '' }, 'vm1 vda[1]'],
-    [{ device: 'vda', backingIndex: null, job: 'commit0' }, 'vm1 vda job commit0'],
-    [{ device: '', backingIndex: null, job: '' }, 'vm1'],
+    [{ device: 'vda', backingIndex: 1, blockJob: '' }, 'vm1 vda[1]'],
+    [{ device: 'vda', backingIndex: null, blockJob: 'commit0' }, 'vm1 vda job commit0'],
+    [{ device: '', backingIndex: null, blockJob: '' }, 'vm1'],
     [{ vm: '', device: '', backingIndex: null }, 'u1'],
   ] as const)('%o → %s', (labels, s) => expect(subjectOf(alertRecord({ labels }))).toBe(s));
 });

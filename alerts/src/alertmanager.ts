@@ -12,6 +12,13 @@
  *   endsAt = now + validFor and re-send them every resend interval, validFor being 4×
  *   that interval). Without endsAt Alertmanager would use its resolve_timeout.
  * - Validation rejects `endsAt` before `startsAt` (HTTP 400), so endsAt is never earlier.
+ *
+ * Labels are what the alert is about, so routes and silences match them and a silence
+ * keeps holding while the alert lasts: alertname, severity, host, vm, vm_uuid, device,
+ * image (the image's filename, or its node name: it stays when a snapshot or pivot moves
+ * the image down or up its chain), block_job (not `job`, Prometheus' own label), and the
+ * configured static labels (cluster, region…). Where the image is now (backing_index,
+ * node) changes with a snapshot, so it is an annotation, with the runbook_url.
  */
 import type { AlertRecord } from '#schemas/codecs/outputs.js';
 
@@ -38,21 +45,24 @@ export function alertName(type: string): string {
   return `qmpipe_${type.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-/** The Alertmanager label set of a transition (its identity there); empty values left out. */
+/**
+ * The Alertmanager label set of a transition (its identity there); empty values left out.
+ * Static labels come first: the processor's config refuses one named like the alert's own.
+ */
 export function alertLabels(a: AlertRecord): Record<string, string> {
   const l = a.labels;
-  const all: Record<string, string> = {
-    alertname: alertName(a.type),
-    severity: a.severity,
-    host: l.host,
-    vm: l.vm,
-    vm_uuid: l.vmUuid,
-    device: l.device,
-    backing_index: l.backingIndex === null ? '' : String(l.backingIndex),
-    node: l.node,
-    job: l.job,
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ''));
+  const all: Array<[string, string]> = [
+    ...a.staticLabels.map((s): [string, string] => [s.name, s.value]),
+    ['alertname', alertName(a.type)],
+    ['severity', a.severity],
+    ['host', l.host],
+    ['vm', l.vm],
+    ['vm_uuid', l.vmUuid],
+    ['device', l.device],
+    ['image', l.image],
+    ['block_job', l.blockJob],
+  ];
+  return Object.fromEntries(all.filter(([, v]) => v !== ''));
 }
 
 /** A stable string for a label set (sorted), to key alerts by their Alertmanager identity. */
@@ -68,7 +78,7 @@ export function subjectOf(a: AlertRecord): string {
   const l = a.labels;
   let s = l.vm || l.vmUuid;
   if (l.device) s += ` ${l.device}${l.backingIndex === null ? '' : `[${l.backingIndex}]`}`;
-  if (l.job) s += ` job ${l.job}`;
+  if (l.blockJob) s += ` job ${l.blockJob}`;
   return s;
 }
 
@@ -77,14 +87,18 @@ function iso(ms: number): string {
 }
 
 export function alertAnnotations(a: AlertRecord): Record<string, string> {
+  const l = a.labels;
   const out: Record<string, string> = {
-    summary: `${a.type} (${a.severity}) on ${subjectOf(a)}${a.labels.node ? ` ${a.labels.node}` : ''}`,
+    summary: `${a.type} (${a.severity}) on ${subjectOf(a)}${l.node ? ` ${l.node}` : ''}`,
     description: a.message,
     value: String(a.value),
     threshold: String(a.threshold),
     observed_at: iso(a.t),
     alert_id: a.id,
   };
+  if (l.backingIndex !== null) out.backing_index = String(l.backingIndex);
+  if (l.node) out.node = l.node;
+  if (a.runbookUrl) out.runbook_url = a.runbookUrl;
   if (a.eta !== null) out.eta = iso(a.eta);
   if (a.pausedMs !== null) out.paused_ms = String(a.pausedMs);
   return out;

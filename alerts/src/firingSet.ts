@@ -8,7 +8,9 @@
  *
  * Alertmanager identifies an alert by its labels, and severity is a label: when an
  * alert changes severity, the old-severity Alertmanager alert is resolved (at the time
- * of the change) and the new one fires, keeping the original startsAt.
+ * of the change) and the new one fires, keeping the original startsAt. Likewise when an
+ * alert's labels change under the same id (a processor upgrade that changed its label
+ * set, or new static labels): the identity it fired under is the one resolved.
  *
  * The outbox holds one transition per Alertmanager identity, the latest: while
  * Alertmanager is down, or while the forwarder catches up on the topic, it never grows
@@ -38,9 +40,12 @@ function queue(s: ForwardState, a: AlertRecord): void {
   s.outbox.set(key, a);
 }
 
-/** `prev` (a firing transition) resolved at `t`, with the resolving transition's details if given. */
+/**
+ * `prev` (a firing transition) resolved at `t`, with the resolving transition's details if
+ * given, under the identity it fired under (its severity and labels).
+ */
 function resolvedAs(prev: AlertRecord, t: number, by?: AlertRecord): AlertRecord {
-  const base = by ? { ...by, severity: prev.severity } : prev;
+  const base = by ? { ...by, severity: prev.severity, labels: prev.labels, staticLabels: prev.staticLabels } : prev;
   return { ...base, state: 'resolved', t, startsAt: prev.startsAt, endsAt: by?.endsAt ?? t };
 }
 
@@ -48,8 +53,9 @@ function resolvedAs(prev: AlertRecord, t: number, by?: AlertRecord): AlertRecord
 export function applyTransition(s: ForwardState, a: AlertRecord): void {
   const prev = s.firing.get(a.id);
   if (a.state === 'firing') {
-    if (prev && prev.severity !== a.severity) {
-      queue(s, { ...resolvedAs(prev, a.t), message: `severity changed to ${a.severity}: ${a.message}` });
+    if (prev && identityOf(prev) !== identityOf(a)) {
+      const why = prev.severity !== a.severity ? `severity changed to ${a.severity}` : 'labels changed';
+      queue(s, { ...resolvedAs(prev, a.t), message: `${why}: ${a.message}` });
     }
     s.firing.set(a.id, a);
     queue(s, a);
@@ -58,7 +64,7 @@ export function applyTransition(s: ForwardState, a: AlertRecord): void {
   s.firing.delete(a.id);
   // Resolve the identity the alert fired under (the resolved record carries the same
   // severity in practice; if not, the firing one is what Alertmanager holds).
-  queue(s, prev && prev.severity !== a.severity ? resolvedAs(prev, a.endsAt ?? a.t, a) : a);
+  queue(s, prev && identityOf(prev) !== identityOf(a) ? resolvedAs(prev, a.endsAt ?? a.t, a) : a);
 }
 
 /** Queues every firing alert again (the periodic re-send), unless its identity is already queued. */

@@ -30,18 +30,33 @@ export interface AlertLabels {
   vmUuid: string;
   /** qdev id (or node name) of the disk; '' for VM-level alerts. */
   device: string;
-  /** Depth in the backing chain (0 = active layer); null when not about one image. */
+  /**
+   * Where the image is now: its depth in the backing chain (0 = active layer); null when
+   * not about one image. Not part of the alert's identity: a snapshot or pivot moves it.
+   */
   backingIndex: number | null;
-  /** Node name the alert is about (format node, or the storage node for thresholds); '' if none. */
+  /** Node name the alert is about (format node, or the storage node for thresholds); '' if none. Not part of the identity either. */
   node: string;
   /** Block job id, for job alerts; '' otherwise. */
-  job: string;
+  blockJob: string;
+  /**
+   * The image the alert is about: its filename, or its format node name when it has none
+   * (or the node name when the node is in no known chain); '' when not about one image.
+   * Part of the identity: it stays when a snapshot moves the image down the chain.
+   */
+  image: string;
+}
+
+/** A label every alert carries, from config (`alerts.routing.labels`: cluster, region…). */
+export interface StaticLabel {
+  name: string;
+  value: string;
 }
 
 /** A transition of an alert: it started firing, changed severity, or resolved. */
 export interface Alert {
   kind: 'alert';
-  /** Stable: a hash of the type and the labels. */
+  /** Stable: a hash of the type, host, VM uuid, device, image and block job (never the chain position). */
   id: string;
   type: AlertType;
   state: 'firing' | 'resolved';
@@ -58,6 +73,10 @@ export interface Alert {
   eta: number | null;
   /** paused-enospc: how long the VM was paused (ms), when resolved. */
   pausedMs: number | null;
+  /** The runbook of this alert type (`alerts.routing`); '' in records written before it. */
+  runbookUrl: string;
+  /** The configured static labels (`alerts.routing.labels`), in config order; none in older records. */
+  staticLabels: readonly StaticLabel[];
 }
 
 /** `records`: a VM's records in the window (count), those missing from its seq (increase), new agent runs (resets). */

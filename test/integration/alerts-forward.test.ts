@@ -106,10 +106,17 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
       vm: 'cap-thin',
       vm_uuid: rec.labels.vmUuid,
       device: 'vda',
-      ...(rec.labels.backingIndex === null ? {} : { backing_index: String(rec.labels.backingIndex) }),
-      ...(rec.labels.node ? { node: rec.labels.node } : {}),
+      image: rec.labels.image,
     });
-    expect(paused.annotations).toMatchObject({ description: rec.message, value: String(rec.value), threshold: String(rec.threshold), alert_id: rec.id });
+    expect(paused.annotations).toMatchObject({
+      description: rec.message,
+      value: String(rec.value),
+      threshold: String(rec.threshold),
+      alert_id: rec.id,
+      backing_index: String(rec.labels.backingIndex),
+      node: rec.labels.node,
+      runbook_url: 'docs/runbooks.md#paused-enospc',
+    });
     expect(paused.status.state).toBe('active');
     expect(Date.parse(paused.startsAt)).toBe(rec.startsAt);
     expect(Date.parse(paused.endsAt)).toBeGreaterThan(Date.now());

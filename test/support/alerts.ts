@@ -18,7 +18,7 @@ export function alertRecord(p: Partial<Omit<AlertRecord, 'labels'>> & { labels?:
     type: 'watermark',
     state: 'firing',
     severity: 'warning',
-    labels: { host: 'h1', vm: 'vm1', vmUuid: 'u1', device: 'vda', backingIndex: 0, node: 'fmt0', job: '', ...labels },
+    labels: { host: 'h1', vm: 'vm1', vmUuid: 'u1', device: 'vda', backingIndex: 0, node: 'fmt0', blockJob: '', image: '/dev/vg/img0', ...labels },
     t: 1_000,
     startsAt: 1_000,
     endsAt: null,
@@ -27,6 +27,8 @@ export function alertRecord(p: Partial<Omit<AlertRecord, 'labels'>> & { labels?:
     message: 'm',
     eta: null,
     pausedMs: null,
+    runbookUrl: 'docs/runbooks.md#watermark',
+    staticLabels: [],
     ...rest,
   };
 }

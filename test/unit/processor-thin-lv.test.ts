@@ -88,7 +88,7 @@ describe('thin-lv-enospc-commit.jsonl through replay → Avro → core', () => {
   });
 
   it('fires block-job-error when the commit hits ENOSPC on the base, once for nine events', () => {
-    expect(firing('block-job-error').map((a) => [a.t, a.labels.job])).toEqual([[eventAt('BLOCK_JOB_ERROR'), 'commit0']]);
+    expect(firing('block-job-error').map((a) => [a.t, a.labels.blockJob])).toEqual([[eventAt('BLOCK_JOB_ERROR'), 'commit0']]);
   });
 
   it('produces this alert timeline', () => {

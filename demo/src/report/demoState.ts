@@ -157,7 +157,7 @@ export function applyRate(s: DemoState, r: Rate): DemoState {
 /** "vda[1] lv0-format", "vda job commit0", "vda", or "" for VM-level alerts. */
 export function alertTarget(l: AlertLabels): string {
   const dev = l.device + (l.backingIndex === null ? '' : `[${l.backingIndex}]`);
-  const what = l.job ? `job ${l.job}` : l.node;
+  const what = l.blockJob ? `job ${l.blockJob}` : l.node;
   return [dev, what].filter(Boolean).join(' ');
 }
 

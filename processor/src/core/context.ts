@@ -9,6 +9,7 @@ import { fitsLayout, type Layout } from './series/layout.js';
 import { filled, type SeriesBlock } from './series/seriesBlock.js';
 import type { VmState } from './state/state.js';
 import { buildStatsLayout, descriptorsOf } from './stats/statsLayout.js';
+import { alertRouting, type AlertRouting } from './alerts/routing.js';
 
 export interface CoreOptions {
   /** Build a Rate per derived value (replay, rates topic). Off, the core only accumulates rollups and alerts. */
@@ -26,6 +27,8 @@ export interface CoreContext {
   emitPoints: boolean;
   resolutions: readonly number[];
   disabled: ReadonlySet<AlertType>;
+  /** Runbook and static labels of every alert (alerts.routing). */
+  routing: AlertRouting;
   /** Stats layouts by snapshot hash|provider|target; variants for other value shapes. */
   layouts: Map<string, Layout[]>;
   /** Per-slot deltas of the block being folded. */
@@ -59,6 +62,7 @@ export function createContext(config: ProcessorConfig, opts: CoreOptions = {}): 
     emitPoints: (opts.emitRates ?? false) && (opts.emitPoints ?? false),
     resolutions: config.rollup.resolutionsMs,
     disabled: new Set(config.alerts.disabled),
+    routing: alertRouting(config.alerts.routing),
     layouts: new Map(),
     scratch: new Float64Array(1024),
     strings: new Map(),

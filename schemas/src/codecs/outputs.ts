@@ -46,9 +46,36 @@ function rateCodec(): SingleObjectCodec<Rate> {
   return codec;
 }
 
+interface RecordSchema {
+  fields: Array<{ name: string; type: unknown; aliases?: string[] }>;
+}
+
+/** Fields the alert record gained after 0.1: older writers lack them, and they read their defaults. */
+const ALERT_V1_LACKS = new Set(['runbookUrl', 'staticLabels']);
+const LABELS_V1_LACKS = new Set(['image']);
+
+/**
+ * The alert codec also reads alerts written before runbookUrl, staticLabels, labels.image
+ * and the rename of labels.job to labels.blockJob (0.1): that writer schema is the current
+ * one without those fields and with `job`, and its records read the defaults ('', none,
+ * '') and their `job` as blockJob (the field's alias).
+ */
+function alertCodec(): SingleObjectCodec<AlertRecord> {
+  const type = loadSchema('alert');
+  const codec = new SingleObjectCodec<AlertRecord>(type);
+  const now = type.schema() as RecordSchema;
+  const v1Labels = (t: RecordSchema): RecordSchema => ({
+    ...t,
+    fields: t.fields.filter((f) => !LABELS_V1_LACKS.has(f.name)).map(({ aliases: _a, ...f }) => (f.name === 'blockJob' ? { ...f, name: 'job' } : f)),
+  });
+  const fields = now.fields.filter((f) => !ALERT_V1_LACKS.has(f.name)).map((f) => (f.name === 'labels' ? { ...f, type: v1Labels(f.type as RecordSchema) } : f));
+  codec.addWriter(JSON.stringify({ ...now, fields }));
+  return codec;
+}
+
 export function outputCodecs(): OutputCodecs {
   codecs ??= {
-    alert: new SingleObjectCodec(loadSchema('alert')),
+    alert: alertCodec(),
     rate: rateCodec(),
     deadLetter: new SingleObjectCodec(loadSchema('deadletter')),
   };

@@ -156,8 +156,55 @@ export const ImprobableConfig = z
   })
   .strict();
 
+/**
+ * The labels an alert carries in Alertmanager (alerts/src/alertmanager.ts); a static label
+ * may not reuse one (nor `node`, `backing_index` and `type`, which sinks use).
+ */
+export const ALERT_LABEL_NAMES: ReadonlySet<string> = new Set([
+  'alertname',
+  'severity',
+  'host',
+  'vm',
+  'vm_uuid',
+  'device',
+  'image',
+  'block_job',
+  'node',
+  'backing_index',
+  'type',
+]);
+/** A Prometheus label name; `__` starts the names Prometheus reserves. */
+const LABEL_NAME = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$/;
+const MAX_STATIC_LABELS = 16;
+
+export const AlertRoutingConfig = z
+  .object({
+    /**
+     * The runbook_url annotation of an alert of type T is `<runbookBase>#T` (docs/runbooks.md
+     * has one section per type); set it to where your docs are served.
+     */
+    runbookBase: z.string().min(1).max(1024).default('docs/runbooks.md'),
+    /** A runbook URL of its own for some alert types, instead of their section under runbookBase. */
+    runbooks: z.partialRecord(AlertType, z.string().min(1).max(1024)).default({}),
+    /**
+     * Labels added to every alert, e.g. {"cluster": "eu-1", "region": "eu"}: Prometheus label
+     * names (not starting with __, none of the alert's own labels), values of 1 to 256 characters, at most 16.
+     */
+    labels: z
+      .record(z.string().regex(LABEL_NAME, 'a Prometheus label name not starting with __'), z.string().min(1).max(256))
+      .default({})
+      .superRefine((labels, ctx) => {
+        const names = Object.keys(labels);
+        if (names.length > MAX_STATIC_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATIC_LABELS} labels` });
+        for (const n of names) if (ALERT_LABEL_NAMES.has(n)) ctx.addIssue({ code: 'custom', path: [n], message: `${n} is a label of the alert itself` });
+      }),
+  })
+  .strict();
+
 export const AlertsConfig = z
   .object({
+    /** Runbook links and static labels of every alert. */
+    routing: AlertRoutingConfig.prefault({}),
     /** Alert types to skip entirely. */
     disabled: z.array(AlertType).default([]),
     watermark: WatermarkConfig.prefault({}),
@@ -187,6 +234,7 @@ export type ProcessorConfigInput = z.input<typeof ProcessorConfig>;
 export type WatermarkConfig = z.infer<typeof WatermarkConfig>;
 export type ClockConfig = z.infer<typeof ClockConfig>;
 export type TimeToFullConfig = z.infer<typeof TimeToFullConfig>;
+export type AlertRoutingConfig = z.infer<typeof AlertRoutingConfig>;
 
 /** The config with every default. */
 export function defaultProcessorConfig(): ProcessorConfig {

@@ -73,7 +73,6 @@ export function expectedFiring(alerts: AlertRecord[]): AlertRecord[] {
   return [...last.values()].filter((a) => a.state === 'firing');
 }
 
-export const amKey = (l: Record<string, string>) =>
-  `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.backing_index ?? ''}|${l.node ?? ''}|${l.job ?? ''}`;
+export const amKey = (l: Record<string, string>) => `${l.alertname}|${l.severity}|${l.vm_uuid}|${l.device ?? ''}|${l.image ?? ''}|${l.block_job ?? ''}`;
 export const recKey = (a: AlertRecord) =>
-  `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.backingIndex ?? ''}|${a.labels.node}|${a.labels.job}`;
+  `qmpipe_${a.type.replace(/-/g, '_')}|${a.severity}|${a.labels.vmUuid}|${a.labels.device}|${a.labels.image}|${a.labels.blockJob}`;

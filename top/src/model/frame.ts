@@ -149,7 +149,7 @@ function fullestOf(disks: readonly DiskFrame[]): FullestFrame | null {
 
 export function alertTarget(l: AlertLabels): string {
   const dev = l.device + (l.backingIndex === null ? '' : `[${l.backingIndex}]`);
-  return [dev, l.job ? `job ${l.job}` : l.node].filter(Boolean).join(' ');
+  return [dev, l.blockJob ? `job ${l.blockJob}` : l.node].filter(Boolean).join(' ');
 }
 
 function firingOf(s: TopState, uuid: string): FiringFrame[] {
@@ -164,7 +164,7 @@ function firingOf(s: TopState, uuid: string): FiringFrame[] {
       device: a.labels.device,
       backingIndex: a.labels.backingIndex,
       node: a.labels.node,
-      job: a.labels.job,
+      job: a.labels.blockJob,
       since: a.startsAt,
       message: a.message,
     }));

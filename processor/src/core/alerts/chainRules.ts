@@ -22,6 +22,8 @@ const MiB = 1024 * 1024;
 export interface ChainView {
   dev: string;
   backingIndex: number;
+  /** The image's identity (raise.ts imageOf): its filename, else its format node. */
+  image: string;
   formatNode: string;
   formatDriver: string;
   storageDriver: string | null;

@@ -10,7 +10,7 @@ import type { HostSkew } from '../state/state.js';
 import { CRITICAL, NONE, alertKey, observe } from './machine.js';
 
 function labelsOf(host: string): AlertLabels {
-  return { host, vm: '', vmUuid: '', device: '', backingIndex: null, node: '', job: '' };
+  return { host, vm: '', vmUuid: '', device: '', backingIndex: null, node: '', blockJob: '', image: '' };
 }
 
 const KEY = alertKey('clock-skew', labelsOf(''));
@@ -27,5 +27,5 @@ export function clockSkewCheck(s: HostSkew, beyond: boolean, t: number, ctx: Cor
     ? () =>
         `host ${s.host}: its clock is ${value.toFixed(1)} s off the broker's (more than ±${limit} s): its records are refused (dead letter CLOCK_SKEW); fix the host's time sync`
     : (why ?? `host ${s.host}: its clock is back within ±${limit} s of the broker's (${value.toFixed(1)} s)`);
-  observe(s.alerts, KEY, 'clock-skew', labelsOf(s.host), { level: beyond ? CRITICAL : NONE, value, threshold: limit, message }, t, out);
+  observe(s.alerts, KEY, 'clock-skew', labelsOf(s.host), { level: beyond ? CRITICAL : NONE, value, threshold: limit, message }, t, out, ctx.routing);
 }

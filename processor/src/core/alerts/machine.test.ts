@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, AlertLabels } from '#schemas/outputs.js';
 import { CRITICAL, NONE, WARNING, alertId, observe, type AlertTable, type Level } from './machine.js';
 import { levelAbove, levelBelow } from './levels.js';
+import { alertRouting } from './routing.js';
+import { defaultProcessorConfig } from '#schemas/config/processor.js';
 
-const labels: AlertLabels = { host: 'h', vm: 'vm1', vmUuid: 'u', device: 'vda', backingIndex: 0, node: 'n', job: '' };
+const routing = alertRouting(defaultProcessorConfig().alerts.routing);
+
+const labels: AlertLabels = { host: 'h', vm: 'vm1', vmUuid: 'u', device: 'vda', backingIndex: 0, node: 'n', blockJob: '', image: '/dev/vg/img' };
 
 function run(levels: Level[]): Alert[] {
   const table: AlertTable = {};
   const out: Alert[] = [];
-  levels.forEach((level, i) => observe(table, 'k', 'watermark', labels, { level, value: i, threshold: 0.8, message: `m${i}` }, i * 1000, out));
+  levels.forEach((level, i) => observe(table, 'k', 'watermark', labels, { level, value: i, threshold: 0.8, message: `m${i}` }, i * 1000, out, routing));
   return out;
 }
 
@@ -30,11 +34,38 @@ describe('alert state machine', () => {
     ]);
     expect(new Set(out.map((a) => a.id)).size).toBe(1);
   });
-  it('ids are stable hashes of type and labels', () => {
+  it('ids are stable hashes of the type and what the alert is about', () => {
     expect(alertId('watermark', labels)).toBe(alertId('watermark', { ...labels }));
     expect(alertId('watermark', labels)).not.toBe(alertId('time-to-full', labels));
-    expect(alertId('watermark', labels)).not.toBe(alertId('watermark', { ...labels, backingIndex: 1 }));
+    expect(alertId('watermark', labels)).not.toBe(alertId('watermark', { ...labels, image: '/dev/vg/other' }));
+    expect(alertId('watermark', labels)).not.toBe(alertId('watermark', { ...labels, blockJob: 'commit0' }));
     expect(alertId('watermark', labels)).toMatch(/^[0-9a-f]{16}$/);
+  });
+  it('ids do not change when a snapshot moves the image down its chain (or a pivot renames its node)', () => {
+    expect(alertId('watermark', { ...labels, backingIndex: 1 })).toBe(alertId('watermark', labels));
+    expect(alertId('watermark', { ...labels, node: 'libvirt-2-format' })).toBe(alertId('watermark', labels));
+  });
+  it('a firing alert follows its image: the next transition says where it is now', () => {
+    const table: AlertTable = {};
+    const out: Alert[] = [];
+    const obs = (level: Level) => ({ level, value: 1, threshold: 0.8, message: 'm' });
+    observe(table, 'k', 'watermark', labels, obs(WARNING), 0, out, routing);
+    observe(table, 'k', 'watermark', { ...labels, backingIndex: 1 }, obs(WARNING), 1000, out, routing);
+    observe(table, 'k', 'watermark', { ...labels, backingIndex: 1 }, obs(NONE), 2000, out, routing);
+    expect(out.map((a) => [a.state, a.labels.backingIndex, a.id])).toEqual([
+      ['firing', 0, alertId('watermark', labels)],
+      ['resolved', 1, alertId('watermark', labels)],
+    ]);
+  });
+  it("every transition carries its type's runbook and the static labels", () => {
+    const r = alertRouting({ runbookBase: 'https://docs.example/runbooks.md', runbooks: { stale: 'https://wiki/stale' }, labels: { cluster: 'eu-1' } });
+    const out: Alert[] = [];
+    observe({}, 'k', 'watermark', labels, { level: WARNING, value: 1, threshold: 0.8, message: 'm' }, 0, out, r);
+    observe({}, 'k', 'stale', labels, { level: WARNING, value: 1, threshold: 0.8, message: 'm' }, 0, out, r);
+    expect(out.map((a) => [a.runbookUrl, a.staticLabels])).toEqual([
+      ['https://docs.example/runbooks.md#watermark', [{ name: 'cluster', value: 'eu-1' }]],
+      ['https://wiki/stale', [{ name: 'cluster', value: 'eu-1' }]],
+    ]);
   });
 });
 

@@ -4,12 +4,15 @@
  * current level, so entering and leaving use different thresholds). The machine
  * de-duplicates: it emits `firing` when an alert starts or changes severity,
  * `resolved` (with endsAt) when it ends, and nothing while the level holds.
- * Times are the records' times. Ids are stable: a hash of the type and labels.
+ * Times are the records' times. Ids are stable: a hash of the type and what the alert
+ * is about (host, VM, device, image, block job), never where the image sits in its
+ * chain, so a snapshot or pivot that moves an image keeps its alerts' ids.
  */
 import { createHash } from 'node:crypto';
 import type { NameTable } from '#common/names.js';
 import type { AlertType } from '#schemas/config/processor.js';
 import type { Alert, AlertLabels, Severity } from '#schemas/outputs.js';
+import type { AlertRouting } from './routing.js';
 
 export const NONE = 0;
 export const WARNING = 1;
@@ -39,17 +42,20 @@ export interface AlertState {
   memo: Record<string, number>;
 }
 
-/** Firing alerts by alertKey (it holds device, node and job names: a NameTable). */
+/** Firing alerts by alertKey (it holds device, image and job names: a NameTable). */
 export type AlertTable = NameTable<AlertState>;
 
+/** What identifies an alert within its VM (its position in a chain and its node name do not). */
+export type AlertIdentity = Pick<AlertLabels, 'device' | 'image' | 'blockJob'>;
+
 /** The VM-local key of an alert (cheap; the stable id is only hashed when it fires). */
-export function alertKey(type: AlertType, l: Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'job'>): string {
-  return `${type}|${l.device}|${l.backingIndex ?? ''}|${l.node}|${l.job}`;
+export function alertKey(type: AlertType, l: AlertIdentity): string {
+  return `${type}|${l.device}|${l.image}|${l.blockJob}`;
 }
 
-/** Stable alert id: sha256 of the type and labels, 16 hex digits. */
+/** Stable alert id: sha256 of the type, host, VM uuid, device, image and block job, 16 hex digits. */
 export function alertId(type: AlertType, l: AlertLabels): string {
-  const text = [type, l.host, l.vmUuid, l.device, l.backingIndex ?? '', l.node, l.job].join('\u0000');
+  const text = [type, l.host, l.vmUuid, l.device, l.image, l.blockJob].join('\u0000');
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -57,7 +63,7 @@ function severityOf(level: Level): Severity {
   return level === CRITICAL ? 'critical' : 'warning';
 }
 
-function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, t: number): Alert {
+function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, t: number, routing: AlertRouting): Alert {
   return {
     kind: 'alert',
     id: s.id,
@@ -73,10 +79,20 @@ function toAlert(s: AlertState, state: 'firing' | 'resolved', obs: Observation, 
     message: typeof obs.message === 'function' ? obs.message() : obs.message,
     eta: obs.eta ?? null,
     pausedMs: obs.pausedMs ?? null,
+    runbookUrl: routing.runbooks.get(s.type) ?? '',
+    staticLabels: routing.labels,
   };
 }
 
-/** Applies an observation to the alert `key` of `table`, pushing a transition to `out` if there is one. */
+/** Where the alert is now (its chain position and node follow the image; the identity stays). */
+function follow(cur: AlertState, labels: AlertLabels): void {
+  if (cur.labels.backingIndex !== labels.backingIndex || cur.labels.node !== labels.node) cur.labels = labels;
+}
+
+/**
+ * Applies an observation to the alert `key` of `table`, pushing a transition to `out` if
+ * there is one; `labels` says where the alert's subject is now (its next transition carries it).
+ */
 export function observe(
   table: AlertTable,
   key: string,
@@ -85,33 +101,35 @@ export function observe(
   obs: Observation,
   t: number,
   out: Alert[],
+  routing: AlertRouting,
 ): AlertState | undefined {
   const cur = table[key];
   if (obs.level === NONE) {
     if (cur) {
       delete table[key];
-      out.push(toAlert(cur, 'resolved', obs, t));
+      out.push(toAlert(cur, 'resolved', obs, t, routing));
     }
     return undefined;
   }
   if (!cur) {
     const s: AlertState = { id: alertId(type, labels), type, labels, level: obs.level, startsAt: t, value: obs.value, memo: {} };
     table[key] = s;
-    out.push(toAlert(s, 'firing', obs, t));
+    out.push(toAlert(s, 'firing', obs, t, routing));
     return s;
   }
   cur.value = obs.value;
+  follow(cur, labels);
   if (cur.level !== obs.level) {
     cur.level = obs.level;
-    out.push(toAlert(cur, 'firing', obs, t));
+    out.push(toAlert(cur, 'firing', obs, t, routing));
   }
   return cur;
 }
 
 /** Resolves every alert of a table (eviction), with one message. */
-export function resolveAll(table: AlertTable, message: string, t: number, out: Alert[]): void {
+export function resolveAll(table: AlertTable, message: string, t: number, out: Alert[], routing: AlertRouting): void {
   for (const key of Object.keys(table).sort()) {
     const s = table[key]!;
-    observe(table, key, s.type, s.labels, { level: NONE, value: s.value, threshold: 0, message }, t, out);
+    observe(table, key, s.type, s.labels, { level: NONE, value: s.value, threshold: 0, message }, t, out, routing);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Glue between rules and the state machine: skips disabled alert types, builds
- * labels from the VM only when an alert starts, and resolves alerts whose subject
- * went away (a node left its chain position, a job ended, the VM was evicted).
+ * labels from the VM, and resolves alerts whose subject went away (an image left its
+ * chain, a job ended, the VM was evicted).
  */
 import type { AlertType } from '#schemas/config/processor.js';
 import type { AlertLabels } from '#schemas/outputs.js';
@@ -9,13 +9,27 @@ import type { RecordScope } from '../scope.js';
 import type { VmState } from '../state/state.js';
 import { NONE, alertKey, observe, type AlertState, type Level, type Observation } from './machine.js';
 
-/** What an alert is about, within its VM. */
-export type Subject = Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'job'>;
+/** What an alert is about, within its VM (device, image, blockJob), and where that is now (backingIndex, node). */
+export type Subject = Pick<AlertLabels, 'device' | 'backingIndex' | 'node' | 'blockJob' | 'image'>;
 
-export const VM_SUBJECT: Subject = { device: '', backingIndex: null, node: '', job: '' };
+export const VM_SUBJECT: Subject = { device: '', backingIndex: null, node: '', blockJob: '', image: '' };
+
+/** The image's identity: its filename, else its format node name (an image opened without one). */
+export function imageOf(filename: string, formatNode: string): string {
+  return filename || formatNode;
+}
 
 export function labelsOf(vm: VmState, s: Subject): AlertLabels {
-  return { host: vm.host, vm: vm.name, vmUuid: vm.uuid, device: s.device, backingIndex: s.backingIndex, node: s.node, job: s.job };
+  return {
+    host: vm.host,
+    vm: vm.name,
+    vmUuid: vm.uuid,
+    device: s.device,
+    backingIndex: s.backingIndex,
+    node: s.node,
+    blockJob: s.blockJob,
+    image: s.image,
+  };
 }
 
 /** Whether the VM has any alert firing (the common case is none: rules then skip key building). */
@@ -44,7 +58,7 @@ export function raise(scope: RecordScope, type: AlertType, s: Subject, obs: Obse
     obs ??= { level: NONE, value: last.value, threshold: 0, message: 'no longer applies' };
   }
   const had = key in vm.alerts;
-  const st = observe(vm.alerts, key, type, labelsOf(vm, s), obs, scope.t, scope.out.alerts);
+  const st = observe(vm.alerts, key, type, labelsOf(vm, s), obs, scope.t, scope.out.alerts, scope.ctx.routing);
   vm.firing += (st ? 1 : 0) - (had ? 1 : 0);
   return st;
 }
@@ -55,7 +69,7 @@ export function resolveWhere(scope: RecordScope, pred: (a: AlertState) => boolea
   for (const key of Object.keys(vm.alerts).sort()) {
     const a = vm.alerts[key]!;
     if (!pred(a)) continue;
-    observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, scope.t, scope.out.alerts);
+    observe(vm.alerts, key, a.type, a.labels, { level: NONE, value: a.value, threshold: 0, message, ...extra }, scope.t, scope.out.alerts, scope.ctx.routing);
     vm.firing--;
   }
 }

@@ -19,7 +19,7 @@ import type { RecordScope } from '../scope.js';
 import type { VmState } from '../state/state.js';
 import { fmtBytes, fmtSeconds } from './levels.js';
 import { CRITICAL, NONE, WARNING } from './machine.js';
-import { VM_SUBJECT, current, hasAlerts, raise, resolveWhere, type Subject } from './raise.js';
+import { VM_SUBJECT, current, hasAlerts, imageOf, raise, resolveWhere, type Subject } from './raise.js';
 
 type IoError = Extract<CoreEvent, { event: 'BLOCK_IO_ERROR' }>;
 type Threshold = Extract<CoreEvent, { event: 'BLOCK_WRITE_THRESHOLD' }>;
@@ -35,7 +35,7 @@ export function pauseOnNospace(scope: RecordScope, ev: IoError, us: number): voi
   if (!ev.nospace) return;
   const vm = scope.vm;
   const loc = locateIoError(vm, ev.node, ev.device, ev.qomPath);
-  const s: Subject = { device: loc?.dev ?? ev.device, backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
+  const s: Subject = { device: loc?.dev ?? ev.device, backingIndex: loc?.backingIndex ?? null, node: ev.node, blockJob: '', image: loc?.image ?? ev.node };
   vm.pause ??= { t: scope.t, us };
   const msg = `${s.device || ev.qomPath}: ${ev.operation} to ${ev.node || 'the disk'} failed with ENOSPC (action ${ev.action}): the VM is paused until the volume is extended and the VM resumed`;
   raise(scope, 'paused-enospc', s, { level: CRITICAL, value: 0, threshold: 0, message: msg });
@@ -76,7 +76,9 @@ export function pauseFromSample(scope: RecordScope, s: Sample): void {
   const d = s.blockDevices.find((x) => x.ioStatus === 'nospace');
   if (!d) return;
   vm.pause ??= { t: scope.t, us: scope.t * 1000 };
-  const subject: Subject = { device: d.dev, backingIndex: 0, node: d.nodeName ?? '', job: '' };
+  const top = d.chain[0];
+  const image = top ? imageOf(top.filename, top.formatNode) : (d.nodeName ?? '');
+  const subject: Subject = { device: d.dev, backingIndex: 0, node: d.nodeName ?? '', blockJob: '', image };
   const msg = `${d.dev}: VM in run state io-error with io-status nospace: paused until the volume is extended and the VM resumed`;
   raise(scope, 'paused-enospc', subject, { level: CRITICAL, value: 0, threshold: 0, message: msg });
 }
@@ -84,7 +86,7 @@ export function pauseFromSample(scope: RecordScope, s: Sample): void {
 export function thresholdCrossed(scope: RecordScope, ev: Threshold): void {
   const vm = scope.vm;
   const loc = locateNode(vm, ev.node);
-  const s: Subject = { device: loc?.dev ?? '', backingIndex: loc?.backingIndex ?? null, node: ev.node, job: '' };
+  const s: Subject = { device: loc?.dev ?? '', backingIndex: loc?.backingIndex ?? null, node: ev.node, blockJob: '', image: loc?.image ?? ev.node };
   const offset = ev.threshold + ev.exceeded;
   if (loc) {
     const cs = vm.chains[loc.dev]![loc.backingIndex]!;
@@ -120,7 +122,7 @@ export function thresholdRearmed(scope: RecordScope, s: Sample): void {
 /** Δfailed_wr_operations of one device over the interval (-1: none, after first sight or a reset). */
 export function ioErrors(scope: RecordScope, dev: string, delta: number): void {
   if (delta < 0) return;
-  const s: Subject = { device: dev, backingIndex: null, node: '', job: '' };
+  const s: Subject = { device: dev, backingIndex: null, node: '', blockJob: '', image: '' };
   if (delta > 0) {
     const message = `${dev}: ${delta} failed write operations in the last interval`;
     const a = raise(scope, 'io-errors', s, { level: WARNING, value: delta, threshold: 0, message });

@@ -20,7 +20,8 @@ import { point, rate } from '../series/emit.js';
 import { clearGrowth, newGrowth, restartGrowth, updateGrowth } from './growth.js';
 import type { RecordScope } from '../scope.js';
 import { chainSeries, emptyChainWindow, flushChainWindows, foldChainWindows } from './chainRollup.js';
-import { evaluateChainRules, resolveElementAlerts } from '../alerts/chainAlerts.js';
+import { evaluateChainRules, resolveImageAlerts } from '../alerts/chainAlerts.js';
+import { imageOf } from '../alerts/raise.js';
 import type { ChainView, JobsView } from '../alerts/chainRules.js';
 import type { ChainState, VmState } from '../state/state.js';
 
@@ -82,13 +83,23 @@ function emitElement(scope: RecordScope, series: string, el: ChainElement, raw: 
   }
 }
 
-/** The element's state after this sample; undefined when a new element is refused by the series caps (one series each). */
-function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: ChainState | undefined, jobs: JobsView | null): ChainState | undefined {
+/**
+ * The element's state after this sample; undefined when a new element is refused by the
+ * series caps (one series each). `chain`: the device's chain in this sample.
+ */
+function stepElement(
+  scope: RecordScope,
+  dev: string,
+  el: ChainElement,
+  prior: ChainState | undefined,
+  jobs: JobsView | null,
+  chain: readonly ChainElement[],
+): ChainState | undefined {
   const { t, ctx } = scope;
   let cs = prior;
   if (!cs || cs.formatNode !== el.formatNode || cs.storageNode !== (el.storageNode ?? '')) {
     const old = cs;
-    if (old) retireElement(scope, dev, el.backingIndex, old);
+    if (old) retireElement(scope, dev, el.backingIndex, old, chain);
     if (!admitSeries(scope, 1)) return undefined;
     cs = newChainState(el, ctx);
     if (old && old.filename === el.filename) cs.warmFloor = old.warmFloor; // same image under new node names
@@ -102,6 +113,7 @@ function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: C
   const view: ChainView = {
     dev,
     backingIndex: el.backingIndex,
+    image: imageOf(el.filename, el.formatNode),
     formatNode: el.formatNode,
     formatDriver: el.formatDriver,
     storageDriver: el.storageDriver,
@@ -119,12 +131,17 @@ function stepElement(scope: RecordScope, dev: string, el: ChainElement, prior: C
   return cs;
 }
 
-/** A node left its chain position (or the position vanished): flush, resolve, count the reset, release its series. */
-function retireElement(scope: RecordScope, dev: string, backingIndex: number, cs: ChainState): void {
+/**
+ * A node left its chain position (or the position vanished): flush, count the reset,
+ * release its series; its image's alerts resolve unless the image is still in `kept`,
+ * the device's chain as followed now (moved by a snapshot, commit or pivot).
+ */
+function retireElement(scope: RecordScope, dev: string, backingIndex: number, cs: ChainState, kept: readonly ChainElement[]): void {
   scope.state.counters.counterResets++;
   releaseSeries(scope, 1);
   flushChainWindows(scope, cs, chainSeries(dev, backingIndex));
-  resolveElementAlerts(scope, dev, backingIndex, cs.formatNode, cs.storageNode);
+  const image = imageOf(cs.filename, cs.formatNode);
+  if (!kept.some((el) => imageOf(el.filename, el.formatNode) === image)) resolveImageAlerts(scope, dev, backingIndex, image, cs.formatNode);
 }
 
 export function stepChain(scope: RecordScope, d: BlockDevice, jobs: JobsView | null): void {
@@ -133,18 +150,20 @@ export function stepChain(scope: RecordScope, d: BlockDevice, jobs: JobsView | n
   if (!list) vm.chains[d.dev] = list = [];
   let n = 0;
   for (; n < d.chain.length; n++) {
-    const cs = stepElement(scope, d.dev, d.chain[n]!, list[n], jobs);
+    const cs = stepElement(scope, d.dev, d.chain[n]!, list[n], jobs, d.chain);
     if (!cs) break; // refused (series caps): deeper elements are not followed either
     if (list[n] !== cs) list[n] = cs;
   }
-  for (let i = n; i < list.length; i++) retireElement(scope, d.dev, i, list[i]!);
-  if (list.length > n) list.length = n;
+  if (list.length <= n) return;
+  const kept = d.chain.slice(0, n);
+  for (let i = n; i < list.length; i++) retireElement(scope, d.dev, i, list[i]!, kept);
+  list.length = n;
 }
 
 /** Drops a device's chain (device gone). */
 export function dropChain(scope: RecordScope, dev: string): void {
   const list = scope.vm.chains[dev] ?? [];
-  for (let i = 0; i < list.length; i++) retireElement(scope, dev, i, list[i]!);
+  for (let i = 0; i < list.length; i++) retireElement(scope, dev, i, list[i]!, []);
   delete scope.vm.chains[dev];
 }
 

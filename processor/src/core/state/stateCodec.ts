@@ -17,9 +17,12 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
 import { unknownSeq, withNameTables, type CoreState } from './state.js';
 import { hostsFromVms } from '../clock/hosts.js';
+import { upgradeV4Alerts } from '../alerts/alertsV4.js';
 
 const MARK = '\u0001';
 /**
+ * 6: alerts keyed by image, not chain position, with labels blockJob (was job) and image
+ * (earlier versions' firing alerts are re-keyed and keep their ids: alerts/alertsV4.ts).
  * 5: each VM's record sequence (`seq`: agent run, last seq, record windows) and the
  * recordsMissing, recordsDuplicate and agentRuns counters (earlier versions restore with
  * nothing known yet: a VM's next record is never a gap). 4: hosts' clock offsets against the broker (`skews`) and the CLOCK_SKEW counter (earlier
@@ -27,7 +30,7 @@ const MARK = '\u0001';
  * host's clock taken from its VMs); chain elements count as series (added on restore). 2: window fields named minBase, maxPeak, sum,
  * prevPeak, samples, rateMs (version 1: a, b, c, pv, n, ms).
  */
-const VERSION = 5;
+const VERSION = 6;
 const V1_WINDOW_FIELDS: Readonly<Record<string, string>> = { a: 'minBase', b: 'maxPeak', c: 'sum', pv: 'prevPeak', n: 'samples', ms: 'rateMs' };
 const INT_LIMIT = 2 ** 50;
 
@@ -154,6 +157,7 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
+  if (version < 6) upgradeV4Alerts(state);
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
   if (version < 3) {
     // Chain elements count against the series caps since version 3.

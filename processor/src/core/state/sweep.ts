@@ -29,7 +29,7 @@ export function evictVm(state: CoreState, vm: VmState, ctx: CoreContext, out: St
   }
   closeSequenceWindows(scope);
   if (opts.keep) return;
-  resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts);
+  resolveAll(vm.alerts, `VM evicted: no record for ${ctx.config.state.ttlSeconds} s`, state.clock, out.alerts, ctx.routing);
   vm.firing = 0;
   state.series -= vm.series;
   state.counters.evictedVms++;

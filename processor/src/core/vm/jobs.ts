@@ -19,7 +19,7 @@ type JobEnd = Extract<CoreEvent, { event: 'BLOCK_JOB_END' }>;
 type JobError = Extract<CoreEvent, { event: 'BLOCK_JOB_ERROR' }>;
 
 function jobSubject(vm: VmState, job: string): Subject {
-  return { device: jobDevice(vm), backingIndex: null, node: '', job };
+  return { device: jobDevice(vm), backingIndex: null, node: '', blockJob: job, image: '' };
 }
 
 function upsert(vm: VmState, id: string): JobState {
@@ -55,7 +55,7 @@ export function jobsFromSample(vm: VmState, jobs: BlockJob[]): void {
 export function jobStatusChanged(scope: RecordScope, id: string, status: string): void {
   const vm = scope.vm;
   if (status === 'created') {
-    resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.job === id, `a new block job ${id} started`);
+    resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.blockJob === id, `a new block job ${id} started`);
     upsert(vm, id).status = status;
     return;
   }
@@ -94,7 +94,7 @@ export function jobEnded(scope: RecordScope, ev: JobEnd): void {
 function jobGone(scope: RecordScope, id: string, why: string): void {
   const errors = scope.vm.jobs[id]?.errors ?? 0;
   delete scope.vm.jobs[id];
-  resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.job === id, `${why} after ${errors} I/O errors`);
+  resolveWhere(scope, (a) => a.type === 'block-job-error' && a.labels.blockJob === id, `${why} after ${errors} I/O errors`);
   jobsDrained(scope, why);
 }
 

@@ -114,7 +114,7 @@ function alertLabels(l: AlertLabels, type: string, extra: Readonly<Record<string
     ['device', l.device],
     ['backing_index', l.backingIndex === null ? '' : String(l.backingIndex)],
     ['node', l.node],
-    ['block_job', l.job],
+    ['block_job', l.blockJob],
   ].filter(([, v]) => v !== '') as Labels;
 }
 
