@@ -61,6 +61,26 @@ describe('applyTransition', () => {
     expect(s.outbox.size).toBe(0);
   });
 
+  it('an alert fired by an older processor (backing_index, node, job labels) and resolved by a newer one resolves the label set it fired under', () => {
+    // A checkpoint of core state version 4 keeps the id; the resolution comes with image and without the position.
+    const old = alertRecord({ t: 1, startsAt: 1, labels: { image: '', backingIndex: 0, node: 'lv0-format' }, runbookUrl: '' });
+    const now = alertRecord({ t: 5, startsAt: 1, state: 'resolved', endsAt: 5, labels: { image: '/dev/loop2', backingIndex: 1, node: 'lv0-format' } });
+    expect(identityOf(now)).not.toBe(identityOf(old));
+    const posted = drainOutbox(run([old, now]));
+    expect(posted.map((a) => [identityOf(a), a.state, a.endsAt])).toEqual([[identityOf(old), 'resolved', 5]]);
+  });
+
+  it('labels changed under the same id while firing (new static labels): the old label set resolves, the new one fires', () => {
+    const before = alertRecord({ t: 1, startsAt: 1 });
+    const after = alertRecord({ t: 3, startsAt: 1, staticLabels: [{ name: 'cluster', value: 'eu-1' }] });
+    const posted = drainOutbox(run([before, after]));
+    expect(posted.map((a) => [identityOf(a), a.state])).toEqual([
+      [identityOf(before), 'resolved'],
+      [identityOf(after), 'firing'],
+    ]);
+    expect(posted[0]!.message).toBe('labels changed: m');
+  });
+
   it('the synthetic resolution keeps the original startsAt', () => {
     const s = run([alertRecord({ t: 1, startsAt: 1 }), alertRecord({ t: 3, startsAt: 1, severity: 'critical' })]);
     const [resolved] = drainOutbox(s);

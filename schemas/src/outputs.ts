@@ -47,7 +47,7 @@ export interface AlertLabels {
   image: string;
 }
 
-/** A label every alert carries, from config (`alerts.routing.labels`: cluster, region…). */
+/** A label every alert carries, from config (`alerts.routing.staticLabels`: cluster, region…). */
 export interface StaticLabel {
   name: string;
   value: string;
@@ -75,7 +75,7 @@ export interface Alert {
   pausedMs: number | null;
   /** The runbook of this alert type (`alerts.routing`); '' in records written before it. */
   runbookUrl: string;
-  /** The configured static labels (`alerts.routing.labels`), in config order; none in older records. */
+  /** The configured static labels (`alerts.routing.staticLabels`), in config order; none in older records. */
   staticLabels: readonly StaticLabel[];
 }
 

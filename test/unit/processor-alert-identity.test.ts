@@ -52,7 +52,9 @@ describe('alert identity across a live snapshot', () => {
   });
 
   it('every alert carries its runbook and the static labels of the config', () => {
-    const cfg = ProcessorConfig.parse({ alerts: { routing: { runbookBase: 'https://docs.example/runbooks.md', labels: { cluster: 'eu-1', region: 'eu' } } } });
+    const cfg = ProcessorConfig.parse({
+      alerts: { routing: { runbookBase: 'https://docs.example/runbooks.md', staticLabels: { cluster: 'eu-1', region: 'eu' } } },
+    });
     const { outputs } = createCore(cfg).step(initialState(), records);
     expect(outputs.alerts.length).toBeGreaterThan(10);
     for (const a of outputs.alerts) {

@@ -190,8 +190,17 @@ export const AlertRoutingConfig = z
      * Labels added to every alert, e.g. {"cluster": "eu-1", "region": "eu"}: Prometheus label
      * names (not starting with __, none of the alert's own labels), values of 1 to 256 characters, at most 16.
      */
-    labels: z
-      .record(z.string().regex(LABEL_NAME, 'a Prometheus label name not starting with __'), z.string().min(1).max(256))
+    staticLabels: z
+      .preprocess(
+        (raw, ctx) => {
+          // A record schema drops a `__proto__` key silently (JSON.parse makes it an own key): refuse it instead.
+          if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
+            ctx.addIssue({ code: 'custom', input: raw, message: '__proto__: a Prometheus label name not starting with __' });
+          }
+          return raw;
+        },
+        z.record(z.string().regex(LABEL_NAME, 'a Prometheus label name not starting with __'), z.string().min(1).max(256)),
+      )
       .default({})
       .superRefine((labels, ctx) => {
         const names = Object.keys(labels);

@@ -58,7 +58,7 @@ describe('alert state machine', () => {
     ]);
   });
   it("every transition carries its type's runbook and the static labels", () => {
-    const r = alertRouting({ runbookBase: 'https://docs.example/runbooks.md', runbooks: { stale: 'https://wiki/stale' }, labels: { cluster: 'eu-1' } });
+    const r = alertRouting({ runbookBase: 'https://docs.example/runbooks.md', runbooks: { stale: 'https://wiki/stale' }, staticLabels: { cluster: 'eu-1' } });
     const out: Alert[] = [];
     observe({}, 'k', 'watermark', labels, { level: WARNING, value: 1, threshold: 0.8, message: 'm' }, 0, out, r);
     observe({}, 'k', 'stale', labels, { level: WARNING, value: 1, threshold: 0.8, message: 'm' }, 0, out, r);

@@ -15,6 +15,6 @@ export interface AlertRouting {
 export function alertRouting(cfg: AlertRoutingConfig): AlertRouting {
   const runbooks = new Map<AlertType, string>();
   for (const type of AlertType.options) runbooks.set(type, cfg.runbooks[type] ?? `${cfg.runbookBase}#${type}`);
-  const labels = Object.freeze(Object.entries(cfg.labels).map(([name, value]) => Object.freeze({ name, value })));
+  const labels = Object.freeze(Object.entries(cfg.staticLabels).map(([name, value]) => Object.freeze({ name, value })));
   return { runbooks, labels };
 }
