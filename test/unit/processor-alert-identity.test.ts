@@ -3,7 +3,7 @@
  * (test/fixtures/qmp/thin-lv-enospc-commit.jsonl) a live snapshot makes top-format the
  * active layer and moves lv0-format (/dev/loop2) from backing index 0 to 1. Its watermark
  * alert keeps its id across that move, and one firing across it does not resolve and
- * re-fire. Checkpoints written before (core state version 4) restore their firing alerts
+ * re-fire. Checkpoints written before (core state version 5) restore their firing alerts
  * re-keyed, with the ids they fired under.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -66,20 +66,20 @@ describe('alert identity across a live snapshot', () => {
     }
   });
 
-  it('a version 4 checkpoint restores its firing alerts re-keyed by image, keeping their ids', () => {
+  it('a version 5 checkpoint restores its firing alerts re-keyed by image, keeping their ids', () => {
     const cut = records.findIndex((r) => r.t >= snapshotAt) - 1; // the watermark is firing, lv0 at backing index 0
     const core = createCore(lowWatermark);
     const whole = core.step(initialState(), records).outputs.alerts;
     const first = core.step(initialState(), records.slice(0, cut));
-    // The same state as release 4 kept it: keyed by position and node, `job`, no image, the old id.
-    const v4 = structuredClone(first.state);
-    const vm = Object.values(v4.vms)[0]!;
+    // The same state as version 5 kept it: keyed by position and node, `job`, no image, the old id.
+    const v5 = structuredClone(first.state);
+    const vm = Object.values(v5.vms)[0]!;
     const [fired] = Object.values(vm.alerts);
     expect(fired?.type).toBe('watermark');
     const { blockJob: _b, image: _i, ...labels } = fired!.labels;
     vm.alerts = { [`watermark|vda|0|lv0-format|`]: { ...fired!, id: 'f00dfeedf00dfeed', labels: { ...labels, job: '' } as never } };
-    const raw = inflateRawSync(serializeCheckpoint(v4));
-    raw[0] = 4;
+    const raw = inflateRawSync(serializeCheckpoint(v5));
+    raw[0] = 5;
     const restored = restoreCheckpoint(deflateRawSync(raw));
     const [[key, a]] = Object.entries(restored.vms[vm.uuid]!.alerts);
     expect(key).toBe('watermark|vda|/dev/loop2|');

@@ -17,12 +17,12 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { QmpipeError } from '#common/errors.js';
 import { unknownSeq, withNameTables, type CoreState } from './state.js';
 import { hostsFromVms } from '../clock/hosts.js';
-import { upgradeV4Alerts } from '../alerts/alertsV4.js';
+import { rekeyPositionKeyedAlerts } from '../alerts/positionKeyedAlerts.js';
 
 const MARK = '\u0001';
 /**
  * 6: alerts keyed by image, not chain position, with labels blockJob (was job) and image
- * (earlier versions' firing alerts are re-keyed and keep their ids: alerts/alertsV4.ts).
+ * (earlier versions' firing alerts are re-keyed and keep their ids: alerts/positionKeyedAlerts.ts).
  * 5: each VM's record sequence (`seq`: agent run, last seq, record windows) and the
  * recordsMissing, recordsDuplicate and agentRuns counters (earlier versions restore with
  * nothing known yet: a VM's next record is never a gap). 4: hosts' clock offsets against the broker (`skews`) and the CLOCK_SKEW counter (earlier
@@ -157,7 +157,7 @@ export function restoreCheckpoint(bytes: Buffer): CoreState {
     if (cause instanceof CheckpointFormatError) throw cause;
     throw new CheckpointFormatError('core checkpoint skeleton is not JSON', cause);
   }
-  if (version < 6) upgradeV4Alerts(state);
+  if (version < 6) rekeyPositionKeyedAlerts(state);
   // Fields in the order initialState() has them, so the state serializes as a fresh one does.
   if (version < 3) {
     // Chain elements count against the series caps since version 3.

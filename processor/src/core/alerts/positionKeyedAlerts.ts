@@ -1,5 +1,5 @@
 /**
- * Firing alerts of a checkpoint written before core state version 5, made current. They
+ * Firing alerts of a checkpoint written before core state version 6, made current. They
  * were keyed by chain position and node (`type|device|backingIndex|node|job`), their
  * block job was `labels.job`, and they had no image. Each is re-keyed by what it is
  * about (machine.ts alertKey) and gets its image from the restored chain: the element
@@ -15,9 +15,9 @@ import type { CoreState, VmState } from '../state/state.js';
 import { alertKey, type AlertState, type AlertTable } from './machine.js';
 import { imageOf } from './raise.js';
 
-type V4Labels = Omit<AlertLabels, 'blockJob' | 'image'> & { job?: string };
+type PositionLabels = Omit<AlertLabels, 'blockJob' | 'image'> & { job?: string };
 
-function imageAt(vm: VmState | null, l: V4Labels): string {
+function imageAt(vm: VmState | null, l: PositionLabels): string {
   const cs = vm && l.backingIndex !== null ? vm.chains[l.device]?.[l.backingIndex] : undefined;
   if (cs && (cs.formatNode === l.node || cs.storageNode === l.node)) return imageOf(cs.filename, cs.formatNode);
   return l.node;
@@ -26,7 +26,7 @@ function imageAt(vm: VmState | null, l: V4Labels): string {
 function upgradeTable(table: AlertTable, vm: VmState | null): AlertTable {
   const out: AlertTable = Object.create(null) as AlertTable;
   for (const old of Object.values(table)) {
-    const { job, ...rest } = old.labels as V4Labels;
+    const { job, ...rest } = old.labels as PositionLabels;
     const labels: AlertLabels = { ...rest, blockJob: job ?? '', image: imageAt(vm, rest) };
     const a: AlertState = { ...old, labels };
     out[alertKey(a.type, labels)] = a;
@@ -34,8 +34,8 @@ function upgradeTable(table: AlertTable, vm: VmState | null): AlertTable {
   return out;
 }
 
-/** Upgrades, in place, the alert tables of a state parsed from a version 1–4 checkpoint (before its name tables are rebuilt). */
-export function upgradeV4Alerts(state: CoreState): void {
+/** Upgrades, in place, the alert tables of a state parsed from a version 1–5 checkpoint (before its name tables are rebuilt). */
+export function rekeyPositionKeyedAlerts(state: CoreState): void {
   for (const uuid of Object.keys(state.vms)) {
     const vm = state.vms[uuid]!;
     vm.alerts = upgradeTable(vm.alerts, vm);
