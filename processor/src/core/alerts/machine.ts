@@ -107,6 +107,7 @@ export function observe(
   if (obs.level === NONE) {
     if (cur) {
       delete table[key];
+      follow(cur, labels);
       out.push(toAlert(cur, 'resolved', obs, t, routing));
     }
     return undefined;
