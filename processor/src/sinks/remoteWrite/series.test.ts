@@ -97,8 +97,10 @@ describe('toTimeSeries over the thin-LV fixture', () => {
     const enospc = find('qmpipe_alert_firing', { type: 'paused-enospc' });
     expect(enospc).toHaveLength(1);
     expect(enospc[0]!.samples.map((x) => (x.stale ? 'stale' : x.value))).toEqual([2, 'stale']);
-    const wm = find('qmpipe_alert_firing', { type: 'watermark', node: 'lv0-format', backing_index: '1' });
+    const wm = find('qmpipe_alert_firing', { type: 'watermark', image: '/dev/loop2' });
+    expect(wm).toHaveLength(1); // one series across the snapshot that moved lv0 from backing index 0 to 1
     expect(wm[0]!.samples.at(-1)).toMatchObject({ value: 2 }); // still firing at the end
+    expect(mapped.series.filter((s) => label(s, '__name__') === 'qmpipe_alert_firing' && (label(s, 'backing_index') || label(s, 'node')))).toEqual([]);
   });
 
   it('maps the same with the sink’s memo of series identities, warm or cold', () => {

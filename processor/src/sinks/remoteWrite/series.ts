@@ -14,7 +14,9 @@
  *                 counters (unit x/s) are not written: rate() over the _total gives them.
  *   alerts        qmpipe_alert_firing{type,…} = 2 critical, 1 warning: every firing
  *                 alert in the partition's state at its VM's latest time, each firing transition
- *                 at its time, and Prometheus' stale marker at a resolution.
+ *                 at its time, and Prometheus' stale marker at a resolution. Labelled by
+ *                 what the alert is about (device, image, block_job, as in Alertmanager), so
+ *                 a snapshot moving the image down its chain keeps its series.
  *
  * Every series has host, vm and vm_uuid, plus the configured extra labels.
  */
@@ -112,8 +114,7 @@ function alertLabels(l: AlertLabels, type: string, extra: Readonly<Record<string
     ...vmLabels(l.host, l.vm, l.vmUuid, extra),
     ['type', type],
     ['device', l.device],
-    ['backing_index', l.backingIndex === null ? '' : String(l.backingIndex)],
-    ['node', l.node],
+    ['image', l.image],
     ['block_job', l.blockJob],
   ].filter(([, v]) => v !== '') as Labels;
 }
