@@ -77,14 +77,15 @@ interface AlertLine {
 }
 
 /** Alerts still firing at the end of `qmpipe replay`, as (type, device, backingIndex, node). */
+/** The alerts left firing, as [type, device, backingIndex, node] of their last transition (an alert follows its image down the chain: not keyed by position). */
 function openAlerts(lines: AlertLine[]): string[] {
   const open = new Map<string, AlertLine>();
   for (const l of lines.filter((x) => x.kind === 'alert')) {
-    const key = JSON.stringify([l.type, l.device, l.backingIndex, l.node]);
+    const key = JSON.stringify([l.type, l.device, l.node]);
     if (l.state === 'firing') open.set(key, l);
     else open.delete(key);
   }
-  return [...open.keys()].sort();
+  return [...open.values()].map((l) => JSON.stringify([l.type, l.device, l.backingIndex, l.node])).sort();
 }
 
 describe.each(['thin-lv-enospc-commit.jsonl', 'kvm-vcpu-stats.jsonl'])('qmpipe top --replay %s --once --json', (name) => {
