@@ -8,6 +8,7 @@ import { packageRoot } from '#common/paths.js';
 import { fixturePath } from '../support/fixtures.js';
 import { run as domstats } from '#tools/domstats/command.js';
 import { run as replay } from '#tools/replay/command.js';
+import { run as top } from '#top/command.js';
 
 const io = captureStdio();
 
@@ -95,5 +96,19 @@ describe('qmpipe domstats', () => {
     expect(await domstats([])).toBe(2);
     expect(await domstats([thin, '--until', '5'])).toBe(1);
     expect(io.stderr).toContain('no complete sample');
+  });
+});
+
+describe('--libvirt with a URI the agent cannot use', () => {
+  // Was zod's issue array as JSON, many lines on stderr.
+  it.each([
+    ['domstats', domstats, ['--libvirt', 'qemu:///session', '--domain', 'x']],
+    ['top', top, ['--libvirt', 'qemu+tcp://h/system', '--once']],
+  ] as const)('qmpipe %s says in one line which URI it accepts', async (name, run, argv) => {
+    expect(await run([...argv])).toBe(2);
+    const uri = argv[1];
+    expect(io.stderr).toBe(
+      `qmpipe ${name}: --libvirt: uri: "${uri}" is not accepted: only qemu:///system (the local system daemon, through its unix socket; no session, remote or tcp URIs)\n`,
+    );
   });
 });

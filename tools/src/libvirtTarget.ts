@@ -9,11 +9,18 @@ import { LibvirtHost } from '#agent/libvirt/host.js';
 import { openMonitorSession } from '#agent/libvirt/monitorSession.js';
 import type { VmTarget } from '#agent/poller/vmTarget.js';
 import { UsageError } from '#common/command.js';
+import { parseConfig } from '#common/config.js';
 import { LibvirtConfig } from '#schemas/config/agent.js';
+
+/** `--libvirt URI` (and `--libvirt-socket`, `--domain`) as the agent's libvirt settings; a URI it cannot use is one ConfigError line. */
+export function libvirtFlags(uri: string, socket?: string, domains?: readonly string[]): LibvirtConfig {
+  const raw = { uri, ...(socket ? { socket } : {}), ...(domains?.length ? { domains: [...domains] } : {}) };
+  return parseConfig(LibvirtConfig, raw, '--libvirt');
+}
 
 export async function libvirtTarget(uri: string, domain: string | undefined, socket?: string): Promise<{ target: VmTarget; close: () => Promise<void> }> {
   if (domain === undefined) throw new UsageError('--libvirt needs --domain NAME');
-  const cfg = LibvirtConfig.parse({ uri, ...(socket ? { socket } : {}) });
+  const cfg = libvirtFlags(uri, socket);
   const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
   host.start();
   try {

@@ -42,6 +42,12 @@ describe('agent config', () => {
     }
   });
 
+  it.each(['qemu:///session', 'qemu+tcp://h/system'])('libvirt.uri %s is one line naming the URI it accepts', (uri) => {
+    expect(() => loadAgentConfig({ raw: { kafka: { brokers: ['k:1'] }, libvirt: { uri } } })).toThrow(
+      `agent config: libvirt.uri: "${uri}" is not accepted: only qemu:///system (the local system daemon, through its unix socket; no session, remote or tcp URIs)`,
+    );
+  });
+
   it('secrets and brokers come from the environment', () => {
     const cfg = loadAgentConfig({
       raw: { kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u' } } },

@@ -60,10 +60,13 @@ export const VmsConfig = z
  */
 export const LibvirtConfig = z
   .object({
-    /** Only local URIs: the agent talks to the daemon's unix socket. */
+    /** Only qemu:///system: the agent talks to the local system daemon's unix socket (no session, remote or tcp URIs). */
     uri: z
       .string()
-      .regex(/^qemu:\/\/\/system$/, 'qemu:///system (the local system daemon)')
+      .regex(/^qemu:\/\/\/system$/, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not accepted: only qemu:///system (the local system daemon, through its unix socket; no session, remote or tcp URIs)`,
+      })
       .default('qemu:///system'),
     /** The daemon's socket (libvirtd; virtqemud: /run/libvirt/virtqemud-sock). */
     socket: z.string().min(1).default('/run/libvirt/libvirt-sock'),

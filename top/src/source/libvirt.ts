@@ -9,7 +9,7 @@ import { defaultRetryPolicy } from '#common/retry.js';
 import { LibvirtDiscovery } from '#agent/libvirt/discovery.js';
 import { LibvirtHost } from '#agent/libvirt/host.js';
 import { openMonitorSession } from '#agent/libvirt/monitorSession.js';
-import { LibvirtConfig } from '#schemas/config/agent.js';
+import { libvirtFlags } from '#tools/libvirtTarget.js';
 import type { RawRecord } from '#schemas/types.js';
 import { pollTargets, type TargetWatch } from './sockets.js';
 
@@ -23,7 +23,7 @@ export interface LibvirtSourceOptions {
 }
 
 export function watchLibvirt(onRecord: (rec: RawRecord) => void, o: LibvirtSourceOptions): TargetWatch {
-  const cfg = LibvirtConfig.parse({ uri: o.uri, ...(o.socket ? { socket: o.socket } : {}), domains: o.domains.length ? [...o.domains] : 'all' });
+  const cfg = libvirtFlags(o.uri, o.socket, o.domains);
   const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
   const watch = pollTargets(onRecord, o);
   const discovery = new LibvirtDiscovery(
