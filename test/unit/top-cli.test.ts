@@ -143,6 +143,21 @@ describe('qmpipe top on the thin-LV fixture: values', () => {
     expect(f.vms[0]!.firing.map((a) => a.type)).toEqual(['time-to-full', 'watermark', 'threshold-crossed']);
   });
 
+  it('--kafka --once --timeout 2 on an unreachable broker fails within the timeout, in one line', async () => {
+    // Was 7.3 s: the timeout did not reach the Kafka source, and kafkajs retried on.
+    let stderr = '';
+    vi.mocked(process.stderr.write).mockImplementation((s) => {
+      stderr += String(s);
+      return true;
+    });
+    const started = performance.now();
+    expect(await top(['--kafka', '--once', '--timeout', '2', '--brokers', '127.0.0.1:9'])).toBe(1);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(stderr.split('\n').filter((l) => l.startsWith('qmpipe top:'))).toEqual([
+      'qmpipe top: cannot read the end offsets of qmpipe.rates, qmpipe.alerts: Connection error: connect ECONNREFUSED 127.0.0.1:9 (gave up)',
+    ]);
+  });
+
   it('refuses two sources, and --domain without --libvirt', async () => {
     expect(await top(['--replay', 'x', '--kafka', '--once'])).toBe(2);
     expect(await top(['--libvirt', 'qemu:///system', '--replay', 'x', '--once'])).toBe(2);

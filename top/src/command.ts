@@ -193,7 +193,7 @@ async function start(v: Values, config: ProcessorConfig, once: boolean, timeoutM
   if (v.libvirt !== undefined) return startLibvirt(v.libvirt, v, createRecordFold(config), timeoutMs);
   const flags = parseKafkaFlags(v, process.env);
   installKafkajsGuards();
-  return startKafka(await startKafkaSource(flags, { follow: !once }));
+  return startKafka(await startKafkaSource(flags, once ? { follow: false, timeoutMs } : { follow: true }));
 }
 
 async function live(r: Running, v: Values, config: ProcessorConfig, sort: SortKey): Promise<void> {

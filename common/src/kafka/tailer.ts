@@ -11,14 +11,21 @@
  *   transaction markers, so a partition ending in a commit marker catches up too.
  * - `until-end`: records at or past the start-time end are not handed over; `follow`: all.
  * - A consumer that stops on its own (a non-retriable crash) rejects `crashed`.
+ * - `signal`: giving up while starting (`qmpipe top --once --timeout`). kafkajs's own
+ *   retries of the end-offset read run on timers that nothing cancels (an unreachable broker
+ *   kept the process alive 7 s past its timeout), so with a signal that read is retried here
+ *   (common/src/retry.ts, sleeping on the signal) and one attempt is at most the connection
+ *   timeout; on abort the consumer is disconnected and startTailer rejects at once.
  */
 import { randomBytes } from 'node:crypto';
 import kafkajs, { type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import { QmpipeError, describeError } from '../errors.js';
+import { defaultRetryPolicy, retry } from '../retry.js';
+import { sleep } from '../sleep.js';
 import { kafkaClientConfig, kafkaLogCreator, type KafkaConnection } from '../kafka.js';
 import type { Logger } from '../log.js';
 
-export type TailerErrorCode = 'KAFKA_TOPIC_MISSING' | 'KAFKA_TOPIC_UNAVAILABLE' | 'KAFKA_CONSUMER_CRASHED';
+export type TailerErrorCode = 'KAFKA_TOPIC_MISSING' | 'KAFKA_TOPIC_UNAVAILABLE' | 'KAFKA_CONSUMER_CRASHED' | 'KAFKA_GAVE_UP';
 
 export class TailerError extends QmpipeError {
   constructor(code: TailerErrorCode, message: string, opts: { cause?: unknown; topics: readonly string[] }) {
@@ -38,6 +45,8 @@ export interface TailerOptions {
   log: Logger;
   /** kafkajs maxWaitTimeInMs of each fetch (default kafkajs's 5 s). */
   maxWaitTimeMs?: number;
+  /** Give up starting when it aborts: startTailer rejects (KAFKA_GAVE_UP) and leaves nothing running. Ignored once started. */
+  signal?: AbortSignal;
 }
 
 /** Called one batch at a time, never concurrently. */
@@ -82,9 +91,56 @@ async function endOffsets(kafka: kafkajs.Kafka, o: TailerOptions): Promise<Map<s
   }
 }
 
+/** What went wrong last while starting, for the message of giving up. */
+interface Attempts {
+  last?: unknown;
+}
+
+/** endOffsets, under a signal: retried here, on sleeps the signal ends. */
+function endOffsetsUntil(kafka: kafkajs.Kafka, o: TailerOptions, signal: AbortSignal, seen: Attempts): Promise<Map<string, number>> {
+  const unavailable = (e: unknown): boolean => !signal.aborted && e instanceof TailerError && e.code === 'KAFKA_TOPIC_UNAVAILABLE';
+  return retry(() => endOffsets(kafka, o), {
+    policy: { ...defaultRetryPolicy, maxRetryTime: 5_000 },
+    shouldRetry: unavailable,
+    onRetry: (err) => (seen.last = err),
+    sleep: (ms) => sleep(ms, signal),
+  });
+}
+
+/** `work`, or a KAFKA_GAVE_UP rejection as soon as the signal aborts (what went wrong last in its message). */
+async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, o: TailerOptions, seen: Attempts): Promise<T> {
+  if (!signal) return work;
+  let onAbort: () => void = () => {};
+  const gaveUp = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      const why = seen.last === undefined ? `gave up reading ${o.topics.join(', ')} (not started yet)` : `${messageOf(seen.last)} (gave up)`;
+      reject(new TailerError('KAFKA_GAVE_UP', why, { cause: seen.last, topics: o.topics }));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  gaveUp.catch(() => {});
+  work.catch(() => {}); // an attempt still under way when giving up ends on its own
+  try {
+    return await Promise.race([work, gaveUp]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export async function startTailer(o: TailerOptions, handlers: TailHandlers): Promise<Tailer> {
-  const kafka = new kafkajs.Kafka(kafkaClientConfig(o.kafka, kafkaLogCreator(o.log.child({ component: 'kafkajs' }))));
-  const ends = o.from === 'now' ? new Map<string, number>() : await endOffsets(kafka, o);
+  const config = kafkaClientConfig(o.kafka, kafkaLogCreator(o.log.child({ component: 'kafkajs' })));
+  const kafka = new kafkajs.Kafka(config);
+  const seen: Attempts = {};
+  const ends =
+    o.from === 'now'
+      ? new Map<string, number>()
+      : await unlessAborted(
+          o.signal ? endOffsetsUntil(new kafkajs.Kafka({ ...config, retry: { ...config.retry, retries: 0 } }), o, o.signal, seen) : endOffsets(kafka, o),
+          o.signal,
+          o,
+          seen,
+        );
   const pending = new Map(ends);
   let caughtUp = false;
   const checkCaughtUp = (): void => {
@@ -127,11 +183,15 @@ export async function startTailer(o: TailerOptions, handlers: TailHandlers): Pro
   };
 
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.from === 'beginning' });
-    await consumer.run({ autoCommit: false, eachBatch });
+    const started = async (): Promise<void> => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.from === 'beginning' });
+      await consumer.run({ autoCommit: false, eachBatch });
+    };
+    await unlessAborted(started(), o.signal, o, seen);
   } catch (cause) {
     await consumer.disconnect().catch(() => {});
+    if (cause instanceof TailerError) throw cause;
     throw new TailerError('KAFKA_TOPIC_UNAVAILABLE', `cannot consume ${o.topics.join(', ')}: ${messageOf(cause)}`, { cause, topics: o.topics });
   }
   checkCaughtUp(); // nothing to read at start (empty topics, or from now)

@@ -10,6 +10,7 @@
  * not on these topics.
  */
 import { loadConfig } from '#common/config.js';
+import { QmpipeError } from '#common/errors.js';
 import { startTailer } from '#common/kafka/tailer.js';
 import { createLogger } from '#common/log.js';
 import { KAFKA_CLIENT_ENV } from '#schemas/config/env.js';
@@ -50,15 +51,34 @@ export interface KafkaSource {
   stop(): Promise<void>;
 }
 
-export async function startKafkaSource(o: KafkaFlags, opts: { follow: boolean }): Promise<KafkaSource> {
+export interface KafkaSourceOptions {
+  /** Keep reading past the start-time ends (the live view); else read up to them. */
+  follow: boolean;
+  /**
+   * `--once --timeout`: give up starting after this long (startKafkaSource rejects), and
+   * `caughtUp` resolves by then with what was read, or rejects (TOP_NO_RECORD) if that is no VM.
+   */
+  timeoutMs?: number;
+}
+
+export async function startKafkaSource(o: KafkaFlags, opts: KafkaSourceOptions, start: typeof startTailer = startTailer): Promise<KafkaSource> {
   const log = createLogger({ command: 'top' }, { level: o.log.level });
+  const giveUp = new AbortController();
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => giveUp.abort(), opts.timeoutMs);
   const topics = [o.ratesTopic, o.alertsTopic];
   const state = initialTopState();
   const codecs = outputCodecs();
   let undecodable = 0;
   let markCaughtUp: () => void = () => {};
-  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-  const tailer = await startTailer(
+  const caughtUp = new Promise<void>((resolve, reject) => {
+    markCaughtUp = resolve;
+    giveUp.signal.addEventListener('abort', () => {
+      if (Object.keys(state.vms).length > 0) resolve();
+      else reject(new QmpipeError('TOP_NO_RECORD', `nothing read from kafka ${o.kafka.brokers.join(',')} within ${opts.timeoutMs! / 1000} s`));
+    });
+  });
+  caughtUp.catch(() => {});
+  const tailer = await start(
     {
       kafka: o.kafka,
       topics,
@@ -68,6 +88,7 @@ export async function startKafkaSource(o: KafkaFlags, opts: { follow: boolean })
       missingHint: 'the processor writes rates only with kafka.ratesTopic set',
       log,
       maxWaitTimeMs: 500,
+      ...(timer === undefined ? {} : { signal: giveUp.signal }),
     },
     {
       onRecords(topic, _partition, records) {
@@ -83,7 +104,10 @@ export async function startKafkaSource(o: KafkaFlags, opts: { follow: boolean })
       },
       onCaughtUp: () => markCaughtUp(),
     },
-  );
+  ).catch((err: unknown) => {
+    clearTimeout(timer);
+    throw err;
+  });
   const label = `kafka ${o.kafka.brokers.join(',')}`;
   return {
     get label() {
@@ -95,6 +119,7 @@ export async function startKafkaSource(o: KafkaFlags, opts: { follow: boolean })
     },
     caughtUp,
     stop: async () => {
+      clearTimeout(timer);
       await tailer.stop();
       if (undecodable > 0) log.warn('records that did not decode were skipped', { undecodable, topics });
     },
