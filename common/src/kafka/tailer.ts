@@ -99,7 +99,7 @@ interface Attempts {
 /** endOffsets, under a signal: retried here, on sleeps the signal ends. */
 function endOffsetsUntil(kafka: kafkajs.Kafka, o: TailerOptions, signal: AbortSignal, seen: Attempts): Promise<Map<string, number>> {
   const unavailable = (e: unknown): boolean => !signal.aborted && e instanceof TailerError && e.code === 'KAFKA_TOPIC_UNAVAILABLE';
-  return retry(() => endOffsets(kafka, o), {
+  return retry((bail) => (signal.aborted ? bail(signal.reason) : endOffsets(kafka, o)), {
     policy: { ...defaultRetryPolicy, maxRetryTime: 5_000 },
     shouldRetry: unavailable,
     onRetry: (err) => (seen.last = err),
