@@ -143,6 +143,15 @@ describe('qmpipe top on the thin-LV fixture: values', () => {
     expect(f.vms[0]!.firing.map((a) => a.type)).toEqual(['time-to-full', 'watermark', 'threshold-crossed']);
   });
 
+  it.each(['thin-lv-enospc-commit.jsonl', 'kvm-vcpu-stats.jsonl'])(
+    '%s ends in SHUTDOWN (quit): the VM shows shutdown, not the running of its last Sample',
+    async (name) => {
+      const f = JSON.parse(await capture(top, ['--replay', fixturePath('qmp', name), '--once', '--json'])) as Frame;
+      expect(f.vms[0]!.events.some((e) => e.event === 'SHUTDOWN')).toBe(true);
+      expect(f.vms.map((v) => v.state)).toEqual(['shutdown']);
+    },
+  );
+
   it('--kafka --once --timeout 2 on an unreachable broker fails within the timeout, in one line', async () => {
     // Was 7.3 s: the timeout did not reach the Kafka source, and kafkajs retried on.
     let stderr = '';

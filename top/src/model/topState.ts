@@ -51,7 +51,7 @@ export interface VmTop {
   uuid: string;
   vm: string;
   host: string;
-  /** QMP run state of the last Sample (running, paused, io-error…); null when no Sample was seen. */
+  /** QMP run state of the last Sample (running, paused, io-error…), or of a later STOP, RESUME or SHUTDOWN; null when no Sample was seen. */
   status: string | null;
   /** Newest record, rate or alert time of this VM. */
   t: number;
@@ -121,11 +121,22 @@ function pushCapped<T>(list: T[], item: T, max: number): void {
   if (list.length > max) list.splice(0, list.length - max);
 }
 
+/** The run state QEMU is in after a lifecycle event (query-status would say so until the next Sample). */
+const STATUS_AFTER_EVENT = new Map([
+  ['STOP', 'paused'],
+  ['RESUME', 'running'],
+  ['SHUTDOWN', 'shutdown'],
+]);
+
 export function applyRecord(s: TopState, rec: RawRecord): void {
   const v = vmOf(s, rec.vm.uuid, rec.vm.name, rec.vm.host, rec.t);
   const body = rec.body;
   if (body.kind === 'Sample') applySample(v, rec.t, body.value);
-  else if (body.kind === 'QmpEvent') pushCapped(v.events, { t: rec.t, event: body.value.event, data: body.value.data }, MAX_EVENTS);
+  else if (body.kind === 'QmpEvent') {
+    pushCapped(v.events, { t: rec.t, event: body.value.event, data: body.value.data }, MAX_EVENTS);
+    const after = STATUS_AFTER_EVENT.get(body.value.event);
+    if (after !== undefined && v.sampleT !== null && rec.t >= v.sampleT) v.status = after;
+  }
 }
 
 export function applyRate(s: TopState, r: Rate): void {

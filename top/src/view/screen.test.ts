@@ -37,7 +37,7 @@ describe('renderList', () => {
 
   it('shows the fullest element and the firing alerts in the row', () => {
     const row = renderList(thin, initialUi(), { width: 220, height: 8, source: 'replay' })[2]!;
-    expect(row).toMatch(/^> replay +cap-thin +running .* vda\[1\] 103% \+2\.6 MiB\/s FULL +3 time-to-full!,watermark!,threshold-crossed$/);
+    expect(row).toMatch(/^> replay +cap-thin +shutdown .* vda\[1\] 103% \+2\.6 MiB\/s FULL +3 time-to-full!,watermark!,threshold-crossed$/);
   });
 });
 
