@@ -70,7 +70,10 @@ describe('thin-lv-enospc-commit.jsonl through replay → Avro → core', () => {
     const a = firing('threshold-crossed');
     expect(a.map((x) => x.t)).toEqual([eventAt('BLOCK_WRITE_THRESHOLD')]);
     expect(a[0]).toMatchObject({ threshold: 159383552, value: 159383552 + 327680, labels: { node: 'lv0-storage', backingIndex: 1 } });
-    expect(a[0]!.message).toContain('not re-armed');
+    // One unit in the message (was "152.3 MiB … threshold 159383552").
+    expect(a[0]!.message).toBe(
+      'lv0-storage: write reached 152.3 MiB, 0.3 MiB past the write threshold 152.0 MiB; QEMU disarmed it (one-shot): not re-armed since: re-arm it after extending',
+    );
     expect(resolved('threshold-crossed')).toEqual([]);
   });
 

@@ -154,6 +154,14 @@ describe('threshold-crossed', () => {
       '4 threshold-crossed resolved warning',
     ]);
   });
+  it('says bytes in one unit when it fires and when it is re-armed', () => {
+    const core = createCore(ProcessorConfig.parse({}));
+    const out = core.step(initialState(), [sampleRec(1000), crossed(1500), sampleRec(2000), armed(4000, true)]).outputs.alerts;
+    expect(out.filter((a) => a.type === 'threshold-crossed').map((a) => a.message)).toEqual([
+      'lv0-storage: write reached 51.0 MiB, 1.0 MiB past the write threshold 50.0 MiB; QEMU disarmed it (one-shot): not re-armed since: re-arm it after extending',
+      'lv0-storage: write threshold re-armed at 80.0 MiB',
+    ]);
+  });
   it('a second event while firing means it was re-armed and crossed again', () => {
     expect(alerts([sampleRec(1000), crossed(1500), sampleRec(2000), crossed(2500)], {}, 'threshold-crossed')).toEqual([
       '1.5 threshold-crossed firing warning',

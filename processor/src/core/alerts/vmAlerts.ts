@@ -98,7 +98,7 @@ export function thresholdCrossed(scope: RecordScope, ev: Threshold): void {
     raise(scope, 'threshold-crossed', s, { level: NONE, value: offset, threshold: ev.threshold, message });
   }
   const msg =
-    `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${ev.threshold}; ` +
+    `${ev.node}: write reached ${fmtBytes(offset)}, ${fmtBytes(ev.exceeded)} past the write threshold ${fmtBytes(ev.threshold)}; ` +
     `QEMU disarmed it (one-shot): ${again ? 'it had been re-armed, ' : ''}not re-armed since: re-arm it after extending`;
   raise(scope, 'threshold-crossed', s, { level: WARNING, value: offset, threshold: ev.threshold, message: msg });
 }
@@ -113,7 +113,7 @@ export function thresholdRearmed(scope: RecordScope, s: Sample): void {
       resolveWhere(
         scope,
         (a) => a.type === 'threshold-crossed' && a.startsAt < t && (a.labels.node === el.storageNode || a.labels.node === el.formatNode),
-        `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${el.writeThreshold}`,
+        `${el.storageNode ?? el.formatNode}: write threshold re-armed at ${fmtBytes(el.writeThreshold)}`,
       );
     }
   }
