@@ -74,8 +74,8 @@ describe('two hosts on one partition, the second one’s clock off', () => {
 
   it('the fixtures are what the cases need: thin alerts, rows of both', () => {
     expect(thinAlone.alerts.length).toBe(18);
-    expect(thinAlone.rollups.length).toBe(77 + 3); // with its records rows: two minutes and the hour
-    expect(kvmAlone.rollups.length).toBe(268 + 2); // with its records rows: one minute and the hour
+    expect(thinAlone.rollups.length).toBe(77 + 3 + 6); // with its records rows (two minutes and the hour) and state.state, state.reason in each
+    expect(kvmAlone.rollups.length).toBe(268 + 2 + 4); // with its records rows (one minute and the hour) and state.state, state.reason in each
   });
 
   it.each(['+2m', '+60s', '-90s', '+290s'])('%s: both hosts’ alerts and rollups are those of their replay alone', async (skew) => {

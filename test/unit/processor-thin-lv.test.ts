@@ -66,6 +66,23 @@ describe('thin-lv-enospc-commit.jsonl through replay → Avro → core', () => {
     expect(r[0]!.pausedMs).toBe(243); // STOP 998.881651 → RESUME 999.124420 (QEMU clock)
   });
 
+  it('has the run state as libvirt numbers it: running, paused on the I/O error (3, 5 IOERROR), then running unpaused (1, 5)', () => {
+    const pairs = rates('state.state').map((r, i) => `${r.value}/${rates('state.reason')[i]!.value}`);
+    const runs: string[] = [];
+    for (const p of pairs) if (runs.at(-1) !== p) runs.push(p);
+    expect(runs).toEqual(['1/0', '3/5', '1/5']);
+    const paused = rates('state.state').find((r) => r.value === 3)!;
+    expect(paused.t).toBeGreaterThan(eventAt('STOP'));
+    expect(paused.t).toBeLessThan(eventAt('RESUME'));
+    expect(rates('state.state').length).toBe(records.filter((r) => r.body.kind === 'Sample').length);
+    expect(rates('state.reason')[0]).toMatchObject({ unit: 'enum', vm: 'cap-thin' });
+    const st = initialState();
+    const rows = [...core.step(st, records).outputs.rollups, ...core.flush(st).rollups];
+    const state = rows.filter((r) => r.series === 'state.state' && r.resolutionMs === 60_000);
+    expect(state.map((r) => [r.type, r.min, r.max, r.last])).toEqual([['gauge', 1, 3, 1]]);
+    expect(rows.some((r) => r.series === 'state.reason' && r.type === 'gauge')).toBe(true);
+  });
+
   it('fires threshold-crossed at the BLOCK_WRITE_THRESHOLD, not re-armed since', () => {
     const a = firing('threshold-crossed');
     expect(a.map((x) => x.t)).toEqual([eventAt('BLOCK_WRITE_THRESHOLD')]);

@@ -67,9 +67,20 @@ describe('partition checkpoints', () => {
       return { ...p, core: { ...p.core, skews: [], vms, counters } };
     };
     expect(Object.values(old.core.vms).map((vm) => vm.seq)).toEqual(Object.values(old.core.vms).map(() => unknownSeq()));
-    expect(old).toEqual(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where)); // the same state, field for field
+    // Nor had it run-state series (state.state, state.reason): restored, they start at the next sample.
+    const restoredAsOld = (): PartitionState => {
+      const p = decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where);
+      for (const vm of Object.values(p.core.vms)) {
+        if (!vm.blocks.state) continue;
+        delete vm.blocks.state;
+        vm.series -= 2;
+        p.core.series -= 2;
+      }
+      return p;
+    };
+    expect(old).toEqual(restoredAsOld()); // the same state, field for field
     const fromOld = processBatch(old, all, e());
-    const fromOurs = processBatch(decodeCheckpoint(encodeCheckpoint(unmeasured(ours)), where), all, e());
+    const fromOurs = processBatch(restoredAsOld(), all, e());
     expect(fromOld.outputs).toEqual(fromOurs.outputs);
     expect(fromOld.state.core.counters.recordsMissing).toBe(0); // the first record after the restore is no gap
     expect(encodeCheckpoint(fromOld.state)).toEqual(encodeCheckpoint(fromOurs.state));

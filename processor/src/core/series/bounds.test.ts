@@ -14,10 +14,10 @@ describe('cardinality cap', () => {
     const taps = ['a', 'b', 'c', 'd'].map((n) => tap(100, n)); // 8 series each
     const state = initialState();
     const out = core.step(state, [sampleRec(1000, { blockDevices: [], net: taps }), sampleRec(2000, { blockDevices: [], net: taps })]).outputs;
-    expect(state.series).toBe(16);
-    expect(state.vms[VM.uuid]!.series).toBe(16);
+    expect(state.series).toBe(2 + 16); // state.state and state.reason, then two taps
+    expect(state.vms[VM.uuid]!.series).toBe(2 + 16);
     expect(state.counters.seriesOverflow).toBe(2 * 16);
-    expect(new Set(out.rates.map((r) => r.series.split('.')[1]))).toEqual(new Set(['a', 'b']));
+    expect(new Set(out.rates.map((r) => r.series.split('.').slice(0, 2).join('.')))).toEqual(new Set(['state.state', 'state.reason', 'net.a', 'net.b']));
   });
 });
 

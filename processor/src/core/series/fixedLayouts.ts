@@ -2,7 +2,8 @@
  * Layouts of the fixed-shape counters: a block device's query-blockstats (device
  * mode) counters, one slot per row of the block counter table (#schemas/blockCounters.ts)
  * in its order, and a tap interface's counters, named in libvirt's domstats vocabulary
- * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop).
+ * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop), and the VM's
+ * run state as libvirt's numbers (state.state, state.reason: vm/domainState.ts).
  */
 import { BLOCK_COUNTERS, type BlockCounterField, type BlockCounters } from '#schemas/blockCounters.js';
 import type { NetInterface } from '#schemas/types.js';
@@ -84,3 +85,9 @@ export const NET_LAYOUT: Layout = fixed(
 export function netValues(n: NetInterface): number[] {
   return [n.rxBytes, n.rxPackets, n.rxErrors, n.rxDropped, n.txBytes, n.txPackets, n.txErrors, n.txDropped];
 }
+
+/** The VM's run state: libvirt's virDomainState and its reason, as gauges (unit `enum`: a number from libvirt's enums). */
+export const STATE_LAYOUT: Layout = fixed('state', [
+  { name: 'state', type: 'gauge', unit: 'enum', scale: 1 },
+  { name: 'reason', type: 'gauge', unit: 'enum', scale: 1 },
+]);

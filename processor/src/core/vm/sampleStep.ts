@@ -1,15 +1,17 @@
 /**
- * One Sample of one VM: the interval rules, then stats, block devices (counters,
- * latency, io-errors, backing chain), network, jobs and the run-state alerts.
+ * One Sample of one VM: the interval rules, then the run state (state.state/.reason),
+ * stats, block devices (counters, latency, io-errors, backing chain), network, jobs and
+ * the run-state alerts.
  */
 import type { BlockDevice, Sample } from '#schemas/types.js';
 import { ioErrors, pauseFromSample, staleResolved, thresholdRearmed } from '../alerts/vmAlerts.js';
 import { blockFor, dropBlock, foldBlock, stepBlock } from '../series/blockStep.js';
+import { domainStateOf } from './domainState.js';
 import { dropChain, stepChain } from '../chain/chainStep.js';
 import { intern, vmCache } from '../context.js';
 import { classifyInterval } from '../series/counterRules.js';
 import { emitLatencies } from '../series/emit.js';
-import { BLOCK_LAYOUT, BLOCK_SLOT, NET_LAYOUT, blockValues, netValues } from '../series/fixedLayouts.js';
+import { BLOCK_LAYOUT, BLOCK_SLOT, NET_LAYOUT, STATE_LAYOUT, blockValues, netValues } from '../series/fixedLayouts.js';
 import { jobsFromSample, runningJobs } from './jobs.js';
 import type { RecordScope } from '../scope.js';
 import { stepStats } from '../stats/statsStep.js';
@@ -66,6 +68,12 @@ function stepDevice(scope: RecordScope, d: BlockDevice, i: number, jobs: JobsVie
   stepChain(scope, d, jobs);
 }
 
+/** state.state and state.reason from the QMP run state (and the previous ones). */
+function stepDomainState(scope: RecordScope, s: Sample): void {
+  const block = blockFor(scope, 'state', 'state', STATE_LAYOUT);
+  if (block) foldBlock(scope, block, STATE_LAYOUT, domainStateOf(s.status, block.prevPeak[0]!, block.prevPeak[2]!));
+}
+
 export function stepSample(scope: RecordScope, s: Sample): void {
   const { state, vm, ctx } = scope;
   const interval = classifyInterval(vm.lastT, scope.t, ctx.config.rates);
@@ -77,6 +85,7 @@ export function stepSample(scope: RecordScope, s: Sample): void {
   state.counters.samples++;
   staleResolved(scope);
   vm.lastT = scope.t;
+  stepDomainState(scope, s);
   pauseFromSample(scope, s);
   if (s.stats) stepStats(scope, s.stats);
   trackDevices(scope, s.blockDevices);

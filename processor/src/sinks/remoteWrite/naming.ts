@@ -17,6 +17,12 @@ const NET_DIR: Record<string, string> = { rx: 'receive', tx: 'transmit' };
 const NET_WHAT: Record<string, string> = { bytes: 'bytes', pkts: 'packets', errs: 'errors', drop: 'drops' };
 const QUANTILE: Record<string, string> = { p50: '0.5', p90: '0.9', p99: '0.99' };
 
+/** The run state in libvirt's numbers (virDomainState and its reason), as virsh domstats' state.state and state.reason. */
+const STATE_NAMES = new Map([
+  ['state', 'qmpipe_domain_state'],
+  ['reason', 'qmpipe_domain_state_reason'],
+]);
+
 /** A metric-name-safe word: [a-zA-Z0-9_], anything else becomes `_`. */
 export function sanitize(s: string): string {
   return s.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -84,5 +90,9 @@ export function promName(series: string, unit: string, counter: boolean): PromNa
   if (scope === 'net' && rest.length >= 3) return counter ? netName(rest[0]!, rest.slice(1)) : null;
   if (scope === 'vcpu' && rest.length >= 2 && /^\d+$/.test(rest[0]!)) return statsName('vcpu', [['vcpu', rest[0]!]], rest.slice(1), unit, counter);
   if (scope === 'vm') return statsName('vm', [], rest, unit, counter);
+  if (scope === 'state' && rest.length === 1 && !counter) {
+    const name = STATE_NAMES.get(rest[0]!);
+    return name ? { name, labels: [] } : null;
+  }
   return null;
 }

@@ -52,6 +52,8 @@ describe('promName: the naming table', () => {
     ['vcpu.0.guest_mode', 'boolean', false, 'qmpipe_vcpu_guest_mode', [['vcpu', '0']]],
     ['vm.pages_4k', 'count', false, 'qmpipe_vm_pages_4k', []],
     ['vm.cryptodev.ops', 'count', true, 'qmpipe_vm_cryptodev_ops_total', []],
+    ['state.state', 'enum', false, 'qmpipe_domain_state', []],
+    ['state.reason', 'enum', false, 'qmpipe_domain_state_reason', []],
   ] as const)('%s (%s) → %s', (series, unit, counter, name, labels) => {
     expect(promName(series, unit, counter)).toEqual({ name, labels });
   });
@@ -86,6 +88,12 @@ describe('toTimeSeries over the thin-LV fixture', () => {
     const [wr] = find('qmpipe_block_write_bytes_total');
     expect(wr!.samples).toHaveLength(out.points.filter((p) => p.series === 'block.vda.wr.bytes').length);
     expect(mapped.series.some((s) => /per_second$/.test(label(s, '__name__')!) && !label(s, '__name__')!.startsWith('qmpipe_chain_growth'))).toBe(false);
+  });
+
+  it('writes the run state as libvirt numbers it: paused for the I/O error (3, reason 5) between running', () => {
+    const values = (name: string) => find(name).flatMap((x) => x.samples.map((p) => p.value));
+    expect(new Set(values('qmpipe_domain_state'))).toEqual(new Set([1, 3]));
+    expect(new Set(values('qmpipe_domain_state_reason'))).toEqual(new Set([0, 5]));
   });
 
   it('labels chain gauges with their node: one series per image at a position', () => {
