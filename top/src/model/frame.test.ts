@@ -38,7 +38,20 @@ describe('a frame from rates and alerts only (the --kafka source)', () => {
       expect(rates[k]).toEqual(records[k]);
     expect(rates.fullest).toEqual({ ...records.fullest, node: null });
     expect(rates.firing).toEqual(records.firing);
-    expect(rates.state).toBe('running'); // no Sample: what its alerts say
+    expect(rates.state).toBe('running'); // no Sample: its state.state series
+  });
+
+  it('shows the run state from the state.state/state.reason series: io-error while paused on ENOSPC', () => {
+    const fold = createRecordFold(defaultProcessorConfig());
+    const outputsOnly = initialTopState();
+    let paused = false;
+    for (const rec of transcriptRecords(fixturePath('qmp', 'thin-lv-enospc-commit.jsonl')).records) {
+      const { outputs } = fold.core.step(fold.coreState, [rec]);
+      for (const r of outputs.rates) applyRate(outputsOnly, r);
+      if (outputs.rates.some((r) => r.series === 'state.state' && r.value === 3)) paused = true;
+      if (paused) break;
+    }
+    expect(buildFrame(outputsOnly).vms[0]!.state).toBe('io-error'); // from the series alone (before: running)
   });
 });
 

@@ -170,11 +170,24 @@ function firingOf(s: TopState, uuid: string): FiringFrame[] {
     }));
 }
 
-/** The VM's state: its last Sample's run state; without Samples what its alerts say. */
-function stateOf(v: VmTop, firing: readonly FiringFrame[]): string {
+/** virDomainState by number, in QMP's words where QMP has one (pmsuspended is QMP's suspended). */
+const DOMAIN_STATES = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'suspended'];
+/** virDomainPausedReason VIR_DOMAIN_PAUSED_IOERROR: QMP's io-error. */
+const PAUSED_IOERROR = 5;
+
+/** The run state the core's state.state/state.reason series say (the --kafka source has no Sample). */
+function stateFromSeries(m: Values): string | undefined {
+  const state = val(m, 'state.state');
+  if (state === undefined) return undefined;
+  if (state === 3 && val(m, 'state.reason') === PAUSED_IOERROR) return 'io-error';
+  return DOMAIN_STATES[state];
+}
+
+/** The VM's state: its last Sample's run state; without Samples the state.state series, else what its alerts say. */
+function stateOf(v: VmTop, firing: readonly FiringFrame[], m: Values): string {
   if (firing.some((f) => f.type === 'stale')) return 'stale';
   if (v.status !== null) return v.status;
-  return firing.some((f) => f.type === 'paused-enospc') ? 'paused' : 'running';
+  return stateFromSeries(m) ?? (firing.some((f) => f.type === 'paused-enospc') ? 'paused' : 'running');
 }
 
 export function vmFrame(s: TopState, v: VmTop, o: FrameOptions = {}): VmFrame {
@@ -191,7 +204,7 @@ export function vmFrame(s: TopState, v: VmTop, o: FrameOptions = {}): VmFrame {
     vm: v.vm,
     uuid: v.uuid,
     host: v.host,
-    state: stateOf(v, firing),
+    state: stateOf(v, firing, m),
     t: v.t,
     vcpuCount: cpus.length,
     exitsPerSecond: sum(cpus.map((c) => c.exitsPerSecond ?? undefined)),
