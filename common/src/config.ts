@@ -22,6 +22,8 @@ export interface EnvBinding {
   path: string;
   kind: EnvKind;
   doc: string;
+  /** A secret (password, token): no error or log line ever prints its value, only its name. */
+  secret?: true;
 }
 
 export interface ConfigSource {
@@ -45,12 +47,22 @@ export function readJsonFile(file: string, label: string): unknown {
   return parseJson(text, `${label} ${file}`);
 }
 
+/**
+ * The parser's own message quotes the text around the mistake, which may be a secret
+ * (a password in the file, QMPIPE_CONFIG): the error gives only where the mistake is.
+ */
 function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new ConfigError(`${what} is not JSON`, { cause });
+  } catch (err) {
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ConfigError(`${what} is not JSON${at === undefined ? '' : ` (${lineAndColumn(text, Number(at))})`}`);
   }
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
 }
 
 /** Validates a raw config with its schema; the error names the first issue's path. */
@@ -76,16 +88,21 @@ export function envValue(b: EnvBinding, text: string): unknown {
         .filter(Boolean);
     case 'number': {
       const n = Number(text.trim());
-      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${b.name}: '${text}' is not a number`, { context: { variable: b.name } });
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${b.name}: ${shown(b, text)} is not a number`, { context: { variable: b.name } });
       return n;
     }
     case 'boolean':
       if (/^(true|1|yes|on)$/i.test(text.trim())) return true;
       if (/^(false|0|no|off)$/i.test(text.trim())) return false;
-      throw new ConfigError(`${b.name}: '${text}' is not a boolean (true or false)`, { context: { variable: b.name } });
+      throw new ConfigError(`${b.name}: ${shown(b, text)} is not a boolean (true or false)`, { context: { variable: b.name } });
     case 'json':
       return parseJson(text, b.name);
   }
+}
+
+/** A variable's text as an error may quote it: a secret's never. */
+function shown(b: EnvBinding, text: string): string {
+  return b.secret ? '(its value, a secret, not shown)' : `'${text}'`;
 }
 
 /** Sets `value` at a dotted path of a plain object, creating objects on the way. */
@@ -133,7 +150,11 @@ export function loadConfig<S extends z.ZodType>(schema: S, label: string, bindin
  */
 function envHint(bindings: readonly EnvBinding[], env: Record<string, string | undefined>, path: string): string | null {
   const exact = bindings.find((b) => b.path === path);
-  if (exact) return env[exact.name] ? `from ${exact.name}=${JSON.stringify(env[exact.name])}` : `set ${exact.name}`;
+  if (exact) {
+    const text = env[exact.name];
+    if (!text) return `set ${exact.name}`;
+    return exact.secret ? `from ${exact.name}, a secret: its value is not shown` : `from ${exact.name}=${JSON.stringify(text)}`;
+  }
   const below = bindings.filter((b) => b.path.startsWith(`${path}.`)).map((b) => b.name);
   return below.length > 0 ? `set ${below.join(' or ')}` : null;
 }

@@ -15,7 +15,7 @@ export const KAFKA_ENV: readonly EnvBinding[] = [
     doc: 'plain, scram-sha-256 or scram-sha-512 (the default when a username or password is set)',
   },
   { name: 'QMPIPE_KAFKA_SASL_USERNAME', path: 'kafka.sasl.username', kind: 'string', doc: 'SASL user name' },
-  { name: 'QMPIPE_KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', kind: 'string', doc: 'SASL password' },
+  { name: 'QMPIPE_KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', kind: 'string', doc: 'SASL password', secret: true },
   {
     name: 'QMPIPE_KAFKA_TLS',
     path: 'kafka.tls.rejectUnauthorized',
@@ -55,8 +55,14 @@ const S3_ENV: readonly EnvBinding[] = [
 const SINK_ENV: readonly EnvBinding[] = [
   { name: 'QMPIPE_REMOTE_WRITE_URL', path: 'remoteWrite.url', kind: 'string', doc: 'Prometheus remote-write receiver URL (or off)' },
   { name: 'QMPIPE_REMOTE_WRITE_USERNAME', path: 'remoteWrite.basicAuth.username', kind: 'string', doc: 'basic-auth user of the receiver' },
-  { name: 'QMPIPE_REMOTE_WRITE_PASSWORD', path: 'remoteWrite.basicAuth.password', kind: 'string', doc: 'basic-auth password of the receiver' },
-  { name: 'QMPIPE_REMOTE_WRITE_BEARER_TOKEN', path: 'remoteWrite.bearerToken', kind: 'string', doc: 'bearer token for the receiver (instead of basic auth)' },
+  { name: 'QMPIPE_REMOTE_WRITE_PASSWORD', path: 'remoteWrite.basicAuth.password', kind: 'string', doc: 'basic-auth password of the receiver', secret: true },
+  {
+    name: 'QMPIPE_REMOTE_WRITE_BEARER_TOKEN',
+    path: 'remoteWrite.bearerToken',
+    kind: 'string',
+    doc: 'bearer token for the receiver (instead of basic auth)',
+    secret: true,
+  },
 ];
 
 export const AGENT_ENV: readonly EnvBinding[] = [...KAFKA_ENV, ...LOG_ENV];

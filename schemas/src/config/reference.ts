@@ -92,7 +92,7 @@ export function referenceOf(title: string, schema: z.ZodType, docs: Map<string, 
 /** The environment variables of one app: which setting each sets. */
 export function envReference(bindings: readonly EnvBinding[]): string {
   const out = ['| variable | sets | as | meaning |', '|---|---|---|---|'];
-  for (const b of bindings) out.push(`| \`${b.name}\` | \`${b.path}\` | ${b.kind} | ${b.doc} |`);
+  for (const b of bindings) out.push(`| \`${b.name}\` | \`${b.path}\` | ${b.kind}${b.secret ? ', secret' : ''} | ${b.doc} |`);
   return out.join('\n');
 }
 
