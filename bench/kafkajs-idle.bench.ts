@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const topic = `bench-idle-${process.pid}`;
     const admin = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
     await admin.disconnect();
     const runs: Record<'guarded' | 'unguarded', IdleSample[]> = { guarded: [], unguarded: [] };
     for (let i = 0; i < ROUNDS; i++) {

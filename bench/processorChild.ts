@@ -87,6 +87,7 @@ export function processorConfig(s: BenchStack, id: string): Record<string, unkno
       deadLetterTopic: `${id}-dlq`,
       checkpointTopic: `${id}-ck`,
       transactionalIdPrefix: id,
+      replicationFactor: 1,
       maxBatchMessages: 5_000,
     },
     s3: { bucket: id, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
@@ -108,8 +109,8 @@ export async function processorTopics(
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
-      { topic: `${id}-raw`, numPartitions: partitions },
-      { topic: `${id}-schemas`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: `${id}-raw`, numPartitions: partitions, replicationFactor: 1 },
+      { topic: `${id}-schemas`, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ],
   });
   await admin.disconnect();

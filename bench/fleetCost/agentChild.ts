@@ -79,7 +79,14 @@ export class AgentChild {
     const cfg = {
       vms: { sockets: o.sockets.map((path) => ({ path })) },
       ...(o.libvirt ? { libvirt: { mode: o.libvirt.mode, domains: o.libvirt.domains } } : {}),
-      kafka: { brokers: o.brokers, rawTopic: o.rawTopic, schemaTopic: o.schemaTopic, ...(o.compression ? { compression: o.compression } : {}) },
+      kafka: {
+        brokers: o.brokers,
+        rawTopic: o.rawTopic,
+        schemaTopic: o.schemaTopic,
+        createTopics: 'on',
+        replicationFactor: 1,
+        ...(o.compression ? { compression: o.compression } : {}),
+      },
       metrics: { listen: '127.0.0.1:0' },
     };
     const file = join(o.dir, `${o.name}.agent.json`);

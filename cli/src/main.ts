@@ -39,6 +39,11 @@ export const commands: Command[] = [
     load: () => import('#processor/runtime/command.js'),
   },
   {
+    name: 'topics',
+    summary: "create the pipeline's missing topics with their configs (raw, schemas, checkpoints, alerts, rates, dead letters); --dry-run",
+    load: () => import('#processor/runtime/topicsCommand.js'),
+  },
+  {
     name: 'alerts',
     summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager',
     load: () => import('#alerts/command.js'),

@@ -27,8 +27,8 @@ export async function createDemoTopics(kafka: Kafka, n: DemoNames): Promise<void
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
-        { topic: n.raw, numPartitions: 1 },
-        { topic: n.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        { topic: n.raw, numPartitions: 1, replicationFactor: 1 },
+        { topic: n.schemas, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
       ],
     });
   } finally {

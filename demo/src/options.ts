@@ -182,6 +182,7 @@ export function processorConfig(n: DemoNames, s: StackEnv): ProcessorRuntimeConf
         checkpointTopic: n.checkpoints,
         transactionalIdPrefix: `qmpipe-demo-${n.id}`,
         createTopics: 'on',
+        replicationFactor: 1, // the local single-broker stack
         maxBatchMessages: 500,
         sessionTimeoutMs: 10_000,
       },

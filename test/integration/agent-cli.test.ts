@@ -55,7 +55,7 @@ describe('qmpipe agent (CLI)', () => {
         host: 'it-cli',
         vms: { globs: [join(stack().qmpDir, `${vm.name}.qmp`)] },
         sampling: { fastIntervalMs: 500 },
-        kafka: { brokers: ['127.0.0.1:1'], rawTopic, schemaTopic: randomName('it-schemas'), partitions: 2 },
+        kafka: { brokers: ['127.0.0.1:1'], rawTopic, schemaTopic: randomName('it-schemas'), createTopics: 'on', replicationFactor: 1, partitions: 2 },
         spool: { dir: join(dir, 'spool') },
         metrics: { listen: 'off' },
       }),

@@ -49,6 +49,9 @@ export function agentConfig(
         brokers: stack().kafkaBrokers,
         rawTopic: randomName('it-raw'),
         schemaTopic: randomName('it-schemas'),
+        // The agent creates its topics here (off by default): replication factor 1 on the single-broker stack.
+        createTopics: 'on',
+        replicationFactor: 1,
         partitions: 3,
         lingerMs: 20,
         requestTimeoutMs: 5000,

@@ -46,7 +46,7 @@ describe('a record the broker rejects for good', () => {
     const admin = kafkaClient('it-unsendable-admin').admin();
     await admin.connect();
     await admin.createTopics({
-      topics: [{ topic: cfg.kafka.rawTopic, numPartitions: 3, configEntries: [{ name: 'max.message.bytes', value: '16384' }] }],
+      topics: [{ topic: cfg.kafka.rawTopic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '16384' }] }],
       waitForLeaders: true,
     });
     await admin.disconnect();

@@ -30,6 +30,7 @@ describe('processor → Kafka over SASL_SSL', () => {
           deadLetterTopic: `${name}-dlq`,
           checkpointTopic: `${name}-checkpoints`,
           transactionalIdPrefix: name,
+          replicationFactor: 1,
           connectionTimeoutMs: 2000,
           requestTimeoutMs: 10_000,
           tls: { caFile: sec.caFile },

@@ -35,7 +35,7 @@ async function depsFor(bucket: string, alertsTopic: string): Promise<InvokeDeps 
   await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
   const admin = kafkaClient('it-lambda-admin').admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: alertsTopic, numPartitions: 3 }] });
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: alertsTopic, numPartitions: 3, replicationFactor: 1 }] });
   await admin.disconnect();
   const store = new S3ObjectStore(
     createS3Client({

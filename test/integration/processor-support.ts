@@ -84,8 +84,8 @@ export async function newScenario(
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
-      { topic: sc.raw, numPartitions: partitions },
-      { topic: sc.schemas, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: sc.raw, numPartitions: partitions, replicationFactor: 1 },
+      { topic: sc.schemas, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ],
   });
   await admin.disconnect();
@@ -103,6 +103,7 @@ export async function newScenario(
       maxBatchMessages: 25,
       sessionTimeoutMs: 10_000,
       schemaWaitMs: 1_000, // the unknown-fingerprint poison waits this long for its schema
+      replicationFactor: 1, // the single-broker stack
       ...(opts.rates ? { ratesTopic: `${id}-rates` } : {}),
       ...overrides,
     },

@@ -11,10 +11,13 @@ describe('kafka options', () => {
     expect(producerConfig.retry!.retries).toBeGreaterThan(0); // kafkajs refuses an idempotent producer without retries
   });
 
-  it('topics: raw with configured partitions/replication, schema topic compacted', () => {
+  it('topics: none created by default; when on, raw (broker append time) and compacted schemas, on the broker default replication unless named', () => {
+    const dflt = loadAgentConfig({ raw: { kafka: { brokers: ['k:1'] } } });
+    expect(dflt.kafka.createTopics).toBe('off');
+    expect(topicsToCreate(dflt.kafka).map((t) => t.replicationFactor)).toEqual([-1, -1]);
     const cfg = loadAgentConfig({ raw: { kafka: { brokers: ['k:1'], partitions: 12, replicationFactor: 3 } } });
     expect(topicsToCreate(cfg.kafka)).toEqual([
-      { topic: 'qmpipe.raw', numPartitions: 12, replicationFactor: 3 },
+      { topic: 'qmpipe.raw', numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
       { topic: 'qmpipe.schemas', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ]);
   });

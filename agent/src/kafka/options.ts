@@ -14,8 +14,9 @@
  *   (sendMessages.js), so the re-send reuses the sequence numbers and is deduped.
  * - gzip; batching comes from the spool's linger (kafkajs has no linger.ms).
  */
-import { Partitioners, type ProducerConfig } from 'kafkajs';
+import { Partitioners, type ITopicConfig, type ProducerConfig } from 'kafkajs';
 import type { AgentConfig } from '#schemas/config/agent.js';
+import { BROKER_DEFAULT_REPLICATION, RAW_TOPIC_CONFIG, SCHEMA_TOPIC_CONFIG } from '#schemas/topicConfigs.js';
 
 /** Connection settings (brokers, TLS, SASL) → kafkajs: shared with the processor. */
 export { kafkaClientConfig } from '#common/kafka.js';
@@ -31,12 +32,15 @@ export const producerConfig: ProducerConfig = {
   retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000, factor: 0.2, multiplier: 2 },
 };
 
-/** Topics created on start: the raw union topic, and the compacted writer-schema topic. */
-export function topicsToCreate(
-  cfg: KafkaCfg,
-): Array<{ topic: string; numPartitions: number; replicationFactor: number; configEntries?: Array<{ name: string; value: string }> }> {
+/**
+ * Topics created on start with `kafka.createTopics` on: the raw union topic (the broker's
+ * append time, schemas/src/topicConfigs.ts) and the compacted writer-schema topic, as the
+ * processor's topic list has them (processor/src/runtime/kafka/topics.ts).
+ */
+export function topicsToCreate(cfg: KafkaCfg): ITopicConfig[] {
+  const replicationFactor = cfg.replicationFactor ?? BROKER_DEFAULT_REPLICATION;
   return [
-    { topic: cfg.rawTopic, numPartitions: cfg.partitions, replicationFactor: cfg.replicationFactor },
-    { topic: cfg.schemaTopic, numPartitions: 1, replicationFactor: cfg.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: cfg.rawTopic, numPartitions: cfg.partitions, replicationFactor, configEntries: [...RAW_TOPIC_CONFIG] },
+    { topic: cfg.schemaTopic, numPartitions: 1, replicationFactor, configEntries: [...SCHEMA_TOPIC_CONFIG] },
   ];
 }

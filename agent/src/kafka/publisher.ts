@@ -2,8 +2,9 @@
  * KafkaPublisher: drains the spool into Kafka. The imperative shell around kafkajs.
  *
  *   start:  (in the background, retried with backoff until it works)
- *           connect admin → create topics (raw + compacted schemas) → publish the
- *           writer schema keyed by fingerprint → connect the idempotent producer
+ *           connect admin → check the topics exist (raw + compacted schemas; with
+ *           kafka.createTopics on, create the missing ones) → publish the writer
+ *           schema keyed by fingerprint → connect the idempotent producer
  *   publish: encode → over `maxRecordBytes`? dead letter : spool
  *   loop:   wait for records (+ linger) → peek one batch → send (acks=all, gzip)
  *           → commit on success; on a failure that may pass (produceErrors.ts: broker
@@ -46,6 +47,15 @@ import { classifyProduceError } from './produceErrors.js';
 import { RejectedRecords, type OnDeadLetter } from './rejected.js';
 
 type KafkaCfg = AgentConfig['kafka'];
+
+/** The agent's topics do not exist and it is not to create them (kafka.createTopics off). */
+export class TopicsMissingError extends Error {
+  static readonly howTo = "create them with 'qmpipe topics create --config processor.json', or start the processor (it creates what is missing)";
+  constructor(readonly topics: string[]) {
+    super(`topics missing: ${topics.join(', ')}: ${TopicsMissingError.howTo}`);
+    this.name = 'TopicsMissingError';
+  }
+}
 
 export class KafkaPublisher implements RecordSink {
   private readonly kafka: Kafka;
@@ -134,8 +144,16 @@ export class KafkaPublisher implements RecordSink {
         if (!(await this.sendOne())) await this.idle();
       } catch (err) {
         this.telemetry.publishErrors.inc({ error: (err as Error).name || 'Error' });
-        if (attempt === 0 || attempt % 10 === 0)
-          this.log.warn('Kafka unavailable; records wait in the spool', { error: describeError(err), attempt, spooled: this.spool.records });
+        if (attempt === 0 || attempt % 10 === 0) {
+          if (err instanceof TopicsMissingError)
+            this.log.warn('waiting for topics: records wait in the spool', {
+              topics: err.topics,
+              howTo: TopicsMissingError.howTo,
+              attempt,
+              spooled: this.spool.records,
+            });
+          else this.log.warn('Kafka unavailable; records wait in the spool', { error: describeError(err), attempt, spooled: this.spool.records });
+        }
         await this.sleep(Math.min(backoffDelay(defaultRetryPolicy, Math.min(attempt++, 10)), Math.max(0, this.deadline - Date.now())));
       }
     }
@@ -146,7 +164,7 @@ export class KafkaPublisher implements RecordSink {
   }
 
   private async connect(): Promise<void> {
-    if (this.cfg.createTopics === 'on') await this.createTopics();
+    await this.ensureTopics();
     this.producer ??= this.kafka.producer(producerConfig);
     await this.producer.connect();
     const schema = schemaTopicMessage(rawCodec().type);
@@ -155,16 +173,20 @@ export class KafkaPublisher implements RecordSink {
     this.log.info('Kafka producer ready', { rawTopic: this.cfg.rawTopic, schemaTopic: this.cfg.schemaTopic, fingerprint: schema.key });
   }
 
-  private async createTopics(): Promise<void> {
+  /**
+   * With createTopics on, creates the missing topics; else checks they exist: a missing one
+   * throws TopicsMissingError, and the loop waits and looks again (records stay in the spool).
+   */
+  private async ensureTopics(): Promise<void> {
     const admin: Admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const missing = topicsToCreate(this.cfg).filter((t) => !existing.has(t.topic));
-      if (missing.length > 0) {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
-        this.log.info('created topics', { topics: missing.map((t) => t.topic) });
-      }
+      if (missing.length === 0) return;
+      if (this.cfg.createTopics === 'off') throw new TopicsMissingError(missing.map((t) => t.topic));
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      this.log.info('created topics', { topics: missing.map((t) => t.topic) });
     } finally {
       await admin.disconnect();
     }

@@ -15,7 +15,7 @@ import { createCore } from '../core/step.js';
 import { createS3Client, S3ObjectStore } from '../sinks/s3Store.js';
 import { ProcessorRuntime } from './kafka/runtime.js';
 import { loadWriterSchemas } from '../input/writerSchemas.js';
-import { ensureProcessorTopics } from './kafka/topics.js';
+import { ensureProcessorTopics, partitionCount } from './kafka/topics.js';
 import { buildSinks, coreOutputsFor, stopSinks } from '../sinks/sinks.js';
 import { processorTelemetry } from './telemetry.js';
 
@@ -26,7 +26,9 @@ export interface RunningProcessor {
 
 export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): Promise<RunningProcessor> {
   const kafka = new kafkajs.Kafka(kafkaClientConfig(cfg.kafka, kafkaLogCreator(log)));
-  const partitions = await withAdmin(kafka, (a) => ensureProcessorTopics(a, cfg.kafka));
+  const partitions = await withAdmin(kafka, (a) =>
+    cfg.kafka.createTopics === 'on' ? ensureProcessorTopics(a, cfg.kafka) : partitionCount(a, cfg.kafka.rawTopic),
+  );
   const telemetry = processorTelemetry();
   const { schemas, count } = await loadWriterSchemas(kafka, cfg.kafka, log, () => telemetry.malformedSchemas.inc());
   const s3 = createS3Client(cfg.s3);
@@ -64,7 +66,7 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
   };
 }
 
-async function withAdmin<T>(kafka: kafkajs.Kafka, fn: (a: kafkajs.Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(kafka: kafkajs.Kafka, fn: (a: kafkajs.Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
   try {

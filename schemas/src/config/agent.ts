@@ -167,10 +167,16 @@ export const KafkaConfig = z
     rawTopic: z.string().min(1).default('qmpipe.raw'),
     /** Compacted topic of writer schemas keyed by fingerprint. */
     schemaTopic: z.string().min(1).default('qmpipe.schemas'),
-    /** Create the topics on start (existing ones are left as they are). */
-    createTopics: z.enum(['on', 'off']).default('on'),
+    /**
+     * `on`: create the raw and writer-schema topics on start if missing (needs the right to
+     * create topics). `off`: the processor or `qmpipe topics create` creates them; the agent
+     * waits for them, saying so in its log, with its records in the spool.
+     */
+    createTopics: z.enum(['on', 'off']).default('off'),
+    /** Partitions of the raw topic, with createTopics on. */
     partitions: z.number().int().min(1).default(6),
-    replicationFactor: z.number().int().min(1).default(1),
+    /** Replication factor of the topics created, with createTopics on; unset: the broker's default.replication.factor. */
+    replicationFactor: z.number().int().min(1).optional(),
     /** How long records wait in the spool to form a batch. */
     lingerMs: z.number().int().min(0).default(50),
     /** Most records per produce request. */

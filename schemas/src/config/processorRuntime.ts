@@ -46,8 +46,19 @@ export const ProcessorKafkaConfig = z
       .default(64 << 20),
     /** Prefix of the per-input-partition transactional ids (one producer per input partition). */
     transactionalIdPrefix: z.string().min(1).default('qmpipe-processor'),
+    /**
+     * `on`: the processor creates the pipeline's missing topics at start (raw, writer schemas,
+     * checkpoints, alerts, rates, dead letters; existing ones are left as they are), as
+     * `qmpipe topics create` does. `off`: they must exist.
+     */
     createTopics: z.enum(['on', 'off']).default('on'),
-    replicationFactor: z.number().int().min(1).default(1),
+    /** Partitions of the raw topic when it is created (the other per-partition topics follow the raw topic's count). */
+    rawPartitions: z.number().int().min(1).default(6),
+    /**
+     * Replication factor of the topics created; unset: the broker's default.replication.factor.
+     * Only a single-broker cluster (the local stack) should say 1: a lost broker loses acknowledged data.
+     */
+    replicationFactor: z.number().int().min(1).optional(),
     /**
      * How often a partition's full state is checkpointed (inside one of its transactions).
      * Every transaction commits outputs and offsets; a new owner restores the last

@@ -39,12 +39,12 @@ export function kafkaClient(clientId = 'qmpipe-it'): InstanceType<typeof Kafka> 
   });
 }
 
-/** Creates topics (1 partition each unless given) and waits until they have leaders. */
+/** Creates topics (1 partition each unless given; replication factor 1, the single-broker stack) and waits until they have leaders. */
 export async function createTopics(names: string[], numPartitions = 1): Promise<void> {
   const admin = kafkaClient('qmpipe-it-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
