@@ -9,29 +9,24 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from '#agent/main.js';
 import { createLogger } from '#common/log.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
 import { run as topics } from '#processor/runtime/topicsCommand.js';
 import { agentConfig, waitFor } from './agent-support.js';
 import { kafkaClient, randomName, stack } from './helpers/index.js';
+import { captureStdio } from '#test/support/captureStdio.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'it-topics-'));
 
+const io = captureStdio();
+
 async function runTopics(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = (chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(write);
-  vi.spyOn(process.stderr, 'write').mockImplementation(write);
-  try {
-    return { code: await topics(argv), out };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  io.stdout = '';
+  io.stderr = '';
+  const code = await topics(argv);
+  return { code, out: io.stdout + io.stderr };
 }
 
 async function withAdmin<T>(fn: (a: ReturnType<ReturnType<typeof kafkaClient>['admin']>) => Promise<T>): Promise<T> {

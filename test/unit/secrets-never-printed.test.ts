@@ -16,6 +16,7 @@ import { describeError } from '#common/errors.js';
 import { run as runProcessor } from '#processor/runtime/command.js';
 import { loadLambdaConfig } from '#schemas/config/lambda.js';
 import { parseKafkaFlags } from '#top/source/kafka.js';
+import { captureStdio } from '#test/support/captureStdio.js';
 
 const SECRET = /S3CRET/;
 const secrets = {
@@ -59,21 +60,18 @@ const badFiles: Array<[string, string]> = [
 
 const dir = mkdtempSync(join(tmpdir(), 'qmpipe-secrets-'));
 
+const io = captureStdio();
+
 /** Runs a command in-process with `env` as process.env; returns its exit code and everything it wrote. */
 async function runCaptured(run: (argv: string[]) => Promise<number>, argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = (chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(write);
-  vi.spyOn(process.stderr, 'write').mockImplementation(write);
+  io.stdout = '';
+  io.stderr = '';
   for (const k of Object.keys(process.env)) if (k.startsWith('QMPIPE_')) vi.stubEnv(k, undefined);
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
   try {
-    return { code: await run(argv), out };
+    const code = await run(argv);
+    return { code, out: io.stdout + io.stderr };
   } finally {
-    vi.restoreAllMocks();
     vi.unstubAllEnvs();
   }
 }
@@ -98,7 +96,6 @@ function errorOrNone(load: () => unknown): string {
 }
 
 afterEach(() => {
-  vi.restoreAllMocks();
   vi.unstubAllEnvs();
 });
 
