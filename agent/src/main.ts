@@ -13,6 +13,7 @@ import { serveMetrics } from '#common/metrics.js';
 import type { AgentConfig, BackoffConfig, LibvirtConfig } from '#schemas/config/agent.js';
 import { Discovery, type DiscoveryCallbacks } from './discovery/discovery.js';
 import { LibvirtDiscovery } from './libvirt/discovery.js';
+import { readOnlySocketOf } from './libvirt/client.js';
 import { domainRef, LibvirtHost } from './libvirt/host.js';
 import { StatsSource } from './libvirt/statsSource.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
@@ -191,7 +192,11 @@ function reportingDrops(t: VmTarget, cfg: AgentConfig, telemetry: AgentTelemetry
 
 /** The libvirt host connection, and its domain discovery once started (QEMU's monitor through libvirt in the `qmp` mode). */
 function libvirtHost(cfg: LibvirtConfig, reconnect: BackoffConfig, log: Logger) {
-  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect, logger: log });
+  // `stats` only reads: libvirt's read-only socket and a read-only connection. `qmp` passes QMP
+  // commands through, which libvirt allows only on a read-write connection.
+  const readOnly = cfg.mode === 'stats';
+  const socketPath = readOnly ? readOnlySocketOf(cfg.socket) : cfg.socket;
+  const host = new LibvirtHost({ uri: cfg.uri, socketPath, readOnly, callTimeoutMs: cfg.callTimeoutMs, reconnect, logger: log });
   const discovery = { stop: () => {} };
   return {
     host,

@@ -56,6 +56,21 @@ async function domain(args: string[]): Promise<TestDomain> {
   return d;
 }
 
+/**
+ * Whether each connection of this process to libvirtd is read-only, from the daemon's own
+ * client list (its admin interface, virt-admin): the agent runs in this process.
+ */
+async function ourConnectionsReadOnly(): Promise<boolean[]> {
+  const admin = (...args: string[]) => run('virt-admin', ['-c', 'libvirtd:///system', ...args]).then((r) => r.stdout);
+  const ids = [...(await admin('client-list', 'libvirtd')).matchAll(/^\s*(\d+)\s+unix\b/gm)].map((m) => m[1]!);
+  const readOnly: boolean[] = [];
+  for (const id of ids) {
+    const info = await admin('client-info', 'libvirtd', id).catch(() => ''); // gone meanwhile
+    if (new RegExp(`^unix_process_id\\s*:\\s*${process.pid}\\s*$`, 'm').test(info)) readOnly.push(/^readonly\s*:\s*yes\s*$/m.test(info));
+  }
+  return readOnly;
+}
+
 function snapshot(name: string, file: string): Promise<string> {
   return virsh('snapshot-create-as', name, '--disk-only', '--no-metadata', '--atomic', '--diskspec', `vda,file=${file}`);
 }
@@ -108,6 +123,8 @@ describe.skipIf(unavailable !== null)('the agent on a stock libvirt host (no dom
       let lastTick = 0;
       try {
         await until('the ENOSPC pause', 120_000, async () => (await virsh('domstate', '--reason', d.name)).includes('I/O error'));
+        // stats only reads: its one connection is read-only (libvirt-sock-ro); qmp passes commands through, read-write.
+        expect(await ourConnectionsReadOnly()).toEqual([mode === 'stats']);
         await sleep(1500); // the paused state is sampled
         await run('bash', ['-c', `truncate -s 256M '${d.backingFile}' && losetup -c '${d.loop}'`]);
         await virsh('resume', d.name);

@@ -21,7 +21,7 @@ export function libvirtFlags(uri: string, socket?: string, domains?: readonly st
 export async function libvirtTarget(uri: string, domain: string | undefined, socket?: string): Promise<{ target: VmTarget; close: () => Promise<void> }> {
   if (domain === undefined) throw new UsageError('--libvirt needs --domain NAME');
   const cfg = libvirtFlags(uri, socket);
-  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
+  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, readOnly: false, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
   host.start();
   try {
     const target = await domainTarget(host, cfg.uri, domain, (dom) => (o) => openMonitorSession(host, dom, o));

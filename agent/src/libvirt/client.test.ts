@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LibvirtClient } from './client.js';
+import { LibvirtClient, readOnlySocketOf } from './client.js';
 import { KEEPALIVE_PROGRAM, QEMU_PROGRAM, REMOTE_PROGRAM, StatsFlag, StatsGroup } from './constants.js';
 import { LibvirtConnectError, LibvirtDisconnectedError, LibvirtProtocolError, LibvirtRemoteError, LibvirtTimeoutError } from './errors.js';
 import type { DomainEvent } from './events.js';
@@ -33,6 +33,26 @@ describe('LibvirtClient against a fake daemon replaying recorded replies', () =>
     expect(dom.name).toBe(t.domain);
     const [rec] = await c.getAllDomainStats([dom], StatsGroup.BLOCK, StatsFlag.BACKING);
     expect(rec!.params.find((p) => p.field === 'block.0.name')?.value).toEqual({ type: 'string', value: 'vda' });
+  });
+
+  it('opens a read-only connection when asked (CONNECT_OPEN flags VIR_CONNECT_RO), read-write otherwise', async () => {
+    const flagsOfOpen = () => {
+      const i = fake.received.findIndex((h) => h.prog === REMOTE_PROGRAM && h.proc === 1);
+      const payload = fake.payloads[i]!;
+      return payload.readUInt32BE(payload.length - 4); // remote_connect_open_args: { name, flags }
+    };
+    await (await connect()).close();
+    expect(flagsOfOpen()).toBe(0);
+    fake.received.length = 0;
+    fake.payloads.length = 0;
+    client = await connect({ readOnly: true });
+    expect(flagsOfOpen()).toBe(1);
+  });
+
+  it("the read-only socket beside libvirtd's or virtqemud's", () => {
+    expect(readOnlySocketOf('/run/libvirt/libvirt-sock')).toBe('/run/libvirt/libvirt-sock-ro');
+    expect(readOnlySocketOf('/run/libvirt/virtqemud-sock')).toBe('/run/libvirt/virtqemud-sock-ro');
+    expect(readOnlySocketOf('/run/libvirt/virtqemud-sock-ro')).toBe('/run/libvirt/virtqemud-sock-ro');
   });
 
   it('routes replies by serial when they come back out of order', async () => {

@@ -8,7 +8,7 @@
  * Events arrive for the callback ids registered on this connection; a libvirtd restart ends
  * the connection (onClose) and with it every registration: reconnect and register again.
  */
-import { AuthType, DrvFeature, ListDomainsFlag, MessageType, QEMU_PROGRAM, QemuProc, REMOTE_PROGRAM } from './constants.js';
+import { AuthType, ConnectFlag, DrvFeature, ListDomainsFlag, MessageType, QEMU_PROGRAM, QemuProc, REMOTE_PROGRAM } from './constants.js';
 import type { DomainRef } from './domainRef.js';
 import { LibvirtConnectError, type LibvirtError } from './errors.js';
 import { decodeDomainEvent, deregisterDomainEvent, eventIdOfKind, registerDomainEvent, type DomainEvent } from './events.js';
@@ -29,9 +29,20 @@ import type { DomainStatsRecord } from './typedParams.js';
 export const DEFAULT_SOCKET = '/run/libvirt/libvirt-sock';
 export const DEFAULT_URI = 'qemu:///system';
 
+/**
+ * The daemon's read-only socket beside its read-write one: libvirtd's libvirt-sock-ro,
+ * virtqemud's virtqemud-sock-ro (both `<socket>-ro`). A client of it can open only a
+ * read-only connection, and by default any local user may connect to it.
+ */
+export function readOnlySocketOf(socketPath: string): string {
+  return socketPath.endsWith('-ro') ? socketPath : `${socketPath}-ro`;
+}
+
 export interface LibvirtClientOptions {
   socketPath?: string;
   uri?: string;
+  /** CONNECT_OPEN with VIR_CONNECT_RO: the daemon refuses every call that changes anything (the `stats` mode). */
+  readOnly?: boolean;
   connectTimeoutMs?: number;
   callTimeoutMs?: number;
   keepaliveIntervalMs?: number;
@@ -69,7 +80,7 @@ export class LibvirtClient {
       ...(opts.onFrame ? { onFrame: opts.onFrame } : {}),
     });
     try {
-      await client.handshake(opts.uri ?? DEFAULT_URI);
+      await client.handshake(opts.uri ?? DEFAULT_URI, opts.readOnly === true ? ConnectFlag.RO : 0);
     } catch (err) {
       client.rpc.destroy();
       throw err instanceof LibvirtConnectError ? err : new LibvirtConnectError(`libvirt handshake failed: ${(err as Error).message}`, { cause: err });
@@ -77,13 +88,13 @@ export class LibvirtClient {
     return client;
   }
 
-  private async handshake(uri: string): Promise<void> {
+  private async handshake(uri: string, flags: number): Promise<void> {
     const auth = await this.rpc.call(remote.authList, undefined);
     if (auth.length > 0 && !auth.includes(AuthType.NONE)) {
       if (!auth.includes(AuthType.POLKIT)) throw new LibvirtConnectError(`libvirtd wants auth types [${auth.join(', ')}]; only none and polkit are supported`);
       await this.rpc.call(remote.authPolkit, undefined);
     }
-    await this.rpc.call(remote.connectOpen, { name: uri, flags: 0 });
+    await this.rpc.call(remote.connectOpen, { name: uri, flags });
     if (await this.rpc.call(remote.connectSupportsFeature, DrvFeature.PROGRAM_KEEPALIVE)) this.rpc.startKeepalive();
   }
 

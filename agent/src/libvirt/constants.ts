@@ -74,6 +74,9 @@ export const VIR_UUID_BUFLEN = 16;
 /** enum remote_auth_type */
 export const AuthType = { NONE: 0, SASL: 1, POLKIT: 2 } as const;
 
+/** libvirt-host.h: virConnectFlags, the CONNECT_OPEN flags. RO: a read-only connection (no call that changes anything). */
+export const ConnectFlag = { RO: 1 } as const;
+
 /** src/libvirt_internal.h: virDrvFeature values asked with CONNECT_SUPPORTS_FEATURE. */
 export const DrvFeature = { TYPED_PARAM_STRING: 9, PROGRAM_KEEPALIVE: 10 } as const;
 

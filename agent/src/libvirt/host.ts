@@ -22,6 +22,8 @@ import type { QemuMonitorEvent } from './qemuCalls.js';
 export interface LibvirtHostOptions {
   uri: string;
   socketPath: string;
+  /** A read-only connection (CONNECT_OPEN with VIR_CONNECT_RO), for the `stats` mode. */
+  readOnly: boolean;
   callTimeoutMs: number;
   reconnect: RetryPolicy;
   logger?: Logger;
@@ -113,16 +115,23 @@ export class LibvirtHost {
 
   private async open(): Promise<LibvirtClient> {
     const connect = this.opts.connect ?? ((o: LibvirtClientOptions) => LibvirtClient.connect(o));
-    const client = await connect({ uri: this.opts.uri, socketPath: this.opts.socketPath, callTimeoutMs: this.opts.callTimeoutMs });
+    const client = await connect({
+      uri: this.opts.uri,
+      socketPath: this.opts.socketPath,
+      readOnly: this.opts.readOnly,
+      callTimeoutMs: this.opts.callTimeoutMs,
+    });
     try {
-      await client.subscribeQemuMonitorEvents({ dom: null, event: null, flags: 0 }, (ev) => this.monitorEvent(ev));
+      // QEMU's monitor events belong to the monitor passthrough (the `qmp` mode), which libvirt
+      // allows only on a read-write connection; a read-only host (`stats`) has domain events only.
+      if (!this.opts.readOnly) await client.subscribeQemuMonitorEvents({ dom: null, event: null, flags: 0 }, (ev) => this.monitorEvent(ev));
       for (const kind of DOMAIN_EVENTS) await client.subscribeDomainEvents(kind, null, (ev) => this.domainEvent(ev));
     } catch (err) {
       await client.close();
       throw err;
     }
     this.current = client;
-    this.log.info('libvirt connected', { socket: this.opts.socketPath });
+    this.log.info('libvirt connected', { socket: this.opts.socketPath, readOnly: this.opts.readOnly });
     for (const l of this.upListeners) l(client);
     return client;
   }

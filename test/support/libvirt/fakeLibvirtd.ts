@@ -13,6 +13,8 @@ import { loadTranscript } from './transcript.js';
 
 export class FakeLibvirtd {
   readonly received: MessageHeader[] = [];
+  /** The payload of each message received (XDR arguments), by the index of its header in `received`. */
+  readonly payloads: Buffer[] = [];
   /** Procedures (program/proc) whose calls get no reply. */
   readonly silent = new Set<string>();
   /** Replies to hold back until release() (by program/proc). */
@@ -47,7 +49,11 @@ export class FakeLibvirtd {
     s.on('data', (chunk: Buffer) => {
       const r = splitFrames(state, chunk);
       state = r.state;
-      for (const f of r.frames) this.onCall(decodeMessage(f).header);
+      for (const f of r.frames) {
+        const m = decodeMessage(f);
+        this.payloads.push(Buffer.from(m.payload));
+        this.onCall(m.header);
+      }
     });
   }
 

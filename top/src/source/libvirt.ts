@@ -24,7 +24,7 @@ export interface LibvirtSourceOptions {
 
 export function watchLibvirt(onRecord: (rec: RawRecord) => void, o: LibvirtSourceOptions): TargetWatch {
   const cfg = libvirtFlags(o.uri, o.socket, o.domains);
-  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
+  const host = new LibvirtHost({ uri: cfg.uri, socketPath: cfg.socket, readOnly: false, callTimeoutMs: cfg.callTimeoutMs, reconnect: defaultRetryPolicy });
   const watch = pollTargets(onRecord, o);
   const discovery = new LibvirtDiscovery(
     host,
