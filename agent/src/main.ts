@@ -143,7 +143,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
 
   const listen = (at: string, registry: typeof telemetry.registry | undefined) => {
     const i = at.lastIndexOf(':');
-    return serveMetrics(registry, at.slice(0, i), Number(at.slice(i + 1)));
+    return serveMetrics(registry, at.slice(0, i), Number(at.slice(i + 1)), () => publisher.health());
   };
   const metrics = cfg.metrics.listen === 'off' ? undefined : await listen(cfg.metrics.listen, telemetry.registry);
   const health = cfg.metrics.healthListen === 'off' ? undefined : await listen(cfg.metrics.healthListen, undefined);

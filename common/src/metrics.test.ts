@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HEALTHY, unhealthy, type Health } from './health.js';
 import { Registry, serveMetrics } from './metrics.js';
 
 describe('Registry', () => {
@@ -67,6 +68,23 @@ describe('Registry', () => {
       expect(res.headers.get('content-type')).toContain('text/plain');
       expect(await res.text()).toContain('up_total 1');
       expect((await fetch(`http://127.0.0.1:${srv.port}/nope`)).status).toBe(404);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('/healthz: 200 ok while healthy, 503 with the reason while not', async () => {
+    let health: Health = HEALTHY;
+    const srv = await serveMetrics(undefined, '127.0.0.1', 0, () => health);
+    try {
+      const get = async () => {
+        const res = await fetch(`http://127.0.0.1:${srv.port}/healthz`);
+        return { status: res.status, body: await res.text() };
+      };
+      expect(await get()).toEqual({ status: 200, body: 'ok\n' });
+      health = unhealthy('Kafka: not connected: Connection error');
+      expect(await get()).toEqual({ status: 503, body: 'unhealthy: Kafka: not connected: Connection error\n' });
+      expect((await fetch(`http://127.0.0.1:${srv.port}/metrics`)).status).toBe(404); // no registry: /healthz only
     } finally {
       await srv.close();
     }

@@ -4,6 +4,7 @@
  * Telemetry is a fixed list of named metrics declared by each app, never one log
  * line per sample. Reusable by the processor.
  */
+import { HEALTHY, type Health } from './health.js';
 import { createServer, type Server } from 'node:http';
 
 type Labels = Record<string, string>;
@@ -181,23 +182,26 @@ function escapeHelp(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
-/** Serves GET /metrics (and /healthz) on host:port. Resolves once listening; `port` 0 picks one. */
 /**
- * `/metrics` (and `/healthz`) over HTTP; without a registry only `/healthz`: a probe
- * endpoint that names nothing (VM names are metric labels), safe on every interface.
+ * `/metrics` (and `/healthz`) over HTTP on host:port; without a registry only `/healthz`:
+ * a probe endpoint that names nothing (VM names are metric labels), safe on every
+ * interface. `/healthz` answers 200 `ok`, or 503 and the reason `health` gives. Resolves
+ * once listening; `port` 0 picks one.
  */
 export async function serveMetrics(
   registry: Registry | undefined,
   host: string,
   port: number,
+  health: () => Health = () => HEALTHY,
 ): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (registry && req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(registry.render());
     } else if (req.method === 'GET' && req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      const h = health();
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(h.ok ? 'ok\n' : `unhealthy: ${h.reason}\n`);
     } else {
       res.writeHead(404);
       res.end();

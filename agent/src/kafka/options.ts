@@ -44,3 +44,12 @@ export function topicsToCreate(cfg: KafkaCfg): ITopicConfig[] {
     { topic: cfg.schemaTopic, numPartitions: 1, replicationFactor, configEntries: [...SCHEMA_TOPIC_CONFIG] },
   ];
 }
+
+/** The agent's topics do not exist and it is not to create them (kafka.createTopics off). */
+export class TopicsMissingError extends Error {
+  static readonly howTo = "create them with 'qmpipe topics create --config processor.json', or start the processor (it creates what is missing)";
+  constructor(readonly topics: string[]) {
+    super(`topics missing: ${topics.join(', ')}: ${TopicsMissingError.howTo}`);
+    this.name = 'TopicsMissingError';
+  }
+}

@@ -30,6 +30,7 @@
 import { SENT_AT_HEADER, sentAtValue } from '#schemas/codecs/sentAt.js';
 import { CompressionTypes, Kafka, type Admin, type Producer } from 'kafkajs';
 import { describeError } from '#common/errors.js';
+import type { Health } from '#common/health.js';
 import { silentLogger, type Logger } from '#common/log.js';
 import { backoffDelay, defaultRetryPolicy } from '#common/retry.js';
 import { schemaTopicMessage } from '#schemas/codecs/avro.js';
@@ -42,20 +43,12 @@ import type { SpoolEntry } from '../spool/segment.js';
 import type { Spool } from '../spool/spool.js';
 import type { AgentTelemetry } from '../telemetry.js';
 import { kafkaClientConfig, kafkaLogCreator } from '#common/kafka.js';
-import { producerConfig, topicsToCreate } from './options.js';
+import { publisherHealth } from './health.js';
+import { producerConfig, TopicsMissingError, topicsToCreate } from './options.js';
 import { classifyProduceError } from './produceErrors.js';
 import { RejectedRecords, type OnDeadLetter } from './rejected.js';
 
 type KafkaCfg = AgentConfig['kafka'];
-
-/** The agent's topics do not exist and it is not to create them (kafka.createTopics off). */
-export class TopicsMissingError extends Error {
-  static readonly howTo = "create them with 'qmpipe topics create --config processor.json', or start the processor (it creates what is missing)";
-  constructor(readonly topics: string[]) {
-    super(`topics missing: ${topics.join(', ')}: ${TopicsMissingError.howTo}`);
-    this.name = 'TopicsMissingError';
-  }
-}
 
 export class KafkaPublisher implements RecordSink {
   private readonly kafka: Kafka;
@@ -71,6 +64,8 @@ export class KafkaPublisher implements RecordSink {
   private waitingForRecords = false;
   private readonly log: Logger;
   private readonly rejected: RejectedRecords;
+  /** Why the last attempt to connect or send failed; null once one succeeds. */
+  private failing: string | null = null;
 
   constructor(
     private readonly cfg: KafkaCfg,
@@ -111,6 +106,11 @@ export class KafkaPublisher implements RecordSink {
     this.loop ??= this.run();
   }
 
+  /** /healthz: unhealthy while Kafka cannot be reached or refuses what is sent (records wait in the spool). */
+  health(): Health {
+    return publisherHealth(this.ready, this.failing);
+  }
+
   /**
    * Drains for at most `drainTimeoutMs`, persists the rest, disconnects. A produce
    * request still hanging at the deadline is abandoned: its batch is persisted too, so
@@ -141,8 +141,11 @@ export class KafkaPublisher implements RecordSink {
       try {
         if (!this.ready) await this.connect();
         attempt = 0;
-        if (!(await this.sendOne())) await this.idle();
+        const sent = await this.sendOne();
+        this.failing = null;
+        if (!sent) await this.idle();
       } catch (err) {
+        this.failing = describeError(err);
         this.telemetry.publishErrors.inc({ error: (err as Error).name || 'Error' });
         if (attempt === 0 || attempt % 10 === 0) {
           if (err instanceof TopicsMissingError)

@@ -17,6 +17,7 @@ import { ProcessorRuntime } from './kafka/runtime.js';
 import { loadWriterSchemas } from '../input/writerSchemas.js';
 import { ensureProcessorTopics, partitionCount } from './kafka/topics.js';
 import { buildSinks, coreOutputsFor, stopSinks } from '../sinks/sinks.js';
+import { GroupProgress, processorHealth } from './health.js';
 import { processorTelemetry } from './telemetry.js';
 
 export interface RunningProcessor {
@@ -43,15 +44,19 @@ export async function startProcessor(cfg: ProcessorRuntimeConfig, log: Logger): 
   const sinks = buildSinks(cfg, { store, registry: telemetry.registry, log });
   const reads = coreOutputsFor(sinks);
   const core = createCore(cfg.core, { emitRates: cfg.kafka.ratesTopic !== 'off' || reads.emitRates, emitPoints: reads.emitPoints });
+  const progress = new GroupProgress();
   const runtime = new ProcessorRuntime(cfg, {
     kafka,
     log,
     telemetry,
+    progress,
     env: { core, decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs, maxRecordBytes: cfg.input.maxRecordBytes },
     schemas,
     sinks,
   });
-  const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen));
+  const limits = { sessionTimeoutMs: cfg.kafka.sessionTimeoutMs, stallMs: cfg.metrics.healthStallSeconds * 1000 };
+  const health = () => processorHealth(progress, Date.now(), limits);
+  const metrics = cfg.metrics.listen === 'off' ? null : await serveMetrics(telemetry.registry, ...hostPort(cfg.metrics.listen), health);
   await runtime.start();
   log.info('processor started', { rawTopic: cfg.kafka.rawTopic, partitions, writerSchemas: count, group: cfg.kafka.groupId, metrics: metrics?.port ?? null });
   return {

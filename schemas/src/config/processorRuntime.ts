@@ -137,7 +137,12 @@ export const ProcessorRuntimeConfig = z
     core: ProcessorConfig.prefault({}),
     ...SINK_SETTINGS,
     metrics: z
-      .object({ listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465') })
+      .object({
+        /** host:port of /metrics and /healthz, or `off`. */
+        listen: z.union([z.literal('off'), z.string().regex(/^[^\s:]+:\d+$/)]).default('127.0.0.1:9465'),
+        /** /healthz answers 503 once a partition this instance owns has had lag but no commit for this long (seconds). */
+        healthStallSeconds: z.number().int().min(1).default(300),
+      })
       .strict()
       .prefault({}),
     log: LogConfig.prefault({}),

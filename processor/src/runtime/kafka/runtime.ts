@@ -24,6 +24,7 @@ import type { Sink } from '../../sinks/sink.js';
 import type { WriterSchemas } from '../../input/writerSchemas.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { CoreCounterExport } from '../coreCounters.js';
+import type { GroupProgress } from '../health.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
 
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   sinks: readonly Sink[];
   telemetry: ProcessorTelemetry;
   log: Logger;
+  /** Told of the group, heartbeats, fetches and commits, for /healthz (runtime/health.ts). */
+  progress: GroupProgress;
 }
 
 export class ProcessorRuntime {
@@ -69,9 +72,17 @@ export class ProcessorRuntime {
       maxBytes: k.fetchMaxBytesPerPartition * 4,
     });
     this.consumer = consumer;
+    const progress = this.deps.progress;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      void this.onAssignment(e.payload.memberAssignment[k.rawTopic] ?? []);
+      const partitions = e.payload.memberAssignment[k.rawTopic] ?? [];
+      progress.joined(partitions, Date.now());
+      void this.onAssignment(partitions);
     });
+    consumer.on(consumer.events.HEARTBEAT, () => progress.heartbeat(Date.now()));
+    consumer.on(consumer.events.REBALANCING, () => progress.left('rebalancing'));
+    consumer.on(consumer.events.CRASH, (e) => progress.left(`crashed: ${describeError(e.payload.error)}`));
+    consumer.on(consumer.events.DISCONNECT, () => progress.left('disconnected'));
+    consumer.on(consumer.events.STOP, () => progress.left('stopped'));
     await consumer.connect();
     await consumer.subscribe({ topic: k.rawTopic, fromBeginning: true });
     await consumer.run({
@@ -146,6 +157,7 @@ export class ProcessorRuntime {
       value: m.value,
       sentAt: sentAtOf(m.headers),
     }));
+    if (msgs.length > 0) this.deps.progress.fetched(batch.partition, msgs[0]!.offset, Number(batch.highWatermark));
     await whileHeartbeating(heartbeat, () => this.deps.schemas.ensureKnown(msgs.map((m) => m.value)));
     // A new owner's checkpoint may be older than the committed offset the group fetched
     // from: go back to the checkpoint and replay up to the committed offset silently.
@@ -187,6 +199,7 @@ export class ProcessorRuntime {
       const started = process.hrtime.bigint();
       await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, due ? encodeCheckpoint(owner.state) : null));
       owner.committedOffset = owner.state.nextOffset;
+      this.deps.progress.committed(owner.partition, owner.committedOffset, Date.now());
       if (due) owner.checkpointedAt = Date.now();
       seconds = Number(process.hrtime.bigint() - started) / 1e9;
     });
