@@ -4,6 +4,7 @@
  * element's format node and image: a position can hold two images in one window
  * (a snapshot or a commit pivot flushes the old element's windows and opens new ones).
  */
+import { rollupRow } from '../rollup/rollupRow.js';
 import type { Rollup } from '#schemas/outputs.js';
 import { windowStart } from '../rollup/rollup.js';
 import type { RecordScope } from '../scope.js';
@@ -14,35 +15,17 @@ export function emptyChainWindow(): ChainWindow {
 }
 
 function row(w: ChainWindow, res: number, series: string, cs: ChainState, vm: VmState): Rollup {
-  return {
-    kind: 'rollup',
-    resolutionMs: res,
-    windowStart: w.start,
-    vm: vm.name,
-    vmUuid: vm.uuid,
-    series,
-    type: 'chain',
-    unit: 'bytes',
-    count: w.samples,
-    min: null,
-    max: null,
-    avg: null,
-    last: null,
-    increase: null,
-    meanRate: null,
-    peakRate: null,
-    resets: null,
-    p50: null,
-    p90: null,
-    p99: null,
-    buckets: null,
-    maxAllocation: w.maxAllocation < 0 ? null : w.maxAllocation,
-    minFree: w.minFree === NO_FREE ? null : w.minFree,
-    maxGrowth: w.maxGrowth < 0 ? null : w.maxGrowth,
-    physicalEnd: w.physicalEnd < 0 ? null : w.physicalEnd,
-    node: cs.formatNode,
-    filename: cs.filename === '' ? null : cs.filename,
-  };
+  return rollupRow(
+    { resolutionMs: res, windowStart: w.start, vm, series, type: 'chain', unit: 'bytes', count: w.samples },
+    {
+      maxAllocation: w.maxAllocation < 0 ? null : w.maxAllocation,
+      minFree: w.minFree === NO_FREE ? null : w.minFree,
+      maxGrowth: w.maxGrowth < 0 ? null : w.maxGrowth,
+      physicalEnd: w.physicalEnd < 0 ? null : w.physicalEnd,
+      node: cs.formatNode,
+      filename: cs.filename === '' ? null : cs.filename,
+    },
+  );
 }
 
 function clear(w: ChainWindow, start: number): void {

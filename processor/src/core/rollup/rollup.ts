@@ -12,6 +12,7 @@
  *   histogram: merged bucket deltas and p50/p90/p99
  * Values are scaled to their unit (base^exponent) only here, never in the hot loop.
  */
+import { rollupRow } from './rollupRow.js';
 import { QUANTILES, bucketQuantile } from '../stats/histogram.js';
 import type { Layout, SlotGroup } from '../series/layout.js';
 import type { Rollup } from '#schemas/outputs.js';
@@ -147,33 +148,8 @@ function rowOf(block: SeriesBlock, g: SlotGroup, w: WindowBase, res: number, to:
     const q = QUANTILES.map(([, p]) => bucketQuantile(g.lower!, buckets!, 0, p));
     [p50, p90, p99] = q.map((v) => (v === null ? null : v * s)) as [number | null, number | null, number | null];
   }
-  return {
-    kind: 'rollup',
-    resolutionMs: res,
-    windowStart: w.start,
-    vm: to.name,
-    vmUuid: to.uuid,
-    series: `${block.label}.${g.name}`,
-    type: g.type,
-    unit: g.unit,
-    count: w.samples,
-    min,
-    max,
-    avg,
-    last,
-    increase,
-    meanRate,
-    peakRate,
-    resets,
-    p50,
-    p90,
-    p99,
-    buckets,
-    maxAllocation: null,
-    minFree: null,
-    maxGrowth: null,
-    physicalEnd: null,
-    node: null,
-    filename: null,
-  };
+  return rollupRow(
+    { resolutionMs: res, windowStart: w.start, vm: to, series: `${block.label}.${g.name}`, type: g.type, unit: g.unit, count: w.samples },
+    { min, max, avg, last, increase, meanRate, peakRate, resets, p50, p90, p99, buckets },
+  );
 }

@@ -20,6 +20,7 @@
  * record and close like a chain element's: on the VM's first record in a later window, by
  * the watermark, on eviction or flush.
  */
+import { rollupRow } from '../rollup/rollupRow.js';
 import type { Rollup } from '#schemas/outputs.js';
 import { windowStart } from '../rollup/rollup.js';
 import type { RecordScope } from '../scope.js';
@@ -29,35 +30,10 @@ import type { RecordWindow, SeqState, VmState } from '../state/state.js';
 export const RECORDS_SERIES = 'records';
 
 function row(w: RecordWindow, res: number, vm: VmState): Rollup {
-  return {
-    kind: 'rollup',
-    resolutionMs: res,
-    windowStart: w.start,
-    vm: vm.name,
-    vmUuid: vm.uuid,
-    series: RECORDS_SERIES,
-    type: 'records',
-    unit: 'records',
-    count: w.records,
-    min: null,
-    max: null,
-    avg: null,
-    last: null,
-    increase: w.missing,
-    meanRate: null,
-    peakRate: null,
-    resets: w.runs,
-    p50: null,
-    p90: null,
-    p99: null,
-    buckets: null,
-    maxAllocation: null,
-    minFree: null,
-    maxGrowth: null,
-    physicalEnd: null,
-    node: null,
-    filename: null,
-  };
+  return rollupRow(
+    { resolutionMs: res, windowStart: w.start, vm, series: RECORDS_SERIES, type: 'records', unit: 'records', count: w.records },
+    { increase: w.missing, resets: w.runs },
+  );
 }
 
 function clear(w: RecordWindow, start: number): void {
