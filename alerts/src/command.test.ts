@@ -2,21 +2,9 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '#common/errors.js';
 import { captureStdio } from '#test/support/captureStdio.js';
-import { flagOptions, run } from './command.js';
+import { flagOptions, options, run } from './command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions, validForMs } from './config.js';
 
-const options = {
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  follow: { type: 'boolean' },
-  'from-now': { type: 'boolean' },
-  json: { type: 'boolean' },
-  alertmanager: { type: 'string' },
-  'resend-interval': { type: 'string' },
-  'resolved-horizon': { type: 'string' },
-  'generator-url': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 function values(argv: string[]) {
   return parseArgs({ args: argv, options, allowPositionals: true, strict: true }).values;

@@ -50,7 +50,8 @@ QMPIPE_KAFKA_SASL_PASSWORD, QMPIPE_KAFKA_TLS, QMPIPE_KAFKA_TLS_CA_FILE, QMPIPE_K
 QMPIPE_KAFKA_TLS_KEY_FILE (mutual TLS), QMPIPE_LOG_LEVEL (logs are JSON lines on stderr).
 `;
 
-const options = {
+/** The command's flags (node:util.parseArgs options). */
+export const options = {
   brokers: { type: 'string' },
   topic: { type: 'string' },
   follow: { type: 'boolean' },
