@@ -21,6 +21,7 @@ import {
   type GettableAlert,
   infraEnv,
   produceTx,
+  forwardAlerts,
   qmpipe,
   recentAlerts,
   recKey,
@@ -82,18 +83,7 @@ describe.skipIf(!am.ok)('qmpipe alerts forward → real Alertmanager, and alerts
   });
 
   it('rebuilds the firing set from the topic: firing alerts show up with their labels and annotations', async () => {
-    forwarder = qmpipe([
-      'alerts',
-      'forward',
-      '--brokers',
-      stack().kafkaBrokers.join(','),
-      '--topic',
-      topic,
-      '--alertmanager',
-      amUrl,
-      '--resend-interval',
-      '2s',
-    ]);
+    forwarder = forwardAlerts(topic, amUrl);
     const want = expectedFiring(phase1);
     expect(want.map((a) => a.type)).toContain('paused-enospc');
     const got = await amShows(want);

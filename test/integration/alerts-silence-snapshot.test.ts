@@ -16,8 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord } from '#schemas/codecs/outputs.js';
-import { alertmanagerAvailable, exitCode, type GettableAlert, infraEnv, produceTx, qmpipe, recentAlerts, until } from './helpers/alerts.js';
-import { createTopics, randomName, stack } from './helpers/index.js';
+import { alertmanagerAvailable, exitCode, type GettableAlert, infraEnv, produceTx, type qmpipe, forwardAlerts, recentAlerts, until } from './helpers/alerts.js';
+import { createTopics, randomName } from './helpers/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const am = alertmanagerAvailable();
@@ -61,18 +61,7 @@ describe.skipIf(!am.ok)('a silence on an image watermark alert survives a live s
     expect(before).toBeGreaterThan(0);
     expect(after).toBeGreaterThan(before);
     await produceTx(topic, alerts.slice(0, before), 'commit');
-    forwarder = qmpipe([
-      'alerts',
-      'forward',
-      '--brokers',
-      stack().kafkaBrokers.join(','),
-      '--topic',
-      topic,
-      '--alertmanager',
-      amUrl,
-      '--resend-interval',
-      '2s',
-    ]);
+    forwarder = forwardAlerts(topic, amUrl);
     const [pre] = await until('the watermark alert at backing index 0', async () => {
       const w = await watermarks();
       return w.length === 1 && backingIndexOf(w[0]!) === '0' ? w : undefined;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { alertMessages, fromAlertRecord, type AlertRecord } from '#schemas/codecs/outputs.js';
 import { fixtureAlerts } from '../../support/alerts.js';
-import { produceInTransaction } from './index.js';
+import { produceInTransaction, stack } from './index.js';
 import { debianBinaries } from './infra.js';
 
 export { until } from './until.js';
@@ -53,6 +53,11 @@ export function qmpipe(args: string[]): ChildProcess & { out: string[]; err: str
   child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => child.err.push(d.toString()));
   return child;
+}
+
+/** `qmpipe alerts forward` from `topic` on the test broker to the Alertmanager at `amUrl`, resending every 2 s. */
+export function forwardAlerts(topic: string, amUrl: string): ReturnType<typeof qmpipe> {
+  return qmpipe(['alerts', 'forward', '--brokers', stack().kafkaBrokers.join(','), '--topic', topic, '--alertmanager', amUrl, '--resend-interval', '2s']);
 }
 
 export function exitCode(child: ChildProcess, timeoutMs = 30_000): Promise<number | null> {
