@@ -5,7 +5,6 @@ import { captureStdio } from '#test/support/captureStdio.js';
 import { flagOptions, options, run } from './command.js';
 import { parseDuration, parseForwardOptions, parseTailOptions, validForMs } from './config.js';
 
-
 function values(argv: string[]) {
   return parseArgs({ args: argv, options, allowPositionals: true, strict: true }).values;
 }

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       return p;
     });
     const verb = dryRun ? 'would create' : 'created';
-    writeOut([...plan.existing.map((t) => `exists ${t}`), ...plan.missing.map((t) => `${verb} ${describeTopic(t)}`)].join('\n') + '\n');
+    writeOut(`${[...plan.existing.map((t) => `exists ${t}`), ...plan.missing.map((t) => `${verb} ${describeTopic(t)}`)].join('\n')}\n`);
     return 0;
   });
 }
