@@ -91,7 +91,7 @@ describe('startAgent with a dead broker', () => {
     expect(notices.every((n) => (n.body.value as { count: number }).count > 0)).toBe(true);
   });
 
-  it('a health port answers /healthz only: no VM names on it, /metrics stays on loopback', async () => {
+  it('a health port answers /healthz only (503 while Kafka is unreachable): no VM names on it, /metrics stays on loopback', async () => {
     srv = await replayServer(loadFixture('kvm-vcpu-stats.jsonl'));
     const cfg = loadAgentConfig({
       raw: {
@@ -106,8 +106,12 @@ describe('startAgent with a dead broker', () => {
       await new Promise((r) => setTimeout(r, 300));
       const health = `http://127.0.0.1:${agent.healthPort}`;
       expect(agent.healthPort).not.toBe(agent.metricsPort);
-      const ok = await fetch(`${health}/healthz`);
-      expect([ok.status, await ok.text()]).toEqual([200, 'ok\n']);
+      // The broker is dead: the probe says so (503 and why), and names no VM.
+      const probe = await fetch(`${health}/healthz`);
+      const text = await probe.text();
+      expect(probe.status).toBe(503);
+      expect(text).toMatch(/^unhealthy: Kafka: /);
+      expect(text).not.toContain('qmp');
       expect((await fetch(`${health}/metrics`)).status).toBe(404);
       expect(await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text()).toContain('vm="qmp"');
     } finally {
