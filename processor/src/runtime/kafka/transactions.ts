@@ -71,12 +71,43 @@ export async function createTransactionalProducer(kafka: Kafka, id: string, time
   return producer;
 }
 
+/**
+ * kafkajs puts every message of one send to one partition in one record batch, and the
+ * broker refuses a batch over its max.message.bytes (1 MB by default): sends hold at most
+ * this many value and key bytes (a single larger message goes alone).
+ */
+export const MAX_SEND_BYTES = 768 << 10;
+
+/** Messages in order, in consecutive groups of at most `maxBytes` key and value bytes; never an empty group. */
+export function sendGroups(messages: readonly Message[], maxBytes: number): Message[][] {
+  const groups: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const msg of messages) {
+    const size = byteLength(msg.key) + byteLength(msg.value);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(msg);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function byteLength(v: Message['key']): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
 /** Runs one transaction; aborts and rethrows on any failure. */
 export async function commitPartitionTransaction(producer: Producer, m: PartitionTxnMessages): Promise<void> {
   const txn = await retryConcurrent(() => producer.transaction());
   try {
     for (const [topic, messages] of m.outputs) {
-      if (messages.length > 0) await retryConcurrent(() => txn.send({ topic, messages }));
+      for (const group of sendGroups(messages, MAX_SEND_BYTES)) await retryConcurrent(() => txn.send({ topic, messages: group }));
     }
     const c = m.checkpoint;
     if (c) await retryConcurrent(() => txn.send({ topic: c.topic, messages: [{ key: c.key, value: c.value, partition: c.partition }] }));

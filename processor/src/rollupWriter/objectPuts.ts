@@ -1,0 +1,98 @@
+/**
+ * Puts one rollup object, retrying until it is stored or the writer stops: S3 being down
+ * holds the rollup writer (its records wait in the rollups topic), never the processor.
+ *
+ * Backoff is the common policy (common/src/retry.ts) with no limit on the tries, between
+ * `initialRetryTime` and `maxRetryTime`. Waiting keeps the consumer alive (`keepAlive`,
+ * the group heartbeat, every second) and ends as soon as the writer stops. Each failure is
+ * counted; the log gets one line per `logIntervalMs` while S3 fails (how many failed since
+ * the last line, the latest error) and one when a put succeeds again.
+ */
+import { describeError, QmpipeError } from '#common/errors.js';
+import type { Logger } from '#common/log.js';
+import { retry, type RetryPolicy } from '#common/retry.js';
+import type { ObjectStore } from '../sinks/s3Store.js';
+
+export class WriterStopped extends QmpipeError {
+  constructor() {
+    super('ROLLUP_WRITER_STOPPED', 'the rollup writer stopped before the object was stored', { retriable: false });
+  }
+}
+
+export interface ObjectPutsOptions {
+  policy: Pick<RetryPolicy, 'initialRetryTime' | 'maxRetryTime'>;
+  logIntervalMs: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  onFailure?: () => void;
+}
+
+export class ObjectPuts {
+  private failingSince: number | null = null;
+  private failures = 0;
+  private unlogged = 0;
+  private loggedAt = -Infinity;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly store: Pick<ObjectStore, 'put'>,
+    private readonly opts: ObjectPutsOptions,
+    private readonly log: Logger,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Resolves once stored; rejects with WriterStopped when `running()` turns false, or with keepAlive's error. */
+  async put(key: string, body: Uint8Array, running: () => boolean, keepAlive: () => Promise<void>): Promise<void> {
+    await retry(
+      async (bail) => {
+        if (!running()) bail(new WriterStopped());
+        await this.store.put(key, body, 'application/vnd.apache.parquet');
+      },
+      {
+        policy: { ...this.opts.policy, multiplier: 2, factor: 0.2, retries: Number.POSITIVE_INFINITY },
+        shouldRetry: () => true,
+        onRetry: (err) => this.failed(key, err),
+        sleep: (ms) => this.wait(ms, running, keepAlive),
+      },
+    );
+    if (this.failingSince !== null) {
+      this.log.info('S3 writes succeed again; the rollup writer catches up', {
+        failures: this.failures,
+        failingForMs: this.now() - this.failingSince,
+      });
+      this.failingSince = null;
+      this.failures = 0;
+      this.unlogged = 0;
+      this.loggedAt = -Infinity;
+    }
+  }
+
+  private failed(key: string, err: unknown): void {
+    this.opts.onFailure?.();
+    const now = this.now();
+    this.failingSince ??= now;
+    this.failures++;
+    this.unlogged++;
+    if (now - this.loggedAt < this.opts.logIntervalMs) return;
+    this.log.warn('S3 unavailable: rollup objects wait in the rollups topic, alerts go on', {
+      failedPuts: this.unlogged,
+      failingForMs: now - this.failingSince,
+      key,
+      error: describeError(err),
+    });
+    this.loggedAt = now;
+    this.unlogged = 0;
+  }
+
+  private async wait(ms: number, running: () => boolean, keepAlive: () => Promise<void>): Promise<void> {
+    const until = this.now() + ms;
+    for (let left = ms; left > 0; left = until - this.now()) {
+      if (!running()) throw new WriterStopped();
+      await this.sleep(Math.min(left, 1_000));
+      await keepAlive();
+    }
+  }
+}

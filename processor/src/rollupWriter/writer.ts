@@ -1,0 +1,151 @@
+/**
+ * The rollup writer: a consumer group of its own (read_committed) over the rollups
+ * topic, which the processor fills inside its transactions. It joins each window's
+ * chunks (assembly.ts), writes the window's Parquet object at its deterministic key
+ * (the same key and bytes the partition step's window always had), and commits its
+ * offsets only up to records whose objects are stored, every `commitIntervalMs` and when
+ * it stops. S3 down: the put is tried again with backoff for as long as it takes
+ * (objectPuts.ts) while the records wait in the topic; the processor's alerts never wait.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { describeError } from '#common/errors.js';
+import type { Logger } from '#common/log.js';
+import { rollupWindowCodec, type RollupWindowRecord } from '#schemas/codecs/rollupWindows.js';
+import { rollupObjectKey } from '../sinks/objectKey.js';
+import { encodeRollupParquet } from '../sinks/parquet.js';
+import type { ObjectStore } from '../sinks/s3Store.js';
+import { committable, emptyLane, feed, type Lane, markStored, pendingWindows } from './assembly.js';
+import { ObjectPuts, WriterStopped } from './objectPuts.js';
+import type { RollupWriterTelemetry } from './telemetry.js';
+
+export interface RollupWriterSettings {
+  topic: string;
+  groupId: string;
+  /** Key prefix of the objects (s3.prefix). */
+  prefix: string;
+  commitIntervalMs: number;
+  logIntervalMs: number;
+  partitionsConcurrently: number;
+  sessionTimeoutMs: number;
+  retry: { initialRetryTime: number; maxRetryTime: number };
+}
+
+export interface RollupWriterDeps {
+  kafka: Kafka;
+  store: Pick<ObjectStore, 'put'>;
+  telemetry: RollupWriterTelemetry;
+  log: Logger;
+}
+
+export class RollupWriter {
+  private consumer: Consumer | undefined;
+  private running = false;
+  private readonly lanes = new Map<number, Lane>();
+  private readonly committedAt = new Map<number, number>();
+  private readonly puts: ObjectPuts;
+
+  constructor(
+    private readonly cfg: RollupWriterSettings,
+    private readonly deps: RollupWriterDeps,
+  ) {
+    this.puts = new ObjectPuts(deps.store, { policy: cfg.retry, logIntervalMs: cfg.logIntervalMs, onFailure: () => deps.telemetry.s3Errors.inc() }, deps.log);
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.deps.kafka.consumer({
+      groupId: this.cfg.groupId,
+      readUncommitted: false,
+      sessionTimeout: this.cfg.sessionTimeoutMs,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    // Whatever was read before a rebalance is read again from the committed offsets.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.lanes.clear();
+      this.committedAt.clear();
+      this.deps.telemetry.pending.set({}, 0);
+    });
+    this.running = true;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.cfg.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.cfg.partitionsConcurrently,
+      eachBatch: (p) => this.onBatch(p),
+    });
+  }
+
+  /** Ends a put in progress (its window is read again by the next owner), commits what is stored, disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.disconnect();
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    let lane = this.lanes.get(partition);
+    if (!lane) this.lanes.set(partition, (lane = emptyLane()));
+    const running = () => this.running && isRunning() && !isStale();
+    const codec = rollupWindowCodec();
+    for (const m of batch.messages) {
+      if (!running()) break;
+      let record: RollupWindowRecord | null = null;
+      try {
+        record = m.value ? codec.decode(m.value) : null;
+      } catch (err) {
+        this.deps.log.warn('rollups-topic record left out: not a rollup window', { partition, offset: m.offset, error: describeError(err) });
+      }
+      const { complete, dropped } = feed(lane, Number(m.offset), record);
+      for (const reason of dropped) this.deps.telemetry.dropped.inc({ reason });
+      if (dropped.some((r) => r !== 'undecodable')) this.deps.log.warn('rollups-topic records left out', { partition, offset: m.offset, reasons: dropped });
+      if (complete) {
+        const w = complete.window;
+        const key = rollupObjectKey(this.cfg.prefix, w.resolutionMs, complete.partition, w.windowStart);
+        try {
+          await this.puts.put(key, encodeRollupParquet(w, complete.partition), running, heartbeat);
+        } catch (err) {
+          if (err instanceof WriterStopped) {
+            await this.commitIfDue(partition, lane, true); // what is stored; this window is read again
+            return;
+          }
+          this.rewind(partition, lane);
+          throw err; // a failed heartbeat (a rebalance): kafkajs joins the group again
+        }
+        markStored(lane, complete);
+        this.deps.telemetry.objects.inc();
+        this.deps.telemetry.windows.inc();
+      }
+      resolveOffset(m.offset);
+      await this.commitIfDue(partition, lane, false);
+    }
+    this.deps.telemetry.pending.set(
+      {},
+      [...this.lanes.values()].reduce((n, l) => n + pendingWindows(l), 0),
+    );
+    const done = await this.commitIfDue(partition, lane, !this.running);
+    if (done !== null) this.deps.telemetry.lag.set({ partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - done));
+  }
+
+  /** Forgets the lane and reads it again from its first record not stored. */
+  private rewind(partition: number, lane: Lane): void {
+    const offset = committable(lane);
+    this.lanes.delete(partition);
+    if (offset !== null && this.running) this.consumer?.seek({ topic: this.cfg.topic, partition, offset: String(offset) });
+  }
+
+  /** Commits the lane's committable offset when the interval passed (or `now`); returns the offset committed last. */
+  private async commitIfDue(partition: number, lane: Lane, now: boolean): Promise<number | null> {
+    const offset = committable(lane);
+    if (offset === null) return null;
+    const last = this.committedAt.get(partition);
+    if (!now && last !== undefined && Date.now() - last < this.cfg.commitIntervalMs) return offset;
+    try {
+      await this.consumer!.commitOffsets([{ topic: this.cfg.topic, partition, offset: String(offset) }]);
+      this.committedAt.set(partition, Date.now());
+    } catch (err) {
+      this.deps.log.warn('rollup writer: offset commit failed; the records are read and written again', { partition, error: describeError(err) });
+    }
+    return offset;
+  }
+}
