@@ -86,11 +86,13 @@ export function processorConfig(s: BenchStack, id: string): Record<string, unkno
       alertsTopic: `${id}-alerts`,
       deadLetterTopic: `${id}-dlq`,
       checkpointTopic: `${id}-ck`,
+      rollupsTopic: `${id}-rollups`,
       transactionalIdPrefix: id,
       replicationFactor: 1,
       maxBatchMessages: 5_000,
     },
     s3: { bucket: id, endpoint: s.s3.endpoint, forcePathStyle: true, accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey },
+    rollupWriter: { groupId: `${id}-rw` },
     metrics: { listen: 'off' },
     log: { level: 'warn' },
   };

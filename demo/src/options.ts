@@ -113,7 +113,10 @@ export interface DemoNames {
   rates: string;
   dlq: string;
   checkpoints: string;
+  /** Closed rollup windows, from the processor's transactions to the rollup writer. */
+  rollups: string;
   group: string;
+  writerGroup: string;
   bucket: string;
 }
 
@@ -128,7 +131,9 @@ export function demoNames(id: string): DemoNames {
     rates: `${p}.rates`,
     dlq: `${p}.dlq`,
     checkpoints: `${p}.checkpoints`,
+    rollups: `${p}.rollups`,
     group: `${p}-processor`,
+    writerGroup: `${p}-rollup-writer`,
     bucket: p,
   };
 }
@@ -180,6 +185,7 @@ export function processorConfig(n: DemoNames, s: StackEnv): ProcessorRuntimeConf
         ratesTopic: n.rates,
         deadLetterTopic: n.dlq,
         checkpointTopic: n.checkpoints,
+        rollupsTopic: n.rollups,
         transactionalIdPrefix: `qmpipe-demo-${n.id}`,
         createTopics: 'on',
         replicationFactor: 1, // the local single-broker stack
@@ -197,6 +203,7 @@ export function processorConfig(n: DemoNames, s: StackEnv): ProcessorRuntimeConf
         createBucket: 'on',
       },
       rollups: { allowedLatenessMs: 1_000 },
+      rollupWriter: { groupId: n.writerGroup, commitIntervalMs: 1_000 },
       core: { rollup: { resolutionsMs: [10_000, 60_000] } },
       metrics: { listen: 'off' },
     },

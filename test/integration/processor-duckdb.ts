@@ -63,3 +63,23 @@ export async function checkWithDuckDb(objects: Map<string, Buffer>, records: rea
   }
   expect(checked).toBeGreaterThan(2);
 }
+
+/** Rows per resolution, with distinct VMs and the sum of `count`, read by DuckDB; and rows repeated on (resolution, window, VM, series, node). */
+export async function rollupCounts(objects: Map<string, Buffer>): Promise<{ perResolution: string[]; repeatedRows: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'qmpipe-duck-'));
+  for (const [k, v] of objects) {
+    mkdirSync(dirname(join(dir, k)), { recursive: true });
+    writeFileSync(join(dir, k), v);
+  }
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  const from = `read_parquet('${dir}/**/*.parquet', hive_partitioning = false)`;
+  const rows = (
+    await conn.runAndReadAll(
+      `select resolution_s, count(*) as n, count(distinct vm) as vms, sum(count) as samples from ${from} group by resolution_s order by resolution_s`,
+    )
+  ).getRowObjectsJson();
+  const repeated = (
+    await conn.runAndReadAll(`select count(*) as n from (select 1 from ${from} group by resolution_s, window_start, vm_uuid, series, node having count(*) > 1)`)
+  ).getRowObjectsJson();
+  return { perResolution: rows.map((r) => `${r.resolution_s}s: ${r.n} rows, ${r.vms} VMs, ${r.samples} samples`), repeatedRows: Number(repeated[0]!.n) };
+}

@@ -33,15 +33,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `qmpipe processor --config FILE` with the scenario's config, this instance's client id and a /metrics port. */
-export async function spawnProcessor(sc: Scenario, name: string): Promise<ProcessorInstance> {
+/**
+ * `qmpipe processor --config FILE [--role ROLE]` with the scenario's config (and `cfg`'s
+ * sections over it), this instance's client id and a /metrics port.
+ */
+export async function spawnProcessor(
+  sc: Scenario,
+  name: string,
+  opts: { role?: 'stream' | 'rollup-writer'; cfg?: Partial<Scenario['cfg']> } = {},
+): Promise<ProcessorInstance> {
   const metricsPort = await freePort();
   const clientId = `${sc.id}-${name}`;
   const configFile = join(dirname(sc.configFile), `${name}.json`);
   const logFile = join(dirname(sc.configFile), `${name}.log`);
   const log = { level: process.env.QMPIPE_IT_PROCESSOR_LOG_LEVEL ?? sc.cfg.log?.level ?? 'warn' };
-  writeFileSync(configFile, JSON.stringify({ ...sc.cfg, kafka: { ...sc.cfg.kafka, clientId }, metrics: { listen: `127.0.0.1:${metricsPort}` }, log }));
-  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'processor', '--config', configFile], {
+  writeFileSync(
+    configFile,
+    JSON.stringify({ ...sc.cfg, ...opts.cfg, kafka: { ...sc.cfg.kafka, ...opts.cfg?.kafka, clientId }, metrics: { listen: `127.0.0.1:${metricsPort}` }, log }),
+  );
+  const role = opts.role ? ['--role', opts.role] : [];
+  const child = spawn(process.execPath, [join(root, 'bin', 'qmpipe.mjs'), 'processor', '--config', configFile, ...role], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // A bounded heap: a regression that allocates without bound fails the test instead of the machine.
     env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-old-space-size=512' },

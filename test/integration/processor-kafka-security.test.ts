@@ -29,6 +29,7 @@ describe('processor → Kafka over SASL_SSL', () => {
           alertsTopic: `${name}-alerts`,
           deadLetterTopic: `${name}-dlq`,
           checkpointTopic: `${name}-checkpoints`,
+          rollupsTopic: `${name}-rollups`,
           transactionalIdPrefix: name,
           replicationFactor: 1,
           connectionTimeoutMs: 2000,
@@ -48,7 +49,7 @@ describe('processor → Kafka over SASL_SSL', () => {
       const partitions = await ensureProcessorTopics(admin, cfg.kafka, 2);
       expect(partitions).toBe(2);
       expect(await admin.listTopics()).toEqual(
-        expect.arrayContaining([cfg.kafka.rawTopic, cfg.kafka.alertsTopic, cfg.kafka.checkpointTopic, cfg.kafka.deadLetterTopic]),
+        expect.arrayContaining([cfg.kafka.rawTopic, cfg.kafka.alertsTopic, cfg.kafka.checkpointTopic, cfg.kafka.deadLetterTopic, cfg.kafka.rollupsTopic]),
       );
       const producer = await createTransactionalProducer(kafka, `${name}-0`);
       try {

@@ -2,17 +2,12 @@
  * The processor runtime against the real broker and S3Proxy: its alerts, rates, dead
  * letters and rollup objects must equal one uninterrupted run of the same pure partition
  * step (the reference) through crashes (SIGKILL while processing), a second instance
- * joining mid-stream, poison records, and S3 being down for 30 s. Every output topic is
- * read to its end and on through a quiet period, so duplicates are seen as well as gaps.
+ * joining mid-stream, and poison records (S3 outages: processor-s3-outage.test.ts). Every
+ * output topic is read to its end and on through a quiet period, so duplicates are seen as
+ * well as gaps.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCore } from '#processor/core/step.js';
-import { initialPartitionState, processBatch } from '#processor/partition/partitionStep.js';
-import { decodeRaw } from '#schemas/codecs/raw.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
-import { stack } from './helpers/index.js';
 import { checkWithDuckDb } from './processor-duckdb.js';
 import { assignment, exited, metric, type ProcessorInstance, spawnProcessor, until } from './processor-instances.js';
 import {
@@ -24,7 +19,6 @@ import {
   newScenario,
   offsets,
   produce,
-  readAll,
   reference,
   type Scenario,
   sameKeys,
@@ -32,7 +26,6 @@ import {
   total,
   waitCaughtUp,
 } from './processor-support.js';
-import { restartS3After, stopS3 } from './s3-outage.js';
 
 const records = fleetRecords(8);
 const POISON = [Math.floor(records.length / 4), Math.floor(records.length / 2), Math.floor((records.length * 3) / 4)];
@@ -159,71 +152,4 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     await expectReference(sc, exp);
     console.log(`[processor-runtime] scale-out: the second instance got partitions ${own} with ${lagOwn} messages left on them; outputs identical`);
   });
-
-  it('S3 down for 30 s: failures seen, offsets never pass unwritten rollups, and advance again once S3 returns', async () => {
-    const { sc, exp } = await prepared('proc-s3down');
-    const s = stack();
-    const down = await stopS3(s.runDir);
-    const p = await start(sc, 's3down');
-    const seen: Array<{ committed: Map<number, number>; objects: Set<string>; s3Failures: number }> = [];
-    const dataDir = join(s.runDir, 's3', 'data', sc.bucket);
-    for (let i = 0; i < 12; i++) {
-      await sleep(2_500);
-      seen.push({
-        committed: (await offsets(sc)).committed,
-        objects: filesUnder(dataDir),
-        s3Failures: await metric(p, 'processor_sink_failures_total', { sink: 'parquetRollups', phase: 'beforeCommit' }),
-      });
-    }
-    await restartS3After(down, 0);
-    const duringOutage = total(seen.at(-1)!.committed);
-    await waitCaughtUp(sc);
-    const afterOutage = total((await offsets(sc)).committed);
-    await stopGracefully(p);
-    expect(seen.at(-1)!.s3Failures, 'S3 failures observed while S3 was down').toBeGreaterThan(0);
-    expect(afterOutage, 'committed offsets advanced after S3 returned').toBeGreaterThan(duringOutage);
-    // The first offset of each partition whose processing releases a rollup window: the
-    // processor may not commit past it while that window cannot be written.
-    const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-    const env = { core: createCore(cfg.core), decode: decodeRaw, allowedLatenessMs: cfg.rollups.allowedLatenessMs };
-    const firstWindowOffset = new Map<number, number>();
-    for (const [part, msgs] of await readAll(sc.raw)) {
-      const st = initialPartitionState(sc.raw, part);
-      for (const m of msgs) {
-        const { outputs } = processBatch(st, [{ offset: Number(m.offset), timestamp: 0, key: m.key, value: m.value }], env);
-        if (outputs.windows.length > 0) {
-          firstWindowOffset.set(part, Number(m.offset));
-          break;
-        }
-      }
-    }
-    expect(firstWindowOffset.size).toBeGreaterThan(0);
-    for (const snap of seen) {
-      for (const [part, first] of firstWindowOffset) {
-        expect(snap.committed.get(part) ?? 0, `partition ${part} committed past offset ${first}, whose rollup could not be written`).toBeLessThanOrEqual(first);
-        expect([...snap.objects].some((k) => k.includes(`part-${part}-`))).toBe(false);
-      }
-    }
-    const stalled = seen.slice(-4).map((x) => total(x.committed));
-    expect(new Set(stalled).size).toBe(1);
-    await expectReference(sc, exp);
-    console.log(
-      `[processor-runtime] S3 down 30 s: committed offsets during the outage ${JSON.stringify(seen.map((x) => total(x.committed)))}, ` +
-        `S3 failures ${JSON.stringify(seen.map((x) => x.s3Failures))}, ${afterOutage} after; first window offsets ${JSON.stringify([...firstWindowOffset])}`,
-    );
-  });
 });
-
-function filesUnder(dir: string): Set<string> {
-  const out = new Set<string>();
-  if (!existsSync(dir)) return out;
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.add(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out;
-}

@@ -99,6 +99,7 @@ export async function newScenario(
       alertsTopic: `${id}-alerts`,
       deadLetterTopic: `${id}-dlq`,
       checkpointTopic: `${id}-checkpoints`,
+      rollupsTopic: `${id}-rollups`,
       transactionalIdPrefix: id,
       maxBatchMessages: 25,
       sessionTimeoutMs: 10_000,
@@ -117,6 +118,7 @@ export async function newScenario(
     },
     rollups: { allowedLatenessMs: 2_000 },
     s3Retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3, pauseMs: 2_000 },
+    rollupWriter: { groupId: `${id}-rollup-writer`, commitIntervalMs: 1_000, logIntervalMs: 2_000 },
     core: { rollup: { resolutionsMs: [60_000, 3_600_000] } },
     metrics: { listen: 'off' },
     log: { level: 'warn' },
@@ -278,13 +280,44 @@ export function total(m: ReadonlyMap<number, number>): number {
   return n;
 }
 
-/** Waits until the group's committed offsets reach the end of every raw partition. */
-export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000): Promise<void> {
+/**
+ * The rollup writer's committed offset per rollups-topic partition (0 where none) and the
+ * partitions' ends: it has stored every window the processor published when they are equal.
+ */
+export async function writerOffsets(sc: Scenario): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
+  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
+  const admin = kafkaClient('it-writer-offsets').admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(cfg.kafka.rollupsTopic)) return { committed: new Map(), ends: new Map() };
+    const ends = new Map((await admin.fetchTopicOffsets(cfg.kafka.rollupsTopic)).map((e) => [e.partition, Number(e.high)]));
+    const fetched = (await admin.fetchOffsets({ groupId: cfg.rollupWriter.groupId, topics: [cfg.kafka.rollupsTopic] }))[0]!.partitions;
+    const committed = new Map([...ends.keys()].map((p) => [p, Math.max(0, Number(fetched.find((c) => c.partition === p)?.offset ?? 0))]));
+    return { committed, ends };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Rollups-topic records (markers included) the writer has not committed yet. */
+export async function writerLagOf(sc: Scenario): Promise<number> {
+  const { committed, ends } = await writerOffsets(sc);
+  let lag = 0;
+  for (const [p, end] of ends) lag += Math.max(0, end - committed.get(p)!);
+  return lag;
+}
+
+/**
+ * Waits until the group's committed offsets reach the end of every raw partition and,
+ * unless `writer` is false, the rollup writer's reach the end of the rollups topic.
+ */
+export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000, { writer = true } = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lag = await lagOf(sc);
-    if (lag === 0) return;
-    if (Date.now() > deadline) throw new Error(`processor still ${lag} messages behind after ${timeoutMs} ms`);
+    const wlag = lag === 0 && writer ? await writerLagOf(sc) : 0;
+    if (lag === 0 && wlag === 0) return;
+    if (Date.now() > deadline) throw new Error(`processor still ${lag} messages behind, rollup writer ${wlag} records, after ${timeoutMs} ms`);
     await sleep(250);
   }
 }

@@ -13,7 +13,7 @@ import { fixturePath } from '#test/support/fixtures.js';
 import { createCore } from '../core/step.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../partition/partitionCheckpoint.js';
 import { initialPartitionState, type PartitionState } from '../partition/partitionStep.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink, SinkPhase } from '../sinks/sink.js';
 import { parquetRollupSink } from '../sinks/parquetRollups.js';
 import { memoryStore } from '#test/support/memoryStore.js';
 import { toKafkaEvent } from './event.js';
@@ -55,7 +55,7 @@ describe('Lambda invocation', () => {
       const o = store.objects.get(key);
       return o ? (decodeCheckpoint(o.body, { topic: 'raw', partition: 3 }) as PartitionState & { outbox?: unknown[] }) : null;
     };
-    const watcher = (phase: Sink['phase']): Sink => ({
+    const watcher = (phase: SinkPhase): Sink => ({
       name: phase,
       phase,
       async deliver({ partition, outputs }) {

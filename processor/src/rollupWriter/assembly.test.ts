@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RollupWindowRecord } from '#schemas/codecs/rollupWindows.js';
 import { rollupRow } from '#test/support/rollupRows.js';
 import { toRollupRow } from '#schemas/codecs/rollupWindows.js';
-import { committable, emptyLane, feed, type Lane, markStored, pendingWindows } from './assembly.js';
+import { committable, emptyLane, feed, type Lane, markStored, passTo, pendingWindows } from './assembly.js';
 
 const T0 = Date.UTC(2026, 10, 22, 2, 0);
 
@@ -64,6 +64,20 @@ describe('rollup writer assembly', () => {
     expect(out.flatMap((o) => o.dropped)).toEqual(reasons);
     for (const o of out) if (o.complete) markStored(lane, o.complete);
     expect(committable(lane)).toBe(commitAt);
+  });
+
+  it('a transaction marker after the last record moves the commit past it, once everything is stored', () => {
+    const lane = emptyLane();
+    const [one] = run(lane, [rec(0, 0, 0, 2)]);
+    passTo(lane, 3); // chunk 0 at 0, an aborted record at 1, a marker at 2
+    expect(one!.complete).toBeNull();
+    expect(committable(lane)).toBe(0);
+    const [two] = run(lane, [rec(0, 0, 1, 2)], 3);
+    passTo(lane, 5);
+    markStored(lane, two!.complete!);
+    expect(committable(lane)).toBe(5);
+    passTo(lane, 2);
+    expect(committable(lane)).toBe(5);
   });
 
   it('nothing to commit before the first record', () => {

@@ -4,6 +4,7 @@
  *
  *   feed(lane, offset, record)  → a window whose chunks are all in, or none; drops
  *   markStored(lane, window)    → the window's object is in S3
+ *   passTo(lane, offset)        → offsets up to there held no record of ours (markers)
  *   committable(lane)           → the offset to commit: the first record of the oldest
  *                                 window not yet stored (open or complete), else the
  *                                 offset after the last record fed
@@ -86,6 +87,14 @@ export function feed(lane: Lane, offset: number, record: RollupWindowRecord | nu
     out.complete = { id, partition: record.partition, window: joinChunks(open.chunks), firstOffset: open.firstOffset };
   }
   return out;
+}
+
+/**
+ * The records below `offset` the lane was not given are no rollup windows: transaction
+ * markers, aborted records (a batch's last offset counts them, its messages do not).
+ */
+export function passTo(lane: Lane, offset: number): void {
+  if (lane.nextOffset === null || offset > lane.nextOffset) lane.nextOffset = offset;
 }
 
 export function markStored(lane: Lane, w: Pick<CompleteWindow, 'firstOffset'>): void {

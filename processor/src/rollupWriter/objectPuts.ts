@@ -2,9 +2,11 @@
  * Puts one rollup object, retrying until it is stored or the writer stops: S3 being down
  * holds the rollup writer (its records wait in the rollups topic), never the processor.
  *
- * Backoff is the common policy (common/src/retry.ts) with no limit on the tries, between
- * `initialRetryTime` and `maxRetryTime`. Waiting keeps the consumer alive (`keepAlive`,
- * the group heartbeat, every second) and ends as soon as the writer stops. Each failure is
+ * One attempt is the store's put (with its own retries, `s3Retry`); between attempts the
+ * common policy (common/src/retry.ts) waits, with no limit on the tries, between
+ * `initialRetryTime` and `maxRetryTime` (the writer gives both `s3Retry.pauseMs`). The put
+ * and the wait keep the consumer alive (`keepAlive`, the group heartbeat, every second);
+ * the wait ends as soon as the writer stops. Each failure is
  * counted; the log gets one line per `logIntervalMs` while S3 fails (how many failed since
  * the last line, the latest error) and one when a put succeeds again.
  */
@@ -12,6 +14,7 @@ import { describeError, QmpipeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { retry, type RetryPolicy } from '#common/retry.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
+import { whileHeartbeating } from '../runtime/kafka/heartbeat.js';
 
 export class WriterStopped extends QmpipeError {
   constructor() {
@@ -49,7 +52,7 @@ export class ObjectPuts {
     await retry(
       async (bail) => {
         if (!running()) bail(new WriterStopped());
-        await this.store.put(key, body, 'application/vnd.apache.parquet');
+        await whileHeartbeating(keepAlive, () => this.store.put(key, body, 'application/vnd.apache.parquet'));
       },
       {
         policy: { ...this.opts.policy, multiplier: 2, factor: 0.2, retries: Number.POSITIVE_INFINITY },

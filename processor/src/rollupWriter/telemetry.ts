@@ -3,7 +3,7 @@ import type { Registry } from '#common/metrics.js';
 
 export function rollupWriterTelemetry(registry: Registry) {
   return {
-    windows: registry.counter('processor_rollup_writer_windows_total', 'Rollup windows the writer read whole from the rollups topic and stored in S3'),
+    windows: registry.counter('processor_rollup_writer_windows_total', 'Rollup windows read whole (every chunk) from the rollups topic'),
     objects: registry.counter(
       'processor_rollup_writer_objects_total',
       'Parquet objects put to S3 (a window read again after a restart is put again, same key and bytes)',

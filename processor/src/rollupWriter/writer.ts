@@ -14,7 +14,7 @@ import { rollupWindowCodec, type RollupWindowRecord } from '#schemas/codecs/roll
 import { rollupObjectKey } from '../sinks/objectKey.js';
 import { encodeRollupParquet } from '../sinks/parquet.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
-import { committable, emptyLane, feed, type Lane, markStored, pendingWindows } from './assembly.js';
+import { committable, emptyLane, feed, type Lane, markStored, passTo, pendingWindows } from './assembly.js';
 import { ObjectPuts, WriterStopped } from './objectPuts.js';
 import type { RollupWriterTelemetry } from './telemetry.js';
 
@@ -41,7 +41,9 @@ export class RollupWriter {
   private consumer: Consumer | undefined;
   private running = false;
   private readonly lanes = new Map<number, Lane>();
-  private readonly committedAt = new Map<number, number>();
+  /** By partition: the offset committed last, and when. */
+  private readonly committed = new Map<number, { offset: number; at: number }>();
+  private timer: NodeJS.Timeout | undefined;
   private readonly puts: ObjectPuts;
 
   constructor(
@@ -62,10 +64,12 @@ export class RollupWriter {
     // Whatever was read before a rebalance is read again from the committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.lanes.clear();
-      this.committedAt.clear();
+      this.committed.clear();
       this.deps.telemetry.pending.set({}, 0);
     });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => this.onFilteredBatch(e.payload));
     this.running = true;
+    this.timer = setInterval(() => void this.commitAll(), Math.max(100, this.cfg.commitIntervalMs));
     await consumer.connect();
     await consumer.subscribe({ topic: this.cfg.topic, fromBeginning: true });
     await consumer.run({
@@ -79,6 +83,8 @@ export class RollupWriter {
   /** Ends a put in progress (its window is read again by the next owner), commits what is stored, disconnects. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.timer);
+    if (this.consumer) await this.commitAll();
     await this.consumer?.disconnect();
   }
 
@@ -88,8 +94,12 @@ export class RollupWriter {
     if (!lane) this.lanes.set(partition, (lane = emptyLane()));
     const running = () => this.running && isRunning() && !isStale();
     const codec = rollupWindowCodec();
+    let all = true;
     for (const m of batch.messages) {
-      if (!running()) break;
+      if (!running()) {
+        all = false;
+        break;
+      }
       let record: RollupWindowRecord | null = null;
       try {
         record = m.value ? codec.decode(m.value) : null;
@@ -100,6 +110,7 @@ export class RollupWriter {
       for (const reason of dropped) this.deps.telemetry.dropped.inc({ reason });
       if (dropped.some((r) => r !== 'undecodable')) this.deps.log.warn('rollups-topic records left out', { partition, offset: m.offset, reasons: dropped });
       if (complete) {
+        this.deps.telemetry.windows.inc();
         const w = complete.window;
         const key = rollupObjectKey(this.cfg.prefix, w.resolutionMs, complete.partition, w.windowStart);
         try {
@@ -114,17 +125,32 @@ export class RollupWriter {
         }
         markStored(lane, complete);
         this.deps.telemetry.objects.inc();
-        this.deps.telemetry.windows.inc();
       }
       resolveOffset(m.offset);
       await this.commitIfDue(partition, lane, false);
     }
+    if (all) passTo(lane, Number(batch.lastOffset()) + 1);
+    await this.afterBatch(partition, lane, Number(batch.highWatermark));
+  }
+
+  /**
+   * A fetch of transaction markers or aborted records only never reaches eachBatch;
+   * kafkajs still reports its end: the lane passes it, so the commit reaches the end.
+   */
+  private onFilteredBatch(p: { partition: number; batchSize: number; lastOffset: string; highWatermark: string }): void {
+    const lane = this.lanes.get(p.partition);
+    if (p.batchSize > 0 || !lane || !this.running) return;
+    passTo(lane, Number(p.lastOffset) + 1);
+    void this.afterBatch(p.partition, lane, Number(p.highWatermark));
+  }
+
+  private async afterBatch(partition: number, lane: Lane, highWatermark: number): Promise<void> {
     this.deps.telemetry.pending.set(
       {},
       [...this.lanes.values()].reduce((n, l) => n + pendingWindows(l), 0),
     );
     const done = await this.commitIfDue(partition, lane, !this.running);
-    if (done !== null) this.deps.telemetry.lag.set({ partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - done));
+    if (done !== null) this.deps.telemetry.lag.set({ partition: String(partition) }, Math.max(0, highWatermark - done));
   }
 
   /** Forgets the lane and reads it again from its first record not stored. */
@@ -134,18 +160,26 @@ export class RollupWriter {
     if (offset !== null && this.running) this.consumer?.seek({ topic: this.cfg.topic, partition, offset: String(offset) });
   }
 
-  /** Commits the lane's committable offset when the interval passed (or `now`); returns the offset committed last. */
+  /**
+   * Commits the lane's committable offset when it moved, at most once per interval
+   * unless `now` (the timer and the stop commit what the batches left); returns it.
+   */
   private async commitIfDue(partition: number, lane: Lane, now: boolean): Promise<number | null> {
     const offset = committable(lane);
-    if (offset === null) return null;
-    const last = this.committedAt.get(partition);
-    if (!now && last !== undefined && Date.now() - last < this.cfg.commitIntervalMs) return offset;
+    const last = this.committed.get(partition);
+    if (offset === null || offset === last?.offset) return offset;
+    if (!now && last !== undefined && Date.now() - last.at < this.cfg.commitIntervalMs) return offset;
+    this.committed.set(partition, { offset, at: Date.now() });
     try {
       await this.consumer!.commitOffsets([{ topic: this.cfg.topic, partition, offset: String(offset) }]);
-      this.committedAt.set(partition, Date.now());
     } catch (err) {
+      this.committed.delete(partition);
       this.deps.log.warn('rollup writer: offset commit failed; the records are read and written again', { partition, error: describeError(err) });
     }
     return offset;
+  }
+
+  private async commitAll(): Promise<void> {
+    await Promise.all([...this.lanes].map(([p, lane]) => this.commitIfDue(p, lane, true)));
   }
 }

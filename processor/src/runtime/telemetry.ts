@@ -7,7 +7,10 @@ export function processorTelemetry(registry = new Registry()) {
     records: registry.counter('processor_records_total', 'Raw-topic messages processed'),
     deadLetters: registry.counter('processor_dead_letters_total', 'Messages sent to the dead-letter topic, by code'),
     alerts: registry.counter('processor_alerts_total', 'Alert transitions published, by type and state'),
-    rollupObjects: registry.counter('processor_rollup_objects_total', 'Rollup objects written to S3'),
+    rollupWindows: registry.counter(
+      'processor_rollup_windows_total',
+      'Rollup windows published to the rollups topic (in the transaction); the rollup writer puts them in S3',
+    ),
     rollupLate: registry.gauge('processor_rollup_late_rows', 'Rollup rows that arrived after their window was written, by partition'),
     transactions: registry.counter('processor_transactions_total', 'Kafka transactions, by result'),
     txnSeconds: registry.histogram('processor_transaction_seconds', 'Time to commit one partition transaction', LATENCY_BUCKETS),

@@ -14,7 +14,8 @@ import { fixturePath } from '#test/support/fixtures.js';
 import { memoryStore } from '#test/support/memoryStore.js';
 import { createCore } from '../core/step.js';
 import { initialPartitionState, processBatch, type InputMessage, type PartitionEnv } from '../partition/partitionStep.js';
-import type { Sink, SinkBatch, SinkFactory, SinkPhase } from '../sinks/sink.js';
+import type { CommitRecords, Sink, SinkBatch, SinkFactory, SinkPhase } from '../sinks/sink.js';
+import { rollupWindowCodec } from '#schemas/codecs/rollupWindows.js';
 import { buildSinks, SINK_FACTORIES } from '../sinks/sinks.js';
 import { runPartitionBatch, type ShellDeps } from './partitionShell.js';
 
@@ -123,5 +124,47 @@ describe('partition shell', () => {
     expect(again.outputs.skipped).toBe(30);
     expect(t.got).toHaveLength(2);
     expect(t.log).not.toContain('commit');
+  });
+
+  it('with a transaction (the Kafka runtime), rollup windows go into the commit as rollups-topic records, not to S3; a replay leaves them out', async () => {
+    const log: string[] = [];
+    const store = memoryStore();
+    const transaction = { rollupsTopic: 'rollups', maxRowsPerRecord: 2_000, maxRecordBytes: 512 << 10 };
+    const sinks = buildSinks(cfg, { store, transaction, log: silentLogger });
+    expect(sinks.map((s) => `${s.name}/${s.phase}`)).toEqual(['rollupsTopic/inCommit']);
+    const deps: ShellDeps = { env: env(), sinks, log: silentLogger };
+    const committed: CommitRecords[][] = [];
+    const outcome = await runPartitionBatch(initialPartitionState('raw', 4), messages, deps, async (_, records) => {
+      log.push('commit');
+      committed.push([...records]);
+    });
+    expect(outcome.result).toBe('done');
+    const windows = processBatch(initialPartitionState('raw', 4), messages, env()).outputs.windows;
+    expect(committed).toHaveLength(1);
+    expect(committed[0]!.map((r) => r.topic)).toEqual(['rollups']);
+    const decoded = committed[0]![0]!.messages.map((m) => rollupWindowCodec().decode(m.value as Buffer));
+    expect(decoded.map((r) => `${r.partition}:${r.resolutionMs}:${r.windowStart}`)).toEqual(windows.map((w) => `4:${w.resolutionMs}:${w.windowStart}`));
+    expect(store.objects.size).toBe(0);
+    // A silent replay: the previous owner's transaction carried these records.
+    const replay = await runPartitionBatch(initialPartitionState('raw', 4), messages, deps, null);
+    expect(replay.result).toBe('done');
+    expect(committed).toHaveLength(1);
+  });
+
+  it('an in-commit sink that cannot give its records: no commit, the failure counted', async () => {
+    const t = setup(() => [
+      () => ({
+        name: 'broken',
+        phase: 'inCommit',
+        records: () => {
+          throw new Error('cannot encode');
+        },
+      }),
+    ]);
+    let commits = 0;
+    const outcome = await runPartitionBatch(initialPartitionState('raw', 0), messages, t.deps, async () => void commits++);
+    expect(outcome).toMatchObject({ result: 'sinkFailed', sink: 'broken', error: new Error('cannot encode') });
+    expect(commits).toBe(0);
+    expect(t.failures).toEqual(['broken/inCommit']);
   });
 });

@@ -5,21 +5,23 @@
  *   1. `processBatch`, the pure partition step (it updates the partition's state in place);
  *   2. every `beforeCommit` sink, in list order, each awaited (S3 Parquet rollups: the
  *      offsets must never pass objects that are not durable);
- *   3. the transport's commit (Kafka: one transaction of alerts, rates, dead letters,
- *      offsets and, when due, the checkpoint; Lambda: dead-letter objects, then the
- *      conditional checkpoint holding the alerts as its outbox);
+ *   3. the transport's commit (Kafka: one transaction of alerts, rates, dead letters, the
+ *      `inCommit` sinks' records (rollup windows), offsets and, when due, the checkpoint;
+ *      Lambda: dead-letter objects, then the conditional checkpoint holding the alerts as
+ *      its outbox);
  *   4. every `afterCommit` sink (remote write: queued, never waited on the network).
  *
  * A batch whose messages were all below the state's nextOffset (a redelivery) goes
  * nowhere. A silent replay (no commit: a previous owner committed these outputs) hands
- * them to every sink again, marked `replayed`. Failures come back as the outcome, for
+ * them to every delivering sink again, marked `replayed` (in-commit records were in the
+ * previous owner's commit). Failures come back as the outcome, for
  * the transport to roll back its own way (Kafka: pause or release the partition, which
  * restarts from its checkpoint; Lambda: fail the invocation, which Lambda retries).
  */
 import { describeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { processBatch, type InputMessage, type PartitionEnv, type PartitionOutputs, type PartitionState } from '../partition/partitionStep.js';
-import type { Sink, SinkBatch } from '../sinks/sink.js';
+import type { CommitRecords, Sink, SinkBatch } from '../sinks/sink.js';
 
 export interface ShellDeps {
   env: PartitionEnv;
@@ -29,15 +31,15 @@ export interface ShellDeps {
   onSinkFailure?: (sink: Sink, error: unknown) => void;
 }
 
-/** Makes the batch's outputs and the state's nextOffset durable together; rejects when it could not. */
-export type Commit = (outputs: PartitionOutputs) => Promise<void>;
+/** Makes the batch's outputs, the in-commit sinks' records and the state's nextOffset durable together; rejects when it could not. */
+export type Commit = (outputs: PartitionOutputs, records: readonly CommitRecords[]) => Promise<void>;
 
 export type BatchOutcome =
   /** Every message was below nextOffset: nothing delivered, nothing committed. */
   | { result: 'nothing'; outputs: PartitionOutputs }
   /** Committed (or, replaying, delivered again) and handed to every sink. */
   | { result: 'done'; outputs: PartitionOutputs }
-  /** A before-commit sink failed: nothing was committed. */
+  /** A before-commit sink failed, or an in-commit one could not give its records: nothing was committed. */
   | { result: 'sinkFailed'; outputs: PartitionOutputs; sink: string; error: unknown }
   | { result: 'commitFailed'; outputs: PartitionOutputs; error: unknown };
 
@@ -61,8 +63,18 @@ export async function runPartitionBatch(
     }
   }
   if (commit) {
+    const records: CommitRecords[] = [];
+    for (const sink of deps.sinks) {
+      if (sink.phase !== 'inCommit') continue;
+      try {
+        records.push(...sink.records(batch));
+      } catch (error) {
+        deps.onSinkFailure?.(sink, error);
+        return { result: 'sinkFailed', outputs, sink: sink.name, error };
+      }
+    }
     try {
-      await commit(outputs);
+      await commit(outputs, records);
     } catch (error) {
       return { result: 'commitFailed', outputs, error };
     }

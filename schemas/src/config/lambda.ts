@@ -12,7 +12,7 @@ import { LAMBDA_ENV } from './env.js';
 import { kafkaConnectionShape } from './kafka.js';
 import { LogConfig } from './log.js';
 import { ProcessorConfig } from './processor.js';
-import { ProcessorKafkaConfig, ProcessorRuntimeConfig, ProcessorS3Config } from './processorRuntime.js';
+import { ProcessorKafkaConfig, ProcessorRollupsConfig, ProcessorRuntimeConfig, ProcessorS3Config } from './processorRuntime.js';
 import { SINK_SETTINGS } from './sinks.js';
 
 export const LambdaConfig = z
@@ -28,7 +28,7 @@ export const LambdaConfig = z
     checkpointPrefix: z.string().min(1).default('checkpoints'),
     /** Key prefix of dead letters (one object per invocation and partition that had any). */
     deadLetterPrefix: z.string().min(1).default('deadletters'),
-    rollups: ProcessorRuntimeConfig.shape.rollups,
+    rollups: ProcessorRollupsConfig.prefault({}),
     input: ProcessorRuntimeConfig.shape.input,
     core: ProcessorConfig.prefault({}),
     ...SINK_SETTINGS,

@@ -33,6 +33,12 @@ export const ProcessorKafkaConfig = z
     /** Per-series rates; `off` publishes none. */
     ratesTopic: z.union([z.literal('off'), z.string().min(1)]).default('off'),
     deadLetterTopic: z.string().min(1).default('qmpipe.dlq'),
+    /**
+     * Closed rollup windows, published inside the processor's transaction (Avro
+     * schemas/avro/rollupwindow.avsc, keyed by raw-topic partition); the rollup writer
+     * reads them (read_committed) and writes the Parquet objects to S3.
+     */
+    rollupsTopic: z.string().min(1).default('qmpipe.rollups'),
     /** Compacted; one partition per raw-topic partition, keyed by "<rawTopic>:<partition>". */
     checkpointTopic: z.string().min(1).default('qmpipe.checkpoints'),
     /**
@@ -101,15 +107,28 @@ export const ProcessorS3Config = z
   })
   .strict();
 
+/** Rollup windows (the Lambda handler shares these). */
+export const ProcessorRollupsConfig = z
+  .object({
+    /** A window's object is written once the partition's event time passes its end by this much. */
+    allowedLatenessMs: z.number().int().min(0).default(10_000),
+  })
+  .strict();
+
 export const ProcessorRuntimeConfig = z
   .object({
     kafka: ProcessorKafkaConfig,
     s3: ProcessorS3Config,
-    rollups: z
-      .object({
-        /** A window's object is written once the partition's event time passes its end by this much. */
-        allowedLatenessMs: z.number().int().min(0).default(10_000),
-      })
+    rollups: ProcessorRollupsConfig.extend({
+      /** Most rows in one rollups-topic record: a larger window travels in several chunks. */
+      maxRowsPerRecord: z.number().int().min(1).default(2_000),
+      /** Most encoded bytes (an upper bound) in one rollups-topic record; well under the broker's 1 MB default. */
+      maxRecordBytes: z
+        .number()
+        .int()
+        .min(1 << 12)
+        .default(512 << 10),
+    })
       .strict()
       .prefault({}),
     input: z
@@ -123,13 +142,40 @@ export const ProcessorRuntimeConfig = z
       })
       .strict()
       .prefault({}),
-    /** S3 outage: how long one attempt series backs off before pausing the partition and retrying later. */
+    /**
+     * What this process runs: `all` (default) the stream processor and the rollup writer
+     * side by side, `stream` only the consumer of the raw topic (alerts, rates, rollup
+     * windows to the rollups topic), `rollup-writer` only the writer of the rollups topic
+     * to S3. `qmpipe processor --role` overrides it.
+     */
+    role: z.enum(['all', 'stream', 'rollup-writer']).default('all'),
+    rollupWriter: z
+      .object({
+        /** The writer's own consumer group (its offsets: records whose objects are stored). */
+        groupId: z.string().min(1).default('qmpipe-rollup-writer'),
+        /** How often the writer commits its offsets (and when it stops); a crash rewrites at most this much, same keys and bytes. */
+        commitIntervalMs: z.number().int().min(0).default(5_000),
+        /** While S3 fails: one log line per this interval, with the failures since the last one. */
+        logIntervalMs: ms.default(10_000),
+        /** Rollups-topic partitions written at once. */
+        partitionsConcurrently: z.number().int().min(1).default(4),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * S3 outage: one put of the rollup writer is tried `retries` more times with capped
+     * exponential backoff; when they ran out, the writer waits `pauseMs` and tries again,
+     * for as long as S3 is down (its records wait in the rollups topic).
+     */
     s3Retry: z
       .object({
         initialRetryTime: ms.default(300),
         maxRetryTime: ms.default(10_000),
         retries: z.number().int().min(0).default(4),
-        /** How long a partition stays paused after its retries ran out, before trying again. */
+        /**
+         * How long the rollup writer waits after a put's retries ran out (and a partition
+         * whose before-commit sink failed stays paused) before trying again.
+         */
         pauseMs: ms.default(5_000),
       })
       .strict()

@@ -1,15 +1,16 @@
 /**
  * The long-running processor: a kafkajs consumer group over the raw topic. Each
  * batch of one partition goes through the partition shell (shell/partitionShell.ts):
- * the pure step, the before-commit sinks (S3 Parquet rollups, deterministic keys), then
- * one Kafka transaction committing the alerts, rates and dead letters, the partition's
+ * the pure step, the before-commit sinks (none by default), then one Kafka transaction
+ * committing the alerts, rates and dead letters, the in-commit sinks' records (rollup
+ * windows to the rollups topic, which the rollup writer puts in S3), the partition's
  * checkpoint when due and the consumed offset, together, then the after-commit sinks.
+ * Nothing here waits for S3.
  *
- * Offsets and the checkpoint are therefore never committed before the objects they
- * cover are in S3. If a before-commit sink stays down past its retries, the partition
- * rolls back to its checkpoint, seeks to the committed offset and pauses for a while,
- * then resumes: nothing is lost and nothing is committed twice. Any instance can take a
- * partition over, because its state lives only in the checkpoint topic.
+ * If a before-commit sink stays down past its retries, the partition rolls back to its
+ * checkpoint, seeks to the committed offset and pauses for a while, then resumes:
+ * nothing is lost and nothing is committed twice. Any instance can take a partition
+ * over, because its state lives only in the checkpoint topic.
  */
 import { parseSentAt, SENT_AT_HEADER } from '#schemas/codecs/sentAt.js';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Message } from 'kafkajs';
@@ -20,13 +21,14 @@ import { checkpointKey, encodeCheckpoint } from '../../partition/partitionCheckp
 import type { InputMessage, PartitionEnv, PartitionOutputs } from '../../partition/partitionStep.js';
 import { alertMessages, deadLetterMessages, rateMessages } from '#schemas/codecs/outputs.js';
 import { runPartitionBatch, type ShellDeps } from '../../shell/partitionShell.js';
-import type { Sink } from '../../sinks/sink.js';
+import type { CommitRecords, Sink } from '../../sinks/sink.js';
 import type { WriterSchemas } from '../../input/writerSchemas.js';
 import type { ProcessorTelemetry } from '../telemetry.js';
 import { CoreCounterExport } from '../coreCounters.js';
 import type { GroupProgress } from '../health.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
+import { whileHeartbeating } from './heartbeat.js';
 
 export interface RuntimeDeps {
   kafka: Kafka;
@@ -194,10 +196,10 @@ export class ProcessorRuntime {
   /** One chunk, all or nothing: before-commit sinks, then one transaction. False when the partition was paused or lost. */
   private async processChunk(owner: PartitionOwner, chunk: InputMessage[]): Promise<boolean> {
     let seconds = 0;
-    const outcome = await runPartitionBatch(owner.state, chunk, this.shell, async (outputs) => {
+    const outcome = await runPartitionBatch(owner.state, chunk, this.shell, async (outputs, records) => {
       const due = Date.now() - owner.checkpointedAt >= this.cfg.kafka.checkpointIntervalMs;
       const started = process.hrtime.bigint();
-      await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, due ? encodeCheckpoint(owner.state) : null));
+      await commitPartitionTransaction(owner.producer, this.transactionOf(owner, outputs, due ? encodeCheckpoint(owner.state) : null, records));
       owner.committedOffset = owner.state.nextOffset;
       this.deps.progress.committed(owner.partition, owner.committedOffset, Date.now());
       if (due) owner.checkpointedAt = Date.now();
@@ -218,7 +220,7 @@ export class ProcessorRuntime {
     }
   }
 
-  private transactionOf(owner: PartitionOwner, out: PartitionOutputs | null, checkpoint: Buffer | null) {
+  private transactionOf(owner: PartitionOwner, out: PartitionOutputs | null, checkpoint: Buffer | null, records: readonly CommitRecords[] = []) {
     const k = this.cfg.kafka;
     const outputs = new Map<string, Message[]>();
     if (out) {
@@ -226,6 +228,7 @@ export class ProcessorRuntime {
       outputs.set(k.deadLetterTopic, deadLetterMessages(out.deadLetters));
       if (k.ratesTopic !== 'off') outputs.set(k.ratesTopic, rateMessages(out.rates));
     }
+    for (const r of records) outputs.set(r.topic, [...(outputs.get(r.topic) ?? []), ...r.messages]);
     return {
       outputs,
       checkpoint: checkpoint && { topic: k.checkpointTopic, partition: owner.partition, key: checkpointKey(k.rawTopic, owner.partition), value: checkpoint },
@@ -276,26 +279,12 @@ export class ProcessorRuntime {
     t.records.inc({}, n);
     t.transactions.inc({ result: 'committed' });
     t.txnSeconds.observe({}, seconds);
-    t.rollupObjects.inc({}, out.windows.length);
+    t.rollupWindows.inc({}, out.windows.length);
     t.rollupLate.set({ partition: String(owner.partition) }, owner.state.rollups.late);
     t.counterResets.set({ partition: String(owner.partition) }, owner.state.core.counters.counterResets);
     this.coreCounters.report(owner.state);
     for (const d of out.deadLetters) t.deadLetters.inc({ code: d.code });
     for (const a of out.alerts) t.alerts.inc({ type: a.type, state: a.state });
-  }
-}
-
-/**
- * Runs `work`, heartbeating every second meanwhile (kafkajs sends one only when its
- * interval has passed). A heartbeat that fails (a rebalance) is left to the batch loop,
- * whose own heartbeat will fail the same way.
- */
-async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
   }
 }
 

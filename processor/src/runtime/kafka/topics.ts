@@ -10,7 +10,8 @@
  * - checkpoints: compacted, one partition per raw-topic partition (checkpoints of input
  *   partition p live in its partition p);
  * - alerts (and rates, when on): one partition per raw-topic partition;
- * - dead letters: one partition.
+ * - dead letters: one partition;
+ * - rollups (closed rollup windows, for the rollup writer): one partition per raw-topic partition.
  *
  * Replication: the broker's default (`default.replication.factor`) unless
  * `kafka.replicationFactor` names one (the single-broker local stack says 1).
@@ -21,7 +22,15 @@ import { BROKER_DEFAULT_REPLICATION, RAW_TOPIC_CONFIG, SCHEMA_TOPIC_CONFIG } fro
 
 type KafkaSection = Pick<
   ProcessorRuntimeConfig['kafka'],
-  'rawTopic' | 'schemaTopic' | 'checkpointTopic' | 'alertsTopic' | 'ratesTopic' | 'deadLetterTopic' | 'checkpointMaxMessageBytes' | 'replicationFactor'
+  | 'rawTopic'
+  | 'schemaTopic'
+  | 'checkpointTopic'
+  | 'alertsTopic'
+  | 'ratesTopic'
+  | 'deadLetterTopic'
+  | 'rollupsTopic'
+  | 'checkpointMaxMessageBytes'
+  | 'replicationFactor'
 >;
 
 /** Every topic of the pipeline as it is created, for a raw topic of `partitions` partitions. */
@@ -43,6 +52,7 @@ export function topicLayout(k: KafkaSection, partitions: number): ITopicConfig[]
     ]),
     topic(k.alertsTopic, partitions),
     topic(k.deadLetterTopic, 1),
+    topic(k.rollupsTopic, partitions),
   ];
   if (k.ratesTopic !== 'off') layout.push(topic(k.ratesTopic, partitions));
   return layout;
