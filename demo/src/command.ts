@@ -54,7 +54,12 @@ export async function run(argv: string[]): Promise<number> {
     if (outcome.interrupted) {
       code = 130;
     } else {
-      writeOut(await finish(ctx, outcome));
+      const done = await finish(ctx, outcome);
+      writeOut(done.text);
+      if (done.missingRollups > 0) {
+        ctx.say(`${done.missingRollups} rollup windows never reached S3 (see "MISSING" above)`);
+        code = 1;
+      }
     }
   } catch (err) {
     ctx.say(`failed: ${describeError(err)}`);

@@ -1,9 +1,11 @@
 /**
  * The closing steps of a demo run that was not interrupted: the alerts seen, the
- * Parquet objects on S3, the DuckDB query over them, the HTML report, and the time
- * from the command to the first alert. Everything goes to stdout.
+ * Parquet objects on S3 (and any rollup window published that never got there), the
+ * DuckDB query over them, the HTML report, and the time from the command to the first
+ * alert. Everything goes to stdout.
  */
 import { writeFileSync } from 'node:fs';
+import { describeError } from '#common/errors.js';
 import { join } from 'node:path';
 import { createS3Client } from '#processor/sinks/s3Store.js';
 import { alertTypesSeen } from './report/demoState.js';
@@ -13,6 +15,14 @@ import { renderAlertLine } from './report/liveView.js';
 import type { DemoContext } from './context.js';
 import type { RunOutcome } from './live.js';
 import { download, listObjects, queryRollups } from './results.js';
+import { ROLLUP_PREFIX } from './options.js';
+import { checkRollupsStored, type RollupsCheck } from './rollupsCheck.js';
+
+export interface Finished {
+  text: string;
+  /** Rollup windows published to the rollups topic and never stored in S3: the demo fails. */
+  missingRollups: number;
+}
 
 function section(title: string): string {
   return `\n== ${title} ==\n`;
@@ -31,7 +41,15 @@ function firstAlertFacts(ctx: DemoContext, o: RunOutcome): Array<[string, string
   return rows;
 }
 
-export async function finish(ctx: DemoContext, o: RunOutcome): Promise<string> {
+function rollupsLines(ctx: DemoContext, check: RollupsCheck | { error: string }): string {
+  if ('error' in check) return `could not read ${ctx.names.rollups}: ${check.error}\n`;
+  const stored = `${check.published} rollup windows published to ${ctx.names.rollups}, ${check.published - check.missing.length} stored in S3\n`;
+  if (check.missing.length === 0) return stored;
+  const some = check.missing.slice(0, 5).join(', ');
+  return `${stored}MISSING: ${check.missing.length} rollup windows never reached S3 (the rollup writer's warnings are in demo.log): ${some}${check.missing.length > 5 ? ', …' : ''}\n`;
+}
+
+export async function finish(ctx: DemoContext, o: RunOutcome): Promise<Finished> {
   const out: string[] = [];
   const s = o.viewer.state;
   out.push(section(`alerts seen (${s.transitions.length} transitions; the run ended: ${o.reason})`));
@@ -56,6 +74,14 @@ export async function finish(ctx: DemoContext, o: RunOutcome): Promise<string> {
         )
       : 'none (no rollup window closed yet)\n',
   );
+
+  const check = await checkRollupsStored(
+    ctx.kafka,
+    ctx.names.rollups,
+    ROLLUP_PREFIX,
+    objects.map((x) => x.key),
+  ).catch((err: unknown) => ({ error: describeError(err) }));
+  out.push(rollupsLines(ctx, check));
 
   const copies = join(ctx.outDir, 'rollups');
   let query = null;
@@ -91,5 +117,5 @@ export async function finish(ctx: DemoContext, o: RunOutcome): Promise<string> {
   out.push(section('report'));
   out.push(`HTML report: ${report}\n`);
   for (const [k, v] of firstAlertFacts(ctx, o)) out.push(`${k ? `${k}: ` : '  '}${v}\n`);
-  return out.join('');
+  return { text: out.join(''), missingRollups: 'error' in check ? 0 : check.missing.length };
 }

@@ -1,7 +1,8 @@
 /**
  * The demo's Kafka chores: create the run's raw and schema topics (the agent's and the
  * processor's own topics are created by them), wait until the processor's group has
- * committed every raw record, and produce a recorded transcript (replay mode).
+ * committed every raw record (and its rollup writer every window), and produce a
+ * recorded transcript (replay mode).
  */
 import kafkajs, { type Kafka } from 'kafkajs';
 import { QmpipeError } from '#common/errors.js';
@@ -56,6 +57,19 @@ export async function waitCaughtUp(kafka: Kafka, group: string, topic: string, t
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * After the processor caught up: waits (bounded) until the rollup writer, which runs in
+ * the processor, has stored every window published; says so when it has not.
+ */
+export async function waitRollupsStored(
+  ctx: { kafka: Kafka; names: DemoNames; say: (line: string) => void },
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (await waitCaughtUp(ctx.kafka, ctx.names.writerGroup, ctx.names.rollups, timeoutMs, signal)) return;
+  ctx.say(`the rollup writer did not store every rollup window within ${timeoutMs / 1000} s (is S3 up?)`);
 }
 
 export interface ReplayProgress {

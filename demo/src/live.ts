@@ -20,7 +20,7 @@ import { socketLink } from './operatorLink.js';
 import { startLibvirtVm, startVm, stopLibvirtVm, stopVm, withProgress, type DemoVm, type VmSpec } from './scripts.js';
 import { sleep } from '#common/sleep.js';
 import type { Viewer } from './viewer.js';
-import { waitCaughtUp } from './kafka.js';
+import { waitCaughtUp, waitRollupsStored } from './kafka.js';
 
 export interface RunOutcome {
   viewer: Viewer;
@@ -115,6 +115,7 @@ async function runUntilDone(ctx: DemoContext, viewer: Viewer, timeLimit: Promise
   await session.close('agent');
   const caughtUp = await waitCaughtUp(ctx.kafka, names.group, names.raw, 30_000, session.signal);
   if (!caughtUp) ctx.say('the processor did not catch up within 30 s; results may miss the last records');
+  await waitRollupsStored(ctx, 30_000, session.signal);
   await viewer.drain();
   await session.close('processor');
   await session.close('view');

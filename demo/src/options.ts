@@ -167,6 +167,9 @@ export function agentConfig(n: DemoNames, s: StackEnv, vm: { socket: string } | 
   );
 }
 
+/** Key prefix of the demo's rollup objects. */
+export const ROLLUP_PREFIX = 'rollups';
+
 /**
  * The processor with rates published, 10 s and 1 min rollups and a short allowed
  * lateness, so rollup objects appear during a few-minute demo.
@@ -194,7 +197,7 @@ export function processorConfig(n: DemoNames, s: StackEnv): ProcessorRuntimeConf
       },
       s3: {
         bucket: n.bucket,
-        prefix: 'rollups',
+        prefix: ROLLUP_PREFIX,
         region: s.S3_REGION,
         endpoint: s.S3_ENDPOINT,
         forcePathStyle: true,

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { startProcessor } from '#processor/runtime/main.js';
 import type { DemoContext } from './context.js';
-import { produceTranscript, waitCaughtUp, type ReplayProgress } from './kafka.js';
+import { produceTranscript, waitCaughtUp, waitRollupsStored, type ReplayProgress } from './kafka.js';
 import type { RunOutcome } from './live.js';
 import { processorConfig } from './options.js';
 import { sleep } from '#common/sleep.js';
@@ -46,6 +46,7 @@ export async function runReplay(ctx: DemoContext, viewer: Viewer, file: string):
   facts.push(['VM', `${p.vm} (recorded), ${p.total} records`]);
   const caughtUp = await waitCaughtUp(ctx.kafka, names.group, names.raw, Math.max(5_000, args.seconds * 1_000 - (Date.now() - ctx.startedAt)), session.signal);
   if (!caughtUp) ctx.say('the processor did not catch up in time; results may miss the last records');
+  await waitRollupsStored(ctx, 30_000, session.signal);
   await viewer.drain();
   await session.close('processor');
   await session.close('view');

@@ -11,6 +11,7 @@ import { alertTarget } from '#demo/report/demoState.js';
 import { runFixture } from '../support/fixtureRun.js';
 import { alertLines, expectListedParquet, runDemo as demo } from './helpers/demo.js';
 import { stack } from './helpers/index.js';
+import { restartS3After, type S3Down, stopS3 } from './s3-outage.js';
 
 const FIXTURE = 'test/fixtures/qmp/thin-lv-enospc-commit.jsonl';
 
@@ -47,6 +48,29 @@ describe('qmpipe demo --replay', () => {
     expect(html).toMatch(/<g class="mark"><title>firing critical paused-enospc vda\[0\] lv0-format/);
     expect(html).toContain(printed[0]);
     expect(r.stdout).toMatch(/^time to first alert: [\d.]+ s after the command started$/m);
+  });
+
+  // Issue #23: with S3 gone the demo used to end with exit 0 and no objects.
+  it('S3 stopped at the first alert: the alerts go on, and the demo names the rollup windows that never reached S3 and exits 1', async () => {
+    let down: Promise<S3Down> | undefined;
+    try {
+      const r = await demo(['--replay', FIXTURE, '--no-view', '--speed', '8', '--seconds', '150'], (out) => {
+        if (!down && out.includes('ALERT FIRING')) down = stopS3(stack().runDir);
+      });
+      expect(down).toBeDefined();
+      expect(r.code, r.stderr).toBe(1);
+      const reference = runFixture().alerts.map((a) => ({ state: a.state, type: a.type, target: alertTarget(a.labels) }));
+      expect(alertLines(r.stdout), 'every alert, S3 down or not').toEqual(reference);
+      const m = /^(\d+) rollup windows published to \S+, (\d+) stored in S3$/m.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      const [published, stored] = [Number(m![1]), Number(m![2])];
+      expect(published).toBeGreaterThan(stored);
+      expect(r.stdout).toMatch(new RegExp(`^MISSING: ${published - stored} rollup windows never reached S3 .*: rollups/resolution=`, 'm'));
+      expect(r.stderr).toContain(`${published - stored} rollup windows never reached S3`);
+      expect(r.stderr).toContain('qmpipe demo finished (exit 1)');
+    } finally {
+      if (down) await restartS3After(await down, 0);
+    }
   });
 
   it('stops on Ctrl-C (SIGINT) mid-replay with exit 130 and no report', async () => {

@@ -1,7 +1,8 @@
 /**
  * Reads a (compacted) topic from the beginning up to its end as of the call, with
- * read_committed isolation, and returns the last value per key. Used to load
- * partition checkpoints and the agent's writer schemas.
+ * read_committed isolation, and returns the last value per key (or per `keyOf`). Used to
+ * load partition checkpoints and the agent's writer schemas, and by the demo to list the
+ * rollup windows published (`keyOf` partition and offset: every record).
  *
  * kafkajs has no manual partition assignment, so this joins a throwaway consumer
  * group (random id, never committed) and stops once every wanted partition has
@@ -30,7 +31,13 @@ export class CompactedReadError extends QmpipeError {
 export async function readCompacted(
   kafka: Kafka,
   topic: string,
-  opts: { partitions?: number[]; timeoutMs?: number; maxMessageBytes?: number } = {},
+  opts: {
+    partitions?: number[];
+    timeoutMs?: number;
+    maxMessageBytes?: number;
+    /** The key a record's value is kept under; default its Kafka key (records without one are skipped). */
+    keyOf?: (partition: number, offset: number, key: Buffer | null) => string | null;
+  } = {},
 ): Promise<Map<string, CompactedValue>> {
   const admin = kafka.admin();
   await admin.connect();
@@ -57,6 +64,7 @@ export async function readCompacted(
   });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const wanted = new Map(ends);
+  const keyOf = opts.keyOf ?? ((_p: number, _o: number, key: Buffer | null) => key?.toString('utf8') ?? null);
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -81,8 +89,8 @@ export async function readCompacted(
             const end = wanted.get(batch.partition);
             if (end === undefined) return;
             for (const m of batch.messages) {
-              if (Number(m.offset) >= end || !m.key) continue;
-              out.set(m.key.toString('utf8'), { partition: batch.partition, offset: Number(m.offset), value: m.value });
+              const key = Number(m.offset) < end ? keyOf(batch.partition, Number(m.offset), m.key) : null;
+              if (key !== null) out.set(key, { partition: batch.partition, offset: Number(m.offset), value: m.value });
             }
           },
         })
