@@ -16,9 +16,9 @@ export function processorTelemetry(registry = new Registry()) {
     txnSeconds: registry.histogram('processor_transaction_seconds', 'Time to commit one partition transaction', LATENCY_BUCKETS),
     sinkFailures: registry.counter(
       'processor_sink_failures_total',
-      'Sink deliveries that failed, by sink and phase: beforeCommit after its retries (the partition paused, nothing committed), afterCommit (that sink missed a committed batch)',
+      'Sink deliveries that failed, by sink and phase: beforeCommit after its retries or inCommit records not made (the partition paused, nothing committed), afterCommit (that sink missed a committed batch)',
     ),
-    pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while a before-commit sink (S3) is unavailable'),
+    pausedPartitions: registry.gauge('processor_paused_partitions', 'Partitions paused while a before-commit or in-commit sink fails'),
     ownedPartitions: registry.gauge('processor_owned_partitions', 'Input partitions this instance owns'),
     malformedSchemas: registry.counter('processor_malformed_schemas_total', 'Schema-topic messages skipped: not a writer schema'),
     unusableCheckpoints: registry.counter(
