@@ -54,6 +54,7 @@ describe('qmpipe topics create', () => {
       alertsTopic: `${id}-alerts`,
       ratesTopic: `${id}-rates`,
       deadLetterTopic: `${id}-dlq`,
+      rollupsTopic: `${id}-rollups`,
     };
     const file = join(dir, `${id}.json`);
     // No replicationFactor: the broker's default (the local stack's default.replication.factor is 1).
@@ -69,6 +70,7 @@ describe('qmpipe topics create', () => {
         `would create ${names.alertsTopic} partitions=3 replicationFactor=broker-default`,
         `would create ${names.deadLetterTopic} partitions=1 replicationFactor=broker-default`,
         `would create ${names.ratesTopic} partitions=3 replicationFactor=broker-default`,
+        `would create ${names.rollupsTopic} partitions=3 replicationFactor=broker-default`,
       ].sort(),
     );
     const all = Object.values(names);
@@ -140,6 +142,7 @@ describe('qmpipe topics create', () => {
           checkpointTopic: `${id}-ck`,
           alertsTopic: `${id}-alerts`,
           deadLetterTopic: `${id}-dlq`,
+          rollupsTopic: `${id}-rollups`,
           replicationFactor: 1,
         },
       }),
