@@ -137,11 +137,38 @@ export class RollupWriter {
    * A fetch of transaction markers or aborted records only never reaches eachBatch;
    * kafkajs still reports its end: the lane passes it, so the commit reaches the end.
    */
-  private onFilteredBatch(p: { partition: number; batchSize: number; lastOffset: string; highWatermark: string }): void {
+  private onFilteredBatch(p: { partition: number; batchSize: number; firstOffset: string | null; lastOffset: string; highWatermark: string }): void {
+    if (p.batchSize > 0 || !this.running) return;
     const lane = this.lanes.get(p.partition);
-    if (p.batchSize > 0 || !lane || !this.running) return;
-    passTo(lane, Number(p.lastOffset) + 1);
-    void this.afterBatch(p.partition, lane, Number(p.highWatermark));
+    if (lane) {
+      passTo(lane, Number(p.lastOffset) + 1);
+      void this.afterBatch(p.partition, lane, Number(p.highWatermark));
+    } else if (p.firstOffset !== null) void this.passMarkersAtCommitted(p.partition, Number(p.firstOffset), Number(p.lastOffset) + 1);
+  }
+
+  /**
+   * No lane yet (the first fetch after a rebalance, from the committed offset): a fetch of
+   * markers only leaves the commit on the marker (the lag never reaches 0). When the fetch
+   * started right at the group's committed offset, everything up to its end is markers or
+   * aborted records: the lane starts there, so the commit passes them. A fetch that started
+   * anywhere else (a stale one) is left alone: its range may follow records not yet stored.
+   */
+  private async passMarkersAtCommitted(partition: number, first: number, end: number): Promise<void> {
+    const admin = this.deps.kafka.admin();
+    try {
+      await admin.connect();
+      const [topic] = await admin.fetchOffsets({ groupId: this.cfg.groupId, topics: [this.cfg.topic] });
+      const committed = Number(topic?.partitions.find((x) => x.partition === partition)?.offset ?? -1);
+      if (committed !== first || this.lanes.has(partition) || !this.running) return;
+      const lane = emptyLane();
+      passTo(lane, end);
+      this.lanes.set(partition, lane);
+      await this.commitIfDue(partition, lane, true);
+    } catch (err) {
+      this.deps.log.debug('rollup writer: committed offset not read; the markers are passed with the next records', { partition, error: describeError(err) });
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   private async afterBatch(partition: number, lane: Lane, highWatermark: number): Promise<void> {
