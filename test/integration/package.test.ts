@@ -27,7 +27,11 @@ const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(cmd, args, { encoding: 'utf8', env, cwd: '/' });
 }
-const has = (cmd: string) => run('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const has = (cmd: string): boolean => {
+  const ok = run('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  if (!ok) console.log(`[package] ${cmd} is not installed: the checks that need it are skipped`);
+  return ok;
+};
 /** dpkg knows a qmpipe package: installed, or removed with its conffiles left. */
 const known = () => run('dpkg-query', ['-W', 'qmpipe']).status === 0;
 const userExists = (name: string) => run('getent', ['passwd', name]).status === 0;
