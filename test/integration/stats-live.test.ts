@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '#common/paths.js';
 import type { StatLine } from '#tools/stats/statLines.js';
+import type { Frame } from '#top/model/frame.js';
 import { startTestVm, type TestVm } from './helpers/index.js';
 import { libvirtUnavailable, startLibvirtd, startTestDomain, stopLibvirtd, type LibvirtDaemon, type TestDomain } from './libvirt-support.js';
 
@@ -63,6 +64,19 @@ describe.skipIf(noKvm !== null)('qmpipe stats on a live KVM VM', () => {
     expect(stdout).toMatch(/^ {4}halt_wait_hist \(log2-histogram, ns\): \d+ buckets, \d+ counted$/m);
     console.log(`[stats-live] socket: ${lines.length} stats`);
   }, 120_000);
+
+  it('qmpipe top --socket: the VM view has the same stats (names, schema, instances, vCPU index)', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'top', '--socket', vm!.qmpAgent, '--once', '--json'], { timeout: 60_000 });
+    const frame = JSON.parse(stdout) as Frame;
+    const key = (l: StatLine) => [l.target, l.provider, l.instance, l.name, l.type, l.unit, l.base, l.exponent].join(' ');
+    const want = await stats(['--socket', vm!.qmpAgent]);
+    const got = frame.vms[0]!.queryStats.lines!;
+    expect(got.map(key)).toEqual(want.map(key));
+    const vcpus = await run(process.execPath, [bin, 'stats', '--socket', vm!.qmpAgent, '--target', 'vcpu']);
+    const cpuOf = new Map([...vcpus.stdout.matchAll(/^vcpu (\S+) \(cpu (\d+),/gm)].map((m) => [m[1]!, Number(m[2])]));
+    expect(cpuOf.size).toBeGreaterThan(0);
+    for (const l of got.filter((x) => x.target === 'vcpu')) expect(l.cpu).toBe(cpuOf.get(l.instance)); // the processor's numbering is query-cpus-fast's
+  }, 90_000);
 });
 
 describe.skipIf(libvirtMissing !== null)('qmpipe stats through libvirt (qmp passthrough, domain untouched)', () => {

@@ -2,7 +2,8 @@
  * `qmpipe top` against a real test VM (infra/qemu), as a person uses it (bin/qmpipe.mjs,
  * so run `npm run build` first):
  *  - before the guest writes: `--socket --once --json` has the chain rows `qmpipe domstats
- *    --socket --backing` prints;
+ *    --socket --backing` prints, and the query-stats `qmpipe stats --socket --json` prints
+ *    (the same stats, schema and instances; values move between the two reads);
  *  - the live screen in a real terminal (tmux): it starts and shows the VM's row with the
  *    guest's write rate, `s` sorts by the next column, Enter drills into the VM (chain
  *    element with node, file and bar), Esc goes back, `q` quits and restores the terminal.
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until as pollUntil } from './helpers/until.js';
 import { parseDomstats } from '#tools/domstats/domstats.js';
 import type { Frame } from '#top/model/frame.js';
+import type { StatLine } from '#tools/stats/statLines.js';
 import { startTestVm, type TestVm } from './helpers/index.js';
 
 const run = promisify(execFile);
@@ -88,6 +90,19 @@ describe('qmpipe top --socket', () => {
     }));
     expect(rows).toEqual(want);
     expect(v.writeBytesPerSecond).not.toBeNull(); // a rate interval was seen
+    const { stdout: statsOut } = await run(process.execPath, [bin, 'stats', '--socket', vm.qmpAgent, '--json']);
+    const key = (l: StatLine) => [l.target, l.provider, l.instance, l.name, l.type, l.unit, l.base, l.exponent].join(' ');
+    const wantStats = statsOut
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => key(JSON.parse(l) as StatLine));
+    if (vm.accel === 'kvm') {
+      expect(wantStats.length).toBeGreaterThan(50);
+      expect(v.queryStats.lines?.map(key)).toEqual(wantStats);
+    } else {
+      expect(wantStats).toEqual([]); // TCG: no kvm provider, no stats
+      expect(v.queryStats).toMatchObject({ lines: null, note: expect.stringContaining('no query-stats') });
+    }
   }, 60_000);
 
   it('the live screen: start, sort, drill in, back, quit', async () => {
@@ -109,6 +124,9 @@ describe('qmpipe top --socket', () => {
     expect(drill).toMatch(/DISKS \(1\)/);
     expect(drill).toMatch(/ {4}\[0\] \S+ +\[[#.]+\] +\d+% [\d.]+\/[\d.]+ MiB/);
     expect(drill).toContain('RECENT QMP EVENTS');
+    tmux('send-keys', '-t', session, 'PageDown', 'PageDown', 'PageDown');
+    await until('the query-stats section', () => screen().includes('QUERY-STATS (the latest replies, as qmpipe stats prints them)'));
+    if (vm.accel === 'kvm') await until('a vCPU of the query-stats', () => /vcpu \/machine\/\S+ \(cpu 0, provider: kvm\)/.test(screen()));
     tmux('send-keys', '-t', session, 'Escape');
     await until('the list again', () => row() !== '' && screen().includes('Enter drill in'));
     tmux('send-keys', '-t', session, 'q');

@@ -30,7 +30,9 @@ A live view of VMs, refreshed every second: one row per VM (host, name, state,
 vCPU exits/s and halt-poll success, disk read/write B/s, IOPS and latency per op,
 net rx/tx, the fullest backing-chain element with its fill, growth and time to full,
 firing alerts). Enter drills into one VM: every vCPU, disk and chain element,
-histogram quantiles, recent QMP events, alert history.
+histogram quantiles, recent QMP events, alert history, and every stat of its latest
+query-stats replies as 'qmpipe stats' prints them (--kafka: not there, the rates
+topic carries the core's series only).
 
 Sources:
   --socket PATH|GLOB   local QMP sockets (read-only, like the agent); a glob such as

@@ -3,6 +3,7 @@ import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { fixturePath } from '#test/support/fixtures.js';
 import { transcriptRecords } from '#tools/transcript/decoded.js';
 import { buildFrame } from './frame.js';
+import { STATS_NOTES } from './statsFrame.js';
 import { createRecordFold, foldRecord } from './recordFold.js';
 import { applyAlert, applyRate, initialTopState } from './topState.js';
 
@@ -63,5 +64,22 @@ describe('names are data', () => {
     const vms = buildFrame(fold.top).vms;
     expect(vms.map((v) => [v.uuid, v.vm])).toEqual([['__proto__', 'cap-thin']]);
     expect(vms[0]!.disks.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the query-stats of the VM view', () => {
+  it('from records: every stat of the last Sample; from rates only (--kafka): none, and why', () => {
+    const fold = createRecordFold(defaultProcessorConfig());
+    for (const rec of transcriptRecords(fixturePath('qmp', 'kvm-vcpu-stats.jsonl')).records) foldRecord(fold, rec);
+    const q = buildFrame(fold.top).vms[0]!.queryStats;
+    expect(q.note).toBeNull();
+    expect(q.lines).toHaveLength(110);
+    expect(q.lines!.find((l) => l.instance === '/machine/unattached/device[2]' && l.name === 'halt_wait_ns')).toMatchObject({
+      cpu: 1,
+      unit: 'seconds',
+      value: 18777935881,
+    });
+    const { rates } = both();
+    expect(rates.queryStats).toEqual({ lines: null, note: STATS_NOTES.series });
   });
 });

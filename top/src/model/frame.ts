@@ -11,12 +11,14 @@
  *                    with the core's block.<dev>.<i>.free and .growth; without Samples
  *                    (--kafka) the elements of the block.<dev>.<i>.* gauges
  *   quantiles        <prefix>.<hist>.p50/p90/p99, unit from the stats schema
+ *   queryStats       every stat of the last Sample's query-stats replies (statsFrame.ts)
  */
 import type { Alert, AlertLabels } from '#schemas/outputs.js';
 import type { ChainRow, DiskFrame, IoRates, Quantiles, VcpuFrame, FiringFrame, FullestFrame, VmFrame, Frame } from './frameTypes.js';
+import { queryStatsOf } from './statsFrame.js';
 import { freshSeries, type DiskTop, type ElementTop, type SeriesValue, type TopState, type VmTop } from './topState.js';
 
-export type { ChainRow, DiskFrame, IoRates, Quantiles, VcpuFrame, FiringFrame, FullestFrame, VmFrame, Frame } from './frameTypes.js';
+export type { ChainRow, DiskFrame, IoRates, Quantiles, QueryStatsFrame, VcpuFrame, FiringFrame, FullestFrame, VmFrame, Frame } from './frameTypes.js';
 
 export interface FrameOptions {
   /** Growth below this is "not growing" (the core's timeToFull.minGrowthBytesPerSecond). */
@@ -219,6 +221,7 @@ export function vmFrame(s: TopState, v: VmTop, o: FrameOptions = {}): VmFrame {
     disks,
     vcpus: cpus,
     quantiles: quantiles(m),
+    queryStats: queryStatsOf(v),
     events: v.events.map((e) => ({ t: e.t, event: e.event })),
     firing,
     alertHistory: v.history.map((a) => ({ t: a.t, type: a.type, state: a.state, severity: a.severity, target: alertTarget(a.labels), message: a.message })),

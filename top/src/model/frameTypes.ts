@@ -2,6 +2,7 @@
  * The shapes of a `qmpipe top` frame (frame.ts builds them): what `--json` prints and the
  * screen reads. Values in base units (bytes, seconds, per second); null where unknown.
  */
+import type { StatLineView } from '#tools/stats/statLines.js';
 
 export interface ChainRow {
   backingIndex: number;
@@ -70,6 +71,13 @@ export interface FullestFrame {
   timeToFullSeconds: number | null;
 }
 
+/** The latest query-stats values as `qmpipe stats` has them; `note` says why there are none. */
+export interface QueryStatsFrame {
+  /** Every stat of the last Sample's replies ([]: QEMU gave none, e.g. TCG); null when not known. */
+  lines: StatLineView[] | null;
+  note: string | null;
+}
+
 export interface VmFrame extends IoRates {
   vm: string;
   uuid: string;
@@ -85,6 +93,7 @@ export interface VmFrame extends IoRates {
   disks: DiskFrame[];
   vcpus: VcpuFrame[];
   quantiles: Quantiles[];
+  queryStats: QueryStatsFrame;
   events: Array<{ t: number; event: string }>;
   firing: FiringFrame[];
   /** Recent transitions, oldest first. */

@@ -8,13 +8,14 @@
  * Pure apart from updating the state in place (like the core: a fleet's worth of
  * series is too many to copy per value); no clock, no I/O. Times are record times.
  *
- *   applyRecord  a RawRecord: identity, run state and backing chains (a Sample), events
+ *   applyRecord  a RawRecord: identity, run state, backing chains and query-stats values
+ *                (a Sample), stats schema snapshots, events
  *   applyRate    a Rate: the latest value of its series
  *   applyAlert   an Alert transition: the firing set and the VM's alert history
  */
 import { nameTable, type NameTable } from '#common/names.js';
 import type { Alert, Rate } from '#schemas/outputs.js';
-import type { ChainElement, RawRecord, Sample } from '#schemas/types.js';
+import type { ChainElement, RawRecord, Sample, StatsSchemaSnapshot, StatsValues } from '#schemas/types.js';
 
 /** One backing-chain element as a Sample (or, without samples, the rates) shows it. */
 export interface ElementTop {
@@ -61,6 +62,10 @@ export interface VmTop {
   rateT: number;
   /** Disks and chains of the last Sample, in the Sample's order. */
   disks: DiskTop[];
+  /** query-stats values of the last Sample (null: none, or QEMU < 7.1). */
+  stats: StatsValues | null;
+  /** The VM's stats schema snapshots by hash, newest last (at most MAX_SNAPSHOTS). */
+  snapshots: Map<string, StatsSchemaSnapshot>;
   /** Latest value of every series the core emitted for this VM. */
   series: NameTable<SeriesValue>;
   /** Recent QMP events, oldest first (at most MAX_EVENTS). */
@@ -80,6 +85,8 @@ export interface TopState {
 
 export const MAX_EVENTS = 20;
 export const MAX_HISTORY = 30;
+/** Snapshots kept per VM: a Sample refers to the newest, older ones only across a QEMU restart. */
+export const MAX_SNAPSHOTS = 4;
 
 export function initialTopState(): TopState {
   return { vms: nameTable(), firing: nameTable(), t: null };
@@ -88,7 +95,21 @@ export function initialTopState(): TopState {
 function vmOf(s: TopState, uuid: string, name: string, host: string, t: number): VmTop {
   let v = s.vms[uuid];
   if (!v) {
-    v = { uuid, vm: name, host, status: null, t, sampleT: null, rateT: -1, disks: [], series: nameTable(), events: [], history: [] };
+    v = {
+      uuid,
+      vm: name,
+      host,
+      status: null,
+      t,
+      sampleT: null,
+      rateT: -1,
+      disks: [],
+      stats: null,
+      snapshots: new Map(),
+      series: nameTable(),
+      events: [],
+      history: [],
+    };
     s.vms[uuid] = v;
   }
   if (name && v.vm !== name) v.vm = name;
@@ -114,6 +135,13 @@ function applySample(v: VmTop, t: number, sample: Sample): void {
   v.status = sample.status;
   v.sampleT = t;
   v.disks = sample.blockDevices.map((d) => ({ device: d.dev, chain: d.chain.map(elementOf) }));
+  v.stats = sample.stats;
+}
+
+function applySnapshot(v: VmTop, snapshot: StatsSchemaSnapshot): void {
+  v.snapshots.delete(snapshot.hash);
+  v.snapshots.set(snapshot.hash, snapshot);
+  for (const hash of v.snapshots.keys()) if (v.snapshots.size > MAX_SNAPSHOTS) v.snapshots.delete(hash);
 }
 
 function pushCapped<T>(list: T[], item: T, max: number): void {
@@ -132,6 +160,7 @@ export function applyRecord(s: TopState, rec: RawRecord): void {
   const v = vmOf(s, rec.vm.uuid, rec.vm.name, rec.vm.host, rec.t);
   const body = rec.body;
   if (body.kind === 'Sample') applySample(v, rec.t, body.value);
+  else if (body.kind === 'StatsSchemaSnapshot') applySnapshot(v, body.value);
   else if (body.kind === 'QmpEvent') {
     pushCapped(v.events, { t: rec.t, event: body.value.event, data: body.value.data }, MAX_EVENTS);
     const after = STATUS_AFTER_EVENT.get(body.value.event);

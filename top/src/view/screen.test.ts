@@ -5,6 +5,9 @@ import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { buildFrame, type Frame, type VmFrame } from '../model/frame.js';
 import { createRecordFold, foldRecord } from '../model/recordFold.js';
 import { initialUi, onKey } from './keys.js';
+import { transcriptStats } from '#tools/stats/statsSource.js';
+import { cpuIndexes, statLines } from '#tools/stats/statLines.js';
+import { formatStats } from '#tools/stats/statsFormat.js';
 import { fitColumns, renderList, renderScreen, visibleVms } from './screen.js';
 
 function fixtureFrame(name: string): Frame {
@@ -82,5 +85,31 @@ describe('sort, filter, select, drill in', () => {
     expect(screen.some((l) => /\[1\] lv0-format +\[#+\] 103% 165\.3\/160\.0 MiB +free -5\.3 MiB +\+2\.6 MiB\/s +FULL +\/dev\/loop2/.test(l))).toBe(true);
     expect(onKey(ui, { name: 'escape' }, []).drill).toBeNull();
     expect(onKey(ui, { name: 'q', sequence: 'q' }, []).quit).toBe(true);
+  });
+});
+
+describe('the drill-down shows the query-stats as qmpipe stats prints them', () => {
+  const KVM = fixturePath('qmp', 'kvm-vcpu-stats.jsonl');
+
+  it('every stat of the latest replies of a KVM transcript: the text of qmpipe stats, indented', () => {
+    const frame = fixtureFrame('kvm-vcpu-stats.jsonl');
+    const v = frame.vms[0]!;
+    const s = transcriptStats(KVM);
+    const want = formatStats(statLines(s.schemas, s.replies, cpuIndexes(s.cpus)))
+      .trimEnd()
+      .split('\n');
+    expect(want.length).toBeGreaterThan(110); // 110 stats, headers and histogram bars
+    const screen = renderScreen(frame, { ...initialUi(), drill: v.uuid }, { width: 200, height: 1000, source: 'replay' });
+    const at = screen.indexOf('QUERY-STATS (the latest replies, as qmpipe stats prints them)');
+    expect(at).toBeGreaterThan(0);
+    expect(screen.slice(at + 1, at + 1 + want.length)).toEqual(want.map((l) => (l ? `  ${l}` : l)));
+    expect(screen).toContain('  vcpu /machine/unattached/device[2] (cpu 1, provider: kvm)');
+    expect(screen).toContain('      halt_wait_ns (cumulative, ns): 18777935881');
+  });
+
+  it('a TCG guest (no kvm provider): none, and why', () => {
+    const screen = renderScreen(thin, { ...initialUi(), drill: thin.vms[0]!.uuid }, { width: 200, height: 1000, source: 'replay' });
+    const at = screen.findIndex((l) => l.startsWith('QUERY-STATS'));
+    expect(screen[at + 1]).toBe('  none: the last Sample has no query-stats (QEMU < 7.1, or no stats provider, as kvm under TCG)');
   });
 });

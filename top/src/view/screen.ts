@@ -8,11 +8,13 @@
  *               Columns that do not fit the width are left out, least useful first.
  *   drill-down  one VM: every vCPU, every disk and chain element (node, filename,
  *               allocation/physical bar, ETA), histogram quantiles, recent QMP
- *               events, firing alerts and alert history.
+ *               events, firing alerts and alert history, then every query-stats value
+ *               as `qmpipe stats` prints it (statsSection.ts).
  */
 import type { Frame, Quantiles, VmFrame } from '../model/frame.js';
 import { bar, bytes, clip, clock, count, duration, percent, rate, seconds } from './format.js';
 import type { SortKey, Ui } from './keys.js';
+import { queryStatsLines } from './statsSection.js';
 
 export interface ScreenOptions {
   width: number;
@@ -201,6 +203,8 @@ export function drillLines(v: VmFrame, width: number): string[] {
     '',
     'RECENT QMP EVENTS',
     ...(v.events.length ? v.events.map((e) => `  ${clock(e.t)} ${e.event}`) : ['  none']),
+    '',
+    ...queryStatsLines(v),
   ];
   return lines.map((l) => clip(l, width));
 }
