@@ -39,6 +39,8 @@ export interface AgentTelemetry {
   lineLimit: Gauge;
   /** QMP messages read and not delivered (qmp/dropReport.ts), by VM and reason. */
   qmpDropped: Counter;
+  /** Tap names QEMU's tun fds gave that are not interface names, not read (host/taps.ts), by VM. */
+  tapNamesRejected: Counter;
 }
 
 export function createTelemetry(registry = new Registry()): AgentTelemetry {
@@ -74,6 +76,10 @@ export function createTelemetry(registry = new Registry()): AgentTelemetry {
     qmpDropped: registry.counter(
       'qmpipe_agent_qmp_messages_dropped_total',
       'QMP messages read and not delivered, by VM and reason (too-deep: nested past qmp.maxJsonDepth; handler-error: handling it threw).',
+    ),
+    tapNamesRejected: registry.counter(
+      'qmpipe_agent_tap_names_rejected_total',
+      "Names in QEMU's /dev/net/tun fdinfo that are not interface names (empty, over 15 bytes, '/' or whitespace), not read, by VM.",
     ),
     lineLimit: registry.gauge('qmpipe_agent_qmp_line_limit_bytes', "A VM's QMP line limit once its replies outgrew qmp.maxLineBytes, by VM."),
     deadLettered: registry.counter(

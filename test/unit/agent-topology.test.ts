@@ -91,6 +91,7 @@ describe('the chain at the default slow cadence (1 tick in 10)', () => {
       fileAllocation: () => undefined, // the capture has no file stat lines
       netStats: () => undefined,
       qemuProcess: () => undefined,
+      qemuTaps: () => undefined,
     } as HostReader;
     const samples: Array<{ k: number; s: Sample }> = [];
     const poller = new VmPoller(

@@ -11,6 +11,8 @@
  *                   rx and tx swapped into the guest's view (below)
  *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
  *                   per connection, for the instance id
+ *   QEMU's taps     the interfaces of its /dev/net/tun fds (taps.ts), on the agent's own
+ *                   monitor when the config lists none
  *
  * Reads are synchronous: sysfs attributes are in-memory and never block on I/O.
  * A missing path or interface is skipped (undefined), never an error. `root`
@@ -22,6 +24,7 @@ import type { NetInterface } from '#schemas/types.js';
 import type { QemuProcess } from '../sample/identity.js';
 import type { HostObservations } from '../sample/tick.js';
 import { readQemuProcess } from './procfs.js';
+import { isInterfaceName, readQemuTaps, type TapScan } from './taps.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
 export function splitDev(rdev: number): { major: number; minor: number } {
@@ -41,6 +44,8 @@ export interface HostReader {
   netStats(ifname: string): NetInterface | undefined;
   /** The QEMU process owning these vCPU threads (procfs.ts), or undefined if it cannot be read here. */
   qemuProcess(threadIds: readonly number[]): QemuProcess | undefined;
+  /** The tap interfaces of the QEMU process owning these vCPU threads (taps.ts), or undefined if it cannot be read here. */
+  qemuTaps(threadIds: readonly number[]): TapScan | undefined;
 }
 
 /**
@@ -91,7 +96,7 @@ export function sysfsReader(root = '/'): HostReader {
       }
     },
     netStats(ifname) {
-      if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(ifname)) return undefined;
+      if (!isInterfaceName(ifname)) return undefined;
       const base = `sys/class/net/${ifname}/statistics`;
       const out: Record<string, number> = {};
       for (const [field, file] of NET_FIELDS) {
@@ -102,6 +107,7 @@ export function sysfsReader(root = '/'): HostReader {
       return { name: ifname, ...out } as unknown as NetInterface;
     },
     qemuProcess: (threadIds) => readQemuProcess(threadIds, root),
+    qemuTaps: (threadIds) => readQemuTaps(threadIds, root),
   };
 }
 

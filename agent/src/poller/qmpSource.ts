@@ -8,7 +8,9 @@
  * its instance id (sample/identity.ts). A tick: the planned commands (tickPlan.ts, run
  * by tickRunner.ts) → Tick → SampleBuilder. An event that changes the block graph
  * (topology.ts) makes the next tick read the slow group. A reply over the line limit
- * raises this VM's limit (lineLimit.ts) and the loop reconnects at once.
+ * raises this VM's limit (lineLimit.ts) and the loop reconnects at once. On the VM's own
+ * unix socket with no taps listed in the config, the taps come from QEMU's tun fds on the
+ * host (tapWatch.ts: at connect, every slow tick, after a NIC event).
  */
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '#common/log.js';
@@ -23,6 +25,8 @@ import type { FailureClass, SourceConnection, SourceHooks, SourceTick, VmSource 
 import { statsTargets } from './tickPlan.js';
 import { latencyObservers, runTick, type TickCarry, type TickContext } from './tickRunner.js';
 import { isTopologyEvent } from './topology.js';
+import { TapWatch } from './tapWatch.js';
+import { vcpuThreadIds } from '../sample/identity.js';
 import type { VmTarget } from './vmTarget.js';
 
 export class QmpSource<S = unknown> implements VmSource {
@@ -30,6 +34,8 @@ export class QmpSource<S = unknown> implements VmSource {
   private builderState: S | undefined;
   /** A QMP event changed the block graph (topology.ts): the next tick reads the slow group. */
   private topologyChanged = false;
+  /** This connection's taps found on the host; undefined when the target's `net` is used. */
+  private tapWatch: TapWatch | undefined;
   private readonly lineLimit: LineLimit;
   private readonly tickContext: TickContext;
   private readonly log: Logger;
@@ -83,6 +89,7 @@ export class QmpSource<S = unknown> implements VmSource {
       logger: this.log,
       onEvent: (ev) => {
         if (isTopologyEvent(ev.event)) this.topologyChanged = true; // read the slow group at the next tick
+        this.tapWatch?.event(ev.event);
         hooks.onEvent(this.deps.builder.event(ev));
       },
       onClose: () => hooks.onClose(),
@@ -103,6 +110,10 @@ export class QmpSource<S = unknown> implements VmSource {
       const r = this.deps.builder.connect(info, this.builderState);
       this.builderState = r.state;
       const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, info.statsSchemas), devicePaths: [], knownNodes: null };
+      this.tapWatch =
+        this.target.discoverTaps === true && this.target.net.length === 0
+          ? new TapWatch(vcpuThreadIds(info.cpus), this.deps.hostReader, (n) => this.deps.telemetry.tapNamesRejected.inc(this.labels, n), this.log)
+          : undefined;
       return {
         opened: { identity: r.identity, at, snapshot: r.snapshot, ...connectNotices(info, this.target.id) },
         get closed() {
@@ -123,6 +134,7 @@ export class QmpSource<S = unknown> implements VmSource {
   private async read(session: QmpSession, carry: TickCarry, due: boolean): Promise<SourceTick> {
     const slow = due || this.topologyChanged; // an event changed the block graph: off the slow grid, once
     this.topologyChanged = false;
+    if (this.tapWatch) carry.net = this.tapWatch.taps(slow);
     const tick = await runTick(session, carry, slow, this.tickContext);
     if (carry.targets.length > 0 && tick.errors.some((e) => e.command.startsWith('query-stats:') && e.errorClass === 'CommandNotFound')) carry.targets = [];
     const r = this.deps.builder.build(this.builderState as S, tick);

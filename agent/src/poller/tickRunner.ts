@@ -27,6 +27,8 @@ export interface TickCarry {
   filePaths?: string[];
   /** Node names the last slow group knew (plus what query-blockstats showed then); null before the first. */
   knownNodes?: ReadonlySet<string> | null;
+  /** The taps found on the host (QmpSource, host/taps.ts); undefined: the context's hand-listed `net`. */
+  net?: readonly string[];
 }
 
 export interface TickContext {
@@ -92,7 +94,7 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
     // What blockstats showed now counts as known too: a node the slow group never lists must not re-read it every tick.
     carry.knownNodes = new Set([...namedNodeNames(named), ...blockstatsNodeNames(...stats)]);
   }
-  tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, ctx.net, ctx.onTraffic);
+  tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, carry.net ?? ctx.net, ctx.onTraffic);
   if (ctx.deviceNames) tick.host.deviceNames = ctx.deviceNames;
   return tick;
 }

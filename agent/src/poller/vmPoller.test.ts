@@ -7,6 +7,7 @@ import type { SampleBuilder } from '../sample/seam.js';
 import { sysfsReader } from '../host/sysfs.js';
 import { garbageServer, replayServer, startServer, stuckServer, type FakeServer } from '#test/support/fakeQmpServer.js';
 import { loadFixture, type TranscriptLine } from '#test/support/transcriptLines.js';
+import { testPollerOptions } from '#test/support/pollerOptions.js';
 import { createTelemetry } from '../telemetry.js';
 import { sampleBuilder } from '../sample/sampleBuilder.js';
 import { VmPoller, type PollerOptions } from './vmPoller.js';
@@ -15,19 +16,7 @@ import { unixTarget } from './vmTarget.js';
 const kvm = loadFixture('kvm-vcpu-stats.jsonl');
 const thin = loadFixture('thin-lv-enospc-commit.jsonl');
 
-const opts: PollerOptions = {
-  host: 'test-host',
-  fastIntervalMs: 50,
-  slowIntervalMs: 200,
-  statsTargets: 'auto',
-  blockstatsNodes: true,
-  commandTimeoutMs: 150,
-  connectTimeoutMs: 500,
-  handshakeTimeoutMs: 150,
-  maxLineBytes: 1 << 20,
-  staleAfterMissedTicks: 2,
-  reconnect: { initialRetryTime: 30, multiplier: 2, factor: 0.2, maxRetryTime: 200, retries: 5 },
-};
+const opts: PollerOptions = testPollerOptions();
 
 const servers: FakeServer[] = [];
 const pollers: VmPoller[] = [];

@@ -35,7 +35,7 @@ export const SocketEntry = z
       .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
       .strict()
       .optional(),
-    /** Tap interfaces of this VM, read from /sys/class/net/<if>/statistics. */
+    /** Tap interfaces of this VM, read from /sys/class/net/<if>/statistics. Empty: on a unix socket, the taps QEMU's /dev/net/tun fds name (found on the host); listed, they override that. */
     net: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/)).default([]),
   })
   .strict()
@@ -49,7 +49,7 @@ export const VmsConfig = z
     globs: z.array(z.string().min(1)).default([]),
     /** How often the globs are re-scanned: new sockets picked up, vanished ones dropped. */
     rescanIntervalMs: ms.default(5_000),
-    /** Tap interfaces by socket base name without extension (e.g. "vm1" for /run/qmp/vm1.sock), for globbed VMs. */
+    /** Tap interfaces by socket base name without extension (e.g. "vm1" for /run/qmp/vm1.sock), for globbed VMs; a VM not listed gets the taps its QEMU holds (found on the host). */
     net: z.record(z.string(), z.array(z.string())).default({}),
   })
   .strict();

@@ -28,7 +28,9 @@ const help = `Usage: qmpipe record --socket PATH --out FILE.jsonl [--seconds N] 
 Records the QMP traffic of the agent's poll loop against one VM (read-only) as a
 transcript (format: test/fixtures/README.md) that \`qmpipe replay\` reads. With --libvirt,
 QEMU's monitor is reached through libvirt and the disk and interface names come from
-the domain XML. Stops after N seconds (default 10) or on SIGINT/SIGTERM.
+the domain XML. With --socket, the taps are those the QEMU process holds (found on this
+host, as the agent does), unless --net lists them. Stops after N seconds (default 10) or
+on SIGINT/SIGTERM.
 `;
 
 export interface RecordOptions {
