@@ -38,6 +38,8 @@ export function valuesOf(r: RawRecord): number {
 
 const kvm = tickGroups('kvm-vcpu-stats.jsonl');
 const thin = tickGroups('thin-lv-enospc-commit.jsonl');
+/** Ticks `fleet` yields before a template starts again from its first tick (its counters go back). */
+export const FLEET_TEMPLATE_TICKS = Math.min(kvm.length, thin.length);
 const T0 = 1_800_000_000_000;
 const kvmStart = kvm[0]![0]!.t;
 const thinStart = thin[0]![0]!.t;
@@ -69,9 +71,9 @@ function perturb(s: Sample, i: number): Sample {
 }
 
 /** A template record for VM i: its own identity and values, times moved onto one common start. */
-function clone(r: RawRecord, i: number, seq: number, start: number, t0: number): RawRecord {
+function clone(r: RawRecord, i: number, seq: number, start: number, t0: number, instance = `inst-${i}`): RawRecord {
   const body = r.body.kind === 'Sample' ? { kind: 'Sample' as const, value: perturb(r.body.value, i) } : r.body;
-  return { ...r, seq, t: r.t - start + t0, body, vm: { ...r.vm, host: `host-${i % 500}`, uuid: `name:vm-${i}`, name: `vm-${i}`, instanceId: `inst-${i}` } };
+  return { ...r, seq, t: r.t - start + t0, body, vm: { ...r.vm, host: `host-${i % 500}`, uuid: `name:vm-${i}`, name: `vm-${i}`, instanceId: instance } };
 }
 
 /** The fleet's records, tick by tick across VMs (`seq` = tick number). */
@@ -84,6 +86,31 @@ export function* fleet(vms: number, ticks: number, opts: { kvmOnly?: boolean; t0
       for (const r of tpl[k % tpl.length]!) yield clone(r, i, k, isThin ? thinStart : kvmStart, t0);
     }
   }
+}
+
+/**
+ * A long fleet, one tick's records at a time: `ticks` ticks in runs of FLEET_TEMPLATE_TICKS,
+ * each run every VM's next QEMU instance (a new instance id, its schema snapshot again, the
+ * template's counters from their start) one second after the previous run, so time only
+ * moves forward and no counter goes back within an instance.
+ */
+export function* fleetTicks(vms: number, ticks: number): Generator<RawRecord[]> {
+  for (let k = 0; k < ticks; k++) {
+    const run = Math.floor(k / FLEET_TEMPLATE_TICKS);
+    const j = k % FLEET_TEMPLATE_TICKS;
+    const t0 = T0 + run * (FLEET_TEMPLATE_TICKS + 1) * 1000;
+    const out: RawRecord[] = [];
+    for (let i = 0; i < vms; i++) {
+      const isThin = i % 10 === 9;
+      for (const r of (isThin ? thin : kvm)[j]!) out.push(clone(r, i, k, isThin ? thinStart : kvmStart, t0, `inst-${i}-${run}`));
+    }
+    yield out;
+  }
+}
+
+/** The index of a fleet VM (`vm-<i>`), which decides its raw-topic partition in the scale-out bench. */
+export function vmIndex(r: RawRecord): number {
+  return Number(r.vm.name.slice(3));
 }
 
 /** One tick of a kvm-only fleet, as an array. */

@@ -3,26 +3,47 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type kafkajs from 'kafkajs';
 import { packageRoot } from '#common/paths.js';
 import { schemaTopicMessage } from '#schemas/codecs/avro.js';
 import { rawCodec } from '#schemas/codecs/raw.js';
 import type { BenchStack } from './stack.js';
+import type { CpuGroup } from './cgroup.js';
+
+/** A running `qmpipe processor` child. */
+export interface ProcessorChild {
+  pid: number;
+  /** SIGTERM (a clean stop: final checkpoints), resolved on exit. */
+  stop(): Promise<void>;
+  /** SIGKILL, resolved on exit. */
+  kill(): Promise<void>;
+  exited: Promise<never>;
+}
+
+export interface ChildOptions {
+  /** A CPU cgroup the child is moved into right after it is spawned (bench/cgroup.ts). */
+  cgroup?: CpuGroup;
+  /** Each line of its stderr (its JSON log); without it, stderr is this process's. */
+  onLine?: (line: string) => void;
+}
 
 /**
  * Starts `qmpipe processor` on `cfg`. QMPIPE_BENCH_CHILD_ARGS adds node flags (e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS does not allow). `exited`
- * settles if the child dies before stop(), so a waiting benchmark fails at once.
+ * settles if the child dies before stop() or kill(), so a waiting benchmark fails at once.
  */
-export function spawnProcessorChild(cfg: Record<string, unknown>): { pid: number; stop(): Promise<void>; exited: Promise<never> } {
+export function spawnProcessorChild(cfg: Record<string, unknown>, opts: ChildOptions = {}): ProcessorChild {
   const file = join(mkdtempSync(join(tmpdir(), 'qmpipe-bench-')), 'processor.json');
   writeFileSync(file, JSON.stringify(cfg));
   const extra = (process.env.QMPIPE_BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, join(packageRoot(), 'bin', 'qmpipe.mjs'), 'processor', '--config', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', opts.onLine ? 'pipe' : 'inherit'],
     env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_OPTIONS: '--max-semi-space-size=32' },
   });
+  opts.cgroup?.add(child.pid!);
+  if (opts.onLine) createInterface({ input: child.stderr! }).on('line', opts.onLine);
   let stopping = false;
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => {
@@ -30,17 +51,14 @@ export function spawnProcessorChild(cfg: Record<string, unknown>): { pid: number
     }),
   );
   exited.catch(() => undefined); // observed by whoever races it
-  return {
-    pid: child.pid!,
-    exited,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        stopping = true;
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  return { pid: child.pid!, exited, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
 
 /**

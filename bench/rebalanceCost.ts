@@ -1,0 +1,175 @@
+/**
+ * Part 2 of the scale-out bench: what a rebalance costs under load. A steady stream (the
+ * fleet, one tick per second) goes to a fresh 24-partition raw topic; 2 instances consume
+ * it, each in its own CPU cgroup; after a warm-up longer than the checkpoint interval a
+ * third joins, and later the first is killed with SIGKILL. For each event:
+ *
+ * - recovery: from the event until every partition has committed again after the group
+ *   became stable with its new members (the kill waits out the session time-out first);
+ *   the model's bound is 2 × `kafka.sessionTimeoutMs`;
+ * - records replayed silently by each new owner of a moved partition (the `partition owned`
+ *   log line's `replaySilently`: checkpoint offset to committed offset); the model's bound
+ *   is one checkpoint interval of the partition's records;
+ * - once the stream is consumed, the alerts published equal those of one instance that
+ *   read the same topic without any rebalance: none twice, none missing.
+ *
+ * Knobs: QMPIPE_BENCH_REBALANCE_VMS (4800 VMs in the stream), QMPIPE_BENCH_REBALANCE_TICKS (120).
+ */
+import type kafkajs from 'kafkajs';
+import { cpuGroups } from './cgroup.js';
+import { alertKeysOf, compareAlerts } from './alertsCompare.js';
+import { fleetTicks } from './fleet.js';
+import { pollGroup, stableWith, type GroupView } from './groupView.js';
+import { append, createRawTopic, type Instance, loadAvg, type RawTopic, runConfig, startInstance } from './scaleOutLoad.js';
+import type { BenchStack } from './stack.js';
+import { emit, median } from './util.js';
+
+const VMS = Number(process.env.QMPIPE_BENCH_REBALANCE_VMS ?? 4_800);
+const TICKS = Number(process.env.QMPIPE_BENCH_REBALANCE_TICKS ?? 120);
+const TICK_MS = 1_000;
+const SESSION_TIMEOUT_MS = 30_000;
+const CHECKPOINT_INTERVAL_MS = 10_000;
+
+interface Owned {
+  at: number;
+  partition: number;
+  replaySilently: number;
+}
+
+/** The stream: one fleet tick per second, in four slices a quarter-second apart. Resolves when all is sent. */
+async function stream(kafka: kafkajs.Kafka, t: RawTopic): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const start = performance.now();
+    let k = 0;
+    for (const tick of fleetTicks(VMS, TICKS)) {
+      const q = Math.ceil(tick.length / 4);
+      for (let i = 0; i < 4; i++) {
+        const due = start + k * TICK_MS + (i * TICK_MS) / 4;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+        await append(producer, t, tick.slice(i * q, (i + 1) * q));
+      }
+      k++;
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** From `event` (performance.now()) until every partition commits after the group is stable with `ids`. */
+async function recovery(admin: kafkajs.Admin, g: Parameters<typeof pollGroup>[1], ids: string[], event: number, failed: Promise<never>) {
+  const timeoutMs = 3 * SESSION_TIMEOUT_MS;
+  const stable = await pollGroup(admin, g, (v) => stableWith(v, ids), `the group stable with ${ids.length}`, { timeoutMs, failed });
+  const done = await pollGroup(admin, g, (v) => v.committed.every((c, p) => c > stable.committed[p]!), 'every partition commits again', {
+    timeoutMs,
+    everyMs: 100,
+    failed,
+  });
+  return { ms: done.at - event, stable };
+}
+
+/** Partitions whose holder changed between two stable views. */
+function movedPartitions(before: GroupView, after: GroupView): number[] {
+  const holder = (v: GroupView) => {
+    const h = new Map<number, string>();
+    for (const [id, ps] of v.members ?? []) for (const p of ps) h.set(p, id);
+    return h;
+  };
+  const [a, b] = [holder(before), holder(after)];
+  return [...b].filter(([p, id]) => a.get(p) !== id).map(([p]) => p);
+}
+
+function emitEvent(name: string, ms: number, moved: number[], owned: Owned[], since: number): void {
+  const replays = owned.filter((o) => o.at >= since && moved.includes(o.partition)).map((o) => o.replaySilently);
+  emit(`processor.rebalance.${name}.recovery_ms`, ms, 'ms');
+  emit(`processor.rebalance.${name}.moved_partitions`, moved.length, 'partitions');
+  emit(`processor.rebalance.${name}.replayed_records_per_moved_partition_max`, replays.length ? Math.max(...replays) : 0, 'records');
+  emit(`processor.rebalance.${name}.replayed_records_per_moved_partition_median`, replays.length ? median(replays) : 0, 'records');
+  emit(
+    `processor.rebalance.${name}.replayed_records_total`,
+    replays.reduce((a, b) => a + b, 0),
+    'records',
+  );
+}
+
+export async function rebalanceCost(s: BenchStack, kafka: kafkajs.Kafka, quotaCores: number | null, partitions: number): Promise<void> {
+  const t = await createRawTopic(s, kafka, `bench-rb-${Date.now()}`, partitions);
+  const cfg = { ...runConfig(s, t, `${t.id}-live`), log: { level: 'info' } };
+  const g = { groupId: cfg.kafka.groupId, topic: t.raw, partitions };
+  const groups = quotaCores === null ? null : cpuGroups(3, quotaCores, 'rb-');
+  if (groups && 'unavailable' in groups) throw new Error(`benchmark: ${groups.unavailable}`);
+  const owned: Owned[] = [];
+  const onLine = (l: string) => {
+    if (!l.includes('"partition owned"')) return;
+    const o = JSON.parse(l) as { partition: number; replaySilently: number };
+    owned.push({ at: performance.now(), partition: o.partition, replaySilently: o.replaySilently });
+  };
+  const instances: Instance[] = [];
+  const start = (i: number) => instances.push(startInstance(cfg, `i${i}`, groups?.groups.groups[i], onLine));
+  const admin = kafka.admin();
+  await admin.connect();
+  const load0 = loadAvg();
+  try {
+    const sent = stream(kafka, t);
+    start(0);
+    start(1);
+    const failed = () => Promise.race([...instances.map((x) => x.child.exited), sent.then(() => new Promise<never>(() => {}))]);
+    const ids = () => instances.filter((_, i) => i !== killed).map((x) => x.clientId);
+    let killed = -1;
+    await pollGroup(admin, g, (v) => stableWith(v, ids()), '2 instances hold partitions', { timeoutMs: 120_000, failed: failed() });
+    await new Promise((r) => setTimeout(r, CHECKPOINT_INTERVAL_MS * 1.5)); // every partition has a checkpoint
+    const before = await pollGroup(admin, g, (v) => stableWith(v, ids()), 'still 2', { timeoutMs: 10_000, failed: failed() });
+    const joinAt = performance.now();
+    start(2);
+    const join = await recovery(admin, g, ids(), joinAt, failed());
+    emitEvent('join', join.ms, movedPartitions(before, join.stable), owned, joinAt);
+    await new Promise((r) => setTimeout(r, CHECKPOINT_INTERVAL_MS * 1.5));
+    const beforeKill = await pollGroup(admin, g, (v) => stableWith(v, ids()), 'still 3', { timeoutMs: 10_000, failed: failed() });
+    const killAt = performance.now();
+    killed = 0;
+    await instances[0]!.child.kill();
+    const kill = await recovery(admin, g, ids(), killAt, Promise.race(instances.slice(1).map((x) => x.child.exited)));
+    emitEvent('kill', kill.ms, movedPartitions(beforeKill, kill.stable), owned, killAt);
+    emit('processor.rebalance.recovery_bound_ms', 2 * SESSION_TIMEOUT_MS, 'ms (2 × session time-out)');
+    await sent;
+    const ends = t.prefix.map((p) => p.length - 1);
+    await pollGroup(admin, g, (v) => v.committed.every((c, p) => c >= ends[p]!), 'the stream consumed', {
+      timeoutMs: 300_000,
+      failed: Promise.race(instances.slice(1).map((x) => x.child.exited)),
+    });
+    const records = ends.reduce((a, b) => a + b, 0);
+    emit(
+      'processor.rebalance.model_replay_bound_records',
+      ((records / TICKS / partitions) * CHECKPOINT_INTERVAL_MS) / TICK_MS,
+      'records (one checkpoint interval of a partition)',
+    );
+    emit('processor.rebalance.stream_records_per_s', (records / TICKS) * (1000 / TICK_MS), 'records/s');
+    await Promise.all(instances.map((x) => x.child.stop()));
+    const reference = await referenceRun(s, admin, t, ends);
+    const live = await alertKeysOf(s.brokers, cfg.kafka.alertsTopic);
+    const c = compareAlerts(reference, live);
+    emit('processor.rebalance.alerts_reference', c.reference, 'alerts');
+    emit('processor.rebalance.alerts_duplicated', c.duplicated, 'alerts');
+    emit('processor.rebalance.alerts_missing', c.missing, 'alerts');
+    emit('processor.rebalance.alerts_extra', c.extra, 'alerts');
+    emit('processor.rebalance.loadavg_1m', (load0 + loadAvg()) / 2, 'load');
+  } finally {
+    await Promise.all(instances.map((x) => x.child.kill()));
+    await admin.disconnect();
+    if (groups && 'groups' in groups) await groups.groups.remove();
+  }
+}
+
+/** One instance, no quota, no rebalance, over the whole stream: the alerts it publishes. */
+async function referenceRun(s: BenchStack, admin: kafkajs.Admin, t: RawTopic, ends: number[]) {
+  const cfg = runConfig(s, t, `${t.id}-ref`);
+  const ref = startInstance(cfg, 'ref', undefined);
+  try {
+    const g = { groupId: cfg.kafka.groupId, topic: t.raw, partitions: t.partitions };
+    await pollGroup(admin, g, (v) => v.committed.every((c, p) => c >= ends[p]!), 'the reference run', { timeoutMs: 600_000, failed: ref.child.exited });
+  } finally {
+    await ref.child.stop();
+  }
+  return alertKeysOf(s.brokers, cfg.kafka.alertsTopic);
+}
