@@ -13,7 +13,7 @@
  * over, because its state lives only in the checkpoint topic.
  */
 import { parseSentAt, SENT_AT_HEADER } from '#schemas/codecs/sentAt.js';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, Message } from 'kafkajs';
+import kafkajs, { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type Message } from 'kafkajs';
 import type { Logger } from '#common/log.js';
 import type { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { describeError } from '#common/errors.js';
@@ -29,6 +29,7 @@ import type { GroupProgress } from '../health.js';
 import { takeOwnership, type PartitionOwner } from './partitionOwner.js';
 import { commitPartitionTransaction, isFenced } from './transactions.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { stickyAssigner } from './stickyAssigner.js';
 
 export interface RuntimeDeps {
   kafka: Kafka;
@@ -46,6 +47,8 @@ export interface RuntimeDeps {
 export class ProcessorRuntime {
   private consumer: Consumer | undefined;
   private readonly owners = new Map<number, PartitionOwner>();
+  /** The raw-topic partitions of this member's last assignment: what it says it holds when it joins again. */
+  private assigned: number[] = [];
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly coreCounters: CoreCounterExport;
   private readonly shell: ShellDeps;
@@ -72,11 +75,14 @@ export class ProcessorRuntime {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: k.fetchMaxBytesPerPartition,
       maxBytes: k.fetchMaxBytesPerPartition * 4,
+      // Sticky: a rebalance moves only the partitions it must (stickyAssigner.ts); round-robin while older members remain.
+      partitionAssigners: [stickyAssigner(() => new Map([[k.rawTopic, this.assigned]])), kafkajs.PartitionAssigners.roundRobin],
     });
     this.consumer = consumer;
     const progress = this.deps.progress;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const partitions = e.payload.memberAssignment[k.rawTopic] ?? [];
+      this.assigned = partitions;
       progress.joined(partitions, Date.now());
       void this.onAssignment(partitions);
     });
