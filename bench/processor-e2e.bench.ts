@@ -9,7 +9,7 @@
  * processor share the cores: the e2e figures are bounded by that, not by the core.
  * Knobs: QMPIPE_BENCH_E2E_VMS (10000), QMPIPE_BENCH_E2E_TICKS (4), QMPIPE_BENCH_E2E_PARTITIONS (4).
  */
-import kafkajs from 'kafkajs';
+import type kafkajs from 'kafkajs';
 import { decodeRaw, encodeRaw } from '#schemas/codecs/raw.js';
 import { createCore } from '#processor/core/step.js';
 import { loadProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
@@ -17,9 +17,8 @@ import { initialPartitionState, processBatch, type InputMessage } from '#process
 import { outputCodecs } from '#schemas/codecs/outputs.js';
 import { emit, median } from './util.js';
 import { fleet, thinTemplate, valuesOf } from './fleet.js';
-import { benchStack, type BenchStack } from './stack.js';
+import { type BenchStack, withBenchKafka } from './stack.js';
 import { processorConfig, processorTopics, spawnProcessorChild, waitCommitted } from './processorChild.js';
-import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 
 const VMS = Number(process.env.QMPIPE_BENCH_E2E_VMS ?? 10_000);
 const TICKS = Number(process.env.QMPIPE_BENCH_E2E_TICKS ?? 4);
@@ -105,10 +104,7 @@ async function alertLatencies(s: BenchStack, kafka: kafkajs.Kafka): Promise<numb
 }
 
 async function main(): Promise<void> {
-  const s = await benchStack();
-  installKafkajsRequestQueueGuard(); // the parent's producer must not spin beside the measured child
-  const kafka = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING });
-  try {
+  await withBenchKafka(async (s, kafka) => {
     const enc = encodeFleet();
     const cfg = loadProcessorRuntimeConfig({ raw: processorConfig(s, 'core') });
     const core = median([coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg), coreValuesPerSecond(enc, cfg)]);
@@ -126,9 +122,7 @@ async function main(): Promise<void> {
     emit('processor_alert_latency_p99', sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN, 'ms');
     emit('processor_alert_latency_samples', lat.length, 'count');
     emit('processor_e2e_fleet_vms', VMS, 'vms');
-  } finally {
-    await s.stop();
-  }
+  });
 }
 
 /**

@@ -16,13 +16,12 @@
  * QMPIPE_BENCH_SCALE_TICKS (backlog ticks, 160), QMPIPE_BENCH_SCALE_WINDOW_S (20),
  * QMPIPE_BENCH_SCALE_PARTS (`throughput,rebalance`), and the stream's in rebalanceCost.ts.
  */
-import kafkajs from 'kafkajs';
-import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
+import type kafkajs from 'kafkajs';
 import { cpuGroups } from './cgroup.js';
 import { rebalanceCost } from './rebalanceCost.js';
 import { createRawTopic, fillBacklog } from './scaleOutLoad.js';
 import { steadyThroughput } from './scaleOutThroughput.js';
-import { benchStack } from './stack.js';
+import { type BenchStack, withBenchKafka } from './stack.js';
 import { emit } from './util.js';
 
 const PARTITIONS = 24;
@@ -43,7 +42,7 @@ function quota(): number | null {
   return QUOTA;
 }
 
-async function throughput(s: Awaited<ReturnType<typeof benchStack>>, kafka: kafkajs.Kafka, q: number | null): Promise<void> {
+async function throughput(s: BenchStack, kafka: kafkajs.Kafka, q: number | null): Promise<void> {
   const t = await createRawTopic(s, kafka, `bench-so-${Date.now()}`, PARTITIONS);
   const t0 = performance.now();
   const records = await fillBacklog(kafka, t, VMS, TICKS);
@@ -71,19 +70,10 @@ async function throughput(s: Awaited<ReturnType<typeof benchStack>>, kafka: kafk
   }
 }
 
-async function main(): Promise<void> {
-  const s = await benchStack();
-  installKafkajsRequestQueueGuard(); // the parent's clients must not spin beside the measured children
-  const kafka = new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING });
-  try {
-    const q = quota();
-    emit('processor.scale_out.quota_cores', q ?? 0, q === null ? 'cores (no cgroups: unlimited)' : 'cores');
-    emit('processor.scale_out.partitions', PARTITIONS, 'partitions');
-    if (PARTS.includes('throughput')) await throughput(s, kafka, q);
-    if (PARTS.includes('rebalance')) await rebalanceCost(s, kafka, q, PARTITIONS);
-  } finally {
-    await s.stop();
-  }
-}
-
-await main();
+await withBenchKafka(async (s, kafka) => {
+  const q = quota();
+  emit('processor.scale_out.quota_cores', q ?? 0, q === null ? 'cores (no cgroups: unlimited)' : 'cores');
+  emit('processor.scale_out.partitions', PARTITIONS, 'partitions');
+  if (PARTS.includes('throughput')) await throughput(s, kafka, q);
+  if (PARTS.includes('rebalance')) await rebalanceCost(s, kafka, q, PARTITIONS);
+});

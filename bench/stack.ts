@@ -2,6 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { installKafkajsRequestQueueGuard } from '#common/kafkajsRequestQueueGuard.js';
 import { packageRoot } from '#common/paths.js';
 
 export interface BenchStack {
@@ -40,4 +42,19 @@ export async function benchStack(): Promise<BenchStack> {
       spawnSync('bash', [join(root, 'infra', 'stack-down.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     },
   };
+}
+
+/**
+ * Runs `fn` with the bench stack and a quiet kafkajs client on it (the request-queue guard
+ * installed: the parent's clients must not spin beside the measured children), then stops
+ * the stack.
+ */
+export async function withBenchKafka(fn: (s: BenchStack, kafka: kafkajs.Kafka) => Promise<void>): Promise<void> {
+  const s = await benchStack();
+  installKafkajsRequestQueueGuard();
+  try {
+    await fn(s, new kafkajs.Kafka({ brokers: s.brokers, logLevel: kafkajs.logLevel.NOTHING }));
+  } finally {
+    await s.stop();
+  }
 }
