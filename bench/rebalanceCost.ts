@@ -6,7 +6,9 @@
  *
  * - recovery: from the event until every partition has committed again after the group
  *   became stable with its new members (the kill waits out the session time-out first);
- *   the model's bound is 2 × `kafka.sessionTimeoutMs`;
+ *   the model's bound is 2 × `kafka.sessionTimeoutMs`. The join's includes the new
+ *   instance's start-up under its quota; `pause` counts from the rebalance's start (the
+ *   group first seen not stable) instead;
  * - records replayed silently by each new owner of a moved partition (the `partition owned`
  *   log line's `replaySilently`: checkpoint offset to committed offset); the model's bound
  *   is one checkpoint interval of the partition's records;
@@ -20,7 +22,7 @@ import { cpuGroups } from './cgroup.js';
 import { alertKeysOf, compareAlerts } from './alertsCompare.js';
 import { fleetTicks } from './fleet.js';
 import { pollGroup, stableWith, type GroupView } from './groupView.js';
-import { append, createRawTopic, type Instance, loadAvg, type RawTopic, runConfig, startInstance } from './scaleOutLoad.js';
+import { append, createRawTopic, type Instance, loadAvg, type RawTopic, runConfig, startInstance, type TakeOver, takeOvers } from './scaleOutLoad.js';
 import type { BenchStack } from './stack.js';
 import { emit, median } from './util.js';
 
@@ -29,12 +31,6 @@ const TICKS = Number(process.env.QMPIPE_BENCH_REBALANCE_TICKS ?? 120);
 const TICK_MS = 1_000;
 const SESSION_TIMEOUT_MS = 30_000;
 const CHECKPOINT_INTERVAL_MS = 10_000;
-
-interface Owned {
-  at: number;
-  partition: number;
-  replaySilently: number;
-}
 
 /** The stream: one fleet tick per second, in four slices a quarter-second apart. Resolves when all is sent. */
 async function stream(kafka: kafkajs.Kafka, t: RawTopic): Promise<void> {
@@ -60,13 +56,17 @@ async function stream(kafka: kafkajs.Kafka, t: RawTopic): Promise<void> {
 /** From `event` (performance.now()) until every partition commits after the group is stable with `ids`. */
 async function recovery(admin: kafkajs.Admin, g: Parameters<typeof pollGroup>[1], ids: string[], event: number, failed: Promise<never>) {
   const timeoutMs = 3 * SESSION_TIMEOUT_MS;
-  const stable = await pollGroup(admin, g, (v) => stableWith(v, ids), `the group stable with ${ids.length}`, { timeoutMs, failed });
+  let rebalancing: number | null = null; // the first view with the group not stable: its rebalance began
+  const onView = (v: GroupView) => {
+    if (v.members === null) rebalancing ??= v.at;
+  };
+  const stable = await pollGroup(admin, g, (v) => stableWith(v, ids), `the group stable with ${ids.length}`, { timeoutMs, failed, onView });
   const done = await pollGroup(admin, g, (v) => v.committed.every((c, p) => c > stable.committed[p]!), 'every partition commits again', {
     timeoutMs,
     everyMs: 100,
     failed,
   });
-  return { ms: done.at - event, stable };
+  return { ms: done.at - event, pauseMs: done.at - (rebalancing ?? event), stable };
 }
 
 /** Partitions whose holder changed between two stable views. */
@@ -83,16 +83,19 @@ function movedPartitions(before: GroupView, after: GroupView): number[] {
 interface Event {
   name: string;
   ms: number;
+  /** From the rebalance's start (the group seen not stable) until every partition commits again. */
+  pauseMs: number;
   moved: number[];
   /** performance.now() of the event: take-overs logged since are its. */
   at: number;
 }
 
 /** An event's figures; `bound[p]`: partition p's records in one checkpoint interval of the stream (the model's replay bound). */
-function emitEvent(e: Event, owned: Owned[], bound: readonly number[]): void {
+function emitEvent(e: Event, owned: readonly TakeOver[], bound: readonly number[]): void {
   const replays = owned.filter((o) => o.at >= e.at && e.moved.includes(o.partition));
-  const n = replays.map((o) => o.replaySilently);
+  const n = replays.map((o) => o.committedOffset - o.checkpointOffset);
   emit(`processor.rebalance.${e.name}.recovery_ms`, e.ms, 'ms');
+  emit(`processor.rebalance.${e.name}.pause_ms`, e.pauseMs, 'ms (rebalance start to every partition committing again)');
   emit(`processor.rebalance.${e.name}.moved_partitions`, e.moved.length, 'partitions');
   emit(`processor.rebalance.${e.name}.replayed_records_per_moved_partition_max`, n.length ? Math.max(...n) : 0, 'records');
   emit(`processor.rebalance.${e.name}.replayed_records_per_moved_partition_median`, n.length ? median(n) : 0, 'records');
@@ -101,7 +104,7 @@ function emitEvent(e: Event, owned: Owned[], bound: readonly number[]): void {
     n.reduce((a, b) => a + b, 0),
     'records',
   );
-  const ratios = replays.map((o) => o.replaySilently / bound[o.partition]!);
+  const ratios = replays.map((o) => (o.committedOffset - o.checkpointOffset) / bound[o.partition]!);
   emit(`processor.rebalance.${e.name}.replayed_vs_checkpoint_interval_max`, ratios.length ? Math.max(...ratios) : 0, 'ratio (model: ≤ 1)');
 }
 
@@ -111,14 +114,9 @@ export async function rebalanceCost(s: BenchStack, kafka: kafkajs.Kafka, quotaCo
   const g = { groupId: cfg.kafka.groupId, topic: t.raw, partitions };
   const groups = quotaCores === null ? null : cpuGroups(3, quotaCores, 'rb-');
   if (groups && 'unavailable' in groups) throw new Error(`benchmark: ${groups.unavailable}`);
-  const owned: Owned[] = [];
-  const onLine = (l: string) => {
-    if (!l.includes('"partition owned"')) return;
-    const o = JSON.parse(l) as { partition: number; replaySilently: number };
-    owned.push({ at: performance.now(), partition: o.partition, replaySilently: o.replaySilently });
-  };
+  const owned = takeOvers();
   const instances: Instance[] = [];
-  const start = (i: number) => instances.push(startInstance(cfg, `i${i}`, groups?.groups.groups[i], onLine));
+  const start = (i: number) => instances.push(startInstance(cfg, `i${i}`, groups?.groups.groups[i], owned.onLine));
   const admin = kafka.admin();
   await admin.connect();
   const load0 = loadAvg();
@@ -135,14 +133,14 @@ export async function rebalanceCost(s: BenchStack, kafka: kafkajs.Kafka, quotaCo
     const joinAt = performance.now();
     start(2);
     const join = await recovery(admin, g, ids(), joinAt, failed());
-    const events: Event[] = [{ name: 'join', ms: join.ms, moved: movedPartitions(before, join.stable), at: joinAt }];
+    const events: Event[] = [{ name: 'join', ms: join.ms, pauseMs: join.pauseMs, moved: movedPartitions(before, join.stable), at: joinAt }];
     await new Promise((r) => setTimeout(r, CHECKPOINT_INTERVAL_MS * 1.5));
     const beforeKill = await pollGroup(admin, g, (v) => stableWith(v, ids()), 'still 3', { timeoutMs: 10_000, failed: failed() });
     const killAt = performance.now();
     killed = 0;
     await instances[0]!.child.kill();
     const kill = await recovery(admin, g, ids(), killAt, Promise.race(instances.slice(1).map((x) => x.child.exited)));
-    events.push({ name: 'kill', ms: kill.ms, moved: movedPartitions(beforeKill, kill.stable), at: killAt });
+    events.push({ name: 'kill', ms: kill.ms, pauseMs: kill.pauseMs, moved: movedPartitions(beforeKill, kill.stable), at: killAt });
     emit('processor.rebalance.recovery_bound_ms', 2 * SESSION_TIMEOUT_MS, 'ms (2 × session time-out)');
     await sent;
     const ends = t.prefix.map((p) => p.length - 1);
@@ -152,7 +150,7 @@ export async function rebalanceCost(s: BenchStack, kafka: kafkajs.Kafka, quotaCo
     });
     const records = ends.reduce((a, b) => a + b, 0);
     const bound = ends.map((n) => ((n / TICKS) * CHECKPOINT_INTERVAL_MS) / TICK_MS);
-    for (const e of events) emitEvent(e, owned, bound);
+    for (const e of events) emitEvent(e, owned.seen, bound);
     emit('processor.rebalance.model_replay_bound_records', median(bound), 'records (one checkpoint interval of a partition, median)');
     emit('processor.rebalance.stream_records_per_s', (records / TICKS) * (1000 / TICK_MS), 'records/s');
     await Promise.all(instances.map((x) => x.child.stop()));

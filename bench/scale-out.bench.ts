@@ -62,6 +62,8 @@ async function throughput(s: BenchStack, kafka: kafkajs.Kafka, q: number | null)
       // Below the quota when the machine is busier than its cores: then this, not values/s, compares instances.
       emit(`processor.scale_out.values_per_cpu_s.n${n}`, r.valuesPerS / cores, 'values/CPU-s');
       emit(`processor.scale_out.loadavg_1m.n${n}`, r.loadAvg, 'load');
+      emit(`processor.scale_out.replayed_values_before_window.n${n}`, r.replayedBefore, 'values');
+      emit(`processor.scale_out.replayed_values_in_window.n${n}`, r.replayedInWindow, 'values');
     }
     emit('processor.scale_out.ratio_2_vs_1', rates[1]! / rates[0]!, 'ratio');
     emit('processor.scale_out.ratio_3_vs_1', rates[2]! / rates[0]!, 'ratio');

@@ -92,6 +92,34 @@ export function startInstance(cfg: RunConfig, name: string, cgroup: CpuGroup | u
   return { clientId, child };
 }
 
+/** A take-over, from an instance's `partition owned` log line (info): it replays silently from checkpointOffset to committedOffset. */
+export interface TakeOver {
+  /** performance.now() when the line came. */
+  at: number;
+  partition: number;
+  checkpointOffset: number;
+  committedOffset: number;
+}
+
+/** Collects the take-overs of instances whose log lines it is given (their config at log level info). */
+export function takeOvers(): { seen: TakeOver[]; onLine(line: string): void } {
+  const seen: TakeOver[] = [];
+  return {
+    seen,
+    onLine(line) {
+      if (!line.includes('"partition owned"')) return;
+      const o = JSON.parse(line) as { partition: number; checkpointOffset: number; committedOffset: number };
+      seen.push({ at: performance.now(), partition: o.partition, checkpointOffset: o.checkpointOffset, committedOffset: o.committedOffset });
+    },
+  };
+}
+
+/** Values a take-over replays silently. */
+export function replayedValues(t: RawTopic, o: TakeOver): number {
+  const pre = t.prefix[o.partition]!;
+  return pre[Math.min(o.committedOffset, pre.length - 1)]! - pre[Math.min(o.checkpointOffset, pre.length - 1)]!;
+}
+
 const CLK_TCK = 100;
 
 /** CPU seconds (user + system, all threads) a process has used so far; null once it is gone. */

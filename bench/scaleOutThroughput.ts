@@ -12,7 +12,7 @@
 import type kafkajs from 'kafkajs';
 import { cpuGroups } from './cgroup.js';
 import { pollGroup, stableWith, type GroupView } from './groupView.js';
-import { cpuSeconds, type Instance, loadAvg, type RawTopic, runConfig, startInstance, valuesBetween } from './scaleOutLoad.js';
+import { cpuSeconds, type Instance, loadAvg, type RawTopic, replayedValues, runConfig, startInstance, takeOvers, valuesBetween } from './scaleOutLoad.js';
 import type { BenchStack } from './stack.js';
 
 export interface SteadyRun {
@@ -21,6 +21,9 @@ export interface SteadyRun {
   /** CPU cores each instance used in the window (≈ the quota when it binds). */
   coresUsed: number[];
   loadAvg: number;
+  /** Values replayed silently by take-overs logged before the window opened, and while it was open (work done twice). */
+  replayedBefore: number;
+  replayedInWindow: number;
   /** The window closed early: a partition reached the end of the backlog. */
   backlogShort: boolean;
 }
@@ -34,20 +37,21 @@ export async function steadyThroughput(
   windowMs: number,
 ): Promise<SteadyRun> {
   const runId = `${t.id}-n${n}-${Date.now()}`;
-  const cfg = runConfig(s, t, runId);
+  const cfg = { ...runConfig(s, t, runId), log: { level: 'info' } };
+  const owned = takeOvers();
   const groups = quotaCores === null ? null : cpuGroups(n, quotaCores, `n${n}-`);
   if (groups && 'unavailable' in groups) throw new Error(`benchmark: ${groups.unavailable}`);
   const instances: Instance[] = [];
   try {
-    for (let i = 0; i < n; i++) instances.push(startInstance(cfg, `i${i}`, groups?.groups.groups[i]));
+    for (let i = 0; i < n; i++) instances.push(startInstance(cfg, `i${i}`, groups?.groups.groups[i], owned.onLine));
     const failed = Promise.race(instances.map((x) => x.child.exited));
     const g = { groupId: cfg.kafka.groupId, topic: t.raw, partitions: t.partitions };
     const ids = instances.map((x) => x.clientId);
     const ends = t.prefix.map((p) => p.length - 1);
     const stable = await pollGroup(admin, g, (v) => stableWith(v, ids), `${n} instances hold partitions`, { timeoutMs: 180_000, failed });
     // Every member past its take-over: it has committed on one of its partitions since.
-    const owned = [...stable.members!.values()];
-    const allCommitted = (v: GroupView) => owned.every((ps) => ps.some((p) => v.committed[p]! > stable.committed[p]!));
+    const holdings = [...stable.members!.values()];
+    const allCommitted = (v: GroupView) => holdings.every((ps) => ps.some((p) => v.committed[p]! > stable.committed[p]!));
     const v0 = await pollGroup(admin, g, allCommitted, 'every instance commits after the join', { timeoutMs: 180_000, failed });
     const cpu0 = instances.map((x) => cpuSeconds(x.child.pid) ?? NaN);
     const load0 = loadAvg();
@@ -74,6 +78,8 @@ export async function steadyThroughput(
       coresUsed: instances.map((x, i) => ((cpuSeconds(x.child.pid) ?? NaN) - cpu0[i]!) / windowS),
       loadAvg: (load0 + loadAvg()) / 2,
       backlogShort,
+      replayedBefore: owned.seen.filter((o) => o.at < v0.at).reduce((a, o) => a + replayedValues(t, o), 0),
+      replayedInWindow: owned.seen.filter((o) => o.at >= v0.at).reduce((a, o) => a + replayedValues(t, o), 0),
     };
   } finally {
     await Promise.all(instances.map((x) => x.child.kill()));
