@@ -86,6 +86,23 @@ describe('taking a partition over (real Kafka)', () => {
     );
   });
 
+  it('from a checkpoint behind the committed offset: the new owner replays, and its first transaction carries a checkpoint', async () => {
+    const { kafka, s, sc } = await setup('own-behind');
+    const interval = loadProcessorRuntimeConfig({ raw: sc.cfg }).kafka.checkpointIntervalMs;
+    const a = await owned(kafka, s);
+    await commitPartitionTransaction(a.producer, upTo(s, 5));
+    // A commits on past its checkpoint (no checkpoint due yet), then dies.
+    await commitPartitionTransaction(a.producer, { ...upTo(s, 12), checkpoint: null });
+    const b = await owned(kafka, s);
+    expect([b.state.nextOffset, b.committedOffset]).toEqual([5, 12]);
+    expect(Date.now() - b.checkpointedAt, 'a checkpoint is due at once').toBeGreaterThanOrEqual(interval);
+    // B's first transaction carries one, at the committed offset: the next owner replays nothing.
+    await commitPartitionTransaction(b.producer, upTo(s, 12));
+    const c = await owned(kafka, s);
+    expect([c.state.nextOffset, c.committedOffset]).toEqual([12, 12]);
+    expect(Date.now() - c.checkpointedAt, 'nothing replayed: the next checkpoint is an interval away').toBeLessThan(interval);
+  });
+
   it('from an owner whose only transaction on the partition was aborted: the checkpoint partition holding nothing committed is read at once', async () => {
     // A kill -9 inside the first checkpoint transaction leaves the checkpoint partition with
     // an aborted record and an abort marker, or only the marker: a fetch of it returns

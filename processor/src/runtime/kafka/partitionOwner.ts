@@ -20,7 +20,11 @@ export interface PartitionOwner {
   state: PartitionState;
   /** The group's committed offset: messages below it were published; replaying them is silent. */
   committedOffset: number;
-  /** Wall-clock ms of the last checkpoint written (or loaded). */
+  /**
+   * Wall-clock ms of the last checkpoint written, or of the take-over when the checkpoint
+   * loaded is at the committed offset; 0 when the take-over replays (the checkpoint is older
+   * than the committed offset): the first transaction then carries a checkpoint.
+   */
   checkpointedAt: number;
 }
 
@@ -54,7 +58,11 @@ export async function takeOwnership(
     if (!state) state = initialPartitionState(s.rawTopic, partition, committed ?? 0);
     const committedOffset = Math.max(committed ?? 0, state.nextOffset);
     log.info('partition owned', { partition, checkpointOffset: state.nextOffset, committedOffset, replaySilently: committedOffset - state.nextOffset });
-    return { partition, producer, state, committedOffset, checkpointedAt: Date.now() };
+    // A checkpoint behind the committed offset is already up to one interval old: were the
+    // next one an interval from now, a partition moved twice in a row (instances joining one
+    // after another) would replay nearly two intervals. Write one with the first transaction.
+    const checkpointedAt = committedOffset > state.nextOffset ? 0 : Date.now();
+    return { partition, producer, state, committedOffset, checkpointedAt };
   } catch (err) {
     await producer.disconnect().catch(() => undefined);
     throw err;
