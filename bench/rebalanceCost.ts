@@ -125,8 +125,8 @@ export async function rebalanceCost(s: BenchStack, kafka: kafkajs.Kafka, quotaCo
     start(0);
     start(1);
     const failed = () => Promise.race([...instances.map((x) => x.child.exited), sent.then(() => new Promise<never>(() => {}))]);
-    const ids = () => instances.filter((_, i) => i !== killed).map((x) => x.clientId);
     let killed = -1;
+    const ids = () => instances.filter((_, i) => i !== killed).map((x) => x.clientId);
     await pollGroup(admin, g, (v) => stableWith(v, ids()), '2 instances hold partitions', { timeoutMs: 120_000, failed: failed() });
     await new Promise((r) => setTimeout(r, CHECKPOINT_INTERVAL_MS * 1.5)); // every partition has a checkpoint
     const before = await pollGroup(admin, g, (v) => stableWith(v, ids()), 'still 2', { timeoutMs: 10_000, failed: failed() });
