@@ -103,7 +103,10 @@ const pollerOpts: PollerOptions = {
 /** The real builder's connect/event, with a constant minimal Sample: isolates the shell's cost from sample building. */
 const shellOnly: SampleBuilder<unknown> = {
   connect: (info, prev) => sampleBuilder.connect(info, prev as never),
-  build: (state) => ({ state, sample: { status: 'running', running: true, stats: null, blockDevices: [], jobs: [], net: [], slowRefresh: false, errors: [] } }),
+  build: (state) => ({
+    state,
+    sample: { status: 'running', running: true, stats: null, blockDevices: [], jobs: [], net: [], slowRefresh: false, errors: [], cpu: null },
+  }),
   event: (ev) => sampleBuilder.event(ev),
 };
 

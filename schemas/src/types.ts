@@ -89,6 +89,20 @@ export interface NetInterface {
   txDropped: number;
 }
 
+/** One vCPU's time (raw.avsc VcpuTime). */
+export interface VcpuTime {
+  index: number;
+  timeUs: number;
+}
+
+/** CPU time of the QEMU process in µs, cumulative within one instance (raw.avsc CpuTimes: where each comes from). */
+export interface CpuTimes {
+  timeUs: number | null;
+  userUs: number | null;
+  systemUs: number | null;
+  vcpus: VcpuTime[];
+}
+
 export interface Sample {
   status: string;
   running: boolean;
@@ -98,6 +112,8 @@ export interface Sample {
   net: NetInterface[];
   slowRefresh: boolean;
   errors: string[];
+  /** Null when not read (and in records of older agents). */
+  cpu: CpuTimes | null;
 }
 
 export type StatType = 'cumulative' | 'instant' | 'peak' | 'linear-histogram' | 'log2-histogram' | (string & {});

@@ -92,6 +92,8 @@ describe('the chain at the default slow cadence (1 tick in 10)', () => {
       netStats: () => undefined,
       qemuProcess: () => undefined,
       qemuTaps: () => undefined,
+      qemuThreads: () => undefined,
+      processStats: () => undefined,
     } as HostReader;
     const samples: Array<{ k: number; s: Sample }> = [];
     const poller = new VmPoller(

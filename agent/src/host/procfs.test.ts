@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readQemuProcess, statStartTime } from './procfs.js';
+import { readProcessStats, readQemuProcess, readQemuThreads, statCpuTicks, statStartTime, statusVmRssKb } from './procfs.js';
 
 describe('statStartTime', () => {
   it('reads field 22, also when the command name holds spaces and parentheses', () => {
@@ -39,5 +39,73 @@ describe('readQemuProcess', () => {
     writeFileSync(join(root, 'proc/sys/kernel/random/boot_id'), 'd977240d-d638-4aa9-b504-f0e26d590fbb\n');
     expect(readQemuProcess([77], root)).toEqual({ threadId: 77, startTime: 555, bootId: 'd977240d-d638-4aa9-b504-f0e26d590fbb' });
     rmSync(root, { recursive: true, force: true });
+  });
+});
+
+const STAT_REST = 'S 1 1 1 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 4 0 271347 3133440 411 18446744073709551615';
+
+describe('statCpuTicks', () => {
+  it('reads fields 14 and 15 (utime, stime), also after a command name with spaces and parentheses', () => {
+    expect(statCpuTicks(`4826 (CPU 0/KVM) ${STAT_REST}`)).toEqual({ user: 5, system: 3 });
+    expect(statCpuTicks(`4826 (qemu (x) y) ${STAT_REST}`)).toEqual({ user: 5, system: 3 });
+  });
+
+  it('is undefined for garbage', () => {
+    expect(statCpuTicks('12 (x) S 1 2')).toBeUndefined();
+    expect(statCpuTicks('')).toBeUndefined();
+  });
+});
+
+describe('statusVmRssKb', () => {
+  it('reads VmRSS (kB)', () => {
+    expect(statusVmRssKb('Name:\tqemu-system-x86\nTgid:\t4821\nPid:\t4826\nVmRSS:\t  183412 kB\n')).toBe(183412);
+  });
+  it('is undefined when the field is missing (a kernel thread has no VmRSS)', () => {
+    expect(statusVmRssKb('Name:\tkthreadd\nTgid:\t2\n')).toBeUndefined();
+  });
+});
+
+describe('readQemuThreads and readProcessStats', () => {
+  it('reads a fixture tree: the Tgid of the smallest vCPU thread, the process and each thread', () => {
+    const root = mkdtempSync(join(tmpdir(), 'procfs-'));
+    const put = (path: string, text: string) => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    put('proc/4826/status', 'Name:\tCPU 0/KVM\nTgid:\t4821\n');
+    put('proc/4821/stat', `4821 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 1234 567 0 0 20 0 4 0 100 0 0`);
+    put('proc/4821/status', 'Tgid:\t4821\nVmRSS:\t  183412 kB\n');
+    put('proc/4821/task/4826/stat', `4826 (CPU 0/KVM) S 1 1 1 0 -1 0 0 0 0 0 900 100 0 0 20 0 4 0 100 0 0`);
+    put('proc/4821/task/4827/stat', `4827 (CPU 1/KVM) S 1 1 1 0 -1 0 0 0 0 0 20 7 0 0 20 0 4 0 100 0 0`);
+    const threads = readQemuThreads(
+      [
+        { index: 1, tid: 4827 },
+        { index: 0, tid: 4826 },
+        { index: 2, tid: 4999 }, // gone: left out of the reading, not 0
+      ],
+      root,
+    )!;
+    expect(threads.pid).toBe(4821);
+    expect(readProcessStats(threads, root)).toEqual({
+      userTicks: 1234,
+      systemTicks: 567,
+      rssKb: 183412,
+      vcpus: [
+        { index: 1, ticks: 27 },
+        { index: 0, ticks: 1000 },
+      ],
+    });
+    expect(readProcessStats({ pid: 4822, vcpus: [] }, root)).toBeUndefined(); // no such process
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reads this very process (its main thread as the one "vCPU")', () => {
+    const threads = readQemuThreads([{ index: 0, tid: process.pid }])!;
+    expect(threads.pid).toBe(process.pid);
+    const p = readProcessStats(threads)!;
+    expect(p.userTicks + p.systemTicks).toBeGreaterThan(0);
+    expect(p.rssKb).toBeGreaterThan(1000);
+    expect(p.vcpus[0]!.index).toBe(0);
+    expect(readQemuThreads([])).toBeUndefined();
   });
 });

@@ -10,7 +10,9 @@
  *   tap counters    /sys/class/net/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped},
  *                   rx and tx swapped into the guest's view (below)
  *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
- *                   per connection, for the instance id
+ *                   per connection, for the instance id; its pid (a vCPU thread's Tgid)
+ *                   once per connection, then its CPU ticks, VmRSS and each vCPU
+ *                   thread's CPU ticks every tick (procfs.ts)
  *   QEMU's taps     the interfaces of its /dev/net/tun fds (taps.ts), on the agent's own
  *                   monitor when the config lists none
  *
@@ -22,8 +24,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetInterface } from '#schemas/types.js';
 import type { QemuProcess } from '../sample/identity.js';
-import type { HostObservations } from '../sample/tick.js';
-import { readQemuProcess } from './procfs.js';
+import type { HostObservations, ProcessStats, QemuThreads } from '../sample/tick.js';
+import { readProcessStats, readQemuProcess, readQemuThreads } from './procfs.js';
 import { isInterfaceName, readQemuTaps, type TapScan } from './taps.js';
 
 /** Linux dev_t → major/minor (glibc gnu_dev_major/minor, 64-bit encoding). */
@@ -46,6 +48,10 @@ export interface HostReader {
   qemuProcess(threadIds: readonly number[]): QemuProcess | undefined;
   /** The tap interfaces of the QEMU process owning these vCPU threads (taps.ts), or undefined if it cannot be read here. */
   qemuTaps(threadIds: readonly number[]): TapScan | undefined;
+  /** The process of these vCPU threads and their ids (procfs.ts), or undefined if it cannot be read here. */
+  qemuThreads(vcpus: ReadonlyArray<{ index: number; tid: number }>): QemuThreads | undefined;
+  /** The process's CPU ticks, RSS and vCPU threads' ticks now, or undefined if it cannot be read. */
+  processStats(threads: QemuThreads): ProcessStats | undefined;
 }
 
 /**
@@ -108,17 +114,20 @@ export function sysfsReader(root = '/'): HostReader {
     },
     qemuProcess: (threadIds) => readQemuProcess(threadIds, root),
     qemuTaps: (threadIds) => readQemuTaps(threadIds, root),
+    qemuThreads: (vcpus) => readQemuThreads(vcpus, root),
+    processStats: (threads) => readProcessStats(threads, root),
   };
 }
 
 /**
  * One tick's host observations: the size of each host_device path, the allocation of
- * each image file, and the counters of each tap interface (missing ones skipped).
+ * each image file, the counters of each tap interface (missing ones skipped), and the
+ * QEMU process's CPU and memory when its threads are known.
  * `onTraffic` sees each as a transcript `host` line (`qmpipe record`).
  */
 export function observeHost(
   reader: HostReader,
-  paths: { devices: readonly string[]; files: readonly string[] },
+  paths: { devices: readonly string[]; files: readonly string[]; threads?: QemuThreads | undefined },
   ifnames: readonly string[],
   onTraffic?: (dir: 'host', msg: unknown) => void,
 ): HostObservations {
@@ -140,6 +149,11 @@ export function observeHost(
     if (!n) continue;
     host.net.push(n);
     onTraffic?.('host', { 'net-stats': n });
+  }
+  const proc = paths.threads ? reader.processStats(paths.threads) : undefined;
+  if (proc) {
+    host.process = proc;
+    onTraffic?.('host', { 'process-stats': proc });
   }
   return host;
 }

@@ -85,6 +85,27 @@ describe('stats mode: a libvirt stats record → Sample', () => {
     expect(sample.net).toEqual([{ name: 'vnet1', rxBytes: 86, rxPackets: 0, rxErrors: 0, rxDropped: 0, txBytes: 7, txPackets: 0, txErrors: 0, txDropped: 0 }]);
   });
 
+  it('the cpu-total group and vcpu.N.time → CPU times in µs (libvirt prints ns)', () => {
+    const withCpu = statsToSample(
+      [...record, u('cpu.time', 5_123_456_789), u('cpu.user', 3_000_000_999), u('cpu.system', 1_500_000_000), u('vcpu.1.time', 70_000_000)],
+      images,
+    );
+    expect(withCpu.sample.cpu).toEqual({
+      timeUs: 5_123_456,
+      userUs: 3_000_000,
+      systemUs: 1_500_000,
+      vcpus: [
+        { index: 0, timeUs: 190_000 },
+        { index: 1, timeUs: 70_000 },
+      ],
+    });
+    const none = statsToSample(
+      record.filter((p) => !p.field.endsWith('.time')),
+      images,
+    );
+    expect(none.sample.cpu).toBeNull(); // the groups not asked for: null, not 0
+  });
+
   it('a record with no KVM stats (TCG) has no stats and no snapshot', () => {
     const r = statsToSample(
       record.filter((p) => !/\.(sum|cur|max)$/.test(p.field)),

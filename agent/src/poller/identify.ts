@@ -2,14 +2,15 @@
  * What the poller reads once per connection, before the first tick: query-uuid,
  * query-name, query-stats-schemas and query-cpus-fast (in parallel; a command QEMU
  * answers with an error reads as undefined), and on the host the process owning the
- * vCPU threads (host/procfs.ts), which names the QEMU instance. `onTraffic` sees that
+ * vCPU threads (host/procfs.ts), which names the QEMU instance, and its pid (whose CPU time
+ * and memory each tick reads). `onTraffic` sees that
  * host observation as a transcript `qemu-process` line (`qmpipe record`).
  */
 import type { HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
 import { versionString } from '../qmp/messages.js';
 import { QmpExecuteError } from '../qmp/errors.js';
-import { vcpuThreadIds } from '../sample/identity.js';
+import { vcpuThreadIds, vcpuThreads } from '../sample/identity.js';
 import type { ConnectInfo } from '../sample/seam.js';
 
 /** A command's return value, or undefined when QEMU answered with an error (e.g. CommandNotFound). */
@@ -31,7 +32,8 @@ export async function identify(
   ]);
   const process = hostReader.qemuProcess(vcpuThreadIds(cpus));
   if (process) onTraffic?.('host', { 'qemu-process': { 'thread-id': process.threadId, 'start-time': process.startTime, 'boot-id': process.bootId } });
-  return { ...vm, greeting: client.greeting, uuid, name, cpus, process, statsSchemas };
+  const threads = hostReader.qemuThreads(vcpuThreads(cpus));
+  return { ...vm, greeting: client.greeting, uuid, name, cpus, process, statsSchemas, ...(threads ? { threads } : {}) };
 }
 
 /** What a connection announces: `connected` (QEMU's version, where), and `degraded` when QEMU has no query-stats (< 7.1). */

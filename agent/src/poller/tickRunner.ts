@@ -13,7 +13,7 @@ import type { Histogram } from '#common/metrics.js';
 import { observeHost, type HostReader } from '../host/sysfs.js';
 import type { QmpSession } from '../qmp/session.js';
 import { QmpExecuteError } from '../qmp/errors.js';
-import type { Tick } from '../sample/tick.js';
+import type { QemuThreads, Tick } from '../sample/tick.js';
 import type { PollerOptions } from './options.js';
 import { hostDevicePaths, imageFilePaths, planTick, type PlannedCommand } from './tickPlan.js';
 import { blockstatsNodeNames, namedNodeNames, namesUnknownNode } from './topology.js';
@@ -29,6 +29,8 @@ export interface TickCarry {
   knownNodes?: ReadonlySet<string> | null;
   /** The taps found on the host (QmpSource, host/taps.ts); undefined: the context's hand-listed `net`. */
   net?: readonly string[];
+  /** The QEMU process and its vCPU threads (identify.ts), whose CPU time and memory each tick reads; absent when unknown. */
+  threads?: QemuThreads | undefined;
 }
 
 export interface TickContext {
@@ -94,7 +96,12 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
     // What blockstats showed now counts as known too: a node the slow group never lists must not re-read it every tick.
     carry.knownNodes = new Set([...namedNodeNames(named), ...blockstatsNodeNames(...stats)]);
   }
-  tick.host = observeHost(ctx.hostReader, { devices: carry.devicePaths, files: carry.filePaths ?? [] }, carry.net ?? ctx.net, ctx.onTraffic);
+  tick.host = observeHost(
+    ctx.hostReader,
+    { devices: carry.devicePaths, files: carry.filePaths ?? [], threads: carry.threads },
+    carry.net ?? ctx.net,
+    ctx.onTraffic,
+  );
   if (ctx.deviceNames) tick.host.deviceNames = ctx.deviceNames;
   return tick;
 }

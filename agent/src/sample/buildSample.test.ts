@@ -26,6 +26,34 @@ describe('buildSample', () => {
     expect(cold.chain[0]).toMatchObject({ formatDriver: 'unknown', storageDriver: 'host_device', capacity: null, physical: null, physicalSource: 'UNKNOWN' });
   });
 
+  it("carries the QEMU process's CPU times from the host reading, clock ticks as µs; none without a reading", () => {
+    const tick: Tick = {
+      ...thin[0]!,
+      host: {
+        ...thin[0]!.host,
+        process: {
+          userTicks: 1234,
+          systemTicks: 567,
+          rssKb: 183412,
+          vcpus: [
+            { index: 0, ticks: 1000 },
+            { index: 1, ticks: 27 },
+          ],
+        },
+      },
+    };
+    expect(buildSample(initialBuilderState(), tick).sample.cpu).toEqual({
+      timeUs: 18_010_000,
+      userUs: 12_340_000,
+      systemUs: 5_670_000,
+      vcpus: [
+        { index: 0, timeUs: 10_000_000 },
+        { index: 1, timeUs: 270_000 },
+      ],
+    });
+    expect(buildSample(initialBuilderState(), thin[0]!).sample.cpu).toBeNull(); // not read: null, never 0
+  });
+
   it('reports failed queries as "<command>: <class>" and still builds the rest', () => {
     const tick: Tick = {
       ...without(kvm[3]!, 'query-stats:vm', 'query-stats:vcpu'),

@@ -16,6 +16,7 @@ import type { Sample, StatsSchemaSnapshot } from '#schemas/types.js';
 import { toBlockDevices } from './blockDevices.js';
 import { toBlockJobs } from './jobs.js';
 import { bool, obj, str } from './json.js';
+import { cpuOf } from './process.js';
 import { parseBlockInfo, parseNamedNodes, parseNodeWatermarks, type BlockInfo, type NamedNode } from './nodes.js';
 import { encodeStats, type StatsReply } from './stats.js';
 import { indexSnapshot, toStatsSchemaSnapshot, type StatsIndex } from './statsSchema.js';
@@ -154,6 +155,7 @@ export function buildSample(state: BuilderState, tick: Tick): BuildResult {
     net: tick.host.net,
     slowRefresh: refreshed,
     errors,
+    cpu: cpuOf(tick.host.process),
   };
   const hash = encoded.stats?.schemaHash;
   const fresh = statsIndex !== null && hash === statsIndex.snapshot.hash && !state.published.includes(hash);

@@ -76,6 +76,17 @@ export function vcpuThreadIds(cpus: unknown): number[] {
     .sort((a, b) => a - b);
 }
 
+/** Each vCPU's index (`cpu-index`, libvirt's vcpu.N) and thread id of a query-cpus-fast reply; entries lacking either are skipped. */
+export function vcpuThreads(cpus: unknown): Array<{ index: number; tid: number }> {
+  const out: Array<{ index: number; tid: number }> = [];
+  for (const c of objects(cpus) ?? []) {
+    const index = long(c['cpu-index']);
+    const tid = long(c['thread-id']);
+    if (index !== undefined && tid !== undefined) out.push({ index, tid });
+  }
+  return out;
+}
+
 /**
  * Hash of the sorted vCPU thread ids and, when read, the process start time and boot
  * id; of the connect time only when there is no thread id. 16 bytes, hex.

@@ -10,7 +10,7 @@
 import type { QmpEvent, Sample, StatsSchemaSnapshot, VmIdentity } from '#schemas/types.js';
 import type { QmpEventMessage, QmpGreeting } from '../qmp/messages.js';
 import type { QemuProcess } from './identity.js';
-import type { Tick } from './tick.js';
+import type { QemuThreads, Tick } from './tick.js';
 
 /** What the poller read right after negotiating capabilities. */
 export interface ConnectInfo {
@@ -24,6 +24,8 @@ export interface ConnectInfo {
   cpus: unknown;
   /** The QEMU process of those vCPU threads, read on the host; undefined when it cannot be. */
   process: QemuProcess | undefined;
+  /** The QEMU process's pid and vCPU threads, read on the host; absent when they cannot be (each tick reads their CPU time). */
+  threads?: QemuThreads;
   /** query-stats-schemas; undefined when QEMU lacks it (< 7.1). */
   statsSchemas: unknown;
   /** Epoch ms when the connection was made. */

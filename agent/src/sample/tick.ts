@@ -36,6 +36,23 @@ export interface TickError {
   desc: string;
 }
 
+/** The QEMU process and its vCPU threads (vCPU index from query-cpus-fast `cpu-index`, thread from `thread-id`). */
+export interface QemuThreads {
+  pid: number;
+  vcpus: Array<{ index: number; tid: number }>;
+}
+
+/** One procfs reading of the QEMU process (host/procfs.ts): a transcript `process-stats` host line. */
+export interface ProcessStats {
+  /** /proc/<pid>/stat utime and stime: every thread of the process, clock ticks (USER_HZ). */
+  userTicks: number;
+  systemTicks: number;
+  /** /proc/<pid>/status VmRSS in KiB; null when unreadable. */
+  rssKb: number | null;
+  /** utime + stime of each vCPU thread (/proc/<pid>/task/<tid>/stat), clock ticks; an unreadable thread is absent. */
+  vcpus: Array<{ index: number; ticks: number }>;
+}
+
 export interface HostObservations {
   /** Length in bytes of block devices backing host_device nodes, by path (/sys/dev/block/MAJ:MIN/size * 512). */
   blockdevSizes: Record<string, number>;
@@ -43,6 +60,8 @@ export interface HostObservations {
   fileAllocations?: Record<string, number>;
   /** Tap interface counters. */
   net: NetInterface[];
+  /** The QEMU process's CPU time and memory, when the agent could read them on the host. */
+  process?: ProcessStats;
   /** Disk names the management layer gives, by qdev id (libvirt's targets: `virtio-disk0` → `vda`); absent on a raw socket. */
   deviceNames?: Readonly<Record<string, string>>;
 }

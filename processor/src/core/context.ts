@@ -4,7 +4,7 @@
  */
 import type { AlertType, ProcessorConfig } from '#schemas/config/processor.js';
 import type { StatsSchemaSnapshot } from '#schemas/types.js';
-import { BLOCK_LAYOUT, NET_LAYOUT, STATE_LAYOUT } from './series/fixedLayouts.js';
+import { BLOCK_LAYOUT, fixedLayout } from './series/fixedLayouts.js';
 import { fitsLayout, type Layout } from './series/layout.js';
 import { filled, type SeriesBlock } from './series/seriesBlock.js';
 import type { VmState } from './state/state.js';
@@ -146,9 +146,8 @@ export function statsLayoutFor(ctx: CoreContext, snapshot: StatsSchemaSnapshot, 
  * the same layout). Undefined when the snapshot is gone.
  */
 export function layoutOfBlock(ctx: CoreContext, snapshots: Record<string, StatsSchemaSnapshot>, id: string, prev: readonly number[]): Layout | undefined {
-  if (id === BLOCK_LAYOUT.id) return BLOCK_LAYOUT;
-  if (id === NET_LAYOUT.id) return NET_LAYOUT;
-  if (id === STATE_LAYOUT.id) return STATE_LAYOUT;
+  const fixed = fixedLayout(id);
+  if (fixed) return fixed;
   const [hash, provider, target] = id.split('|') as [string, string, string];
   const snapshot = snapshots[hash];
   if (!snapshot) return undefined;

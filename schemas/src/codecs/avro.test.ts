@@ -67,6 +67,7 @@ const sample: Sample = {
   jobs: [{ id: 'commit0', type: 'commit', status: 'running', len: 10, offset: 5, ioStatus: 'ok', ready: false, paused: false }],
   net: [{ name: 'tap0', rxBytes: 1, rxPackets: 2, rxErrors: 0, rxDropped: 0, txBytes: 3, txPackets: 4, txErrors: 0, txDropped: 0 }],
   slowRefresh: true,
+  cpu: { timeUs: 18_010_000, userUs: 12_340_000, systemUs: null, vcpus: [{ index: 1, timeUs: 270_000 }] },
   errors: ['query-stats: CommandNotFound'],
 };
 const vm = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };

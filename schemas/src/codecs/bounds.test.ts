@@ -42,7 +42,7 @@ describe('Avro block counts are checked against the bytes left', () => {
   });
 
   it('an older writer whose field the reader skips: the skipped array is bounded too', () => {
-    const raw = loadSchema('raw').schema() as { fields: unknown[] };
+    const raw = loadSchema('raw').schema({ exportAttrs: true }) as { fields: unknown[] };
     const writer = avro.Type.forSchema({
       ...raw,
       fields: [...raw.fields, { name: 'history', type: { type: 'array', items: 'long' }, default: [] }],

@@ -35,7 +35,7 @@ describe('raw.avsc: chain capacity is nullable', () => {
   });
 
   it('decodes a record of the previous writer schema (capacity: long)', () => {
-    const previous = avro.Type.forSchema(withFieldType(loadSchema('raw').schema(), 'capacity', 'long') as avro.Schema);
+    const previous = avro.Type.forSchema(withFieldType(loadSchema('raw').schema({ exportAttrs: true }), 'capacity', 'long') as avro.Schema);
     const reader = new SingleObjectCodec(loadSchema('raw'));
     reader.addWriter(previous);
     const wire = { vm: rec.vm, seq: rec.seq, runId: null, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
@@ -61,12 +61,45 @@ describe('raw.avsc: the run id', () => {
   });
 
   it('decodes a record of the writer schema before run ids', () => {
-    const previous = avro.Type.forSchema(withoutField(loadSchema('raw').schema(), 'runId') as avro.Schema);
+    const previous = avro.Type.forSchema(withoutField(loadSchema('raw').schema({ exportAttrs: true }), 'runId') as avro.Schema);
     const reader = new SingleObjectCodec(loadSchema('raw'));
     reader.addWriter(previous);
     const wire = { vm: rec.vm, seq: rec.seq, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
     const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
     const got = reader.decode(buf) as { seq: number; runId: unknown };
     expect([got.seq, got.runId]).toEqual([7, null]);
+  });
+});
+
+/** `schema` without the Sample record's field `name` (a deep copy). */
+function withoutSampleField(schema: unknown, name: string): unknown {
+  const s = JSON.parse(JSON.stringify(schema)) as { fields: Array<{ name: string; type: unknown }> };
+  const body = s.fields.find((f) => f.name === 'body')!.type as Array<{ name: string; fields: Array<{ name: string }> }>;
+  const sample = body.find((r) => r.name === 'Sample' || r.name === 'qmpipe.raw.Sample')!;
+  sample.fields = sample.fields.filter((f) => f.name !== name);
+  return s;
+}
+
+describe('raw.avsc: the CPU times', () => {
+  const cpu = { timeUs: 18_010_000, userUs: 12_340_000, systemUs: 5_670_000, vcpus: [{ index: 0, timeUs: 10_000_000 }] };
+
+  it('round-trips CPU times, an unknown part of them (null), and a Sample without them (null, not 0)', () => {
+    const back = decodeRaw(encodeRaw({ ...sampleRec(1_000, { cpu }), seq: 7 }));
+    expect(back.body.kind === 'Sample' && back.body.value.cpu).toEqual(cpu);
+    const partial = decodeRaw(encodeRaw({ ...sampleRec(1_000, { cpu: { ...cpu, userUs: null, systemUs: null } }), seq: 7 }));
+    expect(partial.body.kind === 'Sample' && partial.body.value.cpu).toMatchObject({ timeUs: 18_010_000, userUs: null, systemUs: null });
+    const none = decodeRaw(encodeRaw({ ...sampleRec(1_000), seq: 7 }));
+    expect(none.body.kind === 'Sample' && none.body.value.cpu).toBeNull();
+  });
+
+  it('decodes a record of the writer schema before CPU times: cpu is null', () => {
+    const previous = avro.Type.forSchema(withoutSampleField(loadSchema('raw').schema({ exportAttrs: true }), 'cpu') as avro.Schema);
+    const reader = new SingleObjectCodec(loadSchema('raw'));
+    reader.addWriter(previous);
+    const rec = { ...sampleRec(1_000), seq: 7 };
+    const wire = { vm: rec.vm, seq: rec.seq, runId: null, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
+    const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
+    const got = reader.decode(buf) as { body: Record<string, { cpu: unknown; status: string }> };
+    expect(got.body['qmpipe.raw.Sample']).toMatchObject({ status: 'running', cpu: null });
   });
 });

@@ -194,6 +194,19 @@ describe('replay across connections (synthetic transcript)', () => {
     expect(ticks[0]!.host.fileAllocations).toEqual({ '/img/top.qcow2': 4096 });
   });
 
+  it("a process-stats host line reaches its tick, and the Sample has the QEMU process's CPU times", () => {
+    const usage = { userTicks: 300, systemTicks: 50, rssKb: 163840, vcpus: [{ index: 0, ticks: 200 }] };
+    const lines = [L(1, 'in', greeting), ...poll(2, 'a', [11]), L(5, 'host', { 'process-stats': usage })];
+    expect(ticksOf(lines)[0]!.host.process).toEqual(usage);
+    const [rec] = drain(replayLines(lines)).records;
+    expect(rec!.body.kind === 'Sample' && rec!.body.value.cpu).toEqual({
+      timeUs: 3_500_000,
+      userUs: 3_000_000,
+      systemUs: 500_000,
+      vcpus: [{ index: 0, timeUs: 2_000_000 }],
+    });
+  });
+
   it('routes replies by id: an error reply to a tick command lands in the sample errors; unknown ids are dropped', () => {
     const lines = [
       L(1, 'in', greeting),

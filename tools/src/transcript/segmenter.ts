@@ -11,7 +11,8 @@
  *   (e.g. cut by EOF or a reconnect) are dropped.
  * - `host` `blockdev-size` and `file-allocation` lines update path → bytes maps; each
  *   tick carries them as they are when the tick closes. `net-stats` lines belong to the
- *   open tick (the recorder reads the taps after the tick's replies).
+ *   open tick (the recorder reads the taps after the tick's replies), and so does a
+ *   `process-stats` line (the QEMU process's CPU and memory, read after the taps).
  * - Startup replies (query-version/-name/-uuid/-cpus-fast) and the `qemu-process` host
  *   line feed the identity; a greeting starts a new connection. Other commands (cont, blockdev-add, quit…) are
  *   the recording operator's: ignored and counted.
@@ -21,7 +22,7 @@
 import type { JsonObject } from '#agent/sample/json.js';
 import { isEventMessage } from '#agent/sample/events.js';
 import { obj, str } from '#agent/sample/json.js';
-import type { Tick, TickCommand, TickError } from '#agent/sample/tick.js';
+import type { ProcessStats, Tick, TickCommand, TickError } from '#agent/sample/tick.js';
 import type { QemuProcess } from '#agent/sample/identity.js';
 import type { NetInterface } from '#schemas/types.js';
 import {
@@ -30,6 +31,7 @@ import {
   idKey,
   netStats,
   parseTranscriptLine,
+  processStats,
   qemuProcess,
   routeCommand,
   type Routed,
@@ -59,6 +61,8 @@ interface OpenTick {
   errors: TickError[];
   /** `net-stats` host lines of this tick. */
   net?: NetInterface[];
+  /** The `process-stats` host line of this tick. */
+  process?: ProcessStats;
 }
 
 export interface SegmenterState {
@@ -95,6 +99,7 @@ function closeTick(s: SegmenterState): Step {
       blockdevSizes: { ...s.hostSizes },
       ...(Object.keys(s.fileSizes).length > 0 ? { fileAllocations: { ...s.fileSizes } } : {}),
       net: tick.net ?? [],
+      ...(tick.process ? { process: tick.process } : {}),
     };
     const full: Tick = { t: tick.t, replies: tick.replies, errors: tick.errors, host };
     if (s.deviceNames) full.host.deviceNames = s.deviceNames;
@@ -169,6 +174,8 @@ function onIn(s: SegmenterState, line: TranscriptLine): Step {
 function onHost(s: SegmenterState, line: TranscriptLine): Step {
   const net = netStats(line.msg);
   if (net) return s.tick ? touchTick(s, { ...s.tick, net: [...(s.tick.net ?? []), net] }) : { state: s, segments: [] };
+  const usage = processStats(line.msg);
+  if (usage) return s.tick ? touchTick(s, { ...s.tick, process: usage }) : { state: s, segments: [] };
   const proc = qemuProcess(line.msg);
   if (proc) return { state: { ...s, startup: { ...(s.startup ?? { connectTime: line.t, replies: {} }), process: proc } }, segments: [] };
   const size = blockdevSize(line.msg);

@@ -7,7 +7,8 @@
  *   in    a message from QEMU: greeting {"QMP"}, reply {"return"|"error", "id"},
  *         or event {"event", "data"?, "timestamp"}
  *   host  a host observation: {"blockdev-size": {"path", "bytes"}},
- *         {"file-allocation": {"path", "bytes"}}, {"net-stats": NetInterface}, or once per
+ *         {"file-allocation": {"path", "bytes"}}, {"net-stats": NetInterface},
+ *         {"process-stats": ProcessStats} (QEMU's CPU ticks, VmRSS, vCPU threads' ticks), or once per
  *         connection {"qemu-process": {"thread-id", "start-time", "boot-id"}} and, on libvirt
  *         hosts, {"device-names": {qdev id: name}} (disk names from the domain XML)
  *
@@ -18,7 +19,7 @@ import { nameTable } from '#common/names.js';
 import { QmpipeError } from '#common/errors.js';
 import type { QemuProcess } from '#agent/sample/identity.js';
 import type { NetInterface } from '#schemas/types.js';
-import type { TickCommand } from '#agent/sample/tick.js';
+import type { ProcessStats, TickCommand } from '#agent/sample/tick.js';
 import { isObject, num, obj, str, type JsonObject } from '#agent/sample/json.js';
 
 export interface TranscriptLine {
@@ -127,4 +128,19 @@ export function qemuProcess(msg: JsonObject): QemuProcess | undefined {
   const startTime = num(o?.['start-time']);
   const bootId = str(o?.['boot-id']);
   return threadId !== undefined && startTime !== undefined && bootId !== undefined ? { threadId, startTime, bootId } : undefined;
+}
+
+/** The `process-stats` observation of a host line (the QEMU process's CPU ticks, RSS and vCPU threads' ticks), if it is one. */
+export function processStats(msg: JsonObject): ProcessStats | undefined {
+  const o = obj(msg['process-stats']);
+  const userTicks = num(o?.['userTicks']);
+  const systemTicks = num(o?.['systemTicks']);
+  if (!o || userTicks === undefined || systemTicks === undefined || !Array.isArray(o['vcpus'])) return undefined;
+  const vcpus: ProcessStats['vcpus'] = [];
+  for (const v of o['vcpus']) {
+    const index = num(obj(v)?.['index']);
+    const ticks = num(obj(v)?.['ticks']);
+    if (index !== undefined && ticks !== undefined) vcpus.push({ index, ticks });
+  }
+  return { userTicks, systemTicks, rssKb: num(o['rssKb']) ?? null, vcpus };
 }

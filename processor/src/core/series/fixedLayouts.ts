@@ -2,11 +2,12 @@
  * Layouts of the fixed-shape counters: a block device's query-blockstats (device
  * mode) counters, one slot per row of the block counter table (#schemas/blockCounters.ts)
  * in its order, and a tap interface's counters, named in libvirt's domstats vocabulary
- * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop), and the VM's
- * run state as libvirt's numbers (state.state, state.reason: vm/domainState.ts).
+ * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop), the VM's
+ * run state as libvirt's numbers (state.state, state.reason: vm/domainState.ts), and the
+ * QEMU process's CPU times (cpu.time, cpu.user, cpu.system, vcpu.N.time).
  */
 import { BLOCK_COUNTERS, type BlockCounterField, type BlockCounters } from '#schemas/blockCounters.js';
-import type { NetInterface } from '#schemas/types.js';
+import type { CpuTimes, NetInterface } from '#schemas/types.js';
 import { CUMULATIVE, GAUGE, layoutOf, type Layout, type SlotGroup } from './layout.js';
 
 /** A fixed layout's slot: its series suffix, kind, unit and scale (raw × scale = value in unit). */
@@ -91,3 +92,28 @@ export const STATE_LAYOUT: Layout = fixed('state', [
   { name: 'state', type: 'gauge', unit: 'enum', scale: 1 },
   { name: 'reason', type: 'gauge', unit: 'enum', scale: 1 },
 ]);
+
+/** The Sample's CPU times (µs, raw.avsc CpuTimes) as counters in seconds: their rates are CPUs busy (1 = one CPU). */
+export const CPU_LAYOUT: Layout = fixed('cpu', [
+  { name: 'time', type: 'counter', unit: 'seconds', scale: 1e-6 },
+  { name: 'user', type: 'counter', unit: 'seconds', scale: 1e-6 },
+  { name: 'system', type: 'counter', unit: 'seconds', scale: 1e-6 },
+]);
+
+/** One vCPU thread's time (vcpu.N.time), µs as seconds. */
+export const VCPU_TIME_LAYOUT: Layout = fixed('vcpu-time', [{ name: 'time', type: 'counter', unit: 'seconds', scale: 1e-6 }]);
+
+/** cpu.time, cpu.user, cpu.system in CPU_LAYOUT order (unknown = -1), written into `into` (reused). */
+export function cpuValues(c: CpuTimes, into: number[] = []): number[] {
+  into[0] = c.timeUs ?? -1;
+  into[1] = c.userUs ?? -1;
+  into[2] = c.systemUs ?? -1;
+  return into;
+}
+
+const FIXED = new Map([BLOCK_LAYOUT, NET_LAYOUT, STATE_LAYOUT, CPU_LAYOUT, VCPU_TIME_LAYOUT].map((l) => [l.id, l]));
+
+/** The fixed layout with this id (a block's `layout`), or undefined for a stats layout. */
+export function fixedLayout(id: string): Layout | undefined {
+  return FIXED.get(id);
+}

@@ -23,6 +23,13 @@ const STATE_NAMES = new Map([
   ['reason', 'qmpipe_domain_state_reason'],
 ]);
 
+/** The QEMU process's CPU time (cpu.time, cpu.user, cpu.system), counters in seconds; vcpu.N.time goes as a vCPU stat. */
+const CPU_NAMES = new Map([
+  ['time', 'qmpipe_cpu_seconds_total'],
+  ['user', 'qmpipe_cpu_user_seconds_total'],
+  ['system', 'qmpipe_cpu_system_seconds_total'],
+]);
+
 /** A metric-name-safe word: [a-zA-Z0-9_], anything else becomes `_`. */
 export function sanitize(s: string): string {
   return s.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -90,6 +97,10 @@ export function promName(series: string, unit: string, counter: boolean): PromNa
   if (scope === 'net' && rest.length >= 3) return counter ? netName(rest[0]!, rest.slice(1)) : null;
   if (scope === 'vcpu' && rest.length >= 2 && /^\d+$/.test(rest[0]!)) return statsName('vcpu', [['vcpu', rest[0]!]], rest.slice(1), unit, counter);
   if (scope === 'vm') return statsName('vm', [], rest, unit, counter);
+  if (scope === 'cpu' && rest.length === 1 && counter) {
+    const name = CPU_NAMES.get(rest[0]!);
+    return name ? { name, labels: [] } : null;
+  }
   if (scope === 'state' && rest.length === 1 && !counter) {
     const name = STATE_NAMES.get(rest[0]!);
     return name ? { name, labels: [] } : null;

@@ -54,6 +54,10 @@ describe('promName: the naming table', () => {
     ['vm.cryptodev.ops', 'count', true, 'qmpipe_vm_cryptodev_ops_total', []],
     ['state.state', 'enum', false, 'qmpipe_domain_state', []],
     ['state.reason', 'enum', false, 'qmpipe_domain_state_reason', []],
+    ['cpu.time', 'seconds', true, 'qmpipe_cpu_seconds_total', []],
+    ['cpu.user', 'seconds', true, 'qmpipe_cpu_user_seconds_total', []],
+    ['cpu.system', 'seconds', true, 'qmpipe_cpu_system_seconds_total', []],
+    ['vcpu.1.time', 'seconds', true, 'qmpipe_vcpu_time_seconds_total', [['vcpu', '1']]],
   ] as const)('%s (%s) → %s', (series, unit, counter, name, labels) => {
     expect(promName(series, unit, counter)).toEqual({ name, labels });
   });

@@ -1,0 +1,38 @@
+/**
+ * What a libvirt stats record says of the VM as a whole, pure: the `cpu-total` group
+ * (VIR_DOMAIN_STATS_CPU_TOTAL) and the vCPU group's `vcpu.N.time` → the Sample's CPU
+ * times. libvirt's names, as `virsh domstats --cpu-total --vcpu` prints them:
+ *
+ *   cpu.time, cpu.user, cpu.system   ns; the domain cgroup's cpuacct usage and user/system
+ *                                    split (or /proc/<pid>/stat without a cgroup)
+ *   vcpu.N.time                      ns; utime + stime of the vCPU thread
+ *
+ * The Sample carries µs (raw.avsc CpuTimes): ns / 1000, rounded down.
+ */
+import type { CpuTimes } from '#schemas/types.js';
+import type { TypedParam, TypedParamValue } from './typedParams.js';
+
+/** A 64-bit or 32-bit number of ns as µs; undefined for any other type. */
+function micros(v: TypedParamValue | undefined): number | undefined {
+  if (!v) return undefined;
+  if (v.type === 'ullong' || v.type === 'llong') return v.value < 0n ? undefined : Number(v.value / 1000n);
+  if (v.type === 'int' || v.type === 'uint') return v.value < 0 ? undefined : Math.floor(v.value / 1000);
+  return undefined;
+}
+
+const VCPU_TIME = /^vcpu\.(\d+)\.time$/;
+
+/** The CPU times of a stats record; null when it has none of them (the groups were not asked for). */
+export function cpuFromStats(params: readonly TypedParam[], p: ReadonlyMap<string, TypedParamValue>): CpuTimes | null {
+  const vcpus: CpuTimes['vcpus'] = [];
+  for (const { field, value } of params) {
+    const m = VCPU_TIME.exec(field);
+    const us = m ? micros(value) : undefined;
+    if (us !== undefined) vcpus.push({ index: Number(m![1]), timeUs: us });
+  }
+  const timeUs = micros(p.get('cpu.time')) ?? null;
+  const userUs = micros(p.get('cpu.user')) ?? null;
+  const systemUs = micros(p.get('cpu.system')) ?? null;
+  if (timeUs === null && userUs === null && systemUs === null && vcpus.length === 0) return null;
+  return { timeUs, userUs, systemUs, vcpus };
+}

@@ -1,0 +1,21 @@
+/**
+ * What the VM's QEMU process uses, from one Sample: its CPU times (`cpu.time`, `cpu.user`,
+ * `cpu.system` and each vCPU's `vcpu.N.time`, counters in seconds whose rates are CPUs
+ * busy). A Sample without them (not read, an older agent) leaves the series as they were:
+ * unknown is not zero.
+ */
+import type { CpuTimes } from '#schemas/types.js';
+import { stepBlock } from '../series/blockStep.js';
+import { CPU_LAYOUT, VCPU_TIME_LAYOUT, cpuValues } from '../series/fixedLayouts.js';
+import type { RecordScope } from '../scope.js';
+
+const cpuScratch: number[] = [];
+const vcpuScratch: number[] = [0];
+
+export function stepCpu(scope: RecordScope, cpu: CpuTimes): void {
+  stepBlock(scope, 'cpu', 'cpu', CPU_LAYOUT, cpuValues(cpu, cpuScratch));
+  for (const v of cpu.vcpus) {
+    vcpuScratch[0] = v.timeUs;
+    stepBlock(scope, `c|${v.index}`, `vcpu.${v.index}`, VCPU_TIME_LAYOUT, vcpuScratch);
+  }
+}
