@@ -15,6 +15,7 @@
  */
 import { LIBVIRT_BLOCK_COUNTERS } from '#schemas/blockCounters.js';
 import type { BlockDevice, ChainElement, Sample } from '#schemas/types.js';
+import { vmGroupEntries, type VmGroup } from './vmGroups.js';
 
 export type DomstatsEntry = readonly [key: string, value: string | number];
 
@@ -54,9 +55,10 @@ export function domstatsEntries(s: Sample, opts: { backing: boolean }): Domstats
   return [['block.count', records.length], ...records.flat()];
 }
 
-/** virsh's text layout: a Domain line, then indented key=value lines. */
-export function formatDomstats(vmName: string, s: Sample, opts: { backing: boolean }): string {
-  const lines = [`Domain: '${vmName}'`, ...domstatsEntries(s, opts).map(([k, v]) => `  ${k}=${v}`)];
+/** virsh's text layout: a Domain line, then indented key=value lines: the VM-level groups asked for (vmGroups.ts), then block.* unless `block` is false. */
+export function formatDomstats(vmName: string, s: Sample, opts: { backing: boolean; vm?: ReadonlySet<VmGroup>; block?: boolean }): string {
+  const entries = [...vmGroupEntries(s, opts.vm ?? new Set()), ...(opts.block === false ? [] : domstatsEntries(s, opts))];
+  const lines = [`Domain: '${vmName}'`, ...entries.map(([k, v]) => `  ${k}=${v}`)];
   return `${lines.join('\n')}\n\n`;
 }
 

@@ -1,0 +1,38 @@
+/**
+ * The VM-level groups of `virsh domstats` from one Sample, in virsh's order and with its
+ * names and units (libvirt's qemuDomainGetStatsCpu, qemuDomainGetStatsVcpu):
+ *
+ *   --cpu-total  cpu.time, cpu.user, cpu.system (ns): the Sample's µs × 1000. On a socket
+ *                and through libvirt's qmp passthrough these are the QEMU process's
+ *                utime + stime (procfs, 10 ms ticks); libvirt prints its domain cgroup's
+ *                usage, so they differ by a few ticks and by any other process in the cgroup
+ *   --vcpu       vcpu.N.time (ns) of each vCPU read: libvirt reads the same thread times,
+ *                so they are equal on a paused domain. vcpu.current, .maximum, .N.state and
+ *                .N.wait are not printed (the Sample does not carry them)
+ *
+ * A group whose figures the Sample does not have prints nothing (unknown is not 0).
+ */
+import type { Sample } from '#schemas/types.js';
+import type { DomstatsEntry } from './domstats.js';
+
+export const VM_GROUPS = ['cpu-total', 'vcpu'] as const;
+export type VmGroup = (typeof VM_GROUPS)[number];
+
+function cpuTotal(s: Sample): DomstatsEntry[] {
+  const c = s.cpu;
+  if (!c) return [];
+  const out: DomstatsEntry[] = [];
+  if (c.timeUs !== null) out.push(['cpu.time', c.timeUs * 1000]);
+  if (c.userUs !== null) out.push(['cpu.user', c.userUs * 1000]);
+  if (c.systemUs !== null) out.push(['cpu.system', c.systemUs * 1000]);
+  return out;
+}
+
+function vcpu(s: Sample): DomstatsEntry[] {
+  return (s.cpu?.vcpus ?? []).map((v) => [`vcpu.${v.index}.time`, v.timeUs * 1000] as const);
+}
+
+/** The entries of the groups asked for, in virsh's group order. */
+export function vmGroupEntries(s: Sample, groups: ReadonlySet<VmGroup>): DomstatsEntry[] {
+  return [...(groups.has('cpu-total') ? cpuTotal(s) : []), ...(groups.has('vcpu') ? vcpu(s) : [])];
+}
