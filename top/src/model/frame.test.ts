@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProcessorConfig } from '#schemas/config/processor.js';
 import { fixturePath } from '#test/support/fixtures.js';
+import { sampleRec } from '#test/support/records.js';
 import { transcriptRecords } from '#tools/transcript/decoded.js';
+import { drillLines } from '../view/screen.js';
 import { buildFrame } from './frame.js';
 import { STATS_NOTES } from './statsFrame.js';
 import { createRecordFold, foldRecord } from './recordFold.js';
@@ -81,5 +83,19 @@ describe('the query-stats of the VM view', () => {
     });
     const { rates } = both();
     expect(rates.queryStats).toEqual({ lines: null, note: STATS_NOTES.series });
+  });
+});
+
+describe('CPU and memory of a VM', () => {
+  it("the VM view's CPU is the cpu.time rate (CPUs busy) and its memory balloon.current, balloon.rss; none without them", () => {
+    const fold = createRecordFold(defaultProcessorConfig());
+    const cpu = (timeUs: number) => ({ timeUs, userUs: timeUs, systemUs: 0, vcpus: [{ index: 0, timeUs }] });
+    foldRecord(fold, sampleRec(1000, { cpu: cpu(1_000_000) }));
+    expect(buildFrame(fold.top).vms[0]!.cpu).toBeNull(); // one reading: no rate yet, not 0
+    foldRecord(fold, sampleRec(2000, { cpu: cpu(1_250_000) }));
+    const v = buildFrame(fold.top).vms[0]!;
+    expect(v.cpu).toBeCloseTo(0.25, 9);
+    expect(v.vcpuCount).toBe(1);
+    expect(drillLines(v, 120)[1]).toBe('CPU 25%  memory —  rss —');
   });
 });

@@ -2,6 +2,7 @@
  * One `qmpipe top` frame: TopState → the values a person (screen.ts) or a program
  * (`--json`) reads, per VM. Pure. Rates come from the core's series (docs/processor-core.md):
  *
+ *   CPU, memory      cpu.time (CPUs busy), balloon.current, balloon.rss
  *   exits/s          Σ vcpu.N.exits
  *   halt-poll        Σ vcpu.N.halt_successful_poll / Σ vcpu.N.halt_attempted_poll
  *   disk B/s, IOPS   Σ block.<dev>.{rd,wr}.bytes, Σ block.<dev>.{rd,wr}.reqs
@@ -209,6 +210,9 @@ export function vmFrame(s: TopState, v: VmTop, o: FrameOptions = {}): VmFrame {
     state: stateOf(v, firing, m),
     t: v.t,
     vcpuCount: cpus.length,
+    cpu: val(m, 'cpu.time') ?? null,
+    memoryBytes: val(m, 'balloon.current') ?? null,
+    rssBytes: val(m, 'balloon.rss') ?? null,
     exitsPerSecond: sum(cpus.map((c) => c.exitsPerSecond ?? undefined)),
     haltPollSuccess: attempted && succeeded !== null ? succeeded / attempted : null,
     ...ioRates(

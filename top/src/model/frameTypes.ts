@@ -85,6 +85,11 @@ export interface VmFrame extends IoRates {
   state: string;
   t: number;
   vcpuCount: number;
+  /** CPUs busy: the rate of cpu.time (1 = one CPU's worth; QEMU's every thread). */
+  cpu: number | null;
+  /** balloon.current and balloon.rss, bytes. */
+  memoryBytes: number | null;
+  rssBytes: number | null;
   exitsPerSecond: number | null;
   haltPollSuccess: number | null;
   rxBytesPerSecond: number | null;

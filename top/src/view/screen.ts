@@ -176,6 +176,7 @@ function diskLines(v: VmFrame, width: number): string[] {
 export function drillLines(v: VmFrame, width: number): string[] {
   const lines = [
     `VM ${v.vm}  host ${v.host}  ${v.state}  uuid ${v.uuid}  last ${clock(v.t)}`,
+    `CPU ${percent(v.cpu)}  memory ${bytes(v.memoryBytes)}  rss ${bytes(v.rssBytes)}`,
     '',
     `VCPUS (${v.vcpuCount})  exits ${count(v.exitsPerSecond)}/s  halt-poll success ${percent(v.haltPollSuccess)}`,
     ...v.vcpus.map(
