@@ -1,31 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { recordFields } from '#test/support/avsc.js';
 import { BLOCK_COUNTERS, LIBVIRT_BLOCK_COUNTERS, emptyBlockCounters } from './blockCounters.js';
-
-interface AvroField {
-  name: string;
-  type: unknown;
-  default?: unknown;
-}
-
-/** The fields of the record named `name`, found anywhere in a parsed .avsc. */
-function recordFields(schema: unknown, name: string): AvroField[] | undefined {
-  if (Array.isArray(schema)) {
-    for (const s of schema) {
-      const found = recordFields(s, name);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (schema === null || typeof schema !== 'object') return undefined;
-  const o = schema as Record<string, unknown>;
-  if (o['type'] === 'record' && o['name'] === name) return o['fields'] as AvroField[];
-  for (const key of ['type', 'fields', 'items', 'values']) {
-    const found = recordFields(o[key], name);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 const raw: unknown = JSON.parse(readFileSync(new URL('../avro/raw.avsc', import.meta.url), 'utf8'));
 const avroFields = recordFields(raw, 'BlockCounters') ?? [];

@@ -2,11 +2,12 @@
  * TypeScript mirror of schemas/avro/raw.avsc. Kept in sync by a round-trip test
  * (schemas/src/codecs/avro.test.ts) that encodes and decodes a value of every type.
  * BlockCounters is derived from the block counter table (blockCounters.ts), which a test
- * checks against the avsc's BlockCounters record.
+ * checks against the avsc's BlockCounters record; MemoryStats likewise (memoryStats.ts).
  */
 import type { BlockCounters } from './blockCounters.js';
+import type { MemoryStats } from './memoryStats.js';
 
-export type { BlockCounters };
+export type { BlockCounters, MemoryStats };
 
 export interface VmIdentity {
   host: string;
@@ -114,6 +115,8 @@ export interface Sample {
   errors: string[];
   /** Null when not read (and in records of older agents). */
   cpu: CpuTimes | null;
+  /** Null when nothing of it was read (and in records of older agents); each figure null when unknown. */
+  memory: MemoryStats | null;
 }
 
 export type StatType = 'cumulative' | 'instant' | 'peak' | 'linear-histogram' | 'log2-histogram' | (string & {});

@@ -58,7 +58,19 @@ export function device(d: Partial<BlockDevice> = {}): BlockDevice {
 }
 
 export function sample(s: Partial<Sample> = {}): Sample {
-  return { status: 'running', running: true, stats: null, blockDevices: [device()], jobs: [], net: [], slowRefresh: true, errors: [], cpu: null, ...s };
+  return {
+    status: 'running',
+    running: true,
+    stats: null,
+    blockDevices: [device()],
+    jobs: [],
+    net: [],
+    slowRefresh: true,
+    errors: [],
+    cpu: null,
+    memory: null,
+    ...s,
+  };
 }
 
 let seq = 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyMemoryStats } from '#schemas/memoryStats.js';
 import { schemasHash } from '../sample/statsSchema.js';
 import { statsToSample } from './statsSample.js';
 import type { TypedParam } from './typedParams.js';
@@ -104,6 +105,28 @@ describe('stats mode: a libvirt stats record → Sample', () => {
       images,
     );
     expect(none.sample.cpu).toBeNull(); // the groups not asked for: null, not 0
+  });
+
+  it('the balloon group → memory in bytes (libvirt prints KiB); last-update 0 (never reported) and absent figures are null', () => {
+    const withBalloon = statsToSample(
+      [
+        ...record,
+        u('balloon.current', 163840),
+        u('balloon.maximum', 163840),
+        u('balloon.minor_fault', 61520),
+        u('balloon.last-update', 0),
+        u('balloon.rss', 183412),
+      ],
+      images,
+    );
+    expect(withBalloon.sample.memory).toEqual({
+      ...emptyMemoryStats(),
+      currentBytes: 167772160,
+      maximumBytes: 167772160,
+      minorFaults: 61520,
+      rssBytes: 183412 * 1024,
+    });
+    expect(statsToSample(record, images).sample.memory).toBeNull();
   });
 
   it('a record with no KVM stats (TCG) has no stats and no snapshot', () => {

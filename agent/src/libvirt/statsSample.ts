@@ -19,13 +19,13 @@
  *   them from their suffix (sum → cumulative, cur → instant, max → peak) with no unit,
  *   so they become series in raw units. vcpu.N.time/wait/delay are libvirt's own.
  * - net.N.* → the interface's counters (libvirt reports guest-view rx/tx).
- * - cpu.time/user/system and vcpu.N.time → the CPU times (statsVm.ts).
+ * - cpu.time/user/system and vcpu.N.time → the CPU times, balloon.* → the memory (statsVm.ts).
  */
 import { LIBVIRT_BLOCK_COUNTERS, emptyBlockCounters } from '#schemas/blockCounters.js';
 import type { BlockCounters, BlockDevice, ChainElement, NetInterface, Sample, StatDescriptor, StatsResult, StatsSchemaSnapshot } from '#schemas/types.js';
 import { schemasHash } from '../sample/statsSchema.js';
 import { DomainState } from './constants.js';
-import { cpuFromStats } from './statsVm.js';
+import { cpuFromStats, memoryFromStats } from './statsVm.js';
 import type { TypedParam, TypedParamValue } from './typedParams.js';
 
 /** What the domain XML says of one image: by libvirt's image id (`vda[1]`) or, for the top, the disk target. */
@@ -222,6 +222,7 @@ export function statsToSample(
     slowRefresh: true,
     errors: [],
     cpu: cpuFromStats(params, p),
+    memory: memoryFromStats(p),
   };
   return { sample, snapshot };
 }

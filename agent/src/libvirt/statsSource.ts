@@ -33,7 +33,7 @@ import { toQmpEvent } from './statsEvents.js';
 import { statsToSample, type ImageFacts } from './statsSample.js';
 import type { DomainStatsRecord } from './typedParams.js';
 
-const GROUPS = StatsGroup.STATE | StatsGroup.CPU_TOTAL | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
+const GROUPS = StatsGroup.STATE | StatsGroup.CPU_TOTAL | StatsGroup.BALLOON | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
 const DEGRADED = "libvirt's bulk stats (stats mode) carry no histograms and no units: histogram series are absent and KVM stats are in raw units";
 
 /** What the source needs of a libvirt connection. */

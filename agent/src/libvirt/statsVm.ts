@@ -8,7 +8,12 @@
  *   vcpu.N.time                      ns; utime + stime of the vCPU thread
  *
  * The Sample carries µs (raw.avsc CpuTimes): ns / 1000, rounded down.
+ *
+ * And the balloon group (VIR_DOMAIN_STATS_BALLOON) → the Sample's memory: `balloon.<name>`
+ * of each row of #schemas/memoryStats.ts, KiB → bytes (× 1024); `last-update` 0 (the guest
+ * never reported) is unknown. libvirt asks QEMU for the guest's figures on every call.
  */
+import { MEMORY_STATS, emptyMemoryStats, type MemoryStats } from '#schemas/memoryStats.js';
 import type { CpuTimes } from '#schemas/types.js';
 import type { TypedParam, TypedParamValue } from './typedParams.js';
 
@@ -35,4 +40,25 @@ export function cpuFromStats(params: readonly TypedParam[], p: ReadonlyMap<strin
   const systemUs = micros(p.get('cpu.system')) ?? null;
   if (timeUs === null && userUs === null && systemUs === null && vcpus.length === 0) return null;
   return { timeUs, userUs, systemUs, vcpus };
+}
+
+/** A non-negative integer of any numeric type; undefined otherwise. */
+function whole(v: TypedParamValue | undefined): number | undefined {
+  if (!v) return undefined;
+  if (v.type === 'ullong' || v.type === 'llong') return v.value < 0n || v.value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(v.value);
+  if (v.type === 'int' || v.type === 'uint') return v.value < 0 ? undefined : v.value;
+  return undefined;
+}
+
+/** The memory figures of a stats record; null when it has none (the balloon group was not asked for). */
+export function memoryFromStats(p: ReadonlyMap<string, TypedParamValue>): MemoryStats | null {
+  const m = emptyMemoryStats();
+  let any = false;
+  for (const row of MEMORY_STATS) {
+    const v = whole(p.get(`balloon.${row.libvirt}`));
+    if (v === undefined || (row.field === 'lastUpdate' && v === 0)) continue;
+    m[row.field] = row.unit === 'bytes' ? v * 1024 : v;
+    any = true;
+  }
+  return any ? m : null;
 }

@@ -110,7 +110,7 @@ export class QmpSource<S = unknown> implements VmSource {
       const r = this.deps.builder.connect(info, this.builderState);
       this.builderState = r.state;
       const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, info.statsSchemas), devicePaths: [], knownNodes: null };
-      Object.assign(carry, { threads: info.threads }); // the QEMU process's threads: read each tick
+      Object.assign(carry, { threads: info.threads, balloonPath: info.balloonPath }); // the QEMU process's threads, the balloon: read each tick
       this.tapWatch =
         this.target.discoverTaps === true && this.target.net.length === 0
           ? new TapWatch(vcpuThreadIds(info.cpus), this.deps.hostReader, (n) => this.deps.telemetry.tapNamesRejected.inc(this.labels, n), this.log)

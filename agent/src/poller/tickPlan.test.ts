@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '#common/paths.js';
 import { loadAgentConfig } from '#schemas/config/agent.js';
 import { loadFixture } from '#test/support/transcriptLines.js';
+import { isAllowed, readOnlyAllowlist } from '../qmp/allowlist.js';
 import { hostDevicePaths, nextSlot, planTick, statsTargets } from './tickPlan.js';
 
 const v72 = { major: 7, minor: 2, micro: 22 };
@@ -32,6 +33,18 @@ describe('planTick', () => {
     expect(p.map((c) => c.key)).toEqual(['query-status', 'query-stats:vm', 'query-blockstats', 'query-block-jobs', 'query-block', 'query-named-block-nodes']);
     expect(p[1]!.arguments).toEqual({ target: 'vm', providers: [{ provider: 'kvm', names: ['exits'] }] });
     expect(p[5]!.arguments).toEqual({ flat: true });
+  });
+
+  it('with a balloon device, the slow tick reads its size and guest-stats (the allowlist admits exactly these); none without one', () => {
+    const input = { version: v72, statsTargets: [], blockstatsNodes: false, balloonPath: '/machine/peripheral/balloon0' };
+    const slow = planTick({ ...input, slow: true });
+    expect(slow.slice(-2)).toEqual([
+      { key: 'query-balloon', execute: 'query-balloon' },
+      { key: 'qom-get:guest-stats', execute: 'qom-get', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats' } },
+    ]);
+    for (const c of slow) expect(isAllowed(readOnlyAllowlist, c.execute, c.arguments), c.key).toBe(true);
+    expect(planTick({ ...input, slow: false }).map((c) => c.key)).not.toContain('query-balloon');
+    expect(planTick({ ...input, slow: true, balloonPath: null }).map((c) => c.key)).not.toContain('query-balloon');
   });
 
   it('provider filters apply to the targets they name; a target no filter names gets every provider', () => {

@@ -9,6 +9,9 @@
  *         query-block-jobs
  *   slow  query-block
  *         query-named-block-nodes {flat:true}    (`flat` since 5.0)
+ *         query-balloon                          with a balloon device: its size, and
+ *         qom-get {path, property: guest-stats}  the guest's memory figures (sample/memory.ts);
+ *                                                the builder keeps them until the next slow tick
  *
  * The commands go out in this order on one connection (QMP runs in-band commands
  * in order), so a recorded transcript replays the same way.
@@ -30,6 +33,8 @@ export interface TickPlanInput {
   statsProviders?: ReadonlyArray<{ provider: string; names?: string[] | undefined; targets?: string[] | undefined }> | undefined;
   blockstatsNodes: boolean;
   slow: boolean;
+  /** The balloon device's QOM path (identify.ts), when the VM has one. */
+  balloonPath?: string | null | undefined;
 }
 
 export function planTick(p: TickPlanInput): PlannedCommand[] {
@@ -51,6 +56,10 @@ export function planTick(p: TickPlanInput): PlannedCommand[] {
         ? { key: 'query-named-block-nodes', execute: 'query-named-block-nodes', arguments: { flat: true } }
         : { key: 'query-named-block-nodes', execute: 'query-named-block-nodes' },
     );
+    if (p.balloonPath) {
+      cmds.push({ key: 'query-balloon', execute: 'query-balloon' });
+      cmds.push({ key: 'qom-get:guest-stats', execute: 'qom-get', arguments: { path: p.balloonPath, property: 'guest-stats' } });
+    }
   }
   return cmds;
 }

@@ -31,6 +31,8 @@ export interface TickCarry {
   net?: readonly string[];
   /** The QEMU process and its vCPU threads (identify.ts), whose CPU time and memory each tick reads; absent when unknown. */
   threads?: QemuThreads | undefined;
+  /** The balloon device's QOM path (identify.ts), whose figures the slow group reads; absent without one. */
+  balloonPath?: string | null | undefined;
 }
 
 export interface TickContext {
@@ -75,6 +77,7 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
     statsTargets: carry.targets,
     statsProviders: ctx.opts.statsProviders,
     blockstatsNodes: ctx.opts.blockstatsNodes,
+    balloonPath: carry.balloonPath,
   };
   const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
   let failure = await send(client, planTick({ ...input, slow }), tick, ctx);

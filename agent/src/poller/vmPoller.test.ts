@@ -12,6 +12,7 @@ import { createTelemetry } from '../telemetry.js';
 import { sampleBuilder } from '../sample/sampleBuilder.js';
 import { VmPoller, type PollerOptions } from './vmPoller.js';
 import { unixTarget } from './vmTarget.js';
+import { isAllowed, readOnlyAllowlist } from '../qmp/allowlist.js';
 
 const kvm = loadFixture('kvm-vcpu-stats.jsonl');
 const thin = loadFixture('thin-lv-enospc-commit.jsonl');
@@ -85,7 +86,9 @@ describe('VmPoller on a replayed KVM guest', () => {
       'query-block',
       'query-named-block-nodes',
     ]);
-    expect(srv.received.every((m) => m.execute === 'qmp_capabilities' || String(m.execute).startsWith('query-'))).toBe(true);
+    // read-only: queries, and the qom-list/qom-get of the balloon search the allowlist admits
+    expect(srv.received.every((m) => isAllowed(readOnlyAllowlist, String(m.execute), m.arguments as Record<string, unknown> | undefined))).toBe(true);
+    expect(srv.received.filter((m) => !String(m.execute).startsWith('query-')).map((m) => m.execute)).toEqual(['qmp_capabilities', 'qom-list', 'qom-list']);
     expect(telemetry.polls.value({ vm: 'qmp' })).toBe(ss.length);
   });
 

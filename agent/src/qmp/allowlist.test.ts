@@ -45,6 +45,15 @@ describe('isAllowed: exactly the commands the agent sends, with their argument s
     ['query-blockstats', { 'query-nodes': 'yes' }],
     ['query-named-block-nodes', { flat: true, depth: 3 }],
     ['qmp_capabilities', { enable: ['oob'] }],
+    ['query-balloon', { verbose: true }],
+    ['qom-list', { path: '/machine' }], // only the two device containers
+    ['qom-list', { path: '/machine/peripheral/../unattached' }],
+    ['qom-get', { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval' }], // only guest-stats
+    ['qom-get', { path: '/machine/unattached/device[0]', property: 'guest-stats' }], // only a device under the two containers
+    ['qom-get', { path: '/machine/peripheral/balloon0/virtio-backend', property: 'guest-stats' }],
+    ['qom-get', { path: '/machine/peripheral/balloon0' }],
+    ['qom-set', { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: 1 }],
+    ['balloon', { value: 1 }],
   ])('refuses %s %j', (cmd, args) => {
     expect(isAllowed(readOnlyAllowlist, cmd, args)).toBe(false);
   });
@@ -57,6 +66,12 @@ describe('isAllowed: exactly the commands the agent sends, with their argument s
     ['query-blockstats', { 'query-nodes': true }],
     ['query-named-block-nodes', { flat: true }],
     ['query-block-jobs', undefined],
+    ['query-balloon', undefined],
+    ['query-memory-size-summary', undefined],
+    ['qom-list', { path: '/machine/peripheral' }],
+    ['qom-list', { path: '/machine/peripheral-anon' }],
+    ['qom-get', { path: '/machine/peripheral/balloon0', property: 'guest-stats' }],
+    ['qom-get', { path: '/machine/peripheral-anon/device[1]', property: 'guest-stats' }],
   ])('allows %s %j', (cmd, args) => {
     expect(isAllowed(readOnlyAllowlist, cmd, args)).toBe(true);
   });

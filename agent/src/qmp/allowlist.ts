@@ -13,6 +13,16 @@
  *            query-stats                          {target: str, providers?: [{provider: str, names?: [str]}]}
  *            query-blockstats                     {query-nodes?: bool}
  *            query-named-block-nodes              {flat?: bool}
+ *            query-balloon,                       (no arguments) the balloon's size; reads a field
+ *            query-memory-size-summary            the guest's RAM size; reads two fields
+ *            qom-list                             {path: "/machine/peripheral" | "/machine/peripheral-anon"}:
+ *                                                 the child devices' names and types (to find the
+ *                                                 balloon device); reads the QOM tree, nothing else
+ *            qom-get                              {path: "/machine/peripheral[-anon]/<id>", property: "guest-stats"}:
+ *                                                 only that property, only of a device directly under those
+ *                                                 two containers (the agent sends it only for the device qom-list
+ *                                                 showed as a virtio-balloon); the getter copies the guest's
+ *                                                 last reported figures, no guest round trip, no side effect
  *   opt-in   block-set-write-threshold            {node-name: str, write-threshold: int}
  */
 export type OptionalCommand = 'block-set-write-threshold';
@@ -32,6 +42,12 @@ type Check = (v: unknown) => boolean;
 const str: Check = (v) => typeof v === 'string';
 const bool: Check = (v) => typeof v === 'boolean';
 const int: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v);
+/** A device directly under /machine/peripheral (named by its id) or /machine/peripheral-anon (device[N]). */
+const PERIPHERAL = /^\/machine\/peripheral(-anon)?\/[A-Za-z0-9_.[\]-]{1,64}$/;
 const listOf =
   (item: Check): Check =>
   (v) =>
@@ -65,6 +81,10 @@ const ALWAYS: ReadonlyMap<string, Check | null> = new Map<string, Check | null>(
   ['query-stats', shape({ target: str }, { providers: listOf(shape({ provider: str }, { names: listOf(str) })) })],
   ['query-blockstats', shape({}, { 'query-nodes': bool })],
   ['query-named-block-nodes', shape({}, { flat: bool })],
+  ['query-balloon', null],
+  ['query-memory-size-summary', null],
+  ['qom-list', shape({ path: oneOf('/machine/peripheral', '/machine/peripheral-anon') })],
+  ['qom-get', shape({ path: (v) => typeof v === 'string' && PERIPHERAL.test(v), property: oneOf('guest-stats') })],
 ]);
 
 const OPTIONAL: ReadonlyMap<OptionalCommand, Check> = new Map([['block-set-write-threshold', shape({ 'node-name': str, 'write-threshold': int })]]);

@@ -12,10 +12,12 @@
  * `snapshot` is returned with the first sample whose stats reference it: the caller
  * publishes it before the sample (raw.avsc: a snapshot precedes its samples).
  */
+import { emptyMemoryStats, type MemoryStats } from '#schemas/memoryStats.js';
 import type { Sample, StatsSchemaSnapshot } from '#schemas/types.js';
 import { toBlockDevices } from './blockDevices.js';
 import { toBlockJobs } from './jobs.js';
 import { bool, obj, str } from './json.js';
+import { foldMemory, memorySize, sampleMemory } from './memory.js';
 import { cpuOf } from './process.js';
 import { parseBlockInfo, parseNamedNodes, parseNodeWatermarks, type BlockInfo, type NamedNode } from './nodes.js';
 import { encodeStats, type StatsReply } from './stats.js';
@@ -38,6 +40,8 @@ export interface BuilderState {
   readonly stats: StatsIndex | null;
   /** Hashes of snapshots already returned (once per distinct content per instance). */
   readonly published: readonly string[];
+  /** The last memory figures read through QMP (the slow group's, and the RAM size read at connect); rss comes with each tick. */
+  readonly memory: MemoryStats;
 }
 
 export interface BuildResult {
@@ -49,7 +53,7 @@ export interface BuildResult {
 
 /** The state of a new QEMU instance (new connection): nothing known yet. */
 export function initialBuilderState(): BuilderState {
-  return { slow: { named: new Map(), blockInfo: [] }, stats: null, published: [] };
+  return { slow: { named: new Map(), blockInfo: [] }, stats: null, published: [], memory: emptyMemoryStats() };
 }
 
 function has(tick: Tick, command: TickCommand): boolean {
@@ -141,11 +145,18 @@ function blockPart(tick: Tick, slow: SlowGroup, errors: string[]): Pick<Sample, 
   return { blockDevices, jobs };
 }
 
+/** The guest's RAM size read at connect (query-memory-size-summary), as a tick carrying it would give it. */
+export function withMemorySize(state: BuilderState, reply: unknown): BuilderState {
+  const max = memorySize(reply);
+  return max === null ? state : { ...state, memory: { ...state.memory, maximumBytes: max } };
+}
+
 /** Builds the Sample of one tick. Never throws on reply content. */
 export function buildSample(state: BuilderState, tick: Tick): BuildResult {
   const errors = tick.errors.map((e) => `${e.command}: ${e.errorClass}`);
   const statsIndex = withSchemas(state.stats, tick, errors);
   const { slow, refreshed } = withSlowGroup(state.slow, tick, errors);
+  const memory = foldMemory(state.memory, tick, errors);
   const encoded = encodeStats(statsIndex, statsReplies(tick));
   for (const target of encoded.malformed) errors.push(`query-stats:${target}: ${MALFORMED}`);
   const sample: Sample = {
@@ -156,9 +167,10 @@ export function buildSample(state: BuilderState, tick: Tick): BuildResult {
     slowRefresh: refreshed,
     errors,
     cpu: cpuOf(tick.host.process),
+    memory: sampleMemory(memory, tick.host.process?.rssKb),
   };
   const hash = encoded.stats?.schemaHash;
   const fresh = statsIndex !== null && hash === statsIndex.snapshot.hash && !state.published.includes(hash);
-  const next: BuilderState = { slow, stats: statsIndex, published: fresh ? [...state.published, hash] : state.published };
+  const next: BuilderState = { slow, stats: statsIndex, published: fresh ? [...state.published, hash] : state.published, memory };
   return fresh ? { state: next, sample, snapshot: statsIndex.snapshot } : { state: next, sample };
 }

@@ -5,7 +5,7 @@
  * - connect: VmIdentity from the greeting, the connect replies (query-uuid,
  *   query-name, query-cpus-fast) and the QEMU process read on the host (identity.ts:
  *   a reconnect to the same process keeps the instance id), and a fresh builder state
- *   holding the query-stats-schemas reply. Nothing of the previous connection's state
+ *   holding the query-stats-schemas reply and the RAM size (query-memory-size-summary). Nothing of the previous connection's state
  *   is kept even for the same process: the first tick re-reads the slow group, and
  *   re-publishing a schema snapshot is harmless.
  * - build: `buildSample` (buildSample.ts).
@@ -14,7 +14,7 @@
 import type { QmpEvent } from '#schemas/types.js';
 import type { ConnectInfo, SampleBuilder } from './seam.js';
 import type { QmpEventMessage } from '../qmp/messages.js';
-import { buildSample, initialBuilderState, withStatsSchemas, type BuilderState } from './buildSample.js';
+import { buildSample, initialBuilderState, withMemorySize, withStatsSchemas, type BuilderState } from './buildSample.js';
 import { toQmpEvent } from './events.js';
 import { toVmIdentity } from './identity.js';
 
@@ -29,7 +29,7 @@ function connect(info: ConnectInfo): ReturnType<SampleBuilder<BuilderState>['con
     cpus: info.cpus,
     fallbackName: info.socketName,
   });
-  const fresh = initialBuilderState();
+  const fresh = withMemorySize(initialBuilderState(), info.memorySize);
   const state = info.statsSchemas === undefined ? fresh : withStatsSchemas(fresh, info.statsSchemas).state;
   return { identity, state };
 }

@@ -26,6 +26,10 @@ export interface ConnectInfo {
   process: QemuProcess | undefined;
   /** The QEMU process's pid and vCPU threads, read on the host; absent when they cannot be (each tick reads their CPU time). */
   threads?: QemuThreads;
+  /** query-memory-size-summary; undefined when it failed. */
+  memorySize?: unknown;
+  /** The balloon device's QOM path; null when QEMU listed its devices and none is a balloon; undefined when unknown. */
+  balloonPath?: string | null | undefined;
   /** query-stats-schemas; undefined when QEMU lacks it (< 7.1). */
   statsSchemas: unknown;
   /** Epoch ms when the connection was made. */

@@ -15,6 +15,9 @@
  *   'query-stats-schemas'     optional: the reply of the connection's query-stats-schemas,
  *                             carried by the first tick after it was (re)read; the sample
  *                             builder keeps it until the next one
+ *   'query-memory-size-summary'  optional, likewise (a transcript's; live: ConnectInfo)
+ *   'query-balloon'           slow group, when the VM has a balloon device: {actual}
+ *   'qom-get:guest-stats'     slow group, likewise: the balloon's guest-stats (memory.ts)
  */
 import type { NetInterface } from '#schemas/types.js';
 
@@ -26,6 +29,9 @@ export type TickCommand =
   | 'query-named-block-nodes'
   | 'query-block-jobs'
   | 'query-stats-schemas'
+  | 'query-memory-size-summary'
+  | 'query-balloon'
+  | 'qom-get:guest-stats'
   | `query-stats:${string}`;
 
 /** A QMP error reply to one of the tick's commands. */

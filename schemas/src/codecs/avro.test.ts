@@ -3,6 +3,7 @@ import avro from 'avsc';
 import { SingleObjectCodec, SchemaError, rabin64, fingerprintOf } from './avro.js';
 import { decodeRaw, encodeRaw, rawCodec } from './raw.js';
 import { emptyBlockCounters } from '../blockCounters.js';
+import { emptyMemoryStats } from '../memoryStats.js';
 import type { RawRecord, Sample } from '../types.js';
 
 describe('rabin64 (CRC-64-AVRO)', () => {
@@ -68,6 +69,7 @@ const sample: Sample = {
   net: [{ name: 'tap0', rxBytes: 1, rxPackets: 2, rxErrors: 0, rxDropped: 0, txBytes: 3, txPackets: 4, txErrors: 0, txDropped: 0 }],
   slowRefresh: true,
   cpu: { timeUs: 18_010_000, userUs: 12_340_000, systemUs: null, vcpus: [{ index: 1, timeUs: 270_000 }] },
+  memory: { ...emptyMemoryStats(), currentBytes: 167772160, maximumBytes: 167772160, rssBytes: 183_000_000, minorFaults: 12 },
   errors: ['query-stats: CommandNotFound'],
 };
 const vm = { host: 'h1', uuid: 'u-1', name: 'vm1', instanceId: 'i1', qemuVersion: '7.2.22' };

@@ -1,5 +1,5 @@
 /**
- * `qmpipe domstats FILE.jsonl|--socket PATH [--cpu-total] [--vcpu] [--block] [--backing] [--until MS]`:
+ * `qmpipe domstats FILE.jsonl|--socket PATH [--cpu-total] [--balloon] [--vcpu] [--block] [--backing] [--until MS]`:
  * the latest sample in `virsh domstats` layout (domstats.ts, vmGroups.ts), from a recorded
  * transcript (cut at --until, epoch ms) or from a live QMP socket. No group flag: every group.
  */
@@ -15,12 +15,13 @@ const help = `Usage: qmpipe domstats FILE.jsonl [--until MS] [GROUPS] [--backing
        qmpipe domstats --socket PATH [GROUPS] [--backing]
        qmpipe domstats --libvirt qemu:///system --domain NAME [GROUPS] [--backing]
 
-GROUPS: --cpu-total --vcpu --block (as virsh's; none given: all of them).
+GROUPS: --cpu-total --balloon --vcpu --block (as virsh's; none given: all of them).
 Prints the latest sample like 'virsh domstats [GROUPS] [--backing]': cpu.time/user/system,
-vcpu.N.time, block.count and block.N.name/path/backingIndex/rd.*/wr.*/fl.*/allocation/
+balloon.current/maximum/rss and the guest's figures (KiB, counts), vcpu.N.time, block.count and block.N.name/path/backingIndex/rd.*/wr.*/fl.*/allocation/
 capacity/physical/threshold. A figure the sample does not have is not printed.
 cpu.* are the QEMU process's own CPU times (procfs) on a socket and through --libvirt;
-libvirt prints its domain cgroup's, which differ by a few 10 ms ticks.
+libvirt prints its domain cgroup's, which differ by a few 10 ms ticks. Without a balloon
+device there is no balloon.current (libvirt prints the configured memory).
 Differences from libvirt: on a socket, name is the disk's qdev id (through --libvirt, its
 target, e.g. vda, as libvirt's); backingIndex is the depth in the chain, 0 = top (libvirt:
 its vda[N] image id). --libvirt reads QEMU's monitor through libvirt, read-only.
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       libvirt: { type: 'string' },
       domain: { type: 'string' },
       'cpu-total': { type: 'boolean' },
+      balloon: { type: 'boolean' },
       vcpu: { type: 'boolean' },
       block: { type: 'boolean' },
     });

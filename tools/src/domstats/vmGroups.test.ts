@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyMemoryStats } from '#schemas/memoryStats.js';
 import { sample } from '#test/support/records.js';
 import { formatDomstats, parseDomstats } from './domstats.js';
 import { VM_GROUPS, vmGroupEntries } from './vmGroups.js';
@@ -23,6 +24,24 @@ describe('domstats VM-level groups', () => {
       ['vcpu.1.time', 270_000_000],
     ]);
     expect(vmGroupEntries(sample({ cpu }), new Set(['vcpu'] as const)).map(([k]) => k)).toEqual(['vcpu.0.time', 'vcpu.1.time']);
+  });
+
+  it('balloon: the known figures in KiB (rounded down, as libvirt divides bytes), counts as they are', () => {
+    const memory = {
+      ...emptyMemoryStats(),
+      currentBytes: 167_772_160,
+      maximumBytes: 167_772_160,
+      rssBytes: 183_412 * 1024 + 1023,
+      majorFaults: 7,
+      lastUpdate: 1_796_000_000,
+    };
+    expect(vmGroupEntries(sample({ memory }), new Set(['balloon'] as const))).toEqual([
+      ['balloon.current', 163_840],
+      ['balloon.maximum', 163_840],
+      ['balloon.major_fault', 7],
+      ['balloon.last-update', 1_796_000_000],
+      ['balloon.rss', 183_412],
+    ]);
   });
 
   it('prints nothing of what the sample does not have (unknown is not 0)', () => {

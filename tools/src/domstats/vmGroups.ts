@@ -6,16 +6,20 @@
  *                and through libvirt's qmp passthrough these are the QEMU process's
  *                utime + stime (procfs, 10 ms ticks); libvirt prints its domain cgroup's
  *                usage, so they differ by a few ticks and by any other process in the cgroup
+ *   --balloon    balloon.<name> of each figure known (#schemas/memoryStats.ts), bytes as
+ *                KiB rounded down as libvirt does. Without a balloon device libvirt prints
+ *                its configured memory as balloon.current; this prints none
  *   --vcpu       vcpu.N.time (ns) of each vCPU read: libvirt reads the same thread times,
  *                so they are equal on a paused domain. vcpu.current, .maximum, .N.state and
  *                .N.wait are not printed (the Sample does not carry them)
  *
  * A group whose figures the Sample does not have prints nothing (unknown is not 0).
  */
+import { MEMORY_STATS } from '#schemas/memoryStats.js';
 import type { Sample } from '#schemas/types.js';
 import type { DomstatsEntry } from './domstats.js';
 
-export const VM_GROUPS = ['cpu-total', 'vcpu'] as const;
+export const VM_GROUPS = ['cpu-total', 'balloon', 'vcpu'] as const;
 export type VmGroup = (typeof VM_GROUPS)[number];
 
 function cpuTotal(s: Sample): DomstatsEntry[] {
@@ -28,11 +32,22 @@ function cpuTotal(s: Sample): DomstatsEntry[] {
   return out;
 }
 
+function balloon(s: Sample): DomstatsEntry[] {
+  const m = s.memory;
+  if (!m) return [];
+  const out: DomstatsEntry[] = [];
+  for (const r of MEMORY_STATS) {
+    const v = m[r.field];
+    if (v !== null) out.push([`balloon.${r.libvirt}`, r.unit === 'bytes' ? Math.floor(v / 1024) : v]);
+  }
+  return out;
+}
+
 function vcpu(s: Sample): DomstatsEntry[] {
   return (s.cpu?.vcpus ?? []).map((v) => [`vcpu.${v.index}.time`, v.timeUs * 1000] as const);
 }
 
 /** The entries of the groups asked for, in virsh's group order. */
 export function vmGroupEntries(s: Sample, groups: ReadonlySet<VmGroup>): DomstatsEntry[] {
-  return [...(groups.has('cpu-total') ? cpuTotal(s) : []), ...(groups.has('vcpu') ? vcpu(s) : [])];
+  return [...(groups.has('cpu-total') ? cpuTotal(s) : []), ...(groups.has('balloon') ? balloon(s) : []), ...(groups.has('vcpu') ? vcpu(s) : [])];
 }

@@ -52,10 +52,10 @@ export function parseTranscriptLine(text: string): TranscriptLine | undefined {
   return { t, dir, msg };
 }
 
-/** Commands read once per connection for the VM's identity. */
-export type StartupCommand = 'query-version' | 'query-name' | 'query-uuid' | 'query-cpus-fast';
+/** Commands read once per connection for the VM's identity (and qom-list, the agent's search for a balloon device: its qom-get lines name the path). */
+export type StartupCommand = 'query-version' | 'query-name' | 'query-uuid' | 'query-cpus-fast' | 'qom-list';
 
-const STARTUP: ReadonlySet<string> = new Set<StartupCommand>(['query-version', 'query-name', 'query-uuid', 'query-cpus-fast']);
+const STARTUP: ReadonlySet<string> = new Set<StartupCommand>(['query-version', 'query-name', 'query-uuid', 'query-cpus-fast', 'qom-list']);
 
 const PLAIN_TICK: ReadonlySet<string> = new Set<TickCommand>([
   'query-status',
@@ -63,6 +63,8 @@ const PLAIN_TICK: ReadonlySet<string> = new Set<TickCommand>([
   'query-named-block-nodes',
   'query-block-jobs',
   'query-stats-schemas',
+  'query-memory-size-summary',
+  'query-balloon',
 ]);
 
 export type Routed = { kind: 'tick'; command: TickCommand } | { kind: 'startup'; command: StartupCommand } | { kind: 'ignored' };
@@ -78,6 +80,7 @@ export function routeCommand(msg: JsonObject): Routed {
     const target = str(args?.['target']);
     return target ? { kind: 'tick', command: `query-stats:${target}` } : { kind: 'ignored' };
   }
+  if (name === 'qom-get') return args?.['property'] === 'guest-stats' ? { kind: 'tick', command: 'qom-get:guest-stats' } : { kind: 'ignored' };
   if (PLAIN_TICK.has(name)) return { kind: 'tick', command: name as TickCommand };
   if (STARTUP.has(name)) return { kind: 'startup', command: name as StartupCommand };
   return { kind: 'ignored' };

@@ -4,9 +4,11 @@
  * in its order, and a tap interface's counters, named in libvirt's domstats vocabulary
  * (rd.reqs, rd.bytes, rd.times, …; net rx.bytes, rx.pkts, rx.errs, rx.drop), the VM's
  * run state as libvirt's numbers (state.state, state.reason: vm/domainState.ts), and the
- * QEMU process's CPU times (cpu.time, cpu.user, cpu.system, vcpu.N.time).
+ * QEMU process's CPU times (cpu.time, cpu.user, cpu.system, vcpu.N.time) and the VM's
+ * memory (balloon.<name>, one slot per row of #schemas/memoryStats.ts).
  */
 import { BLOCK_COUNTERS, type BlockCounterField, type BlockCounters } from '#schemas/blockCounters.js';
+import { MEMORY_STATS, type MemoryStats } from '#schemas/memoryStats.js';
 import type { CpuTimes, NetInterface } from '#schemas/types.js';
 import { CUMULATIVE, GAUGE, layoutOf, type Layout, type SlotGroup } from './layout.js';
 
@@ -111,7 +113,19 @@ export function cpuValues(c: CpuTimes, into: number[] = []): number[] {
   return into;
 }
 
-const FIXED = new Map([BLOCK_LAYOUT, NET_LAYOUT, STATE_LAYOUT, CPU_LAYOUT, VCPU_TIME_LAYOUT].map((l) => [l.id, l]));
+/** The VM's memory figures in table order: gauges and counters in their units (bytes, count, seconds). */
+export const BALLOON_LAYOUT: Layout = fixed(
+  'balloon',
+  MEMORY_STATS.map((r) => ({ name: r.libvirt, type: r.kind, unit: r.unit, scale: 1 })),
+);
+
+/** The memory figures in BALLOON_LAYOUT order (unknown = -1), written into `into` (reused). */
+export function memoryValues(m: MemoryStats, into: number[] = []): number[] {
+  for (let i = 0; i < MEMORY_STATS.length; i++) into[i] = m[MEMORY_STATS[i]!.field] ?? -1;
+  return into;
+}
+
+const FIXED = new Map([BLOCK_LAYOUT, NET_LAYOUT, STATE_LAYOUT, CPU_LAYOUT, VCPU_TIME_LAYOUT, BALLOON_LAYOUT].map((l) => [l.id, l]));
 
 /** The fixed layout with this id (a block's `layout`), or undefined for a stats layout. */
 export function fixedLayout(id: string): Layout | undefined {

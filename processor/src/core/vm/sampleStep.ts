@@ -1,7 +1,7 @@
 /**
  * One Sample of one VM: the interval rules, then the run state (state.state/.reason),
- * stats, block devices (counters, latency, io-errors, backing chain), network, CPU
- * (resourceStep.ts), jobs and the run-state alerts.
+ * stats, block devices (counters, latency, io-errors, backing chain), network, CPU and
+ * memory (resourceStep.ts), jobs and the run-state alerts.
  */
 import type { BlockDevice, Sample } from '#schemas/types.js';
 import { ioErrors, pauseFromSample, staleResolved, thresholdRearmed } from '../alerts/vmAlerts.js';
@@ -13,7 +13,7 @@ import { classifyInterval } from '../series/counterRules.js';
 import { emitLatencies } from '../series/emit.js';
 import { BLOCK_LAYOUT, BLOCK_SLOT, NET_LAYOUT, STATE_LAYOUT, blockValues, netValues } from '../series/fixedLayouts.js';
 import { jobsFromSample, runningJobs } from './jobs.js';
-import { stepCpu } from './resourceStep.js';
+import { stepCpu, stepMemory } from './resourceStep.js';
 import type { RecordScope } from '../scope.js';
 import { stepStats } from '../stats/statsStep.js';
 import type { SeriesBlock } from '../series/seriesBlock.js';
@@ -95,5 +95,6 @@ export function stepSample(scope: RecordScope, s: Sample): void {
   for (let i = 0; i < s.blockDevices.length; i++) stepDevice(scope, s.blockDevices[i]!, i, jobs);
   for (const n of s.net) stepBlock(scope, `n|${n.name}`, `net.${n.name}`, NET_LAYOUT, netValues(n));
   if (s.cpu) stepCpu(scope, s.cpu);
+  if (s.memory) stepMemory(scope, s.memory);
   thresholdRearmed(scope, s);
 }

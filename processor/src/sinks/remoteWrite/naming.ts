@@ -30,6 +30,19 @@ const CPU_NAMES = new Map([
   ['system', 'qmpipe_cpu_system_seconds_total'],
 ]);
 
+/**
+ * balloon.<name> (virsh domstats --balloon, #schemas/memoryStats.ts): gauges in bytes
+ * (`qmpipe_balloon_current_bytes`), the guest's cumulative figures as counters
+ * (`qmpipe_balloon_swap_in_bytes_total`, `qmpipe_balloon_major_fault_total`), and the
+ * guest's last report as `qmpipe_balloon_last_update_timestamp_seconds`.
+ */
+function balloonName(rest: string[], unit: string, counter: boolean): PromName | null {
+  if (rest.length !== 1) return null;
+  const base = sanitize(rest[0]!);
+  if (base === 'last_update') return counter ? null : { name: 'qmpipe_balloon_last_update_timestamp_seconds', labels: [] };
+  return { name: `qmpipe_balloon_${base}${unitSuffix(unit)}${counter ? '_total' : ''}`, labels: [] };
+}
+
 /** A metric-name-safe word: [a-zA-Z0-9_], anything else becomes `_`. */
 export function sanitize(s: string): string {
   return s.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -101,6 +114,7 @@ export function promName(series: string, unit: string, counter: boolean): PromNa
     const name = CPU_NAMES.get(rest[0]!);
     return name ? { name, labels: [] } : null;
   }
+  if (scope === 'balloon') return balloonName(rest, unit, counter);
   if (scope === 'state' && rest.length === 1 && !counter) {
     const name = STATE_NAMES.get(rest[0]!);
     return name ? { name, labels: [] } : null;

@@ -58,6 +58,11 @@ describe('promName: the naming table', () => {
     ['cpu.user', 'seconds', true, 'qmpipe_cpu_user_seconds_total', []],
     ['cpu.system', 'seconds', true, 'qmpipe_cpu_system_seconds_total', []],
     ['vcpu.1.time', 'seconds', true, 'qmpipe_vcpu_time_seconds_total', [['vcpu', '1']]],
+    ['balloon.current', 'bytes', false, 'qmpipe_balloon_current_bytes', []],
+    ['balloon.rss', 'bytes', false, 'qmpipe_balloon_rss_bytes', []],
+    ['balloon.swap_in', 'bytes', true, 'qmpipe_balloon_swap_in_bytes_total', []],
+    ['balloon.major_fault', 'count', true, 'qmpipe_balloon_major_fault_total', []],
+    ['balloon.last-update', 'seconds', false, 'qmpipe_balloon_last_update_timestamp_seconds', []],
   ] as const)('%s (%s) → %s', (series, unit, counter, name, labels) => {
     expect(promName(series, unit, counter)).toEqual({ name, labels });
   });
