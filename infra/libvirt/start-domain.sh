@@ -108,7 +108,9 @@ cat >"$vmdir/domain.xml" <<XML
       <target port='0'/>
     </serial>
     <controller type='usb' model='none'/>
-    <memballoon model='virtio'/>
+    <memballoon model='virtio'>
+      <stats period='1'/>
+    </memballoon>
   </devices>
 </domain>
 XML

@@ -5,8 +5,11 @@
 #
 #   start-vm.sh --name NAME [--disk-mib 256] [--backing-mib 96] [--rate 4] [--seconds 0]
 #               [--delay 0] [--accel auto|kvm|tcg] [--memory-mib 160] [--no-boot-wait]
-#               [--boot-timeout 90] [--uuid UUID]
+#               [--boot-timeout 90] [--uuid UUID] [--no-balloon]
 #
+# The VM has a virtio-balloon (id balloon0) that asks the guest for its memory figures
+# every second (guest-stats-polling-interval=1, what libvirt's <stats period='1'/> sets);
+# --no-balloon leaves the device out.
 # --disk-mib is the virtual size of the qcow2, --backing-mib the size of the loop device.
 # --uuid gives the VM a fixed -uuid (default: a random one), e.g. to restart "the same" VM.
 # --no-boot-wait returns once QMP answers (used for a KVM VM whose guest may not boot,
@@ -22,6 +25,7 @@ QMPIPE_COMPONENT=vm
 
 name="" disk_mib=256 backing_mib=96 rate=4 seconds=0 delay=0 accel=auto memory_mib=160
 boot_wait=1 boot_timeout=90 uuid=""
+balloon=(-device virtio-balloon-pci,id=balloon0,guest-stats-polling-interval=1)
 while (($#)); do
   case "$1" in
     --name) name="$2"; shift 2 ;;
@@ -35,6 +39,7 @@ while (($#)); do
     --no-boot-wait) boot_wait=0; shift ;;
     --boot-timeout) boot_timeout="$2"; shift 2 ;;
     --uuid) uuid="$2"; shift 2 ;;
+    --no-balloon) balloon=(); shift ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -111,7 +116,7 @@ qemu-system-x86_64 \
   -blockdev "$storage" \
   -blockdev driver=qcow2,file=lv0-storage,node-name=lv0-format \
   -device virtio-blk-pci,drive=lv0-format,id=vda,werror=enospc \
-  -device virtio-balloon-pci,id=balloon0 \
+  "${balloon[@]}" \
   -daemonize -pidfile "$pidfile" >>"$qemu_log" 2>&1 ||
   die "qemu failed to start: $(tail -3 "$qemu_log")"
 pid="$(cat "$pidfile")"

@@ -1,8 +1,9 @@
 /**
  * The VM-level figures in every mode, on real VMs (issue #26 item 1): CPU times
- * (cpu.time/user/system, vcpu.N.time) from the agent on its own QMP socket, and in
- * libvirt's `qmp` and `stats` modes on an untouched transient domain, through the broker,
- * then the processor core's rates; and `qmpipe domstats --libvirt` against `virsh domstats`
+ * (cpu.time/user/system, vcpu.N.time) and memory (balloon.current/maximum/rss, the guest's
+ * own figures) from the agent on its own QMP socket, and in libvirt's `qmp` and `stats`
+ * modes on an untouched transient domain, through the broker, then the processor core's
+ * series; a VM without a balloon; and `qmpipe domstats --libvirt` against `virsh domstats`
  * on the same (paused) domain.
  */
 import { execFile } from 'node:child_process';
@@ -62,6 +63,29 @@ function processCpuUs(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) * 10_000;
 }
 
+const MiB = 1024 * 1024;
+
+/** VmRSS of a process, bytes. */
+function processRssBytes(pid: number): number {
+  return Number(/^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))![1]) * 1024;
+}
+
+/** The memory checks every mode shares: the balloon's size and the RAM (160 MiB, the test VMs'), the process's RSS, as gauges. */
+function checkMemory(label: string, rs: RawRecord[], pid: number): NonNullable<Sample['memory']> {
+  const memories = samplesOf(rs).map((s) => s.memory);
+  expect(
+    memories.every((m) => m !== null),
+    `${label}: every sample has memory`,
+  ).toBe(true);
+  const last = memories[memories.length - 1]!;
+  expect([last.currentBytes, last.maximumBytes]).toEqual([160 * MiB, 160 * MiB]);
+  expect(Math.abs(last.rssBytes! - processRssBytes(pid))).toBeLessThan(32 * MiB);
+  const series = new Set(ratesOf(rs).map((r) => r.series));
+  for (const s of ['balloon.current', 'balloon.maximum', 'balloon.rss']) expect(series, `${label}: ${s}`).toContain(s);
+  console.log(`[vm-coverage] ${label} memory: ${JSON.stringify(last)}`);
+  return last;
+}
+
 /** The CPU checks every mode shares: every sample has CPU times, they grow, and the core makes rates of them. */
 function checkCpu(label: string, rs: RawRecord[], vcpus: number): { last: NonNullable<Sample['cpu']>; rates: Rate[] } {
   const samples = samplesOf(rs);
@@ -94,15 +118,43 @@ describe('on the agent’s own QMP socket', () => {
     await vm?.stop();
   });
 
-  it('CPU times from procfs: cpu.* of the QEMU process, vcpu.0.time, their rates; domstats --socket prints them', async () => {
-    vm = await startTestVm({ noBootWait: true });
-    const rs = await agentRecords(agentConfig({ sockets: [{ path: vm.qmpAgent }], fastIntervalMs: 500 }), 3500);
+  it("CPU times from procfs, memory from the balloon, the guest's own figures; domstats --socket prints them", async () => {
+    vm = await startTestVm(); // booted: the guest's balloon driver reports (polled every second)
+    const rs = await agentRecords(agentConfig({ sockets: [{ path: vm.qmpAgent }], fastIntervalMs: 500, slowIntervalMs: 1000 }), 4000);
     const { last } = checkCpu('socket', rs, 1);
+    const memory = checkMemory('socket', rs, vm.pid);
+    expect(memory.availableBytes).toBeGreaterThan(64 * MiB); // the guest's MemTotal
+    expect(memory.availableBytes).toBeLessThanOrEqual(160 * MiB);
+    expect(memory.unusedBytes).toBeGreaterThan(0);
+    expect(memory.lastUpdate! * 1000).toBeGreaterThan(Date.now() - 60_000);
+    expect(ratesOf(rs).some((r) => r.series === 'balloon.usable' && r.unit === 'bytes')).toBe(true);
+    expect(samplesOf(rs).flatMap((s) => s.errors)).toEqual([]);
     const now = processCpuUs(vm.pid);
     expect(now).toBeGreaterThanOrEqual(last.timeUs!); // the same reading, later
-    const ds = parseDomstats((await run(process.execPath, [bin, 'domstats', '--socket', vm.qmpAgent, '--cpu-total', '--vcpu'])).stdout);
-    expect([...ds.keys()]).toEqual(['cpu.time', 'cpu.user', 'cpu.system', 'vcpu.0.time']);
+    const ds = parseDomstats((await run(process.execPath, [bin, 'domstats', '--socket', vm.qmpAgent, '--cpu-total', '--balloon', '--vcpu'])).stdout);
+    expect([...ds.keys()].filter((k) => !k.startsWith('balloon.'))).toEqual(['cpu.time', 'cpu.user', 'cpu.system', 'vcpu.0.time']);
     expect(Number(ds.get('cpu.time'))).toBeGreaterThanOrEqual(now * 1000);
+    expect([ds.get('balloon.current'), ds.get('balloon.maximum')]).toEqual([String(160 * 1024), String(160 * 1024)]);
+    expect(Number(ds.get('balloon.available'))).toBe(Math.floor(memory.availableBytes! / 1024));
+  }, 180_000);
+
+  it('a VM without a balloon: no balloon figures (null, not 0), one notice, no failed queries', async () => {
+    const plain = await startTestVm({ noBootWait: true, noBalloon: true });
+    try {
+      const rs = await agentRecords(agentConfig({ sockets: [{ path: plain.qmpAgent }], fastIntervalMs: 500, slowIntervalMs: 1000 }), 3000);
+      const samples = samplesOf(rs);
+      expect(samples.length).toBeGreaterThan(3);
+      for (const s of samples) {
+        expect(s.memory).toMatchObject({ currentBytes: null, availableBytes: null, maximumBytes: 160 * MiB });
+        expect(s.memory!.rssBytes).toBeGreaterThan(0);
+        expect(s.errors).toEqual([]);
+      }
+      const notices = rs.flatMap((r) => (r.body.kind === 'AgentNotice' && r.body.value.kind === 'degraded' ? [r.body.value.message] : []));
+      expect(notices.filter((m) => m.includes('balloon'))).toHaveLength(1);
+      expect(ratesOf(rs).some((r) => r.series === 'balloon.current')).toBe(false);
+    } finally {
+      await plain.stop();
+    }
   }, 180_000);
 });
 
@@ -123,31 +175,36 @@ describe.skipIf(noLibvirt !== null)('on a stock libvirt host (domain untouched)'
   }
 
   it.each(['qmp', 'stats'] as const)(
-    'CPU times in %s mode: cpu.*, vcpu.N.time of both vCPUs, their rates',
+    'CPU times and memory in %s mode: cpu.*, vcpu.N.time of both vCPUs, balloon.current/maximum/rss, their series',
     async (mode) => {
       const d = await domain();
-      const base = agentConfig({ fastIntervalMs: 500 });
+      const base = agentConfig({ fastIntervalMs: 500, slowIntervalMs: 1000 });
       const cfg = loadAgentConfig({ raw: { ...structuredClone(base), libvirt: { uri: daemon.uri, socket: daemon.socketPath, mode, domains: [d.name] } } });
       const rs = await agentRecords(cfg, 3500);
       checkCpu(mode, rs, 2);
+      checkMemory(mode, rs, d.pid);
     },
     180_000,
   );
 
-  it('qmpipe domstats --libvirt --cpu-total --vcpu equals virsh domstats on a paused domain', async () => {
+  it('qmpipe domstats --libvirt --cpu-total --balloon --vcpu equals virsh domstats on a paused domain', async () => {
     const d = await domain();
     await virsh('suspend', d.name);
     await sleep(500);
     const ours = parseDomstats(
-      (await run(process.execPath, [bin, 'domstats', '--libvirt', daemon.uri, '--domain', d.name, '--cpu-total', '--vcpu', '--block'])).stdout,
+      (await run(process.execPath, [bin, 'domstats', '--libvirt', daemon.uri, '--domain', d.name, '--cpu-total', '--balloon', '--vcpu', '--block'])).stdout,
     );
-    const theirs = parseDomstats(await virsh('domstats', '--cpu-total', '--vcpu', '--block', d.name));
+    const theirs = parseDomstats(await virsh('domstats', '--cpu-total', '--balloon', '--vcpu', '--block', d.name));
     const both = [...ours.keys()].filter((k) => theirs.has(k));
     console.log(`[vm-coverage] domstats: both print ${both.join(' ')}; theirs only ${[...theirs.keys()].filter((k) => !ours.has(k)).join(' ')}`);
-    for (const k of ['cpu.time', 'cpu.user', 'cpu.system', 'vcpu.0.time', 'vcpu.1.time']) expect(both).toContain(k);
+    for (const k of ['cpu.time', 'cpu.user', 'cpu.system', 'balloon.current', 'balloon.maximum', 'balloon.rss', 'vcpu.0.time', 'vcpu.1.time'])
+      expect(both).toContain(k);
+    expect(Math.abs(Number(ours.get('balloon.rss')) - Number(theirs.get('balloon.rss')))).toBeLessThanOrEqual(1024); // KiB, read moments apart
     // libvirt without a domain cgroup (this host's) reads the same /proc/<pid>/stat; the emulator thread may tick meanwhile.
     for (const k of ['cpu.time', 'cpu.user', 'cpu.system']) expect(Math.abs(Number(ours.get(k)) - Number(theirs.get(k))), k).toBeLessThanOrEqual(100_000_000);
-    for (const k of both.filter((x) => !x.startsWith('cpu.') && !/\.(allocation|physical)$/.test(x) && !x.endsWith('.backingIndex') && !x.endsWith('.name')))
+    for (const k of both.filter(
+      (x) => !x.startsWith('cpu.') && x !== 'balloon.rss' && !/\.(allocation|physical)$/.test(x) && !x.endsWith('.backingIndex') && !x.endsWith('.name'),
+    ))
       expect(ours.get(k), k).toBe(theirs.get(k));
   }, 180_000);
 });

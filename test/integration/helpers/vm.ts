@@ -30,6 +30,8 @@ export interface TestVmOptions {
   noBootWait?: boolean;
   /** The VM's -uuid; default a random one. Give the same one to restart "the same" VM. */
   uuid?: string;
+  /** Leave out the virtio-balloon device (default: one, polling the guest's memory figures every second). */
+  noBalloon?: boolean;
 }
 
 export interface TestVm {
@@ -87,6 +89,7 @@ export async function startTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
     opts.accel ?? 'auto',
     ...(opts.noBootWait ? ['--no-boot-wait'] : []),
     ...(opts.uuid ? ['--uuid', opts.uuid] : []),
+    ...(opts.noBalloon ? ['--no-balloon'] : []),
   ];
   let out: { stdout: string; stderr: string };
   try {
