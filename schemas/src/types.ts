@@ -104,6 +104,12 @@ export interface CpuTimes {
   vcpus: VcpuTime[];
 }
 
+/** libvirt's state.state and state.reason (raw.avsc LibvirtState). */
+export interface LibvirtState {
+  state: number;
+  reason: number;
+}
+
 export interface Sample {
   status: string;
   running: boolean;
@@ -117,6 +123,8 @@ export interface Sample {
   cpu: CpuTimes | null;
   /** Null when nothing of it was read (and in records of older agents); each figure null when unknown. */
   memory: MemoryStats | null;
+  /** libvirt's own state and reason (stats mode); null elsewhere and in records of older agents. */
+  libvirtState: LibvirtState | null;
 }
 
 export type StatType = 'cumulative' | 'instant' | 'peak' | 'linear-histogram' | 'log2-histogram' | (string & {});

@@ -175,7 +175,7 @@ describe.skipIf(noLibvirt !== null)('on a stock libvirt host (domain untouched)'
   }
 
   it.each(['qmp', 'stats'] as const)(
-    'CPU times and memory in %s mode: cpu.*, vcpu.N.time of both vCPUs, balloon.current/maximum/rss, their series',
+    'CPU, memory and state in %s mode: cpu.*, vcpu.N.time of both vCPUs, balloon.current/maximum/rss, state.reason, their series',
     async (mode) => {
       const d = await domain();
       const base = agentConfig({ fastIntervalMs: 500, slowIntervalMs: 1000 });
@@ -183,21 +183,37 @@ describe.skipIf(noLibvirt !== null)('on a stock libvirt host (domain untouched)'
       const rs = await agentRecords(cfg, 3500);
       checkCpu(mode, rs, 2);
       checkMemory(mode, rs, d.pid);
+      // stats mode carries libvirt's own state and reason (running, booted); qmp mode has QMP's status only
+      const states = samplesOf(rs).map((s) => s.libvirtState);
+      expect(states.every((s) => (mode === 'stats' ? s?.state === 1 && s.reason === 1 : s === null))).toBe(true);
+      expect(ratesOf(rs).find((r) => r.series === 'state.reason')?.value).toBe(mode === 'stats' ? 1 : 0);
     },
     180_000,
   );
 
-  it('qmpipe domstats --libvirt --cpu-total --balloon --vcpu equals virsh domstats on a paused domain', async () => {
+  it('qmpipe domstats --libvirt --state --cpu-total --balloon --vcpu equals virsh domstats on a paused domain', async () => {
     const d = await domain();
     await virsh('suspend', d.name);
     await sleep(500);
     const ours = parseDomstats(
-      (await run(process.execPath, [bin, 'domstats', '--libvirt', daemon.uri, '--domain', d.name, '--cpu-total', '--balloon', '--vcpu', '--block'])).stdout,
+      (await run(process.execPath, [bin, 'domstats', '--libvirt', daemon.uri, '--domain', d.name, '--state', '--cpu-total', '--balloon', '--vcpu', '--block']))
+        .stdout,
     );
-    const theirs = parseDomstats(await virsh('domstats', '--cpu-total', '--balloon', '--vcpu', '--block', d.name));
+    const theirs = parseDomstats(await virsh('domstats', '--state', '--cpu-total', '--balloon', '--vcpu', '--block', d.name));
     const both = [...ours.keys()].filter((k) => theirs.has(k));
     console.log(`[vm-coverage] domstats: both print ${both.join(' ')}; theirs only ${[...theirs.keys()].filter((k) => !ours.has(k)).join(' ')}`);
-    for (const k of ['cpu.time', 'cpu.user', 'cpu.system', 'balloon.current', 'balloon.maximum', 'balloon.rss', 'vcpu.0.time', 'vcpu.1.time'])
+    for (const k of [
+      'state.state',
+      'state.reason',
+      'cpu.time',
+      'cpu.user',
+      'cpu.system',
+      'balloon.current',
+      'balloon.maximum',
+      'balloon.rss',
+      'vcpu.0.time',
+      'vcpu.1.time',
+    ])
       expect(both).toContain(k);
     expect(Math.abs(Number(ours.get('balloon.rss')) - Number(theirs.get('balloon.rss')))).toBeLessThanOrEqual(1024); // KiB, read moments apart
     // libvirt without a domain cgroup (this host's) reads the same /proc/<pid>/stat; the emulator thread may tick meanwhile.

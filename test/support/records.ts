@@ -69,6 +69,7 @@ export function sample(s: Partial<Sample> = {}): Sample {
     errors: [],
     cpu: null,
     memory: null,
+    libvirtState: null,
     ...s,
   };
 }

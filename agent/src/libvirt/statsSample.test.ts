@@ -55,6 +55,7 @@ describe('stats mode: a libvirt stats record → Sample', () => {
 
   it('maps the run state (paused for an I/O error is io-error)', () => {
     expect({ status: sample.status, running: sample.running }).toEqual({ status: 'io-error', running: false });
+    expect(sample.libvirtState).toEqual({ state: 3, reason: 5 }); // libvirt's own, carried as they are
   });
 
   it('one device per disk, its images in chain order, named by libvirt image id', () => {

@@ -4,7 +4,8 @@
  * vm) → the same Sample the `qmp` mode builds from QMP replies, as far as libvirt's
  * supported API carries it (field names: libvirt's docs of virConnectGetAllDomainStats):
  *
- * - state.state/.reason → status and running (paused for an I/O error → `io-error`).
+ * - state.state/.reason → status and running (paused for an I/O error → `io-error`), and
+ *   as they are (`libvirtState`: the processor's state series use libvirt's own reason).
  * - block.N.* with backing: the entries of one disk come top first, then its backing
  *   images; a chain element's depth is its place in that run. libvirt gives no node
  *   names here, so an image is named by libvirt's own id, `vda[1]` (`name[backingIndex]`):
@@ -56,6 +57,13 @@ function statusOf(p: ReadonlyMap<string, TypedParamValue>): { status: string; ru
   if (state === DomainState.PAUSED) return { status: reason === PAUSED_IOERROR ? 'io-error' : 'paused', running: false };
   if (state === DomainState.SHUTDOWN || state === DomainState.SHUTOFF) return { status: 'shutdown', running: false };
   return { status: 'unknown', running: false };
+}
+
+/** libvirt's own state and reason, carried as they are (the processor's state.state/.reason use them). */
+function libvirtStateOf(p: ReadonlyMap<string, TypedParamValue>): Sample['libvirtState'] {
+  const state = num(p.get('state.state'));
+  const reason = num(p.get('state.reason'));
+  return state === undefined || reason === undefined ? null : { state, reason };
 }
 
 function counters(p: ReadonlyMap<string, TypedParamValue>, i: number): BlockCounters {
@@ -223,6 +231,7 @@ export function statsToSample(
     errors: [],
     cpu: cpuFromStats(params, p),
     memory: memoryFromStats(p),
+    libvirtState: libvirtStateOf(p),
   };
   return { sample, snapshot };
 }

@@ -168,6 +168,7 @@ export function buildSample(state: BuilderState, tick: Tick): BuildResult {
     errors,
     cpu: cpuOf(tick.host.process),
     memory: sampleMemory(memory, tick.host.process?.rssKb),
+    libvirtState: null, // QMP says only the run state: the processor derives libvirt's numbers
   };
   const hash = encoded.stats?.schemaHash;
   const fresh = statsIndex !== null && hash === statsIndex.snapshot.hash && !state.published.includes(hash);

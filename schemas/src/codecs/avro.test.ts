@@ -69,6 +69,7 @@ const sample: Sample = {
   net: [{ name: 'tap0', rxBytes: 1, rxPackets: 2, rxErrors: 0, rxDropped: 0, txBytes: 3, txPackets: 4, txErrors: 0, txDropped: 0 }],
   slowRefresh: true,
   cpu: { timeUs: 18_010_000, userUs: 12_340_000, systemUs: null, vcpus: [{ index: 1, timeUs: 270_000 }] },
+  libvirtState: { state: 3, reason: 2 },
   memory: { ...emptyMemoryStats(), currentBytes: 167772160, maximumBytes: 167772160, rssBytes: 183_000_000, minorFaults: 12 },
   errors: ['query-stats: CommandNotFound'],
 };

@@ -92,16 +92,15 @@ describe('raw.avsc: the CPU times', () => {
     expect(none.body.kind === 'Sample' && none.body.value.cpu).toBeNull();
   });
 
-  it('decodes a record of the writer schema before CPU times and memory: cpu and memory are null', () => {
-    const previous = avro.Type.forSchema(
-      withoutSampleField(withoutSampleField(loadSchema('raw').schema({ exportAttrs: true }), 'cpu'), 'memory') as avro.Schema,
-    );
+  it("decodes a record of the writer schema before CPU times, memory and libvirt's state: all three null", () => {
+    const before = ['cpu', 'memory', 'libvirtState'].reduce((s, f) => withoutSampleField(s, f), loadSchema('raw').schema({ exportAttrs: true }) as unknown);
+    const previous = avro.Type.forSchema(before as avro.Schema);
     const reader = new SingleObjectCodec(loadSchema('raw'));
     reader.addWriter(previous);
     const rec = { ...sampleRec(1_000), seq: 7 };
     const wire = { vm: rec.vm, seq: rec.seq, runId: null, t: rec.t, body: { 'qmpipe.raw.Sample': rec.body.value } };
     const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(previous), previous.toBuffer(wire)]);
-    const got = reader.decode(buf) as { body: Record<string, { cpu: unknown; memory: unknown; status: string }> };
-    expect(got.body['qmpipe.raw.Sample']).toMatchObject({ status: 'running', cpu: null, memory: null });
+    const got = reader.decode(buf) as { body: Record<string, { cpu: unknown; memory: unknown; libvirtState: unknown; status: string }> };
+    expect(got.body['qmpipe.raw.Sample']).toMatchObject({ status: 'running', cpu: null, memory: null, libvirtState: null });
   });
 });

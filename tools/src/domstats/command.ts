@@ -1,5 +1,5 @@
 /**
- * `qmpipe domstats FILE.jsonl|--socket PATH [--cpu-total] [--balloon] [--vcpu] [--block] [--backing] [--until MS]`:
+ * `qmpipe domstats FILE.jsonl|--socket PATH [--state] [--cpu-total] [--balloon] [--vcpu] [--block] [--backing] [--until MS]`:
  * the latest sample in `virsh domstats` layout (domstats.ts, vmGroups.ts), from a recorded
  * transcript (cut at --until, epoch ms) or from a live QMP socket. No group flag: every group.
  */
@@ -15,8 +15,9 @@ const help = `Usage: qmpipe domstats FILE.jsonl [--until MS] [GROUPS] [--backing
        qmpipe domstats --socket PATH [GROUPS] [--backing]
        qmpipe domstats --libvirt qemu:///system --domain NAME [GROUPS] [--backing]
 
-GROUPS: --cpu-total --balloon --vcpu --block (as virsh's; none given: all of them).
-Prints the latest sample like 'virsh domstats [GROUPS] [--backing]': cpu.time/user/system,
+GROUPS: --state --cpu-total --balloon --vcpu --block (as virsh's; none given: all of them).
+Prints the latest sample like 'virsh domstats [GROUPS] [--backing]': state.state/reason
+(from QMP's run state as libvirt maps it: a running VM's reason is 0, unknown), cpu.time/user/system,
 balloon.current/maximum/rss and the guest's figures (KiB, counts), vcpu.N.time, block.count and block.N.name/path/backingIndex/rd.*/wr.*/fl.*/allocation/
 capacity/physical/threshold. A figure the sample does not have is not printed.
 cpu.* are the QEMU process's own CPU times (procfs) on a socket and through --libvirt;
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       until: { type: 'string' },
       libvirt: { type: 'string' },
       domain: { type: 'string' },
+      state: { type: 'boolean' },
       'cpu-total': { type: 'boolean' },
       balloon: { type: 'boolean' },
       vcpu: { type: 'boolean' },

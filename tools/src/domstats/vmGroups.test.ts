@@ -16,7 +16,7 @@ const cpu = {
 
 describe('domstats VM-level groups', () => {
   it("cpu-total and vcpu in virsh's names, ns", () => {
-    expect(vmGroupEntries(sample({ cpu }), new Set(VM_GROUPS))).toEqual([
+    expect(vmGroupEntries(sample({ cpu }), new Set(['cpu-total', 'vcpu'] as const))).toEqual([
       ['cpu.time', 18_010_000_000],
       ['cpu.user', 12_340_000_000],
       ['cpu.system', 5_670_000_000],
@@ -44,14 +44,27 @@ describe('domstats VM-level groups', () => {
     ]);
   });
 
+  it("state: libvirt's own numbers when the sample has them, else QMP's run state as libvirt maps it", () => {
+    expect(vmGroupEntries(sample({ status: 'io-error', running: false }), new Set(['state'] as const))).toEqual([
+      ['state.state', 3],
+      ['state.reason', 5],
+    ]);
+    expect(vmGroupEntries(sample({ status: 'paused', libvirtState: { state: 3, reason: 2 } }), new Set(['state'] as const))).toEqual([
+      ['state.state', 3],
+      ['state.reason', 2],
+    ]);
+  });
+
   it('prints nothing of what the sample does not have (unknown is not 0)', () => {
-    expect(vmGroupEntries(sample(), new Set(VM_GROUPS))).toEqual([]);
-    expect(vmGroupEntries(sample({ cpu: { ...cpu, userUs: null, systemUs: null, vcpus: [] } }), new Set(VM_GROUPS))).toEqual([['cpu.time', 18_010_000_000]]);
+    expect(vmGroupEntries(sample(), new Set(['cpu-total', 'balloon', 'vcpu'] as const))).toEqual([]);
+    expect(vmGroupEntries(sample({ cpu: { ...cpu, userUs: null, systemUs: null, vcpus: [] } }), new Set(['cpu-total', 'vcpu'] as const))).toEqual([
+      ['cpu.time', 18_010_000_000],
+    ]);
   });
 
   it('the groups come before block.*, and block.* can be left out', () => {
     const text = formatDomstats('vm1', sample({ cpu }), { backing: false, vm: new Set(VM_GROUPS) });
-    expect(text.split('\n')[1]).toBe('  cpu.time=18010000000');
+    expect(text.split('\n').slice(1, 4)).toEqual(['  state.state=1', '  state.reason=0', '  cpu.time=18010000000']);
     expect(parseDomstats(text)['block.count']).toBe('1');
     expect(parseDomstats(formatDomstats('vm1', sample({ cpu }), { backing: false, vm: new Set(VM_GROUPS), block: false }))['block.count']).toBeUndefined();
   });

@@ -2,6 +2,9 @@
  * The VM-level groups of `virsh domstats` from one Sample, in virsh's order and with its
  * names and units (libvirt's qemuDomainGetStatsCpu, qemuDomainGetStatsVcpu):
  *
+ *   --state      state.state, state.reason: libvirt's own in stats mode, else the numbers
+ *                libvirt's QEMU driver gives QMP's run state (processor domainState.ts); a
+ *                running VM's reason is 0 (unknown) then: QMP does not say why it runs
  *   --cpu-total  cpu.time, cpu.user, cpu.system (ns): the Sample's µs × 1000. On a socket
  *                and through libvirt's qmp passthrough these are the QEMU process's
  *                utime + stime (procfs, 10 ms ticks); libvirt prints its domain cgroup's
@@ -16,11 +19,20 @@
  * A group whose figures the Sample does not have prints nothing (unknown is not 0).
  */
 import { MEMORY_STATS } from '#schemas/memoryStats.js';
+import { domainStateOf } from '#processor/core/vm/domainState.js';
 import type { Sample } from '#schemas/types.js';
 import type { DomstatsEntry } from './domstats.js';
 
-export const VM_GROUPS = ['cpu-total', 'balloon', 'vcpu'] as const;
+export const VM_GROUPS = ['state', 'cpu-total', 'balloon', 'vcpu'] as const;
 export type VmGroup = (typeof VM_GROUPS)[number];
+
+function state(s: Sample): DomstatsEntry[] {
+  const [st, reason] = s.libvirtState ? [s.libvirtState.state, s.libvirtState.reason] : domainStateOf(s.status, -1, -1);
+  return [
+    ['state.state', st],
+    ['state.reason', reason],
+  ];
+}
 
 function cpuTotal(s: Sample): DomstatsEntry[] {
   const c = s.cpu;
@@ -49,5 +61,10 @@ function vcpu(s: Sample): DomstatsEntry[] {
 
 /** The entries of the groups asked for, in virsh's group order. */
 export function vmGroupEntries(s: Sample, groups: ReadonlySet<VmGroup>): DomstatsEntry[] {
-  return [...(groups.has('cpu-total') ? cpuTotal(s) : []), ...(groups.has('balloon') ? balloon(s) : []), ...(groups.has('vcpu') ? vcpu(s) : [])];
+  return [
+    ...(groups.has('state') ? state(s) : []),
+    ...(groups.has('cpu-total') ? cpuTotal(s) : []),
+    ...(groups.has('balloon') ? balloon(s) : []),
+    ...(groups.has('vcpu') ? vcpu(s) : []),
+  ];
 }

@@ -69,10 +69,11 @@ function stepDevice(scope: RecordScope, d: BlockDevice, i: number, jobs: JobsVie
   stepChain(scope, d, jobs);
 }
 
-/** state.state and state.reason from the QMP run state (and the previous ones). */
+/** state.state and state.reason: libvirt's own when the Sample carries them (stats mode), else from the QMP run state (and the previous ones). */
 function stepDomainState(scope: RecordScope, s: Sample): void {
   const block = blockFor(scope, 'state', 'state', STATE_LAYOUT);
-  if (block) foldBlock(scope, block, STATE_LAYOUT, domainStateOf(s.status, block.prevPeak[0]!, block.prevPeak[2]!));
+  const lv = s.libvirtState;
+  if (block) foldBlock(scope, block, STATE_LAYOUT, lv ? [lv.state, lv.reason] : domainStateOf(s.status, block.prevPeak[0]!, block.prevPeak[2]!));
 }
 
 export function stepSample(scope: RecordScope, s: Sample): void {
