@@ -105,7 +105,19 @@ const shellOnly: SampleBuilder<unknown> = {
   connect: (info, prev) => sampleBuilder.connect(info, prev as never),
   build: (state) => ({
     state,
-    sample: { status: 'running', running: true, stats: null, blockDevices: [], jobs: [], net: [], slowRefresh: false, errors: [], cpu: null, memory: null, libvirtState: null },
+    sample: {
+      status: 'running',
+      running: true,
+      stats: null,
+      blockDevices: [],
+      jobs: [],
+      net: [],
+      slowRefresh: false,
+      errors: [],
+      cpu: null,
+      memory: null,
+      libvirtState: null,
+    },
   }),
   event: (ev) => sampleBuilder.event(ev),
 };
