@@ -21,20 +21,11 @@ import type { Rate } from '#schemas/outputs.js';
 import type { RawRecord, Sample } from '#schemas/types.js';
 import { agentConfig, readRaw, sleep } from './agent-support.js';
 import { startTestVm, type TestVm } from './helpers/index.js';
-import {
-  libvirtUnavailable,
-  parseDomstats,
-  startLibvirtd,
-  startTestDomain,
-  stopLibvirtd,
-  virsh,
-  type LibvirtDaemon,
-  type TestDomain,
-} from './libvirt-support.js';
+import * as lv from './libvirt-support.js';
 
 const run = promisify(execFile);
 const bin = join(packageRoot(), 'bin', 'qmpipe.mjs');
-const noLibvirt = libvirtUnavailable();
+const noLibvirt = lv.libvirtUnavailable();
 if (noLibvirt) console.log(`[vm-coverage] libvirt cases skipped: ${noLibvirt}`);
 
 /** Runs the agent for `ms`, then returns everything it published up to its last second. */
@@ -131,7 +122,7 @@ describe('on the agent’s own QMP socket', () => {
     expect(samplesOf(rs).flatMap((s) => s.errors)).toEqual([]);
     const now = processCpuUs(vm.pid);
     expect(now).toBeGreaterThanOrEqual(last.timeUs!); // the same reading, later
-    const ds = parseDomstats((await run(process.execPath, [bin, 'domstats', '--socket', vm.qmpAgent, '--cpu-total', '--balloon', '--vcpu'])).stdout);
+    const ds = lv.parseDomstats((await run(process.execPath, [bin, 'domstats', '--socket', vm.qmpAgent, '--cpu-total', '--balloon', '--vcpu'])).stdout);
     expect([...ds.keys()].filter((k) => !k.startsWith('balloon.'))).toEqual(['cpu.time', 'cpu.user', 'cpu.system', 'vcpu.0.time']);
     expect(Number(ds.get('cpu.time'))).toBeGreaterThanOrEqual(now * 1000);
     expect([ds.get('balloon.current'), ds.get('balloon.maximum')]).toEqual([String(160 * 1024), String(160 * 1024)]);
@@ -159,16 +150,16 @@ describe('on the agent’s own QMP socket', () => {
 });
 
 describe.skipIf(noLibvirt !== null)('on a stock libvirt host (domain untouched)', () => {
-  let daemon: LibvirtDaemon;
-  const domains: TestDomain[] = [];
+  let daemon: lv.LibvirtDaemon;
+  const domains: lv.TestDomain[] = [];
   afterAll(async () => {
     for (const d of domains) await d.stop().catch(() => {});
-    if (daemon?.owned) await stopLibvirtd();
+    if (daemon?.owned) await lv.stopLibvirtd();
   });
 
-  async function domain(): Promise<TestDomain> {
-    daemon ??= await startLibvirtd();
-    const d = await startTestDomain(['--no-boot-wait', '--no-interface']);
+  async function domain(): Promise<lv.TestDomain> {
+    daemon ??= await lv.startLibvirtd();
+    const d = await lv.startTestDomain(['--no-boot-wait', '--no-interface']);
     domains.push(d);
     expect(d.domainXml).not.toContain('qemu:commandline');
     return d;
@@ -193,13 +184,13 @@ describe.skipIf(noLibvirt !== null)('on a stock libvirt host (domain untouched)'
 
   it('qmpipe domstats --libvirt --state --cpu-total --balloon --vcpu equals virsh domstats on a paused domain', async () => {
     const d = await domain();
-    await virsh('suspend', d.name);
+    await lv.virsh('suspend', d.name);
     await sleep(500);
-    const ours = parseDomstats(
+    const ours = lv.parseDomstats(
       (await run(process.execPath, [bin, 'domstats', '--libvirt', daemon.uri, '--domain', d.name, '--state', '--cpu-total', '--balloon', '--vcpu', '--block']))
         .stdout,
     );
-    const theirs = parseDomstats(await virsh('domstats', '--state', '--cpu-total', '--balloon', '--vcpu', '--block', d.name));
+    const theirs = lv.parseDomstats(await lv.virsh('domstats', '--state', '--cpu-total', '--balloon', '--vcpu', '--block', d.name));
     const both = [...ours.keys()].filter((k) => theirs.has(k));
     console.log(`[vm-coverage] domstats: both print ${both.join(' ')}; theirs only ${[...theirs.keys()].filter((k) => !ours.has(k)).join(' ')}`);
     for (const k of [

@@ -3,8 +3,10 @@
  * (defaults: one running VM, one qcow2-on-host_device disk `vda`).
  */
 import { emptyBlockCounters } from '#schemas/blockCounters.js';
+import type { ProcessStats } from '#agent/sample/tick.js';
 import type {
   BlockCounters,
+  CpuTimes,
   BlockDevice,
   ChainElement,
   QmpEvent,
@@ -125,3 +127,25 @@ export function series(spec: string): number[] {
 export function tap(rx: number, name = 'tap0'): import('#schemas/types.js').NetInterface {
   return { name, rxBytes: rx, rxPackets: 0, rxErrors: 0, rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0, txDropped: 0 };
 }
+
+/** One procfs reading of a 2-vCPU QEMU (clock ticks, VmRSS in KiB)… */
+export const PROCESS_STATS: ProcessStats = {
+  userTicks: 1234,
+  systemTicks: 567,
+  rssKb: 183412,
+  vcpus: [
+    { index: 0, ticks: 1000 },
+    { index: 1, ticks: 27 },
+  ],
+};
+
+/** …and the CPU times it gives (µs: 10 000 a tick). */
+export const CPU_TIMES: CpuTimes = {
+  timeUs: 18_010_000,
+  userUs: 12_340_000,
+  systemUs: 5_670_000,
+  vcpus: [
+    { index: 0, timeUs: 10_000_000 },
+    { index: 1, timeUs: 270_000 },
+  ],
+};

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROCESS_STATS } from '#test/support/records.js';
 import { readProcessStats, readQemuProcess, readQemuThreads, statCpuTicks, statStartTime, statusVmRssKb } from './procfs.js';
 
 describe('statStartTime', () => {
@@ -79,22 +80,14 @@ describe('readQemuThreads and readProcessStats', () => {
     put('proc/4821/task/4827/stat', `4827 (CPU 1/KVM) S 1 1 1 0 -1 0 0 0 0 0 20 7 0 0 20 0 4 0 100 0 0`);
     const threads = readQemuThreads(
       [
-        { index: 1, tid: 4827 },
         { index: 0, tid: 4826 },
+        { index: 1, tid: 4827 },
         { index: 2, tid: 4999 }, // gone: left out of the reading, not 0
       ],
       root,
     )!;
     expect(threads.pid).toBe(4821);
-    expect(readProcessStats(threads, root)).toEqual({
-      userTicks: 1234,
-      systemTicks: 567,
-      rssKb: 183412,
-      vcpus: [
-        { index: 1, ticks: 27 },
-        { index: 0, ticks: 1000 },
-      ],
-    });
+    expect(readProcessStats(threads, root)).toEqual(PROCESS_STATS);
     expect(readProcessStats({ pid: 4822, vcpus: [] }, root)).toBeUndefined(); // no such process
     rmSync(root, { recursive: true, force: true });
   });

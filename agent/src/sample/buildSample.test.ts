@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureTicks } from '#test/support/fixtures.js';
+import { CPU_TIMES, PROCESS_STATS } from '#test/support/records.js';
 import { buildSample, initialBuilderState, toQmpEvent } from './buildSample.js';
 import { toBlockCounters } from './counters.js';
 import { qdevId } from './blockDevices.js';
@@ -29,28 +30,9 @@ describe('buildSample', () => {
   it("carries the QEMU process's CPU times from the host reading, clock ticks as µs; none without a reading", () => {
     const tick: Tick = {
       ...thin[0]!,
-      host: {
-        ...thin[0]!.host,
-        process: {
-          userTicks: 1234,
-          systemTicks: 567,
-          rssKb: 183412,
-          vcpus: [
-            { index: 0, ticks: 1000 },
-            { index: 1, ticks: 27 },
-          ],
-        },
-      },
+      host: { ...thin[0]!.host, process: PROCESS_STATS },
     };
-    expect(buildSample(initialBuilderState(), tick).sample.cpu).toEqual({
-      timeUs: 18_010_000,
-      userUs: 12_340_000,
-      systemUs: 5_670_000,
-      vcpus: [
-        { index: 0, timeUs: 10_000_000 },
-        { index: 1, timeUs: 270_000 },
-      ],
-    });
+    expect(buildSample(initialBuilderState(), tick).sample.cpu).toEqual(CPU_TIMES);
     expect(buildSample(initialBuilderState(), thin[0]!).sample.cpu).toBeNull(); // not read: null, never 0
   });
 

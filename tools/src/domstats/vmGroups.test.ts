@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMemoryStats } from '#schemas/memoryStats.js';
-import { sample } from '#test/support/records.js';
+import { CPU_TIMES, sample } from '#test/support/records.js';
 import { formatDomstats, parseDomstats } from './domstats.js';
 import { VM_GROUPS, vmGroupEntries } from './vmGroups.js';
 
-const cpu = {
-  timeUs: 18_010_000,
-  userUs: 12_340_000,
-  systemUs: 5_670_000,
-  vcpus: [
-    { index: 0, timeUs: 10_000_000 },
-    { index: 1, timeUs: 270_000 },
-  ],
-};
+const cpu = CPU_TIMES;
 
 describe('domstats VM-level groups', () => {
   it("cpu-total and vcpu in virsh's names, ns", () => {
