@@ -77,7 +77,17 @@ describe('qmpipe replay', () => {
 
 describe('qmpipe domstats', () => {
   it('prints virsh domstats layout of the latest sample, top only without --backing', async () => {
-    expect(await domstats([thin])).toBe(0);
+    expect(await domstats([thin])).toBe(0); // every group: the state, then block (the fixture predates CPU and memory)
+    expect(io.stdout.split('\n').slice(0, 6)).toEqual([
+      "Domain: 'cap-thin'",
+      '  state.state=1',
+      '  state.reason=0',
+      '  block.count=1',
+      '  block.0.name=vda',
+      '  block.0.path=/var/lib/qmpipe-test/top.qcow2',
+    ]);
+    io.stdout = '';
+    expect(await domstats([thin, '--block'])).toBe(0);
     expect(io.stdout.split('\n').slice(0, 4)).toEqual([
       "Domain: 'cap-thin'",
       '  block.count=1',
