@@ -44,6 +44,11 @@ export const commands: Command[] = [
     load: () => import('#processor/runtime/topicsCommand.js'),
   },
   {
+    name: 'athena-ddl',
+    summary: 'print the Athena / Glue table over the Parquet rollups (columns and resolutions of the config)',
+    load: () => import('#processor/runtime/athenaCommand.js'),
+  },
+  {
     name: 'alerts',
     summary: 'alert consumers: tail the alerts topic (human or JSON lines), or forward firing/resolved alerts to Alertmanager',
     load: () => import('#alerts/command.js'),

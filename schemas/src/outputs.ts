@@ -117,6 +117,8 @@ export interface Rollup {
    */
   node: string | null;
   filename: string | null;
+  /** The agent's host the VM runs on; null in rollups-topic records of an older processor. */
+  host: string | null;
 }
 
 /** A raw-topic message the processor could not use (schemas/avro/deadletter.avsc). */

@@ -13,6 +13,8 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { packageRoot } from '#common/paths.js';
 import { ROLLUP_COLUMNS } from '#processor/sinks/parquet.js';
+import { athenaDdl } from '#processor/sinks/athenaDdl.js';
+import { ProcessorConfig } from '#schemas/config/processor.js';
 import { LAMBDA_ENV } from '#schemas/config/env.js';
 import { loadLambdaConfig } from '#schemas/config/lambda.js';
 
@@ -207,12 +209,12 @@ describe('libvirt snippet', () => {
 });
 
 describe('Athena table', () => {
-  it('has exactly the Parquet columns the processor writes, in order', () => {
+  it('is the one generated from the column list and the default resolutions (qmpipe athena-ddl)', () => {
     const ddl = readFileSync(join(deploy, 'athena', 'rollups.sql'), 'utf8');
-    const body = ddl.slice(ddl.indexOf('(') + 1, ddl.indexOf('PARTITIONED BY'));
+    expect(ddl).toBe(athenaDdl(ProcessorConfig.parse({}).rollup.resolutionsMs));
+    const body = ddl.slice(ddl.indexOf('(\n') + 1, ddl.indexOf('PARTITIONED BY'));
     const cols = [...body.matchAll(/^\s*`?([a-z_0-9]+)`?\s+(timestamp|int|string|bigint|double)/gm)].map((m) => m[1]);
-    const more = [...body.matchAll(/,\s*`?([a-z_0-9]+)`?\s+double/g)].map((m) => m[1]);
-    const all = [...new Set([...cols, ...more])];
-    expect(all.sort()).toEqual(ROLLUP_COLUMNS.map(([n]) => n).sort());
+    expect(cols).toEqual(ROLLUP_COLUMNS.map((c) => c.name));
+    expect(ddl).toContain("'projection.resolution.values' = '1m,1h,1d'");
   });
 });

@@ -50,6 +50,8 @@ export function decodeCheckpoint(bytes: Buffer, expect: { topic: string; partiti
     throw new CheckpointError(`checkpoint belongs to ${envelope.topic}[${envelope.partition}], not ${where}`, undefined, expect);
   }
   const core = restoreCheckpoint(bytes.subarray(9 + len));
+  // Rollup rows pending in a checkpoint of an older release carry no host: unknown, not ''.
+  for (const rows of Object.values(envelope.rollups.pending)) for (const r of rows) r.host ??= null;
   return { ...envelope, core };
 }
 

@@ -52,6 +52,7 @@ describe('rollup objects', () => {
       series: 'block.vda.0',
       kind: 'chain',
       vm_uuid: 'u1',
+      host: 'h1',
       max_allocation: 70,
       min_free: 50,
       max_growth: 9,

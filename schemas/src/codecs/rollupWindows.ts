@@ -65,6 +65,7 @@ export function fromRollupRow(row: RollupRowRecord, resolutionMs: number, window
     physicalEnd: row.physicalEnd,
     node: row.node,
     filename: row.filename,
+    host: row.host ?? null,
   };
 }
 
@@ -76,6 +77,6 @@ export function fromRollupRow(row: RollupRowRecord, resolutionMs: number, window
  */
 export function rowBytesBound(r: RollupRowRecord): number {
   const str = (s: string | null) => (s === null ? 1 : 6 + Buffer.byteLength(s, 'utf8'));
-  const strings = str(r.vm) + str(r.vmUuid) + str(r.series) + str(r.type) + str(r.unit) + str(r.node) + str(r.filename);
+  const strings = str(r.vm) + str(r.vmUuid) + str(r.series) + str(r.type) + str(r.unit) + str(r.node) + str(r.filename) + str(r.host);
   return strings + 10 + 17 * 9 + (r.buckets === null ? 1 : 12 + 8 * r.buckets.length);
 }

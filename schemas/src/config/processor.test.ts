@@ -12,7 +12,7 @@ describe('processor config', () => {
     expect(c.alerts.improbable.capacityFactor).toBe(1.1);
     expect(c.rates).toEqual({ sampleIntervalMs: 1000, gapMultiple: 3 });
     expect(c.growth.method).toBe('window');
-    expect(c.rollup.resolutionsMs).toEqual([60_000, 3_600_000]);
+    expect(c.rollup.resolutionsMs).toEqual([60_000, 3_600_000, 86_400_000]);
   });
   it('is strict and fails with the zod path', () => {
     expect(() => parse({ alerts: { watermark: { chunkMb: 1 } } })).toThrow(ConfigError);

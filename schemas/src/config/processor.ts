@@ -96,8 +96,8 @@ export const GrowthConfig = z
 
 export const RollupConfig = z
   .object({
-    /** Tumbling event-time windows, ms. */
-    resolutionsMs: z.array(posInt).min(1).max(4).default([60_000, 3_600_000]),
+    /** Tumbling event-time windows, ms (1 min, 1 h, 1 day). */
+    resolutionsMs: z.array(posInt).min(1).max(4).default([60_000, 3_600_000, 86_400_000]),
   })
   .strict()
   .refine((r) => r.resolutionsMs.every((x, i, all) => i === 0 || (x > all[i - 1]! && x % all[0]! === 0)), {

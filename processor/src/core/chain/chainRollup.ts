@@ -52,7 +52,7 @@ export function foldChainWindows(scope: RecordScope, cs: ChainState, series: str
   const allocation = p.allocation ?? -1;
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
-    const w = cs.win[r]!;
+    const w = (cs.win[r] ??= emptyChainWindow()); // a checkpoint written under fewer resolutions
     if (w.start < 0 || t >= w.start + res) {
       if (w.start >= 0 && w.samples > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
       clear(w, windowStart(t, res));
@@ -69,7 +69,7 @@ export function foldChainWindows(scope: RecordScope, cs: ChainState, series: str
 export function flushChainWindows(scope: RecordScope, cs: ChainState, series: string): void {
   const resolutions = scope.ctx.resolutions;
   for (let r = 0; r < resolutions.length; r++) {
-    const w = cs.win[r]!;
+    const w = (cs.win[r] ??= emptyChainWindow()); // a checkpoint written under fewer resolutions
     if (w.start >= 0 && w.samples > 0) scope.out.rollups.push(row(w, resolutions[r]!, series, cs, scope.vm));
     clear(w, -1);
   }
@@ -80,7 +80,7 @@ export function closeChainWindowsUntil(scope: RecordScope, cs: ChainState, serie
   const resolutions = scope.ctx.resolutions;
   for (let r = 0; r < resolutions.length; r++) {
     const res = resolutions[r]!;
-    const w = cs.win[r]!;
+    const w = (cs.win[r] ??= emptyChainWindow()); // a checkpoint written under fewer resolutions
     if (w.start < 0 || w.start + res > until) continue;
     if (w.samples > 0) scope.out.rollups.push(row(w, res, series, cs, scope.vm));
     clear(w, -1);

@@ -83,3 +83,16 @@ describe('gauge and histogram rollups', () => {
     expect(h.p50! / 1e-9).toBeCloseTo(2, 9); // rank 3 of 6: the end of bucket [1,2)
   });
 });
+
+describe('a resolution added to the config', () => {
+  it('a state stepped under fewer resolutions goes on under more (a checkpoint from before 1 d was a default)', () => {
+    const before = createCore(ProcessorConfig.parse({ rollup: { resolutionsMs: [10_000] } }));
+    const after = createCore(ProcessorConfig.parse({ rollup: { resolutionsMs: [10_000, 30_000] } }));
+    const state = initialState();
+    const rec = (t: number, v: number) => sampleRec(t, { blockDevices: [], net: [tap(v)] });
+    before.step(state, [rec(1000, 0), rec(2000, 10)]);
+    const out = [...after.step(state, [rec(3000, 20), rec(4000, 30)]).outputs.rollups, ...after.flush(state).rollups];
+    const tap30 = out.filter((x) => x.series === 'net.tap0.rx.bytes' && x.resolutionMs === 30_000);
+    expect(tap30.map((x) => [x.windowStart, x.increase])).toEqual([[0, 30]]);
+  });
+});

@@ -16,12 +16,21 @@ import { rollupRow } from './rollupRow.js';
 import { QUANTILES, bucketQuantile } from '../stats/histogram.js';
 import type { Layout, SlotGroup } from '../series/layout.js';
 import type { Rollup } from '#schemas/outputs.js';
-import { finestIncrease, mergeWindow, openFinest, resetWindow, type SeriesBlock, type WindowAcc, type WindowBase } from '../series/seriesBlock.js';
+import { emptyWindow, finestIncrease, mergeWindow, openFinest, resetWindow, type SeriesBlock, type WindowAcc, type WindowBase } from '../series/seriesBlock.js';
 
-/** Whose rows these are (a VmState fits: its name and uuid). */
+/** Whose rows these are (a VmState fits: its name, uuid and host). */
 export interface RollupTarget {
   name: string;
   uuid: string;
+  host: string;
+}
+
+/**
+ * The block's window of the r-th resolution (r ≥ 1). A block restored from a checkpoint
+ * written under fewer resolutions (1 d added to the defaults) gets the missing ones empty.
+ */
+function coarseAt(block: SeriesBlock, r: number): WindowAcc {
+  return (block.coarse[r - 1] ??= emptyWindow(block.minBase.length));
 }
 
 /** Start of the window of resolution `res` holding t. */
@@ -37,7 +46,7 @@ export function rollWindows(block: SeriesBlock, layout: Layout, t: number, resol
   block.end = block.start + res0;
   for (let r = 1; r < resolutions.length; r++) {
     const res = resolutions[r]!;
-    const w = block.coarse[r - 1]!;
+    const w = coarseAt(block, r);
     if (w.start >= 0 && t < w.start + res) continue;
     if (w.start >= 0 && w.samples > 0) emitRows(block, layout, w, res, to, out);
     resetWindow(w, windowStart(t, res));
@@ -48,7 +57,7 @@ function closeFinest(block: SeriesBlock, layout: Layout, resolutions: readonly n
   if (block.start >= 0 && block.samples > 0) {
     emitRows(block, layout, block, resolutions[0]!, to, out, true);
     for (let r = 1; r < resolutions.length; r++) {
-      const w = block.coarse[r - 1]!;
+      const w = coarseAt(block, r);
       if (w.start < 0) resetWindow(w, windowStart(block.start, resolutions[r]!));
       mergeWindow(w, block, layout.kinds);
     }
@@ -61,7 +70,7 @@ export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: re
   closeFinest(block, layout, resolutions, to, out, -1);
   block.end = -1;
   for (let r = 1; r < resolutions.length; r++) {
-    const w = block.coarse[r - 1]!;
+    const w = coarseAt(block, r);
     if (w.start >= 0 && w.samples > 0) emitRows(block, layout, w, resolutions[r]!, to, out);
     resetWindow(w, -1);
   }
@@ -71,7 +80,7 @@ export function flushWindows(block: SeriesBlock, layout: Layout, resolutions: re
 export function hasWindowDue(block: SeriesBlock, until: number, resolutions: readonly number[]): boolean {
   if (block.end >= 0 && block.end <= until) return true;
   for (let r = 1; r < resolutions.length; r++) {
-    const w = block.coarse[r - 1]!;
+    const w = coarseAt(block, r);
     if (w.start >= 0 && w.start + resolutions[r]! <= until) return true;
   }
   return false;
@@ -91,7 +100,7 @@ export function closeWindowsUntil(block: SeriesBlock, layout: Layout, until: num
   }
   for (let r = 1; r < resolutions.length; r++) {
     const res = resolutions[r]!;
-    const w = block.coarse[r - 1]!;
+    const w = coarseAt(block, r);
     if (w.start < 0 || w.start + res > until) continue;
     if (w.samples > 0) emitRows(block, layout, w, res, to, out);
     resetWindow(w, -1);

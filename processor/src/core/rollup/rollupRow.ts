@@ -8,14 +8,14 @@ import type { Rollup, RollupKind } from '#schemas/outputs.js';
 export interface RollupRowKey {
   resolutionMs: number;
   windowStart: number;
-  vm: { name: string; uuid: string };
+  vm: { name: string; uuid: string; host: string };
   series: string;
   type: RollupKind;
   unit: string;
   count: number;
 }
 
-type Aggregates = Omit<Rollup, 'kind' | 'resolutionMs' | 'windowStart' | 'vm' | 'vmUuid' | 'series' | 'type' | 'unit' | 'count'>;
+type Aggregates = Omit<Rollup, 'kind' | 'resolutionMs' | 'windowStart' | 'vm' | 'vmUuid' | 'series' | 'type' | 'unit' | 'count' | 'host'>;
 
 export function rollupRow(key: RollupRowKey, values: Partial<Aggregates>): Rollup {
   return {
@@ -47,5 +47,6 @@ export function rollupRow(key: RollupRowKey, values: Partial<Aggregates>): Rollu
     node: null,
     filename: null,
     ...values,
+    host: key.vm.host,
   };
 }
