@@ -4,14 +4,23 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { encodeRollupParquet } from './parquet.js';
-import { rollupObjectKey } from './objectKey.js';
+import { parseRollupObjectKey, rollupObjectKey } from './objectKey.js';
 import { rollupRow } from '#test/support/rollupRows.js';
 
 describe('rollup objects', () => {
   it('builds deterministic Hive-style keys', () => {
     const t = Date.UTC(2026, 10, 22, 7, 3, 0);
     expect(rollupObjectKey('rollups/', 60_000, 3, t)).toBe(`rollups/resolution=1m/date=2026-11-22/hour=07/part-3-${t}.parquet`);
-    expect(rollupObjectKey('', 3_600_000, 0, t)).toBe(`resolution=1h/date=2026-11-22/hour=07/part-0-${t}.parquet`);
+    // 1 h and longer: the day's folder (hour 00); a range of windows names both ends.
+    expect(rollupObjectKey('', 3_600_000, 0, t)).toBe(`resolution=1h/date=2026-11-22/hour=00/part-0-${t}.parquet`);
+    expect(rollupObjectKey('r', 60_000, 12, t, t + 120_000)).toBe(`r/resolution=1m/date=2026-11-22/hour=07/part-12-${t}-${t + 120_000}.parquet`);
+    expect(parseRollupObjectKey(`r/resolution=1m/date=2026-11-22/hour=07/part-12-${t}-${t + 120_000}.parquet`)).toEqual({
+      partition: 12,
+      firstStart: t,
+      lastStart: t + 120_000,
+    });
+    expect(parseRollupObjectKey(`rollups/resolution=1m/date=2026-11-22/hour=07/part-3-${t}.parquet`)).toEqual({ partition: 3, firstStart: t, lastStart: t });
+    expect(parseRollupObjectKey('rollups/checkpoints/x.bin')).toBeNull();
   });
 
   it('writes Parquet that an independent reader (DuckDB) reads back', async () => {
