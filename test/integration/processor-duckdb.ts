@@ -9,13 +9,10 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { expect } from 'vitest';
 import type { RawRecord, Sample } from '#schemas/types.js';
+import { parseRollupObjectKey, rollupSpanPrefix } from '#processor/sinks/objectKey.js';
 
 export async function checkWithDuckDb(objects: Map<string, Buffer>, records: readonly RawRecord[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'qmpipe-duck-'));
-  for (const [k, v] of objects) {
-    mkdirSync(dirname(join(dir, k)), { recursive: true });
-    writeFileSync(join(dir, k), v);
-  }
+  const dir = writeAll(objects);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const rows = (
     await conn.runAndReadAll(`select vm, epoch_ms(window_start) as ws, series, max_allocation, increase, count
@@ -64,13 +61,46 @@ export async function checkWithDuckDb(objects: Map<string, Buffer>, records: rea
   expect(checked).toBeGreaterThan(2);
 }
 
-/** Rows per resolution, with distinct VMs and the sum of `count`, read by DuckDB; and rows repeated on (resolution, window, VM, series, node). */
-export async function rollupCounts(objects: Map<string, Buffer>): Promise<{ perResolution: string[]; repeatedRows: number }> {
+function writeAll(objects: Map<string, Buffer>): string {
   const dir = mkdtempSync(join(tmpdir(), 'qmpipe-duck-'));
   for (const [k, v] of objects) {
     mkdirSync(dirname(join(dir, k)), { recursive: true });
     writeFileSync(join(dir, k), v);
   }
+  return dir;
+}
+
+/**
+ * The rollup writer's objects (`got`) hold exactly the rows of the reference's one object per
+ * window (`exp`), none twice, none missing, value for value (DuckDB, EXCEPT ALL both ways); each
+ * object sits in its span's folder (an hour under 1 h, else a day) and names the windows it holds.
+ */
+export async function expectSameRollupRows(got: Map<string, Buffer>, exp: Map<string, Buffer>): Promise<{ rows: number; objects: number }> {
+  for (const key of got.keys()) {
+    const n = parseRollupObjectKey(key);
+    expect(n, key).not.toBeNull();
+    expect(key.startsWith(rollupSpanPrefix('rollups', resolutionMsOf(n!.resolution!), n!.firstStart)), key).toBe(true);
+    expect(key.startsWith(rollupSpanPrefix('rollups', resolutionMsOf(n!.resolution!), n!.lastStart)), key).toBe(true);
+  }
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  const a = `read_parquet('${writeAll(got)}/**/*.parquet', hive_partitioning = false)`;
+  const e = `read_parquet('${writeAll(exp)}/**/*.parquet', hive_partitioning = false)`;
+  const one = async (sql: string) => Number((await conn.runAndReadAll(sql)).getRowObjectsJson()[0]!.n);
+  const rows = await one(`select count(*) as n from ${a}`);
+  expect(rows, 'rows').toBe(await one(`select count(*) as n from ${e}`));
+  expect(await one(`select count(*) as n from (select * from ${a} except all select * from ${e})`), 'rows only the writer wrote (or twice)').toBe(0);
+  expect(await one(`select count(*) as n from (select * from ${e} except all select * from ${a})`), 'rows the writer left out').toBe(0);
+  return { rows, objects: got.size };
+}
+
+function resolutionMsOf(label: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(label)!;
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+}
+
+/** Rows per resolution, with distinct VMs and the sum of `count`, read by DuckDB; and rows repeated on (resolution, window, VM, series, node). */
+export async function rollupCounts(objects: Map<string, Buffer>): Promise<{ perResolution: string[]; repeatedRows: number }> {
+  const dir = writeAll(objects);
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const from = `read_parquet('${dir}/**/*.parquet', hive_partitioning = false)`;
   const rows = (

@@ -13,7 +13,7 @@ import { RollupWriter } from './writer.js';
 
 export function rollupWriterFromConfig(
   cfg: ProcessorRuntimeConfig,
-  deps: { kafka: Kafka; store: Pick<ObjectStore, 'put'>; registry: Registry; log: Logger },
+  deps: { kafka: Kafka; store: Pick<ObjectStore, 'put' | 'list'>; registry: Registry; log: Logger },
 ): RollupWriter {
   const w = cfg.rollupWriter;
   return new RollupWriter(
@@ -26,6 +26,10 @@ export function rollupWriterFromConfig(
       partitionsConcurrently: w.partitionsConcurrently,
       sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
       retry: { initialRetryTime: cfg.s3Retry.pauseMs, maxRetryTime: cfg.s3Retry.pauseMs },
+      maxObjectRows: w.maxObjectRows,
+      maxObjectBytes: w.maxObjectBytes,
+      maxBufferedBytes: w.maxBufferedBytes,
+      flushIdleMs: w.flushIdleMs,
     },
     { kafka: deps.kafka, store: deps.store, telemetry: rollupWriterTelemetry(deps.registry), log: deps.log },
   );

@@ -17,6 +17,7 @@ function harness(failures: number) {
       if (calls <= failures) throw new S3StoreError('S3_UNAVAILABLE', 'connect ECONNREFUSED', { retriable: true });
       stored.push(key);
     },
+    list: async () => [],
   };
   const log = createLogger({}, { level: 'debug', write: (l) => lines.push(JSON.parse(l)) });
   const puts = new ObjectPuts(

@@ -1,5 +1,5 @@
 /**
- * Puts one rollup object, retrying until it is stored or the writer stops: S3 being down
+ * Puts one rollup object (or lists a span's), retrying until it is stored or the writer stops: S3 being down
  * holds the rollup writer (its records wait in the rollups topic), never the processor.
  *
  * One attempt is the store's put (with its own retries, `s3Retry`); between attempts the
@@ -39,7 +39,7 @@ export class ObjectPuts {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
-    private readonly store: Pick<ObjectStore, 'put'>,
+    private readonly store: Pick<ObjectStore, 'put' | 'list'>,
     private readonly opts: ObjectPutsOptions,
     private readonly log: Logger,
   ) {
@@ -49,10 +49,19 @@ export class ObjectPuts {
 
   /** Resolves once stored; rejects with WriterStopped when `running()` turns false, or with keepAlive's error. */
   async put(key: string, body: Uint8Array, running: () => boolean, keepAlive: () => Promise<void>): Promise<void> {
-    await retry(
+    await this.attempt(key, () => this.store.put(key, body, 'application/vnd.apache.parquet'), running, keepAlive);
+  }
+
+  /** The keys under `prefix`, tried as long as a put would be. */
+  list(prefix: string, running: () => boolean, keepAlive: () => Promise<void>): Promise<string[]> {
+    return this.attempt(prefix, () => this.store.list(prefix), running, keepAlive);
+  }
+
+  private async attempt<T>(key: string, op: () => Promise<T>, running: () => boolean, keepAlive: () => Promise<void>): Promise<T> {
+    const out = await retry(
       async (bail) => {
         if (!running()) bail(new WriterStopped());
-        await whileHeartbeating(keepAlive, () => this.store.put(key, body, 'application/vnd.apache.parquet'));
+        return whileHeartbeating(keepAlive, op);
       },
       {
         policy: { ...this.opts.policy, multiplier: 2, factor: 0.2, retries: Number.POSITIVE_INFINITY },
@@ -71,6 +80,7 @@ export class ObjectPuts {
       this.unlogged = 0;
       this.loggedAt = -Infinity;
     }
+    return out;
   }
 
   private failed(key: string, err: unknown): void {

@@ -64,6 +64,8 @@ export interface ReadyObject {
   lastStart: number;
   windows: number;
   rows: number;
+  /** Bytes of its row groups (the body adds the footer). */
+  bytes: number;
   body: Uint8Array;
   /** First offsets of its windows in the lane: `markStored` each once the put succeeded. */
   handles: number[];
@@ -147,6 +149,7 @@ function close(objs: LaneObjects, s: ObjectSettings, id: string, o: OpenObject):
     lastStart: o.lastStart,
     windows: o.handles.length,
     rows: o.builder.rows,
+    bytes: o.builder.bytes,
     body: o.builder.finish(),
     handles: o.handles,
   };
@@ -168,6 +171,13 @@ export function idleObjects(objs: LaneObjects, s: ObjectSettings, now: number, i
 /** Closes and returns every open object. */
 export function allObjects(objs: LaneObjects, s: ObjectSettings): ReadyObject[] {
   return [...objs.open].map(([id, o]) => close(objs, s, id, o));
+}
+
+/** Closes and returns the open object holding the most bytes; null when none is open. */
+export function largestObject(objs: LaneObjects, s: ObjectSettings): ReadyObject | null {
+  let best: [string, OpenObject] | null = null;
+  for (const e of objs.open) if (best === null || e[1].builder.bytes > best[1].builder.bytes) best = e;
+  return best === null ? null : close(objs, s, best[0], best[1]);
 }
 
 /** Encoded bytes held in open objects. */

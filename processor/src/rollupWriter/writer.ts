@@ -1,20 +1,24 @@
 /**
  * The rollup writer: a consumer group of its own (read_committed) over the rollups
  * topic, which the processor fills inside its transactions. It joins each window's
- * chunks (assembly.ts), writes the window's Parquet object at its deterministic key
- * (the same key and bytes the partition step's window always had), and commits its
- * offsets only up to records whose objects are stored, every `commitIntervalMs` and when
- * it stops. S3 down: the put is tried again with backoff for as long as it takes
- * (objectPuts.ts) while the records wait in the topic; the processor's alerts never wait.
+ * chunks (assembly.ts), adds the window to its partition's, resolution's and hour's (or
+ * day's) object (objects.ts, laneStore.ts; the rows stay in the topic until then), puts
+ * each object when it is complete, and commits its offsets only up to records whose
+ * windows are in stored objects, every `commitIntervalMs` and when it stops. Objects no
+ * window came to for `flushIdleMs` are put by the timer, every open one when the writer
+ * stops, the largest when the open ones hold more than `maxBufferedBytes`. S3 down: a put
+ * is tried again with backoff for as long as it takes (objectPuts.ts) while the records
+ * wait in the topic; the processor's alerts never wait.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { describeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { rollupWindowCodec, type RollupWindowRecord } from '#schemas/codecs/rollupWindows.js';
-import { rollupObjectKey } from '../sinks/objectKey.js';
-import { encodeRollupParquet } from '../sinks/parquet.js';
+import { RollupObjectBuilder } from '../sinks/parquet.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
-import { committable, emptyLane, feed, type Lane, markStored, passTo, pendingWindows } from './assembly.js';
+import { committable, emptyLane, feed, type Lane, passTo, pendingWindows } from './assembly.js';
+import { type LaneIo, storeObjects, writeWindow } from './laneStore.js';
+import { allObjects, bufferedBytes, emptyObjects, idleObjects, type LaneObjects, largestObject, type ObjectSettings } from './objects.js';
 import { ObjectPuts, WriterStopped } from './objectPuts.js';
 import type { RollupWriterTelemetry } from './telemetry.js';
 
@@ -28,11 +32,15 @@ export interface RollupWriterSettings {
   partitionsConcurrently: number;
   sessionTimeoutMs: number;
   retry: { initialRetryTime: number; maxRetryTime: number };
+  maxObjectRows: number;
+  maxObjectBytes: number;
+  maxBufferedBytes: number;
+  flushIdleMs: number;
 }
 
 export interface RollupWriterDeps {
   kafka: Kafka;
-  store: Pick<ObjectStore, 'put'>;
+  store: Pick<ObjectStore, 'put' | 'list'>;
   telemetry: RollupWriterTelemetry;
   log: Logger;
 }
@@ -41,6 +49,14 @@ export class RollupWriter {
   private consumer: Consumer | undefined;
   private running = false;
   private readonly lanes = new Map<number, Lane>();
+  /** By partition: the objects its lane fills (dropped with the lane). */
+  private readonly objects = new Map<number, LaneObjects>();
+  private readonly settings: ObjectSettings;
+  private flushing = false;
+  /** By partition: the batch or timer flush working on its lane (one at a time, so a lane's objects are put in order). */
+  private readonly busy = new Map<number, Promise<unknown>>();
+  /** By partition: the high watermark of its latest fetch. */
+  private readonly highWatermarks = new Map<number, number>();
   /** By partition: the offset committed last, and when. */
   private readonly committed = new Map<number, { offset: number; at: number }>();
   private timer: NodeJS.Timeout | undefined;
@@ -51,6 +67,7 @@ export class RollupWriter {
     private readonly deps: RollupWriterDeps,
   ) {
     this.puts = new ObjectPuts(deps.store, { policy: cfg.retry, logIntervalMs: cfg.logIntervalMs, onFailure: () => deps.telemetry.s3Errors.inc() }, deps.log);
+    this.settings = { prefix: cfg.prefix, maxRows: cfg.maxObjectRows, maxBytes: cfg.maxObjectBytes, builder: (p) => new RollupObjectBuilder(p) };
   }
 
   async start(): Promise<void> {
@@ -64,12 +81,13 @@ export class RollupWriter {
     // Whatever was read before a rebalance is read again from the committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.lanes.clear();
+      this.objects.clear();
       this.committed.clear();
       this.deps.telemetry.pending.set({}, 0);
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => this.onFilteredBatch(e.payload));
     this.running = true;
-    this.timer = setInterval(() => void this.commitAll(), Math.max(100, this.cfg.commitIntervalMs));
+    this.timer = setInterval(() => void this.tick(), Math.max(100, Math.min(this.cfg.commitIntervalMs, this.cfg.flushIdleMs)));
     await consumer.connect();
     await consumer.subscribe({ topic: this.cfg.topic, fromBeginning: true });
     await consumer.run({
@@ -80,18 +98,118 @@ export class RollupWriter {
     });
   }
 
-  /** Ends a put in progress (its window is read again by the next owner), commits what is stored, disconnects. */
+  /**
+   * Ends a put in progress, puts every open object (one try each: what fails is read again
+   * by the next owner), commits what is stored, disconnects.
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.timer);
+    for (const p of [...this.objects.keys()]) await this.exclusive(p, async () => this.putNow(p, (objs) => allObjects(objs, this.settings)));
     if (this.consumer) await this.commitAll();
     await this.consumer?.disconnect();
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const partition = batch.partition;
+  /** The timer: puts the objects idle for `flushIdleMs`, then commits what is due. */
+  private async tick(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (const p of [...this.objects.keys()])
+        await this.exclusive(p, async () => {
+          await this.putNow(p, (objs) => idleObjects(objs, this.settings, Date.now(), this.cfg.flushIdleMs));
+          const lane = this.lanes.get(p);
+          if (lane) await this.afterBatch(p, lane);
+        });
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Runs `fn` once nothing else works on the partition's lane. */
+  private async exclusive<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const before = this.busy.get(partition) ?? Promise.resolve();
+    const mine = before.then(fn, fn);
+    const done = mine.catch(() => {});
+    this.busy.set(partition, done);
+    try {
+      return await mine;
+    } finally {
+      if (this.busy.get(partition) === done) this.busy.delete(partition);
+    }
+  }
+
+  /**
+   * Puts objects cut outside a batch (idle, stopping), one try each (its store's own retries).
+   * A failure drops the lane, so no later object of it is put before the failed one is: the
+   * lane is read again from its first record not stored.
+   */
+  private async putNow(partition: number, cut: (objs: LaneObjects) => ReturnType<typeof allObjects>): Promise<void> {
+    const lane = this.lanes.get(partition);
+    const objs = this.objects.get(partition);
+    if (!lane || !objs) return;
+    const ready = cut(objs);
+    if (ready.length === 0) return;
+    try {
+      await storeObjects(
+        lane,
+        objs,
+        ready,
+        this.io('once', async () => {}),
+      );
+    } catch (err) {
+      this.deps.log.warn('rollup writer: an object was not stored; its windows are read again', { partition, error: describeError(err) });
+      if (this.lanes.get(partition) === lane) this.rewind(partition, lane);
+    }
+  }
+
+  /** The store for the lane step: tried while `running()`, or once per call (`'once'`: outside a batch). */
+  private io(running: (() => boolean) | 'once', keepAlive: () => Promise<void>): LaneIo {
+    const gate = () => {
+      if (running !== 'once') return running;
+      let tries = 0;
+      return () => tries++ === 0;
+    };
+    return {
+      list: (prefix) => this.puts.list(prefix, gate(), keepAlive),
+      put: async (obj) => {
+        await this.puts.put(obj.key, obj.body, gate(), keepAlive);
+        this.deps.telemetry.objects.inc();
+        this.deps.telemetry.objectBytes.inc({}, obj.body.length);
+      },
+    };
+  }
+
+  private laneOf(partition: number): { lane: Lane; objs: LaneObjects } {
     let lane = this.lanes.get(partition);
-    if (!lane) this.lanes.set(partition, (lane = emptyLane()));
+    let objs = this.objects.get(partition);
+    if (!lane || !objs) {
+      this.lanes.set(partition, (lane = emptyLane()));
+      this.objects.set(partition, (objs = emptyObjects()));
+    }
+    return { lane, objs };
+  }
+
+  /** Puts the lane's largest open objects while the open ones of every lane hold more than `maxBufferedBytes`. */
+  private async withinBudget(lane: Lane, objs: LaneObjects, io: LaneIo): Promise<void> {
+    for (;;) {
+      let total = 0;
+      for (const o of this.objects.values()) total += bufferedBytes(o);
+      this.deps.telemetry.buffered.set({}, total);
+      if (total <= this.cfg.maxBufferedBytes) return;
+      const big = largestObject(objs, this.settings);
+      if (big === null) return;
+      await storeObjects(lane, objs, [big], io);
+    }
+  }
+
+  private onBatch(p: EachBatchPayload): Promise<void> {
+    return this.exclusive(p.batch.partition, () => this.readBatch(p));
+  }
+
+  private async readBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    const { lane, objs } = this.laneOf(partition);
     const running = () => this.running && isRunning() && !isStale();
     const codec = rollupWindowCodec();
     let all = true;
@@ -111,20 +229,21 @@ export class RollupWriter {
       if (dropped.some((r) => r !== 'undecodable')) this.deps.log.warn('rollups-topic records left out', { partition, offset: m.offset, reasons: dropped });
       if (complete) {
         this.deps.telemetry.windows.inc();
-        const w = complete.window;
-        const key = rollupObjectKey(this.cfg.prefix, w.resolutionMs, complete.partition, w.windowStart);
+        this.updatePending();
+        const io = this.io(running, heartbeat);
         try {
-          await this.puts.put(key, encodeRollupParquet(w, complete.partition), running, heartbeat);
+          const { skipped } = await writeWindow(lane, objs, this.settings, complete, Date.now(), io);
+          if (skipped) this.deps.telemetry.skipped.inc();
+          await this.withinBudget(lane, objs, io);
         } catch (err) {
           if (err instanceof WriterStopped) {
-            await this.commitIfDue(partition, lane, true); // what is stored; this window is read again
+            await this.commitIfDue(partition, lane, true); // what is stored; the rest is read again
+            this.rewind(partition, lane); // nothing after the object not stored is put
             return;
           }
           this.rewind(partition, lane);
           throw err; // a failed heartbeat (a rebalance): kafkajs joins the group again
         }
-        markStored(lane, complete);
-        this.deps.telemetry.objects.inc();
       }
       resolveOffset(m.offset);
       await this.commitIfDue(partition, lane, false);
@@ -160,9 +279,8 @@ export class RollupWriter {
       const [topic] = await admin.fetchOffsets({ groupId: this.cfg.groupId, topics: [this.cfg.topic] });
       const committed = Number(topic?.partitions.find((x) => x.partition === partition)?.offset ?? -1);
       if (committed !== first || this.lanes.has(partition) || !this.running) return;
-      const lane = emptyLane();
+      const { lane } = this.laneOf(partition);
       passTo(lane, end);
-      this.lanes.set(partition, lane);
       await this.commitIfDue(partition, lane, true);
     } catch (err) {
       this.deps.log.debug('rollup writer: committed offset not read; the markers are passed with the next records', { partition, error: describeError(err) });
@@ -171,28 +289,37 @@ export class RollupWriter {
     }
   }
 
-  private async afterBatch(partition: number, lane: Lane, highWatermark: number): Promise<void> {
+  /** Pending windows and the partition's lag (against its latest fetch's high watermark), and a commit when due. */
+  private async afterBatch(partition: number, lane: Lane, highWatermark?: number): Promise<void> {
+    if (highWatermark !== undefined) this.highWatermarks.set(partition, highWatermark);
+    this.updatePending();
+    const done = await this.commitIfDue(partition, lane, !this.running);
+    const hw = this.highWatermarks.get(partition);
+    if (done !== null && hw !== undefined) this.deps.telemetry.lag.set({ partition: String(partition) }, Math.max(0, hw - done));
+  }
+
+  private updatePending(): void {
     this.deps.telemetry.pending.set(
       {},
       [...this.lanes.values()].reduce((n, l) => n + pendingWindows(l), 0),
     );
-    const done = await this.commitIfDue(partition, lane, !this.running);
-    if (done !== null) this.deps.telemetry.lag.set({ partition: String(partition) }, Math.max(0, highWatermark - done));
   }
 
   /** Forgets the lane and reads it again from its first record not stored. */
   private rewind(partition: number, lane: Lane): void {
     const offset = committable(lane);
     this.lanes.delete(partition);
+    this.objects.delete(partition);
     if (offset !== null && this.running) this.consumer?.seek({ topic: this.cfg.topic, partition, offset: String(offset) });
   }
 
   /**
    * Commits the lane's committable offset when it moved, at most once per interval
-   * unless `now` (the timer and the stop commit what the batches left); returns it.
+   * unless `now` (the stop commits what the batches left); returns it.
    */
   private async commitIfDue(partition: number, lane: Lane, now: boolean): Promise<number | null> {
     const offset = committable(lane);
+    if (this.lanes.get(partition) !== lane) return offset; // dropped (a rebalance, a rewind): another reads it now
     const last = this.committed.get(partition);
     if (offset === null || offset === last?.offset) return offset;
     if (!now && last !== undefined && Date.now() - last.at < this.cfg.commitIntervalMs) return offset;

@@ -52,6 +52,8 @@ export function rollupObjectKey(prefix: string, resolutionMs: number, partition:
 }
 
 export interface RollupObjectName {
+  /** Its resolution's label (1m, 1h, 1d), from the folder; null when the key has none. */
+  resolution: string | null;
   partition: number;
   firstStart: number;
   lastStart: number;
@@ -62,5 +64,6 @@ export function parseRollupObjectKey(key: string): RollupObjectName | null {
   const m = /\/?part-(\d+)-(\d+)(?:-(\d+))?\.parquet$/.exec(key);
   if (!m) return null;
   const firstStart = Number(m[2]);
-  return { partition: Number(m[1]), firstStart, lastStart: m[3] === undefined ? firstStart : Number(m[3]) };
+  const resolution = /(?:^|\/)resolution=([^/]+)\//.exec(key)?.[1] ?? null;
+  return { resolution, partition: Number(m[1]), firstStart, lastStart: m[3] === undefined ? firstStart : Number(m[3]) };
 }

@@ -15,11 +15,17 @@ describe('rollup objects', () => {
     expect(rollupObjectKey('', 3_600_000, 0, t)).toBe(`resolution=1h/date=2026-11-22/hour=00/part-0-${t}.parquet`);
     expect(rollupObjectKey('r', 60_000, 12, t, t + 120_000)).toBe(`r/resolution=1m/date=2026-11-22/hour=07/part-12-${t}-${t + 120_000}.parquet`);
     expect(parseRollupObjectKey(`r/resolution=1m/date=2026-11-22/hour=07/part-12-${t}-${t + 120_000}.parquet`)).toEqual({
+      resolution: '1m',
       partition: 12,
       firstStart: t,
       lastStart: t + 120_000,
     });
-    expect(parseRollupObjectKey(`rollups/resolution=1m/date=2026-11-22/hour=07/part-3-${t}.parquet`)).toEqual({ partition: 3, firstStart: t, lastStart: t });
+    expect(parseRollupObjectKey(`rollups/resolution=1m/date=2026-11-22/hour=07/part-3-${t}.parquet`)).toEqual({
+      resolution: '1m',
+      partition: 3,
+      firstStart: t,
+      lastStart: t,
+    });
     expect(parseRollupObjectKey('rollups/checkpoints/x.bin')).toBeNull();
   });
 

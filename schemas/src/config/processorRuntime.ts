@@ -153,12 +153,35 @@ export const ProcessorRuntimeConfig = z
       .object({
         /** The writer's own consumer group (its offsets: records whose objects are stored). */
         groupId: z.string().min(1).default('qmpipe-rollup-writer'),
-        /** How often the writer commits its offsets (and when it stops); a crash rewrites at most this much, same keys and bytes. */
+        /** How often the writer commits its offsets (and when it stops); what a crash reads again is skipped where stored. */
         commitIntervalMs: z.number().int().min(0).default(5_000),
         /** While S3 fails: one log line per this interval, with the failures since the last one. */
         logIntervalMs: ms.default(10_000),
         /** Rollups-topic partitions written at once. */
         partitionsConcurrently: z.number().int().min(1).default(4),
+        /**
+         * Objects: one per raw-topic partition, resolution and hour (1 h and longer: day),
+         * cut earlier when it would hold more rows than this (docs/rollups.md).
+         */
+        maxObjectRows: z.number().int().min(1).default(4_000_000),
+        /** …or once its encoded bytes reach this. */
+        maxObjectBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(256 * 1024 * 1024),
+        /** Encoded bytes held in open objects, all partitions together: past it, the largest is written early. */
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024 * 1024),
+        /**
+         * An open object no window was added to for this long is written (a quiet partition's
+         * rows reach S3 without waiting for its hour or day to end). Longer than the coarsest
+         * resolution under a day, so steady hourly windows still make one object per day.
+         */
+        flushIdleMs: ms.default(5_400_000),
       })
       .strict()
       .prefault({}),

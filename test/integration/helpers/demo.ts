@@ -52,7 +52,9 @@ export function alertLines(stdout: string, vm = 'cap-thin'): Array<{ state: stri
 /** The bucket and the Parquet object keys the demo printed (`== Parquet objects in s3://B (N)` and its rows). */
 export function printedParquet(stdout: string): { bucket: string; count: number; keys: string[] } {
   const head = /^== Parquet objects in s3:\/\/(qmpipe-demo-[0-9a-f]{6}) \((\d+)\)/m.exec(stdout);
-  const keys = [...stdout.matchAll(/^(rollups\/resolution=(?:10s|1m)\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d+\.parquet) +(\d+)$/gm)].map((m) => m[1]!);
+  const keys = [...stdout.matchAll(/^(rollups\/resolution=(?:10s|1m)\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d+(?:-\d+)?\.parquet) +(\d+)$/gm)].map(
+    (m) => m[1]!,
+  );
   return { bucket: head?.[1] ?? '', count: Number(head?.[2] ?? -1), keys };
 }
 
