@@ -18,11 +18,11 @@
  */
 import { ProcessorRuntimeConfig } from '#schemas/config/processorRuntime.js';
 import { encodeRollupParquet, RollupObjectBuilder } from '#processor/sinks/parquet.js';
-import { rollupObjectKey } from '#processor/sinks/objectKey.js';
+import { resolutionLabel, rollupObjectKey } from '#processor/sinks/objectKey.js';
 import type { ClosedWindow } from '#processor/partition/rollupBuffer.js';
 import type { ObjectBuilder } from '#processor/rollupWriter/objects.js';
 import { emit } from './util.js';
-import { DAY, dayWindows, HOUR, MIN, partitionRows, RESOLUTIONS, rowsPerVm, templateRows } from './rollupFiles/fleetWindows.js';
+import { DAY, dayWindows, partitionRows, RESOLUTIONS, rowsPerVm, templateRows } from './rollupFiles/fleetWindows.js';
 import { runLanes } from './rollupFiles/drive.js';
 import { compareInDuckDb } from './rollupFiles/duckdb.js';
 
@@ -42,23 +42,32 @@ log(
 
 // 1. The sample, encoded for real: the writer's objects and one object per window.
 const started = performance.now();
-const sampleWindows: Array<{ partition: number; window: ClosedWindow }> = [];
-for (const w of dayWindows(T0, SAMPLE_HOURS))
-  sampleWindows.push({ partition: 0, window: { ...w, rows: partitionRows(templates, VMS, PARTITIONS, 0, w.resolutionMs, w.windowStart, w.k) } });
-sampleWindows.push({ partition: 0, window: { resolutionMs: DAY, windowStart: T0, rows: partitionRows(templates, VMS, PARTITIONS, 0, DAY, T0, 1) } });
 const before = new Map<string, Uint8Array>();
-for (const { partition, window: w } of sampleWindows)
-  before.set(rollupObjectKey('rollups', w.resolutionMs, partition, w.windowStart), encodeRollupParquet(w, partition));
-const after = await runLanes(sampleWindows, { prefix: 'rollups', ...limits, builder: (p) => new RollupObjectBuilder(p) });
+/** Rows and bytes of the sample's one-window objects, by resolution. */
+const sampleRows = new Map<number, number>();
+function* sample(): Generator<{ partition: number; window: ClosedWindow }> {
+  const ws = [...dayWindows(T0, SAMPLE_HOURS)].map((w) => ({ ...w, k: w.k }));
+  if (!ws.some((w) => w.resolutionMs === DAY)) ws.push({ resolutionMs: DAY, windowStart: T0, k: 1 });
+  for (const w of ws) {
+    const window = {
+      resolutionMs: w.resolutionMs,
+      windowStart: w.windowStart,
+      rows: partitionRows(templates, VMS, PARTITIONS, 0, w.resolutionMs, w.windowStart, w.k),
+    };
+    before.set(rollupObjectKey('rollups', w.resolutionMs, 0, w.windowStart), encodeRollupParquet(window, 0));
+    sampleRows.set(w.resolutionMs, (sampleRows.get(w.resolutionMs) ?? 0) + window.rows.length);
+    yield { partition: 0, window };
+  }
+}
+const after = await runLanes(sample(), { prefix: 'rollups', ...limits, builder: (p) => new RollupObjectBuilder(p) });
 const sampleSeconds = (performance.now() - started) / 1000;
-log(`sample: ${sampleWindows.length} windows → ${before.size} objects before, ${after.objects.size} after, encoded in ${sampleSeconds.toFixed(0)} s`);
+log(`sample: ${before.size} windows → ${before.size} objects before, ${after.objects.size} after, encoded in ${sampleSeconds.toFixed(0)} s`);
 
 /** Parquet bytes per row by resolution, and the bytes of an object beyond its row groups, from the sample's one-window objects. */
 const perRow = new Map<number, number>();
 for (const res of RESOLUTIONS) {
-  const ws = sampleWindows.filter((x) => x.window.resolutionMs === res);
-  const bytes = ws.reduce((n, x) => n + before.get(rollupObjectKey('rollups', res, 0, x.window.windowStart))!.length, 0);
-  perRow.set(res, bytes / ws.reduce((n, x) => n + x.window.rows.length, 0));
+  const bytes = [...before].filter(([k]) => k.includes(`resolution=${resolutionLabel(res)}/`)).reduce((n, [, b]) => n + b.length, 0);
+  perRow.set(res, bytes / sampleRows.get(res)!);
 }
 
 /** Counts rows; its bytes are the measured bytes per row (row groups add up). */
@@ -115,5 +124,3 @@ log(`DuckDB: ${JSON.stringify(cmp)}`);
 emit('rollups.duckdb.rows', cmp.rows, 'rows');
 emit('rollups.duckdb.equal', cmp.equal ? 1 : 0, 'bool');
 if (!cmp.equal) process.exitCode = 1;
-void HOUR;
-void MIN;

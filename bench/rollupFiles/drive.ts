@@ -1,5 +1,6 @@
 /**
- * Drives the rollup writer's core (assembly lanes, objects.ts, laneStore.ts) over windows as
+ * Drives the rollup writer's core (assembly lanes, objects.ts, laneStore.ts) over windows (taken
+ * one at a time: a window's rows are garbage once it is in its object) as
  * its consumer would read them: each window as one rollups-topic record of its lane (raw
  * partition mod 24, as the processor keys them), a fake clock, an in-memory store at the
  * writer's store interface; every open object put at the end (a stop).
@@ -10,7 +11,7 @@ import { type LaneIo, storeObjects, writeWindow } from '#processor/rollupWriter/
 import { allObjects, emptyObjects, type LaneObjects, type ObjectSettings, type ReadyObject } from '#processor/rollupWriter/objects.js';
 
 export async function runLanes(
-  windows: ReadonlyArray<{ partition: number; window: ClosedWindow }>,
+  windows: Iterable<{ partition: number; window: ClosedWindow }>,
   settings: ObjectSettings,
   onPut: (o: ReadyObject) => void = () => {},
 ): Promise<{ objects: Map<string, Uint8Array>; committed: Map<number, number | null> }> {

@@ -19,6 +19,7 @@ import type { ObjectStore } from '../sinks/s3Store.js';
 import { committable, emptyLane, feed, type Lane, passTo, pendingWindows } from './assembly.js';
 import { type LaneIo, storeObjects, writeWindow } from './laneStore.js';
 import { allObjects, bufferedBytes, emptyObjects, idleObjects, type LaneObjects, largestObject, type ObjectSettings } from './objects.js';
+import { LaneQueue } from './laneQueue.js';
 import { ObjectPuts, WriterStopped } from './objectPuts.js';
 import type { RollupWriterTelemetry } from './telemetry.js';
 
@@ -53,8 +54,8 @@ export class RollupWriter {
   private readonly objects = new Map<number, LaneObjects>();
   private readonly settings: ObjectSettings;
   private flushing = false;
-  /** By partition: the batch or timer flush working on its lane (one at a time, so a lane's objects are put in order). */
-  private readonly busy = new Map<number, Promise<unknown>>();
+  /** A lane's batches and timer flushes, one at a time. */
+  private readonly queue = new LaneQueue();
   /** By partition: the high watermark of its latest fetch. */
   private readonly highWatermarks = new Map<number, number>();
   /** By partition: the offset committed last, and when. */
@@ -105,7 +106,7 @@ export class RollupWriter {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.timer);
-    for (const p of [...this.objects.keys()]) await this.exclusive(p, async () => this.putNow(p, (objs) => allObjects(objs, this.settings)));
+    for (const p of [...this.objects.keys()]) await this.queue.run(p, async () => this.putNow(p, (objs) => allObjects(objs, this.settings)));
     if (this.consumer) await this.commitAll();
     await this.consumer?.disconnect();
   }
@@ -116,26 +117,13 @@ export class RollupWriter {
     this.flushing = true;
     try {
       for (const p of [...this.objects.keys()])
-        await this.exclusive(p, async () => {
+        await this.queue.run(p, async () => {
           await this.putNow(p, (objs) => idleObjects(objs, this.settings, Date.now(), this.cfg.flushIdleMs));
           const lane = this.lanes.get(p);
           if (lane) await this.afterBatch(p, lane);
         });
     } finally {
       this.flushing = false;
-    }
-  }
-
-  /** Runs `fn` once nothing else works on the partition's lane. */
-  private async exclusive<T>(partition: number, fn: () => Promise<T>): Promise<T> {
-    const before = this.busy.get(partition) ?? Promise.resolve();
-    const mine = before.then(fn, fn);
-    const done = mine.catch(() => {});
-    this.busy.set(partition, done);
-    try {
-      return await mine;
-    } finally {
-      if (this.busy.get(partition) === done) this.busy.delete(partition);
     }
   }
 
@@ -204,7 +192,7 @@ export class RollupWriter {
   }
 
   private onBatch(p: EachBatchPayload): Promise<void> {
-    return this.exclusive(p.batch.partition, () => this.readBatch(p));
+    return this.queue.run(p.batch.partition, () => this.readBatch(p));
   }
 
   private async readBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
