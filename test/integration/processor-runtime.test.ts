@@ -95,7 +95,7 @@ describe('processor runtime (real Kafka + S3Proxy)', () => {
     expect(got.deadLetters.map((d) => d.split(':')[2]).sort()).toEqual(['AVRO_BAD_COUNT', 'AVRO_CORRUPT', 'AVRO_UNKNOWN_FINGERPRINT']);
     await checkWithDuckDb(got.objects, records);
     console.log(
-      `[processor-runtime] plain: ${exp.messages} messages, ${exp.alerts.length} alert transitions, ${exp.rates.length} rates, ${exp.objects.size} objects, 3 dead letters`,
+      `[processor-runtime] plain: ${exp.messages} messages, ${exp.alerts.length} alert transitions, ${exp.rates.length} rates, ${exp.objects.size} rollup windows, 3 dead letters`,
     );
   });
 

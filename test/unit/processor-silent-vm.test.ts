@@ -51,6 +51,7 @@ describe("a silent VM's last window", () => {
     expect(minute!.rows.filter((r) => r.vm === 'cap-kvm').length).toBeGreaterThan(100);
     expect(state.rollups.late).toBe(0);
     expect(flushed.map((w) => [w.resolutionMs, w.windowStart])).toEqual([
+      [86_400_000, Date.UTC(2026, 10, 22)],
       [3_600_000, Date.UTC(2026, 10, 22, 1)],
       [60_000, MINUTE + 60_000],
     ]);
