@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '#common/log.js';
 import { S3StoreError } from '../sinks/s3Store.js';
-import { ObjectPuts, WriterStopped } from './objectPuts.js';
+import { laneIo, ObjectPuts, WriterStopped } from './objectPuts.js';
+import type { ReadyObject } from './objects.js';
 
 /** A store down for its first `failures` puts; a clock that moves only when the writer sleeps. */
 function harness(failures: number) {
@@ -79,5 +80,17 @@ describe('rollup object puts while S3 is down', () => {
         },
       ),
     ).rejects.toBe(rebalance);
+  });
+
+  it("outside a batch ('once'): each object gets one try of its own, the first failing not failing the next", async () => {
+    const h = harness(1);
+    const obj = (key: string) => ({ key, body: new Uint8Array([1]) }) as ReadyObject;
+    const put: string[] = [];
+    const io = laneIo(h.puts, 'once', h.keepAlive, (o) => put.push(o.key));
+    await expect(io.put(obj('k1'))).rejects.toBeInstanceOf(WriterStopped); // S3 refused it once: no second try
+    await io.put(obj('k2'));
+    await io.put(obj('k3'));
+    expect(h.stored).toEqual(['k2', 'k3']);
+    expect(put).toEqual(['k2', 'k3']);
   });
 });

@@ -14,6 +14,8 @@ import { describeError, QmpipeError } from '#common/errors.js';
 import type { Logger } from '#common/log.js';
 import { retry, type RetryPolicy } from '#common/retry.js';
 import type { ObjectStore } from '../sinks/s3Store.js';
+import type { LaneIo } from './laneStore.js';
+import type { ReadyObject } from './objects.js';
 import { whileHeartbeating } from '../runtime/kafka/heartbeat.js';
 
 export class WriterStopped extends QmpipeError {
@@ -108,4 +110,24 @@ export class ObjectPuts {
       await keepAlive();
     }
   }
+}
+
+/**
+ * The store as the lane step sees it (laneStore.ts): each list and put tried while
+ * `running()`, or once (`'once'`: outside a batch, where nothing heartbeats the group);
+ * `onPut` after each stored object.
+ */
+export function laneIo(puts: ObjectPuts, running: (() => boolean) | 'once', keepAlive: () => Promise<void>, onPut: (obj: ReadyObject) => void): LaneIo {
+  const gate = () => {
+    if (running !== 'once') return running;
+    let tries = 0;
+    return () => tries++ === 0;
+  };
+  return {
+    list: (prefix) => puts.list(prefix, gate(), keepAlive),
+    put: async (obj) => {
+      await puts.put(obj.key, obj.body, gate(), keepAlive);
+      onPut(obj);
+    },
+  };
 }

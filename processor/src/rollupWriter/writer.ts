@@ -20,7 +20,7 @@ import { committable, emptyLane, feed, type Lane, passTo, pendingWindows } from 
 import { type LaneIo, storeObjects, writeWindow } from './laneStore.js';
 import { allObjects, bufferedBytes, emptyObjects, idleObjects, type LaneObjects, largestObject, type ObjectSettings } from './objects.js';
 import { LaneQueue } from './laneQueue.js';
-import { ObjectPuts, WriterStopped } from './objectPuts.js';
+import { laneIo, ObjectPuts, WriterStopped } from './objectPuts.js';
 import type { RollupWriterTelemetry } from './telemetry.js';
 
 export interface RollupWriterSettings {
@@ -151,21 +151,11 @@ export class RollupWriter {
     }
   }
 
-  /** The store for the lane step: tried while `running()`, or once per call (`'once'`: outside a batch). */
   private io(running: (() => boolean) | 'once', keepAlive: () => Promise<void>): LaneIo {
-    const gate = () => {
-      if (running !== 'once') return running;
-      let tries = 0;
-      return () => tries++ === 0;
-    };
-    return {
-      list: (prefix) => this.puts.list(prefix, gate(), keepAlive),
-      put: async (obj) => {
-        await this.puts.put(obj.key, obj.body, gate(), keepAlive);
-        this.deps.telemetry.objects.inc();
-        this.deps.telemetry.objectBytes.inc({}, obj.body.length);
-      },
-    };
+    return laneIo(this.puts, running, keepAlive, (obj) => {
+      this.deps.telemetry.objects.inc();
+      this.deps.telemetry.objectBytes.inc({}, obj.body.length);
+    });
   }
 
   private laneOf(partition: number): { lane: Lane; objs: LaneObjects } {
