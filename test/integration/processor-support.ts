@@ -252,76 +252,7 @@ export async function deletedRecords(topics: string[]): Promise<string[]> {
   }
 }
 
-/** The group's committed offset per raw-topic partition (0 where none), and the partitions' ends. */
-export async function offsets(sc: Scenario): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
-  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const admin = kafkaClient('it-offsets').admin();
-  await admin.connect();
-  try {
-    const ends = new Map((await admin.fetchTopicOffsets(sc.raw)).map((e) => [e.partition, Number(e.high)]));
-    const fetched = (await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [sc.raw] }))[0]!.partitions;
-    const committed = new Map([...ends.keys()].map((p) => [p, Math.max(0, Number(fetched.find((c) => c.partition === p)?.offset ?? 0))]));
-    return { committed, ends };
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Messages of the raw topic (of `partitions`, default all) not yet committed by the processor's group. */
-export async function lagOf(sc: Scenario, partitions?: readonly number[]): Promise<number> {
-  const { committed, ends } = await offsets(sc);
-  let lag = 0;
-  for (const [p, end] of ends) if (!partitions || partitions.includes(p)) lag += Math.max(0, end - committed.get(p)!);
-  return lag;
-}
-
-export function total(m: ReadonlyMap<number, number>): number {
-  let n = 0;
-  for (const v of m.values()) n += v;
-  return n;
-}
-
-/**
- * The rollup writer's committed offset per rollups-topic partition (0 where none) and the
- * partitions' ends: it has stored every window the processor published when they are equal.
- */
-export async function writerOffsets(sc: Scenario): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
-  const cfg = loadProcessorRuntimeConfig({ raw: sc.cfg });
-  const admin = kafkaClient('it-writer-offsets').admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(cfg.kafka.rollupsTopic)) return { committed: new Map(), ends: new Map() };
-    const ends = new Map((await admin.fetchTopicOffsets(cfg.kafka.rollupsTopic)).map((e) => [e.partition, Number(e.high)]));
-    const fetched = (await admin.fetchOffsets({ groupId: cfg.rollupWriter.groupId, topics: [cfg.kafka.rollupsTopic] }))[0]!.partitions;
-    const committed = new Map([...ends.keys()].map((p) => [p, Math.max(0, Number(fetched.find((c) => c.partition === p)?.offset ?? 0))]));
-    return { committed, ends };
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Rollups-topic records (markers included) the writer has not committed yet. */
-export async function writerLagOf(sc: Scenario): Promise<number> {
-  const { committed, ends } = await writerOffsets(sc);
-  let lag = 0;
-  for (const [p, end] of ends) lag += Math.max(0, end - committed.get(p)!);
-  return lag;
-}
-
-/**
- * Waits until the group's committed offsets reach the end of every raw partition and,
- * unless `writer` is false, the rollup writer's reach the end of the rollups topic.
- */
-export async function waitCaughtUp(sc: Scenario, timeoutMs = 120_000, { writer = true } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lag = await lagOf(sc);
-    const wlag = lag === 0 && writer ? await writerLagOf(sc) : 0;
-    if (lag === 0 && wlag === 0) return;
-    if (Date.now() > deadline) throw new Error(`processor still ${lag} messages behind, rollup writer ${wlag} records, after ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}
+export { lagOf, offsets, total, waitCaughtUp, writerLagOf, writerOffsets } from './processor-offsets.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
