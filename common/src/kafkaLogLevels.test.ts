@@ -79,6 +79,26 @@ const rows: Row[] = [
     want: 'error',
   },
   {
+    rule: 'tls-verification',
+    site: 'network/connection.js: a CA that did not sign the broker certificate (first attempt)',
+    entry: kafkajsEntry('Connection', 'error', 'Connection error: self-signed certificate in certificate chain', {
+      ...conn,
+      stack: 'Error: self-signed certificate in certificate chain',
+    }),
+    want: 'error',
+  },
+  {
+    rule: 'tls-verification',
+    site: 'cluster/brokerPool.js: the retried seed-broker connection, before the retries run out',
+    entry: kafkajsEntry(
+      'BrokerPool',
+      'error',
+      "Failed to connect to seed broker, trying another broker from the list: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: ",
+      { retryCount: 0, retryTime: 300 },
+    ),
+    want: 'error',
+  },
+  {
     rule: 'authorization',
     site: 'network/connection.js send(): TOPIC_AUTHORIZATION_FAILED',
     entry: kafkajsEntry('Connection', 'error', 'Response Metadata(key: 3, version: 6)', {

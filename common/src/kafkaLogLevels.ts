@@ -88,6 +88,10 @@ function isRetriableClass(name: string | undefined): boolean {
   return proto instanceof kafkajsErrors.KafkaJSError && !(proto instanceof kafkajsErrors.KafkaJSNonRetriableError);
 }
 
+/** Node's texts for a certificate that fails verification (OpenSSL's X509 verify errors, and the host name check). */
+const TLS_VERIFICATION =
+  /(self[- ]signed certificate|unable to (verify the first|get (local )?issuer) certificate|certificate (has expired|is not yet valid|signature failure|has been revoked)|does not match certificate's altnames)/;
+
 /** A KafkaJSConnectionError (retriable), logged by the connection or relayed by the pool or producer. */
 const isConnectionError = (f: KafkaLogFacts) => /(^|: )(Connection error: |Connection timeout$|Closed connection$)/.test(f.message);
 /** What kafkajs logs before it retries (cluster/brokerPool.js, producer/sendMessages.js). */
@@ -109,6 +113,12 @@ export const KAFKA_LOG_RULES: readonly KafkaLogRule[] = [
     why: 'wrong credentials or mechanism: nothing works until the config is fixed',
     matches: (f) =>
       f.namespace.startsWith('SaslAuthenticator') || AUTHENTICATION.has(f.protocol?.type ?? '') || /^SASL .*authentication failed/.test(f.message),
+  },
+  {
+    name: 'tls-verification',
+    level: 'error',
+    why: "the broker's certificate does not verify against the configured CA (or its name, or dates): kafkajs retries, but nothing connects until the config or certificate is fixed",
+    matches: (f) => TLS_VERIFICATION.test(f.message),
   },
   {
     name: 'authorization',
