@@ -15,7 +15,8 @@ import { Discovery, type DiscoveryCallbacks } from './discovery/discovery.js';
 import { LibvirtDiscovery } from './libvirt/discovery.js';
 import { readOnlySocketOf } from './libvirt/client.js';
 import { domainRef, LibvirtHost } from './libvirt/host.js';
-import { StatsSource } from './libvirt/statsSource.js';
+import { StatsBatch } from './libvirt/statsBatch.js';
+import { STATS_FLAGS, STATS_GROUPS, StatsSource } from './libvirt/statsSource.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
@@ -128,14 +129,15 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   discovery.start();
   const libvirt = cfg.libvirt ? libvirtHost(cfg.libvirt, cfg.qmp.reconnect, log) : undefined;
   if (libvirt && cfg.libvirt?.mode === 'stats') {
-    // libvirt's stats mode: a domain is polled through libvirt's bulk stats instead of QMP.
+    // libvirt's stats mode: a domain is polled through libvirt's bulk stats instead of QMP, one call per tick for the host.
+    const batch = new StatsBatch({ intervalMs: opts.fastIntervalMs, groups: STATS_GROUPS, flags: STATS_FLAGS });
     statsPollerOf = (t) =>
       t.transport.kind === 'libvirt'
         ? new PollLoop(
             t,
             opts,
             { sink: publisher, telemetry, logger: log },
-            new StatsSource(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts),
+            new StatsSource(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts, { readStats: batch.read }),
           )
         : undefined;
   }

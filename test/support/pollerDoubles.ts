@@ -28,7 +28,8 @@ export const domainXml = `<domain type='kvm' id='1'><name>${dom.name}</name><uui
   <target dev='vda' bus='virtio'/><alias name='virtio-disk0'/></disk></devices></domain>`;
 
 const u = (field: string, value: number): TypedParam => ({ field, value: { type: 'ullong', value: BigInt(value) } });
-const statsParams = (n: number): TypedParam[] => [
+/** A one-disk stats record as libvirt fills it, with counters at `n`. */
+export const statsParams = (n: number): TypedParam[] => [
   { field: 'state.state', value: { type: 'int', value: 1 } },
   { field: 'state.reason', value: { type: 'int', value: 1 } },
   { field: 'block.count', value: { type: 'uint', value: 1 } },

@@ -5,6 +5,13 @@
  * backing, vcpu, interface, vm) and virDomainGetBlockJobInfo for each disk, mapped by
  * statsSample.ts; libvirt's domain events mapped by statsEvents.ts.
  *
+ * Block jobs: libvirt announces a job's end (BLOCK_JOB_2 completed, failed, cancelled) and
+ * a mirror's readiness, but not its start. virDomainGetBlockJobInfo is asked for every disk
+ * on the slow grid (the first tick of a connection is on it) and, on every tick, for the
+ * disks where a job was found or announced ready, until it is found gone or announced
+ * ended (`JobWatch`). A job that starts is therefore reported up to `slowIntervalMs` (10 s
+ * by default) plus one tick after it started; its end is seen at the next tick.
+ *
  * A connection is the host's libvirt connection (LibvirtHost) as it was at connect: when
  * it ends (libvirtd restarted), so does this one, and the loop reconnects with backoff.
  * Connect reads the domain XML (what each image is: statsSample.ts needs it; it also
@@ -14,8 +21,9 @@
  * agent restart or a libvirtd restart keeps it and a QEMU restart changes it. libvirt's
  * stats carry no QEMU version: it is left empty.
  *
- * `readStats` is the one call per tick: per domain here; a host-wide batch (one call for
- * every domain of a tick) can stand in for it.
+ * `readStats` is the one call per tick: per domain here; the agent passes the host-wide
+ * batch (statsBatch.ts: one call for every domain of a tick). A record libvirt filled
+ * without QEMU's monitor (`isIncomplete`) is a missed tick of this domain.
  */
 import { hostname } from 'node:os';
 import { QmpipeError } from '#common/errors.js';
@@ -28,6 +36,8 @@ import type { DomainRef } from './domainRef.js';
 import { parseDomainXml, type DomainXmlInfo } from './domainXml.js';
 import { isDomainGone, LibvirtConnectError, LibvirtDisconnectedError } from './errors.js';
 import type { DomainEvent } from './events.js';
+import { JobWatch } from './jobWatch.js';
+import { isIncomplete } from './statsBatch.js';
 import { qemuInstanceId } from './qemuPid.js';
 import { toQmpEvent } from './statsEvents.js';
 import { statsToSample, type ImageFacts } from './statsSample.js';
@@ -48,7 +58,11 @@ export interface StatsHost {
 /** One domain's stats record of this tick; undefined when libvirt returned none. */
 export type ReadStats = (client: StatsClient, dom: DomainRef) => Promise<DomainStatsRecord | undefined>;
 
-export const readDomainStats: ReadStats = async (client, dom) => (await client.getAllDomainStats([dom], GROUPS, StatsFlag.BACKING))[0];
+/** What a stats-mode tick asks libvirt for (the host-wide batch asks the same). */
+export const STATS_GROUPS = GROUPS;
+export const STATS_FLAGS = StatsFlag.BACKING;
+
+export const readDomainStats: ReadStats = async (client, dom) => (await client.getAllDomainStats([dom], GROUPS, STATS_FLAGS))[0];
 
 export interface StatsSourceDeps {
   now?: () => number;
@@ -77,6 +91,8 @@ export class StatsSource implements VmSource {
   private devices: BlockDevice[] = [];
   private readonly now: () => number;
   private readonly readStats: ReadStats;
+  /** Which disks may have a block job running. */
+  private readonly jobWatch = new JobWatch();
 
   constructor(
     private readonly target: VmTarget,
@@ -112,6 +128,7 @@ export class StatsSource implements VmSource {
       }),
       this.host.onDomainEvent((ev) => {
         if (ev.domain.uuid !== this.dom.uuid) return;
+        if (ev.kind === 'blockJob2') this.jobWatch.announced(ev.dst, ev.status);
         const body = toQmpEvent(ev, { devices: this.devices, targets: this.target.deviceNames ?? {} }, this.now() * 1000);
         if (body) hooks.onEvent(body);
       }),
@@ -119,6 +136,7 @@ export class StatsSource implements VmSource {
     try {
       this.images = imageFacts(parseDomainXml(await client.getXmlDesc(this.dom)));
       this.chainKey = null;
+      this.jobWatch.reset();
       const instanceId = await qemuInstanceId(this.dom.name);
       const { uuid, name } = this.dom;
       const identity = { host: this.opts.host ?? hostname(), uuid, name, instanceId: instanceId ?? `libvirt:${uuid}`, qemuVersion: '' };
@@ -127,7 +145,7 @@ export class StatsSource implements VmSource {
         get closed() {
           return closed;
         },
-        read: () => this.read(client),
+        read: (slow) => this.read(client, slow),
         close: async () => end(),
       };
     } catch (err) {
@@ -136,10 +154,11 @@ export class StatsSource implements VmSource {
     }
   }
 
-  private async read(client: StatsClient): Promise<SourceTick> {
+  private async read(client: StatsClient, slow: boolean): Promise<SourceTick> {
     if (this.host.client !== client) throw new LibvirtDisconnectedError('the libvirt connection was replaced');
     const rec = await this.readStats(client, this.dom);
     if (!rec) throw new Error(`no stats for domain ${this.dom.name}`);
+    if (isIncomplete(rec.params)) throw new Error(`stats of domain ${this.dom.name} incomplete: libvirt did not reach its QEMU (the domain is busy)`);
     const t = this.now();
     let { sample, snapshot } = statsToSample(rec.params, this.images);
     const key = sample.blockDevices.map((d) => `${d.dev}:${d.chain.map((e) => e.filename).join(',')}`).join(';');
@@ -149,17 +168,25 @@ export class StatsSource implements VmSource {
       ({ sample, snapshot } = statsToSample(rec.params, this.images));
     }
     this.chainKey = key; // the first tick after a connect: the XML read at connect stands
-    sample.jobs = await this.jobs(client, sample.blockDevices);
+    sample.jobs = await this.jobs(
+      client,
+      this.jobWatch.disks(
+        sample.blockDevices.map((d) => d.dev),
+        slow,
+      ),
+    );
     this.devices = sample.blockDevices;
     return { t, sample, snapshot };
   }
 
-  private async jobs(client: StatsClient, devices: readonly BlockDevice[]): Promise<BlockJob[]> {
-    const infos = await Promise.all(devices.map((d) => client.getBlockJobInfo(this.dom, d.dev).then((j) => ({ d, j }))));
+  private async jobs(client: StatsClient, disks: readonly string[]): Promise<BlockJob[]> {
+    if (disks.length === 0) return [];
+    const infos = await Promise.all(disks.map((d) => client.getBlockJobInfo(this.dom, d).then((j) => ({ d, j }))));
+    for (const { d, j } of infos) this.jobWatch.found(d, j.found);
     return infos
       .filter(({ j }) => j.found)
       .map(({ d, j }) => ({
-        id: d.dev,
+        id: d,
         type: j.type === 3 || j.type === 4 ? 'commit' : j.type === 2 ? 'mirror' : 'stream',
         status: 'running',
         len: Number(j.end),

@@ -12,6 +12,7 @@ import { targetOf } from '../libvirt/discovery.js';
 import { parseDomainXml } from '../libvirt/domainXml.js';
 import type { LibvirtHost } from '../libvirt/host.js';
 import { openMonitorSession } from '../libvirt/monitorSession.js';
+import { StatsBatch } from '../libvirt/statsBatch.js';
 import { StatsSource } from '../libvirt/statsSource.js';
 import { sysfsReader } from '../host/sysfs.js';
 import { sampleBuilder } from '../sample/sampleBuilder.js';
@@ -79,7 +80,12 @@ function rig(source: Source): Rig {
   const libvirt = new LibvirtDouble(vm);
   const host = libvirt as unknown as LibvirtHost;
   const target = targetOf('qemu:///system', dom, parseDomainXml(domainXml), (o) => openMonitorSession(host, dom, o));
-  const poller = source === 'libvirt qmp' ? new VmPoller(target, opts, deps) : new PollLoop(target, opts, deps, new StatsSource(target, libvirt, dom, opts));
+  // The stats source reads through the host-wide batch, as the agent runs it.
+  const batch = new StatsBatch({ intervalMs: opts.fastIntervalMs, groups: 0, flags: 0 });
+  const poller =
+    source === 'libvirt qmp'
+      ? new VmPoller(target, opts, deps)
+      : new PollLoop(target, opts, deps, new StatsSource(target, libvirt, dom, opts, { readStats: batch.read }));
   return { poller, vm, records, telemetry, events: (n) => repeat(n, () => libvirt.ioError()), drop: () => libvirt.restart() };
 }
 

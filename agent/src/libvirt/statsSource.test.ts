@@ -1,0 +1,101 @@
+/**
+ * The `stats` mode's block-job reads (JobWatch) and incomplete records, through the real
+ * StatsSource on a libvirt double: which virDomainGetBlockJobInfo calls a tick makes.
+ */
+import { describe, expect, it } from 'vitest';
+import { dom, domainXml, statsParams } from '#test/support/pollerDoubles.js';
+import type { SourceConnection } from '../poller/source.js';
+import { targetOf } from './discovery.js';
+import { parseDomainXml } from './domainXml.js';
+import type { DomainEvent } from './events.js';
+import type { BlockJobInfo } from './remoteCalls.js';
+import { StatsSource, type StatsClient, type StatsHost } from './statsSource.js';
+
+const NONE: BlockJobInfo = { found: false, type: 0, bandwidth: 0n, cur: 0n, end: 0n };
+const COMMIT: BlockJobInfo = { found: true, type: 4, bandwidth: 0n, cur: 10n, end: 100n };
+
+function rig() {
+  const jobAsks: string[] = [];
+  const listeners = new Set<(ev: DomainEvent) => void>();
+  const state = { job: NONE, complete: true };
+  const client: StatsClient = {
+    getAllDomainStats: async (ds) =>
+      ds.map((d) => ({ domain: d, params: state.complete ? statsParams(1) : statsParams(1).filter((p) => !p.field.includes('.wr.')) })),
+    getXmlDesc: async () => domainXml,
+    getBlockJobInfo: async (_d, disk) => {
+      jobAsks.push(disk);
+      return state.job;
+    },
+    onClose: () => () => {},
+  };
+  const host: StatsHost = {
+    client,
+    onDomainEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  const target = targetOf('qemu:///system', dom, parseDomainXml(domainXml), async () => {
+    throw new Error('not used');
+  });
+  const source = new StatsSource(target, host, dom, { host: 'h' });
+  const event = (status: number): void => {
+    for (const l of listeners) l({ kind: 'blockJob2', callbackId: 1, domain: dom, dst: 'vda', type: 4, status });
+  };
+  return { source, jobAsks, state, event };
+}
+
+const hooks = { onEvent: () => {}, onClose: () => {} };
+
+/** Reads ticks, `slow` each as given; returns the jobs of each sample. */
+async function ticks(conn: SourceConnection, slows: boolean[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const slow of slows) out.push((await conn.read(slow)).sample.jobs.length);
+  return out;
+}
+
+describe('StatsSource: block-job information only while a job can be running', () => {
+  it('asks every disk on the slow grid only, while no job runs', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    await ticks(conn, [true, false, false, false, true, false]);
+    expect(r.jobAsks).toEqual(['vda', 'vda']);
+  });
+
+  it('a job found on the slow grid is asked for every tick until found gone (a start is seen within the slow interval)', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    expect(await ticks(conn, [true, false])).toEqual([0, 0]); // started after the slow tick: not seen yet
+    r.state.job = COMMIT;
+    expect(await ticks(conn, [false, true, false, false])).toEqual([0, 1, 1, 1]);
+    expect(r.jobAsks).toEqual(['vda', 'vda', 'vda', 'vda']);
+    r.state.job = NONE;
+    expect(await ticks(conn, [false, false, false])).toEqual([0, 0, 0]);
+    expect(r.jobAsks).toHaveLength(5); // found gone once, then no more asks off the slow grid
+  });
+
+  it('an event ends the watch (completed) or starts it (a mirror ready)', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    r.state.job = COMMIT;
+    await ticks(conn, [true, false]);
+    expect(r.jobAsks).toHaveLength(2);
+    r.event(0); // BLOCK_JOB_2 completed
+    r.state.job = NONE;
+    await ticks(conn, [false, false]);
+    expect(r.jobAsks).toHaveLength(2);
+    r.state.job = COMMIT;
+    r.event(3); // ready: a mirror (active commit, copy) waits to be pivoted: still running
+    expect(await ticks(conn, [false])).toEqual([1]);
+    expect(r.jobAsks).toHaveLength(3);
+  });
+
+  it('a record without the I/O counters (libvirt did not reach QEMU) fails the tick instead of reading as counters reset', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    r.state.complete = false;
+    await expect(conn.read(false)).rejects.toThrow(/incomplete/);
+    r.state.complete = true;
+    expect((await conn.read(false)).sample.blockDevices[0]!.counters.wrOps).toBe(1);
+  });
+});
