@@ -6,7 +6,8 @@
  * the vCPU threads' process read on the host once per connection, host/procfs.ts, a
  * `qemu-process` traffic line for `qmpipe record`), so a reconnect to the same QEMU keeps
  * its instance id (sample/identity.ts). A tick: the planned commands (tickPlan.ts, run
- * by tickRunner.ts) → Tick → SampleBuilder. An event that changes the block graph
+ * by tickRunner.ts) → Tick → SampleBuilder. Any event makes the next tick read
+ * query-status and query-block-jobs (tickPlan.ts). An event that changes the block graph
  * (topology.ts) makes the next tick read the slow group. A reply over the line limit
  * raises this VM's limit (lineLimit.ts) and the loop reconnects at once. On the VM's own
  * unix socket with no taps listed in the config, the taps come from QEMU's tun fds on the
@@ -80,6 +81,7 @@ export class QmpSource<S = unknown> implements VmSource {
 
   async connect(hooks: SourceHooks, stop: AbortSignal): Promise<SourceConnection> {
     const traffic = this.deps.onTraffic;
+    const carry: TickCarry = { targets: [], devicePaths: [], knownNodes: null };
     const clientOpts: QmpClientOptions = {
       allowlist: this.opts.allowlist ?? readOnlyAllowlist,
       maxLineBytes: this.lineLimit.bytes,
@@ -90,6 +92,7 @@ export class QmpSource<S = unknown> implements VmSource {
       onEvent: (ev) => {
         if (isTopologyEvent(ev.event)) this.topologyChanged = true; // read the slow group at the next tick
         this.tapWatch?.event(ev.event);
+        carry.eventSeen = true; // status and jobs come from events: the next tick reads them (tickPlan.ts)
         hooks.onEvent(this.deps.builder.event(ev));
       },
       onClose: () => hooks.onClose(),
@@ -109,7 +112,7 @@ export class QmpSource<S = unknown> implements VmSource {
       );
       const r = this.deps.builder.connect(info, this.builderState);
       this.builderState = r.state;
-      const carry: TickCarry = { targets: statsTargets(this.opts.statsTargets, info.statsSchemas), devicePaths: [], knownNodes: null };
+      carry.targets = statsTargets(this.opts.statsTargets, info.statsSchemas);
       Object.assign(carry, { threads: info.threads, balloonPath: info.balloonPath }); // the QEMU process's threads, the balloon: read each tick
       this.tapWatch =
         this.target.discoverTaps === true && this.target.net.length === 0

@@ -1,12 +1,12 @@
 /**
  * Which QMP commands one tick sends, pure. Wire shapes:
  *
- *   fast  query-status
+ *   fast  query-status                           when `status` (see below)
  *         query-stats {target, providers?}       per target (vm, vcpu, + any other the schemas offer);
  *                                                providers: the filters that name the target
  *         query-blockstats                       device mode: nested parent/backing
  *         query-blockstats {query-nodes:true}    flat node list (optional)
- *         query-block-jobs
+ *         query-block-jobs                       when `jobs` (see below)
  *   slow  query-block
  *         query-named-block-nodes {flat:true}    (`flat` since 5.0)
  *         query-balloon                          with a balloon device: its size, and
@@ -15,6 +15,15 @@
  *
  * The commands go out in this order on one connection (QMP runs in-band commands
  * in order), so a recorded transcript replays the same way.
+ *
+ * Status and jobs come from events (QmpSource decides, `statusAndJobs`): QEMU announces
+ * every run-state change (STOP, RESUME, SHUTDOWN, ...) and every job transition
+ * (JOB_STATUS_CHANGE, BLOCK_JOB_*) as an event, so query-status and query-block-jobs are
+ * read on the slow grid (the first tick of a connection is on it), on the tick after any
+ * event, and query-block-jobs on every tick while the last reply listed a job. Between,
+ * the status is the last one read (the sample builder carries it) and there is no job.
+ * Through libvirt each command costs libvirtd a job and a write of the domain's status
+ * file: a quiet VM's tick is the query-stats targets and query-blockstats.
  */
 import type { TickCommand } from '../sample/tick.js';
 import { atLeast, type QemuVersion } from '../qmp/messages.js';
@@ -35,10 +44,19 @@ export interface TickPlanInput {
   slow: boolean;
   /** The balloon device's QOM path (identify.ts), when the VM has one. */
   balloonPath?: string | null | undefined;
+  /** Read query-status this tick (default true). */
+  status?: boolean;
+  /** Read query-block-jobs this tick (default true). */
+  jobs?: boolean;
+}
+
+/** Whether a tick reads query-status and query-block-jobs (see the header). Pure. */
+export function statusAndJobs(slow: boolean, eventSinceLastTick: boolean, jobsListed: boolean): { status: boolean; jobs: boolean } {
+  return { status: slow || eventSinceLastTick, jobs: slow || eventSinceLastTick || jobsListed };
 }
 
 export function planTick(p: TickPlanInput): PlannedCommand[] {
-  const cmds: PlannedCommand[] = [{ key: 'query-status', execute: 'query-status' }];
+  const cmds: PlannedCommand[] = p.status === false ? [] : [{ key: 'query-status', execute: 'query-status' }];
   for (const target of p.statsTargets) {
     const args: Record<string, unknown> = { target };
     // A target that no filter names gets every provider (no `providers` argument).
@@ -48,7 +66,7 @@ export function planTick(p: TickPlanInput): PlannedCommand[] {
   }
   cmds.push({ key: 'query-blockstats', execute: 'query-blockstats' });
   if (p.blockstatsNodes) cmds.push({ key: 'query-blockstats:nodes', execute: 'query-blockstats', arguments: { 'query-nodes': true } });
-  cmds.push({ key: 'query-block-jobs', execute: 'query-block-jobs' });
+  if (p.jobs !== false) cmds.push({ key: 'query-block-jobs', execute: 'query-block-jobs' });
   if (p.slow) {
     cmds.push({ key: 'query-block', execute: 'query-block' });
     cmds.push(

@@ -15,7 +15,7 @@ import type { QmpSession } from '../qmp/session.js';
 import { QmpExecuteError } from '../qmp/errors.js';
 import type { QemuThreads, Tick } from '../sample/tick.js';
 import type { PollerOptions } from './options.js';
-import { hostDevicePaths, imageFilePaths, planTick, type PlannedCommand } from './tickPlan.js';
+import { hostDevicePaths, imageFilePaths, planTick, statusAndJobs, type PlannedCommand } from './tickPlan.js';
 import { blockstatsNodeNames, namedNodeNames, namesUnknownNode } from './topology.js';
 
 /** What one tick hands the next: query-stats targets, what the last slow group found. */
@@ -33,6 +33,10 @@ export interface TickCarry {
   threads?: QemuThreads | undefined;
   /** The balloon device's QOM path (identify.ts), whose figures the slow group reads; absent without one. */
   balloonPath?: string | null | undefined;
+  /** A QMP event came since the last tick read status and jobs (the source sets it): this tick reads them. */
+  eventSeen?: boolean;
+  /** The last query-block-jobs reply listed a job: every tick reads it until it lists none. */
+  jobsListed?: boolean;
 }
 
 export interface TickContext {
@@ -72,12 +76,15 @@ async function send(client: QmpSession, plan: readonly PlannedCommand[], tick: T
 
 /** Sends the tick's commands pipelined, in order, and collects replies. A timeout fails the tick. */
 export async function runTick(client: QmpSession, carry: TickCarry, slow: boolean, ctx: TickContext): Promise<Tick> {
+  const event = carry.eventSeen === true;
+  carry.eventSeen = false; // an event during this tick makes the next one read status and jobs again
   const input = {
     version: client.greeting.version,
     statsTargets: carry.targets,
     statsProviders: ctx.opts.statsProviders,
     blockstatsNodes: ctx.opts.blockstatsNodes,
     balloonPath: carry.balloonPath,
+    ...statusAndJobs(slow, event, carry.jobsListed === true),
   };
   const tick: Tick = { t: ctx.now(), replies: {}, errors: [], host: { blockdevSizes: {}, net: [] } };
   let failure = await send(client, planTick({ ...input, slow }), tick, ctx);
@@ -91,7 +98,14 @@ export async function runTick(client: QmpSession, carry: TickCarry, slow: boolea
       ctx,
     );
   }
-  if (failure) throw failure;
+  if (failure) {
+    carry.eventSeen ||= event; // not published: the next tick reads them again
+    throw failure;
+  }
+  if ('query-block-jobs' in tick.replies) {
+    const jobs = tick.replies['query-block-jobs'];
+    carry.jobsListed = Array.isArray(jobs) && jobs.length > 0;
+  }
   if ('query-named-block-nodes' in tick.replies) {
     const named = tick.replies['query-named-block-nodes'];
     carry.devicePaths = hostDevicePaths(named);

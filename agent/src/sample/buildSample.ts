@@ -3,8 +3,9 @@
  *
  * Pure: `buildSample(state, tick) → { state, sample, snapshot? }`. The state carries
  * what outlives a tick: the last slow group (query-named-block-nodes, query-block),
- * which is joined with every fast tick until the next refresh, and the current
- * query-stats-schemas snapshot with the hashes already handed out.
+ * which is joined with every fast tick until the next refresh, the current
+ * query-stats-schemas snapshot with the hashes already handed out, and the last status
+ * read (a tick reads query-status only after an event or on the slow grid: tickPlan.ts).
  *
  * Replies are untrusted: nothing here throws on a bad shape. A failed command is
  * reported as '<command>: <QMP error class>' (from tick.errors), a reply of the wrong
@@ -42,6 +43,8 @@ export interface BuilderState {
   readonly published: readonly string[];
   /** The last memory figures read through QMP (the slow group's, and the RAM size read at connect); rss comes with each tick. */
   readonly memory: MemoryStats;
+  /** The last query-status read on this connection; absent before the first. */
+  readonly status?: { status: string; running: boolean };
 }
 
 export interface BuildResult {
@@ -98,8 +101,8 @@ function withSlowGroup(slow: SlowGroup, tick: Tick, errors: string[]): { slow: S
   return { slow: refreshed ? { named, blockInfo } : slow, refreshed };
 }
 
-function statusOf(tick: Tick, errors: string[]): { status: string; running: boolean } {
-  if (!has(tick, 'query-status')) return { status: 'unknown', running: false };
+function statusOf(tick: Tick, errors: string[], last: BuilderState['status']): { status: string; running: boolean } {
+  if (!has(tick, 'query-status')) return last ?? { status: 'unknown', running: false };
   const r = obj(tick.replies['query-status']);
   const status = str(r?.['status']);
   const running = bool(r?.['running']);
@@ -159,8 +162,9 @@ export function buildSample(state: BuilderState, tick: Tick): BuildResult {
   const memory = foldMemory(state.memory, tick, errors);
   const encoded = encodeStats(statsIndex, statsReplies(tick));
   for (const target of encoded.malformed) errors.push(`query-stats:${target}: ${MALFORMED}`);
+  const status = statusOf(tick, errors, state.status);
   const sample: Sample = {
-    ...statusOf(tick, errors),
+    ...status,
     stats: encoded.stats,
     ...blockPart(tick, slow, errors),
     net: tick.host.net,
@@ -172,6 +176,6 @@ export function buildSample(state: BuilderState, tick: Tick): BuildResult {
   };
   const hash = encoded.stats?.schemaHash;
   const fresh = statsIndex !== null && hash === statsIndex.snapshot.hash && !state.published.includes(hash);
-  const next: BuilderState = { slow, stats: statsIndex, published: fresh ? [...state.published, hash] : state.published, memory };
+  const next: BuilderState = { slow, stats: statsIndex, published: fresh ? [...state.published, hash] : state.published, memory, status };
   return fresh ? { state: next, sample, snapshot: statsIndex.snapshot } : { state: next, sample };
 }

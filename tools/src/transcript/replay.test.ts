@@ -187,6 +187,20 @@ describe('replay across connections (synthetic transcript)', () => {
     expect(f).not.toBe(e); // same thread ids, later start time: QEMU restarted
   });
 
+  it('ticks that read no status (status from events, tickPlan.ts) are still ticks, with the last status read', () => {
+    const quiet = (t: number, id: string) => [
+      L(t, 'out', { execute: 'query-stats', arguments: { target: 'vm' }, id: `${id}v` }),
+      L(t, 'out', { execute: 'query-blockstats', id: `${id}b` }),
+      L(t + 1, 'in', { return: [], id: `${id}v` }),
+      L(t + 2, 'in', { return: [], id: `${id}b` }),
+    ];
+    const lines = [L(1, 'in', greeting), ...poll(2, 'a', [11]), ...quiet(10, 'q1'), ...quiet(20, 'q2')];
+    const { records, stats } = drain(replayLines(lines));
+    expect(stats.ticks).toBe(3);
+    const samples = records.flatMap((r) => (r.body.kind === 'Sample' ? [`${r.t}:${r.body.value.status}`] : []));
+    expect(samples).toEqual(['4:running', '12:running', '22:running']);
+  });
+
   it('file-allocation host lines reach the tick as fileAllocations', () => {
     const lines = [L(1, 'in', greeting), ...poll(2, 'a', [11]), L(5, 'host', { 'file-allocation': { path: '/img/top.qcow2', bytes: 4096 } })];
     const ticks = ticksOf(lines);

@@ -5,10 +5,12 @@
  *
  * - `out` commands are remembered by id; an `in` reply is routed to its command by id
  *   (replies with an unknown id are dropped, as qmp-spec says).
- * - A tick opens at its first tick command. A new tick starts at an `out`
- *   `query-status` when the open tick already holds a device-mode `query-blockstats`
- *   reply; the tick's `t` is that reply's arrival time. Ticks that never got one
- *   (e.g. cut by EOF or a reconnect) are dropped.
+ * - A tick opens at its first tick command. A new tick starts at an `out` of a command
+ *   a tick opens with (`query-status`, or, on the ticks that read no status, a
+ *   `query-stats` or the device-mode `query-blockstats`: agent/src/poller/tickPlan.ts)
+ *   when the open tick already holds a device-mode `query-blockstats` reply; the tick's
+ *   `t` is that reply's arrival time. Ticks that never got one (e.g. cut by EOF or a
+ *   reconnect) are dropped.
  * - `host` `blockdev-size` and `file-allocation` lines update path → bytes maps; each
  *   tick carries them as they are when the tick closes. `net-stats` lines belong to the
  *   open tick (the recorder reads the taps after the tick's replies), and so does a
@@ -109,6 +111,11 @@ function closeTick(s: SegmenterState): Step {
   return { state: { ...s, tick: null, held: [] }, segments };
 }
 
+/** A command a tick's first command can be; one after the open tick's blockstats reply starts the next tick. */
+function opensTick(command: TickCommand): boolean {
+  return command === 'query-status' || command === 'query-blockstats' || command.startsWith('query-stats:');
+}
+
 /** A line belonging to the open tick: held events came before it, so they go out now. */
 function touchTick(s: SegmenterState, tick: OpenTick): Step {
   return { state: { ...s, tick, held: [] }, segments: [...s.held] };
@@ -122,7 +129,7 @@ function onOut(s: SegmenterState, line: TranscriptLine): Step {
   if (routed.kind === 'startup') return { state: { ...s, pending }, segments: [] };
   let segments: Segment[] = [];
   let state: SegmenterState = { ...s, pending };
-  if (routed.command === 'query-status' && state.tick !== null && state.tick.t !== null) ({ state, segments } = closeTick(state));
+  if (opensTick(routed.command) && state.tick !== null && state.tick.t !== null) ({ state, segments } = closeTick(state));
   const tick = state.tick ?? { start: line.t, t: null, replies: {}, errors: [] };
   const touched = touchTick(state, tick);
   return { state: touched.state, segments: [...segments, ...touched.segments] };
@@ -214,7 +221,7 @@ export function continuesOpenTick(s: SegmenterState, line: TranscriptLine): bool
   if (line.dir === 'host') return true;
   if (line.dir === 'out') {
     const routed = routeCommand(line.msg);
-    return routed.kind === 'tick' && routed.command !== 'query-status';
+    return routed.kind === 'tick' && !opensTick(routed.command);
   }
   const key = idKey(line.msg);
   return key !== undefined && s.pending.get(key)?.kind === 'tick';
