@@ -75,8 +75,8 @@ describe('recorded libvirtd 9.0 conversation', () => {
     expect(p.get('state.state')).toEqual({ type: 'int', value: 1 });
     expect(p.get('block.count')).toEqual({ type: 'uint', value: 1 });
     expect(p.get('block.0.name')).toEqual({ type: 'string', value: 'vda' });
-    expect(p.get('block.0.capacity')).toEqual({ type: 'ullong', value: 268435456n });
-    expect(p.get('block.0.physical')).toEqual({ type: 'ullong', value: 100663296n });
+    expect(p.get('block.0.capacity')).toEqual({ type: 'ullong', value: 268435456 });
+    expect(p.get('block.0.physical')).toEqual({ type: 'ullong', value: 100663296 });
     expect(p.get('net.0.name')?.type).toBe('string');
     expect(p.get('vcpu.current')).toEqual({ type: 'uint', value: 2 });
   });

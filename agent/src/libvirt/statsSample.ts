@@ -139,12 +139,14 @@ function interfaces(p: ReadonlyMap<string, TypedParamValue>): NetInterface[] {
 }
 
 const KVM_STAT = /^(vm|vcpu\.(\d+))\.([A-Za-z0-9_]+)\.(sum|cur|max)$/;
+const V = 0x76;
 const TYPE_OF = { sum: 'cumulative', cur: 'instant', max: 'peak' } as const;
 
 /** KVM's scalars libvirt passes on, by target ('vm', or 'vcpu' with its number), in field order. */
 export function kvmStats(params: readonly TypedParam[]): Map<string, Array<{ name: string; type: StatDescriptor['type']; value: number }>> {
   const out = new Map<string, Array<{ name: string; type: StatDescriptor['type']; value: number }>>();
   for (const { field, value } of params) {
+    if (field.charCodeAt(0) !== V) continue; // vm.* and vcpu.*: skips the regex for the block, net and state fields
     const m = KVM_STAT.exec(field);
     if (!m) continue;
     const v = num(value);
@@ -169,6 +171,7 @@ const MAX_SNAPSHOTS = 16;
 
 /** The snapshot describing libvirt's KVM scalars (no units, no histograms), or null when there are none. */
 export function statsSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: string; type: StatDescriptor['type'] }>>): StatsSchemaSnapshot | null {
+  if (LAST && describes(LAST, stats)) return LAST;
   let key = '';
   const seen = new Set<string>();
   for (const [k, list] of stats) {
@@ -181,11 +184,34 @@ export function statsSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: s
   }
   if (key === '') return null;
   const known = SNAPSHOTS.get(key);
-  if (known) return known;
+  if (known) return (LAST = known);
   const built = buildSnapshot(stats);
   if (SNAPSHOTS.size >= MAX_SNAPSHOTS) SNAPSHOTS.delete(SNAPSHOTS.keys().next().value!);
   SNAPSHOTS.set(key, built);
-  return built;
+  return (LAST = built);
+}
+
+/**
+ * The snapshot returned last: every domain of a host gives the same stats in the same
+ * order, so the check below (no key built, nothing allocated) answers almost every call.
+ */
+let LAST: StatsSchemaSnapshot | undefined;
+
+/** Whether `snap` describes exactly these stats: the targets present, and each one's first list, name and type in order. */
+function describes(snap: StatsSchemaSnapshot, stats: ReadonlyMap<string, ReadonlyArray<{ name: string; type: StatDescriptor['type'] }>>): boolean {
+  const vcpu = firstVcpu(stats);
+  if (snap.schemas.length !== (stats.has('vm') ? 1 : 0) + (vcpu ? 1 : 0)) return false;
+  for (const schema of snap.schemas) {
+    const list = schema.target === 'vm' ? stats.get('vm') : vcpu;
+    if (!list || list.length !== schema.stats.length) return false;
+    for (let i = 0; i < list.length; i++) if (list[i]!.name !== schema.stats[i]!.name || list[i]!.type !== schema.stats[i]!.type) return false;
+  }
+  return true;
+}
+
+function firstVcpu<T>(stats: ReadonlyMap<string, T>): T | undefined {
+  for (const [k, v] of stats) if (k !== 'vm') return v;
+  return undefined;
 }
 
 function buildSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: string; type: StatDescriptor['type'] }>>): StatsSchemaSnapshot {
@@ -202,12 +228,20 @@ function buildSnapshot(stats: ReadonlyMap<string, ReadonlyArray<{ name: string; 
   return { hash: schemasHash(schemas), schemas };
 }
 
+/** The values of `list` in the order of `stats` (-1 for one it lacks); in the same order already, without a lookup. */
+function valuesInOrder(list: ReadonlyArray<{ name: string; value: number }>, stats: readonly StatDescriptor[]): number[] {
+  if (list.length === stats.length && list.every((s, i) => s.name === stats[i]!.name)) return list.map((s) => s.value);
+  const byName = new Map(list.map((s) => [s.name, s.value]));
+  return stats.map((d) => byName.get(d.name) ?? -1);
+}
+
 /** One domain's stats record → a Sample (and the snapshot its KVM stats refer to). */
 export function statsToSample(
   params: readonly TypedParam[],
   images: Readonly<Record<string, ImageFacts>>,
 ): { sample: Sample; snapshot: StatsSchemaSnapshot | null } {
-  const p = new Map(params.map((x) => [x.field, x.value]));
+  const p = new Map<string, TypedParamValue>();
+  for (const x of params) p.set(x.field, x.value); // no [field, value] pair per param
   const kvm = kvmStats(params);
   const snapshot = statsSnapshot(kvm);
   let stats: Sample['stats'] = null;
@@ -216,8 +250,7 @@ export function statsToSample(
     for (const [key, list] of kvm) {
       const target = key === 'vm' ? 'vm' : 'vcpu';
       const schema = snapshot.schemas.find((s) => s.target === target)!;
-      const byName = new Map(list.map((s) => [s.name, s.value]));
-      results.push({ target, provider: 'kvm', qomPath: key === 'vm' ? null : key, values: schema.stats.map((d) => byName.get(d.name) ?? -1), extra: [] });
+      results.push({ target, provider: 'kvm', qomPath: key === 'vm' ? null : key, values: valuesInOrder(list, schema.stats), extra: [] });
     }
     stats = { schemaHash: snapshot.hash, results };
   }

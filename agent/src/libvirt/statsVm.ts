@@ -19,10 +19,10 @@ import type { TypedParam, TypedParamValue } from './typedParams.js';
 
 /** A 64-bit or 32-bit number of ns as µs; undefined for any other type. */
 function micros(v: TypedParamValue | undefined): number | undefined {
-  if (!v) return undefined;
-  if (v.type === 'ullong' || v.type === 'llong') return v.value < 0n ? undefined : Number(v.value / 1000n);
-  if (v.type === 'int' || v.type === 'uint') return v.value < 0 ? undefined : Math.floor(v.value / 1000);
-  return undefined;
+  if (!v || v.type === 'string' || v.type === 'boolean' || v.type === 'double') return undefined;
+  const x = v.value; // a 64-bit value is a number when exact, a bigint past 2^53 (typedParams.ts)
+  if (typeof x === 'bigint') return x < 0n ? undefined : Number(x / 1000n);
+  return x < 0 ? undefined : Math.floor(x / 1000);
 }
 
 const VCPU_TIME = /^vcpu\.(\d+)\.time$/;
@@ -44,10 +44,10 @@ export function cpuFromStats(params: readonly TypedParam[], p: ReadonlyMap<strin
 
 /** A non-negative integer of any numeric type; undefined otherwise. */
 function whole(v: TypedParamValue | undefined): number | undefined {
-  if (!v) return undefined;
-  if (v.type === 'ullong' || v.type === 'llong') return v.value < 0n || v.value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(v.value);
-  if (v.type === 'int' || v.type === 'uint') return v.value < 0 ? undefined : v.value;
-  return undefined;
+  if (!v || v.type === 'string' || v.type === 'boolean' || v.type === 'double') return undefined;
+  const x = v.value;
+  if (typeof x === 'bigint') return x < 0n || x > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(x);
+  return x < 0 ? undefined : x;
 }
 
 /** The memory figures of a stats record; null when it has none (the balloon group was not asked for). */

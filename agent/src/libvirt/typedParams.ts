@@ -17,7 +17,8 @@
  *       remote_typed_param params<REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX>;
  *   };
  * with VIR_TYPED_PARAM_INT = 1 ... STRING = 7 (include/libvirt/libvirt-common.h).
- * 64-bit values stay bigint so counters compare exactly with `virsh domstats`.
+ * 64-bit values are numbers when exact (up to 2^53) and bigints past that, so counters
+ * compare exactly with `virsh domstats` either way.
  */
 import { REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, REMOTE_STRING_MAX } from './constants.js';
 import { DOMAIN_MIN_BYTES, readDomain, writeDomain, type DomainRef } from './domainRef.js';
@@ -27,8 +28,8 @@ import type { XdrReader, XdrWriter } from './xdr.js';
 export type TypedParamValue =
   | { type: 'int'; value: number }
   | { type: 'uint'; value: number }
-  | { type: 'llong'; value: bigint }
-  | { type: 'ullong'; value: bigint }
+  | { type: 'llong'; value: number | bigint }
+  | { type: 'ullong'; value: number | bigint }
   | { type: 'double'; value: number }
   | { type: 'boolean'; value: boolean }
   | { type: 'string'; value: string };
@@ -50,9 +51,9 @@ export function readTypedParam(r: XdrReader): TypedParam {
     case 2:
       return { field, value: { type: 'uint', value: r.uint() } };
     case 3:
-      return { field, value: { type: 'llong', value: r.hyper() } };
+      return { field, value: { type: 'llong', value: r.hyperValue(false) } };
     case 4:
-      return { field, value: { type: 'ullong', value: r.uhyper() } };
+      return { field, value: { type: 'ullong', value: r.hyperValue(true) } };
     case 5:
       return { field, value: { type: 'double', value: r.double() } };
     case 6:
@@ -75,10 +76,10 @@ export function writeTypedParam(w: XdrWriter, p: TypedParam): void {
       w.int(2).uint(v.value);
       break;
     case 'llong':
-      w.int(3).hyper(v.value);
+      w.int(3).hyper(BigInt(v.value));
       break;
     case 'ullong':
-      w.int(4).uhyper(v.value);
+      w.int(4).uhyper(BigInt(v.value));
       break;
     case 'double':
       w.int(5).double(v.value);

@@ -15,6 +15,17 @@ function protocolError(f: () => unknown): LibvirtProtocolError {
 }
 
 describe('XDR round trips', () => {
+  it('hyperValue: a number below 2^53 in magnitude (and -2^53), a bigint from there, both exact', () => {
+    const big = [2n ** 53n - 1n, -(2n ** 53n), 2n ** 53n + 1n, -(2n ** 53n) - 1n, -(2n ** 63n), 0n, -1n, 4096n];
+    const w = new XdrWriter(4);
+    for (const v of big) w.hyper(v);
+    for (const v of [2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n, 268435456n]) w.uhyper(v);
+    const r = reader(w);
+    expect(big.map(() => r.hyperValue(false))).toEqual([2 ** 53 - 1, -(2 ** 53), 2n ** 53n + 1n, -(2n ** 53n) - 1n, -(2n ** 63n), 0, -1, 4096]);
+    expect([0, 1, 2, 3].map(() => r.hyperValue(true))).toEqual([2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n, 268435456]);
+    r.expectEnd();
+  });
+
   it('scalars keep their exact values', () => {
     const w = new XdrWriter(4)
       .int(-2147483648)

@@ -64,6 +64,22 @@ export class XdrReader {
     return v;
   }
 
+  /**
+   * A hyper (or, `unsigned`, an unsigned hyper) as a number when it is one exactly
+   * (-2^53 ≤ v < 2^53), else a bigint: a stats record holds a hundred of them, and a bigint
+   * costs four heap allocations to read.
+   */
+  hyperValue(unsigned: boolean): number | bigint {
+    this.need(8, unsigned ? 'unsigned hyper' : 'hyper');
+    const hi = unsigned ? this.buf.readUInt32BE(this.pos) : this.buf.readInt32BE(this.pos);
+    if (hi < 0x200000 && hi >= -0x200000) {
+      const v = hi * 0x1_0000_0000 + this.buf.readUInt32BE(this.pos + 4);
+      this.pos += 8;
+      return v;
+    }
+    return unsigned ? this.uhyper() : this.hyper();
+  }
+
   double(): number {
     this.need(8, 'double');
     const v = this.buf.readDoubleBE(this.pos);
