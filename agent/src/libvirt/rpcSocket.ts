@@ -52,6 +52,8 @@ export class RpcSocket {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();
   private unansweredPings = 0;
+  /** Frames are held (socket corked) until the event loop's check phase: see `send`. */
+  private corked = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -141,6 +143,17 @@ export class RpcSocket {
   private send(prog: number, vers: number, proc: number, type: number, serial: number, payload: Buffer): void {
     const frame = encodeMessage({ prog, vers, proc, type, serial, status: MessageStatus.OK }, payload);
     this.opts.onFrame?.('out', frame);
+    // The poll loops of a host tick together (one timer phase): their calls leave in one
+    // writev at the check phase instead of one write syscall each (at 50 domains in `qmp`
+    // mode, 150-250 a tick: about a tenth of the agent's main thread).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(frame);
   }
 
