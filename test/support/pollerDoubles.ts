@@ -10,6 +10,7 @@
  * The VM can stop answering (every call fails as timed out), hold its answers until
  * released, and emit events; a connection can end (EOF, libvirtd restarting).
  */
+import type { PollerOptions } from '#agent/poller/options.js';
 import type { QmpClientOptions } from '#agent/qmp/client.js';
 import { QmpDisconnectedError, QmpExecuteError, QmpTimeoutError } from '#agent/qmp/errors.js';
 import type { QmpGreeting } from '#agent/qmp/messages.js';
@@ -20,6 +21,22 @@ import type { DomainEvent } from '#agent/libvirt/events.js';
 import type { QemuMonitorEvent } from '#agent/libvirt/qemuCalls.js';
 import type { BlockJobInfo } from '#agent/libvirt/remoteCalls.js';
 import type { DomainStatsRecord, TypedParam } from '#agent/libvirt/typedParams.js';
+
+/** Poller options for tests on doubles: short intervals and time-outs (the contract test's). */
+export const testPollerOptions: PollerOptions = {
+  host: 'test-host',
+  fastIntervalMs: 10,
+  slowIntervalMs: 40,
+  statsTargets: 'auto',
+  blockstatsNodes: false,
+  commandTimeoutMs: 100,
+  connectTimeoutMs: 100,
+  handshakeTimeoutMs: 100,
+  maxLineBytes: 1 << 20,
+  staleAfterMissedTicks: 3,
+  maxEventsPerSecond: 10,
+  reconnect: { initialRetryTime: 5, multiplier: 2, factor: 0.2, maxRetryTime: 20, retries: 5 },
+};
 
 export const dom: DomainRef = { name: 'contract-vm', uuid: '5a1e0c2d-7f3b-4c1a-9d2e-6b8f0a4c3e21', id: 1 };
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sleep } from '#common/sleep.js';
 import type { RawRecord } from '#schemas/types.js';
-import { FakeVm, LibvirtDouble, SessionDouble, dom, domainXml } from '#test/support/pollerDoubles.js';
+import { FakeVm, LibvirtDouble, SessionDouble, dom, domainXml, testPollerOptions } from '#test/support/pollerDoubles.js';
 import { targetOf } from '../libvirt/discovery.js';
 import { parseDomainXml } from '../libvirt/domainXml.js';
 import type { LibvirtHost } from '../libvirt/host.js';
@@ -26,20 +26,7 @@ import { unixTarget } from './vmTarget.js';
 const STALE_AFTER = 3;
 const vmLabel = { vm: dom.name };
 const CAP = 10;
-const opts: PollerOptions = {
-  host: 'test-host',
-  fastIntervalMs: 10,
-  slowIntervalMs: 40,
-  statsTargets: 'auto',
-  blockstatsNodes: false,
-  commandTimeoutMs: 100,
-  connectTimeoutMs: 100,
-  handshakeTimeoutMs: 100,
-  maxLineBytes: 1 << 20,
-  staleAfterMissedTicks: STALE_AFTER,
-  maxEventsPerSecond: CAP,
-  reconnect: { initialRetryTime: 5, multiplier: 2, factor: 0.2, maxRetryTime: 20, retries: 5 },
-};
+const opts: PollerOptions = { ...testPollerOptions, staleAfterMissedTicks: STALE_AFTER, maxEventsPerSecond: CAP };
 
 /** One poller on a fresh fake VM, and the VM's controls. */
 interface Rig {

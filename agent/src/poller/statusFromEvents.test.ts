@@ -3,6 +3,7 @@
  * the real QmpSource, tick runner and sample builder, on a session double that records them.
  */
 import { describe, expect, it } from 'vitest';
+import { testPollerOptions } from '#test/support/pollerDoubles.js';
 import type { QmpClientOptions } from '../qmp/client.js';
 import type { QmpGreeting } from '../qmp/messages.js';
 import type { QmpSession } from '../qmp/session.js';
@@ -16,19 +17,7 @@ import type { SourceConnection } from './source.js';
 import { planTick, statusAndJobs } from './tickPlan.js';
 import { unixTarget } from './vmTarget.js';
 
-const opts: PollerOptions = {
-  host: 'h',
-  fastIntervalMs: 1000,
-  slowIntervalMs: 10_000,
-  statsTargets: 'auto',
-  blockstatsNodes: false,
-  commandTimeoutMs: 100,
-  connectTimeoutMs: 100,
-  handshakeTimeoutMs: 100,
-  maxLineBytes: 1 << 20,
-  staleAfterMissedTicks: 3,
-  reconnect: { initialRetryTime: 5, multiplier: 2, factor: 0.2, maxRetryTime: 20, retries: 5 },
-};
+const opts: PollerOptions = { ...testPollerOptions, fastIntervalMs: 1000, slowIntervalMs: 10_000 };
 
 const COMMIT_JOB = {
   type: 'commit',
