@@ -18,25 +18,23 @@ import type { QmpSession } from '#agent/qmp/session.js';
 import type { DomainRef } from '#agent/libvirt/domainRef.js';
 import { LibvirtDisconnectedError, LibvirtTimeoutError, type LibvirtError } from '#agent/libvirt/errors.js';
 import type { DomainEvent } from '#agent/libvirt/events.js';
+import { testPollerOptions as pollerOptions } from './pollerOptions.js';
 import type { QemuMonitorEvent } from '#agent/libvirt/qemuCalls.js';
 import type { BlockJobInfo } from '#agent/libvirt/remoteCalls.js';
 import type { DomainStatsRecord, TypedParam } from '#agent/libvirt/typedParams.js';
 
-/** Poller options for tests on doubles: short intervals and time-outs (the contract test's). */
-export const testPollerOptions: PollerOptions = {
-  host: 'test-host',
+/** Poller options for tests on doubles: shorter intervals and time-outs than on real QMP servers (the contract test's). */
+export const testPollerOptions: PollerOptions = pollerOptions({
   fastIntervalMs: 10,
   slowIntervalMs: 40,
-  statsTargets: 'auto',
   blockstatsNodes: false,
   commandTimeoutMs: 100,
   connectTimeoutMs: 100,
   handshakeTimeoutMs: 100,
-  maxLineBytes: 1 << 20,
   staleAfterMissedTicks: 3,
   maxEventsPerSecond: 10,
   reconnect: { initialRetryTime: 5, multiplier: 2, factor: 0.2, maxRetryTime: 20, retries: 5 },
-};
+});
 
 export const dom: DomainRef = { name: 'contract-vm', uuid: '5a1e0c2d-7f3b-4c1a-9d2e-6b8f0a4c3e21', id: 1 };
 
