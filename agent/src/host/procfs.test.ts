@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROCESS_STATS } from '#test/support/records.js';
-import { readProcessStats, readQemuProcess, readQemuThreads, statCpuTicks, statStartTime, statusVmRssKb } from './procfs.js';
+import { ProcFiles } from './procFiles.js';
+import { auxvPageSize, hostPageSize, readProcessStats, readQemuProcess, readQemuThreads, statCpuTicks, statRssPages, statStartTime } from './procfs.js';
 
 describe('statStartTime', () => {
   it('reads field 22, also when the command name holds spaces and parentheses', () => {
@@ -57,12 +58,31 @@ describe('statCpuTicks', () => {
   });
 });
 
-describe('statusVmRssKb', () => {
-  it('reads VmRSS (kB)', () => {
-    expect(statusVmRssKb('Name:\tqemu-system-x86\nTgid:\t4821\nPid:\t4826\nVmRSS:\t  183412 kB\n')).toBe(183412);
+describe('statRssPages', () => {
+  it('reads field 24 (rss, pages)', () => {
+    expect(statRssPages(`4826 (CPU 0/KVM) ${STAT_REST}`)).toBe(411);
+    expect(statRssPages('12 (x) S 1 2')).toBeUndefined();
   });
-  it('is undefined when the field is missing (a kernel thread has no VmRSS)', () => {
-    expect(statusVmRssKb('Name:\tkthreadd\nTgid:\t2\n')).toBeUndefined();
+});
+
+describe('auxvPageSize', () => {
+  const auxv = (...pairs: Array<[number, number]>) => {
+    const b = Buffer.alloc(16 * pairs.length);
+    pairs.forEach(([t, v], i) => {
+      b.writeBigUInt64LE(BigInt(t), 16 * i);
+      b.writeBigUInt64LE(BigInt(v), 16 * i + 8);
+    });
+    return b;
+  };
+  it('finds AT_PAGESZ (6) among the pairs, up to AT_NULL', () => {
+    expect(auxvPageSize(auxv([33, 0x7ffd0000], [16, 0xbfebfbff], [6, 16384], [0, 0]))).toBe(16384);
+    expect(auxvPageSize(auxv([33, 1], [0, 0], [6, 4096]))).toBeUndefined(); // after AT_NULL
+    expect(auxvPageSize(auxv([6, 3000], [0, 0]))).toBeUndefined(); // not a power of two
+    expect(auxvPageSize(Buffer.alloc(7))).toBeUndefined();
+  });
+  it("is this host's page size", () => {
+    expect(hostPageSize()).toBe(auxvPageSize(readFileSync('/proc/self/auxv')));
+    expect([4096, 16384, 65536]).toContain(hostPageSize());
   });
 });
 
@@ -74,8 +94,9 @@ describe('readQemuThreads and readProcessStats', () => {
       writeFileSync(join(root, path), text);
     };
     put('proc/4826/status', 'Name:\tCPU 0/KVM\nTgid:\t4821\n');
-    put('proc/4821/stat', `4821 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 1234 567 0 0 20 0 4 0 100 0 0`);
-    put('proc/4821/status', 'Tgid:\t4821\nVmRSS:\t  183412 kB\n');
+    // rss (field 24) in pages: 183412 kB on a host with 4 KiB pages
+    const page = hostPageSize()!;
+    put('proc/4821/stat', `4821 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 1234 567 0 0 20 0 4 0 100 0 45853`);
     put('proc/4821/task/4826/stat', `4826 (CPU 0/KVM) S 1 1 1 0 -1 0 0 0 0 0 900 100 0 0 20 0 4 0 100 0 0`);
     put('proc/4821/task/4827/stat', `4827 (CPU 1/KVM) S 1 1 1 0 -1 0 0 0 0 0 20 7 0 0 20 0 4 0 100 0 0`);
     const threads = readQemuThreads(
@@ -87,17 +108,25 @@ describe('readQemuThreads and readProcessStats', () => {
       root,
     )!;
     expect(threads.pid).toBe(4821);
-    expect(readProcessStats(threads, root)).toEqual(PROCESS_STATS);
-    expect(readProcessStats({ pid: 4822, vcpus: [] }, root)).toBeUndefined(); // no such process
+    const files = new ProcFiles();
+    expect(readProcessStats(threads, files, root)).toEqual({ ...PROCESS_STATS, rssKb: (45853 * page) / 1024 });
+    expect(files.size).toBe(3); // the process's stat and two threads' stat, held open
+    expect(readProcessStats({ pid: 4822, vcpus: [] }, files, root)).toBeUndefined(); // no such process
+    files.closeAll();
     rmSync(root, { recursive: true, force: true });
   });
 
   it('reads this very process (its main thread as the one "vCPU")', () => {
     const threads = readQemuThreads([{ index: 0, tid: process.pid }])!;
     expect(threads.pid).toBe(process.pid);
-    const p = readProcessStats(threads)!;
+    const files = new ProcFiles();
+    const p = readProcessStats(threads, files)!;
+    const vmRssKb = Number(/^VmRSS:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'latin1'))![1]);
     expect(p.userTicks + p.systemTicks).toBeGreaterThan(0);
+    // Field 24 × page size is the sum VmRSS prints; the process may grow between the two reads.
+    expect(Math.abs(p.rssKb! - vmRssKb)).toBeLessThan(2048);
     expect(p.rssKb).toBeGreaterThan(1000);
+    files.closeAll();
     expect(p.vcpus[0]!.index).toBe(0);
     expect(readQemuThreads([])).toBeUndefined();
   });

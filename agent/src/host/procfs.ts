@@ -10,13 +10,17 @@
  * and what the QEMU process costs, every tick (processStats):
  *
  *   /proc/<tid>/status               Tgid: the process (QEMU's pid) a vCPU thread belongs to
+ *                                    (once per connection)
  *   /proc/<pid>/stat                 fields 14, 15 (utime, stime): the whole process's CPU
- *                                    time, every thread's, in clock ticks (USER_HZ)
- *   /proc/<pid>/task/<tid>/stat      the same fields of one vCPU thread
- *   /proc/<pid>/status               VmRSS (kB): the process's resident memory
+ *                                    time, every thread's, in clock ticks (USER_HZ); field
+ *                                    24 (rss): its resident memory in pages, the sum VmRSS
+ *                                    of /proc/<pid>/status prints in kB
+ *   /proc/<pid>/task/<tid>/stat      fields 14, 15 of one vCPU thread
+ *   /proc/self/auxv                  AT_PAGESZ: the page size (once)
  *
- * libvirt reads the same files for `vcpu.N.time` (virProcessGetStatInfo: utime + stime of
- * the thread) and `balloon.rss` (qemuGetProcessInfo), so those figures are libvirt's own.
+ * The per-tick files stay open between ticks (procFiles.ts). libvirt reads the same fields
+ * for `vcpu.N.time` (virProcessGetStatInfo: utime + stime of the thread) and `balloon.rss`
+ * (virProcessGetStatInfo: rss × page size), so those figures are libvirt's own.
  * Its `cpu.time`, `cpu.user` and `cpu.system` come from the domain's cgroup instead
  * (cpuacct.usage in ns, cpuacct.stat / cpu.stat user and system): that counts every
  * process in the cgroup (QEMU's helpers too) at nanosecond resolution, where the process's
@@ -27,21 +31,37 @@
  * Unreadable (no such thread, another PID namespace, no /proc) → undefined, never an
  * error: the instance id then falls back to the thread ids (sample/identity.ts).
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QemuProcess } from '../sample/identity.js';
 import type { ProcessStats, QemuThreads } from '../sample/tick.js';
+import type { ProcFiles } from './procFiles.js';
 import { statusTgid } from './taps.js';
 
-/** Field `n` (1-based, proc(5)) of a /proc/<pid>/stat line, n ≥ 3. The command name (field 2) may hold spaces and ')'. */
+/**
+ * Field `n` (1-based, proc(5)) of a /proc/<pid>/stat line, n ≥ 3, when it is a decimal
+ * integer. The command name (field 2) may hold spaces and ')', so fields count from the
+ * last ')'. Scans in place (no split): a tick parses one line per vCPU thread.
+ */
 function statField(stat: string, n: number): number | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
-  // After "pid (comm)": field 3 (state) is the first.
-  const v = stat.slice(close + 2).split(' ')[n - 3];
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
-  const n2 = Number(v);
-  return Number.isSafeInteger(n2) ? n2 : undefined;
+  // After "pid (comm) ": field 3 (state) is the first.
+  let start = close + 2;
+  for (let f = 3; f < n; f++) {
+    const space = stat.indexOf(' ', start);
+    if (space < 0) return undefined;
+    start = space + 1;
+  }
+  let value = 0;
+  let end = start;
+  for (; end < stat.length; end++) {
+    const c = stat.charCodeAt(end);
+    if (c === 32 || c === 10) break;
+    if (c < 48 || c > 57) return undefined;
+    value = value * 10 + (c - 48);
+  }
+  return end > start && end - start <= 15 ? value : undefined;
 }
 
 /** Field 22 of a /proc/<pid>/stat line: the start time, clock ticks after boot. */
@@ -56,12 +76,35 @@ export function statCpuTicks(stat: string): { user: number; system: number } | u
   return user === undefined || system === undefined ? undefined : { user, system };
 }
 
-/** `VmRSS:\t  123456 kB` of a /proc/<pid>/status text: the resident memory in KiB (a kernel thread has none). */
-export function statusVmRssKb(status: string): number | undefined {
-  const m = /^VmRSS:\s*(\d+) kB$/m.exec(status);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return Number.isSafeInteger(n) ? n : undefined;
+/** Field 24 of a /proc/<pid>/stat line: the resident set in pages (a kernel thread has 0). */
+export function statRssPages(stat: string): number | undefined {
+  return statField(stat, 24);
+}
+
+/** AT_PAGESZ (type 6) of an auxiliary vector (/proc/self/auxv: 64-bit little-endian type, value pairs). */
+export function auxvPageSize(auxv: Buffer): number | undefined {
+  for (let i = 0; i + 16 <= auxv.length; i += 16) {
+    const type = auxv.readBigUInt64LE(i);
+    if (type === 0n) return undefined;
+    if (type === 6n) {
+      const v = Number(auxv.readBigUInt64LE(i + 8));
+      return v >= 1024 && (v & (v - 1)) === 0 ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+let pageSize: number | null | undefined;
+/** This host's page size in bytes (read once), null when /proc/self/auxv cannot be read. */
+export function hostPageSize(): number | null {
+  if (pageSize === undefined) {
+    try {
+      pageSize = auxvPageSize(readFileSync('/proc/self/auxv')) ?? null;
+    } catch {
+      pageSize = null;
+    }
+  }
+  return pageSize;
 }
 
 /** Reads the start time of the smallest thread id and the boot id under `root` (default '/'). */
@@ -79,24 +122,11 @@ export function readQemuProcess(threadIds: readonly number[], root = '/'): QemuP
   }
 }
 
-/**
- * One reused buffer for the per-tick reads: open, one read, close. readFileSync costs about
- * 7 µs of CPU per small /proc file (an fstat and a buffer per call) where this costs about
- * 3 µs (measured on this host, 5000 reads of /proc/<pid>/stat); a tick reads 2 + one per vCPU.
- * A file that fills the buffer is read again whole. Synchronous, so never shared mid-read.
- */
-const scratch = Buffer.alloc(4096);
-
 function readText(root: string, path: string): string | undefined {
-  let fd: number | undefined;
   try {
-    fd = openSync(join(root, path), 'r');
-    const n = readSync(fd, scratch, 0, scratch.length, 0);
-    return n < scratch.length ? scratch.toString('latin1', 0, n) : readFileSync(join(root, path), 'latin1');
+    return readFileSync(join(root, path), 'latin1');
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -111,21 +141,24 @@ export function readQemuThreads(vcpus: ReadonlyArray<{ index: number; tid: numbe
 }
 
 /**
- * One reading of the process's CPU ticks, its RSS and each vCPU thread's ticks. Undefined
- * when the process's own stat cannot be read (it exited, another PID namespace); a vCPU
- * thread that cannot be read is left out, an unreadable VmRSS is null.
+ * One reading of the process's CPU ticks, its RSS and each vCPU thread's ticks, through
+ * the files held open in `files`. Undefined when the process's own stat cannot be read (it
+ * exited, another PID namespace); a vCPU thread that cannot be read is left out; the RSS is
+ * null when the page size is unknown.
  */
-export function readProcessStats(threads: QemuThreads, root = '/'): ProcessStats | undefined {
-  const stat = readText(root, `proc/${threads.pid}/stat`);
-  const cpu = stat === undefined ? undefined : statCpuTicks(stat);
+export function readProcessStats(threads: QemuThreads, files: ProcFiles, root = '/'): ProcessStats | undefined {
+  const stat = files.read(join(root, `proc/${threads.pid}/stat`));
+  if (stat === undefined) return undefined;
+  const cpu = statCpuTicks(stat);
   if (!cpu) return undefined;
-  const status = readText(root, `proc/${threads.pid}/status`);
-  const rssKb = status === undefined ? undefined : statusVmRssKb(status);
+  const rssPages = statRssPages(stat);
+  const page = hostPageSize();
   const vcpus: ProcessStats['vcpus'] = [];
   for (const v of threads.vcpus) {
-    const t = readText(root, `proc/${threads.pid}/task/${v.tid}/stat`);
+    const t = files.read(join(root, `proc/${threads.pid}/task/${v.tid}/stat`));
     const ticks = t === undefined ? undefined : statCpuTicks(t);
     if (ticks) vcpus.push({ index: v.index, ticks: ticks.user + ticks.system });
   }
-  return { userTicks: cpu.user, systemTicks: cpu.system, rssKb: rssKb ?? null, vcpus };
+  const rssKb = rssPages === undefined || page === null ? null : (rssPages * page) / 1024;
+  return { userTicks: cpu.user, systemTicks: cpu.system, rssKb, vcpus };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { splitDev, sysfsReader } from './sysfs.js';
+import { observeHost, splitDev, sysfsReader } from './sysfs.js';
 
 describe('splitDev', () => {
   it.each([
@@ -64,5 +64,24 @@ describe("tap counters in the guest's view (libvirt's vocabulary)", () => {
       txDropped: 2,
     });
     rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('observeHost', () => {
+  it('keeps a path named like an Object.prototype member as a key of its own', () => {
+    const reader = {
+      blockdevSize: (p: string) => (p === '__proto__' ? 4096 : undefined),
+      fileAllocation: (p: string) => (p === 'constructor' ? 512 : undefined),
+      netStats: () => undefined,
+      qemuProcess: () => undefined,
+      qemuTaps: () => undefined,
+      qemuThreads: () => undefined,
+      processStats: () => undefined,
+    };
+    const host = observeHost(reader, { devices: ['__proto__'], files: ['constructor'] }, []);
+    expect(Object.hasOwn(host.blockdevSizes, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(host.blockdevSizes, '__proto__')?.value).toBe(4096);
+    expect(Object.hasOwn(host.fileAllocations!, 'constructor')).toBe(true);
+    expect(host.fileAllocations!.constructor).toBe(512);
   });
 });

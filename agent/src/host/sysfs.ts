@@ -11,8 +11,8 @@
  *                   rx and tx swapped into the guest's view (below)
  *   QEMU process    /proc/<vcpu tid>/stat start time and the boot id (procfs.ts), once
  *                   per connection, for the instance id; its pid (a vCPU thread's Tgid)
- *                   once per connection, then its CPU ticks, VmRSS and each vCPU
- *                   thread's CPU ticks every tick (procfs.ts)
+ *                   once per connection, then its CPU ticks, RSS and each vCPU
+ *                   thread's CPU ticks every tick (procfs.ts, files held open)
  *   QEMU's taps     the interfaces of its /dev/net/tun fds (taps.ts), on the agent's own
  *                   monitor when the config lists none
  *
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { NetInterface } from '#schemas/types.js';
 import type { QemuProcess } from '../sample/identity.js';
 import type { HostObservations, ProcessStats, QemuThreads } from '../sample/tick.js';
+import { ProcFiles } from './procFiles.js';
 import { readProcessStats, readQemuProcess, readQemuThreads } from './procfs.js';
 import { isInterfaceName, readQemuTaps, type TapScan } from './taps.js';
 
@@ -71,6 +72,7 @@ const NET_FIELDS = [
 ] as const;
 
 export function sysfsReader(root = '/'): HostReader {
+  const procFiles = new ProcFiles();
   const read = (p: string): string | undefined => {
     try {
       return readFileSync(join(root, p), 'latin1');
@@ -115,7 +117,7 @@ export function sysfsReader(root = '/'): HostReader {
     qemuProcess: (threadIds) => readQemuProcess(threadIds, root),
     qemuTaps: (threadIds) => readQemuTaps(threadIds, root),
     qemuThreads: (vcpus) => readQemuThreads(vcpus, root),
-    processStats: (threads) => readProcessStats(threads, root),
+    processStats: (threads) => readProcessStats(threads, procFiles, root),
   };
 }
 
@@ -131,7 +133,12 @@ export function observeHost(
   ifnames: readonly string[],
   onTraffic?: (dir: 'host', msg: unknown) => void,
 ): HostObservations {
-  const host: HostObservations = { blockdevSizes: {}, fileAllocations: {}, net: [] };
+  // Keyed by paths QEMU names: null-prototype records, so a path such as `__proto__` is a key like any other.
+  const host: HostObservations = {
+    blockdevSizes: Object.create(null) as Record<string, number>,
+    fileAllocations: Object.create(null) as Record<string, number>,
+    net: [],
+  };
   for (const path of paths.devices) {
     const bytes = reader.blockdevSize(path);
     if (bytes === undefined) continue;
