@@ -16,7 +16,7 @@ import { LibvirtDiscovery } from './libvirt/discovery.js';
 import { readOnlySocketOf } from './libvirt/client.js';
 import { domainRef, LibvirtHost } from './libvirt/host.js';
 import { StatsBatch } from './libvirt/statsBatch.js';
-import { STATS_FLAGS, STATS_GROUPS, StatsSource } from './libvirt/statsSource.js';
+import { STATS_FLAGS, STATS_GROUPS, STATS_SLOW_GROUPS, StatsSource } from './libvirt/statsSource.js';
 import { openMonitorSession } from './libvirt/monitorSession.js';
 import { sysfsReader, type HostReader } from './host/sysfs.js';
 import { KafkaPublisher } from './kafka/publisher.js';
@@ -130,7 +130,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const libvirt = cfg.libvirt ? libvirtHost(cfg.libvirt, cfg.qmp.reconnect, log) : undefined;
   if (libvirt && cfg.libvirt?.mode === 'stats') {
     // libvirt's stats mode: a domain is polled through libvirt's bulk stats instead of QMP, one call per tick for the host.
-    const batch = new StatsBatch({ intervalMs: opts.fastIntervalMs, groups: STATS_GROUPS, flags: STATS_FLAGS });
+    const batch = new StatsBatch({ intervalMs: opts.fastIntervalMs, groups: STATS_GROUPS, slowGroups: STATS_SLOW_GROUPS, flags: STATS_FLAGS });
     statsPollerOf = (t) =>
       t.transport.kind === 'libvirt'
         ? new PollLoop(

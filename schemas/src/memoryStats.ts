@@ -15,7 +15,7 @@
  * `last-update` is the epoch second of the guest's last report (0: never). Where the
  * others come from: `current` is query-balloon's `actual`, `maximum` the guest's RAM
  * (query-memory-size-summary base-memory + plugged-memory; libvirt: the domain's total
- * memory), `rss` the QEMU process's VmRSS (/proc/<pid>/status; libvirt: the same figure).
+ * memory), `rss` the QEMU process's resident set (/proc/<pid>/stat rss × page size, the VmRSS of its status; libvirt: the same figure).
  * A VM without a balloon device has no `current` and no guest figures (null, never 0;
  * libvirt prints its configured memory as current then).
  */

@@ -9,13 +9,13 @@ const doms: DomainRef[] = ['a', 'b', 'c'].map((n, i) => ({ name: n, uuid: `00000
 const [a, b, c] = doms as [DomainRef, DomainRef, DomainRef];
 
 /** A client whose bulk stats answer with each asked domain's record (counters at the call's number), recording each call. */
-function client(): StatsClient & { calls: Array<{ names: string[]; flags: number }>; fail: boolean } {
-  const calls: Array<{ names: string[]; flags: number }> = [];
+function client(): StatsClient & { calls: Array<{ names: string[]; flags: number; groups: number }>; fail: boolean } {
+  const calls: Array<{ names: string[]; flags: number; groups: number }> = [];
   const c = {
     calls,
     fail: false,
-    getAllDomainStats: async (ds: DomainRef[], _groups: number, flags = 0): Promise<DomainStatsRecord[]> => {
-      calls.push({ names: ds.map((d) => d.name), flags });
+    getAllDomainStats: async (ds: DomainRef[], groups: number, flags = 0): Promise<DomainStatsRecord[]> => {
+      calls.push({ names: ds.map((d) => d.name), flags, groups });
       if (c.fail) throw new Error('libvirt: timed out');
       return ds.map((d) => ({ domain: d, params: statsParams(calls.length) }));
     },
@@ -104,6 +104,33 @@ describe('StatsBatch: one GetAllDomainStats per tick for every domain of the hos
     await batch.read(old, a);
     expect((await batch.read(fresh, b))?.domain.name).toBe('b');
     expect(fresh.calls.map((x) => x.names)).toEqual([['a', 'b']]);
+  });
+});
+
+describe('StatsBatch: the slow groups on slow ticks', () => {
+  it("a slow tick's batch asks for them for every domain; a fast read may use a slow batch, a slow read never a fast one", async () => {
+    let now = 0;
+    const cl = client();
+    const batch = new StatsBatch({ intervalMs: 1000, groups: 8, slowGroups: 4, flags: 0, now: () => now });
+    await Promise.all([batch.read(cl, a, true), batch.read(cl, b, true)]); // a connects and starts the batch; b reads alone
+    now = 1000;
+    await Promise.all([batch.read(cl, a, false), batch.read(cl, b, false)]);
+    now = 2000;
+    await Promise.all([batch.read(cl, a, true), batch.read(cl, b, true)]);
+    expect(cl.calls.slice(-2)).toEqual([
+      { names: ['a', 'b'], flags: 0x20000000, groups: 8 },
+      { names: ['a', 'b'], flags: 0x20000000, groups: 8 | 4 },
+    ]);
+    now = 3000;
+    await Promise.all([batch.read(cl, a, true), batch.read(cl, b, false)]); // b (fast) takes its record from the slow batch
+    expect(cl.calls.slice(-1)).toEqual([{ names: ['a', 'b'], flags: 0x20000000, groups: 12 }]);
+    now = 4000;
+    const recs = await Promise.all([batch.read(cl, a, false), batch.read(cl, b, true)]); // b (slow) cannot use a fast batch: alone
+    expect(recs.map((r) => r?.domain.name)).toEqual(['a', 'b']);
+    expect(cl.calls.slice(-2)).toEqual([
+      { names: ['a', 'b'], flags: 0x20000000, groups: 8 },
+      { names: ['b'], flags: 0x20000000, groups: 12 },
+    ]);
   });
 });
 

@@ -7,9 +7,13 @@
  * reply. A bulk call costs libvirtd about what a per-domain call costs for one domain,
  * plus each domain's own queries; the agent decodes one reply instead of N.
  *
+ * A slow tick (the loops' slow grid, also wall-clock) asks for `slowGroups` as well; the
+ * loops of a host agree on which ticks are slow, so those batches carry them for all.
+ *
  * Rules (each domain gets each record at most once, and never one older than half a tick):
  * - the batch of a tick serves a domain when it started less than `intervalMs / 2` ago,
- *   holds the domain and has not served it yet;
+ *   holds the domain, has not served it yet, and asked for the slow groups if this read
+ *   needs them (else the domain is read alone, as below);
  * - otherwise a read starts a new batch, of every domain read in the last
  *   `forgetAfterTicks` ticks and this one, unless a fresh batch is under way without the
  *   domain (a domain just connected, off the grid): then it reads that domain alone.
@@ -27,8 +31,10 @@ import type { DomainStatsRecord, TypedParam } from './typedParams.js';
 export interface StatsBatchOptions {
   /** The poll loops' fast interval. */
   intervalMs: number;
-  /** StatsGroup bits. */
+  /** StatsGroup bits of every tick. */
   groups: number;
+  /** StatsGroup bits added on slow ticks (default none). */
+  slowGroups?: number;
   /** StatsFlag bits (NOWAIT is added). */
   flags: number;
   /** A domain not read for this many ticks is left out of the next batch. */
@@ -43,6 +49,7 @@ interface Batch {
   id: number;
   client: StatsClient;
   started: number;
+  slow: boolean;
   uuids: ReadonlySet<string>;
   reply: Promise<ReadonlyMap<string, DomainStatsRecord>>;
 }
@@ -68,7 +75,7 @@ export class StatsBatch {
   }
 
   /** This tick's record of `dom` (ReadStats of statsSource.ts); undefined when libvirt returned none. */
-  readonly read = async (client: StatsClient, dom: DomainRef): Promise<DomainStatsRecord | undefined> => {
+  readonly read = async (client: StatsClient, dom: DomainRef, slow = false): Promise<DomainStatsRecord | undefined> => {
     const now = this.now();
     let m = this.members.get(dom.uuid);
     if (!m) this.members.set(dom.uuid, (m = { dom, lastRead: now, servedBy: 0 }));
@@ -76,29 +83,30 @@ export class StatsBatch {
     m.lastRead = now;
     const b = this.current;
     const fresh = b !== undefined && b.client === client && now - b.started < this.opts.intervalMs / 2;
-    if (fresh && b.uuids.has(dom.uuid) && m.servedBy !== b.id) {
+    if (fresh && b.uuids.has(dom.uuid) && m.servedBy !== b.id && (b.slow || !slow)) {
       m.servedBy = b.id;
       return (await b.reply).get(dom.uuid);
     }
-    if (fresh) return (await this.fetch(client, [dom])).get(dom.uuid); // under way without it: alone
-    const batch = this.start(client, now);
+    if (fresh) return (await this.fetch(client, [dom], slow)).get(dom.uuid); // under way without it (or its groups): alone
+    const batch = this.start(client, now, slow);
     m.servedBy = batch.id;
     return (await batch.reply).get(dom.uuid);
   };
 
-  private start(client: StatsClient, now: number): Batch {
+  private start(client: StatsClient, now: number, slow: boolean): Batch {
     const forget = (this.opts.forgetAfterTicks ?? 3) * this.opts.intervalMs;
     for (const [uuid, m] of this.members) if (now - m.lastRead > forget) this.members.delete(uuid);
     const doms = [...this.members.values()].map((m) => m.dom);
-    const batch: Batch = { id: this.nextId++, client, started: now, uuids: new Set(this.members.keys()), reply: this.fetch(client, doms) };
+    const batch: Batch = { id: this.nextId++, client, started: now, slow, uuids: new Set(this.members.keys()), reply: this.fetch(client, doms, slow) };
     batch.reply.catch(() => {}); // each reader gets the rejection; none unhandled when no one waits
     this.current = batch;
     return batch;
   }
 
-  private async fetch(client: StatsClient, doms: DomainRef[]): Promise<ReadonlyMap<string, DomainStatsRecord>> {
+  private async fetch(client: StatsClient, doms: DomainRef[], slow: boolean): Promise<ReadonlyMap<string, DomainStatsRecord>> {
     this.opts.onCall?.(doms.length);
-    const records = await client.getAllDomainStats(doms, this.opts.groups, this.opts.flags | NOWAIT);
+    const groups = slow ? this.opts.groups | (this.opts.slowGroups ?? 0) : this.opts.groups;
+    const records = await client.getAllDomainStats(doms, groups, this.opts.flags | NOWAIT);
     return new Map(records.map((r) => [r.domain.uuid, r]));
   }
 }

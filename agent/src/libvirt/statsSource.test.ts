@@ -10,6 +10,7 @@ import { parseDomainXml } from './domainXml.js';
 import type { DomainEvent } from './events.js';
 import type { BlockJobInfo } from './remoteCalls.js';
 import { StatsSource, type StatsClient, type StatsHost } from './statsSource.js';
+import type { TypedParam } from './typedParams.js';
 
 const NONE: BlockJobInfo = { found: false, type: 0, bandwidth: 0n, cur: 0n, end: 0n };
 const COMMIT: BlockJobInfo = { found: true, type: 4, bandwidth: 0n, cur: 10n, end: 100n };
@@ -18,9 +19,19 @@ function rig() {
   const jobAsks: string[] = [];
   const listeners = new Set<(ev: DomainEvent) => void>();
   const state = { job: NONE, complete: true };
+  const groupsAsked: number[] = [];
+  /** The balloon group (4), as libvirt fills it: current and rss in KiB, moving with each call that asks for it. */
+  const balloon = (n: number): TypedParam[] => [
+    { field: 'balloon.current', value: { type: 'ullong', value: 1_048_576n } },
+    { field: 'balloon.maximum', value: { type: 'ullong', value: 1_048_576n } },
+    { field: 'balloon.rss', value: { type: 'ullong', value: BigInt(200_000 + n) } },
+  ];
   const client: StatsClient = {
-    getAllDomainStats: async (ds) =>
-      ds.map((d) => ({ domain: d, params: state.complete ? statsParams(1) : statsParams(1).filter((p) => !p.field.includes('.wr.')) })),
+    getAllDomainStats: async (ds, groups) => {
+      groupsAsked.push(groups);
+      const base = state.complete ? statsParams(1) : statsParams(1).filter((p) => !p.field.includes('.wr.'));
+      return ds.map((d) => ({ domain: d, params: groups & 4 ? [...base, ...balloon(groupsAsked.length)] : base }));
+    },
     getXmlDesc: async () => domainXml,
     getBlockJobInfo: async (_d, disk) => {
       jobAsks.push(disk);
@@ -42,7 +53,7 @@ function rig() {
   const event = (status: number): void => {
     for (const l of listeners) l({ kind: 'blockJob2', callbackId: 1, domain: dom, dst: 'vda', type: 4, status });
   };
-  return { source, jobAsks, state, event };
+  return { source, jobAsks, state, event, groupsAsked };
 }
 
 const hooks = { onEvent: () => {}, onClose: () => {} };
@@ -97,5 +108,26 @@ describe('StatsSource: block-job information only while a job can be running', (
     await expect(conn.read(false)).rejects.toThrow(/incomplete/);
     r.state.complete = true;
     expect((await conn.read(false)).sample.blockDevices[0]!.counters.wrOps).toBe(1);
+  });
+});
+
+describe('StatsSource: memory on the slow grid', () => {
+  it('asks for the balloon group on slow ticks only and carries its figures on the ticks between', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    const rss: Array<number | null | undefined> = [];
+    for (const slow of [true, false, false, true, false]) rss.push((await conn.read(slow)).sample.memory?.rssBytes);
+    expect(r.groupsAsked.map((g) => (g & 4) !== 0)).toEqual([true, false, false, true, false]);
+    // Every group but the balloon on every tick.
+    expect(new Set(r.groupsAsked.map((g) => g & ~4)).size).toBe(1);
+    expect(rss).toEqual([200_001 * 1024, 200_001 * 1024, 200_001 * 1024, 200_004 * 1024, 200_004 * 1024]);
+  });
+
+  it('a new connection carries nothing of the last one: memory is unknown until its first slow tick', async () => {
+    const r = rig();
+    const conn = await r.source.connect(hooks);
+    expect((await conn.read(true)).sample.memory).not.toBeNull();
+    const again = await r.source.connect(hooks);
+    expect((await again.read(false)).sample.memory).toBeNull();
   });
 });

@@ -1,9 +1,15 @@
 /**
  * The `stats` mode's source of the poll loop (poller/source.ts): one domain through
  * libvirt's supported API only (no QMP passthrough, so libvirt never marks the domain
- * tainted). A tick: virConnectGetAllDomainStats for this domain (state, block with
- * backing, vcpu, interface, vm) and virDomainGetBlockJobInfo for each disk, mapped by
- * statsSample.ts; libvirt's domain events mapped by statsEvents.ts.
+ * tainted). A tick: virConnectGetAllDomainStats for this domain (state, cpu-total, block
+ * with backing, vcpu, interface, vm; balloon on the slow grid) and virDomainGetBlockJobInfo
+ * for the disks that may have a job, mapped by statsSample.ts; libvirt's domain events
+ * mapped by statsEvents.ts.
+ *
+ * Memory on the slow grid, as on the QMP sources (tickPlan.ts): libvirt's balloon group
+ * costs libvirtd two monitor commands per domain (query-balloon and the qom-get of the
+ * guest's figures), which the guest's driver refreshes every few seconds at most. The last
+ * figures read are carried on the ticks between (rss too: libvirt reads it in that group).
  *
  * Block jobs: libvirt announces a job's end (BLOCK_JOB_2 completed, failed, cancelled) and
  * a mirror's readiness, but not its start. virDomainGetBlockJobInfo is asked for every disk
@@ -43,7 +49,9 @@ import { toQmpEvent } from './statsEvents.js';
 import { statsToSample, type ImageFacts } from './statsSample.js';
 import type { DomainStatsRecord } from './typedParams.js';
 
-const GROUPS = StatsGroup.STATE | StatsGroup.CPU_TOTAL | StatsGroup.BALLOON | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
+/** Every tick; SLOW_GROUPS are added on the slow grid. */
+const GROUPS = StatsGroup.STATE | StatsGroup.CPU_TOTAL | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
+const SLOW_GROUPS = StatsGroup.BALLOON;
 const DEGRADED = "libvirt's bulk stats (stats mode) carry no histograms and no units: histogram series are absent and KVM stats are in raw units";
 
 /** What the source needs of a libvirt connection. */
@@ -55,14 +63,16 @@ export interface StatsHost {
   onDomainEvent(listener: (ev: DomainEvent) => void): () => void;
 }
 
-/** One domain's stats record of this tick; undefined when libvirt returned none. */
-export type ReadStats = (client: StatsClient, dom: DomainRef) => Promise<DomainStatsRecord | undefined>;
+/** One domain's stats record of this tick (with the slow groups on a slow tick); undefined when libvirt returned none. */
+export type ReadStats = (client: StatsClient, dom: DomainRef, slow: boolean) => Promise<DomainStatsRecord | undefined>;
 
-/** What a stats-mode tick asks libvirt for (the host-wide batch asks the same). */
+/** What a stats-mode tick asks libvirt for: every tick, and in addition on the slow grid (the host-wide batch asks the same). */
 export const STATS_GROUPS = GROUPS;
+export const STATS_SLOW_GROUPS = SLOW_GROUPS;
 export const STATS_FLAGS = StatsFlag.BACKING;
 
-export const readDomainStats: ReadStats = async (client, dom) => (await client.getAllDomainStats([dom], GROUPS, STATS_FLAGS))[0];
+export const readDomainStats: ReadStats = async (client, dom, slow) =>
+  (await client.getAllDomainStats([dom], slow ? GROUPS | SLOW_GROUPS : GROUPS, STATS_FLAGS))[0];
 
 export interface StatsSourceDeps {
   now?: () => number;
@@ -93,6 +103,8 @@ export class StatsSource implements VmSource {
   private readonly readStats: ReadStats;
   /** Which disks may have a block job running. */
   private readonly jobWatch = new JobWatch();
+  /** The memory figures of the last slow tick of this connection, carried on the ticks between. */
+  private memory: SourceTick['sample']['memory'] = null;
 
   constructor(
     private readonly target: VmTarget,
@@ -137,6 +149,7 @@ export class StatsSource implements VmSource {
       this.images = imageFacts(parseDomainXml(await client.getXmlDesc(this.dom)));
       this.chainKey = null;
       this.jobWatch.reset();
+      this.memory = null;
       const instanceId = await qemuInstanceId(this.dom.name);
       const { uuid, name } = this.dom;
       const identity = { host: this.opts.host ?? hostname(), uuid, name, instanceId: instanceId ?? `libvirt:${uuid}`, qemuVersion: '' };
@@ -156,7 +169,7 @@ export class StatsSource implements VmSource {
 
   private async read(client: StatsClient, slow: boolean): Promise<SourceTick> {
     if (this.host.client !== client) throw new LibvirtDisconnectedError('the libvirt connection was replaced');
-    const rec = await this.readStats(client, this.dom);
+    const rec = await this.readStats(client, this.dom, slow);
     if (!rec) throw new Error(`no stats for domain ${this.dom.name}`);
     if (isIncomplete(rec.params)) throw new Error(`stats of domain ${this.dom.name} incomplete: libvirt did not reach its QEMU (the domain is busy)`);
     const t = this.now();
@@ -168,6 +181,8 @@ export class StatsSource implements VmSource {
       ({ sample, snapshot } = statsToSample(rec.params, this.images));
     }
     this.chainKey = key; // the first tick after a connect: the XML read at connect stands
+    if (slow) this.memory = sample.memory;
+    else sample.memory = this.memory;
     sample.jobs = await this.jobs(
       client,
       this.jobWatch.disks(
