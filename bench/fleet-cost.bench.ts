@@ -13,13 +13,13 @@
  *      exporter  prometheus-libvirt-exporter scraped every 1 s: exporter + libvirtd CPU
  *                per VM per scrape
  *      virsh     `virsh domstats --block --backing --vcpu --state` of the N every 1 s
- *      agent-none  (at N = 50 only) the agent with compression none: CPU and broker bytes
+ *      agent-none  (at N = 50 only; QMPIPE_BENCH_FLEET_NONE=0 skips) the agent with compression none: CPU and broker bytes
  *      agent-alt   (at N = 100, when QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS is set, e.g.
  *                  --max-semi-space-size=2) the agent under those V8 settings: RSS and CPU
  *      agent-ab    (at N = 50, when QMPIPE_BENCH_FLEET_BASELINE names another built
  *                  checkout) this agent and that checkout's at the same time, each on half
  *                  the domains, halves swapped per round (fleetCost/abPhase.ts): their ratio
- *      libvirt-qmp, libvirt-stats  (at N = 50 only; QMPIPE_BENCH_FLEET_LIBVIRT=0 skips) the agent
+ *      libvirt-qmp, libvirt-stats  (at N = 50 only; QMPIPE_BENCH_FLEET_LIBVIRT=0 skips both, =qmp or =stats runs one) the agent
  *                reaching the domains through libvirtd in each libvirt mode: its CPU plus the
  *                libvirtd CPU above libvirtd's quiet load, per VM-poll
  *    A round's ratio compares the agent with the peer of the same round.
@@ -146,7 +146,10 @@ type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'agent-alt' | 'agent
 const ALT_NODE_OPTIONS = env.QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS ?? '';
 /** Another built checkout (e.g. a `git worktree` of the last release after `npm ci`) whose agent runs beside this one at N = 50 (agent-ab). */
 const BASELINE = env.QMPIPE_BENCH_FLEET_BASELINE ?? '';
-const LIBVIRT_MODES = env.QMPIPE_BENCH_FLEET_LIBVIRT !== '0';
+/** QMPIPE_BENCH_FLEET_LIBVIRT: 0 skips the libvirt modes, `qmp` or `stats` runs that one only; default both. */
+const LIBVIRT_MODES: ReadonlyArray<'qmp' | 'stats'> = ((v) => (v === '0' ? [] : v === 'qmp' || v === 'stats' ? [v] : ['qmp', 'stats']))(env.QMPIPE_BENCH_FLEET_LIBVIRT);
+/** QMPIPE_BENCH_FLEET_NONE=0 skips the agent-none phase (compression none) at N = 50. */
+const AGENT_NONE = env.QMPIPE_BENCH_FLEET_NONE !== '0';
 
 /** The agent in a libvirt mode costs its own CPU and what it makes libvirtd do (over libvirtd's quiet load), per VM-poll. */
 function libvirtModeMs(p: AgentPhase, quietMsPerS: number): number {
@@ -160,8 +163,8 @@ async function measureN(n: number, libvirtdPid: number, exporter: { url: string;
   await sleep(2_000);
   const quiet = await quietPhase(libvirtdPid, 5_000);
   note(`N=${n} (${domainAccel(doms[0]!)}): libvirtd quiet ${f3(quiet.statMs / quiet.seconds)} ms/s`);
-  const kinds: Kind[] = n === HEADLINE_N ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
-  if (n === HEADLINE_N && LIBVIRT_MODES) kinds.push('libvirt-qmp', 'libvirt-stats');
+  const kinds: Kind[] = n === HEADLINE_N && AGENT_NONE ? ['agent', 'exporter', 'virsh', 'agent-none'] : ['agent', 'exporter', 'virsh'];
+  if (n === HEADLINE_N) for (const mode of LIBVIRT_MODES) kinds.push(`libvirt-${mode}`);
   if (n === RSS_N && ALT_NODE_OPTIONS !== '') kinds.push('agent-alt');
   if (n === HEADLINE_N && BASELINE !== '') kinds.push('agent-ab');
   const byMode: Record<'qmp' | 'stats', number[]> = { qmp: [], stats: [] };
