@@ -134,6 +134,22 @@ describe('StatsBatch: the slow groups on slow ticks', () => {
   });
 });
 
+describe("StatsBatch: a domain's extra groups", () => {
+  it("a batch asks for every member's extra groups; a read whose extra groups a fresh batch lacks reads alone", async () => {
+    let now = 0;
+    const cl = client();
+    const batch = new StatsBatch({ intervalMs: 1000, groups: 8, flags: 0, now: () => now });
+    await Promise.all([batch.read(cl, a, false, 0), batch.read(cl, b, false, 2)]); // b (cpu-total) cannot use a's batch
+    expect(cl.calls.map((x) => [x.names, x.groups])).toEqual([
+      [['a'], 8],
+      [['b'], 10],
+    ]);
+    now = 1000;
+    await Promise.all([batch.read(cl, a, false, 0), batch.read(cl, b, false, 2)]);
+    expect(cl.calls.slice(-1).map((x) => [x.names, x.groups])).toEqual([[['a', 'b'], 10]]);
+  });
+});
+
 describe('isIncomplete: a record libvirt filled without the monitor', () => {
   it('has disks and no I/O counter: incomplete; with counters or without disks: complete', () => {
     const full = statsParams(1);

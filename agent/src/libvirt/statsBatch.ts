@@ -8,12 +8,14 @@
  * plus each domain's own queries; the agent decodes one reply instead of N.
  *
  * A slow tick (the loops' slow grid, also wall-clock) asks for `slowGroups` as well; the
- * loops of a host agree on which ticks are slow, so those batches carry them for all.
+ * loops of a host agree on which ticks are slow, so those batches carry them for all. A
+ * domain may need groups of its own every tick (`extra`: cpu-total where the agent cannot
+ * read its QEMU's procfs); a batch asks for every member's.
  *
  * Rules (each domain gets each record at most once, and never one older than half a tick):
  * - the batch of a tick serves a domain when it started less than `intervalMs / 2` ago,
- *   holds the domain, has not served it yet, and asked for the slow groups if this read
- *   needs them (else the domain is read alone, as below);
+ *   holds the domain, has not served it yet, and asked for the slow groups and the
+ *   domain's extra groups if this read needs them (else the domain is read alone, as below);
  * - otherwise a read starts a new batch, of every domain read in the last
  *   `forgetAfterTicks` ticks and this one, unless a fresh batch is under way without the
  *   domain (a domain just connected, off the grid): then it reads that domain alone.
@@ -50,12 +52,16 @@ interface Batch {
   client: StatsClient;
   started: number;
   slow: boolean;
+  /** The members' extra groups this batch asked for. */
+  extra: number;
   uuids: ReadonlySet<string>;
   reply: Promise<ReadonlyMap<string, DomainStatsRecord>>;
 }
 
 interface Member {
   dom: DomainRef;
+  /** Groups this domain needs beside the tick's (e.g. cpu-total where procfs cannot be read). */
+  extra: number;
   lastRead: number;
   /** The last batch that served this domain. */
   servedBy: number;
@@ -75,19 +81,20 @@ export class StatsBatch {
   }
 
   /** This tick's record of `dom` (ReadStats of statsSource.ts); undefined when libvirt returned none. */
-  readonly read = async (client: StatsClient, dom: DomainRef, slow = false): Promise<DomainStatsRecord | undefined> => {
+  readonly read = async (client: StatsClient, dom: DomainRef, slow = false, extra = 0): Promise<DomainStatsRecord | undefined> => {
     const now = this.now();
     let m = this.members.get(dom.uuid);
-    if (!m) this.members.set(dom.uuid, (m = { dom, lastRead: now, servedBy: 0 }));
+    if (!m) this.members.set(dom.uuid, (m = { dom, extra, lastRead: now, servedBy: 0 }));
     m.dom = dom;
+    m.extra = extra;
     m.lastRead = now;
     const b = this.current;
     const fresh = b !== undefined && b.client === client && now - b.started < this.opts.intervalMs / 2;
-    if (fresh && b.uuids.has(dom.uuid) && m.servedBy !== b.id && (b.slow || !slow)) {
+    if (fresh && b.uuids.has(dom.uuid) && m.servedBy !== b.id && (b.slow || !slow) && (b.extra & extra) === extra) {
       m.servedBy = b.id;
       return (await b.reply).get(dom.uuid);
     }
-    if (fresh) return (await this.fetch(client, [dom], slow)).get(dom.uuid); // under way without it (or its groups): alone
+    if (fresh) return (await this.fetch(client, [dom], slow, extra)).get(dom.uuid); // under way without it (or its groups): alone
     const batch = this.start(client, now, slow);
     m.servedBy = batch.id;
     return (await batch.reply).get(dom.uuid);
@@ -97,15 +104,25 @@ export class StatsBatch {
     const forget = (this.opts.forgetAfterTicks ?? 3) * this.opts.intervalMs;
     for (const [uuid, m] of this.members) if (now - m.lastRead > forget) this.members.delete(uuid);
     const doms = [...this.members.values()].map((m) => m.dom);
-    const batch: Batch = { id: this.nextId++, client, started: now, slow, uuids: new Set(this.members.keys()), reply: this.fetch(client, doms, slow) };
+    let extra = 0;
+    for (const m of this.members.values()) extra |= m.extra;
+    const batch: Batch = {
+      id: this.nextId++,
+      client,
+      started: now,
+      slow,
+      extra,
+      uuids: new Set(this.members.keys()),
+      reply: this.fetch(client, doms, slow, extra),
+    };
     batch.reply.catch(() => {}); // each reader gets the rejection; none unhandled when no one waits
     this.current = batch;
     return batch;
   }
 
-  private async fetch(client: StatsClient, doms: DomainRef[], slow: boolean): Promise<ReadonlyMap<string, DomainStatsRecord>> {
+  private async fetch(client: StatsClient, doms: DomainRef[], slow: boolean, extra: number): Promise<ReadonlyMap<string, DomainStatsRecord>> {
     this.opts.onCall?.(doms.length);
-    const groups = slow ? this.opts.groups | (this.opts.slowGroups ?? 0) : this.opts.groups;
+    const groups = (slow ? this.opts.groups | (this.opts.slowGroups ?? 0) : this.opts.groups) | extra;
     const records = await client.getAllDomainStats(doms, groups, this.opts.flags | NOWAIT);
     return new Map(records.map((r) => [r.domain.uuid, r]));
   }

@@ -9,13 +9,13 @@ import { targetOf } from './discovery.js';
 import { parseDomainXml } from './domainXml.js';
 import type { DomainEvent } from './events.js';
 import type { BlockJobInfo } from './remoteCalls.js';
-import { StatsSource, type StatsClient, type StatsHost } from './statsSource.js';
+import { StatsSource, type StatsClient, type StatsHost, type StatsSourceDeps } from './statsSource.js';
 import type { TypedParam } from './typedParams.js';
 
 const NONE: BlockJobInfo = { found: false, type: 0, bandwidth: 0n, cur: 0n, end: 0n };
 const COMMIT: BlockJobInfo = { found: true, type: 4, bandwidth: 0n, cur: 10n, end: 100n };
 
-function rig() {
+function rig(deps: StatsSourceDeps = {}) {
   const jobAsks: string[] = [];
   const listeners = new Set<(ev: DomainEvent) => void>();
   const state = { job: NONE, complete: true };
@@ -29,7 +29,11 @@ function rig() {
   const client: StatsClient = {
     getAllDomainStats: async (ds, groups) => {
       groupsAsked.push(groups);
-      const base = state.complete ? statsParams(1) : statsParams(1).filter((p) => !p.field.includes('.wr.'));
+      const base = [
+        ...(state.complete ? statsParams(1) : statsParams(1).filter((p) => !p.field.includes('.wr.'))),
+        { field: 'vcpu.0.time', value: { type: 'ullong', value: 7_000_000_000n } } as const, // ns
+        ...(groups & 2 ? [{ field: 'cpu.time', value: { type: 'ullong', value: 9_000_000_000n } } as const] : []), // cpu-total, ns
+      ];
       return ds.map((d) => ({ domain: d, params: groups & 4 ? [...base, ...balloon(groupsAsked.length)] : base }));
     },
     getXmlDesc: async () => domainXml,
@@ -49,7 +53,7 @@ function rig() {
   const target = targetOf('qemu:///system', dom, parseDomainXml(domainXml), async () => {
     throw new Error('not used');
   });
-  const source = new StatsSource(target, host, dom, { host: 'h' });
+  const source = new StatsSource(target, host, dom, { host: 'h' }, deps);
   const event = (status: number): void => {
     for (const l of listeners) l({ kind: 'blockJob2', callbackId: 1, domain: dom, dst: 'vda', type: 4, status });
   };
@@ -129,5 +133,45 @@ describe('StatsSource: memory on the slow grid', () => {
     expect((await conn.read(true)).sample.memory).not.toBeNull();
     const again = await r.source.connect(hooks);
     expect((await again.read(false)).sample.memory).toBeNull();
+  });
+});
+
+describe('StatsSource: CPU times from procfs where the process can be read', () => {
+  const reading = { userTicks: 300, systemTicks: 50, rssKb: 1000, vcpus: [] };
+
+  it("reads the QEMU process's utime and stime and leaves libvirt's cpu-total group out; vCPU times stay libvirt's", async () => {
+    const asked: number[] = [];
+    const r = rig({
+      qemuPid: async () => 4242,
+      processStats: (th) => {
+        asked.push(th.pid);
+        return reading;
+      },
+    });
+    const conn = await r.source.connect(hooks);
+    const cpu = (await conn.read(false)).sample.cpu;
+    expect(r.groupsAsked.every((g) => (g & 2) === 0)).toBe(true);
+    expect(cpu).toEqual({ timeUs: 3_500_000, userUs: 3_000_000, systemUs: 500_000, vcpus: [{ index: 0, timeUs: 7_000_000 }] });
+    expect(asked.every((pid) => pid === 4242)).toBe(true);
+  });
+
+  it('asks for the cpu-total group when the pid is not found or its procfs cannot be read', async () => {
+    for (const deps of [{ qemuPid: async () => null, processStats: () => reading }, { qemuPid: async () => 4242, processStats: () => undefined }, {}]) {
+      const r = rig(deps);
+      const conn = await r.source.connect(hooks);
+      const cpu = (await conn.read(false)).sample.cpu;
+      expect(r.groupsAsked.every((g) => (g & 2) === 2)).toBe(true);
+      expect(cpu?.timeUs).toBe(9_000_000);
+    }
+  });
+
+  it('a process gone between ticks leaves the totals unknown (null), not 0', async () => {
+    let alive = true;
+    const r = rig({ qemuPid: async () => 4242, processStats: () => (alive ? reading : undefined) });
+    const conn = await r.source.connect(hooks);
+    alive = false;
+    const cpu = (await conn.read(false)).sample.cpu;
+    expect([cpu?.timeUs, cpu?.userUs, cpu?.systemUs]).toEqual([null, null, null]);
+    expect(cpu?.vcpus).toEqual([{ index: 0, timeUs: 7_000_000 }]);
   });
 });

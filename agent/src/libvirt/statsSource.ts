@@ -6,6 +6,13 @@
  * for the disks that may have a job, mapped by statsSample.ts; libvirt's domain events
  * mapped by statsEvents.ts.
  *
+ * CPU times from procfs where the agent can read the QEMU process (its pid from libvirt's
+ * pid file, host/procfs.ts: utime and stime of /proc/<pid>/stat, as on the QMP sources);
+ * libvirt's cpu-total group costs libvirtd about as much as the block group's bookkeeping
+ * (it also asks QEMU for the halt-polling times), `npm run bench -- libvirt-groups`. A
+ * domain whose process cannot be read asks for the group instead (`extra` of the batch).
+ * `vcpu.N.time` comes from the vcpu group either way.
+ *
  * Memory on the slow grid, as on the QMP sources (tickPlan.ts): libvirt's balloon group
  * costs libvirtd two monitor commands per domain (query-balloon and the qom-get of the
  * guest's figures), which the guest's driver refreshes every few seconds at most. The last
@@ -33,7 +40,9 @@
  */
 import { hostname } from 'node:os';
 import { QmpipeError } from '#common/errors.js';
-import type { BlockDevice, BlockJob } from '#schemas/types.js';
+import type { BlockDevice, BlockJob, CpuTimes } from '#schemas/types.js';
+import { cpuOf } from '../sample/process.js';
+import type { ProcessStats, QemuThreads } from '../sample/tick.js';
 import type { FailureClass, SourceConnection, SourceHooks, SourceTick, VmSource } from '../poller/source.js';
 import type { VmTarget } from '../poller/vmTarget.js';
 import type { LibvirtClient } from './client.js';
@@ -44,14 +53,15 @@ import { isDomainGone, LibvirtConnectError, LibvirtDisconnectedError } from './e
 import type { DomainEvent } from './events.js';
 import { JobWatch } from './jobWatch.js';
 import { isIncomplete } from './statsBatch.js';
-import { qemuInstanceId } from './qemuPid.js';
+import { qemuInstanceId, readQemuPid } from './qemuPid.js';
 import { toQmpEvent } from './statsEvents.js';
 import { statsToSample, type ImageFacts } from './statsSample.js';
 import type { DomainStatsRecord } from './typedParams.js';
 
-/** Every tick; SLOW_GROUPS are added on the slow grid. */
-const GROUPS = StatsGroup.STATE | StatsGroup.CPU_TOTAL | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
+/** Every tick; SLOW_GROUPS are added on the slow grid, CPU_GROUPS for a domain whose process the agent cannot read. */
+const GROUPS = StatsGroup.STATE | StatsGroup.BLOCK | StatsGroup.VCPU | StatsGroup.INTERFACE | StatsGroup.VM;
 const SLOW_GROUPS = StatsGroup.BALLOON;
+const CPU_GROUPS = StatsGroup.CPU_TOTAL;
 const DEGRADED = "libvirt's bulk stats (stats mode) carry no histograms and no units: histogram series are absent and KVM stats are in raw units";
 
 /** What the source needs of a libvirt connection. */
@@ -63,20 +73,24 @@ export interface StatsHost {
   onDomainEvent(listener: (ev: DomainEvent) => void): () => void;
 }
 
-/** One domain's stats record of this tick (with the slow groups on a slow tick); undefined when libvirt returned none. */
-export type ReadStats = (client: StatsClient, dom: DomainRef, slow: boolean) => Promise<DomainStatsRecord | undefined>;
+/** One domain's stats record of this tick (with the slow groups on a slow tick, and `extra`); undefined when libvirt returned none. */
+export type ReadStats = (client: StatsClient, dom: DomainRef, slow: boolean, extra: number) => Promise<DomainStatsRecord | undefined>;
 
 /** What a stats-mode tick asks libvirt for: every tick, and in addition on the slow grid (the host-wide batch asks the same). */
 export const STATS_GROUPS = GROUPS;
 export const STATS_SLOW_GROUPS = SLOW_GROUPS;
 export const STATS_FLAGS = StatsFlag.BACKING;
 
-export const readDomainStats: ReadStats = async (client, dom, slow) =>
-  (await client.getAllDomainStats([dom], slow ? GROUPS | SLOW_GROUPS : GROUPS, STATS_FLAGS))[0];
+export const readDomainStats: ReadStats = async (client, dom, slow, extra) =>
+  (await client.getAllDomainStats([dom], (slow ? GROUPS | SLOW_GROUPS : GROUPS) | extra, STATS_FLAGS))[0];
 
 export interface StatsSourceDeps {
   now?: () => number;
   readStats?: ReadStats;
+  /** The QEMU pid of a domain (qemuPid.ts by default); null when not found here. */
+  qemuPid?: (name: string) => Promise<number | null>;
+  /** A procfs reading of a process (HostReader.processStats); undefined when it cannot be read. */
+  processStats?: (threads: QemuThreads) => ProcessStats | undefined;
 }
 
 /** The facts statsSample.ts needs of each image, from the domain XML. */
@@ -92,6 +106,14 @@ export function imageFacts(xml: DomainXmlInfo): Record<string, ImageFacts> {
   return out;
 }
 
+/** libvirt's vCPU times with the process's CPU times from procfs (sample/process.ts); the totals unknown (null) when procfs gave none. */
+export function withProcessTimes(fromStats: CpuTimes | null, p: ProcessStats | undefined): CpuTimes | null {
+  const own = cpuOf(p);
+  const vcpus = fromStats?.vcpus ?? [];
+  if (!own) return fromStats === null ? null : { ...fromStats, timeUs: null, userUs: null, systemUs: null };
+  return { ...own, vcpus };
+}
+
 export class StatsSource implements VmSource {
   readonly via = 'libvirt stats';
   private images: Record<string, ImageFacts> = Object.create(null);
@@ -103,6 +125,10 @@ export class StatsSource implements VmSource {
   private readonly readStats: ReadStats;
   /** Which disks may have a block job running. */
   private readonly jobWatch = new JobWatch();
+  /** The QEMU process whose CPU times procfs gives, or null: then libvirt's cpu-total group. */
+  private pid: number | null = null;
+  private readonly qemuPid: (name: string) => Promise<number | null>;
+  private readonly processStats: ((threads: QemuThreads) => ProcessStats | undefined) | undefined;
   /** The memory figures of the last slow tick of this connection, carried on the ticks between. */
   private memory: SourceTick['sample']['memory'] = null;
 
@@ -115,6 +141,8 @@ export class StatsSource implements VmSource {
   ) {
     this.now = deps.now ?? Date.now;
     this.readStats = deps.readStats ?? readDomainStats;
+    this.qemuPid = deps.qemuPid ?? readQemuPid;
+    this.processStats = deps.processStats;
   }
 
   classify(err: unknown): FailureClass {
@@ -150,6 +178,8 @@ export class StatsSource implements VmSource {
       this.chainKey = null;
       this.jobWatch.reset();
       this.memory = null;
+      const pid = this.processStats ? await this.qemuPid(this.dom.name) : null;
+      this.pid = pid !== null && this.processStats?.({ pid, vcpus: [] }) ? pid : null;
       const instanceId = await qemuInstanceId(this.dom.name);
       const { uuid, name } = this.dom;
       const identity = { host: this.opts.host ?? hostname(), uuid, name, instanceId: instanceId ?? `libvirt:${uuid}`, qemuVersion: '' };
@@ -169,7 +199,7 @@ export class StatsSource implements VmSource {
 
   private async read(client: StatsClient, slow: boolean): Promise<SourceTick> {
     if (this.host.client !== client) throw new LibvirtDisconnectedError('the libvirt connection was replaced');
-    const rec = await this.readStats(client, this.dom, slow);
+    const rec = await this.readStats(client, this.dom, slow, this.pid === null ? CPU_GROUPS : 0);
     if (!rec) throw new Error(`no stats for domain ${this.dom.name}`);
     if (isIncomplete(rec.params)) throw new Error(`stats of domain ${this.dom.name} incomplete: libvirt did not reach its QEMU (the domain is busy)`);
     const t = this.now();
@@ -183,6 +213,7 @@ export class StatsSource implements VmSource {
     this.chainKey = key; // the first tick after a connect: the XML read at connect stands
     if (slow) this.memory = sample.memory;
     else sample.memory = this.memory;
+    if (this.pid !== null) sample.cpu = withProcessTimes(sample.cpu, this.processStats?.({ pid: this.pid, vcpus: [] }));
     sample.jobs = await this.jobs(
       client,
       this.jobWatch.disks(
