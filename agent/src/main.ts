@@ -137,7 +137,10 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
             t,
             opts,
             { sink: publisher, telemetry, logger: log },
-            new StatsSource(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts, { readStats: batch.read, processStats: (th) => hostReader.processStats(th) }),
+            new StatsSource(t, libvirt.host, domainRef(t.transport.domain, t.id.slice('libvirt:'.length)), opts, {
+              readStats: batch.read,
+              processStats: (th) => hostReader.processStats(th),
+            }),
           )
         : undefined;
   }
