@@ -8,7 +8,7 @@
  *
  * CPU times from procfs where the agent can read the QEMU process (its pid from libvirt's
  * pid file, host/procfs.ts: utime and stime of /proc/<pid>/stat, as on the QMP sources);
- * libvirt's cpu-total group costs libvirtd about 0.15-0.19 ms a domain a call at 50 domains
+ * libvirt's cpu-total group costs libvirtd about 0.14-0.24 ms a domain a call at 50 domains
  * (cgroup reads plus the halt-polling times it reports; `npm run bench -- libvirt-groups`). A
  * domain whose process cannot be read asks for the group instead (`extra` of the batch).
  * `vcpu.N.time` comes from the vcpu group either way.
