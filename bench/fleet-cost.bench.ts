@@ -146,11 +146,8 @@ type Kind = 'agent' | 'exporter' | 'virsh' | 'agent-none' | 'agent-alt' | 'agent
 const ALT_NODE_OPTIONS = env.QMPIPE_BENCH_FLEET_ALT_NODE_OPTIONS ?? '';
 /** Another built checkout (e.g. a `git worktree` of the last release after `npm ci`) whose agent runs beside this one at N = 50 (agent-ab). */
 const BASELINE = env.QMPIPE_BENCH_FLEET_BASELINE ?? '';
-/** QMPIPE_BENCH_FLEET_LIBVIRT: 0 skips the libvirt modes, `qmp` or `stats` runs that one only; default both. */
-const LIBVIRT_MODES: ReadonlyArray<'qmp' | 'stats'> = ((v) => (v === '0' ? [] : v === 'qmp' || v === 'stats' ? [v] : ['qmp', 'stats']))(
-  env.QMPIPE_BENCH_FLEET_LIBVIRT,
-);
-/** QMPIPE_BENCH_FLEET_NONE=0 skips the agent-none phase (compression none) at N = 50. */
+const LIBVIRT_ENV = env.QMPIPE_BENCH_FLEET_LIBVIRT;
+const LIBVIRT_MODES: Array<'qmp' | 'stats'> = LIBVIRT_ENV === '0' ? [] : LIBVIRT_ENV === 'qmp' || LIBVIRT_ENV === 'stats' ? [LIBVIRT_ENV] : ['qmp', 'stats'];
 const AGENT_NONE = env.QMPIPE_BENCH_FLEET_NONE !== '0';
 
 /** The agent in a libvirt mode costs its own CPU and what it makes libvirtd do (over libvirtd's quiet load), per VM-poll. */
