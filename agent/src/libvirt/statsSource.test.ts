@@ -165,6 +165,14 @@ describe('StatsSource: CPU times from procfs where the process can be read', () 
     }
   });
 
+  it("rss comes with every tick's procfs reading; the other memory figures stay the slow tick's", async () => {
+    const r = rig({ qemuPid: async () => 4242, processStats: () => reading });
+    const conn = await r.source.connect(hooks);
+    const memories = [(await conn.read(true)).sample.memory, (await conn.read(false)).sample.memory];
+    expect(memories.map((m) => m?.rssBytes)).toEqual([1000 * 1024, 1000 * 1024]);
+    expect(memories.map((m) => m?.currentBytes)).toEqual([1_048_576 * 1024, 1_048_576 * 1024]);
+  });
+
   it('a process gone between ticks leaves the totals unknown (null), not 0', async () => {
     let alive = true;
     const r = rig({ qemuPid: async () => 4242, processStats: () => (alive ? reading : undefined) });

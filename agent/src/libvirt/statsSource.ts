@@ -1,8 +1,9 @@
 /**
  * The `stats` mode's source of the poll loop (poller/source.ts): one domain through
  * libvirt's supported API only (no QMP passthrough, so libvirt never marks the domain
- * tainted). A tick: virConnectGetAllDomainStats for this domain (state, cpu-total, block
- * with backing, vcpu, interface, vm; balloon on the slow grid) and virDomainGetBlockJobInfo
+ * tainted). A tick: virConnectGetAllDomainStats for this domain (state, block with backing,
+ * vcpu, interface, vm; balloon on the slow grid; cpu-total only where procfs cannot be read,
+ * below) and virDomainGetBlockJobInfo
  * for the disks that may have a job, mapped by statsSample.ts; libvirt's domain events
  * mapped by statsEvents.ts.
  *
@@ -16,7 +17,8 @@
  * Memory on the slow grid, as on the QMP sources (tickPlan.ts): libvirt's balloon group
  * costs libvirtd two monitor commands per domain (query-balloon and the qom-get of the
  * guest's figures), which the guest's driver refreshes every few seconds at most. The last
- * figures read are carried on the ticks between (rss too: libvirt reads it in that group).
+ * figures read are carried on the ticks between; rss comes with every tick's procfs reading
+ * where there is one (libvirt reads the same field in that group).
  *
  * Block jobs: libvirt announces a job's end (BLOCK_JOB_2 completed, failed, cancelled) and
  * a mirror's readiness, but not its start. virDomainGetBlockJobInfo is asked for every disk
@@ -213,7 +215,11 @@ export class StatsSource implements VmSource {
     this.chainKey = key; // the first tick after a connect: the XML read at connect stands
     if (slow) this.memory = sample.memory;
     else sample.memory = this.memory;
-    if (this.pid !== null) sample.cpu = withProcessTimes(sample.cpu, this.processStats?.({ pid: this.pid, vcpus: [] }));
+    if (this.pid !== null) {
+      const proc = this.processStats?.({ pid: this.pid, vcpus: [] });
+      sample.cpu = withProcessTimes(sample.cpu, proc);
+      if (sample.memory && proc?.rssKb != null) sample.memory = { ...sample.memory, rssBytes: proc.rssKb * 1024 };
+    }
     sample.jobs = await this.jobs(
       client,
       this.jobWatch.disks(
